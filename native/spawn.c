@@ -1,0 +1,229 @@
+/* The fork path. The child shares the parent's memory until execve (CLONE_VM|CLONE_VFORK, the technique of
+ * glibc's posix_spawn), so it must not allocate, take a lock or touch errno-dependent libc state: only raw
+ * system calls on data the parent prepared. Any failure travels back as (step, errno) through a close-on-exec
+ * pipe; EOF on that pipe means execve succeeded. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/sched.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+
+#define CHILD_STACK_SIZE (64 * 1024)
+
+const char *angel_step_name(int step) {
+  switch (step & 0xff) {
+    case STEP_SETSID: return "setsid";
+    case STEP_DUP: return "dup";
+    case STEP_CLOEXEC: return "close_range";
+    case STEP_SETRLIMIT: return "setrlimit";
+    case STEP_NO_NEW_PRIVS: return "prctl(NO_NEW_PRIVS)";
+    case STEP_SETGROUPS: return "setgroups";
+    case STEP_SETGID: return "setgid";
+    case STEP_SETUID: return "setuid";
+    case STEP_CHDIR: return "chdir";
+    case STEP_EXECVE: return "execve";
+    case STEP_PARENT_PIPE: return "pipe2";
+    case STEP_PARENT_CLONE: return "clone";
+    default: return "spawn";
+  }
+}
+
+struct child_args {
+  const struct angel_spawn_spec *spec;
+  int report_fd;
+};
+
+/* Both the step and the resource travel back, so the parent can say which rlimit was refused. */
+static __attribute__((noreturn)) void child_fail(int report_fd, int step, int err) {
+  struct angel_spawn_failure failure = {step, err};
+  ssize_t ignored = syscall(SYS_write, report_fd, &failure, sizeof failure);
+  (void)ignored;
+  syscall(SYS_exit_group, 127);
+  __builtin_unreachable();
+}
+
+/* Formats n into buf without libc (snprintf is not async-signal-safe). */
+static void write_decimal(char *buf, long n) {
+  char digits[24];
+  int len = 0;
+  do {
+    digits[len++] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  for (int i = 0; i < len; i++) buf[i] = digits[len - 1 - i];
+  buf[len] = '\0';
+}
+
+/* Places spec->fds[i] at i. A source that sits inside the target range is first moved above it, or an
+ * earlier dup2 could overwrite it; the report pipe is moved out of the way for the same reason. */
+static int child_map_fds(const struct angel_spawn_spec *spec, int *report_fd, int *moved) {
+  int n = spec->nfds;
+  if (*report_fd < n) {
+    int fd = (int)syscall(SYS_fcntl, *report_fd, F_DUPFD_CLOEXEC, n);
+    if (fd < 0) return -1;
+    *report_fd = fd;
+  }
+  for (int i = 0; i < n; i++) {
+    int src = spec->fds[i];
+    moved[i] = src;
+    if (src >= 0 && src < n && src != i) {
+      int fd = (int)syscall(SYS_fcntl, src, F_DUPFD_CLOEXEC, n);
+      if (fd < 0) return -1;
+      moved[i] = fd;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    int src = moved[i];
+    if (src < 0) continue;
+    if (src == i) {
+      /* dup2 onto itself is a no-op that would leave FD_CLOEXEC set */
+      if (syscall(SYS_fcntl, i, F_SETFD, 0) < 0) return -1;
+    } else if (syscall(SYS_dup3, src, i, 0) < 0) {
+      return -1;
+    }
+    if (i <= 2) {
+      /* a non-blocking stdio breaks ordinary programs (EAGAIN on write); libuv clears it the same way */
+      long flags = syscall(SYS_fcntl, i, F_GETFL);
+      if (flags >= 0 && (flags & O_NONBLOCK)) syscall(SYS_fcntl, i, F_SETFL, flags & ~O_NONBLOCK);
+    }
+  }
+  return 0;
+}
+
+static int child_main(void *raw) {
+  struct child_args *args = raw;
+  const struct angel_spawn_spec *spec = args->spec;
+  int report_fd = args->report_fd;
+
+  /* Without CLONE_SIGHAND the child has its own copy of the handler table, so this leaves the parent alone.
+   * Ignored signals (Node ignores SIGPIPE and SIGXFSZ) would otherwise survive execve. */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
+  }
+
+  if (syscall(SYS_setsid) < 0) child_fail(report_fd, STEP_SETSID, errno);
+
+  int moved[spec->nfds > 0 ? spec->nfds : 1];
+  if (child_map_fds(spec, &report_fd, moved) < 0) child_fail(report_fd, STEP_DUP, errno);
+  /* Everything above the map closes at exec; marking instead of closing keeps the report pipe open. */
+  if (syscall(SYS_close_range, spec->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    child_fail(report_fd, STEP_CLOEXEC, errno);
+  }
+
+  if (spec->listen_pid_slot) write_decimal(spec->listen_pid_slot, syscall(SYS_getpid));
+
+  /* Limits first, while still privileged: a lowered hard limit cannot be raised again after setuid. */
+  for (int i = 0; i < spec->nrlimits; i++) {
+    struct rlimit64 limit = {spec->rlimits[i].soft, spec->rlimits[i].hard};
+    if (syscall(SYS_prlimit64, 0, spec->rlimits[i].resource, &limit, NULL) < 0) {
+      child_fail(report_fd, STEP_SETRLIMIT + (spec->rlimits[i].resource << 8), errno);
+    }
+  }
+  if (spec->no_new_privs && syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    child_fail(report_fd, STEP_NO_NEW_PRIVS, errno);
+  }
+  /* Raw syscalls: glibc's set*id wrappers signal every thread to change them all (setxid), which in a
+   * vfork child would reach the parent's threads. The child has one thread, so the raw call is exact. */
+  if (spec->ngroups >= 0 && syscall(SYS_setgroups, spec->ngroups, spec->groups) < 0) {
+    child_fail(report_fd, STEP_SETGROUPS, errno);
+  }
+  if (spec->gid >= 0 && syscall(SYS_setgid, spec->gid) < 0) child_fail(report_fd, STEP_SETGID, errno);
+  if (spec->uid >= 0 && syscall(SYS_setuid, spec->uid) < 0) child_fail(report_fd, STEP_SETUID, errno);
+  if (spec->cwd && syscall(SYS_chdir, spec->cwd) < 0) child_fail(report_fd, STEP_CHDIR, errno);
+
+  sigset_t none;
+  sigemptyset(&none);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
+
+  if (spec->exec_fd >= 0) {
+    syscall(SYS_execveat, spec->exec_fd, "", spec->argv, spec->envp, AT_EMPTY_PATH);
+  } else {
+    syscall(SYS_execve, spec->path, spec->argv, spec->envp);
+  }
+  child_fail(report_fd, STEP_EXECVE, errno);
+}
+
+int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_out,
+                struct angel_spawn_failure *failure) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0) {
+    *failure = (struct angel_spawn_failure){STEP_PARENT_PIPE, errno};
+    return -1;
+  }
+  void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    *failure = (struct angel_spawn_failure){STEP_PARENT_CLONE, errno};
+    close(report[0]);
+    close(report[1]);
+    return -1;
+  }
+
+  /* Blocked across the clone: a handler of Node's must never run in the child, which shares its memory.
+   * The child resets every disposition and only then unblocks. */
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+
+  struct child_args args = {spec, report[1]};
+  int pidfd = -1;
+  pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE,
+                    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+  int clone_errno = errno;
+
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  munmap(stack, CHILD_STACK_SIZE);
+  close(report[1]);
+
+  if (pid < 0) {
+    close(report[0]);
+    *failure = (struct angel_spawn_failure){STEP_PARENT_CLONE, clone_errno};
+    return -1;
+  }
+
+  struct angel_spawn_failure reported;
+  ssize_t got;
+  do {
+    got = read(report[0], &reported, sizeof reported);
+  } while (got < 0 && errno == EINTR);
+  close(report[0]);
+
+  if (got == (ssize_t)sizeof reported) {
+    /* The child has _exit(127)ed already; reap it here so no zombie is left behind. */
+    siginfo_t info;
+    while (waitid(P_PIDFD, pidfd, &info, WEXITED) < 0 && errno == EINTR) {}
+    close(pidfd);
+    *failure = reported;
+    return -1;
+  }
+  *pid_out = pid;
+  *pidfd_out = pidfd;
+  return 0;
+}

@@ -1,0 +1,58 @@
+/* The fork path: everything the child does between clone and exec. No N-API here, no policy. */
+#ifndef ANGEL_SPAWN_H
+#define ANGEL_SPAWN_H
+
+#include <sys/types.h>
+
+struct angel_rlimit {
+  int resource;
+  unsigned long long soft, hard; /* RLIM_INFINITY = ~0ULL */
+};
+
+struct angel_spawn_spec {
+  const char *path;         /* absolute, resolved by the caller */
+  char *const *argv;        /* NULL-terminated */
+  char *const *envp;        /* NULL-terminated */
+  char *listen_pid_slot;    /* points into one envp string: the child writes its pid here, or NULL */
+  const char *cwd;          /* or NULL */
+  const int *fds;           /* fds[i] becomes fd i in the child */
+  int nfds;
+  const struct angel_rlimit *rlimits;
+  int nrlimits;
+  long uid, gid;            /* -1 = keep */
+  const gid_t *groups;      /* used when ngroups >= 0 */
+  int ngroups;              /* -1 = keep */
+  int no_new_privs;
+  int exec_fd;              /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) instead of execve(path) */
+};
+
+/* The step that failed in the child, and its errno. */
+struct angel_spawn_failure {
+  int step;
+  int err;
+};
+
+enum angel_spawn_step {
+  STEP_NONE = 0,
+  STEP_SETSID,
+  STEP_DUP,
+  STEP_CLOEXEC,
+  STEP_SETRLIMIT,
+  STEP_NO_NEW_PRIVS,
+  STEP_SETGROUPS,
+  STEP_SETGID,
+  STEP_SETUID,
+  STEP_CHDIR,
+  STEP_EXECVE,
+  STEP_PARENT_PIPE,   /* failures in the parent, before the clone */
+  STEP_PARENT_CLONE,
+};
+
+const char *angel_step_name(int step);
+
+/* Starts the child and returns once it has exec'd (0) or failed (-1, *failure set; the child is reaped).
+ * On success *pid and *pidfd are set; the pidfd is close-on-exec and owned by the caller. */
+int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid, int *pidfd,
+                struct angel_spawn_failure *failure);
+
+#endif

@@ -1,0 +1,152 @@
+/* Exit watching and signalling by pidfd.
+ * waitid(P_PIDFD) reaps exactly our child, so libuv, which only waitpid()s the pids it spawned, never loses a
+ * status to us and we never steal one of its (a waitpid(-1) here would: child_process 'exit' would never fire). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "watch.h"
+#include "glue.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+struct exit_watch {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context async_context;
+  int pidfd;
+};
+
+static void on_watch_closed(uv_handle_t *handle) {
+  free(handle->data);
+}
+
+static void deliver_exit(struct exit_watch *watch, const siginfo_t *info) {
+  napi_env env = watch->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+
+  int code = -1, sig = 0, core = 0;
+  if (info->si_code == CLD_EXITED) {
+    code = info->si_status;
+  } else {
+    sig = info->si_status;
+    core = info->si_code == CLD_DUMPED;
+  }
+  napi_value argv[3], callback, receiver, ignored;
+  napi_value null_value;
+  napi_get_null(env, &null_value);
+  if (code >= 0) napi_create_int32(env, code, &argv[0]); else argv[0] = null_value;
+  if (sig > 0) napi_create_int32(env, sig, &argv[1]); else argv[1] = null_value;
+  napi_get_boolean(env, core, &argv[2]);
+  /* make_callback needs an object receiver: with undefined it fails (napi_object_expected) and never calls */
+  if (napi_get_reference_value(env, watch->callback, &callback) == napi_ok &&
+      napi_get_global(env, &receiver) == napi_ok) {
+    napi_status status = napi_make_callback(env, watch->async_context, receiver, callback, 3, argv, &ignored);
+    if (status == napi_pending_exception) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+  }
+  napi_delete_reference(env, watch->callback);
+  napi_async_destroy(env, watch->async_context);
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_pidfd_readable(uv_poll_t *poll, int status, int events) {
+  struct exit_watch *watch = poll->data;
+  (void)events;
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  if (status == 0) {
+    int rc;
+    do {
+      rc = waitid(P_PIDFD, watch->pidfd, &info, WEXITED | WNOHANG);
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0 && info.si_pid == 0) return; /* woken early: not exited yet */
+    if (rc < 0) {
+      /* ECHILD: someone else reaped it; report an unknown status rather than hang forever */
+      info.si_code = CLD_KILLED;
+      info.si_status = 0;
+    }
+  }
+  uv_poll_stop(poll);
+  uv_close((uv_handle_t *)poll, on_watch_closed);
+  deliver_exit(watch, &info);
+}
+
+/* watchExit(pidfd, callback(code|null, signal|null, coreDumped), keepAlive) */
+napi_value angel_watch_exit(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t pidfd;
+  bool keep_alive = true;
+  if (!glue_get_int32(env, argv[0], "watchExit: pidfd", &pidfd)) return NULL;
+  if (!glue_check_function(env, argv[1], "watchExit: callback")) return NULL;
+  if (argc > 2) NAPI_CALL(env, napi_get_value_bool(env, argv[2], &keep_alive));
+
+  uv_loop_t *loop;
+  NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
+  struct exit_watch *watch = calloc(1, sizeof *watch);
+  if (!watch) return glue_throw_errno(env, "watchExit", ENOMEM);
+  watch->env = env;
+  watch->pidfd = pidfd;
+  napi_value resource_name;
+  NAPI_CALL(env, napi_create_string_utf8(env, "angel:exit", NAPI_AUTO_LENGTH, &resource_name));
+  NAPI_CALL(env, napi_async_init(env, NULL, resource_name, &watch->async_context));
+  NAPI_CALL(env, napi_create_reference(env, argv[1], 1, &watch->callback));
+
+  int rc = uv_poll_init(loop, &watch->poll, pidfd);
+  if (rc == 0) {
+    watch->poll.data = watch;
+    rc = uv_poll_start(&watch->poll, UV_READABLE, on_pidfd_readable);
+    if (rc != 0) uv_close((uv_handle_t *)&watch->poll, on_watch_closed);
+  } else {
+    napi_delete_reference(env, watch->callback);
+    napi_async_destroy(env, watch->async_context);
+    free(watch);
+  }
+  if (rc != 0) return glue_throw_errno(env, "watchExit", -rc);
+  if (!keep_alive) uv_unref((uv_handle_t *)&watch->poll);
+  return NULL;
+}
+
+/* sendSignal(pidfd, sig) -> true, or false when the process is already gone (ESRCH) */
+napi_value angel_send_signal(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t pidfd, sig;
+  if (!glue_get_int32(env, argv[0], "sendSignal: pidfd", &pidfd)) return NULL;
+  if (!glue_get_int32(env, argv[1], "sendSignal: signal", &sig)) return NULL;
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0) return glue_bool(env, true);
+  if (errno == ESRCH) return glue_bool(env, false);
+  return glue_throw_errno(env, "pidfd_send_signal", errno);
+}
+
+/* signalGroup(pgid, sig) -> true, or false when no process of the group is left (ESRCH) */
+napi_value angel_signal_group(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t pgid, sig;
+  if (!glue_get_int32(env, argv[0], "signalGroup: pgid", &pgid)) return NULL;
+  if (!glue_get_int32(env, argv[1], "signalGroup: signal", &sig)) return NULL;
+  if (pgid <= 1) return glue_throw_usage(env, "signalGroup: pgid must be > 1");
+  if (kill(-pgid, sig) == 0) return glue_bool(env, true);
+  if (errno == ESRCH) return glue_bool(env, false);
+  return glue_throw_errno(env, "kill", errno);
+}

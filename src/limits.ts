@@ -1,0 +1,83 @@
+// Pure parsing of sizes and rlimit specs. Every error names the input it could not read.
+import { UsageError } from './errors.js';
+
+/** RLIM_INFINITY, as the addon takes it. */
+export const UNLIMITED = -1;
+
+export interface Rlimit {
+  /** bytes, seconds or a count; UNLIMITED (-1) for RLIM_INFINITY */
+  soft: number;
+  hard: number;
+}
+
+export const RLIMIT_NAMES = [
+  'as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss',
+  'rtprio', 'rttime', 'sigpending', 'stack',
+] as const;
+export type RlimitName = (typeof RLIMIT_NAMES)[number];
+export type Rlimits = Partial<Record<RlimitName, Rlimit>>;
+
+/** The limits measured in bytes, which take size suffixes (setrlimit(2)). */
+const BYTE_LIMITS: ReadonlySet<RlimitName> = new Set(['as', 'core', 'data', 'fsize', 'memlock', 'msgqueue', 'rss', 'stack']);
+
+const UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+// 512M, 1.5G, 64KiB, 100MB (binary too, as DESIGN.md says), 4096, 4096B
+const SIZE = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|B)?$/i;
+
+/** Parses a size in bytes: a whole number, or a number with a binary suffix K, M, G, T (KiB and KB alike). */
+export function parseSize(text: string, flag = 'size'): number {
+  const match = SIZE.exec(text.trim());
+  if (!match) throw new UsageError(flag, text, 'expected a size such as 4096, 512M, 1.5G or 64KiB');
+  const [, number = '', unit = ''] = match;
+  const multiplier = UNITS[unit.toUpperCase()] ?? 1;
+  if (multiplier === 1 && number.includes('.')) {
+    throw new UsageError(flag, text, 'expected a whole number of bytes (or a suffix: K, M, G, T)');
+  }
+  const bytes = Math.floor(Number(number) * multiplier);
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(flag, text, 'expected a size below 8 PiB');
+  return bytes;
+}
+
+/** Parses a whole, non-negative count (a number of fds, samples, restarts). */
+export function parseCount(text: string, flag: string, min = 0): number {
+  const trimmed = text.trim();
+  const value = /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(flag, text, `expected a whole number${min > 0 ? ` >= ${min}` : ''}`);
+  }
+  return value;
+}
+
+export function isRlimitName(name: string): name is RlimitName {
+  return (RLIMIT_NAMES as readonly string[]).includes(name);
+}
+
+/** One limit value: `unlimited`/`infinity`, a size for byte limits, or a whole number. */
+export function parseRlimitValue(name: RlimitName, text: string, flag: string): number {
+  const trimmed = text.trim().toLowerCase();
+  if (trimmed === 'unlimited' || trimmed === 'infinity') return UNLIMITED;
+  return BYTE_LIMITS.has(name) ? parseSize(trimmed, flag) : parseCount(trimmed, flag);
+}
+
+/** Compares two limit values where UNLIMITED is the largest. */
+export function rlimitAbove(a: number, b: number): boolean {
+  if (a === b) return false;
+  if (a === UNLIMITED) return true;
+  if (b === UNLIMITED) return false;
+  return a > b;
+}
+
+/** Parses `name=soft[:hard]` (`nofile=1024:4096`, `core=unlimited`, `as=2G`); a single value sets both, as prlimit(1) does. */
+export function parseRlimitSpec(spec: string, flag = '--rlimit'): { name: RlimitName; limit: Rlimit } {
+  const match = /^\s*(?:rlimit_)?([a-z]+)\s*=\s*([^:]+?)\s*(?::\s*(.+?)\s*)?$/i.exec(spec);
+  if (!match) throw new UsageError(flag, spec, 'expected name=soft[:hard], e.g. nofile=1024:4096');
+  const [, rawName = '', softText = '', hardText] = match;
+  const name = rawName.toLowerCase();
+  if (!isRlimitName(name)) {
+    throw new UsageError(flag, spec, `unknown rlimit "${rawName}"; known: ${RLIMIT_NAMES.join(', ')}`);
+  }
+  const soft = parseRlimitValue(name, softText, flag);
+  const hard = hardText === undefined ? soft : parseRlimitValue(name, hardText, flag);
+  if (rlimitAbove(soft, hard)) throw new UsageError(flag, spec, 'expected a soft limit no higher than the hard limit');
+  return { name, limit: { soft, hard } };
+}

@@ -1,0 +1,51 @@
+// Loads the addon once and declares its shape. Only spawn.ts (and the few mechanism helpers it re-exports)
+// may call it: the addon is mechanism, everything it is told was decided in TypeScript.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeAddon {
+  /** Returns [pid, pidfd] once the child has exec'd; throws an Error with code/errno/syscall(/resource). */
+  spawn(
+    path: string,
+    argv: readonly string[],
+    envp: readonly string[],
+    listenPidIndex: number,
+    cwd: string | null,
+    fds: readonly number[],
+    rlimits: readonly number[],
+    uid: number,
+    gid: number,
+    groups: readonly number[] | null,
+    noNewPrivs: boolean,
+    execFd: number,
+  ): [number, number];
+  watchExit(
+    pidfd: number,
+    callback: (code: number | null, signal: number | null, coreDumped: boolean) => void,
+    keepAlive: boolean,
+  ): void;
+  sendSignal(pidfd: number, signal: number): boolean;
+  signalGroup(pgid: number, signal: number): boolean;
+  getgrouplist(user: string, gid: number): number[];
+  setChildSubreaper(on: boolean): void;
+  readonly rlimitResources: Readonly<Record<string, number>>;
+}
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const candidates = [join(packageRoot, 'build', 'Release', 'angel.node'), join(packageRoot, 'build', 'Debug', 'angel.node')];
+
+function load(): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const failures: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      return require(candidate) as NativeAddon;
+    } catch (error) {
+      failures.push(`${candidate}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${failures.join('; ')}`);
+}
+
+export const native: NativeAddon = load();

@@ -1,0 +1,177 @@
+// The only caller of the addon's spawn: typed options in, flat arguments to C, native errors out as SpawnError.
+import { accessSync, closeSync, constants as fsConstants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { SpawnError } from './errors.js';
+import { RLIMIT_NAMES, type Rlimits } from './limits.js';
+import { native } from './native.js';
+import { signalName, signalNumber, type SignalLike } from './signames.js';
+
+export interface SpawnOptions {
+  /** A path, or a name looked up in the child's PATH. */
+  program: string;
+  args?: readonly string[];
+  /** The child's whole environment (default: angel's). */
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+  /** fds[i] becomes the child's fd i; every other fd is closed at exec. Default [0, 1, 2]. */
+  fds?: readonly number[];
+  rlimits?: Rlimits;
+  uid?: number;
+  gid?: number;
+  /** Supplementary groups; omitted keeps angel's. */
+  groups?: readonly number[];
+  /** PR_SET_NO_NEW_PRIVS: setuid binaries and file capabilities cannot raise the child's privileges. */
+  noNewPrivs?: boolean;
+  /** Set LISTEN_PID to the child's own pid (between fork and exec, where the pid is first known). */
+  listenPid?: boolean;
+  /** Exec this open file (execveat) instead of the resolved path: what runs is what was checked. */
+  execFd?: number;
+  /** Whether a running child keeps angel's event loop alive (default true). */
+  keepAlive?: boolean;
+}
+
+export interface ChildExit {
+  /** The exit code, or null when a signal ended the child. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  coreDumped: boolean;
+}
+
+export interface ChildProcess {
+  readonly pid: number;
+  /** The absolute path that was executed. */
+  readonly path: string;
+  readonly exited: Promise<ChildExit>;
+  /** The exit, once known (set before `exited` resolves). */
+  readonly exit: ChildExit | undefined;
+  /** Signals the child through its pidfd; false once it has exited (no PID-reuse race). */
+  signal(signal: SignalLike): boolean;
+  /** Signals the child's whole process group (it is a session leader); false when none of it is left. */
+  signalGroup(signal: SignalLike): boolean;
+}
+
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/** Resolves the program as execvp(3) would, before the fork, so the child only has to execve. */
+export function resolveProgram(program: string, pathList: string | undefined, cwd: string | undefined): string {
+  if (program === '') throw new SpawnError(program, 'execve', 'ENOENT', undefined, 'empty program name');
+  if (program.includes('/')) return isAbsolute(program) ? program : resolve(cwd ?? process.cwd(), program);
+  let denied = false;
+  for (const dir of (pathList ?? DEFAULT_PATH).split(delimiter)) {
+    const candidate = resolve(cwd ?? process.cwd(), dir || '.', program);
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') denied = true;
+    }
+  }
+  throw new SpawnError(program, 'execve', denied ? 'EACCES' : 'ENOENT', undefined, `not found in PATH=${pathList ?? DEFAULT_PATH}`);
+}
+
+function flattenRlimits(rlimits: Rlimits | undefined): number[] {
+  const flat: number[] = [];
+  for (const name of RLIMIT_NAMES) {
+    const limit = rlimits?.[name];
+    const resource = native.rlimitResources[name];
+    if (limit && resource !== undefined) flat.push(resource, limit.soft, limit.hard);
+  }
+  return flat;
+}
+
+function resourceName(resource: unknown): string | undefined {
+  const entry = Object.entries(native.rlimitResources).find(([, number]) => number === resource);
+  return entry?.[0].toUpperCase();
+}
+
+function toSpawnError(program: string, error: unknown): Error {
+  const native = error as NodeJS.ErrnoException & { resource?: number };
+  if (typeof native.code !== 'string' || typeof native.syscall !== 'string') return error as Error;
+  const resource = resourceName(native.resource);
+  const step = resource ? `${native.syscall}(${resource})` : native.syscall;
+  return new SpawnError(program, step, native.code, native.errno);
+}
+
+/** Starts the program with its limits, identity and fds already in force; resolves nothing until exec succeeded. */
+export function spawnChild(options: SpawnOptions): ChildProcess {
+  const env = options.env ?? process.env;
+  const path = resolveProgram(options.program, env.PATH, options.cwd);
+  const envp: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && !(options.listenPid && key === 'LISTEN_PID')) envp.push(`${key}=${value}`);
+  }
+  const listenPidIndex = options.listenPid ? envp.push('LISTEN_PID=') - 1 : -1;
+
+  let pid: number, pidfd: number;
+  try {
+    [pid, pidfd] = native.spawn(
+      path,
+      [options.program, ...(options.args ?? [])],
+      envp,
+      listenPidIndex,
+      options.cwd ?? null,
+      options.fds ?? [0, 1, 2],
+      flattenRlimits(options.rlimits),
+      options.uid ?? -1,
+      options.gid ?? -1,
+      options.groups ?? null,
+      options.noNewPrivs ?? false,
+      options.execFd ?? -1,
+    );
+  } catch (error) {
+    throw toSpawnError(path, error);
+  }
+  return new Child(pid, pidfd, path, options.keepAlive ?? true);
+}
+
+class Child implements ChildProcess {
+  readonly exited: Promise<ChildExit>;
+  #pidfd: number;
+  #exit: ChildExit | undefined;
+
+  constructor(
+    readonly pid: number,
+    pidfd: number,
+    readonly path: string,
+    keepAlive: boolean,
+  ) {
+    this.#pidfd = pidfd;
+    this.exited = new Promise((resolveExit) => {
+      native.watchExit(
+        pidfd,
+        (code, signal, coreDumped) => {
+          // The child is reaped; its pidfd can go. Later signals report false instead of reaching a reused fd.
+          closeSync(this.#pidfd);
+          this.#pidfd = -1;
+          this.#exit = { code, signal: signal === null ? null : (signalName(signal) ?? null), coreDumped };
+          resolveExit(this.#exit);
+        },
+        keepAlive,
+      );
+    });
+  }
+
+  get exit(): ChildExit | undefined {
+    return this.#exit;
+  }
+
+  signal(signal: SignalLike): boolean {
+    if (this.#pidfd < 0) return false;
+    return native.sendSignal(this.#pidfd, signalNumber(signal));
+  }
+
+  signalGroup(signal: SignalLike): boolean {
+    return native.signalGroup(this.pid, signalNumber(signal));
+  }
+}
+
+/** The supplementary groups of a user, as initgroups(3) would set them. */
+export function supplementaryGroups(user: string, gid: number): number[] {
+  return native.getgrouplist(user, gid);
+}
+
+/** Makes angel the reaper of orphans in the child's tree, so a daemonizing grandchild stays in view. */
+export function becomeChildSubreaper(): void {
+  native.setChildSubreaper(true);
+}
