@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// `angel [run] [options] -- <program> [args...]` and `angel check --config <file>`.
+// Reads as the algorithm: parse, resolve (usage errors exit 2 in one line), log, supervise, exit with the
+// child's status.
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { mergeOptions, parseConfigText, resolveOptions, type ResolvedOptions } from './config.js';
+import { EXIT_USAGE, UsageError } from './errors.js';
+import { resolveIdentity } from './identity.js';
+import { attachEventLog, createEventLog } from './log.js';
+import { installSignalHandlers } from './signals.js';
+import { Supervisor } from './supervisor.js';
+import type { Options } from './types.js';
+
+interface RunFlags {
+  config?: string;
+  maxMem?: string;
+  maxVmem?: string;
+  maxFds?: string;
+  rlimit: string[];
+  sampleInterval?: string;
+  overrunSamples?: string;
+  restart?: string;
+  maxRestarts?: string;
+  restartWindow?: string;
+  maxRestartDelay?: string;
+  killTimeout?: string;
+  stopSignal?: string;
+  reload?: string;
+  user?: string;
+  group?: string;
+  cwd?: string;
+  env: string[];
+  logFormat?: string;
+  logLevel?: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function addRunOptions(command: Command): Command {
+  return command
+    .option('--config <file>', 'the same keys (camelCase) from a JSON file; flags override it')
+    .option('--max-mem <size>', 'cap on RSS summed over the child\'s process tree; overrun -> stop, restart')
+    .option('--max-vmem <size>', 'RLIMIT_AS (soft = hard) in the child before exec')
+    .option('--max-fds <n>', 'RLIMIT_NOFILE (soft = hard) in the child before exec')
+    .option('--rlimit <name=soft[:hard]>', 'any other rlimit, repeatable', collect, [])
+    .option('--sample-interval <ms>', 'RSS sampling period (default 100)')
+    .option('--overrun-samples <n>', 'consecutive samples over the cap that make an overrun (default 1)')
+    .option('--restart <policy>', 'on-failure | always | never (default on-failure)')
+    .option('--max-restarts <n>', 'more restarts than n in the window: give up (default 10)')
+    .option('--restart-window <s>', 'the crash-loop window in seconds (default 60)')
+    .option('--max-restart-delay <ms>', 'the longest backoff between restarts (default 10000)')
+    .option('--kill-timeout <ms>', 'grace between the stop signal and SIGKILL (default 5000)')
+    .option('--stop-signal <sig>', 'signal angel sends to stop the child (default SIGTERM)')
+    .option('--reload <mode>', 'what SIGHUP does: restart | signal (default restart)')
+    .option('--user <user>', 'run the child as this user, with its supplementary groups')
+    .option('--group <group>', 'run the child with this group')
+    .option('--cwd <dir>', 'the child\'s working directory')
+    .option('--env <K=V>', 'extra environment for the child, repeatable', collect, [])
+    .addOption(new Option('--log-format <format>', 'angel\'s own events: json | pretty (default pretty on a TTY)'))
+    .option('--log-level <level>', 'trace | debug | info | warn | error | silent (default info)');
+}
+
+/** Flags as Options, leaving out those not given so the config file can supply them. */
+function flagOptions(flags: RunFlags, program: string | undefined, args: string[]): Partial<Options> {
+  const options: Partial<Options> = {
+    program,
+    args: program === undefined ? undefined : args,
+    maxMem: flags.maxMem,
+    maxVmem: flags.maxVmem,
+    maxFds: flags.maxFds,
+    rlimits: flags.rlimit.length > 0 ? flags.rlimit : undefined,
+    sampleInterval: flags.sampleInterval,
+    overrunSamples: flags.overrunSamples,
+    restart: flags.restart as Options['restart'],
+    maxRestarts: flags.maxRestarts,
+    restartWindow: flags.restartWindow,
+    maxRestartDelay: flags.maxRestartDelay,
+    killTimeout: flags.killTimeout,
+    stopSignal: flags.stopSignal,
+    reload: flags.reload as Options['reload'],
+    user: flags.user,
+    group: flags.group,
+    cwd: flags.cwd,
+    env: flags.env.length > 0 ? flags.env : undefined,
+    logFormat: flags.logFormat as Options['logFormat'],
+    logLevel: flags.logLevel as Options['logLevel'],
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
+
+function readConfig(file: string | undefined): ReturnType<typeof parseConfigText> | null {
+  if (file === undefined) return null;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError('--config', file, `expected a readable file (${(error as NodeJS.ErrnoException).code})`);
+  }
+  return parseConfigText(text, file);
+}
+
+function resolveFlags(flags: RunFlags, program: string | undefined, args: string[]): ResolvedOptions {
+  const { options, origins } = mergeOptions(readConfig(flags.config), flagOptions(flags, program, args));
+  return resolveOptions(options, origins);
+}
+
+async function run(program: string | undefined, args: string[], flags: RunFlags): Promise<number> {
+  const options = resolveFlags(flags, program, args);
+  const identity = resolveIdentity(options.user, options.group);
+  const log = await createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
+  const supervisor = new Supervisor(options, identity);
+  attachEventLog(supervisor, log);
+  installSignalHandlers(supervisor);
+  supervisor.start();
+  return supervisor.done;
+}
+
+function check(flags: RunFlags): number {
+  const options = resolveFlags(flags, undefined, []);
+  process.stdout.write(`${JSON.stringify(options, null, 2)}\n`);
+  return 0;
+}
+
+function fail(error: unknown): never {
+  if (error instanceof UsageError) {
+    process.stderr.write(`angel: ${error.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  throw error;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const cli = new Command('angel')
+    .description('Supervise one program: limits before exec, a memory cap on its process tree, restarts')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: (message, write) => write(`angel: ${message.replace(/^error: /, '').trimEnd()}\n`) });
+
+  let status = 0;
+  addRunOptions(cli.command('run', { isDefault: true }))
+    .description('run a program under angel (the default command)')
+    .argument('[program]', 'the program to run')
+    .argument('[args...]', 'its arguments')
+    .exitOverride()
+    .action(async (program: string | undefined, args: string[], flags: RunFlags) => {
+      status = await run(program, args, flags);
+    });
+  addRunOptions(cli.command('check'))
+    .description('validate a config (and flags), print the resolved options; exit 0 or 2')
+    .exitOverride()
+    .action((flags: RunFlags) => {
+      status = check(flags);
+    });
+
+  try {
+    await cli.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+    fail(error);
+  }
+  process.exit(status);
+}
+
+void main(process.argv);

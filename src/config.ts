@@ -1,0 +1,234 @@
+// Pure: the one Options schema, its defaults, and the parsing of every value, from flags or a config file.
+import { UsageError } from './errors.js';
+import {
+  isRlimitName, parseCount, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, type Rlimit, type Rlimits,
+} from './limits.js';
+import { parseSignal } from './signames.js';
+import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
+
+/** Options with every value parsed and every default filled in. */
+export interface ResolvedOptions {
+  program: string;
+  args: string[];
+  maxMem: number | null;
+  /** Every limit the child gets, --max-vmem and --max-fds folded in. */
+  rlimits: Rlimits;
+  sampleInterval: number;
+  overrunSamples: number;
+  restart: RestartPolicy;
+  maxRestarts: number;
+  restartWindow: number;
+  maxRestartDelay: number;
+  killTimeout: number;
+  stopSignal: NodeJS.Signals;
+  reload: ReloadMode;
+  user: string | number | null;
+  group: string | number | null;
+  cwd: string | null;
+  env: Record<string, string>;
+  logFormat: LogFormat | null;
+  logLevel: LogLevel;
+}
+
+type Key = keyof Options;
+/** Where each value came from, so an error names the flag (`--max-mem`) or the file's key (`angel.json: maxMem`). */
+export type Origins = Partial<Record<Key, string>>;
+
+export const FLAGS: Readonly<Record<Key, string>> = {
+  program: '<program>',
+  args: '[args...]',
+  maxMem: '--max-mem',
+  maxVmem: '--max-vmem',
+  maxFds: '--max-fds',
+  rlimits: '--rlimit',
+  sampleInterval: '--sample-interval',
+  overrunSamples: '--overrun-samples',
+  restart: '--restart',
+  maxRestarts: '--max-restarts',
+  restartWindow: '--restart-window',
+  maxRestartDelay: '--max-restart-delay',
+  killTimeout: '--kill-timeout',
+  stopSignal: '--stop-signal',
+  reload: '--reload',
+  user: '--user',
+  group: '--group',
+  cwd: '--cwd',
+  env: '--env',
+  logFormat: '--log-format',
+  logLevel: '--log-level',
+};
+
+export const DEFAULTS = {
+  sampleInterval: 100,
+  overrunSamples: 1,
+  restart: 'on-failure',
+  maxRestarts: 10,
+  restartWindow: 60,
+  maxRestartDelay: 10_000,
+  killTimeout: 5000,
+  stopSignal: 'SIGTERM',
+  reload: 'restart',
+  logLevel: 'info',
+} as const;
+
+const RESTART_POLICIES: readonly RestartPolicy[] = ['on-failure', 'always', 'never'];
+const RELOAD_MODES: readonly ReloadMode[] = ['restart', 'signal'];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export function isOptionKey(key: string): key is Key {
+  return Object.hasOwn(FLAGS, key);
+}
+
+function size(value: unknown, name: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  if (typeof value === 'string' && parseSize(value, name) > 0) return parseSize(value, name);
+  throw new UsageError(name, value, 'expected a size above 0 such as 512M or 1.5G');
+}
+
+function count(value: unknown, name: string, min: number): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
+  if (typeof value === 'string') return parseCount(value, name, min);
+  throw new UsageError(name, value, `expected a whole number${min > 0 ? ` >= ${min}` : ''}`);
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(name, value, `expected one of ${allowed.join(', ')}`);
+}
+
+function text(value: unknown, name: string): string {
+  if (typeof value === 'string' && value !== '') return value;
+  throw new UsageError(name, value, 'expected a non-empty string');
+}
+
+function identity(value: unknown, name: string): string | number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && value !== '') return /^\d+$/.test(value) ? Number(value) : value;
+  throw new UsageError(name, value, 'expected a name or a numeric id');
+}
+
+function rlimitEntry(name: string, value: unknown, flag: string): Rlimit {
+  if (!isRlimitName(name)) throw new UsageError(flag, name, `unknown rlimit; known: ${RLIMIT_NAMES.join(', ')}`);
+  if (typeof value === 'number' || typeof value === 'string') {
+    const limit = parseRlimitValue(name, String(value), flag);
+    return { soft: limit, hard: limit };
+  }
+  if (value && typeof value === 'object' && 'soft' in value && 'hard' in value) {
+    return parseRlimitSpec(`${name}=${String(value.soft)}:${String(value.hard)}`, flag).limit;
+  }
+  throw new UsageError(flag, value, 'expected a limit, "unlimited" or { soft, hard }');
+}
+
+function rlimits(value: unknown, name: string): Rlimits {
+  const result: Rlimits = {};
+  if (Array.isArray(value)) {
+    for (const spec of value) {
+      const { name: limitName, limit } = parseRlimitSpec(text(spec, name), name);
+      result[limitName] = limit;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [limitName, limit] of Object.entries(value)) result[limitName as keyof Rlimits] = rlimitEntry(limitName.toLowerCase(), limit, name);
+  } else {
+    throw new UsageError(name, value, 'expected name=soft[:hard] specs or an object of limits');
+  }
+  return result;
+}
+
+function environment(value: unknown, name: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  const entries = Array.isArray(value)
+    ? value.map((item) => {
+        const match = typeof item === 'string' ? /^([^=]+)=(.*)$/s.exec(item) : null;
+        if (!match) throw new UsageError(name, item, 'expected KEY=VALUE');
+        return [match[1] ?? '', match[2] ?? ''] as const;
+      })
+    : value && typeof value === 'object'
+      ? Object.entries(value)
+      : null;
+  if (!entries) throw new UsageError(name, value, 'expected KEY=VALUE entries');
+  for (const [key, item] of entries) {
+    if (typeof item !== 'string' || key.includes('=') || key.includes('\0')) {
+      throw new UsageError(name, `${key}=${String(item)}`, 'expected KEY=VALUE with a string value');
+    }
+    result[key] = item;
+  }
+  return result;
+}
+
+/** Parses and checks every option; an error names the flag or the config file's key. */
+export function resolveOptions(input: Options, origins: Origins = {}): ResolvedOptions {
+  const name = (key: Key): string => origins[key] ?? FLAGS[key];
+  const given = <T>(key: Key, parse: (value: unknown, name: string) => T): T | undefined =>
+    input[key] === undefined ? undefined : parse(input[key], name(key));
+
+  for (const key of Object.keys(input)) {
+    if (!isOptionKey(key)) throw new UsageError(key, (input as unknown as Record<string, unknown>)[key], 'unknown option');
+  }
+  const args = input.args ?? [];
+  if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
+    throw new UsageError(name('args'), args, 'expected a list of strings');
+  }
+
+  const limits: Rlimits = { ...given('rlimits', rlimits) };
+  const maxVmem = given('maxVmem', size);
+  if (maxVmem !== undefined) limits.as = { soft: maxVmem, hard: maxVmem };
+  const maxFds = given('maxFds', (value, flag) => count(value, flag, 1));
+  if (maxFds !== undefined) limits.nofile = { soft: maxFds, hard: maxFds };
+
+  return {
+    program: text(input.program, name('program')),
+    args: [...args],
+    maxMem: given('maxMem', size) ?? null,
+    rlimits: limits,
+    sampleInterval: given('sampleInterval', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.sampleInterval,
+    overrunSamples: given('overrunSamples', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.overrunSamples,
+    restart: given('restart', (value, flag) => oneOf(value, flag, RESTART_POLICIES)) ?? DEFAULTS.restart,
+    maxRestarts: given('maxRestarts', (value, flag) => count(value, flag, 0)) ?? DEFAULTS.maxRestarts,
+    restartWindow: given('restartWindow', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.restartWindow,
+    maxRestartDelay: given('maxRestartDelay', (value, flag) => count(value, flag, 0)) ?? DEFAULTS.maxRestartDelay,
+    killTimeout: given('killTimeout', (value, flag) => count(value, flag, 0)) ?? DEFAULTS.killTimeout,
+    stopSignal: given('stopSignal', (value, flag) => parseSignal(String(value), flag)) ?? DEFAULTS.stopSignal,
+    reload: given('reload', (value, flag) => oneOf(value, flag, RELOAD_MODES)) ?? DEFAULTS.reload,
+    user: given('user', identity) ?? null,
+    group: given('group', identity) ?? null,
+    cwd: given('cwd', text) ?? null,
+    env: given('env', environment) ?? {},
+    logFormat: given('logFormat', (value, flag) => oneOf(value, flag, LOG_FORMATS)) ?? null,
+    logLevel: given('logLevel', (value, flag) => oneOf(value, flag, LOG_LEVELS)) ?? DEFAULTS.logLevel,
+  };
+}
+
+/** Reads a config file's JSON text into Options; every key it sets is named after the file in errors. */
+export function parseConfigText(textContent: string, file: string): { options: Partial<Options>; origins: Origins } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(textContent);
+  } catch (error) {
+    throw new UsageError('--config', file, `expected JSON (${(error as Error).message})`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError('--config', file, 'expected a JSON object of options');
+  }
+  const origins: Origins = {};
+  for (const key of Object.keys(parsed)) {
+    if (!isOptionKey(key)) throw new UsageError(`${file}: ${key}`, (parsed as Record<string, unknown>)[key], 'unknown key');
+    origins[key] = `${file}: ${key}`;
+  }
+  return { options: parsed as Partial<Options>, origins };
+}
+
+/** Flags win over the file, key by key. */
+export function mergeOptions(
+  file: { options: Partial<Options>; origins: Origins } | null,
+  flags: Partial<Options>,
+): { options: Options; origins: Origins } {
+  const options = { ...file?.options } as Record<string, unknown>;
+  const origins: Origins = { ...file?.origins };
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue;
+    options[key] = value;
+    delete origins[key as Key];
+  }
+  return { options: options as unknown as Options, origins };
+}

@@ -1,0 +1,44 @@
+// Resolves --user/--group in angel (names, or numeric ids) into the uid, gid and supplementary groups the
+// child gets, the way initgroups(3) + setgid + setuid would.
+import posix from 'posix';
+import { UsageError } from './errors.js';
+import { supplementaryGroups } from './spawn.js';
+
+export interface ChildIdentity {
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+function lookupUser(user: string | number): { name: string; uid: number; gid: number } {
+  try {
+    const entry = posix.getpwnam(user);
+    return { name: entry.name ?? String(user), uid: entry.uid, gid: entry.gid };
+  } catch {
+    throw new UsageError('--user', user, 'expected a user that exists');
+  }
+}
+
+function lookupGroup(group: string | number): number {
+  try {
+    return posix.getgrnam(group).gid;
+  } catch {
+    throw new UsageError('--group', group, 'expected a group that exists');
+  }
+}
+
+/** null when neither is asked: the child keeps angel's identity. */
+export function resolveIdentity(user: string | number | null, group: string | number | null): ChildIdentity | null {
+  if (user === null && group === null) return null;
+  if (process.geteuid?.() !== 0) {
+    throw new UsageError(user !== null ? '--user' : '--group', user ?? group, 'angel must run as root to change the child\'s identity');
+  }
+  if (user === null) {
+    const gid = lookupGroup(group as string | number);
+    return { uid: process.getuid?.() ?? 0, gid, groups: [gid] };
+  }
+  const entry = lookupUser(user);
+  const gid = group === null ? entry.gid : lookupGroup(group);
+  const groups = supplementaryGroups(entry.name, gid);
+  return { uid: entry.uid, gid, groups };
+}

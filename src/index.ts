@@ -1,0 +1,46 @@
+// The public API: supervise(options) -> a typed handle. For tools that offer their own --max-mem:
+//   const angel = supervise({ program: 'node', args: ['server.js'], maxMem: '512M' });
+//   angel.on('overrun', (e) => console.warn(`restarting at ${e.rssBytes} bytes`));
+//   process.exitCode = await angel.done;
+import { resolveOptions } from './config.js';
+import { resolveIdentity } from './identity.js';
+import { installSignalHandlers } from './signals.js';
+import { Supervisor } from './supervisor.js';
+import type { Options } from './types.js';
+
+export interface SuperviseControl {
+  /** Take over this process's signals with angel's semantics (HUP reload, INT/TERM shutdown, others
+   * forwarded), as the CLI does. Off by default: a library should not own its host's signals. */
+  handleSignals?: boolean;
+}
+
+/** The handle of one supervised program. */
+export type Angel = Pick<
+  Supervisor,
+  'done' | 'state' | 'pid' | 'generation' | 'reload' | 'stop' | 'shutdown' | 'forward' | 'on' | 'once' | 'off'
+>;
+
+/**
+ * Starts supervising `options.program` on the next tick (attach listeners first).
+ * Throws a UsageError (with `flag` and `value`) for options that do not parse.
+ */
+export function supervise(options: Options, control: SuperviseControl = {}): Angel {
+  const resolved = resolveOptions(options);
+  const identity = resolveIdentity(resolved.user, resolved.group);
+  const supervisor = new Supervisor(resolved, identity);
+  if (control.handleSignals) {
+    const uninstall = installSignalHandlers(supervisor);
+    void supervisor.done.then(uninstall);
+  }
+  process.nextTick(() => supervisor.start());
+  return supervisor;
+}
+
+export { SpawnError, UsageError } from './errors.js';
+export { parseSize } from './limits.js';
+export type { Rlimit, RlimitName, Rlimits } from './limits.js';
+export type {
+  AngelEvents, ExitEvent, ExitReason, ExitStatus, GiveupEvent, LogFormat, LogLevel, Options, OverrunEvent, ReadyEvent,
+  ReloadMode, RestartEvent, RestartPolicy, SampleEvent, ShutdownEvent, Size, SpawnErrorEvent, StartEvent, State,
+  StateEvent, WarningEvent,
+} from './types.js';

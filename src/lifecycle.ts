@@ -1,0 +1,164 @@
+// Pure: the child's whole lifecycle on one page. Requests (reload, shutdown) and facts (spawned, ready,
+// exited, overrun, deadline) go in; the next state and the effects for the driver to run come out.
+import { decideRestart, type RestartHistory, type RestartRules } from './backoff.js';
+import type { ExitReason, State } from './types.js';
+
+export type StopReason = 'overrun' | 'reload' | 'shutdown';
+
+export type LifecycleEvent =
+  | { type: 'start' }
+  | { type: 'ready' }
+  | { type: 'spawn-failed'; status: number }
+  | { type: 'exited'; status: number; cleanExit: boolean; uptimeMs: number; now: number }
+  | { type: 'overrun' }
+  | { type: 'hard-ceiling' }
+  | { type: 'reload' }
+  | { type: 'shutdown'; signal: NodeJS.Signals; cause: string }
+  | { type: 'deadline' }
+  | { type: 'backoff-elapsed' };
+
+export type Effect =
+  | { type: 'spawn' }
+  | { type: 'stop'; signal: NodeJS.Signals | 'stop-signal' }
+  | { type: 'kill' }
+  | { type: 'schedule-restart'; delayMs: number }
+  | { type: 'cancel-restart' }
+  | { type: 'giveup'; restarts: number; status: number }
+  | { type: 'finish'; status: number; cause: string }
+  | { type: 'impossible'; event: string };
+
+export interface Lifecycle {
+  readonly state: State;
+  /** Why the current child is being stopped, while state is 'stopping'. */
+  readonly stopReason: StopReason | null;
+  /** What asked for the shutdown (signal name or 'stop'), once one was asked for. */
+  readonly shutdownCause: string | null;
+  /** The last child's status, for a shutdown that comes between two children. */
+  readonly lastStatus: number;
+  readonly history: RestartHistory;
+}
+
+export interface Transition {
+  next: Lifecycle;
+  effects: Effect[];
+  /** For an 'exited' event: how the child's ending is reported. */
+  exitReason?: ExitReason;
+}
+
+export function initialLifecycle(history: RestartHistory): Lifecycle {
+  return { state: 'idle', stopReason: null, shutdownCause: null, lastStatus: 0, history };
+}
+
+function afterExit(life: Lifecycle, event: Extract<LifecycleEvent, { type: 'exited' }>, rules: RestartRules): Transition {
+  const reason: ExitReason = life.state === 'stopping' && life.stopReason ? life.stopReason : event.cleanExit ? 'exit' : 'crash';
+  const base = { ...life, stopReason: null, lastStatus: event.status };
+  const decision = decideRestart(reason, rules, life.history, event.now, event.uptimeMs);
+  switch (decision.action) {
+    case 'end':
+      return {
+        next: { ...base, state: 'stopped' },
+        effects: [{ type: 'finish', status: event.status, cause: life.shutdownCause ?? reason }],
+        exitReason: reason,
+      };
+    case 'giveup':
+      return {
+        next: { ...base, state: 'stopped' },
+        effects: [
+          { type: 'giveup', restarts: decision.restarts, status: event.status },
+          { type: 'finish', status: event.status, cause: 'giveup' },
+        ],
+        exitReason: reason,
+      };
+    case 'restart':
+      return decision.delayMs === 0
+        ? { next: { ...base, state: 'starting', history: decision.history }, effects: [{ type: 'spawn' }], exitReason: reason }
+        : {
+            next: { ...base, state: 'backoff', history: decision.history },
+            effects: [{ type: 'schedule-restart', delayMs: decision.delayMs }],
+            exitReason: reason,
+          };
+  }
+}
+
+function stop(life: Lifecycle, reason: StopReason, signal: NodeJS.Signals | 'stop-signal', cause?: string): Transition {
+  return {
+    next: { ...life, state: 'stopping', stopReason: reason, shutdownCause: cause ?? life.shutdownCause },
+    effects: [{ type: 'stop', signal }],
+  };
+}
+
+const unchanged = (life: Lifecycle): Transition => ({ next: life, effects: [] });
+const impossible = (life: Lifecycle, event: LifecycleEvent): Transition => ({
+  next: life,
+  effects: [{ type: 'impossible', event: `${event.type} in ${life.state}` }],
+});
+
+/** Every (state x event) pair is decided here; the pairs that cannot happen are named as such. */
+export function transition(life: Lifecycle, event: LifecycleEvent, rules: RestartRules): Transition {
+  switch (life.state) {
+    case 'idle':
+      switch (event.type) {
+        case 'start': return { next: { ...life, state: 'starting' }, effects: [{ type: 'spawn' }] };
+        case 'shutdown':
+          return { next: { ...life, state: 'stopped' }, effects: [{ type: 'finish', status: 0, cause: event.cause }] };
+        case 'reload': return unchanged(life);
+        default: return impossible(life, event);
+      }
+    case 'starting':
+    case 'running':
+      switch (event.type) {
+        case 'ready': return life.state === 'starting' ? { next: { ...life, state: 'running' }, effects: [] } : unchanged(life);
+        case 'spawn-failed':
+          return { next: { ...life, state: 'stopped', lastStatus: event.status }, effects: [{ type: 'finish', status: event.status, cause: 'spawn' }] };
+        case 'exited': return afterExit(life, event, rules);
+        case 'overrun': return stop(life, 'overrun', 'stop-signal');
+        case 'reload': return stop(life, 'reload', 'stop-signal');
+        case 'shutdown': return stop(life, 'shutdown', event.signal, event.cause);
+        case 'hard-ceiling': return { next: life, effects: [{ type: 'kill' }] };
+        case 'start':
+        case 'deadline':
+        case 'backoff-elapsed':
+          return impossible(life, event);
+      }
+      return impossible(life, event);
+    case 'stopping':
+      switch (event.type) {
+        case 'exited': return afterExit(life, event, rules);
+        case 'deadline':
+        case 'hard-ceiling':
+          return { next: life, effects: [{ type: 'kill' }] };
+        case 'shutdown':
+          // A second INT/TERM while shutting down means now: SIGKILL, as tini and systemd do.
+          if (life.stopReason === 'shutdown') return { next: life, effects: [{ type: 'kill' }] };
+          return stop(life, 'shutdown', event.signal, event.cause);
+        case 'overrun':
+        case 'reload':
+        case 'ready':
+          return unchanged(life);
+        case 'spawn-failed':
+        case 'start':
+        case 'backoff-elapsed':
+          return impossible(life, event);
+      }
+      return impossible(life, event);
+    case 'backoff':
+      switch (event.type) {
+        case 'backoff-elapsed': return { next: { ...life, state: 'starting' }, effects: [{ type: 'spawn' }] };
+        case 'reload':
+          return { next: { ...life, state: 'starting' }, effects: [{ type: 'cancel-restart' }, { type: 'spawn' }] };
+        case 'shutdown':
+          return {
+            next: { ...life, state: 'stopped', shutdownCause: event.cause },
+            effects: [{ type: 'cancel-restart' }, { type: 'finish', status: life.lastStatus, cause: event.cause }],
+          };
+        case 'overrun':
+        case 'deadline':
+        case 'hard-ceiling':
+          return unchanged(life); // late timers or samples of the child that already ended
+        default:
+          return impossible(life, event);
+      }
+    case 'stopped':
+      return unchanged(life);
+  }
+}

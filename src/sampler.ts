@@ -1,0 +1,46 @@
+// Samples the tree RSS of one child every interval. It only reports: the supervisor decides what an
+// overrun means. One sample at a time (the next is scheduled when the last is done); the timer is unref'd
+// so sampling never keeps angel alive on its own.
+import { sampleTree, type TreeSample } from './proctree.js';
+
+export class Sampler {
+  #timer: NodeJS.Timeout | null = null;
+  #peak = 0;
+  #last: TreeSample = { pids: [], rssBytes: 0 };
+
+  constructor(
+    readonly pid: number,
+    readonly intervalMs: number,
+    readonly onSample: (sample: TreeSample) => void,
+  ) {}
+
+  start(): void {
+    this.#sampleNow();
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** The highest tree RSS seen so far in this generation. */
+  get peakRssBytes(): number {
+    return this.#peak;
+  }
+
+  /** The latest sample's pids: the tree as last seen, for stopping processes that left the group. */
+  get lastPids(): readonly number[] {
+    return this.#last.pids;
+  }
+
+  #sampleNow = (): void => {
+    this.#timer = null;
+    const sample = sampleTree(this.pid);
+    if (sample.pids.length === 1 && sample.rssBytes === 0) return; // the child is gone; its exit will follow
+    this.#last = sample;
+    if (sample.rssBytes > this.#peak) this.#peak = sample.rssBytes;
+    this.#timer = setTimeout(this.#sampleNow, this.intervalMs);
+    this.#timer.unref();
+    this.onSample(sample);
+  };
+}

@@ -1,0 +1,32 @@
+// Signals to angel become requests to the supervisor; nothing acts inside a handler beyond enqueueing.
+// The synchronous signals (SEGV, BUS, FPE, ILL, ABRT, TRAP, SYS) are angel's own faults, never forwarded,
+// and SIGCHLD is not a message for the child (tini, dumb-init). SIGPIPE stays ignored, as Node sets it.
+import type { Supervisor } from './supervisor.js';
+
+export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGUSR1', 'SIGUSR2', 'SIGQUIT', 'SIGWINCH', 'SIGALRM', 'SIGVTALRM', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU',
+  'SIGCONT', 'SIGURG', 'SIGIO', 'SIGPWR', 'SIGXCPU', 'SIGSTKFLT',
+];
+
+export interface SignalHooks {
+  /** Runs on SIGUSR1 before the signal is forwarded (reopening the log file). */
+  onReopen?: () => void;
+}
+
+/** Installs angel's signal semantics on this process; returns the function that removes them. */
+export function installSignalHandlers(supervisor: Supervisor, hooks: SignalHooks = {}): () => void {
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  handlers.set('SIGHUP', () => supervisor.reload());
+  for (const signal of SHUTDOWN_SIGNALS) handlers.set(signal, () => supervisor.shutdown(signal, signal));
+  for (const signal of FORWARDED_SIGNALS) {
+    handlers.set(signal, () => {
+      if (signal === 'SIGUSR1') hooks.onReopen?.();
+      supervisor.forward(signal);
+    });
+  }
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
+}

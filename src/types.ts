@@ -1,0 +1,135 @@
+// The public types: what a caller passes to supervise() and the typed events it gets back.
+import type { Rlimit, RlimitName } from './limits.js';
+
+/** A size: bytes, or a string with a binary suffix (`512M`, `1.5G`, `64KiB`). */
+export type Size = number | string;
+export type RestartPolicy = 'on-failure' | 'always' | 'never';
+export type ReloadMode = 'restart' | 'signal';
+export type LogFormat = 'json' | 'pretty';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** What a caller (the CLI, or a tool that offers its own --max-mem) asks for. Keys match the config file's. */
+export interface Options {
+  program: string;
+  args?: readonly string[];
+  /** Cap on the resident memory summed over the child's process tree; overrun stops and restarts it. */
+  maxMem?: Size;
+  /** RLIMIT_AS (soft = hard) in the child before exec: a backstop, since it counts address space, not memory. */
+  maxVmem?: Size;
+  /** RLIMIT_NOFILE (soft = hard) in the child before exec. */
+  maxFds?: number | string;
+  /** Any rlimit: `{ core: 0 }`, `{ nofile: { soft: 1024, hard: 4096 } }`, or specs `['core=unlimited']`. */
+  rlimits?: Partial<Record<RlimitName, Rlimit | number | string>> | readonly string[];
+  /** RSS sampling period in ms (default 100). */
+  sampleInterval?: number | string;
+  /** Consecutive samples over the cap that make an overrun (default 1). */
+  overrunSamples?: number | string;
+  restart?: RestartPolicy;
+  /** More restarts than this within restartWindow seconds: give up (default 10 in 60). */
+  maxRestarts?: number | string;
+  restartWindow?: number | string;
+  /** The longest backoff between restarts in ms (default 10000; 0 restarts at once, always). */
+  maxRestartDelay?: number | string;
+  /** Grace between the stop signal and SIGKILL, in ms (default 5000). */
+  killTimeout?: number | string;
+  /** The signal angel sends when it decides to stop the child (overrun, reload). Default SIGTERM. */
+  stopSignal?: NodeJS.Signals | number | string;
+  /** What reload() (SIGHUP) does: a graceful restart, or forwarding SIGHUP to the child. */
+  reload?: ReloadMode;
+  /** Run the child as this user (name or uid), with that user's supplementary groups. */
+  user?: string | number;
+  group?: string | number;
+  cwd?: string;
+  /** Extra environment: `{ K: 'V' }` or `['K=V']`. */
+  env?: Readonly<Record<string, string>> | readonly string[];
+  logFormat?: LogFormat;
+  logLevel?: LogLevel;
+}
+
+export type State = 'idle' | 'starting' | 'running' | 'stopping' | 'backoff' | 'stopped';
+
+/** Why a child ended: on its own (exit 0 or failure), or because angel stopped it. */
+export type ExitReason = 'exit' | 'crash' | 'overrun' | 'reload' | 'shutdown';
+
+export interface StartEvent {
+  pid: number;
+  generation: number;
+}
+export interface ReadyEvent {
+  pid: number;
+  generation: number;
+  /** From the spawn call to the child counting as started. */
+  startLatencyMs: number;
+}
+export interface ExitEvent {
+  pid: number;
+  generation: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  coreDumped: boolean;
+  reason: ExitReason;
+  uptimeMs: number;
+  /** The highest tree RSS sampled during this generation (0 without --max-mem sampling). */
+  peakRssBytes: number;
+}
+export interface OverrunEvent {
+  pid: number;
+  generation: number;
+  rssBytes: number;
+  capBytes: number;
+  /** True when the tree passed 1.5x the cap during the grace period and was SIGKILLed at once. */
+  hardKill?: boolean;
+}
+export interface RestartEvent {
+  generation: number;
+  /** The backoff delay that was waited. */
+  delayMs: number;
+  /** From the old child's death to the new child's exec, not counting delayMs. */
+  restartLatencyMs: number;
+}
+export interface GiveupEvent {
+  restarts: number;
+  windowSeconds: number;
+  status: number;
+}
+export interface ShutdownEvent {
+  /** What asked for it: a signal name, or 'stop' from the API. */
+  cause: string;
+  status: number;
+}
+export interface SampleEvent {
+  pid: number;
+  rssBytes: number;
+  processes: number;
+}
+export interface StateEvent {
+  from: State;
+  to: State;
+  trigger: string;
+}
+export interface WarningEvent {
+  message: string;
+}
+/** The program could not be started (not found: 127, not executable or refused: 126). */
+export interface SpawnErrorEvent {
+  error: Error & { code: string };
+  status: number;
+}
+
+/** The typed event map of an Angel. */
+export interface AngelEvents {
+  start: [StartEvent];
+  ready: [ReadyEvent];
+  exit: [ExitEvent];
+  overrun: [OverrunEvent];
+  restart: [RestartEvent];
+  giveup: [GiveupEvent];
+  shutdown: [ShutdownEvent];
+  sample: [SampleEvent];
+  state: [StateEvent];
+  warning: [WarningEvent];
+  'spawn-error': [SpawnErrorEvent];
+}
+
+/** angel's exit status: the child's code, 128 + its signal, 2 on usage errors, 126/127 when it cannot run. */
+export type ExitStatus = number;
