@@ -135,7 +135,7 @@ async function main(argv: string[]): Promise<void> {
     .description('Supervise one program: limits before exec, a memory cap on its process tree, restarts')
     .version(process.env.npm_package_version ?? '0.1.0')
     .exitOverride()
-    .configureOutput({ outputError: (message, write) => write(`angel: ${message.replace(/^error: /, '').trimEnd()}\n`) });
+    .configureOutput({ outputError: (message, write) => write(`angel: ${message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) });
 
   let status = 0;
   addRunOptions(cli.command('run', { isDefault: true }))

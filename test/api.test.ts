@@ -1,0 +1,50 @@
+// The typed library API, as a tool that offers its own --max-mem would use it.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { supervise, UsageError, type ExitEvent, type OverrunEvent, type RestartEvent, type StartEvent } from '../src/index.js';
+import { fixture } from './helpers/events.js';
+
+test('supervise() reports overrun, exit and restart as typed events; stop() ends it with the child\'s status', async () => {
+  const angel = supervise({ program: fixture('leaker'), args: ['4', '5'], maxMem: '32M', killTimeout: 2000 });
+  const starts: StartEvent[] = [];
+  const overruns: OverrunEvent[] = [];
+  const exits: ExitEvent[] = [];
+  angel.on('start', (event) => starts.push(event));
+  angel.on('overrun', (event) => overruns.push(event));
+  angel.on('exit', (event) => exits.push(event));
+  const restart = await new Promise<RestartEvent>((resolve) => angel.once('restart', resolve));
+  assert.equal(restart.generation, 1);
+  assert.equal(overruns[0]?.capBytes, 32 * 2 ** 20);
+  assert.equal(exits[0]?.reason, 'overrun');
+  assert.equal(exits[0]?.signal, 'SIGTERM');
+  assert.equal(angel.pid, starts[1]?.pid);
+  angel.stop();
+  assert.equal(await angel.done, 143);
+  assert.equal(angel.state, 'stopped');
+  assert.equal(angel.pid, undefined);
+});
+
+test('supervise() throws a UsageError naming the option for bad input', () => {
+  assert.throws(() => supervise({ program: 'true', maxMem: 'lots' }), (error: unknown) => {
+    assert.ok(error instanceof UsageError);
+    assert.equal(error.flag, '--max-mem');
+    assert.equal(error.value, 'lots');
+    return true;
+  });
+});
+
+test('reload() stops the old generation and starts the next', async () => {
+  const angel = supervise({ program: 'sleep', args: ['100'] });
+  const exits: ExitEvent[] = [];
+  angel.on('exit', (event) => exits.push(event));
+  await new Promise((resolve) => angel.once('ready', resolve));
+  angel.reload();
+  const start = await new Promise<StartEvent>((resolve) => angel.once('start', resolve));
+  assert.equal(start.generation, 1);
+  assert.equal(angel.generation, 1);
+  assert.equal(exits[0]?.reason, 'reload');
+  assert.equal(exits[0]?.generation, 0);
+  angel.stop();
+  assert.equal(await angel.done, 143, 'sleep dies of the stop signal, SIGTERM');
+  assert.equal(exits[1]?.reason, 'shutdown');
+});

@@ -1,0 +1,225 @@
+// The CLI contract of DESIGN.md, case by case, with real processes and real signals.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { AngelRun, fixture } from './helpers/events.js';
+import { isAlive } from './helpers/proc.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'angel-cli-'));
+
+describe('limits', () => {
+  test('the child sees the limits asked for', async () => {
+    const run = new AngelRun(['--max-fds', '64', '--max-vmem', '1G', '--rlimit', 'core=0', '--rlimit', 'nproc=500:600',
+      '--restart', 'never', '--', 'cat', '/proc/self/limits']);
+    assert.equal(await run.status(), 0);
+    const limits = run.stdout.items.join('\n');
+    assert.match(limits, /Max open files\s+64\s+64\s/);
+    assert.match(limits, /Max address space\s+1073741824\s+1073741824\s/);
+    assert.match(limits, /Max core file size\s+0\s+0\s/);
+    assert.match(limits, /Max processes\s+500\s+600\s/);
+  });
+});
+
+describe('memory cap', () => {
+  test('a leaking child is stopped and restarted, then angel gives up with its status', async () => {
+    const run = new AngelRun(['--max-mem', '40M', '--max-restarts', '2', '--max-restart-delay', '0', '--kill-timeout', '2000',
+      '--', fixture('leaker'), '4', '5']);
+    assert.equal(await run.status(), 143, 'the leaker dies of SIGTERM: 128 + 15');
+    assert.equal(run.count('start'), 3, 'first start + 2 restarts');
+    assert.equal(run.count('overrun'), 3);
+    const exits = run.events.items.filter((event) => event.event === 'exit');
+    assert.deepEqual(exits.map((event) => event.reason), ['overrun', 'overrun', 'overrun']);
+    for (const exit of exits) assert.ok((exit.peakRssBytes as number) > 40 * 2 ** 20, 'peak RSS above the cap');
+    const overrun = await run.event('overrun');
+    assert.equal(overrun.capBytes, 40 * 2 ** 20);
+    assert.ok((overrun.rssBytes as number) > 40 * 2 ** 20);
+    const giveup = await run.event('giveup');
+    assert.equal(giveup.restarts, 2);
+    assert.equal((await run.event('shutdown')).status, 143);
+  });
+
+  test('a leak in a grandchild that left the process group is caught by the tree cap, and no process survives', async () => {
+    const run = new AngelRun(['--max-mem', '40M', '--restart', 'never', '--kill-timeout', '2000', '--', fixture('tree-leaker'), '4', '5']);
+    const child = Number((await run.line(/^child \d+/)).split(' ')[1]);
+    const grandchild = Number((await run.line(/^grandchild \d+/)).split(' ')[1]);
+    const overrun = await run.event('overrun');
+    assert.equal(overrun.pid, child);
+    assert.equal(await run.status(), 143);
+    assert.equal(isAlive(child), false, 'child gone');
+    assert.equal(isAlive(grandchild), false, 'grandchild gone, though it left the group');
+  });
+
+  test('with --overrun-samples, a short spike over the cap is tolerated', async () => {
+    // grows to 48 MiB quickly and then exits on its own: 1 sample would be an overrun, 1000 never are
+    const run = new AngelRun(['--max-mem', '20M', '--overrun-samples', '1000', '--sample-interval', '10', '--restart', 'never',
+      '--', 'sh', '-c', `${fixture('leaker')} 16 30 & sleep 0.3; kill $!; exit 0`]);
+    assert.equal(await run.status(), 0);
+    assert.equal(run.count('overrun'), 0);
+    const exit = await run.event('exit');
+    assert.ok((exit.peakRssBytes as number) > 20 * 2 ** 20, `peak ${String(exit.peakRssBytes)} was above the cap`);
+  });
+});
+
+describe('restarts and exit status', () => {
+  test('a crash by signal is restarted; exit 0 then ends angel with 0', async () => {
+    const run = new AngelRun(['--', 'sh', '-c', 'if [ "$ANGEL_GENERATION" = 0 ]; then kill -SEGV $$; fi; exit 0']);
+    assert.equal(await run.status(), 0);
+    const exits = run.events.items.filter((event) => event.event === 'exit');
+    assert.equal(exits.length, 2);
+    assert.equal(exits[0]?.signal, 'SIGSEGV');
+    assert.equal(exits[0]?.reason, 'crash');
+    assert.equal(exits[1]?.code, 0);
+    assert.equal(exits[1]?.reason, 'exit');
+    const restart = await run.event('restart');
+    assert.equal(restart.delayMs, 0, 'the first restart is immediate');
+    assert.equal(typeof restart.restartLatencyMs, 'number');
+  });
+
+  test('--restart never passes the child\'s code through', async () => {
+    const run = new AngelRun(['--restart', 'never', '--', 'sh', '-c', 'exit 7']);
+    assert.equal(await run.status(), 7);
+    assert.equal(run.count('start'), 1);
+  });
+
+  test('a failing child is restarted with backoff, then angel gives up', async () => {
+    const run = new AngelRun(['--max-restarts', '3', '--', 'sh', '-c', 'exit 3']);
+    assert.equal(await run.status(), 3);
+    const delays = run.events.items.filter((event) => event.event === 'restart').map((event) => event.delayMs);
+    assert.deepEqual(delays, [0, 100, 200]);
+    assert.equal(run.count('giveup'), 1);
+  });
+
+  test('program not found exits 127 and not executable 126, naming the errno, without a restart loop', async () => {
+    const missing = new AngelRun(['--', join(scratch, 'no-such-program')]);
+    assert.equal(await missing.status(), 127);
+    const error = await missing.event('spawn-error');
+    assert.equal(error.code, 'ENOENT');
+    assert.match(String(error.msg), /no-such-program: execve: ENOENT/);
+    assert.equal(missing.count('start'), 0);
+
+    const script = join(scratch, 'not-executable');
+    writeFileSync(script, '#!/bin/sh\n');
+    chmodSync(script, 0o644);
+    const denied = new AngelRun(['--', script]);
+    assert.equal(await denied.status(), 126);
+    assert.equal((await denied.event('spawn-error')).code, 'EACCES');
+  });
+});
+
+describe('signals', () => {
+  test('SIGHUP starts a new generation and stops the old one gracefully', async () => {
+    const run = new AngelRun(['--', fixture('trapper'), '0']);
+    await run.line(/^ready \d+ generation 0$/);
+    run.signal('SIGHUP');
+    await run.line(/^ready \d+ generation 1$/);
+    const exit = await run.event('exit', (event) => event.generation === 0);
+    assert.equal(exit.reason, 'reload');
+    assert.equal(exit.code, 0, 'the old generation ended on its own after SIGTERM, not by SIGKILL');
+    assert.ok(run.stdout.items.includes('got SIGTERM'));
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 0);
+  });
+
+  test('SIGTERM is forwarded and the child\'s code returned', async () => {
+    const run = new AngelRun(['--', fixture('trapper'), '42']);
+    await run.line(/^ready/);
+    run.signal('SIGTERM');
+    await run.line(/^got SIGTERM$/);
+    assert.equal(await run.status(), 42);
+    assert.equal((await run.event('exit')).reason, 'shutdown');
+  });
+
+  test('SIGINT is forwarded as SIGINT', async () => {
+    const run = new AngelRun(['--', fixture('trapper'), '5']);
+    await run.line(/^ready/);
+    run.signal('SIGINT');
+    await run.line(/^got SIGINT$/);
+    assert.equal(await run.status(), 5);
+  });
+
+  test('a child that ignores SIGTERM is SIGKILLed after the kill timeout: 137', async () => {
+    const run = new AngelRun(['--kill-timeout', '300', '--', fixture('trapper'), 'ignore']);
+    await run.line(/^ready/);
+    run.signal('SIGTERM');
+    await run.line(/^got SIGTERM$/);
+    assert.equal(await run.status(), 137);
+    const exit = await run.event('exit');
+    assert.equal(exit.signal, 'SIGKILL');
+    assert.ok((exit.uptimeMs as number) > 0);
+  });
+
+  test('a second SIGTERM during shutdown goes straight to SIGKILL', async () => {
+    const run = new AngelRun(['--kill-timeout', '60000', '--', fixture('trapper'), 'ignore']);
+    await run.line(/^ready/);
+    run.signal('SIGTERM');
+    await run.line(/^got SIGTERM$/);
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 137);
+  });
+
+  test('other signals are forwarded to the child', async () => {
+    const run = new AngelRun(['--', fixture('trapper'), '0']);
+    await run.line(/^ready/);
+    for (const signal of ['SIGUSR2', 'SIGUSR1', 'SIGWINCH', 'SIGQUIT'] as const) {
+      run.signal(signal);
+      await run.line(new RegExp(`^got ${signal}$`));
+    }
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 0);
+  });
+
+  test('--reload signal forwards SIGHUP instead of restarting', async () => {
+    const run = new AngelRun(['--reload', 'signal', '--', fixture('trapper'), '0']);
+    await run.line(/^ready/);
+    run.signal('SIGHUP');
+    await run.line(/^got SIGHUP$/);
+    assert.equal(run.count('start'), 1);
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 0);
+  });
+});
+
+describe('usage errors', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['bad size', ['--max-mem', '12X', '--', 'true'], /--max-mem.*12X/],
+    ['bad count', ['--max-fds', 'many', '--', 'true'], /--max-fds.*many/],
+    ['bad signal', ['--stop-signal', 'SIGNOPE', '--', 'true'], /--stop-signal.*SIGNOPE/],
+    ['bad policy', ['--restart', 'sometimes', '--', 'true'], /--restart.*sometimes/],
+    ['bad rlimit', ['--rlimit', 'bogus=1', '--', 'true'], /--rlimit.*bogus=1/],
+    ['unknown flag', ['--max-memory', '1G', '--', 'true'], /--max-memory/],
+    ['no program', [], /<program>/],
+    ['missing config file', ['--config', join(scratch, 'absent.json'), '--', 'true'], /--config.*ENOENT.*absent\.json/],
+  ];
+  for (const [name, args, pattern] of cases) {
+    test(`${name}: exit 2 with one line naming the flag and value`, async () => {
+      const run = new AngelRun(args);
+      assert.equal(await run.status(), 2);
+      assert.equal(run.stderrText.length, 1, run.stderrText.join('\n'));
+      assert.match(run.stderrText[0] ?? '', pattern);
+    });
+  }
+
+  test('a bad config file names the file and the key', async () => {
+    const file = join(scratch, 'bad.json');
+    writeFileSync(file, JSON.stringify({ maxMem: 'lots' }));
+    const run = new AngelRun(['--config', file, '--', 'true']);
+    assert.equal(await run.status(), 2);
+    assert.match(run.stderrText.join('\n'), /bad\.json: maxMem.*lots/);
+  });
+});
+
+describe('check', () => {
+  test('angel check --config prints the resolved options, flags winning', async () => {
+    const file = join(scratch, 'good.json');
+    writeFileSync(file, JSON.stringify({ program: 'lighttpd', args: ['-D'], maxMem: '512M', killTimeout: 1000, rlimits: ['core=0'] }));
+    const run = new AngelRun(['check', '--config', file, '--kill-timeout', '2000'], { json: false });
+    assert.equal(await run.status(), 0);
+    const resolved = JSON.parse(run.stdout.items.join('\n')) as Record<string, unknown>;
+    assert.equal(resolved.maxMem, 512 * 2 ** 20);
+    assert.equal(resolved.killTimeout, 2000);
+    assert.equal(resolved.program, 'lighttpd');
+    assert.deepEqual(resolved.rlimits, { core: { soft: 0, hard: 0 } });
+  });
+});
