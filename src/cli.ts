@@ -108,12 +108,14 @@ function resolveFlags(flags: RunFlags, program: string | undefined, args: string
 async function run(program: string | undefined, args: string[], flags: RunFlags): Promise<number> {
   const options = resolveFlags(flags, program, args);
   const identity = resolveIdentity(options.user, options.group);
-  const log = await createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
   const supervisor = new Supervisor(options, identity);
-  attachEventLog(supervisor, log);
   installSignalHandlers(supervisor);
+  const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
+  attachEventLog(supervisor, log);
   supervisor.start();
-  return supervisor.done;
+  const status = await supervisor.done;
+  await log; // every queued event is written before angel exits
+  return status;
 }
 
 function check(flags: RunFlags): number {

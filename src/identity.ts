@@ -1,6 +1,7 @@
 // Resolves --user/--group in angel (names, or numeric ids) into the uid, gid and supplementary groups the
 // child gets, the way initgroups(3) + setgid + setuid would.
-import posix from 'posix';
+import { createRequire } from 'node:module';
+import type Posix from 'posix';
 import { UsageError } from './errors.js';
 import { supplementaryGroups } from './spawn.js';
 
@@ -10,7 +11,7 @@ export interface ChildIdentity {
   groups: number[];
 }
 
-function lookupUser(user: string | number): { name: string; uid: number; gid: number } {
+function lookupUser(posix: typeof Posix, user: string | number): { name: string; uid: number; gid: number } {
   try {
     const entry = posix.getpwnam(user);
     return { name: entry.name ?? String(user), uid: entry.uid, gid: entry.gid };
@@ -19,7 +20,7 @@ function lookupUser(user: string | number): { name: string; uid: number; gid: nu
   }
 }
 
-function lookupGroup(group: string | number): number {
+function lookupGroup(posix: typeof Posix, group: string | number): number {
   try {
     return posix.getgrnam(group).gid;
   } catch {
@@ -33,12 +34,14 @@ export function resolveIdentity(user: string | number | null, group: string | nu
   if (process.geteuid?.() !== 0) {
     throw new UsageError(user !== null ? '--user' : '--group', user ?? group, 'angel must run as root to change the child\'s identity');
   }
+  // loaded only when asked for: most runs keep angel's identity and need not pay for it at start-up
+  const posix = createRequire(import.meta.url)('posix') as typeof Posix;
   if (user === null) {
-    const gid = lookupGroup(group as string | number);
+    const gid = lookupGroup(posix, group as string | number);
     return { uid: process.getuid?.() ?? 0, gid, groups: [gid] };
   }
-  const entry = lookupUser(user);
-  const gid = group === null ? entry.gid : lookupGroup(group);
+  const entry = lookupUser(posix, user);
+  const gid = group === null ? entry.gid : lookupGroup(posix, group);
   const groups = supplementaryGroups(entry.name, gid);
   return { uid: entry.uid, gid, groups };
 }
