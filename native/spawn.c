@@ -51,6 +51,14 @@ const char *angel_step_name(int step) {
   }
 }
 
+/* The kernel's layout for rt_sigaction(2), which differs from glibc's struct sigaction. */
+struct kernel_sigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  unsigned long mask;
+};
+
 struct child_args {
   const struct angel_spawn_spec *spec;
   int report_fd;
@@ -120,12 +128,11 @@ static int child_main(void *raw) {
 
   /* Without CLONE_SIGHAND the child has its own copy of the handler table, so this leaves the parent alone.
    * Ignored signals (Node ignores SIGPIPE and SIGXFSZ) would otherwise survive execve. */
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
+  struct kernel_sigaction dfl;
+  memset(&dfl, 0, sizeof dfl); /* handler SIG_DFL, no flags, empty mask */
   for (int sig = 1; sig < NSIG; sig++) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
+    syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
   }
 
   if (syscall(SYS_setsid) < 0) child_fail(report_fd, STEP_SETSID, errno);
