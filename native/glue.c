@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #endif
 #include "glue.h"
+#include "sockets.h"
 #include "spawn.h"
 #include "watch.h"
 
@@ -393,6 +394,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"signalGroup", NULL, angel_signal_group, NULL, NULL, NULL, napi_enumerable, NULL},
     {"getgrouplist", NULL, angel_getgrouplist, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setChildSubreaper", NULL, angel_set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"listenInet", NULL, angel_listen_inet, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
   napi_value rlimits = make_rlimit_table(env);

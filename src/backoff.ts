@@ -10,6 +10,8 @@ export interface RestartRules {
   maxRestarts: number;
   windowMs: number;
   maxDelayMs: number;
+  /** Held sockets: a reload or an overrun starts the next generation before the current one is stopped. */
+  overlap?: boolean;
 }
 
 export interface RestartHistory {

@@ -9,6 +9,7 @@ import { EXIT_USAGE, UsageError } from './errors.js';
 import { resolveIdentity } from './identity.js';
 import { attachEventLog, createEventLog } from './log.js';
 import { installSignalHandlers } from './signals.js';
+import { bindAll } from './sockets.js';
 import { Supervisor } from './supervisor.js';
 import type { Options } from './types.js';
 
@@ -31,6 +32,10 @@ interface RunFlags {
   group?: string;
   cwd?: string;
   env: string[];
+  listen: string[];
+  socketMode?: string;
+  ready?: string;
+  readyTimeout?: string;
   logFormat?: string;
   logLevel?: string;
 }
@@ -57,6 +62,10 @@ function addRunOptions(command: Command): Command {
     .option('--group <group>', 'run the child with this group')
     .option('--cwd <dir>', 'the child\'s working directory')
     .option('--env <K=V>', 'extra environment for the child, repeatable', collect, [])
+    .option('--listen <addr>', '[name=][host:]port, [::1]:port or unix:/path, bound by angel and passed as fds 3.., repeatable', collect, [])
+    .option('--socket-mode <mode>', 'mode of the unix sockets angel creates (default 0666)')
+    .option('--ready <mode>', 'when a child counts as started: exec | fd | tcp:PORT | delay:MS (default exec)')
+    .option('--ready-timeout <ms>', 'a child not ready by then counts as failed to start (default 30000)')
     .addOption(new Option('--log-format <format>', 'angel\'s own events: json | pretty (default pretty on a TTY)'))
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent (default info)');
 }
@@ -83,6 +92,10 @@ function flagOptions(flags: RunFlags, program: string | undefined, args: string[
     group: flags.group,
     cwd: flags.cwd,
     env: flags.env.length > 0 ? flags.env : undefined,
+    listen: flags.listen.length > 0 ? flags.listen : undefined,
+    socketMode: flags.socketMode,
+    ready: flags.ready,
+    readyTimeout: flags.readyTimeout,
     logFormat: flags.logFormat as Options['logFormat'],
     logLevel: flags.logLevel as Options['logLevel'],
   };
@@ -108,14 +121,28 @@ function resolveFlags(flags: RunFlags, program: string | undefined, args: string
 async function run(program: string | undefined, args: string[], flags: RunFlags): Promise<number> {
   const options = resolveFlags(flags, program, args);
   const identity = resolveIdentity(options.user, options.group);
-  const supervisor = new Supervisor(options, identity);
-  installSignalHandlers(supervisor);
+  const sockets = bindAll(options.listen, options.socketMode);
+  const supervisor = new Supervisor(options, identity, sockets);
+  installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args) });
   const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
   attachEventLog(supervisor, log);
   supervisor.start();
   const status = await supervisor.done;
   await log; // every queued event is written before angel exits
   return status;
+}
+
+/** SIGHUP re-reads the config file first; a bad one is reported and changes nothing (the child keeps running). */
+function rereadConfig(supervisor: Supervisor, flags: RunFlags, program: string | undefined, args: string[]): boolean {
+  if (flags.config === undefined) return true;
+  try {
+    supervisor.updateOptions(resolveFlags(flags, program, args));
+    return true;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    supervisor.emit('warning', { message: `reload: ${flags.config} rejected, nothing changed: ${error.message}` });
+    return false;
+  }
 }
 
 function check(flags: RunFlags): number {

@@ -3,7 +3,9 @@ import { UsageError } from './errors.js';
 import {
   isRlimitName, parseCount, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, type Rlimit, type Rlimits,
 } from './limits.js';
+import { parseReady, type ReadyMode } from './ready.js';
 import { parseSignal } from './signames.js';
+import { parseListen, type ListenSpec } from './sockets.js';
 import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
 
 /** Options with every value parsed and every default filled in. */
@@ -26,6 +28,10 @@ export interface ResolvedOptions {
   group: string | number | null;
   cwd: string | null;
   env: Record<string, string>;
+  listen: ListenSpec[];
+  socketMode: number;
+  ready: ReadyMode;
+  readyTimeout: number;
   logFormat: LogFormat | null;
   logLevel: LogLevel;
 }
@@ -54,6 +60,10 @@ export const FLAGS: Readonly<Record<Key, string>> = {
   group: '--group',
   cwd: '--cwd',
   env: '--env',
+  listen: '--listen',
+  socketMode: '--socket-mode',
+  ready: '--ready',
+  readyTimeout: '--ready-timeout',
   logFormat: '--log-format',
   logLevel: '--log-level',
 };
@@ -68,6 +78,8 @@ export const DEFAULTS = {
   killTimeout: 5000,
   stopSignal: 'SIGTERM',
   reload: 'restart',
+  socketMode: 0o666,
+  readyTimeout: 30_000,
   logLevel: 'info',
 } as const;
 
@@ -156,6 +168,21 @@ function environment(value: unknown, name: string): Record<string, string> {
   return result;
 }
 
+function listenSpecs(value: unknown, name: string): ListenSpec[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) throw new UsageError(name, value, 'expected [host:]port or unix:/path entries');
+  const specs = list.map((item, index) => parseListen(text(item, name), index, name));
+  const names = new Set(specs.map((spec) => spec.name));
+  if (names.size !== specs.length) throw new UsageError(name, value, 'expected distinct socket names');
+  return specs;
+}
+
+function fileMode(value: unknown, name: string): number {
+  const mode = typeof value === 'number' ? value : typeof value === 'string' && /^0?[0-7]{3,4}$/.test(value) ? parseInt(value, 8) : NaN;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new UsageError(name, value, 'expected an octal mode such as 0660');
+  return mode;
+}
+
 /** Parses and checks every option; an error names the flag or the config file's key. */
 export function resolveOptions(input: Options, origins: Origins = {}): ResolvedOptions {
   const name = (key: Key): string => origins[key] ?? FLAGS[key];
@@ -194,6 +221,10 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
     group: given('group', identity) ?? null,
     cwd: given('cwd', text) ?? null,
     env: given('env', environment) ?? {},
+    listen: given('listen', listenSpecs) ?? [],
+    socketMode: given('socketMode', fileMode) ?? DEFAULTS.socketMode,
+    ready: given('ready', (value, flag) => parseReady(text(value, flag), flag)) ?? { kind: 'exec' },
+    readyTimeout: given('readyTimeout', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.readyTimeout,
     logFormat: given('logFormat', (value, flag) => oneOf(value, flag, LOG_FORMATS)) ?? null,
     logLevel: given('logLevel', (value, flag) => oneOf(value, flag, LOG_LEVELS)) ?? DEFAULTS.logLevel,
   };

@@ -5,6 +5,7 @@
 import { resolveOptions } from './config.js';
 import { resolveIdentity } from './identity.js';
 import { installSignalHandlers } from './signals.js';
+import { bindAll } from './sockets.js';
 import { Supervisor } from './supervisor.js';
 import type { Options } from './types.js';
 
@@ -27,7 +28,7 @@ export type Angel = Pick<
 export function supervise(options: Options, control: SuperviseControl = {}): Angel {
   const resolved = resolveOptions(options);
   const identity = resolveIdentity(resolved.user, resolved.group);
-  const supervisor = new Supervisor(resolved, identity);
+  const supervisor = new Supervisor(resolved, identity, bindAll(resolved.listen, resolved.socketMode));
   if (control.handleSignals) {
     const uninstall = installSignalHandlers(supervisor);
     void supervisor.done.then(uninstall);

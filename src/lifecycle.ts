@@ -9,7 +9,7 @@ export type LifecycleEvent =
   | { type: 'start' }
   | { type: 'ready' }
   | { type: 'spawn-failed'; status: number }
-  | { type: 'exited'; status: number; cleanExit: boolean; uptimeMs: number; now: number }
+  | { type: 'exited'; status: number; cleanExit: boolean; uptimeMs: number; now: number; role?: 'current' | 'next' }
   | { type: 'overrun' }
   | { type: 'hard-ceiling' }
   | { type: 'reload' }
@@ -19,6 +19,11 @@ export type LifecycleEvent =
 
 export type Effect =
   | { type: 'spawn' }
+  /** Start the next generation beside the current one (held sockets). */
+  | { type: 'spawn-next' }
+  /** The next generation takes over; the old one is stopped gracefully for `retire`, or is already gone (null). */
+  | { type: 'promote'; retire: 'reload' | 'overrun' | null }
+  | { type: 'warn'; message: string }
   | { type: 'stop'; signal: NodeJS.Signals | 'stop-signal' }
   | { type: 'kill' }
   | { type: 'schedule-restart'; delayMs: number }
@@ -29,7 +34,7 @@ export type Effect =
 
 export interface Lifecycle {
   readonly state: State;
-  /** Why the current child is being stopped, while state is 'stopping'. */
+  /** Why the current child is being stopped ('stopping') or replaced ('reloading'). */
   readonly stopReason: StopReason | null;
   /** What asked for the shutdown (signal name or 'stop'), once one was asked for. */
   readonly shutdownCause: string | null;
@@ -111,8 +116,12 @@ export function transition(life: Lifecycle, event: LifecycleEvent, rules: Restar
         case 'spawn-failed':
           return { next: { ...life, state: 'stopped', lastStatus: event.status }, effects: [{ type: 'finish', status: event.status, cause: 'spawn' }] };
         case 'exited': return afterExit(life, event, rules);
-        case 'overrun': return stop(life, 'overrun', 'stop-signal');
-        case 'reload': return stop(life, 'reload', 'stop-signal');
+        case 'overrun':
+        case 'reload':
+          if (rules.overlap && life.state === 'running') {
+            return { next: { ...life, state: 'reloading', stopReason: event.type }, effects: [{ type: 'spawn-next' }] };
+          }
+          return stop(life, event.type, 'stop-signal');
         case 'shutdown': return stop(life, 'shutdown', event.signal, event.cause);
         case 'hard-ceiling': return { next: life, effects: [{ type: 'kill' }] };
         case 'start':
@@ -121,6 +130,38 @@ export function transition(life: Lifecycle, event: LifecycleEvent, rules: Restar
           return impossible(life, event);
       }
       return impossible(life, event);
+    case 'reloading':
+      // The current generation serves while the next one starts; only a ready next one replaces it.
+      switch (event.type) {
+        case 'ready':
+          return {
+            next: { ...life, state: 'running', stopReason: null },
+            effects: [{ type: 'promote', retire: life.stopReason === 'overrun' ? 'overrun' : 'reload' }],
+          };
+        case 'exited':
+          if (event.role === 'next') {
+            const failed = { ...life, stopReason: null, lastStatus: life.lastStatus };
+            const warn: Effect = { type: 'warn', message: `the next generation failed to start (status ${event.status}); the current one keeps serving` };
+            // an overrunning child cannot simply keep running: stop it the plain way instead
+            if (life.stopReason === 'overrun') {
+              return { next: { ...failed, state: 'stopping', stopReason: 'overrun' }, effects: [warn, { type: 'stop', signal: 'stop-signal' }], exitReason: 'crash' };
+            }
+            return { next: { ...failed, state: 'running' }, effects: [warn], exitReason: 'crash' };
+          }
+          // the current one died while its successor warms up: the successor is now the one starting
+          return {
+            next: { ...life, state: 'starting', stopReason: null, lastStatus: event.status },
+            effects: [{ type: 'promote', retire: null }],
+            exitReason: event.cleanExit ? 'exit' : 'crash',
+          };
+        case 'shutdown': return stop(life, 'shutdown', event.signal, event.cause);
+        case 'hard-ceiling': return { next: life, effects: [{ type: 'kill' }] };
+        case 'reload':
+        case 'overrun':
+          return unchanged(life);
+        default:
+          return impossible(life, event);
+      }
     case 'stopping':
       switch (event.type) {
         case 'exited': return afterExit(life, event, rules);

@@ -29,6 +29,11 @@ export interface NativeAddon {
   signalGroup(pgid: number, signal: number): boolean;
   getgrouplist(user: string, gid: number): number[];
   setChildSubreaper(on: boolean): void;
+  /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … */
+  listenInet(family: 4 | 6, address: string, port: number, backlog: number): [number, number];
+  listenUnix(path: string, backlog: number, mode: number): number;
+  /** Returns [readFd, writeFd], both close-on-exec. */
+  pipe(): [number, number];
   readonly rlimitResources: Readonly<Record<string, number>>;
 }
 

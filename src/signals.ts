@@ -10,6 +10,8 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
 ];
 
 export interface SignalHooks {
+  /** Runs on SIGHUP before the reload; false cancels it (a config file that no longer parses). */
+  beforeReload?: () => boolean;
   /** Runs on SIGUSR1 before the signal is forwarded (reopening the log file). */
   onReopen?: () => void;
 }
@@ -17,7 +19,9 @@ export interface SignalHooks {
 /** Installs angel's signal semantics on this process; returns the function that removes them. */
 export function installSignalHandlers(supervisor: Supervisor, hooks: SignalHooks = {}): () => void {
   const handlers = new Map<NodeJS.Signals, () => void>();
-  handlers.set('SIGHUP', () => supervisor.reload());
+  handlers.set('SIGHUP', () => {
+    if (hooks.beforeReload?.() !== false) supervisor.reload();
+  });
   for (const signal of SHUTDOWN_SIGNALS) handlers.set(signal, () => supervisor.shutdown(signal, signal));
   for (const signal of FORWARDED_SIGNALS) {
     handlers.set(signal, () => {

@@ -1,6 +1,9 @@
-// The driver: feeds events to the pure lifecycle, runs the effects it returns, owns the timers, the child
-// and its generation, and emits the typed events. Signals, timers and exit callbacks only enqueue events.
+// The driver: feeds events to the pure lifecycle, runs the effects it returns, owns the timers, the
+// generations and the held sockets, and emits the typed events. Signals, timers and exit callbacks only
+// enqueue events. A generation is `current` (serving), `next` (warming up during an overlapping reload) or
+// retiring (replaced, being stopped gracefully; its end changes no state).
 import { EventEmitter } from 'node:events';
+import { closeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { NO_HISTORY, type RestartRules } from './backoff.js';
 import type { ResolvedOptions } from './config.js';
@@ -9,10 +12,12 @@ import { exitStatusForSpawnError, SpawnError } from './errors.js';
 import type { ChildIdentity } from './identity.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
 import { treePids, type TreeSample } from './proctree.js';
+import { openReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from './ready.js';
 import { Sampler } from './sampler.js';
 import { signalNumber, type SignalLike } from './signames.js';
+import { closeAll, listenEnvironment, SD_LISTEN_FDS_START, type HeldSocket } from './sockets.js';
 import { spawnChild, type ChildExit, type ChildProcess } from './spawn.js';
-import type { AngelEvents, ExitStatus, State } from './types.js';
+import type { AngelEvents, ExitReason, ExitStatus, State } from './types.js';
 
 /** How far past the cap a tree may grow during the grace period before it is SIGKILLed at once. */
 export const HARD_CEILING_FACTOR = 1.5;
@@ -22,55 +27,85 @@ export function statusOf(exit: ChildExit): number {
   return exit.code ?? 128 + (exit.signal ? signalNumber(exit.signal) : 0);
 }
 
+interface Generation {
+  readonly child: ChildProcess;
+  readonly number: number;
+  readonly execAt: number;
+  sampler: Sampler | null;
+  samplesOver: number;
+  probe: ReadyProbe | null;
+  readyTimer: NodeJS.Timeout | null;
+  /** Set when angel stops this generation: the tree as seen then, and the kill deadline. */
+  stopPids: readonly number[];
+  deadline: NodeJS.Timeout | null;
+  /** Set when a newer generation replaced this one; its end is then reported with this reason. */
+  retiring: ExitReason | null;
+}
+
 export class Supervisor extends EventEmitter<AngelEvents> {
   readonly done: Promise<ExitStatus>;
   #resolveDone!: (status: ExitStatus) => void;
   #options: ResolvedOptions;
   #identity: ChildIdentity | null;
+  #sockets: readonly HeldSocket[];
   #rules: RestartRules;
   #life: Lifecycle = initialLifecycle(NO_HISTORY);
-  #queue: LifecycleEvent[] = [];
+  #queue: Array<{ event: LifecycleEvent; generation?: Generation }> = [];
   #draining = false;
 
-  #child: ChildProcess | null = null;
-  #generation = -1;
-  #spawnedAt = 0;
+  #current: Generation | null = null;
+  #next: Generation | null = null;
+  #retiring = new Set<Generation>();
+  #generationCount = -1;
   #diedAt = 0;
   #restartDelayMs = 0;
-  #sampler: Sampler | null = null;
-  #samplesOver = 0;
-  #stoppingPids: readonly number[] = [];
-  #deadline: NodeJS.Timeout | null = null;
   #restartTimer: NodeJS.Timeout | null = null;
 
-  constructor(options: ResolvedOptions, identity: ChildIdentity | null) {
+  constructor(options: ResolvedOptions, identity: ChildIdentity | null, sockets: readonly HeldSocket[] = []) {
     super();
     this.#options = options;
     this.#identity = identity;
-    this.#rules = {
+    this.#sockets = sockets;
+    this.#rules = this.#rulesOf(options);
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  #rulesOf(options: ResolvedOptions): RestartRules {
+    return {
       policy: options.restart,
       maxRestarts: options.maxRestarts,
       windowMs: options.restartWindow * 1000,
       maxDelayMs: options.maxRestartDelay,
+      overlap: this.#sockets.length > 0,
     };
-    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
   get state(): State {
     return this.#life.state;
   }
 
-  /** The running child's pid, if there is one. */
+  /** The serving child's pid, if there is one. */
   get pid(): number | undefined {
-    return this.#child && !this.#child.exit ? this.#child.pid : undefined;
+    const child = this.#current?.child;
+    return child && !child.exit ? child.pid : undefined;
   }
 
   get generation(): number {
-    return this.#generation;
+    return this.#current?.number ?? this.#generationCount;
+  }
+
+  get options(): ResolvedOptions {
+    return this.#options;
   }
 
   start(): void {
     this.#enqueue({ type: 'start' });
+  }
+
+  /** Takes new options for the next generations (a re-read config file); the held sockets stay as they are. */
+  updateOptions(options: ResolvedOptions): void {
+    this.#options = { ...options, listen: this.#options.listen, socketMode: this.#options.socketMode };
+    this.#rules = this.#rulesOf(this.#options);
   }
 
   /** Graceful restart (or SIGHUP forwarded, with reload: 'signal'). */
@@ -89,48 +124,64 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.shutdown(this.#options.stopSignal, 'stop');
   }
 
-  /** Sends a signal to the running child; false when there is none. */
+  /** Sends a signal to the serving child; false when there is none. */
   forward(signal: SignalLike): boolean {
-    return this.#child?.signal(signal) ?? false;
+    return this.#current?.child.signal(signal) ?? false;
   }
 
-  #enqueue(event: LifecycleEvent): void {
-    this.#queue.push(event);
+  #enqueue(event: LifecycleEvent, generation?: Generation): void {
+    this.#queue.push(generation ? { event, generation } : { event });
     if (this.#draining) return;
     this.#draining = true;
     try {
-      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) this.#dispatch(next);
+      for (let item = this.#queue.shift(); item; item = this.#queue.shift()) this.#dispatch(item.event, item.generation);
     } finally {
       this.#draining = false;
     }
   }
 
-  #dispatch(event: LifecycleEvent): void {
+  #dispatch(event: LifecycleEvent, generation?: Generation): void {
     const from = this.#life.state;
     const result = transition(this.#life, event, this.#rules);
     this.#life = result.next;
     if (result.next.state !== from) this.emit('state', { from, to: result.next.state, trigger: event.type });
-    if (event.type === 'exited' && result.exitReason && this.#child?.exit) {
-      const exit = this.#child.exit;
-      this.emit('exit', {
-        pid: this.#child.pid,
-        generation: this.#generation,
-        code: exit.code,
-        signal: exit.signal,
-        coreDumped: exit.coreDumped,
-        reason: result.exitReason,
-        uptimeMs: event.uptimeMs,
-        peakRssBytes: this.#sampler?.peakRssBytes ?? 0,
-      });
+    if (event.type === 'exited' && result.exitReason && generation) {
+      this.#emitExit(generation, result.exitReason, event.uptimeMs);
     }
     for (const effect of result.effects) this.#run(effect);
   }
 
+  #emitExit(generation: Generation, reason: ExitReason, uptimeMs: number): void {
+    const exit = generation.child.exit as ChildExit;
+    this.emit('exit', {
+      pid: generation.child.pid,
+      generation: generation.number,
+      code: exit.code,
+      signal: exit.signal,
+      coreDumped: exit.coreDumped,
+      reason,
+      uptimeMs,
+      peakRssBytes: generation.sampler?.peakRssBytes ?? 0,
+    });
+  }
+
   #run(effect: Effect): void {
     switch (effect.type) {
-      case 'spawn': return this.#spawn();
-      case 'stop': return this.#stop(effect.signal === 'stop-signal' ? this.#options.stopSignal : effect.signal);
-      case 'kill': return this.#kill();
+      case 'spawn':
+        this.#current = this.#spawn('current');
+        return;
+      case 'spawn-next':
+        this.#next = this.#spawn('next');
+        if (!this.#next) this.#enqueue({ type: 'exited', status: 126, cleanExit: false, uptimeMs: 0, now: performance.now(), role: 'next' });
+        return;
+      case 'promote': return this.#promote(effect.retire);
+      case 'warn':
+        this.emit('warning', { message: effect.message });
+        return;
+      case 'stop': return this.#stopAll(effect.signal === 'stop-signal' ? this.#options.stopSignal : effect.signal);
+      case 'kill':
+        if (this.#current) this.#signalTree(this.#current, 'SIGKILL');
+        return;
       case 'schedule-restart':
         this.#restartDelayMs = effect.delayMs;
         this.#restartTimer = setTimeout(() => this.#enqueue({ type: 'backoff-elapsed' }), effect.delayMs);
@@ -143,102 +194,158 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       case 'giveup':
         this.emit('giveup', { restarts: effect.restarts, windowSeconds: this.#options.restartWindow, status: effect.status });
         return;
-      case 'finish':
-        this.#clearTimers();
-        this.emit('shutdown', { cause: effect.cause, status: effect.status });
-        this.#resolveDone(effect.status);
-        return;
+      case 'finish': return this.#finish(effect.status, effect.cause);
       case 'impossible':
         this.emit('warning', { message: `lifecycle: impossible event ${effect.event}, ignored` });
         return;
     }
   }
 
-  #spawn(): void {
-    const generation = this.#generation + 1;
-    const startedAt = performance.now();
+  /** Starts a generation; null (after reporting) when the program cannot be started. */
+  #spawn(role: 'current' | 'next'): Generation | null {
+    const number = this.#generationCount + 1;
+    const callAt = performance.now();
+    const readyPipe: ReadyPipe | null = this.#options.ready.kind === 'fd' ? openReadyPipe() : null;
+    const fds = [0, 1, 2, ...this.#sockets.map((socket) => socket.fd)];
+    const env = { ...this.#options.env, ...listenEnvironment(this.#sockets) };
+    if (readyPipe) env.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
     let child: ChildProcess;
     try {
       child = spawnChild({
         program: this.#options.program,
         args: this.#options.args,
-        env: childEnvironment(process.env, this.#options.env, generation),
+        env: childEnvironment(process.env, env, number),
         ...(this.#options.cwd !== null && { cwd: this.#options.cwd }),
+        fds,
+        listenPid: this.#sockets.length > 0,
         rlimits: this.#options.rlimits,
         ...(this.#identity && { uid: this.#identity.uid, gid: this.#identity.gid, groups: this.#identity.groups, noNewPrivs: true }),
       });
     } catch (error) {
+      if (readyPipe) for (const fd of [readyPipe.readFd, readyPipe.writeFd]) closeSync(fd);
       if (!(error instanceof SpawnError)) throw error;
-      this.emit('spawn-error', { error, status: exitStatusForSpawnError(error) });
-      this.#enqueue({ type: 'spawn-failed', status: exitStatusForSpawnError(error) });
-      return;
+      const status = exitStatusForSpawnError(error);
+      this.emit('spawn-error', { error, status });
+      if (this.#life.state !== 'reloading') this.#enqueue({ type: 'spawn-failed', status });
+      return null;
     }
     const execAt = performance.now();
-    this.#generation = generation;
-    this.#child = child;
-    this.#spawnedAt = execAt;
-    this.#samplesOver = 0;
-    this.emit('start', { pid: child.pid, generation });
-    if (generation > 0) {
-      const restartLatencyMs = Math.max(0, execAt - this.#diedAt - this.#restartDelayMs);
-      this.emit('restart', { generation, delayMs: this.#restartDelayMs, restartLatencyMs });
-    }
-    this.#restartDelayMs = 0;
-    child.exited.then(() => this.#onExit(child));
+    this.#generationCount = number;
+    const generation: Generation = {
+      child,
+      number,
+      execAt,
+      sampler: null,
+      samplesOver: 0,
+      probe: null,
+      readyTimer: null,
+      stopPids: [],
+      deadline: null,
+      retiring: null,
+    };
     if (this.#options.maxMem !== null) {
-      this.#sampler = new Sampler(child.pid, this.#options.sampleInterval, (sample) => this.#onSample(child, sample));
-      this.#sampler.start();
-    } else {
-      this.#sampler = null;
+      generation.sampler = new Sampler(child.pid, this.#options.sampleInterval, (sample) => this.#onSample(generation, sample));
     }
-    // --ready exec: started means exec'd, which spawnChild has confirmed
-    this.emit('ready', { pid: child.pid, generation, startLatencyMs: execAt - startedAt });
-    this.#enqueue({ type: 'ready' });
+    this.emit('start', { pid: child.pid, generation: number });
+    child.exited.then(() => this.#onExit(generation));
+    generation.sampler?.start();
+
+    const becomeReady = (): void => {
+      this.#clearReadiness(generation);
+      if (child.exit || generation.retiring) return;
+      const readyAt = performance.now();
+      this.emit('ready', { pid: child.pid, generation: number, startLatencyMs: readyAt - callAt });
+      const overlapped = role === 'next';
+      if (number > 0) {
+        // to exec for --ready exec, to readiness otherwise; an overlapped reload has no gap to measure
+        const latency = overlapped ? 0 : Math.max(0, readyAt - this.#diedAt - this.#restartDelayMs);
+        this.emit('restart', { generation: number, delayMs: this.#restartDelayMs, restartLatencyMs: latency });
+      }
+      this.#restartDelayMs = 0;
+      this.#enqueue({ type: 'ready' });
+    };
+    if (this.#options.ready.kind === 'exec') {
+      // exec'd is started, and spawnChild has confirmed it; no need to wait for a tick
+      becomeReady();
+    } else {
+      generation.probe = probeReady(this.#options.ready, readyPipe, becomeReady);
+      generation.readyTimer = setTimeout(() => {
+        this.emit('warning', { message: `generation ${number} (pid ${child.pid}) not ready within ${this.#options.readyTimeout} ms; killing it` });
+        this.#signalTree(generation, 'SIGKILL');
+      }, this.#options.readyTimeout);
+    }
+    return generation;
   }
 
-  #onExit(child: ChildProcess): void {
-    if (child !== this.#child) return;
+  #clearReadiness(generation: Generation): void {
+    generation.probe?.cancel();
+    generation.probe = null;
+    if (generation.readyTimer) clearTimeout(generation.readyTimer);
+    generation.readyTimer = null;
+  }
+
+  #promote(retire: 'reload' | 'overrun' | null): void {
+    const old = this.#current;
+    this.#current = this.#next;
+    this.#next = null;
+    if (old && retire && !old.child.exit) {
+      old.retiring = retire;
+      this.#retiring.add(old);
+      this.#stop(old, this.#options.stopSignal, false);
+    }
+  }
+
+  #onExit(generation: Generation): void {
     const now = performance.now();
-    this.#diedAt = now;
-    this.#sampler?.stop();
-    if (this.#deadline) clearTimeout(this.#deadline);
-    this.#deadline = null;
+    generation.sampler?.stop();
+    this.#clearReadiness(generation);
+    if (generation.deadline) clearTimeout(generation.deadline);
     // Whatever is left of its process group goes with it, so no orphan outlives a generation.
-    this.#signalTree(child, 'SIGKILL', this.#stoppingPids);
-    this.#stoppingPids = [];
-    const exit = child.exit as ChildExit;
-    this.#enqueue({
-      type: 'exited',
-      status: statusOf(exit),
-      cleanExit: exit.code === 0,
-      uptimeMs: now - this.#spawnedAt,
-      now,
-    });
+    this.#signalTree(generation, 'SIGKILL');
+    const exit = generation.child.exit as ChildExit;
+    const uptimeMs = now - generation.execAt;
+    if (this.#retiring.delete(generation)) {
+      this.#emitExit(generation, generation.retiring ?? 'reload', uptimeMs);
+      return;
+    }
+    const role = generation === this.#next ? 'next' : generation === this.#current ? 'current' : null;
+    if (role === null) return;
+    if (role === 'next') this.#next = null;
+    else this.#diedAt = now;
+    this.#enqueue({ type: 'exited', status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, now, role }, generation);
   }
 
-  #onSample(child: ChildProcess, sample: TreeSample): void {
-    if (child !== this.#child || this.#options.maxMem === null) return;
+  #onSample(generation: Generation, sample: TreeSample): void {
     const cap = this.#options.maxMem;
-    this.emit('sample', { pid: child.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
-    if (this.#life.state === 'stopping') {
-      if (this.#life.stopReason === 'overrun' && sample.rssBytes > cap * HARD_CEILING_FACTOR) {
-        this.emit('overrun', { pid: child.pid, generation: this.#generation, rssBytes: sample.rssBytes, capBytes: cap, hardKill: true });
-        this.#enqueue({ type: 'hard-ceiling' });
+    if (cap === null) return;
+    this.emit('sample', { pid: generation.child.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
+    const overrun = { pid: generation.child.pid, generation: generation.number, rssBytes: sample.rssBytes, capBytes: cap };
+    const beingReplaced = generation.retiring === 'overrun' ||
+      (generation === this.#current && this.#life.stopReason === 'overrun');
+    if (beingReplaced) {
+      // a leak must not take the machine down during the grace period
+      if (sample.rssBytes > cap * HARD_CEILING_FACTOR) {
+        this.emit('overrun', { ...overrun, hardKill: true });
+        if (generation.retiring) this.#signalTree(generation, 'SIGKILL');
+        else this.#enqueue({ type: 'hard-ceiling' });
       }
       return;
     }
-    this.#samplesOver = sample.rssBytes > cap ? this.#samplesOver + 1 : 0;
-    if (this.#samplesOver >= this.#options.overrunSamples) {
-      this.emit('overrun', { pid: child.pid, generation: this.#generation, rssBytes: sample.rssBytes, capBytes: cap });
+    if (generation !== this.#current || (this.#life.state !== 'running' && this.#life.state !== 'starting')) return;
+    generation.samplesOver = sample.rssBytes > cap ? generation.samplesOver + 1 : 0;
+    if (generation.samplesOver >= this.#options.overrunSamples) {
+      this.emit('overrun', overrun);
       this.#enqueue({ type: 'overrun' });
     }
   }
 
-  /** Signals the child's group and every process of its tree (some may have left the group). */
-  #signalTree(child: ChildProcess, signal: NodeJS.Signals, extraPids: readonly number[] = []): void {
+  /** Signals the generation's process group and every process of its tree (some may have left the group). */
+  #signalTree(generation: Generation, signal: NodeJS.Signals): void {
+    const { child } = generation;
     const number = signalNumber(signal);
     child.signalGroup(number);
-    for (const pid of new Set([...extraPids, ...(child.exit ? [] : treePids(child.pid).slice(1))])) {
+    const live = child.exit ? [] : treePids(child.pid).slice(1);
+    for (const pid of new Set([...generation.stopPids, ...live])) {
       try {
         process.kill(pid, number);
       } catch {
@@ -247,25 +354,43 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     }
   }
 
-  #stop(signal: NodeJS.Signals): void {
-    const child = this.#child;
-    if (!child || child.exit) return;
-    this.#stoppingPids = treePids(child.pid).slice(1);
-    this.#signalTree(child, signal, this.#stoppingPids);
-    // SIGCONT after the stop signal, as systemd, runit and s6 do: a stopped process can then act on it
-    if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree(child, 'SIGCONT', this.#stoppingPids);
-    if (this.#deadline) clearTimeout(this.#deadline);
-    this.#deadline = setTimeout(() => this.#enqueue({ type: 'deadline' }), this.#options.killTimeout);
+  /** The stop signal, SIGCONT (as systemd, runit and s6 do, so a stopped process can act on it), and a
+   * SIGKILL at the deadline: for the current generation through the lifecycle, for others directly. */
+  #stop(generation: Generation, signal: NodeJS.Signals, viaLifecycle: boolean): void {
+    if (generation.child.exit) return;
+    generation.stopPids = treePids(generation.child.pid).slice(1);
+    this.#signalTree(generation, signal);
+    if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree(generation, 'SIGCONT');
+    if (generation.deadline) clearTimeout(generation.deadline);
+    generation.deadline = setTimeout(() => {
+      if (viaLifecycle && generation === this.#current) this.#enqueue({ type: 'deadline' });
+      else this.#signalTree(generation, 'SIGKILL');
+    }, this.#options.killTimeout);
   }
 
-  #kill(): void {
-    const child = this.#child;
-    if (child && !child.exit) this.#signalTree(child, 'SIGKILL', this.#stoppingPids);
+  #stopAll(signal: NodeJS.Signals): void {
+    if (this.#next) {
+      // a successor still warming up is abandoned: it never served
+      this.#next.retiring = 'shutdown';
+      this.#retiring.add(this.#next);
+      this.#stop(this.#next, signal, false);
+      this.#next = null;
+    }
+    if (this.#current) this.#stop(this.#current, signal, true);
   }
 
-  #clearTimers(): void {
-    for (const timer of [this.#deadline, this.#restartTimer]) if (timer) clearTimeout(timer);
-    this.#deadline = this.#restartTimer = null;
-    this.#sampler?.stop();
+  #finish(status: number, cause: string): void {
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+    for (const generation of [this.#current, this.#next, ...this.#retiring]) {
+      if (!generation) continue;
+      generation.sampler?.stop();
+      this.#clearReadiness(generation);
+      if (generation.deadline) clearTimeout(generation.deadline);
+      if (!generation.child.exit) this.#signalTree(generation, 'SIGKILL');
+    }
+    closeAll(this.#sockets);
+    this.emit('shutdown', { cause, status });
+    this.#resolveDone(status);
   }
 }

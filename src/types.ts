@@ -42,11 +42,19 @@ export interface Options {
   cwd?: string;
   /** Extra environment: `{ K: 'V' }` or `['K=V']`. */
   env?: Readonly<Record<string, string>> | readonly string[];
+  /** Sockets bound by angel and passed to every generation: `[name=][host:]port`, `[::1]:port`, `unix:/path`. */
+  listen?: readonly string[] | string;
+  /** The mode of unix sockets angel creates (octal string or number; default 0o666). */
+  socketMode?: number | string;
+  /** When a child counts as started: `exec`, `fd`, `tcp:PORT`, `delay:MS` (default exec). */
+  ready?: string;
+  /** A child not ready within this many ms counts as failed to start (default 30000). */
+  readyTimeout?: number | string;
   logFormat?: LogFormat;
   logLevel?: LogLevel;
 }
 
-export type State = 'idle' | 'starting' | 'running' | 'stopping' | 'backoff' | 'stopped';
+export type State = 'idle' | 'starting' | 'running' | 'reloading' | 'stopping' | 'backoff' | 'stopped';
 
 /** Why a child ended: on its own (exit 0 or failure), or because angel stopped it. */
 export type ExitReason = 'exit' | 'crash' | 'overrun' | 'reload' | 'shutdown';

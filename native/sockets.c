@@ -1,0 +1,129 @@
+/* Listening sockets and pipes made by angel as plain fds that libuv never polls: a socket created through
+ * Node's net module would be accepted on by Node itself beside the child. Addresses arrive numeric (names are
+ * resolved in TypeScript); everything is close-on-exec, and spawn's fd map decides what a child gets. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "sockets.h"
+#include "glue.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static napi_value fd_and_port(napi_env env, int fd, int port) {
+  napi_value pair, fd_value, port_value;
+  if (napi_create_array_with_length(env, 2, &pair) != napi_ok || napi_create_int32(env, fd, &fd_value) != napi_ok ||
+      napi_create_int32(env, port, &port_value) != napi_ok || napi_set_element(env, pair, 0, fd_value) != napi_ok ||
+      napi_set_element(env, pair, 1, port_value) != napi_ok) {
+    close(fd);
+    return glue_throw_status(env, "building the socket result");
+  }
+  return pair;
+}
+
+static napi_value fail_closing(napi_env env, int fd, const char *step) {
+  int err = errno;
+  if (fd >= 0) close(fd);
+  return glue_throw_errno(env, step, err);
+}
+
+/* listenInet(family 4|6, numericAddress, port, backlog) -> [fd, boundPort] */
+napi_value angel_listen_inet(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t family, port, backlog;
+  char address[INET6_ADDRSTRLEN + 1];
+  size_t length;
+  if (!glue_get_int32(env, argv[0], "listenInet: family", &family) ||
+      !glue_get_int32(env, argv[2], "listenInet: port", &port) ||
+      !glue_get_int32(env, argv[3], "listenInet: backlog", &backlog)) return NULL;
+  if ((family != 4 && family != 6) || port < 0 || port > 65535 ||
+      napi_get_value_string_utf8(env, argv[1], address, sizeof address, &length) != napi_ok) {
+    return glue_throw_usage(env, "listenInet: expected family 4|6, a numeric address and a port 0-65535");
+  }
+
+  struct sockaddr_storage storage;
+  memset(&storage, 0, sizeof storage);
+  socklen_t size;
+  if (family == 4) {
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&storage;
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, address, &in4->sin_addr) != 1) return glue_throw_usage(env, "listenInet: not an IPv4 address");
+    size = sizeof *in4;
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&storage;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, address, &in6->sin6_addr) != 1) return glue_throw_usage(env, "listenInet: not an IPv6 address");
+    size = sizeof *in6;
+  }
+
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_closing(env, -1, "socket");
+  int one = 1;
+  /* SO_REUSEADDR: a restarted angel can bind again while old connections sit in TIME_WAIT */
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail_closing(env, fd, "setsockopt(SO_REUSEADDR)");
+  /* an IPv6 listener holds only IPv6, so [::]:80 and 0.0.0.0:80 can both be asked for */
+  if (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) {
+    return fail_closing(env, fd, "setsockopt(IPV6_V6ONLY)");
+  }
+  if (bind(fd, (struct sockaddr *)&storage, size) < 0) return fail_closing(env, fd, "bind");
+  if (listen(fd, backlog) < 0) return fail_closing(env, fd, "listen");
+  socklen_t bound_size = sizeof storage;
+  if (getsockname(fd, (struct sockaddr *)&storage, &bound_size) < 0) return fail_closing(env, fd, "getsockname");
+  int bound = family == 4 ? ntohs(((struct sockaddr_in *)&storage)->sin_port)
+                          : ntohs(((struct sockaddr_in6 *)&storage)->sin6_port);
+  return fd_and_port(env, fd, bound);
+}
+
+/* listenUnix(path, backlog, mode) -> fd. The caller removes a stale socket file first: that is policy. */
+napi_value angel_listen_unix(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t backlog, mode;
+  struct sockaddr_un address;
+  memset(&address, 0, sizeof address);
+  address.sun_family = AF_UNIX;
+  size_t length;
+  if (!glue_get_int32(env, argv[1], "listenUnix: backlog", &backlog) ||
+      !glue_get_int32(env, argv[2], "listenUnix: mode", &mode)) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], address.sun_path, sizeof address.sun_path, &length) != napi_ok ||
+      length == 0 || length >= sizeof address.sun_path - 1) {
+    return glue_throw_usage(env, "listenUnix: expected a path of 1-107 bytes");
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail_closing(env, -1, "socket");
+  if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) return fail_closing(env, fd, "bind");
+  if (chmod(address.sun_path, (mode_t)mode) < 0) return fail_closing(env, fd, "chmod");
+  if (listen(fd, backlog) < 0) return fail_closing(env, fd, "listen");
+  napi_value result;
+  NAPI_CALL(env, napi_create_int32(env, fd, &result));
+  return result;
+}
+
+/* pipe() -> [readFd, writeFd], both close-on-exec (Node has no pipe(2)). */
+napi_value angel_pipe(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return glue_throw_errno(env, "pipe2", errno);
+  napi_value pair, read_end, write_end;
+  if (napi_create_array_with_length(env, 2, &pair) != napi_ok || napi_create_int32(env, fds[0], &read_end) != napi_ok ||
+      napi_create_int32(env, fds[1], &write_end) != napi_ok || napi_set_element(env, pair, 0, read_end) != napi_ok ||
+      napi_set_element(env, pair, 1, write_end) != napi_ok) {
+    close(fds[0]);
+    close(fds[1]);
+    return glue_throw_status(env, "building the pipe result");
+  }
+  return pair;
+}

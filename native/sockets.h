@@ -1,0 +1,11 @@
+/* Listening sockets and pipes, as plain close-on-exec fds. */
+#ifndef ANGEL_SOCKETS_H
+#define ANGEL_SOCKETS_H
+
+#include <node_api.h>
+
+napi_value angel_listen_inet(napi_env env, napi_callback_info info);
+napi_value angel_listen_unix(napi_env env, napi_callback_info info);
+napi_value angel_pipe(napi_env env, napi_callback_info info);
+
+#endif
