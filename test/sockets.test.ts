@@ -24,17 +24,21 @@ function freePort(): Promise<number> {
 }
 
 describe('held sockets', () => {
-  test('10 SIGHUP reloads under load: zero failed requests, every generation served', async () => {
+  test('10 SIGHUP reloads under load: zero failed requests, every generation served', async (t) => {
     const port = await freePort();
     const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--', process.execPath, server]);
     await run.event('ready');
     const load = new Load(port);
+    t.after(async () => {
+      run.kill();
+      await load.stop();
+    });
     for (let generation = 1; generation <= 10; generation++) {
       const before = load.result.ok;
       run.signal('SIGHUP');
       await run.event('exit', (event) => event.generation === generation - 1, 15_000);
       // let the new generation answer a few before the next reload
-      while (load.result.ok < before + 5) await new Promise((resolve) => setImmediate(resolve));
+      await load.answered(5);
     }
     const result = await load.stop();
     run.signal('SIGTERM');
@@ -47,16 +51,20 @@ describe('held sockets', () => {
     assert.deepEqual(reasons.slice(0, 10), Array(10).fill('reload'));
   });
 
-  test('a crash under load delays requests instead of refusing them', async () => {
+  test('a crash under load delays requests instead of refusing them', async (t) => {
     const port = await freePort();
     const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--', process.execPath, server]);
     const first = await run.event('ready');
     const load = new Load(port);
-    while (load.result.ok < 20) await new Promise((resolve) => setImmediate(resolve));
+    t.after(async () => {
+      run.kill();
+      await load.stop();
+    });
+    await load.answered(20);
     process.kill(first.pid as number, 'SIGKILL');
     await run.event('ready', (event) => event.generation === 1);
-    const servedBefore = load.result.generations.get('1') ?? 0;
-    while ((load.result.generations.get('1') ?? 0) < servedBefore + 20) await new Promise((resolve) => setImmediate(resolve));
+    await load.answered(20);
+    assert.ok((load.result.generations.get('1') ?? 0) > 0, 'the new generation served');
     const result = await load.stop();
     run.signal('SIGTERM');
     assert.equal(await run.status(), 0);
@@ -69,15 +77,18 @@ describe('held sockets', () => {
     assert.equal((await run.event('restart')).generation, 1);
   });
 
-  test('a next generation that crashes at start leaves the current one serving', async () => {
+  test('a next generation that crashes at start leaves the current one serving', async (t) => {
     const port = await freePort();
     const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--env', 'CRASH_GENERATION=1', '--', process.execPath, server]);
     await run.event('ready');
     const load = new Load(port);
+    t.after(async () => {
+      run.kill();
+      await load.stop();
+    });
     run.signal('SIGHUP');
     await run.event('warning', (event) => /next generation failed/.test(String(event.message)));
-    const servedBefore = load.result.ok;
-    while (load.result.ok < servedBefore + 20) await new Promise((resolve) => setImmediate(resolve));
+    await load.answered(20);
     const result = await load.stop();
     assert.equal(result.failed, 0, result.errors.join('; '));
     assert.deepEqual([...result.generations.keys()], ['0'], 'only generation 0 ever served');

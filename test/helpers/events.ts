@@ -84,6 +84,11 @@ export class AngelRun {
     return this.events.items.filter((event) => event.event === name).length;
   }
 
+  /** Ends angel (and so its child) if a test failed before it could: no process outlives its test. */
+  kill(): void {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
+  }
+
   signal(signal: NodeJS.Signals): void {
     this.process.kill(signal);
   }

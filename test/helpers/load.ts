@@ -29,12 +29,17 @@ export class Load {
   #running = true;
   readonly #loop: Promise<void>;
 
-  constructor(readonly port: number, readonly maxRequests = 200_000) {
+  constructor(
+    readonly port: number,
+    readonly maxRequests = 200_000,
+    readonly maxMs = 60_000,
+  ) {
     this.#loop = this.#run();
   }
 
   async #run(): Promise<void> {
-    for (let sent = 0; this.#running && sent < this.maxRequests; sent++) {
+    const until = Date.now() + this.maxMs;
+    for (let sent = 0; this.#running && sent < this.maxRequests && Date.now() < until; sent++) {
       try {
         const body = await get(this.port);
         this.result.ok++;
@@ -44,6 +49,18 @@ export class Load {
         this.result.failed++;
         if (this.result.errors.length < 10) this.result.errors.push((error as Error).message);
       }
+    }
+  }
+
+  /** Resolves once `count` more requests were answered; rejects at the deadline. */
+  async answered(count: number, timeoutMs = 10_000): Promise<void> {
+    const target = this.result.ok + count;
+    const deadline = Date.now() + timeoutMs;
+    while (this.result.ok < target) {
+      if (Date.now() > deadline || !this.#running) {
+        throw new Error(`only ${this.result.ok} of ${target} answered; failures: ${this.result.errors.join('; ')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
 

@@ -1,0 +1,63 @@
+// Real lighttpd (Debian's package, installed by .ci/run) under angel with held sockets: lighttpd's own
+// socket activation (server.systemd-socket-activation) and its graceful stop on SIGINT.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { AngelRun } from './helpers/events.js';
+import { Load } from './helpers/load.js';
+
+const LIGHTTPD = '/usr/sbin/lighttpd';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+test('lighttpd serves a file and survives 10 reloads under load with zero failed requests', async (t) => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'angel-lighttpd-'));
+  mkdirSync(join(dir, 'www'));
+  writeFileSync(join(dir, 'www', 'index.html'), 'generation lighttpd\n');
+  const config = join(dir, 'lighttpd.conf');
+  writeFileSync(config, [
+    `server.document-root = "${join(dir, 'www')}"`,
+    'server.bind = "127.0.0.1"',
+    `server.port = ${port}`,
+    'server.systemd-socket-activation = "enable"',
+    `server.errorlog = "${join(dir, 'error.log')}"`,
+    'index-file.names = ("index.html")',
+    '',
+  ].join('\n'));
+
+  const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--stop-signal', 'SIGINT', '--', LIGHTTPD, '-D', '-f', config]);
+  await run.event('ready');
+  const load = new Load(port);
+  t.after(async () => {
+    run.kill();
+    await load.stop();
+  });
+  for (let generation = 1; generation <= 10; generation++) {
+    const before = load.result.ok;
+    run.signal('SIGHUP');
+    const exit = await run.event('exit', (event) => event.generation === generation - 1, 15_000);
+    assert.equal(exit.code, 0, 'the old lighttpd finished gracefully on SIGINT');
+    await load.answered(5);
+  }
+  const result = await load.stop();
+  // SIGINT is lighttpd's graceful stop (SIGTERM is its immediate one); angel forwards the signal it got
+  run.signal('SIGINT');
+  assert.equal(await run.status(), 0);
+  assert.equal(result.failed, 0, result.errors.join('; '));
+  assert.equal(result.generations.get('lighttpd'), result.ok, 'every answer was the file');
+  assert.ok(result.ok >= 50);
+  assert.equal(run.count('start'), 11);
+});
