@@ -54,8 +54,8 @@ export function isRlimitName(name: string): name is RlimitName {
 
 /** One limit value: `unlimited`/`infinity`, a size for byte limits, or a whole number. */
 export function parseRlimitValue(name: RlimitName, text: string, flag: string): number {
-  const trimmed = text.trim().toLowerCase();
-  if (trimmed === 'unlimited' || trimmed === 'infinity') return UNLIMITED;
+  const trimmed = text.trim();
+  if (/^(unlimited|infinity)$/i.test(trimmed)) return UNLIMITED;
   return BYTE_LIMITS.has(name) ? parseSize(trimmed, flag) : parseCount(trimmed, flag);
 }
 
@@ -76,8 +76,15 @@ export function parseRlimitSpec(spec: string, flag = '--rlimit'): { name: Rlimit
   if (!isRlimitName(name)) {
     throw new UsageError(flag, spec, `unknown rlimit "${rawName}"; known: ${RLIMIT_NAMES.join(', ')}`);
   }
-  const soft = parseRlimitValue(name, softText, flag);
-  const hard = hardText === undefined ? soft : parseRlimitValue(name, hardText, flag);
+  let soft: number, hard: number;
+  try {
+    soft = parseRlimitValue(name, softText, flag);
+    hard = hardText === undefined ? soft : parseRlimitValue(name, hardText, flag);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    const unit = BYTE_LIMITS.has(name) ? 'a size (512M, 1.5G)' : 'a whole number';
+    throw new UsageError(flag, spec, `expected ${unit} or unlimited for ${name}`);
+  }
   if (rlimitAbove(soft, hard)) throw new UsageError(flag, spec, 'expected a soft limit no higher than the hard limit');
   return { name, limit: { soft, hard } };
 }
