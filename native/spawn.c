@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,52 @@ struct kernel_sigaction {
 struct child_args {
   const struct angel_spawn_spec *spec;
   int report_fd;
+  /* The signals whose disposition is not SIG_DFL in the parent (bit n-1 for signal n). */
+  unsigned long long non_default;
 };
+
+/* SigCgt | SigIgn of this process, from /proc/self/status (proc(5)): the child then resets only those,
+ * instead of 64 rt_sigaction calls. All ones when it cannot be read, so nothing is ever missed. */
+static unsigned long long non_default_signals(void) {
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ~0ULL;
+  char text[4096];
+  ssize_t length = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (length <= 0) return ~0ULL;
+  text[length] = '\0';
+  unsigned long long mask = 0;
+  int found = 0;
+  for (const char *field = text; (field = strstr(field, "\nSig")) != NULL; field++) {
+    if (strncmp(field, "\nSigCgt:", 8) == 0 || strncmp(field, "\nSigIgn:", 8) == 0) {
+      mask |= strtoull(field + 8, NULL, 16);
+      found++;
+    }
+  }
+  return found == 2 ? mask : ~0ULL;
+}
+
+/* One child stack, kept: an mmap/munmap per spawn costs a TLB shootdown each time. A second thread
+ * spawning at the same moment (a worker) gets a stack of its own. */
+static void *cached_stack;
+static atomic_flag cached_stack_busy = ATOMIC_FLAG_INIT;
+
+static void *take_stack(int *cached) {
+  *cached = !atomic_flag_test_and_set(&cached_stack_busy);
+  if (*cached && cached_stack) return cached_stack;
+  void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    if (*cached) atomic_flag_clear(&cached_stack_busy);
+    return NULL;
+  }
+  if (*cached) cached_stack = stack;
+  return stack;
+}
+
+static void give_back_stack(void *stack, int cached) {
+  if (cached) atomic_flag_clear(&cached_stack_busy);
+  else munmap(stack, CHILD_STACK_SIZE);
+}
 
 /* Both the step and the resource travel back, so the parent can say which rlimit was refused. */
 static __attribute__((noreturn)) void child_fail(int report_fd, int step, int err) {
@@ -131,7 +177,7 @@ static int child_main(void *raw) {
   struct kernel_sigaction dfl;
   memset(&dfl, 0, sizeof dfl); /* handler SIG_DFL, no flags, empty mask */
   for (int sig = 1; sig < NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (sig == SIGKILL || sig == SIGSTOP || !(args->non_default & (1ULL << (sig - 1)))) continue;
     syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
   }
 
@@ -184,9 +230,9 @@ int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_
     *failure = (struct angel_spawn_failure){STEP_PARENT_PIPE, errno};
     return -1;
   }
-  void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) {
+  int stack_cached;
+  void *stack = take_stack(&stack_cached);
+  if (!stack) {
     *failure = (struct angel_spawn_failure){STEP_PARENT_CLONE, errno};
     close(report[0]);
     close(report[1]);
@@ -199,14 +245,17 @@ int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
 
-  struct child_args args = {spec, report[1]};
+  /* Read on every spawn, just before the clone: Node installs handlers only from its main thread, which
+   * is this one, so no disposition changes between this read and the child's reset. */
+  struct child_args args = {spec, report[1], 0};
+  args.non_default = non_default_signals();
   int pidfd = -1;
   pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE,
                     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
   int clone_errno = errno;
 
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
-  munmap(stack, CHILD_STACK_SIZE);
+  give_back_stack(stack, stack_cached);
   close(report[1]);
 
   if (pid < 0) {
