@@ -1,23 +1,62 @@
 // Reads a process tree and its resident memory straight from /proc (see DESIGN.md for why not pidusage):
-// children from /proc/<pid>/task/<tid>/children, RSS from /proc/<pid>/statm. A process may vanish between
-// two reads; it then simply does not count.
-import { readdirSync, readFileSync } from 'node:fs';
+// children from /proc/<pid>/task/<tid>/children, RSS and thread count from /proc/<pid>/stat (proc(5)).
+// A process may vanish between two reads; it then simply does not count.
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+
+// One buffer for every read: the sampler runs every 100 ms for days, and readFileSync's fstat, extra read
+// and fresh Buffer per file cost it several times the system calls and a steady stream of garbage.
+const buffer = Buffer.alloc(64 * 1024);
 
 function readOrNull(path: string): string | null {
+  let fd: number;
   try {
-    return readFileSync(path, 'latin1');
+    fd = openSync(path, 'r');
   } catch {
     return null;
   }
+  try {
+    // these are seq_files: a read shorter than asked is the end, so one read is the usual whole cost
+    let length = readSync(fd, buffer, 0, buffer.length, null);
+    while (length === buffer.length) {
+      const more = readSync(fd, buffer, 0, 0, null);
+      if (more === 0) break;
+      length += more;
+    }
+    return buffer.toString('latin1', 0, Math.min(length, buffer.length));
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
-/** Every tid's children (a thread other than the main one can fork too), following /proc(5). */
-export function childrenOf(pid: number): number[] {
+export interface ProcStat {
+  /** R, S, D, Z, T, … */
+  state: string;
+  threads: number;
+  residentPages: number;
+}
+
+/** The fields of /proc/<pid>/stat that angel needs, or null when the process is gone. */
+export function readStat(pid: number): ProcStat | null {
+  const stat = readOrNull(`/proc/${pid}/stat`);
+  if (!stat) return null;
+  // the command name may hold spaces and parentheses: fields start after the last ')'
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '?', threads: Number(fields[17]) || 1, residentPages: Number(fields[21]) || 0 };
+}
+
+/** Every thread's children (a thread other than the main one can fork too); one file when single-threaded. */
+export function childrenOf(pid: number, threads = 2): number[] {
   let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
+  if (threads === 1) {
+    tids = [String(pid)];
+  } else {
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return [];
+    }
   }
   const children: number[] = [];
   for (const tid of tids) {
@@ -28,33 +67,38 @@ export function childrenOf(pid: number): number[] {
   return children;
 }
 
-/** The root and all its descendants, including those that left its process group or session. */
-export function treePids(root: number): number[] {
+export interface TreeSample {
+  pids: number[];
+  rssBytes: number;
+}
+
+/** The root and all its descendants (including those that left its process group), and their summed RSS. */
+export function sampleTree(root: number): TreeSample {
   const pids: number[] = [];
   const pending = [root];
   const seen = new Set<number>();
+  let pages = 0;
   while (pending.length > 0) {
     const pid = pending.pop() as number;
     if (seen.has(pid)) continue;
     seen.add(pid);
+    const stat = readStat(pid);
+    if (!stat) continue;
     pids.push(pid);
-    pending.push(...childrenOf(pid));
+    pages += stat.residentPages;
+    pending.push(...childrenOf(pid, stat.threads));
   }
-  return pids;
+  return { pids, rssBytes: pages * PAGE_SIZE };
 }
 
-/** Resident pages of a process (statm's second field), or 0 if it is gone. */
-export function residentPages(pid: number): number {
-  const statm = readOrNull(`/proc/${pid}/statm`);
-  if (!statm) return 0;
-  return Number(statm.split(' ', 2)[1]) || 0;
+export function treePids(root: number): number[] {
+  return sampleTree(root).pids;
 }
 
-/** The page size, from this process's own statm and status: Node has no sysconf(_SC_PAGESIZE). */
+/** The page size, from this process's own stat and status: Node has no sysconf(_SC_PAGESIZE). */
 function detectPageSize(): number {
-  const status = readOrNull('/proc/self/status') ?? '';
-  const vmRssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const pages = residentPages(process.pid);
+  const vmRssKiB = Number(/VmRSS:\s+(\d+)/.exec(readOrNull('/proc/self/status') ?? '')?.[1] ?? 0);
+  const pages = readStat(process.pid)?.residentPages ?? 0;
   if (!vmRssKiB || !pages) return 4096;
   // the two reads are a moment apart, so round to the nearest power of two
   return 2 ** Math.round(Math.log2((vmRssKiB * 1024) / pages));
@@ -62,21 +106,7 @@ function detectPageSize(): number {
 
 export const PAGE_SIZE = detectPageSize();
 
-/** One state letter from /proc/<pid>/stat (R, S, D, Z, T, …), or null when the pid is gone. */
+/** The state letter from /proc/<pid>/stat, or null when the pid is gone. */
 export function processState(pid: number): string | null {
-  const stat = readOrNull(`/proc/${pid}/stat`);
-  if (!stat) return null;
-  return stat.slice(stat.lastIndexOf(')') + 2).charAt(0) || null;
-}
-
-export interface TreeSample {
-  pids: number[];
-  rssBytes: number;
-}
-
-export function sampleTree(root: number): TreeSample {
-  const pids = treePids(root);
-  let pages = 0;
-  for (const pid of pids) pages += residentPages(pid);
-  return { pids, rssBytes: pages * PAGE_SIZE };
+  return readStat(pid)?.state ?? null;
 }

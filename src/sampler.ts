@@ -36,7 +36,9 @@ export class Sampler {
   #sampleNow = (): void => {
     this.#timer = null;
     const sample = sampleTree(this.pid);
-    if (sample.pids.length === 1 && sample.rssBytes === 0) return; // the child is gone; its exit will follow
+    // the child is gone; its exit will follow. (0 pages is no sign of that: the kernel's RSS counters are
+    // per-CPU approximations, and a small fresh process can read 0.)
+    if (sample.pids.length === 0) return;
     this.#last = sample;
     if (sample.rssBytes > this.#peak) this.#peak = sample.rssBytes;
     this.#timer = setTimeout(this.#sampleNow, this.intervalMs);

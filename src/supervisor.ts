@@ -253,7 +253,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     const becomeReady = (): void => {
       this.#clearReadiness(generation);
       if (child.exit || generation.retiring) return;
-      const readyAt = performance.now();
+      // exec'd is started with --ready exec, and spawnChild confirmed it at execAt
+      const readyAt = this.#options.ready.kind === 'exec' ? execAt : performance.now();
       this.emit('ready', { pid: child.pid, generation: number, startLatencyMs: readyAt - callAt });
       const overlapped = role === 'next';
       if (number > 0) {

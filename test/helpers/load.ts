@@ -1,6 +1,7 @@
 // A bounded HTTP client on loopback: requests one after another, without pause, until stopped; each
 // answer or failure is counted. Fresh connections each time, so every request meets the listening socket.
 import { request } from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 export interface LoadResult {
   ok: number;
@@ -8,6 +9,8 @@ export interface LoadResult {
   errors: string[];
   /** Answers per generation, from the server's `generation <N>` body. */
   generations: Map<string, number>;
+  /** The latency of every answered request, in ms. */
+  latencies: number[];
 }
 
 function get(port: number): Promise<string> {
@@ -25,7 +28,7 @@ function get(port: number): Promise<string> {
 }
 
 export class Load {
-  readonly result: LoadResult = { ok: 0, failed: 0, errors: [], generations: new Map() };
+  readonly result: LoadResult = { ok: 0, failed: 0, errors: [], generations: new Map(), latencies: [] };
   #running = true;
   readonly #loop: Promise<void>;
 
@@ -40,8 +43,10 @@ export class Load {
   async #run(): Promise<void> {
     const until = Date.now() + this.maxMs;
     for (let sent = 0; this.#running && sent < this.maxRequests && Date.now() < until; sent++) {
+      const start = performance.now();
       try {
         const body = await get(this.port);
+        this.result.latencies.push(performance.now() - start);
         this.result.ok++;
         const generation = /^generation (\S+)/.exec(body)?.[1] ?? '?';
         this.result.generations.set(generation, (this.result.generations.get(generation) ?? 0) + 1);
