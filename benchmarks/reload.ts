@@ -1,0 +1,69 @@
+// Reload under load: 20 SIGHUPs while a client sends requests without pause, with --listen (the next
+// generation serves before the old one stops) against the naive stop-then-start, in the same run.
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Load } from '../test/helpers/load.js';
+import { startAngel } from './lib/angel.js';
+import { ROOT } from './lib/native-build.js';
+import { summarize } from './lib/stats.js';
+import type { Row } from './lib/table.js';
+import type { Benchmark } from './run.js';
+
+const SERVER = join(ROOT, 'test', 'fixtures', 'http-server.mjs');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function reloadsUnderLoad(name: string, held: boolean, reloads: number): Promise<Row> {
+  const port = await freePort();
+  const args = held
+    ? ['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--', process.execPath, SERVER]
+    : ['--ready', 'fd', '--env', `PORT=${port}`, '--', process.execPath, SERVER];
+  const angel = startAngel(args);
+  const exits = () => angel.events.filter((event) => event.event === 'exit').length;
+  const readies = () => angel.events.filter((event) => event.event === 'ready').length;
+  try {
+    await angel.until(() => readies() >= 1, 10_000);
+    const load = new Load(port, 1_000_000, 120_000);
+    for (let reload = 1; reload <= reloads; reload++) {
+      angel.process.kill('SIGHUP');
+      await angel.until(() => exits() >= reload && readies() >= reload + 1, 15_000);
+      await load.answered(20, 15_000).catch(() => undefined); // the naive setup may fail them all for a while
+    }
+    const result = await load.stop();
+    return {
+      name,
+      summary: summarize(result.latencies),
+      values: { requests: String(result.ok + result.failed), failed: String(result.failed) },
+    };
+  } catch (error) {
+    return { name, error: (error as Error).message };
+  } finally {
+    angel.process.kill('SIGTERM');
+    await angel.exited;
+  }
+}
+
+export const reloadBenchmark: Benchmark = {
+  name: 'reload',
+  async run({ quick }) {
+    const reloads = quick ? 5 : 20;
+    const naive = await reloadsUnderLoad('angel, naive stop-then-start (server binds its port)', false, reloads);
+    const held = await reloadsUnderLoad('angel --listen (held socket, overlapping reload)', true, reloads);
+    return [{
+      title: `${reloads} reloads of a Node HTTP server under load (latency of answered requests)`,
+      unit: 'ms',
+      floor: naive.name,
+      rows: [naive, held],
+      verdict: `Target: zero failed requests with --listen: ${held.values?.failed ?? '?'} failed, ${held.values?.failed === '0' ? 'met' : 'NOT met'}.`,
+    }];
+  },
+};
