@@ -151,7 +151,11 @@ static int child_map_fds(const struct angel_spawn_spec *spec, int *report_fd, in
   }
   for (int i = 0; i < n; i++) {
     int src = moved[i];
-    if (src < 0) continue;
+    if (src < 0) {
+      /* a hole in the map is a closed fd in the child, whatever the parent holds at that number */
+      if (syscall(SYS_fcntl, i, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) return -1;
+      continue;
+    }
     if (src == i) {
       /* dup2 onto itself is a no-op that would leave FD_CLOEXEC set */
       if (syscall(SYS_fcntl, i, F_SETFD, 0) < 0) return -1;

@@ -15,7 +15,7 @@ struct angel_spawn_spec {
   char *const *envp;        /* NULL-terminated */
   char *listen_pid_slot;    /* points into one envp string: the child writes its pid here, or NULL */
   const char *cwd;          /* or NULL */
-  const int *fds;           /* fds[i] becomes fd i in the child */
+  const int *fds;           /* fds[i] becomes fd i in the child; -1 leaves fd i closed */
   int nfds;
   const struct angel_rlimit *rlimits;
   int nrlimits;

@@ -13,7 +13,7 @@ export interface SpawnOptions {
   /** The child's whole environment (default: angel's). */
   env?: Readonly<Record<string, string | undefined>>;
   cwd?: string;
-  /** fds[i] becomes the child's fd i; every other fd is closed at exec. Default [0, 1, 2]. */
+  /** fds[i] becomes the child's fd i (-1: closed); every other fd is closed at exec. Default [0, 1, 2]. */
   fds?: readonly number[];
   rlimits?: Rlimits;
   uid?: number;
