@@ -1,15 +1,23 @@
-// Runs a program through spawnChild with its stdout in a temp file, and reads it back after exit.
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+// Runs a program through spawnChild with its stdout in a temp file, and reads it back after exit; reads this
+// process's fds and children from /proc.
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { spawnChild, type ChildExit, type SpawnOptions } from '../../src/spawn.js';
 import { processState } from '../../src/proctree.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-spawn-'));
+export const scratch = mkdtempSync(join(tmpdir(), 'angel-spawn-'));
 let counter = 0;
 
+/** A fresh path in the scratch directory. */
+export function scratchPath(name: string): string {
+  return join(scratch, `${name}-${counter++}`);
+}
+
+/** Runs the program with fd 1 on a temp file (fds[3..] mapped as given) and returns what it wrote. */
 export async function runCaptured(options: SpawnOptions): Promise<{ exit: ChildExit; output: string; pid: number }> {
-  const file = join(scratch, `out-${counter++}`);
+  const file = scratchPath('out');
   const fd = openSync(file, 'w');
   try {
     const child = spawnChild({ ...options, fds: [0, fd, 2, ...(options.fds?.slice(3) ?? [])] });
@@ -20,25 +28,44 @@ export async function runCaptured(options: SpawnOptions): Promise<{ exit: ChildE
   }
 }
 
+/** The compiled spawn module, by absolute path, for scripts run in another Node process. */
+export const SPAWN_MODULE = fileURLToPath(new URL('../../src/spawn.js', import.meta.url));
+
+// Shared by the scripts below: this process's zombie children and whether an fd is close-on-exec (fdinfo's
+// flags are octal, O_CLOEXEC is 02000000: proc(5)).
+const SCRIPT_PRELUDE = `
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+const zombieChildren = () => readdirSync('/proc/self/task')
+  .flatMap((tid) => readFileSync('/proc/self/task/' + tid + '/children', 'utf8').trim().split(' ').filter(Boolean))
+  .filter((pid) => { try { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2)[0] === 'Z'; } catch { return false; } });
+const closeOnExec = (fd) => (parseInt(/flags:\\s+(\\d+)/.exec(readFileSync('/proc/self/fdinfo/' + fd, 'utf8'))[1], 8) & 0o2000000) !== 0;
+`;
+
+/**
+ * Runs an ES module body in a fresh Node process started by spawnChild (so `options` can drop privileges or
+ * map fds), with `spawnChild`, `zombieChildren()`, `closeOnExec(fd)` and node:fs's open/read/readdir/close in scope; returns its JSON line.
+ */
+export async function runNodeScript(body: string, options: Omit<SpawnOptions, 'program' | 'args'> = {}): Promise<unknown> {
+  const source = `import { spawnChild } from ${JSON.stringify(SPAWN_MODULE)};\n${SCRIPT_PRELUDE}\n${body}`;
+  const { exit, output } = await runCaptured({ ...options, program: process.execPath, args: ['--input-type=module', '-e', source] });
+  if (exit.code !== 0) throw new Error(`node script failed (${JSON.stringify(exit)}): ${output}`);
+  return JSON.parse(output);
+}
+
 export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-export function ownFds(): Map<number, string> {
-  const fds = new Map<number, string>();
-  for (const name of readdirSync('/proc/self/fd')) {
-    try {
-      fds.set(Number(name), readlinkSync(`/proc/self/fd/${name}`));
-    } catch {}
-  }
-  return fds;
-}
-
-/** This process's children that are zombies (exited, not reaped). */
+/** This process's children (of every thread) that are zombies: exited, not reaped. */
 export function zombieChildren(): number[] {
   const zombies: number[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
-    const list = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
+    let list: string;
+    try {
+      list = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
+    } catch {
+      continue; // a thread that ended between the two reads
+    }
     for (const pid of list ? list.split(' ').map(Number) : []) if (processState(pid) === 'Z') zombies.push(pid);
   }
   return zombies;
@@ -48,4 +75,17 @@ export function limitsText(pid: number | 'self'): string {
   return readFileSync(`/proc/${pid}/limits`, 'utf8');
 }
 
-export { scratch };
+/** The fields of /proc/<pid>/stat after the command name (state is [0], pgrp [2], session [3]). */
+export function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Polls until the condition holds, every few ms, failing at a deadline: for facts no event announces. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
