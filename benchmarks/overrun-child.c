@@ -39,6 +39,12 @@ static long own_rss(void) {
 int main(int argc, char **argv) {
   long cap = atol(argv[1]);
   signal(SIGTERM, on_term);
+  /* start growing at a random phase of the sampler's period (up to 200 ms), or every run would cross the
+   * cap at the same point of the period and the measure would be one number, not a distribution */
+  srand((unsigned)getpid() ^ (unsigned)now_ms());
+  long phase_us = rand() % 200000;
+  struct timespec phase = {phase_us / 1000000, (phase_us % 1000000) * 1000L};
+  nanosleep(&phase, NULL);
   for (;;) {
     step_at = now_ms();
     char *chunk = malloc(2 << 20);

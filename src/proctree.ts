@@ -37,9 +37,11 @@ export interface ProcStat {
   residentPages: number;
 }
 
+type Reader = (path: string) => string | null;
+
 /** The fields of /proc/<pid>/stat that angel needs, or null when the process is gone. */
-export function readStat(pid: number): ProcStat | null {
-  const stat = readOrNull(`/proc/${pid}/stat`);
+export function readStat(pid: number, read: Reader = readOrNull): ProcStat | null {
+  const stat = read(`/proc/${pid}/stat`);
   if (!stat) return null;
   // the command name may hold spaces and parentheses: fields start after the last ')'
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -47,7 +49,7 @@ export function readStat(pid: number): ProcStat | null {
 }
 
 /** Every thread's children (a thread other than the main one can fork too); one file when single-threaded. */
-export function childrenOf(pid: number, threads = 2): number[] {
+export function childrenOf(pid: number, threads = 2, read: Reader = readOrNull): number[] {
   let tids: string[];
   if (threads === 1) {
     tids = [String(pid)];
@@ -60,7 +62,7 @@ export function childrenOf(pid: number, threads = 2): number[] {
   }
   const children: number[] = [];
   for (const tid of tids) {
-    const list = readOrNull(`/proc/${pid}/task/${tid}/children`);
+    const list = read(`/proc/${pid}/task/${tid}/children`);
     if (!list) continue;
     for (const child of list.split(' ')) if (child.trim()) children.push(Number(child));
   }
@@ -73,7 +75,7 @@ export interface TreeSample {
 }
 
 /** The root and all its descendants (including those that left its process group), and their summed RSS. */
-export function sampleTree(root: number): TreeSample {
+export function sampleTree(root: number, read: Reader = readOrNull): TreeSample {
   const pids: number[] = [];
   const pending = [root];
   const seen = new Set<number>();
@@ -82,13 +84,61 @@ export function sampleTree(root: number): TreeSample {
     const pid = pending.pop() as number;
     if (seen.has(pid)) continue;
     seen.add(pid);
-    const stat = readStat(pid);
+    const stat = readStat(pid, read);
     if (!stat) continue;
     pids.push(pid);
     pages += stat.residentPages;
-    pending.push(...childrenOf(pid, stat.threads));
+    pending.push(...childrenOf(pid, stat.threads, read));
   }
   return { pids, rssBytes: pages * PAGE_SIZE };
+}
+
+/**
+ * Samples one tree again and again with its /proc files kept open: a pread at offset 0 makes a seq_file
+ * generate afresh, so a sample costs one system call per file instead of three. An open /proc/<pid> file
+ * stays bound to the process it was opened for, so a reused pid reads as gone (ESRCH) and is reopened.
+ */
+export class TreeReader {
+  #fds = new Map<string, number>();
+  #used = new Set<string>();
+
+  sample(root: number): TreeSample {
+    this.#used.clear();
+    const sample = sampleTree(root, this.#read);
+    for (const [path, fd] of this.#fds) {
+      if (this.#used.has(path)) continue;
+      closeSync(fd);
+      this.#fds.delete(path);
+    }
+    return sample;
+  }
+
+  close(): void {
+    for (const fd of this.#fds.values()) closeSync(fd);
+    this.#fds.clear();
+  }
+
+  #read = (path: string): string | null => {
+    this.#used.add(path);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let fd = this.#fds.get(path);
+      if (fd === undefined) {
+        try {
+          fd = openSync(path, 'r');
+        } catch {
+          return null;
+        }
+        this.#fds.set(path, fd);
+      }
+      try {
+        return buffer.toString('latin1', 0, readSync(fd, buffer, 0, buffer.length, 0));
+      } catch {
+        closeSync(fd); // the process it was opened for is gone: try a fresh open once
+        this.#fds.delete(path);
+      }
+    }
+    return null;
+  };
 }
 
 export function treePids(root: number): number[] {

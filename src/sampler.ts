@@ -1,12 +1,13 @@
 // Samples the tree RSS of one child every interval. It only reports: the supervisor decides what an
 // overrun means. One sample at a time (the next is scheduled when the last is done); the timer is unref'd
 // so sampling never keeps angel alive on its own.
-import { sampleTree, type TreeSample } from './proctree.js';
+import { TreeReader, type TreeSample } from './proctree.js';
 
 export class Sampler {
   #timer: NodeJS.Timeout | null = null;
   #peak = 0;
   #last: TreeSample = { pids: [], rssBytes: 0 };
+  #reader = new TreeReader();
 
   constructor(
     readonly pid: number,
@@ -21,6 +22,7 @@ export class Sampler {
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#reader.close();
   }
 
   /** The highest tree RSS seen so far in this generation. */
@@ -35,10 +37,13 @@ export class Sampler {
 
   #sampleNow = (): void => {
     this.#timer = null;
-    const sample = sampleTree(this.pid);
+    const sample = this.#reader.sample(this.pid);
     // the child is gone; its exit will follow. (0 pages is no sign of that: the kernel's RSS counters are
     // per-CPU approximations, and a small fresh process can read 0.)
-    if (sample.pids.length === 0) return;
+    if (sample.pids.length === 0) {
+      this.#reader.close();
+      return;
+    }
     this.#last = sample;
     if (sample.rssBytes > this.#peak) this.#peak = sample.rssBytes;
     this.#timer = setTimeout(this.#sampleNow, this.intervalMs);
