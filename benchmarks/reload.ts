@@ -1,7 +1,7 @@
 // Reload under load: 20 SIGHUPs while a client sends requests without pause, with --listen (the next
 // generation serves before the old one stops) against the naive stop-then-start, in the same run.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../test/helpers/net.js';
 import { Load } from '../test/helpers/load.js';
 import { startAngel } from './lib/angel.js';
 import { ROOT } from './lib/native-build.js';
@@ -11,16 +11,6 @@ import type { Benchmark } from './run.js';
 
 const SERVER = join(ROOT, 'test', 'fixtures', 'http-server.mjs');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function reloadsUnderLoad(name: string, held: boolean, reloads: number): Promise<Row> {
   const port = await freePort();

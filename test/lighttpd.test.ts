@@ -2,25 +2,15 @@
 // socket activation (server.systemd-socket-activation) and its graceful stop on SIGINT.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AngelRun } from './helpers/events.js';
-import { Load } from './helpers/load.js';
+import { freePort } from './helpers/net.js';
+import { loadDuring } from './helpers/load.js';
 
 const LIGHTTPD = '/usr/sbin/lighttpd';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 test('lighttpd serves a file and survives 10 reloads under load with zero failed requests', async (t) => {
   const port = await freePort();
@@ -40,13 +30,8 @@ test('lighttpd serves a file and survives 10 reloads under load with zero failed
 
   const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--stop-signal', 'SIGINT', '--', LIGHTTPD, '-D', '-f', config]);
   await run.event('ready');
-  const load = new Load(port);
-  t.after(async () => {
-    run.kill();
-    await load.stop();
-  });
+  const load = loadDuring(t, run, port);
   for (let generation = 1; generation <= 10; generation++) {
-    const before = load.result.ok;
     run.signal('SIGHUP');
     const exit = await run.event('exit', (event) => event.generation === generation - 1, 15_000);
     assert.equal(exit.code, 0, 'the old lighttpd finished gracefully on SIGINT');

@@ -6,36 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AngelRun } from './helpers/events.js';
-import { Load } from './helpers/load.js';
+import { freePort } from './helpers/net.js';
+import { loadDuring } from './helpers/load.js';
 
 const server = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..', 'test', 'fixtures', 'http-server.mjs');
 const scratch = mkdtempSync(join(tmpdir(), 'angel-sockets-'));
 
-/** A free loopback port: bind port 0, read it, close. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('held sockets', () => {
   test('10 SIGHUP reloads under load: zero failed requests, every generation served', async (t) => {
     const port = await freePort();
     const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--', process.execPath, server]);
     await run.event('ready');
-    const load = new Load(port);
-    t.after(async () => {
-      run.kill();
-      await load.stop();
-    });
+    const load = loadDuring(t, run, port);
     for (let generation = 1; generation <= 10; generation++) {
-      const before = load.result.ok;
-      run.signal('SIGHUP');
+        run.signal('SIGHUP');
       await run.event('exit', (event) => event.generation === generation - 1, 15_000);
       // let the new generation answer a few before the next reload
       await load.answered(5);
@@ -55,11 +40,7 @@ describe('held sockets', () => {
     const port = await freePort();
     const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--', process.execPath, server]);
     const first = await run.event('ready');
-    const load = new Load(port);
-    t.after(async () => {
-      run.kill();
-      await load.stop();
-    });
+    const load = loadDuring(t, run, port);
     await load.answered(20);
     process.kill(first.pid as number, 'SIGKILL');
     await run.event('ready', (event) => event.generation === 1);
@@ -81,11 +62,7 @@ describe('held sockets', () => {
     const port = await freePort();
     const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--env', 'CRASH_GENERATION=1', '--', process.execPath, server]);
     await run.event('ready');
-    const load = new Load(port);
-    t.after(async () => {
-      run.kill();
-      await load.stop();
-    });
+    const load = loadDuring(t, run, port);
     run.signal('SIGHUP');
     await run.event('warning', (event) => /next generation failed/.test(String(event.message)));
     await load.answered(20);

@@ -1,6 +1,7 @@
 // A bounded HTTP client on loopback: requests one after another, without pause, until stopped; each
 // answer or failure is counted. Fresh connections each time, so every request meets the listening socket.
 import { request } from 'node:http';
+import type { TestContext } from 'node:test';
 import { performance } from 'node:perf_hooks';
 
 export interface LoadResult {
@@ -74,4 +75,14 @@ export class Load {
     await this.#loop;
     return this.result;
   }
+}
+
+/** Load on `port` for the length of a test; when the test ends, failed or not, the load and angel stop. */
+export function loadDuring(t: TestContext, run: { kill(): void }, port: number): Load {
+  const load = new Load(port);
+  t.after(async () => {
+    run.kill();
+    await load.stop();
+  });
+  return load;
 }
