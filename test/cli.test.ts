@@ -223,3 +223,32 @@ describe('check', () => {
     assert.deepEqual(resolved.rlimits, { core: { soft: 0, hard: 0 } });
   });
 });
+
+describe('reload with --config', () => {
+  test('SIGHUP re-reads the config file; a bad one is reported and the running child keeps running', async () => {
+    const file = join(scratch, 'reload.json');
+    const config = (mark: string, extra: Record<string, unknown> = {}): void =>
+      writeFileSync(file, JSON.stringify({ program: 'sh', args: ['-c', 'echo "mark=$MARK generation=$ANGEL_GENERATION"; exec sleep 30'], env: { MARK: mark }, ...extra }));
+    config('one');
+    const run = new AngelRun(['--config', file]);
+    await run.line(/^mark=one generation=0$/);
+    config('two');
+    run.signal('SIGHUP');
+    await run.line(/^mark=two generation=1$/);
+
+    config('three', { maxMem: 'lots' });
+    run.signal('SIGHUP');
+    const warning = await run.event('warning', (event) => /reload\.json rejected/.test(String(event.message)));
+    assert.match(String(warning.message), /maxMem.*lots/);
+    const running = (await run.event('start', (event) => event.generation === 1)).pid as number;
+    assert.equal(isAlive(running), true, 'the running child was not stopped');
+    assert.equal(run.count('start'), 2, 'no new generation');
+    // had the bad reload restarted the child, this next line would be `mark=two generation=2`
+    config('four');
+    run.signal('SIGHUP');
+    await run.line(/^mark=four generation=2$/);
+    assert.deepEqual(run.stdout.items, ['mark=one generation=0', 'mark=two generation=1', 'mark=four generation=2']);
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 143);
+  });
+});

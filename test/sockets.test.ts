@@ -58,6 +58,27 @@ describe('held sockets', () => {
     assert.equal((await run.event('restart')).generation, 1);
   });
 
+  test('an overrun with held sockets is handled like a reload: the leaking server is replaced without a refused request', async (t) => {
+    const port = await freePort();
+    const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--max-mem', '120M', '--sample-interval', '20',
+      '--env', 'LEAK_GENERATION=0', '--', process.execPath, server]);
+    await run.event('ready');
+    const load = loadDuring(t, run, port);
+    const overrun = await run.event('overrun');
+    assert.equal(overrun.generation, 0);
+    const ready = await run.event('ready', (event) => event.generation === 1);
+    const exit = await run.event('exit', (event) => event.generation === 0);
+    assert.equal(exit.reason, 'overrun');
+    assert.equal(exit.code, 0, 'stopped gracefully by SIGTERM, after its successor was ready');
+    assert.ok((exit.time as number) >= (ready.time as number), 'the successor was ready before the leaking one ended');
+    await load.answered(20);
+    const result = await load.stop();
+    assert.equal(result.failed, 0, result.errors.join('; '));
+    assert.ok((result.generations.get('1') ?? 0) > 0, 'the successor served');
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 0);
+  });
+
   test('a next generation that crashes at start leaves the current one serving', async (t) => {
     const port = await freePort();
     const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--env', 'CRASH_GENERATION=1', '--', process.execPath, server]);
