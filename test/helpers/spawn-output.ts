@@ -1,6 +1,6 @@
 // Runs a program through spawnChild with its stdout in a temp file, and reads it back after exit; reads this
 // process's fds and children from /proc.
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { spawnChild, type ChildExit, type SpawnOptions } from '../../src/spawn.j
 import { processState } from '../../src/proctree.js';
 
 export const scratch = mkdtempSync(join(tmpdir(), 'angel-spawn-'));
+process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
 let counter = 0;
 
 /** A fresh path in the scratch directory. */
