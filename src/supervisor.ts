@@ -60,6 +60,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #diedAt = 0;
   #restartDelayMs = 0;
   #restartTimer: NodeJS.Timeout | null = null;
+  /** angel's environment as the child gets it, less ANGEL_GENERATION: read once per options, since
+   * process.env is a slow exotic object and a restart should not pay for walking it. */
+  #baseEnv: Record<string, string> = {};
 
   constructor(options: ResolvedOptions, identity: ChildIdentity | null, sockets: readonly HeldSocket[] = []) {
     super();
@@ -67,7 +70,12 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.#identity = identity;
     this.#sockets = sockets;
     this.#rules = this.#rulesOf(options);
+    this.#baseEnv = this.#baseEnvOf(options);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  #baseEnvOf(options: ResolvedOptions): Record<string, string> {
+    return childEnvironment(process.env, { ...options.env, ...listenEnvironment(this.#sockets) });
   }
 
   #rulesOf(options: ResolvedOptions): RestartRules {
@@ -106,6 +114,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   updateOptions(options: ResolvedOptions): void {
     this.#options = { ...options, listen: this.#options.listen, socketMode: this.#options.socketMode };
     this.#rules = this.#rulesOf(this.#options);
+    this.#baseEnv = this.#baseEnvOf(this.#options);
   }
 
   /** Graceful restart (or SIGHUP forwarded, with reload: 'signal'). */
@@ -207,14 +216,14 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     const callAt = performance.now();
     const readyPipe: ReadyPipe | null = this.#options.ready.kind === 'fd' ? openReadyPipe() : null;
     const fds = [0, 1, 2, ...this.#sockets.map((socket) => socket.fd)];
-    const env = { ...this.#options.env, ...listenEnvironment(this.#sockets) };
+    const env: Record<string, string> = { ...this.#baseEnv, ANGEL_GENERATION: String(number) };
     if (readyPipe) env.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
     let child: ChildProcess;
     try {
       child = spawnChild({
         program: this.#options.program,
         args: this.#options.args,
-        env: childEnvironment(process.env, env, number),
+        env,
         ...(this.#options.cwd !== null && { cwd: this.#options.cwd }),
         fds,
         listenPid: this.#sockets.length > 0,
