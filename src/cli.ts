@@ -125,10 +125,12 @@ async function run(program: string | undefined, args: string[], flags: RunFlags)
   const supervisor = new Supervisor(options, identity, sockets);
   installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args) });
   const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
-  attachEventLog(supervisor, log);
+  const drainEventLog = attachEventLog(supervisor, log, options.logLevel);
   supervisor.start();
   const status = await supervisor.done;
-  await log; // every queued event is written before angel exits
+  const { flushSync } = await log;
+  drainEventLog(); // every event is written before angel exits
+  flushSync();
   return status;
 }
 

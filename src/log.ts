@@ -1,10 +1,16 @@
 // angel's own events through pino: NDJSON on stderr (one `event` field each, the public schema of
-// DESIGN.md), or pino-pretty for humans. Written synchronously, so nothing is lost at exit.
+// DESIGN.md), or pino-pretty for humans. The JSON lines are written asynchronously, in order, so a restart
+// does not wait for a write to stderr between the old child's death and the new child's exec (it cost
+// 0.1 ms of a 0.7 ms restart); flushEventLog() writes what is left before angel exits.
 import type { Logger } from 'pino';
 import type { Supervisor } from './supervisor.js';
 import type { LogFormat, LogLevel } from './types.js';
 
-export type EventLog = Logger;
+export interface EventLog {
+  logger: Logger;
+  /** Writes out every line still buffered, synchronously; call before process.exit. */
+  flushSync(): void;
+}
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
@@ -15,31 +21,47 @@ export async function createEventLog(format: LogFormat, level: LogLevel): Promis
     formatters: { level: (label: string) => ({ level: label }) },
   };
   const { pino } = await import('pino');
-  if (format === 'json') return pino(options, pino.destination({ fd: 2, sync: true }));
+  if (format === 'json') {
+    const destination = pino.destination({ fd: 2, sync: false, minLength: 0 });
+    return { logger: pino(options, destination), flushSync: () => destination.flushSync() };
+  }
   // loaded only when wanted: it costs start-up time the json path does not need
   const { default: pretty } = await import('pino-pretty');
-  return pino(options, pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), hideObject: true }));
+  const logger = pino(options, pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), hideObject: true }));
+  return { logger, flushSync: () => undefined };
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
-/** Writes to the logger once it is loaded; until then lines wait in order, so the child can be started
- * before pino has been imported (launch-to-start latency is one of angel's targets). */
-function deferredWriter(pending: Promise<EventLog>): (level: Level, fields: object, message: string) => void {
-  let log: EventLog | null = null;
+/** Lines wait in order and are written on the next turn of the event loop (and only once pino is
+ * loaded): the child is started before pino is imported at launch, and a restart's exec never waits
+ * behind the serialization and write of the old child's exit line. drain() writes what waits, at once. */
+function deferredWriter(pending: Promise<EventLog>): { write: (level: Level, fields: object, message: string) => void; drain: () => void } {
+  let log: Logger | null = null;
+  let scheduled = false;
   const queue: Array<[Level, object, string]> = [];
-  void pending.then((ready) => {
-    log = ready;
-    for (const [level, fields, message] of queue.splice(0)) ready[level](fields, message);
-  });
-  return (level, fields, message) => {
-    if (log) log[level](fields, message);
-    else queue.push([level, fields, message]);
+  const drain = (): void => {
+    scheduled = false;
+    if (!log) return;
+    for (const [level, fields, message] of queue.splice(0)) log[level](fields, message);
   };
+  void pending.then(({ logger }) => {
+    log = logger;
+    drain();
+  });
+  const write = (level: Level, fields: object, message: string): void => {
+    queue.push([level, fields, message]);
+    if (!scheduled && log) {
+      scheduled = true;
+      setImmediate(drain);
+    }
+  };
+  return { write, drain };
 }
 
-export function attachEventLog(supervisor: Supervisor, pending: Promise<EventLog>): void {
-  const write = deferredWriter(pending);
+/** Logs the supervisor's events; returns the function that writes out what still waits (before exit). */
+export function attachEventLog(supervisor: Supervisor, pending: Promise<EventLog>, level: LogLevel = 'info'): () => void {
+  const { write, drain } = deferredWriter(pending);
   const log = {
     trace: (fields: object, message: string) => write('trace', fields, message),
     debug: (fields: object, message: string) => write('debug', fields, message),
@@ -66,6 +88,12 @@ export function attachEventLog(supervisor: Supervisor, pending: Promise<EventLog
     log.error({ event: 'spawn-error', code: e.error.code, status: e.status }, e.error.message),
   );
   supervisor.on('warning', (e) => log.warn({ event: 'warning', ...e }, e.message));
-  supervisor.on('state', (e) => log.debug({ event: 'state', ...e }, `${e.from} -> ${e.to} on ${e.trigger}`));
-  supervisor.on('sample', (e) => log.trace({ event: 'sample', ...e }, `tree ${mib(e.rssBytes)} in ${e.processes} processes`));
+  // the chatty ones only when asked for: a sample comes 10 times a second
+  if (level === 'debug' || level === 'trace') {
+    supervisor.on('state', (e) => log.debug({ event: 'state', ...e }, `${e.from} -> ${e.to} on ${e.trigger}`));
+  }
+  if (level === 'trace') {
+    supervisor.on('sample', (e) => log.trace({ event: 'sample', ...e }, `tree ${mib(e.rssBytes)} in ${e.processes} processes`));
+  }
+  return drain;
 }
