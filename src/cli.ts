@@ -5,11 +5,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { mergeOptions, parseConfigText, resolveOptions, type ResolvedOptions } from './config.js';
-import { EXIT_USAGE, UsageError } from './errors.js';
+import { EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, PermissionError, SpawnError, UsageError } from './errors.js';
 import { resolveIdentity } from './identity.js';
 import { attachEventLog, createEventLog } from './log.js';
+import { checkRootRule } from './rootrule.js';
 import { installSignalHandlers } from './signals.js';
 import { bindAll } from './sockets.js';
+import { resolveProgram } from './spawn.js';
 import { Supervisor } from './supervisor.js';
 import type { Options } from './types.js';
 
@@ -32,6 +34,7 @@ interface RunFlags {
   group?: string;
   cwd?: string;
   env: string[];
+  clearEnv?: boolean;
   listen: string[];
   socketMode?: string;
   ready?: string;
@@ -62,6 +65,7 @@ function addRunOptions(command: Command): Command {
     .option('--group <group>', 'run the child with this group')
     .option('--cwd <dir>', 'the child\'s working directory')
     .option('--env <K=V>', 'extra environment for the child, repeatable', collect, [])
+    .option('--clear-env', 'the child gets only PATH, --env and the ANGEL_*/LISTEN_* variables')
     .option('--listen <addr>', '[name=][host:]port, [::1]:port or unix:/path, bound by angel and passed as fds 3.., repeatable', collect, [])
     .option('--socket-mode <mode>', 'mode of the unix sockets angel creates (default 0666)')
     .option('--ready <mode>', 'when a child counts as started: exec | fd | tcp:PORT | delay:MS (default exec)')
@@ -92,6 +96,7 @@ function flagOptions(flags: RunFlags, program: string | undefined, args: string[
     group: flags.group,
     cwd: flags.cwd,
     env: flags.env.length > 0 ? flags.env : undefined,
+    clearEnv: flags.clearEnv,
     listen: flags.listen.length > 0 ? flags.listen : undefined,
     socketMode: flags.socketMode,
     ready: flags.ready,
@@ -120,6 +125,7 @@ function resolveFlags(flags: RunFlags, program: string | undefined, args: string
 
 async function run(program: string | undefined, args: string[], flags: RunFlags): Promise<number> {
   const options = resolveFlags(flags, program, args);
+  checkRootRule(() => resolveProgram(options.program, process.env.PATH, options.cwd ?? undefined));
   const identity = resolveIdentity(options.user, options.group);
   const sockets = bindAll(options.listen, options.socketMode);
   const supervisor = new Supervisor(options, identity, sockets);
@@ -157,6 +163,15 @@ function fail(error: unknown): never {
   if (error instanceof UsageError) {
     process.stderr.write(`angel: ${error.message}\n`);
     process.exit(EXIT_USAGE);
+  }
+  if (error instanceof PermissionError) {
+    process.stderr.write(`angel: ${error.message}\n`);
+    process.exit(EXIT_NOT_EXECUTABLE);
+  }
+  if (error instanceof SpawnError) {
+    // the program was not found while checking the root rule: the same status its spawn would give
+    process.stderr.write(`angel: ${error.message}\n`);
+    process.exit(exitStatusForSpawnError(error));
   }
   throw error;
 }

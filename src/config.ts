@@ -28,6 +28,7 @@ export interface ResolvedOptions {
   group: string | number | null;
   cwd: string | null;
   env: Record<string, string>;
+  clearEnv: boolean;
   listen: ListenSpec[];
   socketMode: number;
   ready: ReadyMode;
@@ -60,6 +61,7 @@ export const FLAGS: Readonly<Record<Key, string>> = {
   group: '--group',
   cwd: '--cwd',
   env: '--env',
+  clearEnv: '--clear-env',
   listen: '--listen',
   socketMode: '--socket-mode',
   ready: '--ready',
@@ -147,6 +149,11 @@ function rlimits(value: unknown, name: string): Rlimits {
   return result;
 }
 
+function flag(value: unknown, name: string): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new UsageError(name, value, 'expected true or false');
+}
+
 function environment(value: unknown, name: string): Record<string, string> {
   const result: Record<string, string> = {};
   const entries = Array.isArray(value)
@@ -221,6 +228,7 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
     group: given('group', identity) ?? null,
     cwd: given('cwd', text) ?? null,
     env: given('env', environment) ?? {},
+    clearEnv: given('clearEnv', flag) ?? false,
     listen: given('listen', listenSpecs) ?? [],
     socketMode: given('socketMode', fileMode) ?? DEFAULTS.socketMode,
     ready: given('ready', (value, flag) => parseReady(text(value, flag), flag)) ?? { kind: 'exec' },

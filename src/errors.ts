@@ -26,6 +26,11 @@ export class SpawnError extends Error {
   }
 }
 
+/** angel refuses to do what it was asked for security reasons (the root rule): exit status 126. */
+export class PermissionError extends Error {
+  override name = 'PermissionError';
+}
+
 export const EXIT_USAGE = 2;
 export const EXIT_NOT_EXECUTABLE = 126;
 export const EXIT_NOT_FOUND = 127;

@@ -4,7 +4,9 @@
 //   process.exitCode = await angel.done;
 import { resolveOptions } from './config.js';
 import { resolveIdentity } from './identity.js';
+import { checkRootRule } from './rootrule.js';
 import { installSignalHandlers } from './signals.js';
+import { resolveProgram } from './spawn.js';
 import { bindAll } from './sockets.js';
 import { Supervisor } from './supervisor.js';
 import type { Options } from './types.js';
@@ -27,6 +29,7 @@ export type Angel = Pick<
  */
 export function supervise(options: Options, control: SuperviseControl = {}): Angel {
   const resolved = resolveOptions(options);
+  checkRootRule(() => resolveProgram(resolved.program, process.env.PATH, resolved.cwd ?? undefined));
   const identity = resolveIdentity(resolved.user, resolved.group);
   const supervisor = new Supervisor(resolved, identity, bindAll(resolved.listen, resolved.socketMode));
   if (control.handleSignals) {
@@ -37,7 +40,7 @@ export function supervise(options: Options, control: SuperviseControl = {}): Ang
   return supervisor;
 }
 
-export { SpawnError, UsageError } from './errors.js';
+export { PermissionError, SpawnError, UsageError } from './errors.js';
 export { parseSize } from './limits.js';
 export type { Rlimit, RlimitName, Rlimits } from './limits.js';
 export type {

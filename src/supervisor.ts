@@ -75,7 +75,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   }
 
   #baseEnvOf(options: ResolvedOptions): Record<string, string> {
-    return childEnvironment(process.env, { ...options.env, ...listenEnvironment(this.#sockets) });
+    return childEnvironment(process.env, { ...options.env, ...listenEnvironment(this.#sockets) }, options.clearEnv);
   }
 
   #rulesOf(options: ResolvedOptions): RestartRules {

@@ -40,6 +40,8 @@ export interface Options {
   user?: string | number;
   group?: string | number;
   cwd?: string;
+  /** The child gets only PATH, `env` and angel's own variables, not angel's whole environment. */
+  clearEnv?: boolean;
   /** Extra environment: `{ K: 'V' }` or `['K=V']`. */
   env?: Readonly<Record<string, string>> | readonly string[];
   /** Sockets bound by angel and passed to every generation: `[name=][host:]port`, `[::1]:port`, `unix:/path`. */

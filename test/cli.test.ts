@@ -22,6 +22,25 @@ describe('limits', () => {
   });
 });
 
+describe('environment', () => {
+  test('the child gets angel\'s environment less its activation variables, plus --env and ANGEL_GENERATION', async () => {
+    const env = { ...process.env, KEEP_ME: 'yes', LISTEN_FDS: '9', NOTIFY_SOCKET: '/x', ANGEL_READY_FD: '7' };
+    const run = new AngelRun(['--env', 'EXTRA=1', '--restart', 'never', '--', '/usr/bin/env'], { env });
+    assert.equal(await run.status(), 0);
+    const lines = new Set(run.stdout.items);
+    for (const line of ['KEEP_ME=yes', 'EXTRA=1', 'ANGEL_GENERATION=0']) assert.ok(lines.has(line), line);
+    for (const name of ['LISTEN_FDS', 'NOTIFY_SOCKET', 'ANGEL_READY_FD']) {
+      assert.equal(run.stdout.items.some((line) => line.startsWith(`${name}=`)), false, name);
+    }
+  });
+
+  test('--clear-env: only PATH, --env and ANGEL_GENERATION', async () => {
+    const run = new AngelRun(['--clear-env', '--env', 'EXTRA=1', '--restart', 'never', '--', '/usr/bin/env'], { env: { ...process.env, KEEP_ME: 'yes' } });
+    assert.equal(await run.status(), 0);
+    assert.deepEqual([...run.stdout.items].sort(), [`PATH=${process.env.PATH}`, 'EXTRA=1', 'ANGEL_GENERATION=0'].sort());
+  });
+});
+
 describe('memory cap', () => {
   test('a leaking child is stopped and restarted, then angel gives up with its status', async () => {
     const run = new AngelRun(['--max-mem', '40M', '--max-restarts', '2', '--max-restart-delay', '0', '--kill-timeout', '2000',
