@@ -8,6 +8,7 @@ import { mergeOptions, parseConfigText, resolveOptions, type ResolvedOptions } f
 import { EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, PermissionError, SpawnError, UsageError } from './errors.js';
 import { resolveIdentity } from './identity.js';
 import { attachEventLog, createEventLog } from './log.js';
+import { LogPipe } from './logfile.js';
 import { checkRootRule } from './rootrule.js';
 import { installSignalHandlers } from './signals.js';
 import { bindAll } from './sockets.js';
@@ -39,6 +40,7 @@ interface RunFlags {
   socketMode?: string;
   ready?: string;
   readyTimeout?: string;
+  logFile?: string;
   logFormat?: string;
   logLevel?: string;
 }
@@ -70,6 +72,7 @@ function addRunOptions(command: Command): Command {
     .option('--socket-mode <mode>', 'mode of the unix sockets angel creates (default 0666)')
     .option('--ready <mode>', 'when a child counts as started: exec | fd | tcp:PORT | delay:MS (default exec)')
     .option('--ready-timeout <ms>', 'a child not ready by then counts as failed to start (default 30000)')
+    .option('--log-file <path>', 'the child\'s stdout and stderr, appended here by angel; reopened on SIGUSR1')
     .addOption(new Option('--log-format <format>', 'angel\'s own events: json | pretty (default pretty on a TTY)'))
     .option('--log-level <level>', 'trace | debug | info | warn | error | silent (default info)');
 }
@@ -101,6 +104,7 @@ function flagOptions(flags: RunFlags, program: string | undefined, args: string[
     socketMode: flags.socketMode,
     ready: flags.ready,
     readyTimeout: flags.readyTimeout,
+    logFile: flags.logFile,
     logFormat: flags.logFormat as Options['logFormat'],
     logLevel: flags.logLevel as Options['logLevel'],
   };
@@ -127,8 +131,9 @@ async function run(program: string | undefined, args: string[], flags: RunFlags)
   const options = resolveFlags(flags, program, args);
   checkRootRule(() => resolveProgram(options.program, process.env.PATH, options.cwd ?? undefined));
   const identity = resolveIdentity(options.user, options.group);
+  const logPipe = options.logFile === null ? null : new LogPipe(options.logFile);
   const sockets = bindAll(options.listen, options.socketMode);
-  const supervisor = new Supervisor(options, identity, sockets);
+  const supervisor = new Supervisor(options, identity, sockets, logPipe);
   installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args) });
   const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
   const drainEventLog = attachEventLog(supervisor, log, options.logLevel);

@@ -33,6 +33,7 @@ export interface ResolvedOptions {
   socketMode: number;
   ready: ReadyMode;
   readyTimeout: number;
+  logFile: string | null;
   logFormat: LogFormat | null;
   logLevel: LogLevel;
 }
@@ -66,6 +67,7 @@ export const FLAGS: Readonly<Record<Key, string>> = {
   socketMode: '--socket-mode',
   ready: '--ready',
   readyTimeout: '--ready-timeout',
+  logFile: '--log-file',
   logFormat: '--log-format',
   logLevel: '--log-level',
 };
@@ -233,6 +235,7 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
     socketMode: given('socketMode', fileMode) ?? DEFAULTS.socketMode,
     ready: given('ready', (value, flag) => parseReady(text(value, flag), flag)) ?? { kind: 'exec' },
     readyTimeout: given('readyTimeout', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.readyTimeout,
+    logFile: given('logFile', text) ?? null,
     logFormat: given('logFormat', (value, flag) => oneOf(value, flag, LOG_FORMATS)) ?? null,
     logLevel: given('logLevel', (value, flag) => oneOf(value, flag, LOG_LEVELS)) ?? DEFAULTS.logLevel,
   };

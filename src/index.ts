@@ -5,6 +5,7 @@
 import { resolveOptions } from './config.js';
 import { resolveIdentity } from './identity.js';
 import { checkRootRule } from './rootrule.js';
+import { LogPipe } from './logfile.js';
 import { installSignalHandlers } from './signals.js';
 import { resolveProgram } from './spawn.js';
 import { bindAll } from './sockets.js';
@@ -20,7 +21,7 @@ export interface SuperviseControl {
 /** The handle of one supervised program. */
 export type Angel = Pick<
   Supervisor,
-  'done' | 'state' | 'pid' | 'generation' | 'reload' | 'stop' | 'shutdown' | 'forward' | 'on' | 'once' | 'off'
+  'done' | 'state' | 'pid' | 'generation' | 'reload' | 'stop' | 'shutdown' | 'forward' | 'reopenLog' | 'on' | 'once' | 'off'
 >;
 
 /**
@@ -31,7 +32,8 @@ export function supervise(options: Options, control: SuperviseControl = {}): Ang
   const resolved = resolveOptions(options);
   checkRootRule(() => resolveProgram(resolved.program, process.env.PATH, resolved.cwd ?? undefined));
   const identity = resolveIdentity(resolved.user, resolved.group);
-  const supervisor = new Supervisor(resolved, identity, bindAll(resolved.listen, resolved.socketMode));
+  const logPipe = resolved.logFile === null ? null : new LogPipe(resolved.logFile);
+  const supervisor = new Supervisor(resolved, identity, bindAll(resolved.listen, resolved.socketMode), logPipe);
   if (control.handleSignals) {
     const uninstall = installSignalHandlers(supervisor);
     void supervisor.done.then(uninstall);

@@ -12,8 +12,6 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
 export interface SignalHooks {
   /** Runs on SIGHUP before the reload; false cancels it (a config file that no longer parses). */
   beforeReload?: () => boolean;
-  /** Runs on SIGUSR1 before the signal is forwarded (reopening the log file). */
-  onReopen?: () => void;
 }
 
 /** Installs angel's signal semantics on this process; returns the function that removes them. */
@@ -25,7 +23,7 @@ export function installSignalHandlers(supervisor: Supervisor, hooks: SignalHooks
   for (const signal of SHUTDOWN_SIGNALS) handlers.set(signal, () => supervisor.shutdown(signal, signal));
   for (const signal of FORWARDED_SIGNALS) {
     handlers.set(signal, () => {
-      if (signal === 'SIGUSR1') hooks.onReopen?.();
+      if (signal === 'SIGUSR1') supervisor.reopenLog();
       supervisor.forward(signal);
     });
   }

@@ -10,6 +10,7 @@ import type { ResolvedOptions } from './config.js';
 import { childEnvironment } from './environment.js';
 import { exitStatusForSpawnError, SpawnError } from './errors.js';
 import type { ChildIdentity } from './identity.js';
+import type { LogPipe } from './logfile.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
 import { treePids, type TreeSample } from './proctree.js';
 import { openReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from './ready.js';
@@ -64,8 +65,16 @@ export class Supervisor extends EventEmitter<AngelEvents> {
    * process.env is a slow exotic object and a restart should not pay for walking it. */
   #baseEnv: Record<string, string> = {};
 
-  constructor(options: ResolvedOptions, identity: ChildIdentity | null, sockets: readonly HeldSocket[] = []) {
+  #logPipe: LogPipe | null;
+
+  constructor(
+    options: ResolvedOptions,
+    identity: ChildIdentity | null,
+    sockets: readonly HeldSocket[] = [],
+    logPipe: LogPipe | null = null,
+  ) {
     super();
+    this.#logPipe = logPipe;
     this.#options = options;
     this.#identity = identity;
     this.#sockets = sockets;
@@ -131,6 +140,15 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   /** Graceful stop with the stop signal, as shutdown() but reported as 'stop'. */
   stop(): void {
     this.shutdown(this.#options.stopSignal, 'stop');
+  }
+
+  /** Reopens --log-file (after a rotation); a failure is a warning and the old file stays in use. */
+  reopenLog(): void {
+    try {
+      this.#logPipe?.reopen();
+    } catch (error) {
+      this.emit('warning', { message: `reopen: ${(error as Error).message}` });
+    }
   }
 
   /** Sends a signal to the serving child; false when there is none. */
@@ -215,7 +233,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     const number = this.#generationCount + 1;
     const callAt = performance.now();
     const readyPipe: ReadyPipe | null = this.#options.ready.kind === 'fd' ? openReadyPipe() : null;
-    const fds = [0, 1, 2, ...this.#sockets.map((socket) => socket.fd)];
+    const out = this.#logPipe?.writeFd;
+    const fds = [0, out ?? 1, out ?? 2, ...this.#sockets.map((socket) => socket.fd)];
     const env: Record<string, string> = { ...this.#baseEnv, ANGEL_GENERATION: String(number) };
     if (readyPipe) env.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
     let child: ChildProcess;
@@ -401,6 +420,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     }
     closeAll(this.#sockets);
     this.emit('shutdown', { cause, status });
-    this.#resolveDone(status);
+    // done once everything the children wrote is in the log file
+    void (this.#logPipe?.close() ?? Promise.resolve()).then(() => this.#resolveDone(status));
   }
 }

@@ -52,6 +52,8 @@ export interface Options {
   ready?: string;
   /** A child not ready within this many ms counts as failed to start (default 30000). */
   readyTimeout?: number | string;
+  /** The child's stdout and stderr, through a pipe angel owns, appended to this file; reopened on SIGUSR1. */
+  logFile?: string;
   logFormat?: LogFormat;
   logLevel?: LogLevel;
 }

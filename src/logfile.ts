@@ -1,0 +1,122 @@
+// --log-file: the child's stdout and stderr are the write end of one pipe that angel owns for its whole life,
+// so output survives restarts and nothing a child wrote just before dying is lost; angel drains the pipe into
+// a file it opened itself (the child never holds it). Lines are written whole, so a reopen on SIGUSR1
+// (logrotate's rename + signal) puts each line in exactly one file. Writes go through libuv's threadpool
+// (a slow disk never blocks the event loop) and the pipe is paused past a bound (the child then blocks
+// on write), so nothing buffers without limit.
+import { closeSync, constants, openSync, statSync, write } from 'node:fs';
+import { Socket } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { UsageError } from './errors.js';
+import { native } from './native.js';
+
+const HIGH_WATER = 1 << 20;
+/** A line longer than this is written in pieces rather than held without end. */
+const MAX_LINE = 64 * 1024;
+// O_CLOEXEC too: libuv adds it to every open (uv_fs_open), which is why Node has no constant for it
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+
+/** Opens the log file as angel; when root, refuses a directory that someone other than root may write to
+ * (lighttpd's "unsafe logfiles": a planted symlink would make root append to any file). */
+export function openLogFile(path: string): number {
+  const absolute = resolve(path);
+  if (process.geteuid?.() === 0) {
+    const dir = statSync(dirname(absolute));
+    if (dir.uid !== 0 || (dir.mode & 0o022) !== 0) {
+      throw new UsageError('--log-file', path, `expected a directory only root can write to (${dirname(absolute)} is owned by uid ${dir.uid}, mode ${(dir.mode & 0o7777).toString(8)})`);
+    }
+  }
+  try {
+    return openSync(absolute, OPEN_FLAGS, 0o640);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    const detail = code === 'ELOOP' ? 'it is a symlink' : `open: ${code}`;
+    throw new UsageError('--log-file', path, `expected a file angel can open safely (${detail}, ${code})`);
+  }
+}
+
+export class LogPipe {
+  /** The fd the children get as their stdout and stderr. */
+  readonly writeFd: number;
+  #reader: Socket;
+  #fd: number;
+  /** Whole lines to write, in order; null marks the switch to the next opened file. */
+  #queue: Array<Buffer | null> = [];
+  /** Files opened by reopen(), waiting for their switch marker. */
+  #nextFds: number[] = [];
+  #queued = 0;
+  #writing = false;
+  #partial: Buffer = Buffer.alloc(0);
+  #ended: Promise<void>;
+  #idle: Array<() => void> = [];
+
+  constructor(readonly path: string) {
+    this.#fd = openLogFile(path);
+    const [readFd, writeFd] = native.pipe();
+    this.writeFd = writeFd;
+    this.#reader = new Socket({ fd: readFd, readable: true, writable: false });
+    this.#reader.on('data', (chunk: Buffer) => this.#take(chunk));
+    this.#ended = new Promise((resolveEnd) => this.#reader.once('end', () => resolveEnd()));
+  }
+
+  /** Starts a new file at the same path (after a rotation); every whole line so far goes to the old one. */
+  reopen(): void {
+    this.#nextFds.push(openLogFile(this.path));
+    this.#enqueue(null);
+  }
+
+  /** Closes the children's end, drains what is left, writes it, closes the file. */
+  async close(): Promise<void> {
+    closeSync(this.writeFd);
+    await this.#ended;
+    if (this.#partial.length > 0) this.#enqueue(this.#partial);
+    this.#partial = Buffer.alloc(0);
+    await new Promise<void>((resolveIdle) => (this.#writing || this.#queue.length > 0 ? this.#idle.push(resolveIdle) : resolveIdle()));
+    closeSync(this.#fd);
+  }
+
+  #take(chunk: Buffer): void {
+    const data = this.#partial.length > 0 ? Buffer.concat([this.#partial, chunk]) : chunk;
+    const end = data.lastIndexOf(0x0a) + 1;
+    if (end > 0) this.#enqueue(data.subarray(0, end));
+    this.#partial = data.subarray(end);
+    if (this.#partial.length > MAX_LINE) {
+      this.#enqueue(this.#partial);
+      this.#partial = Buffer.alloc(0);
+    }
+  }
+
+  #enqueue(data: Buffer | null): void {
+    this.#queue.push(data);
+    if (data) this.#queued += data.length;
+    if (this.#queued > HIGH_WATER) this.#reader.pause();
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#writing) return;
+    const item = this.#queue.shift();
+    if (item === undefined) {
+      this.#reader.resume();
+      for (const resolveIdle of this.#idle.splice(0)) resolveIdle();
+      return;
+    }
+    if (item === null) {
+      closeSync(this.#fd);
+      this.#fd = this.#nextFds.shift() as number;
+      this.#pump();
+      return;
+    }
+    this.#writing = true;
+    const writeAll = (offset: number): void => {
+      write(this.#fd, item, offset, item.length - offset, null, (error, written) => {
+        if (!error && offset + written < item.length) return writeAll(offset + written);
+        // a failed write (ENOSPC, EIO) loses that chunk but not the pipe: the next may succeed
+        this.#writing = false;
+        this.#queued -= item.length;
+        this.#pump();
+      });
+    };
+    writeAll(0);
+  }
+}
