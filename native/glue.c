@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #endif
 #include "glue.h"
+#include "generated/lock.h"
 #include "sockets.h"
 #include "spawn.h"
 #include "watch.h"
@@ -399,6 +400,11 @@ static napi_value init(napi_env env, napi_value exports) {
     {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
+  /* the one program a locked build may start, or null */
+  napi_value locked;
+  if (ANGEL_LOCK_PROGRAM[0] == '\0') NAPI_CALL(env, napi_get_null(env, &locked));
+  else NAPI_CALL(env, napi_create_string_utf8(env, ANGEL_LOCK_PROGRAM, NAPI_AUTO_LENGTH, &locked));
+  NAPI_CALL(env, napi_set_named_property(env, exports, "lockedProgram", locked));
   napi_value rlimits = make_rlimit_table(env);
   if (!rlimits) return glue_throw_status(env, "building the rlimit table");
   NAPI_CALL(env, napi_set_named_property(env, exports, "rlimitResources", rlimits));

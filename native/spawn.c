@@ -133,13 +133,18 @@ static void write_decimal(char *buf, long n) {
 
 /* Places spec->fds[i] at i. A source that sits inside the target range is first moved above it, or an
  * earlier dup2 could overwrite it; the report pipe is moved out of the way for the same reason. */
-static int child_map_fds(const struct angel_spawn_spec *spec, int *report_fd, int *moved) {
+static int move_above(int *fd, int n) {
+  if (*fd < 0 || *fd >= n) return 0;
+  int moved = (int)syscall(SYS_fcntl, *fd, F_DUPFD_CLOEXEC, n);
+  if (moved < 0) return -1;
+  *fd = moved;
+  return 0;
+}
+
+static int child_map_fds(const struct angel_spawn_spec *spec, int *report_fd, int *exec_fd, int *moved) {
   int n = spec->nfds;
-  if (*report_fd < n) {
-    int fd = (int)syscall(SYS_fcntl, *report_fd, F_DUPFD_CLOEXEC, n);
-    if (fd < 0) return -1;
-    *report_fd = fd;
-  }
+  /* the report pipe and the program's open file must survive the map until execveat */
+  if (move_above(report_fd, n) < 0 || move_above(exec_fd, n) < 0) return -1;
   for (int i = 0; i < n; i++) {
     int src = spec->fds[i];
     moved[i] = src;
@@ -187,8 +192,9 @@ static int child_main(void *raw) {
 
   if (syscall(SYS_setsid) < 0) child_fail(report_fd, STEP_SETSID, errno);
 
+  int exec_fd = spec->exec_fd;
   int moved[spec->nfds > 0 ? spec->nfds : 1];
-  if (child_map_fds(spec, &report_fd, moved) < 0) child_fail(report_fd, STEP_DUP, errno);
+  if (child_map_fds(spec, &report_fd, &exec_fd, moved) < 0) child_fail(report_fd, STEP_DUP, errno);
   /* Everything above the map closes at exec; marking instead of closing keeps the report pipe open. */
   if (syscall(SYS_close_range, spec->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     child_fail(report_fd, STEP_CLOEXEC, errno);
@@ -219,8 +225,8 @@ static int child_main(void *raw) {
   sigemptyset(&none);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
 
-  if (spec->exec_fd >= 0) {
-    syscall(SYS_execveat, spec->exec_fd, "", spec->argv, spec->envp, AT_EMPTY_PATH);
+  if (exec_fd >= 0) {
+    syscall(SYS_execveat, exec_fd, "", spec->argv, spec->envp, AT_EMPTY_PATH);
   } else {
     syscall(SYS_execve, spec->path, spec->argv, spec->envp);
   }

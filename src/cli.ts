@@ -8,6 +8,7 @@ import { mergeOptions, parseConfigText, resolveOptions, type ResolvedOptions } f
 import { EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, PermissionError, SpawnError, UsageError } from './errors.js';
 import { resolveIdentity } from './identity.js';
 import { attachEventLog, createEventLog } from './log.js';
+import { lockedProgram, openLockedProgram } from './lock.js';
 import { LogPipe } from './logfile.js';
 import { checkRootRule } from './rootrule.js';
 import { installSignalHandlers } from './signals.js';
@@ -15,6 +16,8 @@ import { bindAll } from './sockets.js';
 import { resolveProgram } from './spawn.js';
 import { Supervisor } from './supervisor.js';
 import type { Options } from './types.js';
+
+const VERSION = '0.1.0';
 
 interface RunFlags {
   config?: string;
@@ -131,9 +134,10 @@ async function run(program: string | undefined, args: string[], flags: RunFlags)
   const options = resolveFlags(flags, program, args);
   checkRootRule(() => resolveProgram(options.program, process.env.PATH, options.cwd ?? undefined));
   const identity = resolveIdentity(options.user, options.group);
+  const locked = openLockedProgram(options.program, process.env.PATH, options.cwd ?? undefined);
   const logPipe = options.logFile === null ? null : new LogPipe(options.logFile);
   const sockets = bindAll(options.listen, options.socketMode);
-  const supervisor = new Supervisor(options, identity, sockets, logPipe);
+  const supervisor = new Supervisor(options, identity, sockets, logPipe, locked);
   installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args) });
   const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
   const drainEventLog = attachEventLog(supervisor, log, options.logLevel);
@@ -184,7 +188,7 @@ function fail(error: unknown): never {
 async function main(argv: string[]): Promise<void> {
   const cli = new Command('angel')
     .description('Supervise one program: limits before exec, a memory cap on its process tree, restarts')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(`angel ${VERSION} (${lockedProgram === null ? 'not locked' : `locked to ${lockedProgram}`})`)
     .exitOverride()
     .configureOutput({ outputError: (message, write) => write(`angel: ${message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) });
 

@@ -5,6 +5,7 @@
 import { resolveOptions } from './config.js';
 import { resolveIdentity } from './identity.js';
 import { checkRootRule } from './rootrule.js';
+import { openLockedProgram } from './lock.js';
 import { LogPipe } from './logfile.js';
 import { installSignalHandlers } from './signals.js';
 import { resolveProgram } from './spawn.js';
@@ -32,8 +33,9 @@ export function supervise(options: Options, control: SuperviseControl = {}): Ang
   const resolved = resolveOptions(options);
   checkRootRule(() => resolveProgram(resolved.program, process.env.PATH, resolved.cwd ?? undefined));
   const identity = resolveIdentity(resolved.user, resolved.group);
+  const locked = openLockedProgram(resolved.program, process.env.PATH, resolved.cwd ?? undefined);
   const logPipe = resolved.logFile === null ? null : new LogPipe(resolved.logFile);
-  const supervisor = new Supervisor(resolved, identity, bindAll(resolved.listen, resolved.socketMode), logPipe);
+  const supervisor = new Supervisor(resolved, identity, bindAll(resolved.listen, resolved.socketMode), logPipe, locked);
   if (control.handleSignals) {
     const uninstall = installSignalHandlers(supervisor);
     void supervisor.done.then(uninstall);

@@ -35,6 +35,8 @@ export interface NativeAddon {
   /** Returns [readFd, writeFd], both close-on-exec. */
   pipe(): [number, number];
   readonly rlimitResources: Readonly<Record<string, number>>;
+  /** The one program of a locked build, or null. */
+  readonly lockedProgram: string | null;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -10,6 +10,7 @@ import type { ResolvedOptions } from './config.js';
 import { childEnvironment } from './environment.js';
 import { exitStatusForSpawnError, SpawnError } from './errors.js';
 import type { ChildIdentity } from './identity.js';
+import type { LockedBinary } from './lock.js';
 import type { LogPipe } from './logfile.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
 import { treePids, type TreeSample } from './proctree.js';
@@ -66,15 +67,18 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #baseEnv: Record<string, string> = {};
 
   #logPipe: LogPipe | null;
+  #locked: LockedBinary | null;
 
   constructor(
     options: ResolvedOptions,
     identity: ChildIdentity | null,
     sockets: readonly HeldSocket[] = [],
     logPipe: LogPipe | null = null,
+    locked: LockedBinary | null = null,
   ) {
     super();
     this.#logPipe = logPipe;
+    this.#locked = locked;
     this.#options = options;
     this.#identity = identity;
     this.#sockets = sockets;
@@ -240,8 +244,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     let child: ChildProcess;
     try {
       child = spawnChild({
-        program: this.#options.program,
+        program: this.#locked?.path ?? this.#options.program,
         args: this.#options.args,
+        ...(this.#locked && { execFd: this.#locked.fd }),
         env,
         ...(this.#options.cwd !== null && { cwd: this.#options.cwd }),
         fds,

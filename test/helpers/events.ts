@@ -56,9 +56,9 @@ export class AngelRun {
   readonly stderrText: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[], options: { json?: boolean; env?: NodeJS.ProcessEnv } = {}) {
+  constructor(args: readonly string[], options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string } = {}) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
-    this.process = spawn(process.execPath, [CLI, ...jsonArgs, ...args], { env: options.env ?? process.env });
+    this.process = spawn(process.execPath, [options.cli ?? CLI, ...jsonArgs, ...args], { env: options.env ?? process.env });
     createInterface({ input: this.process.stdout }).on('line', (line) => this.stdout.push(line));
     createInterface({ input: this.process.stderr }).on('line', (line) => {
       this.stderrText.push(line);
