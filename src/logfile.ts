@@ -11,6 +11,7 @@ import { UsageError } from './errors.js';
 import { native } from './native.js';
 
 const HIGH_WATER = 1 << 20;
+const DRAIN_TIMEOUT_MS = 1000;
 /** A line longer than this is written in pieces rather than held without end. */
 const MAX_LINE = 64 * 1024;
 // O_CLOEXEC too: libuv adds it to every open (uv_fs_open), which is why Node has no constant for it
@@ -68,7 +69,12 @@ export class LogPipe {
   /** Closes the children's end, drains what is left, writes it, closes the file. */
   async close(): Promise<void> {
     closeSync(this.writeFd);
-    await this.#ended;
+    // EOF comes once every holder of the write end is gone; an orphan that escaped the tree may keep a
+    // copy, and must not keep angel from exiting
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#ended, new Promise((resolveLate) => (timer = setTimeout(resolveLate, DRAIN_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+    this.#reader.destroy();
     if (this.#partial.length > 0) this.#enqueue(this.#partial);
     this.#partial = Buffer.alloc(0);
     await new Promise<void>((resolveIdle) => (this.#writing || this.#queue.length > 0 ? this.#idle.push(resolveIdle) : resolveIdle()));
