@@ -1,6 +1,6 @@
 // The only caller of the addon's spawn: typed options in, flat arguments to C, native errors out as SpawnError.
 import { accessSync, closeSync, constants as fsConstants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, resolve } from 'node:path';
 import { SpawnError } from './errors.js';
 import { RLIMIT_NAMES, type Rlimits } from './limits.js';
 import { native } from './native.js';

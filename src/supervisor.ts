@@ -13,36 +13,21 @@ import type { ChildIdentity } from './identity.js';
 import type { LockedBinary } from './lock.js';
 import type { LogPipe } from './logfile.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
-import { treePids, type TreeSample } from './proctree.js';
-import { openReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from './ready.js';
+import type { TreeSample } from './proctree.js';
+import { openReadyPipe, probeReady, type ReadyPipe } from './ready.js';
 import { Sampler } from './sampler.js';
-import { signalNumber, type SignalLike } from './signames.js';
-import { closeAll, listenEnvironment, SD_LISTEN_FDS_START, type HeldSocket } from './sockets.js';
+import type { SignalLike } from './signames.js';
+import { closeAll, listenEnvironment, type HeldSocket } from './sockets.js';
 import { spawnChild, type ChildExit, type ChildProcess } from './spawn.js';
+import { signalTree, statusOf, stopGeneration, type Generation } from './generation.js';
 import type { AngelEvents, ExitReason, ExitStatus, State } from './types.js';
+
+export { statusOf } from './generation.js';
 
 /** How far past the cap a tree may grow during the grace period before it is SIGKILLed at once. */
 export const HARD_CEILING_FACTOR = 1.5;
 
-/** The shell's convention: the code, or 128 + the signal number. */
-export function statusOf(exit: ChildExit): number {
-  return exit.code ?? 128 + (exit.signal ? signalNumber(exit.signal) : 0);
-}
 
-interface Generation {
-  readonly child: ChildProcess;
-  readonly number: number;
-  readonly execAt: number;
-  sampler: Sampler | null;
-  samplesOver: number;
-  probe: ReadyProbe | null;
-  readyTimer: NodeJS.Timeout | null;
-  /** Set when angel stops this generation: the tree as seen then, and the kill deadline. */
-  stopPids: readonly number[];
-  deadline: NodeJS.Timeout | null;
-  /** Set when a newer generation replaced this one; its end is then reported with this reason. */
-  retiring: ExitReason | null;
-}
 
 export class Supervisor extends EventEmitter<AngelEvents> {
   readonly done: Promise<ExitStatus>;
@@ -211,7 +196,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
         return;
       case 'stop': return this.#stopAll(effect.signal === 'stop-signal' ? this.#options.stopSignal : effect.signal);
       case 'kill':
-        if (this.#current) this.#signalTree(this.#current, 'SIGKILL');
+        if (this.#current) signalTree(this.#current, 'SIGKILL');
         return;
       case 'schedule-restart':
         this.#restartDelayMs = effect.delayMs;
@@ -305,7 +290,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       generation.probe = probeReady(this.#options.ready, readyPipe, becomeReady);
       generation.readyTimer = setTimeout(() => {
         this.emit('warning', { message: `generation ${number} (pid ${child.pid}) not ready within ${this.#options.readyTimeout} ms; killing it` });
-        this.#signalTree(generation, 'SIGKILL');
+        signalTree(generation, 'SIGKILL');
       }, this.#options.readyTimeout);
     }
     return generation;
@@ -335,7 +320,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.#clearReadiness(generation);
     if (generation.deadline) clearTimeout(generation.deadline);
     // Whatever is left of its process group goes with it, so no orphan outlives a generation.
-    this.#signalTree(generation, 'SIGKILL');
+    signalTree(generation, 'SIGKILL');
     const exit = generation.child.exit as ChildExit;
     const uptimeMs = now - generation.execAt;
     if (this.#retiring.delete(generation)) {
@@ -360,7 +345,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       // a leak must not take the machine down during the grace period
       if (sample.rssBytes > cap * HARD_CEILING_FACTOR) {
         this.emit('overrun', { ...overrun, hardKill: true });
-        if (generation.retiring) this.#signalTree(generation, 'SIGKILL');
+        if (generation.retiring) signalTree(generation, 'SIGKILL');
         else this.#enqueue({ type: 'hard-ceiling' });
       }
       return;
@@ -373,33 +358,12 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     }
   }
 
-  /** Signals the generation's process group and every process of its tree (some may have left the group). */
-  #signalTree(generation: Generation, signal: NodeJS.Signals): void {
-    const { child } = generation;
-    const number = signalNumber(signal);
-    child.signalGroup(number);
-    const live = child.exit ? [] : treePids(child.pid).slice(1);
-    for (const pid of new Set([...generation.stopPids, ...live])) {
-      try {
-        process.kill(pid, number);
-      } catch {
-        // ESRCH: it ended on its own meanwhile
-      }
-    }
-  }
-
-  /** The stop signal, SIGCONT (as systemd, runit and s6 do, so a stopped process can act on it), and a
-   * SIGKILL at the deadline: for the current generation through the lifecycle, for others directly. */
+  /** Stops a generation; at the deadline the current one goes through the lifecycle, any other is killed. */
   #stop(generation: Generation, signal: NodeJS.Signals, viaLifecycle: boolean): void {
-    if (generation.child.exit) return;
-    generation.stopPids = treePids(generation.child.pid).slice(1);
-    this.#signalTree(generation, signal);
-    if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree(generation, 'SIGCONT');
-    if (generation.deadline) clearTimeout(generation.deadline);
-    generation.deadline = setTimeout(() => {
+    stopGeneration(generation, signal, this.#options.killTimeout, () => {
       if (viaLifecycle && generation === this.#current) this.#enqueue({ type: 'deadline' });
-      else this.#signalTree(generation, 'SIGKILL');
-    }, this.#options.killTimeout);
+      else signalTree(generation, 'SIGKILL');
+    });
   }
 
   #stopAll(signal: NodeJS.Signals): void {
@@ -421,7 +385,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       generation.sampler?.stop();
       this.#clearReadiness(generation);
       if (generation.deadline) clearTimeout(generation.deadline);
-      if (!generation.child.exit) this.#signalTree(generation, 'SIGKILL');
+      if (!generation.child.exit) signalTree(generation, 'SIGKILL');
     }
     closeAll(this.#sockets);
     this.emit('shutdown', { cause, status });
