@@ -1,5 +1,7 @@
-// `npm run bench [-- name...] [-- --quick]`: every measure in one run, each as one table with the floor,
-// angel and its peers side by side. The tables are also written to benchmarks/results.md.
+// `npm run bench [-- name...] [-- --quick]` (or BENCH_QUICK=1): every measure in one run, each as one table
+// with the floor, angel and its peers side by side. A full run (no names, not quick) also writes the tables to
+// benchmarks/results.md, which is committed: the README's figures come from it. Adding a measure is one
+// entry in `benchmarks` below (and its import): a module exporting { name, run(options): Promise<Table[]> }.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './lib/native-build.js';
@@ -24,6 +26,11 @@ const benchmarks: Benchmark[] = [spawnBenchmark, restartBenchmark, overrunBenchm
 const args = process.argv.slice(2);
 const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
 const wanted = args.filter((arg) => !arg.startsWith('--'));
+const unknown = wanted.filter((name) => !benchmarks.some((benchmark) => benchmark.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: no benchmark named ${unknown.join(', ')}; there are: ${benchmarks.map((benchmark) => benchmark.name).join(', ')}\n`);
+  process.exit(2);
+}
 const sections: string[] = [`Measured ${new Date().toISOString()} on ${process.platform} ${process.arch}, node ${process.version}${quick ? ' (quick)' : ''}.`];
 for (const benchmark of benchmarks) {
   if (wanted.length > 0 && !wanted.includes(benchmark.name)) continue;

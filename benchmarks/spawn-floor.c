@@ -1,5 +1,8 @@
-/* spawn-floor N: vfork + execve /bin/true, exec confirmed by EOF on a close-on-exec pipe, then waitpid;
- * prints the spawn -> exec-confirmed time of each iteration in ms. The floor angel's addon is held to. */
+/* spawn-floor N [WARMUP]: vfork + execve /bin/true, exec confirmed by EOF on a close-on-exec pipe, then
+ * waitpid; prints the spawn -> exec-confirmed time of each of the N iterations in ms, after WARMUP unprinted
+ * ones (a fresh process faults its pages in on the first few). The floor angel's addon is held to: the
+ * least any spawn that confirms its exec must pay. The child gets this process's environment, as angel's
+ * children get angel's, so execve copies the same strings in both. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static double now_ms(void) {
   struct timespec ts;
@@ -16,15 +21,16 @@ static double now_ms(void) {
 
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 200;
+  int warmup = argc > 2 ? atoi(argv[2]) : 0;
   char *args[] = {"/bin/true", NULL};
-  char *env[] = {NULL};
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; i < warmup + n; i++) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0) return 1;
     double start = now_ms();
     pid_t pid = vfork();
+    if (pid < 0) return 1;
     if (pid == 0) {
-      execve(args[0], args, env);
+      execve(args[0], args, environ);
       _exit(127);
     }
     close(report[1]);
@@ -32,8 +38,9 @@ int main(int argc, char **argv) {
     while (read(report[0], &byte, 1) > 0) {}
     double confirmed = now_ms();
     close(report[0]);
-    waitpid(pid, NULL, 0);
-    printf("%.4f\n", confirmed - start);
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
+    if (i >= warmup) printf("%.4f\n", confirmed - start);
   }
   return 0;
 }

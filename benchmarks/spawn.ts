@@ -1,84 +1,190 @@
-// Spawn -> exec confirmed: the C floor (vfork), angel's addon (clone CLONE_VM|CLONE_VFORK), the addon with a
-// large heap (it must not grow with it, as fork would), and child_process.spawn, in one run.
+// Spawn -> exec confirmed, /bin/true, in one run: the C floor (vfork), angel's fork path called from C, the
+// addon called from Node, spawnChild, and child_process.spawn; then spawnChild and child_process.spawn again
+// with a large V8 heap, which fork copies page tables for and vfork (CLONE_VM) does not. All rows are
+// sampled in alternating rounds (lib/interleave.ts), the floor in both phases.
 import { spawn } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { closeSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { native } from '../src/native.js';
-import { spawnChild } from '../src/spawn.js';
+import { spawnChild, type SpawnOptions } from '../src/spawn.js';
+import { sampleInRounds, toRow, type Contender, type Sampled } from './lib/interleave.js';
 import { buildC, parseSamples, runC } from './lib/native-build.js';
-import { summarize } from './lib/stats.js';
+import { medianRatioInterval } from './lib/stats.js';
 import type { Row, Table } from './lib/table.js';
 import type { Benchmark } from './run.js';
 
-async function addonSamples(count: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    const child = spawnChild({ program: '/bin/true' });
-    samples.push(performance.now() - start);
-    await child.exited;
-  }
-  return samples;
+const PROGRAM = '/bin/true';
+const TARGET = 1.5;
+const HEAP_BYTES = 512 * 2 ** 20;
+
+const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
+
+/** A C helper, built on first use and run once per round; each run discards its own first few iterations
+ * (the page faults of a fresh process). A build that fails errors the row, not the benchmark. */
+function cProgram(name: string, build: () => string): Contender {
+  let binary: string | undefined;
+  return {
+    name,
+    measure(count) {
+      binary ??= build();
+      return parseSamples(runC(binary, [String(count), '5']));
+    },
+  };
 }
 
-/** The addon's spawn call alone, with its arguments prepared as spawnChild prepares them. */
-async function nativeSamples(count: number): Promise<number[]> {
+/** The addon's call alone, its arguments prepared as spawnChild prepares them; the exit is awaited untimed. */
+function nativeCall(name: string): Contender {
   const envp = Object.entries(process.env).map(([key, value]) => `${key}=${value}`);
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    const [, pidfd] = native.spawn('/bin/true', ['/bin/true'], envp, -1, null, [0, 1, 2], [], -1, -1, null, false, -1);
-    samples.push(performance.now() - start);
-    await new Promise<void>((resolve) => native.watchExit(pidfd, () => resolve(), true));
-    closeSync(pidfd);
-  }
-  return samples;
+  return {
+    name,
+    async measure(count) {
+      const samples: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const start = process.hrtime.bigint();
+        const [, pidfd] = native.spawn(PROGRAM, [PROGRAM], envp, -1, null, [0, 1, 2], [], -1, -1, null, false, -1);
+        samples.push(elapsedMs(start));
+        await new Promise<void>((resolve) => native.watchExit(pidfd, () => resolve(), true));
+        closeSync(pidfd);
+      }
+      return samples;
+    },
+  };
 }
 
-async function childProcessSamples(count: number): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn('/bin/true', [], { stdio: 'ignore' });
-      child.once('spawn', () => samples.push(performance.now() - start));
-      child.once('error', reject);
-      child.once('exit', () => resolve());
-    });
-  }
-  return samples;
+/** spawnChild returns once exec is confirmed, so the call itself is timed; the exit is awaited untimed. */
+function spawnChildCalls(name: string, options: () => SpawnOptions): Contender {
+  return {
+    name,
+    async measure(count) {
+      const samples: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const spawnOptions = options();
+        const start = process.hrtime.bigint();
+        const child = spawnChild(spawnOptions);
+        samples.push(elapsedMs(start));
+        const exit = await child.exited;
+        if (exit.code !== 0) throw new Error(`${PROGRAM} exited ${exit.code ?? exit.signal}`);
+      }
+      return samples;
+    },
+  };
 }
 
-async function row(name: string, measure: () => Promise<number[]> | number[], warmup: number): Promise<Row> {
-  try {
-    return { name, summary: summarize((await measure()).slice(warmup)) };
-  } catch (error) {
-    return { name, error: (error as Error).message };
+/** Node emits 'spawn' once libuv's uv_spawn has seen the exec succeed (its own close-on-exec pipe). */
+function childProcessSpawns(name: string): Contender {
+  return {
+    name,
+    async measure(count) {
+      const samples: number[] = [];
+      for (let i = 0; i < count; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const start = process.hrtime.bigint();
+          const child = spawn(PROGRAM, [], { stdio: 'ignore' });
+          child.once('spawn', () => samples.push(elapsedMs(start)));
+          child.once('error', reject);
+          child.once('exit', () => resolve());
+        });
+      }
+      return samples;
+    },
+  };
+}
+
+/** Fills the V8 heap with small objects until `bytes` are in use, then collects fully, so no concurrent
+ * marking of the new heap runs beside the samples. Returns the heap and what it weighs. */
+function growHeap(bytes: number): { heap: unknown[]; heapMiB: number; rssMiB: number } {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (() => void) | undefined;
+  const heap: unknown[] = [];
+  while (process.memoryUsage().heapUsed < bytes) {
+    const chunk = new Array<{ k: number }>(2 ** 17);
+    for (let k = 0; k < chunk.length; k++) chunk[k] = { k };
+    heap.push(chunk);
   }
+  gc?.();
+  const usage = process.memoryUsage();
+  return { heap, heapMiB: Math.round(usage.heapUsed / 2 ** 20), rssMiB: Math.round(usage.rss / 2 ** 20) };
+}
+
+const median = (row: Row): number => row.summary?.median ?? NaN;
+
+/** "1.43x (95% CI 1.37-1.49)": the ratio of medians and its bootstrap interval. */
+function ratioToFloor(row: Sampled, floor: Sampled): { value: number; text: string } {
+  if (row.error !== undefined || floor.error !== undefined) return { value: NaN, text: 'no figure (errored)' };
+  const value = median(toRow(row)) / median(toRow(floor));
+  const [low, high] = medianRatioInterval(row.samples, floor.samples);
+  return { value, text: `${value.toFixed(2)}x (95% CI ${low.toFixed(2)}-${high.toFixed(2)})` };
+}
+
+/** The ratio, and whether its point value meets the target. */
+function againstTarget(row: Sampled, floor: Sampled): string {
+  const { value, text } = ratioToFloor(row, floor);
+  return Number.isNaN(value) ? text : `${text}, ${value <= TARGET ? 'met' : 'NOT met'}`;
+}
+
+/** How much a row's ratio to its floor moved once the heap was grown: each phase against its own floor,
+ * so load that differs between the phases cancels out. */
+function heapGrowth(withHeap: Row, heapFloor: Row, without: Row, floor: Row): string {
+  const value = median(withHeap) / median(heapFloor) / (median(without) / median(floor));
+  return Number.isNaN(value) ? 'no figure' : `${value.toFixed(2)}x`;
 }
 
 export const spawnBenchmark: Benchmark = {
   name: 'spawn',
   async run({ quick }) {
-    const count = quick ? 60 : 300;
-    const warmup = 20;
-    const floor = await row('C floor: vfork + execve + waitpid', () => parseSamples(runC(buildC('spawn-floor'), [String(count + warmup)])), warmup);
-    const addon = await row('angel addon: native spawn call', () => nativeSamples(count + warmup), warmup);
-    const wrapper = await row('angel spawnChild (TS wrapper, env from process.env)', () => addonSamples(count + warmup), warmup);
-    const nodeSpawn = await row('child_process.spawn (to its spawn event)', () => childProcessSamples(count + warmup), warmup);
-    const heap: unknown[] = [];
-    for (let i = 0; i < 125; i++) heap.push(Array.from({ length: 2 ** 17 }, (_, k) => ({ k }))); // ~500 MB of small objects
-    const addonHeap = await row('angel spawnChild, ~500 MB heap', () => addonSamples(count + warmup), warmup);
-    const nodeHeap = await row('child_process.spawn, ~500 MB heap', () => childProcessSamples(count + warmup), warmup);
+    const rounds = { samples: quick ? 60 : 300, rounds: quick ? 3 : 10, warmup: 20 };
+    const floor = cProgram('C floor: vfork + execve + EOF on a cloexec pipe', () => buildC('spawn-floor'));
+    const path = cProgram("angel's fork path from C (angel_spawn, no Node)", () => buildC('spawn-path', { with: ['native/spawn.c'] }));
+    // The supervisor reads the environment once per options (src/supervisor.ts); spawnChild without `env`
+    // walks process.env, an exotic object that calls into C++ for every key, on each call.
+    const preparedEnv = { ...process.env };
+    const plain = await sampleInRounds(
+      [
+        floor,
+        path,
+        nativeCall('angel addon call (native.spawn, arguments ready)'),
+        spawnChildCalls('angel spawnChild, env prepared once (as the supervisor calls it)', () => ({ program: PROGRAM, env: preparedEnv })),
+        spawnChildCalls("angel spawnChild({ program: '/bin/true' }) (walks process.env)", () => ({ program: PROGRAM })),
+        childProcessSpawns("child_process.spawn, to its 'spawn' event"),
+      ],
+      rounds,
+    );
+
+    // Second phase: the same floor again, sampled beside the heavy rows, so each is compared with the
+    // floor of its own moment.
+    const { heap, heapMiB, rssMiB } = growHeap(HEAP_BYTES);
+    const heavy = await sampleInRounds(
+      [
+        { ...floor, name: 'C floor, sampled beside the heap rows below' },
+        spawnChildCalls(`angel spawnChild({ program }), ${heapMiB} MiB heap (RSS ${rssMiB} MiB)`, () => ({ program: PROGRAM })),
+        childProcessSpawns(`child_process.spawn, ${heapMiB} MiB heap`),
+      ],
+      rounds,
+    );
     heap.length = 0;
-    const ratio = (addon.summary?.median ?? NaN) / (floor.summary?.median ?? NaN);
-    const wrapperRatio = (wrapper.summary?.median ?? NaN) / (floor.summary?.median ?? NaN);
+
+    const [floorRow, pathRow, nativeRow, preparedRow, walkingRow, nodeRow] = plain.map((sampled) => toRow(sampled)) as [Row, Row, Row, Row, Row, Row];
+    const [heapFloorRow, walkingHeapRow, nodeHeapRow] = heavy.map((sampled) => toRow(sampled)) as [Row, Row, Row];
+    walkingHeapRow.floor = heapFloorRow.name;
+    nodeHeapRow.floor = heapFloorRow.name;
+    const [floorSampled, pathSampled, nativeSampled, preparedSampled, walkingSampled] = plain as [Sampled, Sampled, Sampled, Sampled, Sampled];
+
     const table: Table = {
-      title: 'spawn -> exec confirmed (/bin/true)',
+      title: `spawn -> exec confirmed (${PROGRAM}), ${rounds.samples} samples per row in ${rounds.rounds} alternating rounds`,
       unit: 'ms',
-      floor: floor.name,
-      rows: [floor, addon, wrapper, addonHeap, nodeSpawn, nodeHeap],
-      verdict: `Target: addon median within 1.5x of the floor: ${ratio.toFixed(2)}x, ${ratio <= 1.5 ? 'met' : 'NOT met'} (spawnChild as a whole: ${wrapperRatio.toFixed(2)}x).`,
+      floor: floorRow.name,
+      rows: [floorRow, pathRow, nativeRow, preparedRow, walkingRow, nodeRow, heapFloorRow, walkingHeapRow, nodeHeapRow],
+      verdict: [
+        `Target (DESIGN.md): the addon within ${TARGET}x of the floor at the median. ` +
+          `Addon call: ${againstTarget(nativeSampled, floorSampled)}; ` +
+          `spawnChild as the supervisor calls it: ${againstTarget(preparedSampled, floorSampled)}; ` +
+          `spawnChild({ program }) walking process.env: ${againstTarget(walkingSampled, floorSampled)}. ` +
+          `angel's fork path alone, from C: ${ratioToFloor(pathSampled, floorSampled).text}.`,
+        `Heap (${heapMiB} MiB of small objects, each phase against its own floor): spawnChild's ratio moves ` +
+          `${heapGrowth(walkingHeapRow, heapFloorRow, walkingRow, floorRow)} (CLONE_VM: no page tables copied), ` +
+          `child_process.spawn's ${heapGrowth(nodeHeapRow, heapFloorRow, nodeRow, floorRow)} (libuv 1.46 forks).`,
+      ].join('\n\n'),
     };
     return [table];
   },

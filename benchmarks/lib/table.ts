@@ -8,6 +8,8 @@ export interface Row {
   /** Extra columns for measures that are not latency distributions. */
   values?: Record<string, string>;
   error?: string;
+  /** The row this one's ratio is taken against, when not the table's floor (a floor sampled beside it). */
+  floor?: string;
 }
 
 export interface Table {
@@ -21,8 +23,11 @@ export interface Table {
 
 const fmt = (value: number | undefined): string => (value === undefined || Number.isNaN(value) ? '-' : value < 10 ? value.toFixed(3) : value.toFixed(1));
 
+/** One line, no column breaks: an error (a compiler's stderr, say) must not split the table. */
+const cell = (text: string): string => text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').trim();
+
 export function toMarkdown(table: Table): string {
-  const floor = table.rows.find((row) => row.name === table.floor)?.summary?.median;
+  const floorOf = (row: Row): number | undefined => table.rows.find((candidate) => candidate.name === (row.floor ?? table.floor))?.summary?.median;
   const extra = [...new Set(table.rows.flatMap((row) => Object.keys(row.values ?? {})))];
   const hasSummary = table.rows.some((row) => row.summary);
   const head = ['', ...(hasSummary ? ['samples', `median (${table.unit})`, 'p90', 'p99', 'x floor (median)'] : []), ...extra];
@@ -32,12 +37,13 @@ export function toMarkdown(table: Table): string {
     if (hasSummary) {
       if (row.error) cells.push(`error: ${row.error}`, '', '', '', '');
       else if (row.summary) {
+        const floor = floorOf(row);
         const ratio = floor ? `${(row.summary.median / floor).toFixed(2)}x` : '-';
         cells.push(String(row.summary.samples), fmt(row.summary.median), fmt(row.summary.p90), fmt(row.summary.p99), ratio);
       } else cells.push('', '', '', '', '');
     }
     for (const key of extra) cells.push(row.values?.[key] ?? (row.error && !hasSummary ? `error: ${row.error}` : ''));
-    lines.push(`| ${cells.join(' | ')} |`);
+    lines.push(`| ${cells.map(cell).join(' | ')} |`);
   }
   if (table.verdict) lines.push('', table.verdict);
   return lines.join('\n');
