@@ -113,14 +113,17 @@ function oneOf<T extends string>(value: unknown, name: string, allowed: readonly
   throw new UsageError(name, value, `expected one of ${allowed.join(', ')}`);
 }
 
+// A NUL byte cannot reach execve(2) or a path: refused here, not as a TypeError from the addon at spawn.
+const hasNul = (value: string): boolean => value.includes('\0');
+
 function text(value: unknown, name: string): string {
-  if (typeof value === 'string' && value !== '') return value;
-  throw new UsageError(name, value, 'expected a non-empty string');
+  if (typeof value === 'string' && value !== '' && !hasNul(value)) return value;
+  throw new UsageError(name, value, 'expected a non-empty string without NUL bytes');
 }
 
 function identity(value: unknown, name: string): string | number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  if (typeof value === 'string' && value !== '') return /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof value === 'string' && value !== '' && !hasNul(value)) return /^\d+$/.test(value) ? Number(value) : value;
   throw new UsageError(name, value, 'expected a name or a numeric id');
 }
 
@@ -144,11 +147,21 @@ function rlimits(value: unknown, name: string): Rlimits {
       result[limitName] = limit;
     }
   } else if (value && typeof value === 'object') {
-    for (const [limitName, limit] of Object.entries(value)) result[limitName as keyof Rlimits] = rlimitEntry(limitName.toLowerCase(), limit, name);
+    for (const [key, limit] of Object.entries(value)) {
+      // keyed by the lowercase name, as parseRlimitSpec does: spawn reads only those, and would ignore `NOFILE`
+      const limitName = key.toLowerCase();
+      result[limitName as keyof Rlimits] = rlimitEntry(limitName, limit, name);
+    }
   } else {
     throw new UsageError(name, value, 'expected name=soft[:hard] specs or an object of limits');
   }
   return result;
+}
+
+/** A name or a number; anything else is refused, not coerced (String() would let `["TERM"]` pass as TERM). */
+function signal(value: unknown, name: string): NodeJS.Signals {
+  if (typeof value === 'string' || typeof value === 'number') return parseSignal(String(value), name);
+  throw new UsageError(name, value, 'expected a signal such as SIGTERM, TERM or 15');
 }
 
 function flag(value: unknown, name: string): boolean {
@@ -169,8 +182,8 @@ function environment(value: unknown, name: string): Record<string, string> {
       : null;
   if (!entries) throw new UsageError(name, value, 'expected KEY=VALUE entries');
   for (const [key, item] of entries) {
-    if (typeof item !== 'string' || key.includes('=') || key.includes('\0')) {
-      throw new UsageError(name, `${key}=${String(item)}`, 'expected KEY=VALUE with a string value');
+    if (typeof item !== 'string' || key === '' || key.includes('=') || hasNul(key) || hasNul(item)) {
+      throw new UsageError(name, `${key}=${String(item)}`, 'expected KEY=VALUE with a string value, no NUL bytes');
     }
     result[key] = item;
   }
@@ -202,8 +215,8 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
     if (!isOptionKey(key)) throw new UsageError(key, (input as unknown as Record<string, unknown>)[key], 'unknown option');
   }
   const args = input.args ?? [];
-  if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
-    throw new UsageError(name('args'), args, 'expected a list of strings');
+  if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string' && !hasNul(arg))) {
+    throw new UsageError(name('args'), args, 'expected a list of strings without NUL bytes');
   }
 
   const limits: Rlimits = { ...given('rlimits', rlimits) };
@@ -224,7 +237,7 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
     restartWindow: given('restartWindow', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.restartWindow,
     maxRestartDelay: given('maxRestartDelay', (value, flag) => count(value, flag, 0)) ?? DEFAULTS.maxRestartDelay,
     killTimeout: given('killTimeout', (value, flag) => count(value, flag, 0)) ?? DEFAULTS.killTimeout,
-    stopSignal: given('stopSignal', (value, flag) => parseSignal(String(value), flag)) ?? DEFAULTS.stopSignal,
+    stopSignal: given('stopSignal', signal) ?? DEFAULTS.stopSignal,
     reload: given('reload', (value, flag) => oneOf(value, flag, RELOAD_MODES)) ?? DEFAULTS.reload,
     user: given('user', identity) ?? null,
     group: given('group', identity) ?? null,

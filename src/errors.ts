@@ -8,7 +8,19 @@ export class UsageError extends Error {
     readonly value: unknown,
     readonly expected: string,
   ) {
-    super(`${flag}: ${expected}, got ${JSON.stringify(value)}`);
+    super(`${flag}: ${expected}, got ${showValue(value)}`);
+  }
+}
+
+/** The value as JSON where JSON can say it; NaN, Infinity, undefined and bigints as themselves (JSON.stringify
+ * would print `null`, nothing, or throw a TypeError in place of the usage error). */
+function showValue(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }
 

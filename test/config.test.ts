@@ -1,80 +1,244 @@
-// The one options schema: defaults, folding, sources, and errors that name the flag or the file's key.
+// The one options schema, pure: defaults, every value in every accepted shape, folding, the two sources, and
+// errors that name the flag (or the file's key) and the value.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULTS, mergeOptions, parseConfigText, resolveOptions } from '../src/config.js';
+import { DEFAULTS, FLAGS, mergeOptions, parseConfigText, resolveOptions, type Origins, type ResolvedOptions } from '../src/config.js';
 import { UsageError } from '../src/errors.js';
+import { UNLIMITED } from '../src/limits.js';
 import type { Options } from '../src/types.js';
 
-test('defaults are those of the contract', () => {
-  const resolved = resolveOptions({ program: 'x' });
-  assert.equal(resolved.sampleInterval, 100);
-  assert.equal(resolved.overrunSamples, 1);
-  assert.equal(resolved.restart, 'on-failure');
-  assert.equal(resolved.maxRestarts, 10);
-  assert.equal(resolved.restartWindow, 60);
-  assert.equal(resolved.killTimeout, 5000);
-  assert.equal(resolved.stopSignal, 'SIGTERM');
-  assert.equal(resolved.reload, 'restart');
-  assert.deepEqual(resolved.ready, { kind: 'exec' });
-  assert.equal(resolved.maxMem, null);
-  assert.deepEqual(resolved.rlimits, {});
-  assert.equal(DEFAULTS.maxRestartDelay, 10_000);
-});
+type Key = keyof Options;
+const resolve = (options: Record<string, unknown>, origins?: Origins): ResolvedOptions =>
+  resolveOptions({ program: 'x', ...options } as Options, origins);
 
-test('maxVmem and maxFds fold into rlimits with soft = hard; rlimits and env take both shapes', () => {
-  const resolved = resolveOptions({
-    program: 'x', maxVmem: '1G', maxFds: 64, maxMem: 1000,
-    rlimits: { core: 0, nofile: { soft: 10, hard: 20 }, stack: 'unlimited' }, env: { A: '1' },
+/** Asserts a UsageError whose message starts with `name:` and shows the value. */
+function assertUsage(action: () => unknown, name: string, shown: string, label = `${name} ${shown}`): void {
+  assert.throws(action, (error: unknown) => {
+    assert.ok(error instanceof UsageError, `${label}: ${String(error)}`);
+    assert.ok(error.message.startsWith(`${name}: `), `${label}: ${error.message}`);
+    assert.ok(error.message.includes(shown), `${label}: "${error.message}" shows ${shown}`);
+    assert.ok(!error.message.includes('\n'), `${label}: one line`);
+    return true;
   });
-  assert.deepEqual(resolved.rlimits.as, { soft: 2 ** 30, hard: 2 ** 30 });
-  assert.deepEqual(resolved.rlimits.nofile, { soft: 64, hard: 64 }, '--max-fds wins over rlimits.nofile');
-  assert.deepEqual(resolved.rlimits.core, { soft: 0, hard: 0 });
-  assert.deepEqual(resolved.rlimits.stack, { soft: -1, hard: -1 });
-  assert.equal(resolved.maxMem, 1000);
-  assert.deepEqual(resolved.env, { A: '1' });
-  const fromSpecs = resolveOptions({ program: 'x', rlimits: ['core=unlimited', 'nproc=5:6'], env: ['B=2=3', 'C='] });
-  assert.deepEqual(fromSpecs.rlimits, { core: { soft: -1, hard: -1 }, nproc: { soft: 5, hard: 6 } });
-  assert.deepEqual(fromSpecs.env, { B: '2=3', C: '' });
+}
+
+test('the defaults are those of the contract', () => {
+  assert.deepEqual(DEFAULTS, {
+    sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, maxRestartDelay: 10_000,
+    killTimeout: 5000, stopSignal: 'SIGTERM', reload: 'restart', socketMode: 0o666, readyTimeout: 30_000, logLevel: 'info',
+  });
+  assert.deepEqual(resolveOptions({ program: 'x' }), {
+    program: 'x', args: [], maxMem: null, rlimits: {},
+    // DESIGN.md's table
+    sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, killTimeout: 5000,
+    stopSignal: 'SIGTERM', reload: 'restart',
+    maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
+    ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, logFormat: null, logLevel: 'info',
+  });
 });
 
-test('every bad value is a UsageError naming the flag and the value', () => {
-  const bad: Array<[Partial<Options>, string, string]> = [
-    [{ maxMem: '12X' }, '--max-mem', '12X'], [{ maxMem: 0 }, '--max-mem', '0'], [{ maxMem: -5 }, '--max-mem', '-5'],
-    [{ maxVmem: 'big' }, '--max-vmem', 'big'], [{ maxFds: '0' }, '--max-fds', '0'], [{ maxFds: 1.5 }, '--max-fds', '1.5'],
-    [{ sampleInterval: '0' }, '--sample-interval', '0'], [{ overrunSamples: 'x' }, '--overrun-samples', 'x'],
-    [{ restart: 'sometimes' as never }, '--restart', 'sometimes'], [{ maxRestarts: '-1' }, '--max-restarts', '-1'],
-    [{ restartWindow: 0 }, '--restart-window', '0'], [{ killTimeout: 'soon' }, '--kill-timeout', 'soon'],
-    [{ stopSignal: 'SIGNOPE' }, '--stop-signal', 'SIGNOPE'], [{ reload: 'later' as never }, '--reload', 'later'],
-    [{ env: ['NOEQUALS'] }, '--env', 'NOEQUALS'], [{ rlimits: ['bogus=1'] }, '--rlimit', 'bogus=1'],
-    [{ listen: ['nowhere'] }, '--listen', 'nowhere'], [{ listen: ['example.com:80'] }, '--listen', 'example.com:80'],
-    [{ ready: 'soon' }, '--ready', 'soon'], [{ socketMode: '999' }, '--socket-mode', '999'],
-    [{ logFormat: 'xml' as never }, '--log-format', 'xml'], [{ user: '' }, '--user', ''],
+test('every key, in every shape it takes', () => {
+  const table: Array<[Key, unknown, unknown]> = [
+    // sizes: bytes as a number or a string, binary suffixes in every spelling
+    ['maxMem', 4096, 4096], ['maxMem', '4096', 4096], ['maxMem', '4096B', 4096], ['maxMem', '512M', 512 * 2 ** 20],
+    ['maxMem', '512m', 512 * 2 ** 20], ['maxMem', '1.5G', 1.5 * 2 ** 30], ['maxMem', '64KiB', 65_536], ['maxMem', '100MB', 100 * 2 ** 20],
+    ['maxMem', '2T', 2 * 2 ** 40], ['maxMem', ' 1K ', 1024], ['maxMem', '512 M', 512 * 2 ** 20], ['maxMem', '0.5K', 512],
+    // counts and durations: numbers or whole-number strings
+    ['sampleInterval', 50, 50], ['sampleInterval', '250', 250], ['overrunSamples', '3', 3], ['overrunSamples', 1, 1],
+    ['maxRestarts', 0, 0], ['maxRestarts', '0', 0], ['maxRestarts', '25', 25], ['restartWindow', '1', 1], ['restartWindow', 3600, 3600],
+    ['maxRestartDelay', 0, 0], ['maxRestartDelay', '30000', 30_000], ['killTimeout', 0, 0], ['killTimeout', ' 200 ', 200],
+    ['readyTimeout', '1', 1],
+    // words
+    ['restart', 'always', 'always'], ['restart', 'never', 'never'], ['restart', 'on-failure', 'on-failure'],
+    ['reload', 'signal', 'signal'], ['logFormat', 'json', 'json'], ['logFormat', 'pretty', 'pretty'], ['logLevel', 'debug', 'debug'],
+    ['logLevel', 'silent', 'silent'], ['clearEnv', true, true], ['clearEnv', false, false],
+    // signals: a name with or without SIG, any case, or a number
+    ['stopSignal', 'SIGINT', 'SIGINT'], ['stopSignal', 'QUIT', 'SIGQUIT'], ['stopSignal', 'usr2', 'SIGUSR2'], ['stopSignal', 15, 'SIGTERM'],
+    ['stopSignal', '9', 'SIGKILL'],
+    // identities: a name, or a numeric id as a number or digits
+    ['user', 'www-data', 'www-data'], ['user', '1000', 1000], ['user', 0, 0], ['group', 'adm', 'adm'], ['group', '0', 0],
+    ['cwd', '/srv', '/srv'], ['logFile', '/var/log/x.log', '/var/log/x.log'], ['program', '/usr/sbin/lighttpd', '/usr/sbin/lighttpd'],
+    ['args', ['-D', '-f', 'a b'], ['-D', '-f', 'a b']],
+    ['socketMode', '0660', 0o660], ['socketMode', '600', 0o600], ['socketMode', 0o600, 0o600], ['socketMode', '01777', 0o1777],
+    ['ready', 'exec', { kind: 'exec' }], ['ready', 'fd', { kind: 'fd' }], ['ready', 'tcp:8080', { kind: 'tcp', host: '127.0.0.1', port: 8080 }],
+    ['ready', 'tcp:10.0.0.1:80', { kind: 'tcp', host: '10.0.0.1', port: 80 }], ['ready', 'delay:50', { kind: 'delay', ms: 50 }],
+    ['listen', '8080', [{ kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 8080, text: '8080' }]],
+    ['listen', ['127.0.0.1:80', 'admin=[::1]:81', 'unix:/run/x.sock'], [
+      { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 80, text: '127.0.0.1:80' },
+      { kind: 'inet', name: 'admin', family: 6, address: '::1', port: 81, text: 'admin=[::1]:81' },
+      { kind: 'unix', name: 'listen2', path: '/run/x.sock', text: 'unix:/run/x.sock' },
+    ]],
   ];
-  for (const [options, flag, value] of bad) {
-    assert.throws(() => resolveOptions({ program: 'x', ...options }), (error: unknown) => {
-      assert.ok(error instanceof UsageError, `${flag}: ${String(error)}`);
-      assert.ok(error.message.startsWith(`${flag}:`), error.message);
-      assert.ok(error.message.includes(value), `${error.message} names ${value}`);
-      return true;
-    });
+  for (const [key, value, expected] of table) {
+    const resolved = resolve({ [key]: value });
+    assert.deepEqual(resolved[key as keyof ResolvedOptions], expected, `${key}: ${JSON.stringify(value)}`);
   }
 });
 
-test('a config file: its keys are named after the file; unknown keys and bad JSON are refused', () => {
-  const file = parseConfigText(JSON.stringify({ program: 'x', maxMem: 'lots' }), 'angel.json');
-  assert.throws(() => resolveOptions(file.options as Options, file.origins), /^UsageError: angel\.json: maxMem: .*"lots"/);
-  assert.throws(() => parseConfigText('{"maxMemory": 1}', 'angel.json'), /angel\.json: maxMemory: unknown key/);
-  assert.throws(() => parseConfigText('{not json', 'angel.json'), /--config: expected JSON/);
-  assert.throws(() => parseConfigText('[1]', 'angel.json'), /--config: expected a JSON object/);
+test('maxVmem and maxFds fold into rlimits.as and rlimits.nofile with soft = hard, and win over rlimits', () => {
+  assert.deepEqual(resolve({ maxVmem: '1G' }).rlimits, { as: { soft: 2 ** 30, hard: 2 ** 30 } });
+  assert.deepEqual(resolve({ maxVmem: 8192 }).rlimits, { as: { soft: 8192, hard: 8192 } });
+  assert.deepEqual(resolve({ maxFds: 64 }).rlimits, { nofile: { soft: 64, hard: 64 } });
+  assert.deepEqual(resolve({ maxFds: '128' }).rlimits, { nofile: { soft: 128, hard: 128 } });
+  assert.deepEqual(resolve({ maxVmem: '2G', maxFds: 10, rlimits: { as: 1, nofile: { soft: 1, hard: 2 }, core: 0 } }).rlimits, {
+    as: { soft: 2 * 2 ** 30, hard: 2 * 2 ** 30 }, nofile: { soft: 10, hard: 10 }, core: { soft: 0, hard: 0 },
+  });
+  assert.deepEqual(resolve({ maxFds: 10, rlimits: ['nofile=1:2'] }).rlimits, { nofile: { soft: 10, hard: 10 } });
+  // maxMem is the tree's RSS cap, not an rlimit
+  assert.deepEqual(resolve({ maxMem: '1G' }).rlimits, {});
 });
 
-test('flags win over the file key by key, and an overridden key is named by its flag', () => {
-  const file = parseConfigText(JSON.stringify({ program: 'a', maxMem: '1G', killTimeout: 100 }), 'angel.json');
-  const { options, origins } = mergeOptions(file, { maxMem: 'nope' });
-  assert.equal(options.killTimeout, 100);
-  assert.equal(origins.maxMem, undefined);
-  assert.throws(() => resolveOptions(options, origins), /^UsageError: --max-mem: .*"nope"/);
-  const merged = mergeOptions(file, { killTimeout: '200' });
-  assert.equal(resolveOptions(merged.options, merged.origins).killTimeout, 200);
-  assert.equal(resolveOptions(merged.options, merged.origins).maxMem, 2 ** 30);
+test('rlimits from specs and from an object', () => {
+  const table: Array<[Options['rlimits'], ResolvedOptions['rlimits']]> = [
+    [{ core: 0 }, { core: { soft: 0, hard: 0 } }],
+    [{ nofile: { soft: 10, hard: 20 } }, { nofile: { soft: 10, hard: 20 } }],
+    [{ core: 'unlimited' }, { core: { soft: UNLIMITED, hard: UNLIMITED } }],
+    [{ as: '1G', stack: '8M', cpu: 30 }, { as: { soft: 2 ** 30, hard: 2 ** 30 }, stack: { soft: 8 * 2 ** 20, hard: 8 * 2 ** 20 }, cpu: { soft: 30, hard: 30 } }],
+    // a config file may spell a limit inside { soft, hard } as text too
+    [{ nofile: { soft: 1024, hard: 'unlimited' } } as unknown as Options['rlimits'], { nofile: { soft: 1024, hard: UNLIMITED } }],
+    [{ nproc: '100' }, { nproc: { soft: 100, hard: 100 } }],
+    // as parseRlimitSpec does, names are case-insensitive, and the limit lands under the name spawn reads
+    [{ NOFILE: 7 } as Options['rlimits'], { nofile: { soft: 7, hard: 7 } }],
+    [{}, {}],
+    [['nofile=1024:4096', 'core=unlimited', 'as=2G', 'RLIMIT_NPROC=5'], {
+      nofile: { soft: 1024, hard: 4096 }, core: { soft: UNLIMITED, hard: UNLIMITED }, as: { soft: 2 * 2 ** 30, hard: 2 * 2 ** 30 }, nproc: { soft: 5, hard: 5 },
+    }],
+    [['core=0', 'core=1M'], { core: { soft: 2 ** 20, hard: 2 ** 20 } }],
+    [[], {}],
+  ];
+  for (const [rlimits, expected] of table) assert.deepEqual(resolve({ rlimits }).rlimits, expected, JSON.stringify(rlimits));
+});
+
+test('env from KEY=VALUE entries and from an object', () => {
+  const table: Array<[Options['env'], Record<string, string>]> = [
+    [['K=V'], { K: 'V' }],
+    [['B=2=3', 'C=', 'D=multi\nline'], { B: '2=3', C: '', D: 'multi\nline' }],
+    [['A=1', 'A=2'], { A: '2' }],
+    [{ A: '1', PATH: '/bin' }, { A: '1', PATH: '/bin' }],
+    [{ EMPTY: '' }, { EMPTY: '' }],
+    [[], {}],
+    [{}, {}],
+  ];
+  for (const [env, expected] of table) assert.deepEqual(resolve({ env }).env, expected, JSON.stringify(env));
+});
+
+/** [key, value, what the message shows (defaults to the value as JSON)]. */
+const BAD: Array<[Key, unknown, string?]> = [
+  ['maxMem', '12X'], ['maxMem', 0], ['maxMem', -5], ['maxMem', '0'], ['maxMem', '-1'], ['maxMem', '1.5'], ['maxMem', '1e3'],
+  ['maxMem', ''], ['maxMem', 'lots'], ['maxMem', '9P'], ['maxMem', '8192T'], ['maxMem', '0.0001K'], ['maxMem', 1.5], ['maxMem', true],
+  ['maxMem', null], ['maxMem', []], ['maxMem', {}], ['maxMem', NaN, 'NaN'], ['maxMem', Infinity, 'Infinity'], ['maxMem', 10n, '10n'],
+  ['maxVmem', 'big'], ['maxVmem', 0], ['maxVmem', '0'], ['maxVmem', '1.5'],
+  ['maxFds', '0'], ['maxFds', 0], ['maxFds', 1.5], ['maxFds', '-3'], ['maxFds', 'many'], ['maxFds', '0x10'], ['maxFds', '1e3'],
+  ['maxFds', '99999999999999999999'],
+  ['rlimits', ['bogus=1'], '"bogus=1"'], ['rlimits', ['nofile'], '"nofile"'], ['rlimits', ['nofile=x'], '"nofile=x"'],
+  ['rlimits', ['nofile=20:10'], '"nofile=20:10"'], ['rlimits', ['core=1.5'], '"core=1.5"'], ['rlimits', ['nofile=-1'], '"nofile=-1"'],
+  ['rlimits', [''], '""'], ['rlimits', [5], '5'], ['rlimits', 'core=0'], ['rlimits', 5], ['rlimits', null],
+  ['rlimits', { bogus: 1 }, '"bogus"'], ['rlimits', { nofile: -1 }, '"-1"'], ['rlimits', { nofile: 'many' }, '"many"'],
+  ['rlimits', { nofile: { soft: 20, hard: 10 } }, '"nofile=20:10"'], ['rlimits', { nofile: { soft: 10 } }, '{"soft":10}'],
+  ['rlimits', { nofile: null }, 'null'], ['rlimits', { core: true }, 'true'],
+  ['sampleInterval', '0'], ['sampleInterval', 0], ['sampleInterval', -1], ['sampleInterval', 'fast'], ['sampleInterval', 2.5],
+  ['sampleInterval', '100ms'], ['overrunSamples', 'x'], ['overrunSamples', 0],
+  ['restart', 'sometimes'], ['restart', ''], ['restart', 1], ['restart', null],
+  ['maxRestarts', '-1'], ['maxRestarts', -1], ['maxRestarts', 'ten'], ['maxRestarts', 1.5], ['maxRestarts', NaN, 'NaN'],
+  ['restartWindow', 0], ['restartWindow', '0'], ['restartWindow', 'minute'], ['restartWindow', '60s'],
+  ['maxRestartDelay', -1], ['maxRestartDelay', 'long'],
+  ['killTimeout', 'soon'], ['killTimeout', -1], ['killTimeout', '5s'], ['killTimeout', Infinity, 'Infinity'],
+  ['stopSignal', 'SIGNOPE'], ['stopSignal', 'NOPE'], ['stopSignal', ''], ['stopSignal', 0, '"0"'], ['stopSignal', 999, '"999"'],
+  ['stopSignal', '1.5'], ['stopSignal', ['TERM']], ['stopSignal', true], ['stopSignal', {}],
+  ['reload', 'later'], ['reload', 'SIGHUP'],
+  ['user', ''], ['user', -1], ['user', 1.5], ['user', true], ['user', 'a\0b'], ['group', ''], ['group', -2],
+  ['cwd', ''], ['cwd', 5], ['cwd', 'a\0b'], ['program', ''], ['program', 5], ['program', '/bin/a\0b'],
+  ['args', 'a b'], ['args', ['a', 1]], ['args', ['a\0b']],
+  ['env', ['NOEQUALS'], '"NOEQUALS"'], ['env', ['=V'], '"=V"'], ['env', [1], '1'], ['env', 'A=1'], ['env', 5],
+  ['env', { A: 1 }, '"A=1"'], ['env', { '': 'x' }, '"=x"'], ['env', { 'A=B': 'c' }, '"A=B=c"'],
+  ['env', { A: 'b\0c' }, JSON.stringify('A=b\0c')], ['env', ['A=b\0c'], JSON.stringify('A=b\0c')],
+  ['clearEnv', 'true'], ['clearEnv', 1],
+  ['listen', ['nowhere'], '"nowhere"'], ['listen', ['example.com:80'], '"example.com:80"'], ['listen', ['70000'], '"70000"'],
+  ['listen', ['unix:'], '"unix:"'], ['listen', 8080], ['listen', ['a=1', 'a=2']], ['listen', [''], '""'],
+  ['socketMode', '999'], ['socketMode', '0o777'], ['socketMode', 0o10000], ['socketMode', -1], ['socketMode', 'rw'], ['socketMode', 1.5],
+  ['ready', 'soon'], ['ready', 'tcp:0'], ['ready', 'tcp:70000'], ['ready', 'delay:x'], ['ready', ''], ['ready', 5],
+  ['readyTimeout', 0], ['readyTimeout', 'x'],
+  ['logFile', ''], ['logFile', 5], ['logFormat', 'xml'], ['logFormat', true], ['logLevel', 'verbose'],
+];
+const shown = (value: unknown, explicit: string | undefined): string => explicit ?? JSON.stringify(value);
+
+test('every bad value is a UsageError naming the flag and showing the value', () => {
+  for (const [key, value, explicit] of BAD) {
+    assertUsage(() => resolve({ [key]: value }), FLAGS[key], shown(value, explicit), `${key} ${String(value)}`);
+  }
+});
+
+test('from a config file the same errors name the file and the key', () => {
+  for (const [key, value, explicit] of BAD) {
+    // what JSON cannot carry cannot come from a file
+    if (typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value))) continue;
+    const json = JSON.stringify({ program: 'x', [key]: value });
+    const file = parseConfigText(json, 'angel.json');
+    assert.equal(file.origins[key], `angel.json: ${key}`);
+    assertUsage(() => resolveOptions(file.options as Options, file.origins), `angel.json: ${key}`, shown(value, explicit));
+  }
+  // the path as given
+  const nested = parseConfigText('{"program": "x", "killTimeout": "soon"}', '/etc/angel/site.json');
+  assertUsage(() => resolveOptions(nested.options as Options, nested.origins), '/etc/angel/site.json: killTimeout', '"soon"');
+});
+
+test('unknown keys: refused in a file naming the file and the key, and from the API', () => {
+  for (const key of ['maxMemory', 'max-mem', 'MaxMem', 'toString', 'constructor', '__proto__', 'hasOwnProperty', '']) {
+    const json = `{"program": "x", ${JSON.stringify(key)}: 1}`;
+    assertUsage(() => parseConfigText(json, 'angel.json'), `angel.json: ${key}`, '1', key);
+    assert.throws(() => parseConfigText(json, 'angel.json'), /unknown key/);
+  }
+  assertUsage(() => resolve({ maxMemory: '1G' }), 'maxMemory', '"1G"');
+  assert.throws(() => resolve({ maxMemory: '1G' }), /unknown option/);
+});
+
+test('a config file must be a JSON object', () => {
+  for (const text of ['{not json', '', 'maxMem: 1G', '{"maxMem": 1,}', "{'maxMem': 1}"]) {
+    assertUsage(() => parseConfigText(text, 'angel.json'), '--config', '"angel.json"', JSON.stringify(text));
+    assert.throws(() => parseConfigText(text, 'angel.json'), /expected JSON/);
+  }
+  for (const text of ['[1]', '[]', '"x"', '1', 'null', 'true']) {
+    assertUsage(() => parseConfigText(text, 'angel.json'), '--config', '"angel.json"', text);
+    assert.throws(() => parseConfigText(text, 'angel.json'), /expected a JSON object of options/);
+  }
+  assert.deepEqual(parseConfigText('{}', 'angel.json'), { options: {}, origins: {} });
+  assert.deepEqual(parseConfigText('{"program": "/bin/x", "maxMem": "1G"}', 'a.json'), {
+    options: { program: '/bin/x', maxMem: '1G' },
+    origins: { program: 'a.json: program', maxMem: 'a.json: maxMem' },
+  });
+});
+
+test('mergeOptions: flags win key by key, and an overridden key is named by its flag again', () => {
+  const file = parseConfigText(JSON.stringify({ program: 'a', maxMem: '1G', killTimeout: 100, env: { A: '1' } }), 'angel.json');
+  const { options, origins } = mergeOptions(file, { maxMem: '2G', program: 'b', restart: 'always', killTimeout: undefined });
+  assert.deepEqual(options, { program: 'b', maxMem: '2G', killTimeout: 100, env: { A: '1' }, restart: 'always' });
+  assert.deepEqual(origins, { killTimeout: 'angel.json: killTimeout', env: 'angel.json: env' });
+  const resolved = resolveOptions(options, origins);
+  assert.equal(resolved.maxMem, 2 * 2 ** 30);
+  assert.equal(resolved.killTimeout, 100, 'an undefined flag does not override the file');
+  assert.equal(resolved.restart, 'always');
+
+  // a bad value: named by the flag when the flag gave it, by the file's key when the file did
+  assertUsage(() => {
+    const bad = mergeOptions(file, { maxMem: 'nope' });
+    resolveOptions(bad.options, bad.origins);
+  }, '--max-mem', '"nope"');
+  assertUsage(() => {
+    const bad = mergeOptions(parseConfigText('{"program": "a", "killTimeout": "soon"}', 'angel.json'), { maxMem: '1G' });
+    resolveOptions(bad.options, bad.origins);
+  }, 'angel.json: killTimeout', '"soon"');
+
+  // the file is left as it was; no file at all is the flags alone
+  assert.equal(file.options.maxMem, '1G');
+  assert.equal(file.origins.maxMem, 'angel.json: maxMem');
+  assert.deepEqual(mergeOptions(null, { program: 'x', maxFds: 5 }), { options: { program: 'x', maxFds: 5 }, origins: {} });
+});
+
+test('resolveOptions neither changes nor keeps its input', () => {
+  const args = ['-D'];
+  const input: Options = Object.freeze({ program: 'x', args, env: Object.freeze(['A=1']), rlimits: Object.freeze(['core=0']) });
+  const resolved = resolveOptions(input);
+  assert.notEqual(resolved.args, args);
+  args.push('-x');
+  assert.deepEqual(resolved.args, ['-D']);
 });

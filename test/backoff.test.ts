@@ -1,0 +1,119 @@
+// The restart policy, pure: which endings restart, how long to wait, and when a crash loop gives up.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  backoffDelay, decideRestart, FIRST_DELAY_MS, NO_HISTORY, STABLE_AFTER_MS, wantsRestart,
+  type RestartHistory, type RestartRules,
+} from '../src/backoff.js';
+import type { ExitReason, RestartPolicy } from '../src/types.js';
+
+const rules: RestartRules = { policy: 'on-failure', maxRestarts: 3, windowMs: 1000, maxDelayMs: 10_000 };
+const history = (times: number[], consecutive = times.length): RestartHistory => Object.freeze({ times: Object.freeze(times), consecutive });
+
+test('wantsRestart: every policy x every reason', () => {
+  // a reload always restarts, a shutdown never; otherwise the policy decides, and on-failure spares a clean exit
+  const table: Record<RestartPolicy, Record<ExitReason, boolean>> = {
+    'on-failure': { exit: false, crash: true, overrun: true, reload: true, shutdown: false },
+    always: { exit: true, crash: true, overrun: true, reload: true, shutdown: false },
+    never: { exit: false, crash: false, overrun: false, reload: true, shutdown: false },
+  };
+  for (const [policy, row] of Object.entries(table) as Array<[RestartPolicy, Record<ExitReason, boolean>]>) {
+    for (const [reason, expected] of Object.entries(row) as Array<[ExitReason, boolean]>) {
+      assert.equal(wantsRestart(policy, reason), expected, `${policy} x ${reason}`);
+    }
+  }
+});
+
+test('backoffDelay: 0, then 100 doubling, capped; a cap of 0 restarts at once, always', () => {
+  assert.equal(FIRST_DELAY_MS, 100);
+  const sequence = Array.from({ length: 12 }, (_, consecutive) => backoffDelay(consecutive, 10_000));
+  assert.deepEqual(sequence, [0, 100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000, 10_000]);
+  assert.deepEqual([0, 1, 2, 3].map((n) => backoffDelay(n, 250)), [0, 100, 200, 250]);
+  assert.deepEqual([0, 1, 2, 10, 100].map((n) => backoffDelay(n, 0)), [0, 0, 0, 0, 0]);
+  // a long crash loop neither overflows nor goes past the cap
+  for (const consecutive of [31, 64, 1000, Number.MAX_SAFE_INTEGER]) {
+    assert.equal(backoffDelay(consecutive, 10_000), 10_000, `consecutive ${consecutive}`);
+  }
+});
+
+test('decideRestart: an ending the policy does not restart ends angel, whatever the history', () => {
+  const cases: Array<[RestartPolicy, ExitReason]> = [
+    ['on-failure', 'exit'], ['on-failure', 'shutdown'], ['always', 'shutdown'], ['never', 'crash'], ['never', 'overrun'], ['never', 'exit'],
+  ];
+  for (const [policy, reason] of cases) {
+    // even with the window full: an ending is not a giveup
+    assert.deepEqual(decideRestart(reason, { ...rules, policy }, history([1, 2, 3]), 10, 5), { action: 'end' }, `${policy} x ${reason}`);
+  }
+});
+
+test('decideRestart: the delay follows consecutive restarts, and the history records this one', () => {
+  const steps: Array<{ before: RestartHistory; now: number; delayMs: number; after: RestartHistory }> = [
+    { before: NO_HISTORY, now: 0, delayMs: 0, after: { times: [0], consecutive: 1 } },
+    { before: history([0]), now: 10, delayMs: 100, after: { times: [0, 10], consecutive: 2 } },
+    { before: history([0, 10]), now: 20, delayMs: 200, after: { times: [0, 10, 20], consecutive: 3 } },
+  ];
+  for (const { before, now, delayMs, after } of steps) {
+    assert.deepEqual(decideRestart('crash', rules, before, now, 5), { action: 'restart', delayMs, history: after }, `at ${now}`);
+  }
+  // an overrun counts like a crash; so does a clean exit under 'always'
+  assert.deepEqual(decideRestart('overrun', rules, history([0]), 10, 5), { action: 'restart', delayMs: 100, history: { times: [0, 10], consecutive: 2 } });
+  assert.deepEqual(decideRestart('exit', { ...rules, policy: 'always' }, NO_HISTORY, 7, 5), { action: 'restart', delayMs: 0, history: { times: [7], consecutive: 1 } });
+});
+
+test('decideRestart: gives up exactly when the restarts within the window reach maxRestarts', () => {
+  const table: Array<{ maxRestarts: number; times: number[]; now: number; action: 'restart' | 'giveup'; restarts?: number }> = [
+    { maxRestarts: 3, times: [], now: 0, action: 'restart' },
+    { maxRestarts: 3, times: [0, 1], now: 2, action: 'restart' },
+    { maxRestarts: 3, times: [0, 1, 2], now: 3, action: 'giveup', restarts: 3 },
+    { maxRestarts: 3, times: [0, 1, 2, 3], now: 4, action: 'giveup', restarts: 4 },
+    { maxRestarts: 1, times: [0], now: 999, action: 'giveup', restarts: 1 },
+    { maxRestarts: 0, times: [], now: 0, action: 'giveup', restarts: 0 },
+    // the window: a restart exactly windowMs ago has left it
+    { maxRestarts: 3, times: [0, 500, 600], now: 999, action: 'giveup', restarts: 3 },
+    { maxRestarts: 3, times: [0, 500, 600], now: 1000, action: 'restart' },
+    { maxRestarts: 3, times: [0, 100, 200], now: 5000, action: 'restart' },
+  ];
+  for (const { maxRestarts, times, now, action, restarts } of table) {
+    const decision = decideRestart('crash', { ...rules, maxRestarts }, history(times), now, 5);
+    const label = `max ${maxRestarts}, times [${times.join(', ')}], now ${now}`;
+    assert.equal(decision.action, action, label);
+    if (decision.action === 'giveup') assert.equal(decision.restarts, restarts, label);
+  }
+});
+
+test('decideRestart: the history keeps only the restarts within the window', () => {
+  const decision = decideRestart('crash', rules, history([0, 100, 1500], 3), 2050, 5);
+  assert.deepEqual(decision, { action: 'restart', delayMs: 400, history: { times: [1500, 2050], consecutive: 4 } });
+});
+
+test('decideRestart: a stable run resets the delay, not the window', () => {
+  const loop = history([0, 1, 2], 12);
+  const wide = { ...rules, maxRestarts: 10 };
+  assert.deepEqual(decideRestart('crash', wide, loop, 3, STABLE_AFTER_MS - 1), {
+    action: 'restart', delayMs: 10_000, history: { times: [0, 1, 2, 3], consecutive: 13 },
+  });
+  assert.deepEqual(decideRestart('crash', wide, loop, 3, STABLE_AFTER_MS), {
+    action: 'restart', delayMs: 0, history: { times: [0, 1, 2, 3], consecutive: 1 },
+  });
+  // the window still counts the restarts before the stable run
+  assert.deepEqual(decideRestart('crash', rules, loop, 3, STABLE_AFTER_MS * 10), { action: 'giveup', restarts: 3 });
+});
+
+test('decideRestart: a reload restarts at once and is never counted, even with the window full', () => {
+  for (const policy of ['on-failure', 'always', 'never'] as const) {
+    const full = history([0, 1, 2], 7);
+    assert.deepEqual(decideRestart('reload', { ...rules, policy }, full, 3, 5), { action: 'restart', delayMs: 0, history: full }, policy);
+  }
+  const afterReloads = [1, 2, 3, 4, 5].reduce<RestartHistory>((before, now) => {
+    const decision = decideRestart('reload', rules, before, now, 5);
+    assert.equal(decision.action, 'restart');
+    return decision.action === 'restart' ? decision.history : before;
+  }, NO_HISTORY);
+  assert.deepEqual(afterReloads, NO_HISTORY);
+});
+
+test('decideRestart does not change the history it is given', () => {
+  const before = history([0, 10, 1200], 3);
+  decideRestart('crash', rules, before, 1300, 5);
+  assert.deepEqual(before, { times: [0, 10, 1200], consecutive: 3 });
+});
