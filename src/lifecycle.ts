@@ -148,11 +148,12 @@ export function transition(life: Lifecycle, event: LifecycleEvent, rules: Restar
             }
             return { next: { ...failed, state: 'running' }, effects: [warn], exitReason: 'crash' };
           }
-          // the current one died while its successor warms up: the successor is now the one starting
+          // the current one died while its successor warms up: the successor is now the one starting. An
+          // overrunning one that dies meanwhile (the 1.5x ceiling's SIGKILL, most likely) ended by its overrun.
           return {
             next: { ...life, state: 'starting', stopReason: null, lastStatus: event.status },
             effects: [{ type: 'promote', retire: null }],
-            exitReason: event.cleanExit ? 'exit' : 'crash',
+            exitReason: life.stopReason === 'overrun' ? 'overrun' : event.cleanExit ? 'exit' : 'crash',
           };
         case 'shutdown': return stop(life, 'shutdown', event.signal, event.cause);
         case 'hard-ceiling': return { next: life, effects: [{ type: 'kill' }] };

@@ -194,7 +194,11 @@ const table: Row[] = [
     state: 'running', effects: [{ type: 'promote', retire: 'overrun' }], stopReason: null,
   },
   {
-    name: 'overlap: reloading(overrun)/exited current', life: at('reloading', { stopReason: 'overrun' }), event: exited(137, { role: 'current' }), rules: overlap,
+    name: 'overlap: reloading(overrun)/exited current (the ceiling killed it)', life: at('reloading', { stopReason: 'overrun' }), event: exited(137, { role: 'current' }), rules: overlap,
+    state: 'starting', effects: [{ type: 'promote', retire: null }], exitReason: 'overrun', stopReason: null,
+  },
+  {
+    name: 'overlap: reloading(reload)/exited current (it crashed meanwhile)', life: at('reloading', { stopReason: 'reload' }), event: exited(139, { role: 'current' }), rules: overlap,
     state: 'starting', effects: [{ type: 'promote', retire: null }], exitReason: 'crash', stopReason: null,
   },
   { name: 'overlap: reloading/reload again', life: at('reloading', { stopReason: 'reload' }), event: { type: 'reload' }, rules: overlap, state: 'reloading', effects: [] },
