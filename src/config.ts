@@ -108,6 +108,16 @@ function count(value: unknown, name: string, min: number): number {
   throw new UsageError(name, value, `expected a whole number${min > 0 ? ` >= ${min}` : ''}`);
 }
 
+/** Node's timers hold a signed 32-bit delay: a longer one fires after 1 ms (TimeoutOverflowWarning), so a kill
+ * timeout of 3e9 ms would SIGKILL at once and a sample interval of 3e9 would sample every millisecond. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function milliseconds(value: unknown, name: string, min: number): number {
+  const ms = count(value, name, min);
+  if (ms > MAX_TIMER_MS) throw new UsageError(name, value, `expected a whole number of ms from ${min} to ${MAX_TIMER_MS}`);
+  return ms;
+}
+
 function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   throw new UsageError(name, value, `expected one of ${allowed.join(', ')}`);
@@ -185,6 +195,8 @@ function environment(value: unknown, name: string): Record<string, string> {
     if (typeof item !== 'string' || key === '' || key.includes('=') || hasNul(key) || hasNul(item)) {
       throw new UsageError(name, `${key}=${String(item)}`, 'expected KEY=VALUE with a string value, no NUL bytes');
     }
+    // assigning `__proto__` to an object sets no property: the variable would vanish without a word
+    if (key === '__proto__') throw new UsageError(name, `${key}=${item}`, 'expected a variable name other than __proto__');
     result[key] = item;
   }
   return result;
@@ -230,13 +242,13 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
     args: [...args],
     maxMem: given('maxMem', size) ?? null,
     rlimits: limits,
-    sampleInterval: given('sampleInterval', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.sampleInterval,
+    sampleInterval: given('sampleInterval', (value, flag) => milliseconds(value, flag, 1)) ?? DEFAULTS.sampleInterval,
     overrunSamples: given('overrunSamples', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.overrunSamples,
     restart: given('restart', (value, flag) => oneOf(value, flag, RESTART_POLICIES)) ?? DEFAULTS.restart,
     maxRestarts: given('maxRestarts', (value, flag) => count(value, flag, 0)) ?? DEFAULTS.maxRestarts,
     restartWindow: given('restartWindow', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.restartWindow,
-    maxRestartDelay: given('maxRestartDelay', (value, flag) => count(value, flag, 0)) ?? DEFAULTS.maxRestartDelay,
-    killTimeout: given('killTimeout', (value, flag) => count(value, flag, 0)) ?? DEFAULTS.killTimeout,
+    maxRestartDelay: given('maxRestartDelay', (value, flag) => milliseconds(value, flag, 0)) ?? DEFAULTS.maxRestartDelay,
+    killTimeout: given('killTimeout', (value, flag) => milliseconds(value, flag, 0)) ?? DEFAULTS.killTimeout,
     stopSignal: given('stopSignal', signal) ?? DEFAULTS.stopSignal,
     reload: given('reload', (value, flag) => oneOf(value, flag, RELOAD_MODES)) ?? DEFAULTS.reload,
     user: given('user', identity) ?? null,
@@ -247,7 +259,7 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
     listen: given('listen', listenSpecs) ?? [],
     socketMode: given('socketMode', fileMode) ?? DEFAULTS.socketMode,
     ready: given('ready', (value, flag) => parseReady(text(value, flag), flag)) ?? { kind: 'exec' },
-    readyTimeout: given('readyTimeout', (value, flag) => count(value, flag, 1)) ?? DEFAULTS.readyTimeout,
+    readyTimeout: given('readyTimeout', (value, flag) => milliseconds(value, flag, 1)) ?? DEFAULTS.readyTimeout,
     logFile: given('logFile', text) ?? null,
     logFormat: given('logFormat', (value, flag) => oneOf(value, flag, LOG_FORMATS)) ?? null,
     logLevel: given('logLevel', (value, flag) => oneOf(value, flag, LOG_LEVELS)) ?? DEFAULTS.logLevel,

@@ -48,6 +48,9 @@ test('every key, in every shape it takes', () => {
     ['maxRestarts', 0, 0], ['maxRestarts', '0', 0], ['maxRestarts', '25', 25], ['restartWindow', '1', 1], ['restartWindow', 3600, 3600],
     ['maxRestartDelay', 0, 0], ['maxRestartDelay', '30000', 30_000], ['killTimeout', 0, 0], ['killTimeout', ' 200 ', 200],
     ['readyTimeout', '1', 1],
+    // the longest delay Node's timers hold (2^31 - 1 ms, about 24.8 days)
+    ['killTimeout', 2 ** 31 - 1, 2 ** 31 - 1], ['killTimeout', '2147483647', 2 ** 31 - 1], ['sampleInterval', 2 ** 31 - 1, 2 ** 31 - 1],
+    ['maxRestartDelay', '2147483647', 2 ** 31 - 1], ['readyTimeout', 2 ** 31 - 1, 2 ** 31 - 1],
     // words
     ['restart', 'always', 'always'], ['restart', 'never', 'never'], ['restart', 'on-failure', 'on-failure'],
     ['reload', 'signal', 'signal'], ['logFormat', 'json', 'json'], ['logFormat', 'pretty', 'pretty'], ['logLevel', 'debug', 'debug'],
@@ -152,12 +155,17 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['env', ['NOEQUALS'], '"NOEQUALS"'], ['env', ['=V'], '"=V"'], ['env', [1], '1'], ['env', 'A=1'], ['env', 5],
   ['env', { A: 1 }, '"A=1"'], ['env', { '': 'x' }, '"=x"'], ['env', { 'A=B': 'c' }, '"A=B=c"'],
   ['env', { A: 'b\0c' }, JSON.stringify('A=b\0c')], ['env', ['A=b\0c'], JSON.stringify('A=b\0c')],
+  // an object cannot hold it as a plain key: refused rather than dropped
+  ['env', ['__proto__=x'], '"__proto__=x"'], ['env', JSON.parse('{"__proto__": "x"}'), '"__proto__=x"'],
   ['clearEnv', 'true'], ['clearEnv', 1],
   ['listen', ['nowhere'], '"nowhere"'], ['listen', ['example.com:80'], '"example.com:80"'], ['listen', ['70000'], '"70000"'],
   ['listen', ['unix:'], '"unix:"'], ['listen', 8080], ['listen', ['a=1', 'a=2']], ['listen', [''], '""'],
   ['socketMode', '999'], ['socketMode', '0o777'], ['socketMode', 0o10000], ['socketMode', -1], ['socketMode', 'rw'], ['socketMode', 1.5],
   ['ready', 'soon'], ['ready', 'tcp:0'], ['ready', 'tcp:70000'], ['ready', 'delay:x'], ['ready', ''], ['ready', 5],
   ['readyTimeout', 0], ['readyTimeout', 'x'],
+  // past 2^31 - 1 ms a Node timer fires after 1 ms: a long kill timeout would SIGKILL at once
+  ['killTimeout', 2 ** 31], ['killTimeout', '3000000000'], ['sampleInterval', '2147483648'], ['sampleInterval', 3e9],
+  ['maxRestartDelay', 2 ** 31], ['readyTimeout', '99999999999'],
   ['logFile', ''], ['logFile', 5], ['logFormat', 'xml'], ['logFormat', true], ['logLevel', 'verbose'],
 ];
 const shown = (value: unknown, explicit: string | undefined): string => explicit ?? JSON.stringify(value);
@@ -165,6 +173,15 @@ const shown = (value: unknown, explicit: string | undefined): string => explicit
 test('every bad value is a UsageError naming the flag and showing the value', () => {
   for (const [key, value, explicit] of BAD) {
     assertUsage(() => resolve({ [key]: value }), FLAGS[key], shown(value, explicit), `${key} ${String(value)}`);
+  }
+});
+
+test('a delay longer than a Node timer holds is refused with the range, not fired after 1 ms', () => {
+  for (const key of ['sampleInterval', 'killTimeout', 'maxRestartDelay', 'readyTimeout'] as const) {
+    assert.throws(() => resolve({ [key]: 2 ** 31 }), {
+      name: 'UsageError', message: new RegExp(`^${FLAGS[key]}: expected a whole number of ms from [01] to 2147483647, got 2147483648$`),
+    }, key);
+    assert.equal(resolve({ [key]: 2 ** 31 - 1 })[key], 2 ** 31 - 1, key);
   }
 });
 
