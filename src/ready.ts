@@ -13,7 +13,8 @@ export function parseReady(text: string, flag = '--ready'): ReadyMode {
   const tcp = /^tcp:(?:([^:]+):)?(\d+)$/.exec(text);
   if (tcp && Number(tcp[2]) > 0 && Number(tcp[2]) <= 65535) return { kind: 'tcp', host: tcp[1] ?? '127.0.0.1', port: Number(tcp[2]) };
   const delay = /^delay:(\d+)$/.exec(text);
-  if (delay) return { kind: 'delay', ms: Number(delay[1]) };
+  // a Node timer past 2^31-1 ms fires after 1 ms, which would count the child ready at once
+  if (delay && Number(delay[1]) <= 2 ** 31 - 1) return { kind: 'delay', ms: Number(delay[1]) };
   throw new UsageError(flag, text, 'expected exec, fd, tcp:PORT or delay:MS');
 }
 

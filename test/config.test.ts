@@ -259,3 +259,8 @@ test('resolveOptions neither changes nor keeps its input', () => {
   args.push('-x');
   assert.deepEqual(resolved.args, ['-D']);
 });
+
+test('--ready delay past 2^31-1 ms is refused (a Node timer would fire it after 1 ms)', () => {
+  assert.deepEqual(resolveOptions({ program: 'x', ready: 'delay:2147483647' }).ready, { kind: 'delay', ms: 2 ** 31 - 1 });
+  assert.throws(() => resolveOptions({ program: 'x', ready: 'delay:2147483648' }), /^UsageError: --ready: .*"delay:2147483648"/);
+});
