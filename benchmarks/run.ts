@@ -1,11 +1,13 @@
-// `npm run bench [-- name...] [-- --quick]` (or BENCH_QUICK=1): every measure in one run, each as one table
-// with the floor, angel and its peers side by side. A full run (no names, not quick) also writes the tables to
-// benchmarks/results.md, which is committed: the README's figures come from it. Adding a measure is one
-// entry in `benchmarks` below (and its import): a module exporting { name, run(options): Promise<Table[]> }.
-import { writeFileSync } from 'node:fs';
+// `npm run bench [-- NAME...] [-- --quick]` (or BENCH_QUICK=1): each measure prints one table, with the
+// floor, angel and the peers side by side, and the tables go to benchmarks/results.md, which is committed as
+// the last measured result. A run of some measures only replaces their sections there; each section says
+// when and how (quick or full) it was measured. Adding a measure is one line in `benchmarks` below.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib/native-build.js';
-import { toMarkdown, type Table } from './lib/table.js';
+import { performance } from 'node:perf_hooks';
+import { BENCHMARKS } from './lib/compile.js';
+import { errorRow, toMarkdown, type Table } from './lib/table.js';
 import { overrunBenchmark } from './overrun.js';
 import { reloadBenchmark } from './reload.js';
 import { restartBenchmark } from './restart.js';
@@ -13,38 +15,67 @@ import { spawnBenchmark } from './spawn.js';
 import { watchBenchmark } from './watch.js';
 
 export interface BenchOptions {
+  /** Fewer samples and shorter windows: a check that the benchmarks work, not a result to quote. */
   quick: boolean;
 }
 
 export interface Benchmark {
   name: string;
-  run(options: BenchOptions): Promise<Table[]>;
+  run(options: BenchOptions): Promise<Table>;
 }
 
+// In this order, one after another: none runs beside another (the watch cost is CPU time).
 const benchmarks: Benchmark[] = [spawnBenchmark, restartBenchmark, overrunBenchmark, watchBenchmark, reloadBenchmark];
+
+const RESULTS = join(BENCHMARKS, 'results.md');
+const marker = (name: string): string => `<!-- bench:${name} -->`;
+
+/** Sections of the results file by benchmark name, in file order. */
+function readSections(): Map<string, string> {
+  const sections = new Map<string, string>();
+  if (!existsSync(RESULTS)) return sections;
+  const parts = readFileSync(RESULTS, 'utf8').split(/^(?=<!-- bench:)/m);
+  for (const part of parts) {
+    const name = /^<!-- bench:([\w-]+) -->/.exec(part)?.[1];
+    if (name) sections.set(name, part.trimEnd());
+  }
+  return sections;
+}
+
+function writeSections(sections: Map<string, string>): void {
+  const ordered = [
+    ...benchmarks.map((benchmark) => sections.get(benchmark.name)).filter((text) => text !== undefined),
+  ];
+  const head =
+    '# Benchmark results\n\nThe tables of the last `npm run bench`, one section per measure (a run of some measures ' +
+    'replaces only theirs). Each says when, on what and how it was measured; a quick run is a check, not a figure to quote.';
+  writeFileSync(RESULTS, `${head}\n\n${ordered.join('\n\n')}\n`);
+}
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
 const wanted = args.filter((arg) => !arg.startsWith('--'));
 const unknown = wanted.filter((name) => !benchmarks.some((benchmark) => benchmark.name === name));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: no benchmark named ${unknown.join(', ')}; there are: ${benchmarks.map((benchmark) => benchmark.name).join(', ')}\n`);
+  process.stderr.write(`bench: no benchmark named ${unknown.join(', ')}; there are: ${benchmarks.map((b) => b.name).join(', ')}\n`);
   process.exit(2);
 }
-const sections: string[] = [`Measured ${new Date().toISOString()} on ${process.platform} ${process.arch}, node ${process.version}${quick ? ' (quick)' : ''}.`];
+
+const machine = `${process.platform} ${process.arch}, ${cpus().length} cores, node ${process.version}`;
+const sections = readSections();
 for (const benchmark of benchmarks) {
   if (wanted.length > 0 && !wanted.includes(benchmark.name)) continue;
-  process.stderr.write(`running ${benchmark.name}…\n`);
-  let tables: Table[];
+  process.stderr.write(`running ${benchmark.name}${quick ? ' (quick)' : ''}…\n`);
+  const started = performance.now();
+  let table: Table;
   try {
-    tables = await benchmark.run({ quick });
+    table = await benchmark.run({ quick });
   } catch (error) {
-    tables = [{ title: benchmark.name, unit: 'ms', rows: [{ name: benchmark.name, error: (error as Error).message }] }];
+    table = { title: benchmark.name, unit: 'ms', rows: [errorRow(benchmark.name, error)] };
   }
-  for (const table of tables) {
-    const text = toMarkdown(table);
-    process.stdout.write(`\n${text}\n`);
-    sections.push(text);
-  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  const text = `${toMarkdown(table)}\n\n_${quick ? 'Quick run' : 'Full run'}, ${new Date().toISOString()}, ${machine}; took ${seconds} s._`;
+  process.stdout.write(`\n${text}\n`);
+  sections.set(benchmark.name, `${marker(benchmark.name)}\n${text}`);
+  writeSections(sections); // after each measure: an interrupted run keeps what it measured
 }
-if (wanted.length === 0 && !quick) writeFileSync(join(ROOT, 'benchmarks', 'results.md'), `# Benchmark results\n\n${sections.join('\n\n')}\n`);

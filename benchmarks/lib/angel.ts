@@ -1,7 +1,7 @@
 // Runs the angel CLI directly (no npx: DESIGN.md) with the JSON event log, for benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { CLI } from './native-build.js';
+import { CLI } from './compile.js';
 
 export interface AngelProcess {
   process: ChildProcess;

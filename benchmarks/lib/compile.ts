@@ -1,33 +1,46 @@
-// Compiles a benchmark's C helper (benchmarks/<name>.c -> benchmarks/bin/<name>, git-ignored) once per run.
+// Builds a benchmark's C helper (benchmarks/<name>.c -> benchmarks/bin/<name>, git-ignored) with cc -O2,
+// once per run, and runs C helpers. A build that fails throws, and the row that needed it shows the error.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const SOURCES = join(ROOT, 'benchmarks');
+export const BENCHMARKS = join(ROOT, 'benchmarks');
 export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 
 export interface BuildOptions {
   /** More sources to link in, relative to the repository root (e.g. native/spawn.c); their folders are on -I. */
   with?: readonly string[];
+  /** Link statically: a child that starts and dies in a loop then pays no dynamic loader. */
+  static?: boolean;
 }
 
+const built = new Map<string, string>();
+
 export function buildC(name: string, options: BuildOptions = {}): string {
-  const output = join(SOURCES, 'bin', name);
+  const known = built.get(name);
+  if (known) return known;
+  const output = join(BENCHMARKS, 'bin', name);
   mkdirSync(dirname(output), { recursive: true });
   const extra = (options.with ?? []).map((source) => join(ROOT, source));
   const includes = [...new Set(extra.map((source) => `-I${dirname(source)}`))];
-  const args = ['-O2', '-Wall', ...includes, '-o', output, join(SOURCES, `${name}.c`), ...extra];
+  const args = ['-O2', '-Wall', ...(options.static ? ['-static'] : []), ...includes, '-o', output, join(BENCHMARKS, `${name}.c`), ...extra];
   const result = spawnSync('cc', args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`cc ${name}.c: ${result.stderr || result.error?.message}`);
+  built.set(name, output);
   return output;
 }
 
+/** Runs a C helper to its end; its stdout, or an error with its stderr. */
 export function runC(binary: string, args: readonly string[]): string {
   const result = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  if (result.status !== 0) throw new Error(`${binary} exited ${result.status}: ${result.stderr || result.error?.message}`);
+  if (result.status !== 0) {
+    throw new Error(`${binary.slice(ROOT.length + 1)} exited ${result.status ?? result.signal}: ${result.stderr || result.error?.message}`);
+  }
   return result.stdout;
 }
 
 export const parseSamples = (text: string): number[] => text.trim().split('\n').filter(Boolean).map(Number);
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,4 +1,4 @@
-// Order statistics over samples (ms).
+// Order statistics over samples (ms), and how far a ratio of medians could move from sampling alone.
 export interface Summary {
   samples: number;
   median: number;
@@ -51,4 +51,11 @@ export function medianRatioInterval(
   const ratios = Array.from({ length: resamples }, () => resampledMedian(numerator) / resampledMedian(denominator)).sort((a, b) => a - b);
   const tail = (1 - confidence) / 2;
   return [quantile(ratios, tail), quantile(ratios, 1 - tail)];
+}
+
+/** "1.43x (95% CI 1.37-1.49)". */
+export function ratioText(numerator: readonly number[], denominator: readonly number[]): string {
+  const value = summarize(numerator).median / summarize(denominator).median;
+  const [low, high] = medianRatioInterval(numerator, denominator);
+  return `${value.toFixed(2)}x (95% CI ${low.toFixed(2)}-${high.toFixed(2)})`;
 }

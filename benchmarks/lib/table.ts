@@ -1,50 +1,72 @@
-// One table per measure: the floor first, then angel and the peers, each with its ratio to the floor.
-// A row that errored stays in the table with its error.
+// One table per measure: the floor first, then angel and the peers, each with its ratio to its floor and,
+// where DESIGN.md sets one, whether it meets the target. A row that errored stays in the table with its error.
 import type { Summary } from './stats.js';
 
 export interface Row {
   name: string;
   summary?: Summary;
-  /** Extra columns for measures that are not latency distributions. */
+  /** Extra columns (measures that are not latency distributions, or counts beside one). */
   values?: Record<string, string>;
   error?: string;
   /** The row this one's ratio is taken against, when not the table's floor (a floor sampled beside it). */
   floor?: string;
+  /** What DESIGN.md asks of this row and whether it holds, e.g. "<= 1.5x: met". */
+  target?: string;
 }
 
 export interface Table {
   title: string;
+  /** Unit of the distribution columns. */
   unit: string;
   rows: Row[];
   /** The row the ratios are taken against (by name). */
   floor?: string;
-  verdict?: string;
+  /** Paragraphs printed under the table: the targets' verdicts, the method, what the rows leave out. */
+  notes?: string[];
 }
 
-const fmt = (value: number | undefined): string => (value === undefined || Number.isNaN(value) ? '-' : value < 10 ? value.toFixed(3) : value.toFixed(1));
+/** 3 significant-ish decimals for small figures, one for large ones. */
+export const fmt = (value: number | undefined): string =>
+  value === undefined || Number.isNaN(value) ? '-' : Math.abs(value) < 10 ? value.toFixed(3) : value.toFixed(1);
+
+export const verdict = (met: boolean): string => (met ? 'met' : 'NOT met');
 
 /** One line, no column breaks: an error (a compiler's stderr, say) must not split the table. */
 const cell = (text: string): string => text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').trim();
 
+export function errorRow(name: string, error: unknown): Row {
+  return { name, error: error instanceof Error ? error.message : String(error) };
+}
+
 export function toMarkdown(table: Table): string {
-  const floorOf = (row: Row): number | undefined => table.rows.find((candidate) => candidate.name === (row.floor ?? table.floor))?.summary?.median;
+  const floorOf = (row: Row): number | undefined =>
+    table.rows.find((candidate) => candidate.name === (row.floor ?? table.floor))?.summary?.median;
   const extra = [...new Set(table.rows.flatMap((row) => Object.keys(row.values ?? {})))];
   const hasSummary = table.rows.some((row) => row.summary);
-  const head = ['', ...(hasSummary ? ['samples', `median (${table.unit})`, 'p90', 'p99', 'x floor (median)'] : []), ...extra];
+  const hasTarget = table.rows.some((row) => row.target);
+  const statHead = hasSummary ? ['samples', `median (${table.unit})`, 'p90', 'p95', 'p99', 'x floor (median)'] : [];
+  const head = ['', ...statHead, ...extra, ...(hasTarget ? ['target'] : [])];
   const lines = [`### ${table.title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const row of table.rows) {
     const cells = [row.name];
-    if (hasSummary) {
-      if (row.error) cells.push(`error: ${row.error}`, '', '', '', '');
-      else if (row.summary) {
-        const floor = floorOf(row);
-        const ratio = floor ? `${(row.summary.median / floor).toFixed(2)}x` : '-';
-        cells.push(String(row.summary.samples), fmt(row.summary.median), fmt(row.summary.p90), fmt(row.summary.p99), ratio);
-      } else cells.push('', '', '', '', '');
+    if (row.error !== undefined) {
+      // the error fills the row: its figures are not there, and a blank would read as zero
+      cells.push(`error: ${row.error}`, ...Array(head.length - 2).fill(''));
+      lines.push(`| ${cells.map(cell).join(' | ')} |`);
+      continue;
     }
-    for (const key of extra) cells.push(row.values?.[key] ?? (row.error && !hasSummary ? `error: ${row.error}` : ''));
+    if (hasSummary) {
+      const s = row.summary;
+      if (s) {
+        const floor = floorOf(row);
+        const ratio = floor ? `${(s.median / floor).toFixed(2)}x` : '-';
+        cells.push(String(s.samples), fmt(s.median), fmt(s.p90), fmt(s.p95), fmt(s.p99), ratio);
+      } else cells.push(...Array(statHead.length).fill(''));
+    }
+    for (const key of extra) cells.push(row.values?.[key] ?? '');
+    if (hasTarget) cells.push(row.target ?? '');
     lines.push(`| ${cells.map(cell).join(' | ')} |`);
   }
-  if (table.verdict) lines.push('', table.verdict);
+  for (const note of table.notes ?? []) lines.push('', note);
   return lines.join('\n');
 }
