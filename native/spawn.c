@@ -245,6 +245,20 @@ static int child_main(void *raw) {
 
 int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_out,
                 struct angel_spawn_failure *failure) {
+  /* Every fd the child is to receive must be open now, before this function opens fds of its own: a closed
+   * number in the map would otherwise be taken by the report pipe (or the status fd) below, and the child
+   * would get that instead of EBADF; with the pipe's write end the read below blocks for the child's life. */
+  for (int i = 0; i < spec->nfds; i++) {
+    if (spec->fds[i] >= 0 && fcntl(spec->fds[i], F_GETFD) < 0) {
+      *failure = (struct angel_spawn_failure){STEP_DUP, errno};
+      return -1;
+    }
+  }
+  if (spec->exec_fd >= 0 && fcntl(spec->exec_fd, F_GETFD) < 0) {
+    *failure = (struct angel_spawn_failure){STEP_EXECVE, errno};
+    return -1;
+  }
+
   int report[2];
   if (pipe2(report, O_CLOEXEC) < 0) {
     *failure = (struct angel_spawn_failure){STEP_PARENT_PIPE, errno};

@@ -60,6 +60,36 @@ test('parseSize: halves and quarters of a unit are exact; spaces between and aro
   }
 });
 
+/** A small seeded generator (xorshift32), so a failing generated case is the same on every run. */
+function generator(seed: number): (below: number) => number {
+  let state = seed >>> 0 || 1;
+  return (below) => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state % below;
+  };
+}
+
+test('parseSize: generated decimals of every unit agree with exact integer arithmetic, rounded down', () => {
+  // The oracle is BigInt arithmetic on the digits, independent of the parser's doubles. Sizes stay below
+  // 2^46 bytes, where a double's error on a 3-digit decimal (< 1/125 of a byte) cannot cross a whole byte.
+  const random = generator(0x5eed);
+  for (let i = 0; i < 20000; i++) {
+    const [spellings, multiplier] = UNITS[1 + random(UNITS.length - 1)] ?? UNITS[1]!;
+    const unit = spellings[random(spellings.length)] ?? '';
+    const whole = random(Math.min(2 ** 30, 2 ** 46 / multiplier));
+    const digits = 1 + random(3);
+    const fraction = String(random(10 ** digits)).padStart(digits, '0');
+    const text = `${whole}.${fraction}${unit}`;
+    const scale = 10n ** BigInt(digits);
+    const exact = ((BigInt(whole) * scale + BigInt(fraction)) * BigInt(multiplier)) / scale;
+    assert.equal(parseSize(text), Number(exact), text);
+  }
+});
+
 test('parseSize: the documented examples, rounding down and the 8 PiB edge', () => {
   const cases: Array<[string, number]> = [
     ['512M', 512 * MiB], ['1.5G', 1.5 * GiB], ['64KiB', 64 * KiB], ['100MB', 100 * MiB], ['4096', 4096],
@@ -136,6 +166,33 @@ test('parseRlimitSpec: every rlimit name, in any case, with one value, two, unli
       assertUsage(() => parseRlimitSpec(spec), '--rlimit', spec);
     }
   }
+});
+
+test('parseRlimitSpec: every soft:hard pair of a table is taken exactly when soft <= hard, unlimited the largest', () => {
+  const counts: Array<[string, number]> = [
+    ['0', 0], ['1', 1], ['7', 7], ['1024', 1024], ['4096', 4096], ['65536', 65536], ['unlimited', UNLIMITED], ['infinity', UNLIMITED],
+  ];
+  const sizes: Array<[string, number]> = [...counts, ['64K', 64 * KiB], ['1M', MiB], ['1.5G', 1.5 * GiB], ['2GiB', 2 * GiB]];
+  const rank = (value: number): number => (value === UNLIMITED ? Infinity : value);
+  let taken = 0, refused = 0;
+  for (const name of RLIMIT_NAMES) {
+    const values = BYTE_LIMITS.includes(name) ? sizes : counts;
+    for (const [softText, soft] of values) {
+      for (const [hardText, hard] of values) {
+        const spec = `${name}=${softText}:${hardText}`;
+        if (rank(soft) <= rank(hard)) {
+          assert.deepEqual(parseRlimitSpec(spec), { name, limit: { soft, hard } }, spec);
+          taken++;
+        } else {
+          assertUsage(() => parseRlimitSpec(spec), '--rlimit', spec);
+          refused++;
+        }
+      }
+    }
+  }
+  // 8 count limits x 8^2 pairs and 8 byte limits x 12^2, each pair decided one way or the other
+  assert.equal(taken + refused, 8 * counts.length ** 2 + 8 * sizes.length ** 2);
+  assert.ok(taken > 0 && refused > 0, `${taken} taken, ${refused} refused`);
 });
 
 test('parseRlimitSpec: bad specs name the flag and the whole spec as written', () => {

@@ -2,20 +2,33 @@
 // Every wait is on a child's exit or its output (or a bounded poll of /proc); nothing sleeps a fixed time.
 import assert from 'node:assert/strict';
 import { spawn as nodeSpawn } from 'node:child_process';
-import { chmodSync, closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import {
+  chmodSync, closeSync, constants as fsConstants, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync,
+  readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { SpawnError } from '../src/errors.js';
+import { native } from '../src/native.js';
 import { spawnChild, type ChildExit } from '../src/spawn.js';
 import { fixture } from './helpers/events.js';
 import { isAlive } from './helpers/proc.js';
 import {
-  limitsText, openFdCount, runCaptured, runNodeScript, scratch, scratchPath, statFields, until, zombieChildren,
+  childPids, limitsText, openFdCount, runCaptured, runNodeScript, scratch, scratchPath, statFields, until, zombieChildren,
 } from './helpers/spawn-output.js';
 
 const KiB = 2 ** 10;
 const MiB = 2 ** 20;
 const SIGPIPE_BIT = 1n << 12n; // bit n-1 for signal n in /proc/<pid>/status masks (proc(5))
+
+/** What the child's fds point at, from `fd-list --targets`: fd -> path, pipe:[inode], socket:[inode]. */
+function fdTargets(output: string): Map<number, string> {
+  return new Map(output.trim().split('\n').map((line) => {
+    const space = line.indexOf(' ');
+    return [Number(line.slice(0, space)), line.slice(space + 1)] as const;
+  }));
+}
 
 function statusMask(status: string, field: 'SigIgn' | 'SigBlk'): bigint {
   const hex = new RegExp(`^${field}:\\s+([0-9a-f]+)$`, 'm').exec(status)?.[1];
@@ -75,16 +88,19 @@ describe('limits before exec', () => {
 });
 
 describe('errors', () => {
+  // spawnChild fails synchronously, and nothing reaps a child while this code runs (libuv and the exit
+  // watches reap from the event loop), so a failed child that were not reaped would still be in this list.
   const expectSpawnError = (run: () => unknown, code: string, step: string, program: string): void => {
-    const zombiesBefore = zombieChildren().length;
+    const childrenBefore = childPids();
     assert.throws(run, (error: unknown) => {
-      assert.ok(error instanceof SpawnError, String(error));
+      assert.ok(error instanceof SpawnError && error instanceof Error, String(error));
       assert.equal(error.code, code);
       assert.equal(error.step, step);
+      assert.equal(error.program, program);
       assert.ok(error.message.startsWith(`spawn ${program}: ${step}: ${code}`), error.message);
       return true;
     });
-    assert.deepEqual(zombieChildren().length, zombiesBefore, 'the failed child was reaped');
+    assert.deepEqual(childPids(), childrenBefore, 'the failed child was reaped: no child of ours, live or zombie, is new');
   };
 
   test('ENOENT for a missing program, at execve', () => {
@@ -109,20 +125,45 @@ describe('errors', () => {
     );
   });
 
+  test('EINVAL from setrlimit for a soft limit above the hard one (which the parser refuses earlier)', () => {
+    expectSpawnError(
+      () => spawnChild({ program: '/bin/true', rlimits: { nofile: { soft: 100, hard: 50 } } }),
+      'EINVAL', 'setrlimit(NOFILE)', '/bin/true',
+    );
+  });
+
+  test('ENOENT from chdir for a missing working directory', () => {
+    expectSpawnError(() => spawnChild({ program: '/bin/true', cwd: join(scratch, 'no-such-dir') }), 'ENOENT', 'chdir', '/bin/true');
+  });
+
+  test('EBADF from dup for a closed fd in the map, never one of the addon\'s own fds in its place', () => {
+    // The addon opens fds of its own for a spawn (the report pipe, the lowest two free numbers). A closed
+    // number in the map that one of those took would reach the child as that fd instead of failing, and with
+    // the pipe's write end spawnChild would block until the child exited. The lowest closed numbers here:
+    const closed: number[] = [];
+    for (let fd = 3; closed.length < 4; fd++) if (!existsSync(`/proc/self/fd/${fd}`)) closed.push(fd);
+    for (const fd of closed) {
+      expectSpawnError(() => spawnChild({ program: '/bin/true', fds: [0, 1, 2, fd] }), 'EBADF', 'dup', '/bin/true');
+      expectSpawnError(() => spawnChild({ program: '/bin/true', fds: [fd, 1, 2] }), 'EBADF', 'dup', '/bin/true');
+    }
+  });
+
   test('EPERM from setuid in a process that may not change its uid, and no zombie there either', async () => {
     assert.equal(process.getuid?.(), 0, 'these tests run as root, so the unprivileged case runs as nobody');
     const result = await runNodeScript(`
-      const before = zombieChildren().length;
+      const before = childPids();
       let failure = null;
       try { spawnChild({ program: '/bin/true', uid: 0 }); } catch (error) {
-        failure = { name: error.name, code: error.code, step: error.step, message: error.message };
+        failure = { name: error.name, isError: error instanceof Error, code: error.code, step: error.step, message: error.message };
       }
-      console.log(JSON.stringify({ uid: process.getuid(), failure, zombies: zombieChildren().length - before }));
+      const after = childPids();
+      console.log(JSON.stringify({ uid: process.getuid(), failure, newChildren: after.filter((pid) => !before.includes(pid)), zombies: zombieChildren() }));
     `, { uid: 65534, gid: 65534, groups: [] });
     assert.deepEqual(result, {
       uid: 65534,
-      failure: { name: 'SpawnError', code: 'EPERM', step: 'setuid', message: 'spawn /bin/true: setuid: EPERM' },
-      zombies: 0,
+      failure: { name: 'SpawnError', isError: true, code: 'EPERM', step: 'setuid', message: 'spawn /bin/true: setuid: EPERM' },
+      newChildren: [],
+      zombies: [],
     });
   });
 });
@@ -262,6 +303,58 @@ describe('the child\'s starting state', () => {
     }
   });
 
+  test('a pipe mapped at 3 is that very pipe; Node\'s pipes and the unmapped end stay out of the child', async (t) => {
+    const [readEnd, writeEnd] = native.pipe();
+    t.after(() => closeSync(readEnd));
+    // a child_process with piped stdio holds libuv's pipes open in this process while the addon spawns
+    const cat = nodeSpawn('cat', [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    await once(cat, 'spawn');
+    const ours = readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
+    const ownPipes = ours.filter((target) => /^(pipe|socket):/.test(target));
+    assert.ok(ownPipes.length >= 5, `pipes and sockets open here: ${ownPipes.join(' ')}`);
+
+    const { exit, output } = await runCaptured({ program: fixture('fd-list'), args: ['--targets'], fds: [0, 1, 2, writeEnd] });
+    closeSync(writeEnd);
+    assert.equal(exit.code, 0);
+    const targets = fdTargets(output);
+    assert.deepEqual([...targets.keys()], [0, 1, 2, 3]);
+    assert.equal(targets.get(0), readlinkSync('/proc/self/fd/0'));
+    assert.equal(targets.get(2), readlinkSync('/proc/self/fd/2'));
+    assert.equal(targets.get(3), `pipe:[${fstatSync(readEnd).ino}]`, 'fd 3 is the pipe made here');
+    // no writer is left anywhere (not in the exited child, not in cat): a non-blocking read of the pipe is at
+    // EOF, where a stray write end would make it EAGAIN
+    const reader = openSync(`/proc/self/fd/${readEnd}`, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    try {
+      assert.equal(readSync(reader, Buffer.alloc(16)), 0);
+    } finally {
+      closeSync(reader);
+    }
+    cat.stdin.end();
+    const [code] = await once(cat, 'exit');
+    assert.equal(code, 0);
+  });
+
+  test('a map that moves fds inside its own range lands each file where asked', async () => {
+    // Every source below sits inside the range the map writes over: a and b trade places, a also becomes 0,
+    // c becomes 1 and stays at c (mapped onto itself, so FD_CLOEXEC must be cleared), d becomes 2 while
+    // its own number is a hole. A map that dup'd in order would clobber a source before using it.
+    const paths = ['A', 'B', 'C', 'D'].map((name) => scratchPath(`map-${name}`));
+    const [a, b, c, d] = paths.map((path) => openSync(path, 'w')) as [number, number, number, number];
+    try {
+      const fds = Array<number>(Math.max(a, b, c, d) + 1).fill(-1);
+      Object.assign(fds, { 0: a, 1: c, 2: d, [a]: b, [b]: a, [c]: c });
+      assert.equal(fds[d], -1);
+      const child = spawnChild({ program: fixture('fd-list'), args: ['--targets'], fds });
+      assert.equal((await child.exited).code, 0);
+      const fileOf = (fd: number): string => realpathSync(paths[[a, b, c, d].indexOf(fd)] ?? '');
+      const expected = new Map(fds.flatMap((source, target) => (source < 0 ? [] : [[target, fileOf(source)] as const])));
+      assert.deepEqual(fdTargets(readFileSync(paths[2] ?? '', 'utf8')), expected);
+      assert.equal(readFileSync(paths[3] ?? '', 'utf8'), '', 'nothing written to fd 2');
+    } finally {
+      for (const fd of [a, b, c, d]) closeSync(fd);
+    }
+  });
+
   test('stdio is blocking in the child even when ours is O_NONBLOCK; fds above 2 keep their flags', async () => {
     // O_NONBLOCK belongs to the open file description, so each fd gets its own open() to be checked apart
     const { O_RDONLY, O_WRONLY, O_CREAT, O_NONBLOCK } = fsConstants;
@@ -332,7 +425,7 @@ describe('hygiene', () => {
   test('1000 spawn/exit cycles leave no fd and no zombie behind', async (t) => {
     await spawnChild({ program: '/bin/true' }).exited; // warm-up: first-use allocations are not leaks
     const fdsBefore = openFdCount();
-    const zombiesBefore = zombieChildren().length;
+    const childrenBefore = childPids();
     const started = process.hrtime.bigint();
     for (let i = 0; i < 1000; i++) {
       const exit = await spawnChild({ program: '/bin/true' }).exited;
@@ -340,7 +433,8 @@ describe('hygiene', () => {
     }
     t.diagnostic(`${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} ms per spawn and exit`);
     assert.equal(openFdCount(), fdsBefore);
-    assert.equal(zombieChildren().length, zombiesBefore);
+    assert.deepEqual(childPids(), childrenBefore, 'every child reaped');
+    assert.deepEqual(zombieChildren(), []);
   });
 
   test('child_process keeps working beside the addon, each with its own exit statuses', async () => {

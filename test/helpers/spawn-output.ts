@@ -36,15 +36,16 @@ export const SPAWN_MODULE = fileURLToPath(new URL('../../src/spawn.js', import.m
 // flags are octal, O_CLOEXEC is 02000000: proc(5)).
 const SCRIPT_PRELUDE = `
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
-const zombieChildren = () => readdirSync('/proc/self/task')
+const childPids = () => readdirSync('/proc/self/task')
   .flatMap((tid) => readFileSync('/proc/self/task/' + tid + '/children', 'utf8').trim().split(' ').filter(Boolean))
-  .filter((pid) => { try { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2)[0] === 'Z'; } catch { return false; } });
+  .map(Number).sort((a, b) => a - b);
+const zombieChildren = () => childPids().filter((pid) => { try { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2)[0] === 'Z'; } catch { return false; } });
 const closeOnExec = (fd) => (parseInt(/flags:\\s+(\\d+)/.exec(readFileSync('/proc/self/fdinfo/' + fd, 'utf8'))[1], 8) & 0o2000000) !== 0;
 `;
 
 /**
  * Runs an ES module body in a fresh Node process started by spawnChild (so `options` can drop privileges or
- * map fds), with `spawnChild`, `zombieChildren()`, `closeOnExec(fd)` and node:fs's open/read/readdir/close in scope; returns its JSON line.
+ * map fds), with `spawnChild`, `childPids()`, `zombieChildren()`, `closeOnExec(fd)` and node:fs's open/read/readdir/close in scope; returns its JSON line.
  */
 export async function runNodeScript(body: string, options: Omit<SpawnOptions, 'program' | 'args'> = {}): Promise<unknown> {
   const source = `import { spawnChild } from ${JSON.stringify(SPAWN_MODULE)};\n${SCRIPT_PRELUDE}\n${body}`;
@@ -57,9 +58,9 @@ export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-/** This process's children (of every thread) that are zombies: exited, not reaped. */
-export function zombieChildren(): number[] {
-  const zombies: number[] = [];
+/** This process's children (of every thread), live or zombie, in pid order. */
+export function childPids(): number[] {
+  const pids: number[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
     let list: string;
     try {
@@ -67,9 +68,14 @@ export function zombieChildren(): number[] {
     } catch {
       continue; // a thread that ended between the two reads
     }
-    for (const pid of list ? list.split(' ').map(Number) : []) if (processState(pid) === 'Z') zombies.push(pid);
+    if (list) pids.push(...list.split(' ').map(Number));
   }
-  return zombies;
+  return pids.sort((a, b) => a - b);
+}
+
+/** This process's children that are zombies: exited, not reaped. */
+export function zombieChildren(): number[] {
+  return childPids().filter((pid) => processState(pid) === 'Z');
 }
 
 export function limitsText(pid: number | 'self'): string {
