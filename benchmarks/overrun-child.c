@@ -1,16 +1,26 @@
-/* overrun-child CAP_BYTES: grows 2 MiB every 2 ms; notes when its own RSS first passes the cap, and on SIGTERM
- * prints the ms from that crossing to the signal, then exits. The cap-to-stop-signal latency of a sampler. */
+/* overrun-child CAP_BYTES [PHASE_US [SETTLE_MS]]: grows at once to 6 MiB under the cap, waits SETTLE_MS (for a
+ * supervisor that has just started to finish its own start-up, which would otherwise delay this process by a
+ * varying amount on a small machine) and PHASE_US (or a random time under 200 ms), then grows its RSS by 2 MiB every 2 ms, reading its own RSS (/proc/self/statm) after each
+ * step. Each step is one mmap(MAP_POPULATE): faulting 2 MiB in page by page takes milliseconds on a VM, and
+ * the crossing would be that blurred. It notes CLOCK_MONOTONIC when its
+ * RSS first passes the cap, and on SIGTERM (or SIGINT, PM2's stop signal) prints the ms from that crossing to
+ * the signal and exits 0: the latency of whatever sampler watches it. Exits 3 if no signal comes within 5 s. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
+#define STEP (2L << 20)
+#define HEADROOM (6L << 20)
+
 static volatile double crossed_at = 0;
-/* when the current growth step began: if the stop comes before this process saw its own crossing, the
- * crossing happened during this step, so the time since its start is an upper bound */
+/* when the current growth step began: if the signal comes before this process has read its own crossing,
+ * the crossing happened during this step, and the time since the step began is an upper bound */
 static volatile double step_at = 0;
 
 static double now_ms(void) {
@@ -19,7 +29,7 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void on_term(int sig) {
+static void on_stop(int sig) {
   (void)sig;
   char line[64];
   int length = snprintf(line, sizeof line, "%.3f\n", now_ms() - (crossed_at != 0 ? crossed_at : step_at));
@@ -28,30 +38,47 @@ static void on_term(int sig) {
   _exit(0);
 }
 
-static long own_rss(void) {
-  FILE *f = fopen("/proc/self/statm", "r");
+static void grow(long bytes) {
+  if (bytes > 0 && mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0) == MAP_FAILED) _exit(4);
+}
+
+static long own_rss(int statm, long page) {
+  char text[128];
+  ssize_t length = pread(statm, text, sizeof text - 1, 0);
+  if (length <= 0) return 0;
+  text[length] = '\0';
   long size = 0, resident = 0;
-  if (f && fscanf(f, "%ld %ld", &size, &resident) != 2) resident = 0;
-  if (f) fclose(f);
-  return resident * sysconf(_SC_PAGESIZE);
+  sscanf(text, "%ld %ld", &size, &resident);
+  return resident * page;
 }
 
 int main(int argc, char **argv) {
+  if (argc < 2) return 2;
   long cap = atol(argv[1]);
-  signal(SIGTERM, on_term);
-  /* start growing at a random phase of the sampler's period (up to 200 ms), or every run would cross the
-   * cap at the same point of the period and the measure would be one number, not a distribution */
-  srand((unsigned)getpid() ^ (unsigned)now_ms());
-  long phase_us = rand() % 200000;
+  long page = sysconf(_SC_PAGESIZE);
+  int statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  struct sigaction stop = {.sa_handler = on_stop};
+  sigaction(SIGTERM, &stop, NULL);
+  sigaction(SIGINT, &stop, NULL);
+  /* the phase of the growth against the sampler's period: given, so that a set of runs covers the period
+   * evenly, or random */
+  long phase_us;
+  if (argc > 2) {
+    phase_us = atol(argv[2]);
+  } else {
+    srand((unsigned)getpid() ^ (unsigned)(now_ms() * 1000));
+    phase_us = rand() % 200000;
+  }
+  grow(cap - HEADROOM - own_rss(statm, page));
+  phase_us += (argc > 3 ? atol(argv[3]) : 0) * 1000;
   struct timespec phase = {phase_us / 1000000, (phase_us % 1000000) * 1000L};
   nanosleep(&phase, NULL);
   for (;;) {
     step_at = now_ms();
-    char *chunk = malloc(2 << 20);
-    memset(chunk, 1, 2 << 20);
-    if (crossed_at == 0 && own_rss() > cap) crossed_at = now_ms();
+    grow(STEP);
+    if (crossed_at == 0 && own_rss(statm, page) > cap) crossed_at = now_ms();
     struct timespec pause = {0, 2000000L};
     nanosleep(&pause, NULL);
-    if (crossed_at != 0 && now_ms() - crossed_at > 5000) return 1; /* nobody stopped us */
+    if (crossed_at != 0 && now_ms() - crossed_at > 5000) return 3; /* nobody stopped it */
   }
 }

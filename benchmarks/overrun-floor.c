@@ -1,104 +1,127 @@
-/* The floor for sampling: what angel does, in C, with nothing else around it.
- *   tree-sampler overrun INTERVAL_MS CAP_BYTES COUNT PROGRAM...  run PROGRAM COUNT times; each time sample the
- *       tree's RSS every interval and SIGTERM its group once over the cap (the child reports the latency).
- *   tree-sampler watch INTERVAL_MS CAP_BYTES SECONDS PROGRAM...  watch one tree for SECONDS, then print
- *       `cpu_ms <n> rss_kb <n>` of this sampler itself. */
+/* The floor for watching memory: what angel's sampler does, in C, with nothing around it. It starts the
+ * program in a session of its own, then every INTERVAL_MS sums the RSS of the program's process tree:
+ * children from /proc/<pid>/task/<pid>/children, RSS from /proc/<pid>/statm, each file opened once and
+ * pread at offset 0 on every sample (a seq_file is generated afresh), as angel's TreeReader does. It reads
+ * the main thread's children only: enough for the single-threaded trees the benchmarks run.
+ *   overrun-floor overrun INTERVAL_MS CAP_BYTES PROGRAM [ARGS...]  SIGTERM the group once the tree passes
+ *       the cap, wait for the program, exit 0 (1 if it ended first).
+ *   overrun-floor watch INTERVAL_MS CAP_BYTES PROGRAM [ARGS...]    sample until SIGTERM, then SIGKILL the group. */
 #define _GNU_SOURCE
-#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static long page_size;
+#define MAX_PROCS 1024
 
-static long read_rss(pid_t pid) {
-  char path[64], buf[128];
-  snprintf(path, sizeof path, "/proc/%d/statm", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  long size = 0, resident = 0;
-  if (fgets(buf, sizeof buf, f)) sscanf(buf, "%ld %ld", &size, &resident);
-  fclose(f);
-  return resident * page_size;
+struct proc_files {
+  pid_t pid;
+  int statm, children;
+  int seen;
+};
+
+static struct proc_files procs[MAX_PROCS];
+static int nprocs;
+static long page_size;
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig) {
+  (void)sig;
+  stopping = 1;
 }
 
-/* The RSS of pid and all its descendants, via /proc/<pid>/task/<tid>/children, as angel reads it. */
-static long tree_rss(pid_t pid) {
-  long total = read_rss(pid);
+static struct proc_files *files_of(pid_t pid) {
+  for (int i = 0; i < nprocs; i++) if (procs[i].pid == pid) return &procs[i];
+  if (nprocs == MAX_PROCS) return NULL;
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/task", pid);
-  DIR *tasks = opendir(path);
-  if (!tasks) return total;
-  for (struct dirent *task; (task = readdir(tasks));) {
-    if (task->d_name[0] == '.') continue;
-    char children_path[96];
-    snprintf(children_path, sizeof children_path, "/proc/%d/task/%s/children", pid, task->d_name);
-    FILE *f = fopen(children_path, "r");
-    if (!f) continue;
-    int child;
-    while (fscanf(f, "%d", &child) == 1) total += tree_rss(child);
-    fclose(f);
+  snprintf(path, sizeof path, "/proc/%d/statm", pid);
+  int statm = open(path, O_RDONLY | O_CLOEXEC);
+  if (statm < 0) return NULL;
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+  int children = open(path, O_RDONLY | O_CLOEXEC);
+  if (children < 0) {
+    close(statm);
+    return NULL;
   }
-  closedir(tasks);
+  procs[nprocs] = (struct proc_files){pid, statm, children, 0};
+  return &procs[nprocs++];
+}
+
+static void forget(int i) {
+  close(procs[i].statm);
+  close(procs[i].children);
+  procs[i] = procs[--nprocs];
+}
+
+/* RSS of pid and its descendants, in bytes; a process gone meanwhile counts nothing. */
+static long tree_rss(pid_t pid, int depth) {
+  struct proc_files *files = files_of(pid);
+  if (!files || depth > 64) return 0;
+  char text[4096];
+  ssize_t length = pread(files->statm, text, sizeof text - 1, 0);
+  if (length <= 0) { /* ESRCH: the process it was opened for is gone */
+    forget((int)(files - procs));
+    return 0;
+  }
+  files->seen = 1;
+  text[length] = '\0';
+  long size = 0, resident = 0;
+  sscanf(text, "%ld %ld", &size, &resident);
+  long total = resident * page_size;
+  length = pread(files->children, text, sizeof text - 1, 0);
+  if (length <= 0) return total;
+  text[length] = '\0';
+  for (char *cursor = text, *end; ; cursor = end) {
+    long child = strtol(cursor, &end, 10);
+    if (end == cursor) break;
+    total += tree_rss((pid_t)child, depth + 1); /* may move entries of procs[], not text */
+  }
   return total;
 }
 
-static pid_t start(char **argv) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setsid();
-    execvp(argv[0], argv);
-    _exit(127);
-  }
-  return pid;
+static long sample(pid_t root) {
+  for (int i = 0; i < nprocs; i++) procs[i].seen = 0;
+  long total = tree_rss(root, 0);
+  for (int i = nprocs - 1; i >= 0; i--) if (!procs[i].seen) forget(i);
+  return total;
 }
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stopping) {}
 }
 
 int main(int argc, char **argv) {
-  if (argc < 6) return 2;
+  if (argc < 5) return 2;
   page_size = sysconf(_SC_PAGESIZE);
-  const char *mode = argv[1];
-  long interval = atol(argv[2]), cap = atol(argv[3]), amount = atol(argv[4]);
-  char **program = argv + 5;
-  if (strcmp(mode, "overrun") == 0) {
-    for (long i = 0; i < amount; i++) {
-      pid_t pid = start(program);
-      for (;;) {
-        if (waitpid(pid, NULL, WNOHANG) == pid) break;
-        if (tree_rss(pid) > cap) {
-          kill(-pid, SIGTERM);
-          waitpid(pid, NULL, 0);
-          break;
-        }
-        sleep_ms(interval);
+  int watching = strcmp(argv[1], "watch") == 0;
+  long interval = atol(argv[2]), cap = atol(argv[3]);
+  struct sigaction term = {.sa_handler = on_term};
+  sigaction(SIGTERM, &term, NULL);
+  pid_t pid = fork();
+  if (pid < 0) return 1;
+  if (pid == 0) {
+    setsid();
+    execvp(argv[4], argv + 4);
+    _exit(127);
+  }
+  while (!stopping) {
+    if (waitpid(pid, NULL, WNOHANG) == pid) return 1;
+    if (sample(pid) > cap) {
+      kill(-pid, SIGTERM);
+      if (!watching) {
+        waitpid(pid, NULL, 0);
+        return 0;
       }
     }
-    return 0;
-  }
-  pid_t pid = start(program);
-  for (long elapsed = 0; elapsed < amount * 1000; elapsed += interval) {
-    if (tree_rss(pid) > cap) kill(-pid, SIGTERM);
     sleep_ms(interval);
   }
   kill(-pid, SIGKILL);
   waitpid(pid, NULL, 0);
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  double cpu = usage.ru_utime.tv_sec * 1e3 + usage.ru_utime.tv_usec / 1e3 + usage.ru_stime.tv_sec * 1e3 + usage.ru_stime.tv_usec / 1e3;
-  long rss_kb = 0; /* VmRSS, as the benchmark reads angel's (ru_maxrss counts the fork before exec) */
-  FILE *status = fopen("/proc/self/status", "r");
-  char line[256];
-  while (status && fgets(line, sizeof line, status)) if (sscanf(line, "VmRSS: %ld", &rss_kb) == 1) break;
-  if (status) fclose(status);
-  printf("cpu_ms %.1f rss_kb %ld\n", cpu, rss_kb);
   return 0;
 }

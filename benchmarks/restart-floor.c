@@ -1,5 +1,6 @@
-/* restart-floor N PROGRAM: a fork/exec/wait loop; prints, per restart, the time from the old child's reaping
- * to the new child's exec being confirmed (close-on-exec pipe EOF), in ms. */
+/* restart-floor N PROGRAM [ARGS...]: the least a supervisor's crash loop can cost: vfork + execve, the exec
+ * confirmed by EOF on a close-on-exec pipe, a blocking waitpid, again. Prints, per restart, the ms from the
+ * old child's waitpid returning to the new child's exec confirmed: what angel's restartLatencyMs measures. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +8,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static double now_ms(void) {
   struct timespec ts;
@@ -18,8 +21,9 @@ static pid_t start(char **argv) {
   int report[2];
   if (pipe2(report, O_CLOEXEC) < 0) exit(1);
   pid_t pid = vfork();
+  if (pid < 0) exit(1);
   if (pid == 0) {
-    execv(argv[0], argv);
+    execve(argv[0], argv, environ);
     _exit(127);
   }
   close(report[1]);
@@ -30,11 +34,14 @@ static pid_t start(char **argv) {
 }
 
 int main(int argc, char **argv) {
+  if (argc < 3) return 2;
   int n = atoi(argv[1]);
   pid_t pid = start(argv + 2);
   for (int i = 0; i < n; i++) {
-    waitpid(pid, NULL, 0);
+    int status;
+    if (waitpid(pid, &status, 0) < 0) return 1;
     double died = now_ms();
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return 127; /* the exec failed */
     pid = start(argv + 2);
     printf("%.4f\n", now_ms() - died);
   }
