@@ -1,11 +1,13 @@
 // The cost of watching: CPU time and RSS of a watcher sampling a 20-process tree every 100 ms, measured
 // from outside, the same way for each: utime + stime of all its threads from /proc/<pid>/stat at the start
-// and the end of the window, VmRSS at the end. One watcher at a time, nothing else running.
+// and the end of the window, VmRSS at the end, and the CPU time of each second of the window (the threads'
+// schedstat) as the distribution. One watcher at a time, nothing else running.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { startAngel } from './lib/angel.js';
 import { buildC, sleep } from './lib/compile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
-import { cpuMs, CPU_RESOLUTION_MS, descendants, rssMb } from './lib/proc.js';
+import { cpuMs, CPU_RESOLUTION_MS, descendants, rssMb, threadsCpuMs } from './lib/proc.js';
+import { summarize } from './lib/stats.js';
 import { errorRow, verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './run.js';
 
@@ -30,6 +32,8 @@ interface Watcher {
 interface Cost {
   cpuMs: number;
   rssMb: number;
+  /** CPU ms of each second of the window. */
+  perSecond: number[];
 }
 
 async function measure(start: () => Watcher | Promise<Watcher>, seconds: number): Promise<Cost> {
@@ -42,8 +46,16 @@ async function measure(start: () => Watcher | Promise<Watcher>, seconds: number)
     }
     await sleep(SETTLE_MS);
     const before = cpuMs(watcher.pid);
-    await sleep(seconds * 1000);
-    const cost = { cpuMs: cpuMs(watcher.pid) - before, rssMb: rssMb(watcher.pid) };
+    const perSecond: number[] = [];
+    let last = threadsCpuMs(watcher.pid);
+    const started = Date.now();
+    for (let second = 1; second <= seconds; second++) {
+      await sleep(started + second * 1000 - Date.now());
+      const now = threadsCpuMs(watcher.pid);
+      perSecond.push(now - last);
+      last = now;
+    }
+    const cost = { cpuMs: cpuMs(watcher.pid) - before, rssMb: rssMb(watcher.pid), perSecond };
     const seen = descendants(watcher.treeParent).length;
     if (seen < PROCESSES) throw new Error(`only ${seen} processes of the tree left at the end`);
     return cost;
@@ -116,10 +128,10 @@ export const watchBenchmark: Benchmark = {
       const cpu = cost.cpuMs * scale;
       const row: Row = {
         name,
+        summary: summarize(cost.perSecond),
         values: {
           'CPU ms per 30 s': cpu.toFixed(0),
           'x floor (CPU)': Number.isNaN(floorCpu) || floorCpu === 0 ? '-' : `${(cpu / floorCpu).toFixed(2)}x`,
-          'CPU µs per sample': ((cost.cpuMs * 1000) / ((seconds * 1000) / INTERVAL_MS)).toFixed(0),
           'RSS MB': cost.rssMb.toFixed(1),
         },
       };
@@ -130,11 +142,14 @@ export const watchBenchmark: Benchmark = {
     });
     return {
       title: `cost of watching a ${PROCESSES}-process tree every ${INTERVAL_MS} ms, ${seconds} s window per row`,
-      unit: 'ms',
+      unit: 'CPU ms per s',
+      floor: watchers[0]?.[0] ?? '',
       rows,
       notes: [
         `Targets (DESIGN.md): angel under ${CPU_TARGET_MS} ms of CPU per 30 s of watching (under 1% of a core) and under ` +
-          `${RSS_TARGET_MB} MB of RSS. The tree is tree.c: a process that forks ${PROCESSES - 1} children that sleep. Each ` +
+          `${RSS_TARGET_MB} MB of RSS. The samples are the CPU time of each second of the window (all the watcher's ` +
+          'threads, from their schedstat); the CPU per 30 s beside them is the whole window from /proc/<pid>/stat. ' +
+          `The tree is tree.c: a process that forks ${PROCESSES - 1} children that sleep. Each ` +
           `watcher runs alone; its window starts ${SETTLE_MS} ms after the tree is complete. CPU is utime + stime of ` +
           `all the watcher's threads (/proc/<pid>/stat, ${CPU_RESOLUTION_MS} ms ticks${quick ? ', scaled from the shorter window' : ''}), ` +
           'not its children\'s; RSS is VmRSS at the end. The C sampler walks the tree as angel does, with its /proc files ' +
