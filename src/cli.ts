@@ -143,9 +143,9 @@ async function run(program: string | undefined, args: string[], flags: RunFlags)
   const drainEventLog = attachEventLog(supervisor, log, options.logLevel);
   supervisor.start();
   const status = await supervisor.done;
-  const { flushSync } = await log;
-  drainEventLog(); // every event is written before angel exits
-  flushSync();
+  const { close } = await log;
+  drainEventLog(); // every event is handed to pino, then written, in order, before angel exits
+  await close(1000);
   return status;
 }
 

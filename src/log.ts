@@ -1,15 +1,17 @@
 // angel's own events through pino: NDJSON on stderr (one `event` field each, the public schema of
 // DESIGN.md), or pino-pretty for humans. The JSON lines are written asynchronously, in order, so a restart
 // does not wait for a write to stderr between the old child's death and the new child's exec (it cost
-// 0.1 ms of a 0.7 ms restart); flushEventLog() writes what is left before angel exits.
+// 0.1 ms of a 0.7 ms restart); EventLog.close() waits until what is left is written before angel exits.
 import type { Logger } from 'pino';
 import type { Supervisor } from './supervisor.js';
 import type { LogFormat, LogLevel } from './types.js';
 
 export interface EventLog {
   logger: Logger;
-  /** Writes out every line still buffered, synchronously; call before process.exit. */
-  flushSync(): void;
+  /** Resolves once every line handed to the logger is written (or after `boundMs`, should stderr's reader
+   * be stuck); call before process.exit. An asynchronous write may still be in flight, so a synchronous
+   * flush here would put the lines after it ahead of it. */
+  close(boundMs: number): Promise<void>;
 }
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -23,12 +25,21 @@ export async function createEventLog(format: LogFormat, level: LogLevel): Promis
   const { pino } = await import('pino');
   if (format === 'json') {
     const destination = pino.destination({ fd: 2, sync: false, minLength: 0 });
-    return { logger: pino(options, destination), flushSync: () => destination.flushSync() };
+    const close = (boundMs: number): Promise<void> =>
+      new Promise((resolve) => {
+        const bound = setTimeout(resolve, boundMs).unref();
+        destination.once('close', () => {
+          clearTimeout(bound);
+          resolve();
+        });
+        destination.end();
+      });
+    return { logger: pino(options, destination), close };
   }
   // loaded only when wanted: it costs start-up time the json path does not need
   const { default: pretty } = await import('pino-pretty');
   const logger = pino(options, pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), hideObject: true }));
-  return { logger, flushSync: () => undefined };
+  return { logger, close: () => Promise.resolve() };
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
