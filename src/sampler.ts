@@ -1,10 +1,12 @@
 // Samples the tree RSS of one child every interval. It only reports: the supervisor decides what an
 // overrun means. One sample at a time (the next is scheduled when the last is done); the timer is unref'd
-// so sampling never keeps angel alive on its own.
+// so sampling never keeps angel alive on its own. One timer for the sampler's life, re-armed with refresh():
+// no new timer object every 100 ms.
 import { TreeReader, type TreeSample } from './proctree.js';
 
 export class Sampler {
   #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
   #peak = 0;
   #last: TreeSample = { pids: [], rssBytes: 0 };
   #reader = new TreeReader();
@@ -22,6 +24,7 @@ export class Sampler {
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#stopped = true;
     this.#reader.close();
   }
 
@@ -36,18 +39,18 @@ export class Sampler {
   }
 
   #sampleNow = (): void => {
-    this.#timer = null;
+    if (this.#stopped) return;
     const sample = this.#reader.sample(this.pid);
     // the child is gone; its exit will follow. (0 pages is no sign of that: the kernel's RSS counters are
     // per-CPU approximations, and a small fresh process can read 0.)
     if (sample.pids.length === 0) {
-      this.#reader.close();
+      this.stop();
       return;
     }
     this.#last = sample;
     if (sample.rssBytes > this.#peak) this.#peak = sample.rssBytes;
-    this.#timer = setTimeout(this.#sampleNow, this.intervalMs);
-    this.#timer.unref();
+    if (this.#timer) this.#timer.refresh();
+    else this.#timer = setTimeout(this.#sampleNow, this.intervalMs).unref();
     this.onSample(sample);
   };
 }
