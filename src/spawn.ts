@@ -10,8 +10,8 @@ export interface SpawnOptions {
   /** A path, or a name looked up in the child's PATH. */
   program: string;
   args?: readonly string[];
-  /** The child's whole environment (default: angel's). */
-  env?: Readonly<Record<string, string | undefined>>;
+  /** The child's whole environment (default: angel's); an Environ when the same one is used again and again. */
+  env?: Readonly<Record<string, string | undefined>> | Environ;
   cwd?: string;
   /** fds[i] becomes the child's fd i (-1: closed); every other fd is closed at exec. Default [0, 1, 2]. */
   fds?: readonly number[];
@@ -51,6 +51,58 @@ export interface ChildProcess {
 }
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/**
+ * An environment as execve takes it (KEY=VALUE strings), converted once. The supervisor spawns with the same
+ * environment at every restart, less one variable: walking an object's entries and joining the strings took
+ * 60 µs of a cold restart path (6 µs once optimized), ahead of the exec.
+ */
+export class Environ {
+  readonly #strings: readonly string[];
+  /** The names in #strings: one set shared by an environment and those derived from it, plus the added. */
+  readonly #names: ReadonlySet<string>;
+  readonly #added: readonly string[];
+  /** The PATH the program is looked up in. */
+  readonly path: string | undefined;
+
+  private constructor(strings: readonly string[], names: ReadonlySet<string>, added: readonly string[], path: string | undefined) {
+    this.#strings = strings;
+    this.#names = names;
+    this.#added = added;
+    this.path = path;
+  }
+
+  static of(env: Readonly<Record<string, string | undefined>>): Environ {
+    const strings: string[] = [];
+    const names = new Set<string>();
+    for (const [key, value] of Object.entries(env)) {
+      if (value === undefined) continue;
+      strings.push(`${key}=${value}`);
+      names.add(key);
+    }
+    return new Environ(strings, names, [], env.PATH);
+  }
+
+  /** This environment with `extra`'s variables set (replacing any of the same name). */
+  with(extra: Readonly<Record<string, string>>): Environ {
+    const added = Object.keys(extra);
+    const replaced = added.filter((name) => this.#has(name));
+    const strings = replaced.length === 0 ? [...this.#strings] : this.#strings.filter((entry) => !replaced.some((name) => isVariable(entry, name)));
+    for (const name of added) strings.push(`${name}=${extra[name]}`);
+    return new Environ(strings, this.#names, [...this.#added, ...added], extra.PATH ?? this.path);
+  }
+
+  /** The strings, less the variable `drop`. */
+  strings(drop?: string): string[] {
+    return drop === undefined || !this.#has(drop) ? [...this.#strings] : this.#strings.filter((entry) => !isVariable(entry, drop));
+  }
+
+  #has(name: string): boolean {
+    return this.#names.has(name) || this.#added.includes(name);
+  }
+}
+
+const isVariable = (entry: string, name: string): boolean => entry.length > name.length && entry[name.length] === '=' && entry.startsWith(name);
 
 /** Resolves the program as execvp(3) would, before the fork, so the child only has to execve. */
 export function resolveProgram(program: string, pathList: string | undefined, cwd: string | undefined): string {
@@ -95,12 +147,9 @@ function toSpawnError(program: string, error: unknown): Error {
 
 /** Starts the program with its limits, identity and fds already in force; resolves nothing until exec succeeded. */
 export function spawnChild(options: SpawnOptions): ChildProcess {
-  const env = options.env ?? process.env;
-  const path = resolveProgram(options.program, env.PATH, options.cwd);
-  const envp: string[] = [];
-  for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && !(options.listenPid && key === 'LISTEN_PID')) envp.push(`${key}=${value}`);
-  }
+  const env = options.env instanceof Environ ? options.env : Environ.of(options.env ?? process.env);
+  const path = resolveProgram(options.program, env.path, options.cwd);
+  const envp = env.strings(options.listenPid ? 'LISTEN_PID' : undefined);
   const listenPidIndex = options.listenPid ? envp.push('LISTEN_PID=') - 1 : -1;
 
   let pid: number, pidfd: number;

@@ -18,7 +18,7 @@ import { openReadyPipe, probeReady, type ReadyPipe } from './ready.js';
 import { Sampler } from './sampler.js';
 import type { SignalLike } from './signames.js';
 import { closeAll, listenEnvironment, type HeldSocket } from './sockets.js';
-import { spawnChild, type ChildExit, type ChildProcess } from './spawn.js';
+import { Environ, spawnChild, type ChildExit, type ChildProcess } from './spawn.js';
 import { signalTree, statusOf, stopGeneration, type Generation } from './generation.js';
 import type { AngelEvents, ExitReason, ExitStatus, State } from './types.js';
 
@@ -47,9 +47,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #diedAt = 0;
   #restartDelayMs = 0;
   #restartTimer: NodeJS.Timeout | null = null;
-  /** angel's environment as the child gets it, less ANGEL_GENERATION: read once per options, since
-   * process.env is a slow exotic object and a restart should not pay for walking it. */
-  #baseEnv: Record<string, string> = {};
+  /** angel's environment as the child gets it, less ANGEL_GENERATION: read and converted once per options,
+   * since process.env is a slow exotic object and a restart should not pay for walking it. */
+  #baseEnv!: Environ;
 
   #logPipe: LogPipe | null;
   #locked: LockedBinary | null;
@@ -72,8 +72,10 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
-  #baseEnvOf(options: ResolvedOptions): Record<string, string> {
-    return childEnvironment(process.env, { ...options.env, ...listenEnvironment(this.#sockets) }, options.clearEnv);
+  #baseEnvOf(options: ResolvedOptions): Environ {
+    const env = childEnvironment(process.env, { ...options.env, ...listenEnvironment(this.#sockets) }, options.clearEnv);
+    delete env.ANGEL_GENERATION; // an outer angel's; each start sets its own
+    return Environ.of(env);
   }
 
   #rulesOf(options: ResolvedOptions): RestartRules {
@@ -224,8 +226,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     const readyPipe: ReadyPipe | null = this.#options.ready.kind === 'fd' ? openReadyPipe() : null;
     const out = this.#logPipe?.writeFd;
     const fds = [0, out ?? 1, out ?? 2, ...this.#sockets.map((socket) => socket.fd)];
-    const env: Record<string, string> = { ...this.#baseEnv, ANGEL_GENERATION: String(number) };
-    if (readyPipe) env.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
+    const perStart: Record<string, string> = { ANGEL_GENERATION: String(number) };
+    if (readyPipe) perStart.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
+    const env = this.#baseEnv.with(perStart);
     let child: ChildProcess;
     try {
       child = spawnChild({

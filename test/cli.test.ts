@@ -24,7 +24,7 @@ describe('limits', () => {
 
 describe('environment', () => {
   test('the child gets angel\'s environment less its activation variables, plus --env and ANGEL_GENERATION', async () => {
-    const env = { ...process.env, KEEP_ME: 'yes', LISTEN_FDS: '9', NOTIFY_SOCKET: '/x', ANGEL_READY_FD: '7' };
+    const env = { ...process.env, KEEP_ME: 'yes', LISTEN_FDS: '9', NOTIFY_SOCKET: '/x', ANGEL_READY_FD: '7', ANGEL_GENERATION: '41' };
     const run = new AngelRun(['--env', 'EXTRA=1', '--restart', 'never', '--', '/usr/bin/env'], { env });
     assert.equal(await run.status(), 0);
     const lines = new Set(run.stdout.items);
@@ -32,6 +32,7 @@ describe('environment', () => {
     for (const name of ['LISTEN_FDS', 'NOTIFY_SOCKET', 'ANGEL_READY_FD']) {
       assert.equal(run.stdout.items.some((line) => line.startsWith(`${name}=`)), false, name);
     }
+    assert.equal(run.stdout.items.filter((line) => line.startsWith('ANGEL_GENERATION=')).length, 1, 'an outer angel\'s generation is replaced');
   });
 
   test('--clear-env: only PATH, --env and ANGEL_GENERATION', async () => {
