@@ -127,7 +127,7 @@ export const spawnBenchmark: Benchmark = {
   name: 'spawn',
   async run({ quick }) {
     const rounds = { samples: quick ? 100 : 300, rounds: quick ? 4 : 10, warmup: 20 };
-    const floor = cProgram('C floor: vfork + execve + EOF on a cloexec pipe', () => buildC('spawn-floor'));
+    const floor = cProgram('C floor: vfork + execve, a failure written to the shared memory', () => buildC('spawn-floor'));
     const path = cProgram("angel's fork path from C (angel_spawn, no Node)", () => buildC('spawn-path', { with: ['native/spawn.c'] }));
     // The supervisor reads the environment once per options (src/supervisor.ts); spawnChild without `env`
     // walks process.env, an exotic object that calls into C++ for every key, on each call.

@@ -44,8 +44,7 @@ enum angel_spawn_step {
   STEP_SETUID,
   STEP_CHDIR,
   STEP_EXECVE,
-  STEP_PARENT_PIPE,   /* failures in the parent, before the clone */
-  STEP_PARENT_CLONE,
+  STEP_PARENT_CLONE,  /* failures in the parent, before or at the clone */
 };
 
 const char *angel_step_name(int step);

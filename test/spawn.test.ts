@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { SpawnError } from '../src/errors.js';
 import { native } from '../src/native.js';
-import { spawnChild, type ChildExit } from '../src/spawn.js';
+import { Environ, spawnChild, type ChildExit } from '../src/spawn.js';
 import { fixture } from './helpers/events.js';
 import { isAlive } from './helpers/proc.js';
 import {
@@ -137,9 +137,9 @@ describe('errors', () => {
   });
 
   test('EBADF from dup for a closed fd in the map, never one of the addon\'s own fds in its place', () => {
-    // The addon opens fds of its own for a spawn (the report pipe, the lowest two free numbers). A closed
-    // number in the map that one of those took would reach the child as that fd instead of failing, and with
-    // the pipe's write end spawnChild would block until the child exited. The lowest closed numbers here:
+    // The addon may open an fd of its own for a spawn (its /proc/self/status, on the first one), at the lowest
+    // free number. A closed number in the map that it took would reach the child as that file instead of
+    // failing. The lowest closed numbers here:
     const closed: number[] = [];
     for (let fd = 3; closed.length < 4; fd++) if (!existsSync(`/proc/self/fd/${fd}`)) closed.push(fd);
     for (const fd of closed) {
@@ -418,6 +418,30 @@ describe('the child\'s starting state', () => {
     });
     assert.equal(exit.code, 0);
     assert.equal(output, `${pid} ${pid}\n1\n`);
+  });
+});
+
+describe('Environ', () => {
+  test('converted once, then derived: with() sets and replaces variables, the original stays as it was', () => {
+    const base = Environ.of({ PATH: '/opt/bin', KEEP: 'a', GONE: undefined, GEN: 'outer' });
+    assert.deepEqual(base.strings(), ['PATH=/opt/bin', 'KEEP=a', 'GEN=outer']);
+    assert.equal(base.path, '/opt/bin');
+    const derived = base.with({ GEN: '3', NEW: 'x=y' });
+    assert.deepEqual(derived.strings(), ['PATH=/opt/bin', 'KEEP=a', 'GEN=3', 'NEW=x=y']);
+    assert.deepEqual(derived.with({ NEW: 'z' }).strings(), ['PATH=/opt/bin', 'KEEP=a', 'GEN=3', 'NEW=z']);
+    assert.deepEqual(base.strings(), ['PATH=/opt/bin', 'KEEP=a', 'GEN=outer']);
+    assert.equal(base.with({ PATH: '/x' }).path, '/x');
+    // a name that is the prefix of another is not that other
+    assert.deepEqual(Environ.of({ KEEPER: '1', KEEP: '2' }).strings('KEEP'), ['KEEPER=1']);
+  });
+
+  test('the child gets exactly the strings of an Environ, and the program is looked up in its PATH', async () => {
+    const env = Environ.of({ PATH: dirname(fixture('crasher')), ONLY: 'this' }).with({ ANGEL_GENERATION: '7' });
+    const { exit, output } = await runCaptured({ program: 'fd-list', env });
+    assert.equal(exit.code, 0, 'fd-list found in the Environ\'s PATH');
+    assert.ok(output.length > 0);
+    const printed = await runCaptured({ program: '/usr/bin/env', env });
+    assert.deepEqual(printed.output.trim().split('\n'), [`PATH=${dirname(fixture('crasher'))}`, 'ONLY=this', 'ANGEL_GENERATION=7']);
   });
 });
 
