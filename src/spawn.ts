@@ -92,9 +92,9 @@ export class Environ {
     return new Environ(strings, this.#names, [...this.#added, ...added], extra.PATH ?? this.path);
   }
 
-  /** The strings, less the variable `drop`. */
-  strings(drop?: string): string[] {
-    return drop === undefined || !this.#has(drop) ? [...this.#strings] : this.#strings.filter((entry) => !isVariable(entry, drop));
+  /** The strings, less the variable `drop` (a copy only when there is one to drop). */
+  strings(drop?: string): readonly string[] {
+    return drop === undefined || !this.#has(drop) ? this.#strings : this.#strings.filter((entry) => !isVariable(entry, drop));
   }
 
   #has(name: string): boolean {
@@ -149,8 +149,9 @@ function toSpawnError(program: string, error: unknown): Error {
 export function spawnChild(options: SpawnOptions): ChildProcess {
   const env = options.env instanceof Environ ? options.env : Environ.of(options.env ?? process.env);
   const path = resolveProgram(options.program, env.path, options.cwd);
-  const envp = env.strings(options.listenPid ? 'LISTEN_PID' : undefined);
-  const listenPidIndex = options.listenPid ? envp.push('LISTEN_PID=') - 1 : -1;
+  // the addon writes the child's own pid into the LISTEN_PID= slot between fork and exec
+  const envp = options.listenPid ? [...env.strings('LISTEN_PID'), 'LISTEN_PID='] : env.strings();
+  const listenPidIndex = options.listenPid ? envp.length - 1 : -1;
 
   let pid: number, pidfd: number;
   try {

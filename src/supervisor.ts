@@ -73,9 +73,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   }
 
   #baseEnvOf(options: ResolvedOptions): Environ {
-    const env = childEnvironment(process.env, { ...options.env, ...listenEnvironment(this.#sockets) }, options.clearEnv);
-    delete env.ANGEL_GENERATION; // an outer angel's; each start sets its own
-    return Environ.of(env);
+    return Environ.of(childEnvironment(process.env, { ...options.env, ...listenEnvironment(this.#sockets) }, options.clearEnv));
   }
 
   #rulesOf(options: ResolvedOptions): RestartRules {
