@@ -138,7 +138,7 @@ export class TreeReader {
     while (pending.length > 0) {
       const pid = pending.pop() as number;
       if (this.#statuses.get(pid)?.mark === mark) continue; // listed twice across a pid's reuse: count it once
-      const length = this.#read(this.#statuses, pid, statusPath, readRecord, mark);
+      const length = this.#read(this.#statuses, pid, pid, statusPath, readRecord, mark);
       if (length < 0) continue;
       parseStatus(length, this.#status);
       pids.push(pid);
@@ -160,7 +160,7 @@ export class TreeReader {
   /** Every thread's children (a thread other than the main one can fork too); one file when single-threaded. */
   #pushChildren(pid: number, threads: number, mark: number): void {
     if (threads === 1) {
-      const length = this.#read(this.#children, pid, mainThreadChildrenPath, readList, mark);
+      const length = this.#read(this.#children, pid, pid, childrenPath, readList, mark);
       if (length > 0) parsePids(length, this.#pending);
       return;
     }
@@ -171,17 +171,18 @@ export class TreeReader {
       return;
     }
     for (const tid of tids) {
-      const length = this.#read(this.#children, Number(tid), (id) => `/proc/${pid}/task/${id}/children`, readList, mark);
+      const length = this.#read(this.#children, pid, Number(tid), childrenPath, readList, mark);
       if (length > 0) parsePids(length, this.#pending);
     }
   }
 
-  #read(files: Map<number, OpenFile>, id: number, path: (id: number) => string, read: Read, mark: number): number {
+  /** Reads the file of `id` (a pid or a tid of process `pid`), opening it on first use; -1 when it is gone. */
+  #read(files: Map<number, OpenFile>, pid: number, id: number, path: Path, read: Read, mark: number): number {
     for (let attempt = 0; attempt < 2; attempt++) {
       let file = files.get(id);
       if (file === undefined) {
         try {
-          file = { fd: openSync(path(id), 'r'), mark };
+          file = { fd: openSync(path(pid, id), 'r'), mark };
         } catch {
           return -1;
         }
@@ -208,14 +209,16 @@ export class TreeReader {
   }
 }
 
-const statusPath = (pid: number): string => `/proc/${pid}/status`;
-const mainThreadChildrenPath = (pid: number): string => `/proc/${pid}/task/${pid}/children`;
+// Module-level and given the pid, so a sample allocates no closure per thread.
+type Path = (pid: number, id: number) => string;
+const statusPath: Path = (pid) => `/proc/${pid}/status`;
+const childrenPath: Path = (pid, tid) => `/proc/${pid}/task/${tid}/children`;
 
 /** State, thread count and RSS of a process, or null when it is gone. */
 export function readStatus(pid: number): ProcStatus | null {
   let fd: number;
   try {
-    fd = openSync(statusPath(pid), 'r');
+    fd = openSync(statusPath(pid, pid), 'r');
   } catch {
     return null;
   }
