@@ -3,18 +3,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cannotStall } from '../src/log.js';
 import { openReadyPipe } from '../src/ready.js';
+import { bindAll, closeAll, parseListen, type HeldSocket } from '../src/sockets.js';
 import { AngelRun, CLI } from './helpers/events.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-log-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-test('a regular file and /dev/null cannot stall; a pipe, a socket and a terminal can', async () => {
+test('a regular file and /dev/null cannot stall; a pipe, a socket and a terminal can', () => {
   const file = openSync(join(scratch, 'file'), 'w');
   const devNull = openSync('/dev/null', 'w');
   const terminal = openSync('/dev/ptmx', 'r+'); // a pseudo-terminal's master side
@@ -34,16 +34,11 @@ test('a regular file and /dev/null cannot stall; a pipe, a socket and a terminal
     closeSync(pipe.writeFd);
   }
 
-  const path = join(scratch, 'socket');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  const socket = createConnection(path);
+  const [socket] = bindAll([parseListen(`unix:${join(scratch, 'socket')}`, 0)], 0o600);
   try {
-    await new Promise((resolve) => socket.once('connect', resolve));
-    assert.equal(cannotStall((socket as unknown as { _handle: { fd: number } })._handle.fd), false);
+    assert.equal(cannotStall((socket as HeldSocket).fd), false);
   } finally {
-    socket.destroy();
-    server.close();
+    closeAll([socket as HeldSocket]);
   }
 });
 
