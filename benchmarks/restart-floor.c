@@ -1,9 +1,12 @@
-/* restart-floor N PROGRAM [ARGS...]: the least a supervisor's crash loop can cost: vfork + execve, the exec
- * confirmed when vfork returns with no failure written by the child (posix_spawn's way, and angel's), a
- * blocking waitpid, again. Prints, per restart, the ms from the
- * old child's waitpid returning to the new child's exec confirmed: what angel's restartLatencyMs measures. */
+/* restart-floor [--fork] N PROGRAM [ARGS...]: the least a supervisor's crash loop can cost: vfork + execve, the
+ * exec confirmed when vfork returns with no failure written by the child (posix_spawn's way, and angel's), a
+ * blocking waitpid, again. With --fork, the classic loop DESIGN.md's floor is: fork + execve, the exec
+ * confirmed by the EOF of a close-on-exec pipe. Prints, per restart, the ms from the old child's waitpid
+ * returning to the new child's exec confirmed: what angel's restartLatencyMs measures. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -18,7 +21,28 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static pid_t start(char **argv) {
+static pid_t start_forked(char **argv) {
+  int confirm[2];
+  if (pipe2(confirm, O_CLOEXEC) != 0) exit(1);
+  pid_t pid = fork();
+  if (pid < 0) exit(1);
+  if (pid == 0) {
+    execve(argv[0], argv, environ);
+    int failed = errno;
+    if (write(confirm[1], &failed, sizeof failed) < 0) _exit(126);
+    _exit(127);
+  }
+  close(confirm[1]);
+  int failed;
+  ssize_t length;
+  while ((length = read(confirm[0], &failed, sizeof failed)) < 0 && errno == EINTR) {
+  }
+  close(confirm[0]);
+  if (length != 0) exit(127);
+  return pid;
+}
+
+static pid_t start_vforked(char **argv) {
   volatile int failed = 0; /* the vfork child shares this memory */
   pid_t pid = vfork();
   if (pid < 0) exit(1);
@@ -32,7 +56,10 @@ static pid_t start(char **argv) {
 }
 
 int main(int argc, char **argv) {
+  int forked = argc > 1 && strcmp(argv[1], "--fork") == 0;
+  if (forked) argv++, argc--;
   if (argc < 3) return 2;
+  pid_t (*start)(char **) = forked ? start_forked : start_vforked;
   int n = atoi(argv[1]);
   pid_t pid = start(argv + 2);
   for (int i = 0; i < n; i++) {
