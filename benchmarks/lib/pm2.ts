@@ -24,8 +24,11 @@ function ensureInstalled(): void {
   if (installError) throw new Error(installError);
 }
 
+/** PM2's version for a row's name, installing the peers first if need be (a table named before the first
+ * PM2 run would otherwise say '?' on a fresh clone). */
 export const pm2Version = (): string => {
   try {
+    ensureInstalled();
     return (JSON.parse(readFileSync(join(BENCHMARKS, 'node_modules', 'pm2', 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return '?';
