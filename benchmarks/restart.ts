@@ -106,8 +106,9 @@ export const restartBenchmark: Benchmark = {
     const who = ['floor', 'fork', 'angel'] as const;
     for (let round = 0; round < rounds; round++) {
       const share = Math.floor(((round + 1) * cycles) / rounds) - Math.floor((round * cycles) / rounds);
-      // each takes every place in the order once over three rounds
-      for (const name of [...who.slice(round % 3), ...who.slice(0, round % 3)]) {
+      // rotated: over as many rounds as runners, each takes every place in the order once
+      const first = round % who.length;
+      for (const name of [...who.slice(first), ...who.slice(0, first)]) {
         if (errors[name] !== undefined) continue;
         try {
           if (name === 'angel') {
