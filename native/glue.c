@@ -181,17 +181,17 @@ static unsigned long long to_rlim(double value) {
 }
 
 /* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
- *       groups|null, noNewPrivs, execFd) -> [pid, pidfd]. A limit of -1 is RLIM_INFINITY. */
+ *       groups|null, noNewPrivs, execFd, execFdInherit) -> [pid, pidfd]. A limit of -1 is RLIM_INFINITY. */
 static napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) return glue_throw_usage(env, "spawn: expected 12 arguments");
+  if (argc != 13) return glue_throw_usage(env, "spawn: expected 13 arguments");
 
   struct angel_spawn_spec spec;
   memset(&spec, 0, sizeof spec);
   int32_t listen_pid_index, uid, gid, exec_fd;
-  bool no_new_privs;
+  bool no_new_privs, exec_fd_inherit;
   uint32_t nfds, nrlimit_values, ngroups = 0;
   int fds[MAX_FDS];
   struct angel_rlimit rlimits[MAX_RLIMITS];
@@ -204,11 +204,12 @@ static napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
       !glue_get_int32(env, argv[8], "spawn: gid", &gid) ||
       !glue_get_int32(env, argv[11], "spawn: execFd", &exec_fd) ||
       napi_get_value_bool(env, argv[10], &no_new_privs) != napi_ok ||
+      napi_get_value_bool(env, argv[12], &exec_fd_inherit) != napi_ok ||
       !get_array(env, argv[5], "spawn: fds", MAX_FDS, &nfds) ||
       !get_array(env, argv[6], "spawn: rlimits", MAX_RLIMITS * 3, &nrlimit_values) || nrlimit_values % 3) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
-    if (!pending) glue_throw_usage(env, "spawn: noNewPrivs must be a boolean, rlimits a list of triples");
+    if (!pending) glue_throw_usage(env, "spawn: noNewPrivs and execFdInherit must be booleans, rlimits a list of triples");
     return NULL;
   }
   for (uint32_t i = 0; i < nfds; i++) {
@@ -273,6 +274,7 @@ static napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   spec.ngroups = groups ? (int)ngroups : -1;
   spec.no_new_privs = no_new_privs;
   spec.exec_fd = exec_fd;
+  spec.exec_fd_inherit = exec_fd_inherit;
 
   pid_t pid;
   int pidfd;
@@ -398,6 +400,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"listenInet", NULL, angel_listen_inet, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openAt", NULL, angel_open_at, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
   /* the one program a locked build may start, or null */

@@ -1,6 +1,8 @@
-/* Listening sockets and pipes made by angel as plain fds that libuv never polls: a socket created through
- * Node's net module would be accepted on by Node itself beside the child. Addresses arrive numeric (names are
- * resolved in TypeScript); everything is close-on-exec, and spawn's fd map decides what a child gets. */
+/* Listening sockets, pipes and files opened by angel as plain fds that libuv never polls: a socket created
+ * through Node's net module would be accepted on by Node itself beside the child. Addresses arrive numeric
+ * (names are resolved in TypeScript); everything is close-on-exec, and spawn's fd map decides what a child
+ * gets. openat is here because Node has none: a path given by another user is walked one directory fd at a
+ * time, so what is checked is what is used. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -126,4 +128,27 @@ napi_value angel_pipe(napi_env env, napi_callback_info info) {
     return glue_throw_status(env, "building the pipe result");
   }
   return pair;
+}
+
+/* openAt(dirFd, name, flags, mode) -> fd: openat(2), close-on-exec always; dirFd -100 is AT_FDCWD. */
+napi_value angel_open_at(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dir_fd, flags, mode;
+  char name[4096];
+  size_t length;
+  if (argc != 4 || !glue_get_int32(env, argv[0], "openAt: dirFd", &dir_fd) ||
+      !glue_get_int32(env, argv[2], "openAt: flags", &flags) || !glue_get_int32(env, argv[3], "openAt: mode", &mode)) {
+    return NULL;
+  }
+  if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, &length) != napi_ok || length == 0 ||
+      length >= sizeof name - 1 || strlen(name) != length) {
+    return glue_throw_usage(env, "openAt: expected a name of 1-4094 bytes without NUL");
+  }
+  int fd = openat(dir_fd, name, flags | O_CLOEXEC, (mode_t)mode);
+  if (fd < 0) return glue_throw_errno(env, "openat", errno);
+  napi_value result;
+  NAPI_CALL(env, napi_create_int32(env, fd, &result));
+  return result;
 }

@@ -1,4 +1,4 @@
-/* Listening sockets and pipes, as plain close-on-exec fds. */
+/* Listening sockets, pipes and files, as plain close-on-exec fds. */
 #ifndef ANGEL_SOCKETS_H
 #define ANGEL_SOCKETS_H
 
@@ -7,5 +7,6 @@
 napi_value angel_listen_inet(napi_env env, napi_callback_info info);
 napi_value angel_listen_unix(napi_env env, napi_callback_info info);
 napi_value angel_pipe(napi_env env, napi_callback_info info);
+napi_value angel_open_at(napi_env env, napi_callback_info info);
 
 #endif

@@ -216,6 +216,11 @@ static int child_main(void *raw) {
   if (syscall(SYS_close_range, spec->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     child_fail(args, STEP_CLOEXEC, errno);
   }
+  /* execveat(2): a script run from a close-on-exec fd fails with ENOENT, as its interpreter is handed
+   * /dev/fd/N, which the exec has closed */
+  if (exec_fd >= 0 && spec->exec_fd_inherit && syscall(SYS_fcntl, exec_fd, F_SETFD, 0) < 0) {
+    child_fail(args, STEP_CLOEXEC, errno);
+  }
 
   if (spec->listen_pid_slot) write_decimal(spec->listen_pid_slot, syscall(SYS_getpid));
 

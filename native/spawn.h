@@ -24,6 +24,7 @@ struct angel_spawn_spec {
   int ngroups;              /* -1 = keep */
   int no_new_privs;
   int exec_fd;              /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) instead of execve(path) */
+  int exec_fd_inherit;      /* the exec fd stays open across exec: a #! script's interpreter reads /dev/fd/N */
 };
 
 /* The step that failed in the child, and its errno. */

@@ -3,17 +3,16 @@
 // Reads as the algorithm: parse, resolve (usage errors exit 2 in one line), log, supervise, exit with the
 // child's status.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
-import { mergeOptions, parseConfigText, resolveOptions, type ResolvedOptions } from './config.js';
+import { mergeOptions, resolveOptions, type ResolvedOptions } from './config.js';
+import { readConfigFile } from './configfile.js';
 import { EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, PermissionError, SpawnError, UsageError } from './errors.js';
-import { resolveIdentity } from './identity.js';
 import { attachEventLog, createEventLog } from './log.js';
-import { lockedProgram, openLockedProgram } from './lock.js';
+import { prepareLaunch } from './launch.js';
+import { lockedProgram } from './lock.js';
 import { LogPipe } from './logfile.js';
-import { checkRootRule } from './rootrule.js';
+import { startingUser, type StartingUser } from './rootrule.js';
 import { installSignalHandlers } from './signals.js';
 import { bindAll } from './sockets.js';
-import { resolveProgram } from './spawn.js';
 import { Supervisor } from './supervisor.js';
 import type { Options } from './types.js';
 
@@ -114,31 +113,20 @@ function flagOptions(flags: RunFlags, program: string | undefined, args: string[
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
-function readConfig(file: string | undefined): ReturnType<typeof parseConfigText> | null {
-  if (file === undefined) return null;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError('--config', file, `expected a readable file (${(error as NodeJS.ErrnoException).code})`);
-  }
-  return parseConfigText(text, file);
-}
-
-function resolveFlags(flags: RunFlags, program: string | undefined, args: string[]): ResolvedOptions {
-  const { options, origins } = mergeOptions(readConfig(flags.config), flagOptions(flags, program, args));
+function resolveFlags(flags: RunFlags, program: string | undefined, args: string[], forUser: StartingUser | null): ResolvedOptions {
+  const file = flags.config === undefined ? null : readConfigFile(flags.config, forUser);
+  const { options, origins } = mergeOptions(file, flagOptions(flags, program, args));
   return resolveOptions(options, origins);
 }
 
 async function run(program: string | undefined, args: string[], flags: RunFlags): Promise<number> {
-  const options = resolveFlags(flags, program, args);
-  checkRootRule(() => resolveProgram(options.program, process.env.PATH, options.cwd ?? undefined));
-  const identity = resolveIdentity(options.user, options.group);
-  const locked = openLockedProgram(options.program, process.env.PATH, options.cwd ?? undefined);
+  const forUser = startingUser();
+  const launch = prepareLaunch(resolveFlags(flags, program, args, forUser), forUser);
+  const { options } = launch;
   const logPipe = options.logFile === null ? null : new LogPipe(options.logFile);
   const sockets = bindAll(options.listen, options.socketMode);
-  const supervisor = new Supervisor(options, identity, sockets, logPipe, locked);
-  installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args) });
+  const supervisor = new Supervisor(launch, sockets, logPipe);
+  installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args, forUser) });
   const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
   const drainEventLog = attachEventLog(supervisor, log, options.logLevel);
   supervisor.start();
@@ -149,21 +137,22 @@ async function run(program: string | undefined, args: string[], flags: RunFlags)
   return status;
 }
 
-/** SIGHUP re-reads the config file first; a bad one is reported and changes nothing (the child keeps running). */
-function rereadConfig(supervisor: Supervisor, flags: RunFlags, program: string | undefined, args: string[]): boolean {
+/** SIGHUP re-reads the config file first, with every check a start makes; a bad one is reported and changes
+ * nothing (the child keeps running). */
+function rereadConfig(supervisor: Supervisor, flags: RunFlags, program: string | undefined, args: string[], forUser: StartingUser | null): boolean {
   if (flags.config === undefined) return true;
   try {
-    supervisor.updateOptions(resolveFlags(flags, program, args));
+    supervisor.updateLaunch(prepareLaunch(resolveFlags(flags, program, args, forUser), forUser));
     return true;
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof UsageError || error instanceof PermissionError || error instanceof SpawnError)) throw error;
     supervisor.emit('warning', { message: `reload: ${flags.config} rejected, nothing changed: ${error.message}` });
     return false;
   }
 }
 
 function check(flags: RunFlags): number {
-  const options = resolveFlags(flags, undefined, []);
+  const options = resolveFlags(flags, undefined, [], startingUser());
   process.stdout.write(`${JSON.stringify(options, null, 2)}\n`);
   return 0;
 }

@@ -21,3 +21,48 @@ export function childEnvironment(
   }
   return Object.assign(env, extra);
 }
+
+/** The PATH a child gets when angel is root for another user: sudo's secure_path. A PATH that user gave
+ * would decide which `ls` a root shell script runs. */
+export const SECURE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** What a root child inherits from the environment of the user it was started for (sudo's env_reset): the
+ * terminal and locale, and a locale or time zone only by name (glibc reads a locale or zone from a path
+ * named there). */
+const KEPT_FOR_ROOT = /^(TERM|COLORTERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|COLUMNS|LINES)$/;
+
+/** Variables that make a program load code, or read its settings, from a path they name: the dynamic
+ * loader's and glibc's unsecure list (LD_*, GCONV_PATH, …), shells', and the interpreters' (Node, Python,
+ * Perl, Ruby, Java, Lua, Tcl, PHP), OpenSSL's and git's; PATH and HOME, which angel sets itself. Given with
+ * --env by a user angel runs as root for, each is refused: it would run that user's code as root. */
+export const RUNS_CODE = new RegExp(
+  '^(' +
+    [
+      'LD_[A-Z_]*', 'GCONV_PATH', 'GETCONF_DIR', 'GLIBC_TUNABLES', 'HOSTALIASES', 'LOCALDOMAIN', 'LOCPATH', 'MALLOC_[A-Z_]*',
+      'NIS_PATH', 'NLSPATH', 'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TMPDIR', 'TZDIR',
+      'BASH_ENV', 'ENV', 'BASH_FUNC_.*', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'IFS', 'CDPATH', 'GLOBIGNORE',
+      'NODE_OPTIONS', 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE', 'NODE_EXTRA_CA_CERTS',
+      'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONUSERBASE', 'PYTHONBREAKPOINT', 'PYTHONEXECUTABLE',
+      'PYTHONPLATLIBDIR', 'PYTHONPYCACHEPREFIX', 'PYTHONINSPECT',
+      'PERL5LIB', 'PERLLIB', 'PERL5OPT', 'PERL5DB', 'PERLIO_DEBUG', 'RUBYLIB', 'RUBYOPT', 'GEM_HOME', 'GEM_PATH',
+      'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'JAVA_HOME',
+      'LUA_PATH.*', 'LUA_CPATH.*', 'LUA_INIT.*', 'TCLLIBPATH', 'PHPRC', 'PHP_INI_SCAN_DIR',
+      'OPENSSL_CONF', 'OPENSSL_ENGINES', 'OPENSSL_MODULES', 'SSLKEYLOGFILE', 'GIT_[A-Z_]*',
+      'XDG_CONFIG_HOME', 'XDG_CONFIG_DIRS', 'XDG_DATA_HOME', 'XDG_DATA_DIRS', 'PATH', 'HOME',
+    ].join('|') +
+    ')$',
+);
+
+/** The environment of a child that angel starts as root for another user: only KEPT_FOR_ROOT of angel's
+ * own, PATH and HOME set by angel, plus `extra`, which the caller has checked against RUNS_CODE. */
+export function childEnvironmentForRoot(
+  base: Readonly<Record<string, string | undefined>>,
+  extra: Readonly<Record<string, string>>,
+  account: { home: string; name: string },
+): Record<string, string> {
+  const env: Record<string, string> = { PATH: SECURE_PATH, HOME: account.home, USER: account.name, LOGNAME: account.name };
+  for (const [key, value] of Object.entries(base)) {
+    if (value !== undefined && KEPT_FOR_ROOT.test(key) && !/[/%]|\.\./.test(value)) env[key] = value;
+  }
+  return Object.assign(env, extra);
+}

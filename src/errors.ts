@@ -49,7 +49,7 @@ export const EXIT_NOT_FOUND = 127;
 
 /** The shell's convention, which tini and dumb-init keep: 127 not found, 126 found but not runnable. */
 export function exitStatusForSpawnError(error: SpawnError): number {
-  if (error.step === 'execve' || error.step === 'resolve') {
+  if (error.step === 'execve' || error.step === 'open') {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return EXIT_NOT_FOUND;
     return EXIT_NOT_EXECUTABLE;
   }

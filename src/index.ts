@@ -3,12 +3,10 @@
 //   angel.on('overrun', (e) => console.warn(`restarting at ${e.rssBytes} bytes`));
 //   process.exitCode = await angel.done;
 import { resolveOptions } from './config.js';
-import { resolveIdentity } from './identity.js';
-import { checkRootRule } from './rootrule.js';
-import { openLockedProgram } from './lock.js';
+import { prepareLaunch } from './launch.js';
 import { LogPipe } from './logfile.js';
+import { startingUser } from './rootrule.js';
 import { installSignalHandlers } from './signals.js';
-import { resolveProgram } from './spawn.js';
 import { bindAll } from './sockets.js';
 import { Supervisor } from './supervisor.js';
 import type { Options } from './types.js';
@@ -30,12 +28,10 @@ export type Angel = Pick<
  * Throws a UsageError (with `flag` and `value`) for options that do not parse.
  */
 export function supervise(options: Options, control: SuperviseControl = {}): Angel {
-  const resolved = resolveOptions(options);
-  checkRootRule(() => resolveProgram(resolved.program, process.env.PATH, resolved.cwd ?? undefined));
-  const identity = resolveIdentity(resolved.user, resolved.group);
-  const locked = openLockedProgram(resolved.program, process.env.PATH, resolved.cwd ?? undefined);
+  const launch = prepareLaunch(resolveOptions(options), startingUser());
+  const resolved = launch.options;
   const logPipe = resolved.logFile === null ? null : new LogPipe(resolved.logFile);
-  const supervisor = new Supervisor(resolved, identity, bindAll(resolved.listen, resolved.socketMode), logPipe, locked);
+  const supervisor = new Supervisor(launch, bindAll(resolved.listen, resolved.socketMode), logPipe);
   if (control.handleSignals) {
     const uninstall = installSignalHandlers(supervisor);
     void supervisor.done.then(uninstall);

@@ -4,11 +4,11 @@
 // (logrotate's rename + signal) puts each line in exactly one file. Writes go through libuv's threadpool
 // (a slow disk never blocks the event loop) and the pipe is paused past a bound (the child then blocks
 // on write), so nothing buffers without limit.
-import { closeSync, constants, openSync, statSync, write } from 'node:fs';
+import { closeSync, constants, write } from 'node:fs';
 import { Socket } from 'node:net';
-import { dirname, resolve } from 'node:path';
-import { UsageError } from './errors.js';
+import { resolve } from 'node:path';
 import { native } from './native.js';
+import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile } from './safeopen.js';
 
 const HIGH_WATER = 1 << 20;
 const DRAIN_TIMEOUT_MS = 1000;
@@ -17,22 +17,17 @@ const MAX_LINE = 64 * 1024;
 // O_CLOEXEC too: libuv adds it to every open (uv_fs_open), which is why Node has no constant for it
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
-/** Opens the log file as angel; when root, refuses a directory that someone other than root may write to
- * (lighttpd's "unsafe logfiles": a planted symlink would make root append to any file). */
+/** Opens the log file as angel. When root, every directory on the way must be root's and writable by no one
+ * else, walked with openat (lighttpd's "unsafe logfiles": a planted symlink, in the path or at the file,
+ * would make root append to any file). Never a FIFO or a device: opening one would block angel, and
+ * writing to one is not logging. */
 export function openLogFile(path: string): number {
-  const absolute = resolve(path);
-  if (process.geteuid?.() === 0) {
-    const dir = statSync(dirname(absolute));
-    if (dir.uid !== 0 || (dir.mode & 0o022) !== 0) {
-      throw new UsageError('--log-file', path, `expected a directory only root can write to (${dirname(absolute)} is owned by uid ${dir.uid}, mode ${(dir.mode & 0o7777).toString(8)})`);
-    }
-  }
+  const asRoot = process.geteuid?.() === 0;
   try {
-    return openSync(absolute, OPEN_FLAGS, 0o640);
+    const opened = asRoot ? openInRootOnlyDirectory(path, OPEN_FLAGS, 0o640) : openRegularFile(AT_FDCWD, resolve(path), OPEN_FLAGS, 0o640, path);
+    return opened.fd;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    const detail = code === 'ELOOP' ? 'it is a symlink' : `open: ${code}`;
-    throw new UsageError('--log-file', path, `expected a file angel can open safely (${detail}, ${code})`);
+    return asUsageError(error, '--log-file', path, asRoot ? 'expected a file in a directory only root can write to' : 'expected a regular file angel can open');
   }
 }
 

@@ -19,6 +19,7 @@ export interface NativeAddon {
     groups: readonly number[] | null,
     noNewPrivs: boolean,
     execFd: number,
+    execFdInherit: boolean,
   ): [number, number];
   watchExit(
     pidfd: number,
@@ -34,6 +35,8 @@ export interface NativeAddon {
   listenUnix(path: string, backlog: number, mode: number): number;
   /** Returns [readFd, writeFd], both close-on-exec. */
   pipe(): [number, number];
+  /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory. */
+  openAt(dirFd: number, name: string, flags: number, mode: number): number;
   readonly rlimitResources: Readonly<Record<string, number>>;
   /** The one program of a locked build, or null. */
   readonly lockedProgram: string | null;

@@ -1,46 +1,64 @@
 // The root rule, from lighttpd's angel: when angel runs as root on behalf of someone else (a setuid
 // install, or sudo, where SUDO_UID says who), that someone must be root or in the group that owns the
 // program binary. Running a program as root is then a right the binary's owner granted, not one angel
-// hands to anyone who can start it.
-import { statSync } from 'node:fs';
+// hands to anyone who can start it. The grant only means something when no one but root could have set
+// that group or could change the file since: the binary must be root's and writable by no one else (a
+// user's own copy of /bin/sh, in their own group, would pass a check of the group alone).
 import { createRequire } from 'node:module';
 import type Posix from 'posix';
 import { PermissionError } from './errors.js';
+import type { ProgramFile } from './program.js';
 import { supplementaryGroups } from './spawn.js';
 
-/** Who started angel, when angel is root for someone else; null when root started it (or it is not root). */
-export function startingUser(env: Readonly<Record<string, string | undefined>> = process.env): number | null {
-  if (process.geteuid?.() !== 0) return null;
-  const real = process.getuid?.() ?? 0;
-  if (real !== 0) return real;
-  const sudo = env.SUDO_UID;
-  if (sudo && /^\d+$/.test(sudo) && Number(sudo) !== 0) return Number(sudo);
-  return null;
+/** The user angel acts for while root: who gives every path, variable and value, and must not gain by it. */
+export interface StartingUser {
+  uid: number;
+  name: string;
+  groups: number[];
 }
 
-/** Throws a PermissionError naming the user, the group and the binary when the rule is broken. The program
- * is resolved only when the rule applies, so an ordinary run reports a missing program as its spawn does. */
-export function checkRootRule(resolveProgram: () => string, env: Readonly<Record<string, string | undefined>> = process.env): void {
-  const uid = startingUser(env);
-  if (uid === null) return;
-  const programPath = resolveProgram();
+const MAX_UID = 2 ** 32 - 2; // (uid_t)-1 means "no change" to setresuid(2), never a user
+
+/** Who started angel, when angel is root for someone else; null when root started it (or it is not root).
+ * A SUDO_UID that is not a plain decimal uid is refused: read leniently, `1001 ` or `+1001` would have
+ * skipped the rule. */
+export function startingUser(env: Readonly<Record<string, string | undefined>> = process.env): StartingUser | null {
+  if (process.geteuid?.() !== 0) return null;
+  const real = process.getuid?.() ?? 0;
+  let uid = real;
+  if (real === 0) {
+    const sudo = env.SUDO_UID;
+    if (sudo === undefined) return null;
+    if (!/^(0|[1-9]\d{0,9})$/.test(sudo) || Number(sudo) > MAX_UID) {
+      throw new PermissionError(`SUDO_UID: expected a decimal uid, got ${JSON.stringify(sudo.slice(0, 40))}; refusing to run as root for an unknown user`);
+    }
+    uid = Number(sudo);
+    if (uid === 0) return null;
+  }
   const posix = createRequire(import.meta.url)('posix') as typeof Posix;
-  const binaryGid = statSync(programPath).gid;
-  let name = String(uid);
-  let groups: number[] = [];
   try {
     const entry = posix.getpwnam(uid);
-    name = entry.name ?? name;
-    groups = supplementaryGroups(name, entry.gid);
+    const name = entry.name ?? String(uid);
+    return { uid, name, groups: supplementaryGroups(name, entry.gid) };
   } catch {
     // a uid without a passwd entry is in no group at all
+    return { uid, name: String(uid), groups: [] };
   }
-  if (groups.includes(binaryGid)) return;
-  let groupName = String(binaryGid);
+}
+
+/** Throws a PermissionError naming the user, the group and the binary when the rule is broken. The
+ * program was opened once (ProgramFile): this checks the file that will be executed. */
+export function checkRootRule(program: ProgramFile, user: StartingUser): void {
+  const { stat, path } = program;
+  const refuse = (why: string): never => {
+    throw new PermissionError(`user ${user.name} (uid ${user.uid}) may not run ${path} through angel as root: ${why}`);
+  };
+  if (stat.uid !== 0) refuse(`it is owned by uid ${stat.uid}, not root`);
+  if ((stat.mode & 0o022) !== 0) refuse(`it is writable by group or others (mode ${(stat.mode & 0o7777).toString(8)})`);
+  if (user.groups.includes(stat.gid)) return;
+  let groupName = String(stat.gid);
   try {
-    groupName = posix.getgrnam(binaryGid).name ?? groupName;
+    groupName = (createRequire(import.meta.url)('posix') as typeof Posix).getgrnam(stat.gid).name ?? groupName;
   } catch {}
-  throw new PermissionError(
-    `user ${name} (uid ${uid}) may not run ${programPath} through angel as root: not in its group ${groupName} (gid ${binaryGid})`,
-  );
+  refuse(`not in its group ${groupName} (gid ${stat.gid})`);
 }

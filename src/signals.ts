@@ -23,7 +23,9 @@ export function installSignalHandlers(supervisor: Supervisor, hooks: SignalHooks
   for (const signal of SHUTDOWN_SIGNALS) handlers.set(signal, () => supervisor.shutdown(signal, signal));
   for (const signal of FORWARDED_SIGNALS) {
     handlers.set(signal, () => {
-      if (signal === 'SIGUSR1') supervisor.reopenLog();
+      // with --log-file, SIGUSR1 is angel's (logrotate's postrotate): the child writes into angel's pipe and has
+      // nothing to reopen, and forwarding would kill a shell or Python child or open a Node child's inspector
+      if (signal === 'SIGUSR1' && supervisor.reopenLog()) return;
       supervisor.forward(signal);
     });
   }

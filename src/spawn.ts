@@ -26,6 +26,8 @@ export interface SpawnOptions {
   listenPid?: boolean;
   /** Exec this open file (execveat) instead of the resolved path: what runs is what was checked. */
   execFd?: number;
+  /** Keep execFd open in the new program: a #! script's interpreter opens it as /dev/fd/N. */
+  execFdInherit?: boolean;
   /** Whether a running child keeps angel's event loop alive (default true). */
   keepAlive?: boolean;
 }
@@ -168,6 +170,7 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
       options.groups ?? null,
       options.noNewPrivs ?? false,
       options.execFd ?? -1,
+      options.execFdInherit ?? false,
     );
   } catch (error) {
     throw toSpawnError(path, error);

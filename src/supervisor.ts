@@ -7,10 +7,9 @@ import { closeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { NO_HISTORY, type RestartRules } from './backoff.js';
 import type { ResolvedOptions } from './config.js';
-import { childEnvironment } from './environment.js';
 import { exitStatusForSpawnError, SpawnError } from './errors.js';
 import type { ChildIdentity } from './identity.js';
-import type { LockedBinary } from './lock.js';
+import { releaseLaunch, type Launch } from './launch.js';
 import type { LogPipe } from './logfile.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
 import type { TreeSample } from './proctree.js';
@@ -52,28 +51,22 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #baseEnv!: Environ;
 
   #logPipe: LogPipe | null;
-  #locked: LockedBinary | null;
+  #launch: Launch;
 
-  constructor(
-    options: ResolvedOptions,
-    identity: ChildIdentity | null,
-    sockets: readonly HeldSocket[] = [],
-    logPipe: LogPipe | null = null,
-    locked: LockedBinary | null = null,
-  ) {
+  constructor(launch: Launch, sockets: readonly HeldSocket[] = [], logPipe: LogPipe | null = null) {
     super();
     this.#logPipe = logPipe;
-    this.#locked = locked;
-    this.#options = options;
-    this.#identity = identity;
+    this.#launch = launch;
+    this.#options = launch.options;
+    this.#identity = launch.identity;
     this.#sockets = sockets;
-    this.#rules = this.#rulesOf(options);
-    this.#baseEnv = this.#baseEnvOf(options);
+    this.#rules = this.#rulesOf(launch.options);
+    this.#baseEnv = this.#baseEnvOf(launch);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
-  #baseEnvOf(options: ResolvedOptions): Environ {
-    return Environ.of(childEnvironment(process.env, { ...options.env, ...listenEnvironment(this.#sockets) }, options.clearEnv));
+  #baseEnvOf(launch: Launch): Environ {
+    return Environ.of({ ...launch.env, ...listenEnvironment(this.#sockets) });
   }
 
   #rulesOf(options: ResolvedOptions): RestartRules {
@@ -108,11 +101,14 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.#enqueue({ type: 'start' });
   }
 
-  /** Takes new options for the next generations (a re-read config file); the held sockets stay as they are. */
-  updateOptions(options: ResolvedOptions): void {
-    this.#options = { ...options, listen: this.#options.listen, socketMode: this.#options.socketMode };
+  /** Takes a new launch for the next generations (a re-read config file, checked as at start); the held
+   * sockets stay as they are. */
+  updateLaunch(launch: Launch): void {
+    releaseLaunch(this.#launch);
+    this.#launch = launch;
+    this.#options = { ...launch.options, listen: this.#options.listen, socketMode: this.#options.socketMode };
     this.#rules = this.#rulesOf(this.#options);
-    this.#baseEnv = this.#baseEnvOf(this.#options);
+    this.#baseEnv = this.#baseEnvOf(launch);
   }
 
   /** Graceful restart (or SIGHUP forwarded, with reload: 'signal'). */
@@ -131,13 +127,16 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.shutdown(this.#options.stopSignal, 'stop');
   }
 
-  /** Reopens --log-file (after a rotation); a failure is a warning and the old file stays in use. */
-  reopenLog(): void {
+  /** Reopens --log-file (after a rotation); a failure is a warning and the old file stays in use. False
+   * when there is no log file to reopen. */
+  reopenLog(): boolean {
+    if (!this.#logPipe) return false;
     try {
-      this.#logPipe?.reopen();
+      this.#logPipe.reopen();
     } catch (error) {
       this.emit('warning', { message: `reopen: ${(error as Error).message}` });
     }
+    return true;
   }
 
   /** Sends a signal to the serving child; false when there is none. */
@@ -230,9 +229,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     let child: ChildProcess;
     try {
       child = spawnChild({
-        program: this.#locked?.path ?? this.#options.program,
+        program: this.#launch.program?.path ?? this.#options.program,
         args: this.#options.args,
-        ...(this.#locked && { execFd: this.#locked.fd }),
+        ...(this.#launch.program && { execFd: this.#launch.program.fd, execFdInherit: this.#launch.program.script }),
         env,
         ...(this.#options.cwd !== null && { cwd: this.#options.cwd }),
         fds,
@@ -389,6 +388,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       if (!generation.child.exit) signalTree(generation, 'SIGKILL');
     }
     closeAll(this.#sockets);
+    releaseLaunch(this.#launch);
     this.emit('shutdown', { cause, status });
     // done once everything the children wrote is in the log file
     void (this.#logPipe?.close() ?? Promise.resolve()).then(() => this.#resolveDone(status));

@@ -2,7 +2,7 @@
 // starts its one program, refuses others, verifies the binary and runs the file it opened.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, renameSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
@@ -17,7 +17,7 @@ const cli = join(copy, 'dist', 'src', 'cli.js');
 before(() => {
   for (const entry of ['package.json', 'binding.gyp', 'scripts', 'dist']) cpSync(join(root, entry), join(copy, entry), { recursive: true });
   mkdirSync(join(copy, 'native'));
-  for (const file of ['glue.c', 'glue.h', 'sockets.c', 'sockets.h', 'spawn.c', 'spawn.h', 'watch.c', 'watch.h']) {
+  for (const file of readdirSync(join(root, 'native')).filter((name) => /\.[ch]$/.test(name))) {
     copyFileSync(join(root, 'native', file), join(copy, 'native', file));
   }
   symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
@@ -63,4 +63,20 @@ test('a binary writable by its group is refused when root', async () => {
   } finally {
     chmodSync(program, 0o755);
   }
+});
+
+test('the lock compares the file, not its spelling: a name found in PATH or a link to it is the locked program; a copy is not', async () => {
+  const link = join(copy, 'link-to-program');
+  symlinkSync(program, link);
+  const env = { ...process.env, PATH: `${join(copy, 'bin')}:/usr/bin:/bin` };
+  for (const spelling of ['program', link]) {
+    const run = new AngelRun(['--restart', 'never', '--', spelling, 'by', spelling], { cli, env });
+    assert.equal(await run.status(), 0, spelling);
+    assert.deepEqual(run.stdout.items, [`by ${spelling}`]);
+  }
+  const twin = join(copy, 'twin');
+  copyFileSync(program, twin);
+  const refused = new AngelRun(['--', twin], { cli, env });
+  assert.equal(await refused.status(), 126);
+  assert.equal(refused.stderrText[0], `angel: this angel is locked to ${program}; refusing ${twin}`);
 });

@@ -1,0 +1,34 @@
+// Reads --config: a regular file of at most MAX_CONFIG_BYTES, opened without blocking (a FIFO would hang
+// angel in open(2), at start or at a SIGHUP's re-read) and read with a bound (/dev/zero grew angel to
+// 8 GB). When angel is root for another user, the file is trusted as root's own settings, so it must be a
+// file only root could have written, in directories only root can write to, reached without a symlink.
+import { closeSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseConfigText, type Origins } from './config.js';
+import type { StartingUser } from './rootrule.js';
+import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile, readBounded, UnsafePath } from './safeopen.js';
+import type { Options } from './types.js';
+
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+export function readConfigFile(file: string, forUser: StartingUser | null): { options: Partial<Options>; origins: Origins } {
+  const expected = forUser ? 'expected a file only root can write to, in directories only root can write to' : 'expected a readable regular file';
+  let text: string;
+  try {
+    // a symlink is followed for an ordinary run: a Kubernetes ConfigMap's files are symlinks
+    const { fd, stat } = forUser
+      ? openInRootOnlyDirectory(file, constants.O_RDONLY)
+      : openRegularFile(AT_FDCWD, resolve(file), constants.O_RDONLY, 0, file, true);
+    try {
+      if (forUser && (stat.uid !== 0 || (stat.mode & 0o022) !== 0)) {
+        throw new UnsafePath(`${file} is owned by uid ${stat.uid}, mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}`);
+      }
+      text = readBounded(fd, MAX_CONFIG_BYTES, file).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    return asUsageError(error, '--config', file, expected);
+  }
+  return parseConfigText(text, file);
+}

@@ -1,0 +1,150 @@
+// Opening a path that someone else named, as root. Node opens by path, which follows whatever a directory
+// holds at that moment; here every directory is opened with openat(2) from the one before it, checked
+// through the fd that was opened (fstat), and the file is opened in the last of them: what is checked is
+// what is used, and no rename or planted symlink between two steps changes it. Every open is non-blocking
+// (a FIFO would otherwise hang angel in open(2) until a writer or reader came) and every file must be a
+// regular file before a byte is read or written.
+import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { UsageError } from './errors.js';
+import { native } from './native.js';
+
+const AT_FDCWD = -100;
+// not in fs.constants; the same on every Linux architecture Node runs on
+const O_PATH = 0o10000000;
+const S_ISVTX = 0o1000;
+const DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/** A path that failed a check: what was wrong, and where. */
+export class UnsafePath extends Error {
+  override name = 'UnsafePath';
+}
+
+const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
+
+function errnoOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') return code;
+  throw error;
+}
+
+/** Why the directory behind `fd` may not hold a file root writes or trusts, or null when it may. A sticky
+ * directory of root's (/tmp) may lie on the way: others can create entries there, but cannot rename or
+ * remove one of root's, so the root-owned directory below it stays what it is. */
+function unsafeDirectory(stat: Stats, path: string, last: boolean): string | null {
+  if (!stat.isDirectory()) return `${path} is not a directory`;
+  if (stat.uid !== 0) return `${path} is owned by uid ${stat.uid}, mode ${octal(stat.mode)}`;
+  const sticky = (stat.mode & S_ISVTX) !== 0;
+  if ((stat.mode & 0o022) !== 0 && (last || !sticky)) return `${path} is writable by others, mode ${octal(stat.mode)}`;
+  return null;
+}
+
+function openComponent(parentFd: number, name: string, path: string): number {
+  try {
+    return native.openAt(parentFd, name, DIRECTORY, 0);
+  } catch (error) {
+    const code = errnoOf(error);
+    // O_NOFOLLOW|O_DIRECTORY answers ENOTDIR for a symlink, the same as for a file: tell them apart
+    if (code === 'ENOTDIR' && isSymlink(parentFd, name)) throw new UnsafePath(`${path} is a symlink, ELOOP`);
+    throw new UnsafePath(`${path}: ${code}`);
+  }
+}
+
+function isSymlink(parentFd: number, name: string): boolean {
+  let fd = -1;
+  try {
+    fd = native.openAt(parentFd, name, O_PATH | constants.O_NOFOLLOW, 0);
+    return fstatSync(fd).isSymbolicLink();
+  } catch {
+    return false;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/**
+ * Opens the directory `path` one component at a time from `/`, none a symlink, each owned by root and
+ * writable by no one else (see unsafeDirectory). Returns its fd; throws UnsafePath naming the component.
+ */
+export function openRootOnlyDirectory(path: string): number {
+  const absolute = resolve(path);
+  const parts = absolute.split('/').filter((part) => part !== '');
+  let fd = native.openAt(AT_FDCWD, '/', DIRECTORY, 0);
+  let at = '';
+  try {
+    for (let i = 0; ; i++) {
+      const problem = unsafeDirectory(fstatSync(fd), at || '/', i === parts.length);
+      if (problem) throw new UnsafePath(problem);
+      if (i === parts.length) return fd;
+      const part = parts[i] as string;
+      at = `${at}/${part}`;
+      const next = openComponent(fd, part, at);
+      closeSync(fd);
+      fd = next;
+    }
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** Opens `name` in `dirFd` (or a path, with AT_FDCWD) without following a symlink or blocking on a FIFO,
+ * and returns it only when it is a regular file. */
+export function openRegularFile(dirFd: number, name: string, flags: number, mode = 0, path = name, follow = false): { fd: number; stat: Stats } {
+  let fd: number;
+  try {
+    fd = native.openAt(dirFd, name, flags | constants.O_NONBLOCK | (follow ? 0 : constants.O_NOFOLLOW), mode);
+  } catch (error) {
+    const code = errnoOf(error);
+    throw new UnsafePath(code === 'ELOOP' ? `${path} is a symlink, ELOOP` : `open ${path}: ${code}`);
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new UnsafePath(`${path} is not a regular file (${kindOf(stat)})`);
+  }
+  return { fd, stat };
+}
+
+function kindOf(stat: Stats): string {
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isDirectory()) return 'a directory';
+  return 'not a file';
+}
+
+/** Opens `path` in a directory only root can write to (see openRootOnlyDirectory). */
+export function openInRootOnlyDirectory(path: string, flags: number, mode = 0): { fd: number; stat: Stats } {
+  const absolute = resolve(path);
+  const dirFd = openRootOnlyDirectory(dirname(absolute));
+  try {
+    return openRegularFile(dirFd, basename(absolute), flags, mode, absolute);
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+/** Reads at most `maxBytes` of an open regular file; more is an error, so /dev/zero-sized input cannot grow
+ * angel (the size fstat reports is not trusted: /proc files say 0). */
+export function readBounded(fd: number, maxBytes: number, path: string): Buffer {
+  const buffer = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const read = readSync(fd, buffer, 0, buffer.length, null);
+    if (read === 0) return Buffer.concat(chunks, total);
+    total += read;
+    if (total > maxBytes) throw new UnsafePath(`${path} is larger than ${maxBytes} bytes`);
+    chunks.push(Buffer.from(buffer.subarray(0, read)));
+  }
+}
+
+/** Turns an UnsafePath into the usage error of the flag that named the path. */
+export function asUsageError(error: unknown, flag: string, value: string, expected: string): never {
+  if (error instanceof UnsafePath) throw new UsageError(flag, value, `${expected} (${error.message})`);
+  throw error;
+}
+
+export { AT_FDCWD };
