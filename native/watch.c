@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #endif
 #include "watch.h"
-#include "glue.h"
+#include "js.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -94,14 +94,14 @@ napi_value angel_watch_exit(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t pidfd;
   bool keep_alive = true;
-  if (!glue_get_int32(env, argv[0], "watchExit: pidfd", &pidfd)) return NULL;
-  if (!glue_check_function(env, argv[1], "watchExit: callback")) return NULL;
+  if (!js_get_int32(env, argv[0], "watchExit: pidfd", &pidfd)) return NULL;
+  if (!js_check_function(env, argv[1], "watchExit: callback")) return NULL;
   if (argc > 2) NAPI_CALL(env, napi_get_value_bool(env, argv[2], &keep_alive));
 
   uv_loop_t *loop;
   NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
   struct exit_watch *watch = calloc(1, sizeof *watch);
-  if (!watch) return glue_throw_errno(env, "watchExit", ENOMEM);
+  if (!watch) return js_throw_errno(env, "watchExit", ENOMEM);
   watch->env = env;
   watch->pidfd = pidfd;
   napi_value resource_name;
@@ -119,7 +119,7 @@ napi_value angel_watch_exit(napi_env env, napi_callback_info info) {
     napi_async_destroy(env, watch->async_context);
     free(watch);
   }
-  if (rc != 0) return glue_throw_errno(env, "watchExit", -rc);
+  if (rc != 0) return js_throw_errno(env, "watchExit", -rc);
   if (!keep_alive) uv_unref((uv_handle_t *)&watch->poll);
   return NULL;
 }
@@ -130,11 +130,11 @@ napi_value angel_send_signal(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t pidfd, sig;
-  if (!glue_get_int32(env, argv[0], "sendSignal: pidfd", &pidfd)) return NULL;
-  if (!glue_get_int32(env, argv[1], "sendSignal: signal", &sig)) return NULL;
-  if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0) return glue_bool(env, true);
-  if (errno == ESRCH) return glue_bool(env, false);
-  return glue_throw_errno(env, "pidfd_send_signal", errno);
+  if (!js_get_int32(env, argv[0], "sendSignal: pidfd", &pidfd)) return NULL;
+  if (!js_get_int32(env, argv[1], "sendSignal: signal", &sig)) return NULL;
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0) return js_bool(env, true);
+  if (errno == ESRCH) return js_bool(env, false);
+  return js_throw_errno(env, "pidfd_send_signal", errno);
 }
 
 /* signalGroup(pgid, sig) -> true, or false when no process of the group is left (ESRCH) */
@@ -143,10 +143,10 @@ napi_value angel_signal_group(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t pgid, sig;
-  if (!glue_get_int32(env, argv[0], "signalGroup: pgid", &pgid)) return NULL;
-  if (!glue_get_int32(env, argv[1], "signalGroup: signal", &sig)) return NULL;
-  if (pgid <= 1) return glue_throw_usage(env, "signalGroup: pgid must be > 1");
-  if (kill(-pgid, sig) == 0) return glue_bool(env, true);
-  if (errno == ESRCH) return glue_bool(env, false);
-  return glue_throw_errno(env, "kill", errno);
+  if (!js_get_int32(env, argv[0], "signalGroup: pgid", &pgid)) return NULL;
+  if (!js_get_int32(env, argv[1], "signalGroup: signal", &sig)) return NULL;
+  if (pgid <= 1) return js_throw_usage(env, "signalGroup: pgid must be > 1");
+  if (kill(-pgid, sig) == 0) return js_bool(env, true);
+  if (errno == ESRCH) return js_bool(env, false);
+  return js_throw_errno(env, "kill", errno);
 }

@@ -1,6 +1,6 @@
 /* Listening sockets, pipes and files, as plain close-on-exec fds. */
-#ifndef ANGEL_SOCKETS_H
-#define ANGEL_SOCKETS_H
+#ifndef ANGEL_FDS_H
+#define ANGEL_FDS_H
 
 #include <node_api.h>
 

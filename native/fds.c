@@ -6,8 +6,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "sockets.h"
-#include "glue.h"
+#include "fds.h"
+#include "js.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +26,7 @@ static napi_value fd_and_port(napi_env env, int fd, int port) {
       napi_create_int32(env, port, &port_value) != napi_ok || napi_set_element(env, pair, 0, fd_value) != napi_ok ||
       napi_set_element(env, pair, 1, port_value) != napi_ok) {
     close(fd);
-    return glue_throw_status(env, "building the socket result");
+    return js_throw_status(env, "building the socket result");
   }
   return pair;
 }
@@ -34,7 +34,7 @@ static napi_value fd_and_port(napi_env env, int fd, int port) {
 static napi_value fail_closing(napi_env env, int fd, const char *step) {
   int err = errno;
   if (fd >= 0) close(fd);
-  return glue_throw_errno(env, step, err);
+  return js_throw_errno(env, step, err);
 }
 
 /* listenInet(family 4|6, numericAddress, port, backlog) -> [fd, boundPort] */
@@ -45,12 +45,12 @@ napi_value angel_listen_inet(napi_env env, napi_callback_info info) {
   int32_t family, port, backlog;
   char address[INET6_ADDRSTRLEN + 1];
   size_t length;
-  if (!glue_get_int32(env, argv[0], "listenInet: family", &family) ||
-      !glue_get_int32(env, argv[2], "listenInet: port", &port) ||
-      !glue_get_int32(env, argv[3], "listenInet: backlog", &backlog)) return NULL;
+  if (!js_get_int32(env, argv[0], "listenInet: family", &family) ||
+      !js_get_int32(env, argv[2], "listenInet: port", &port) ||
+      !js_get_int32(env, argv[3], "listenInet: backlog", &backlog)) return NULL;
   if ((family != 4 && family != 6) || port < 0 || port > 65535 ||
       napi_get_value_string_utf8(env, argv[1], address, sizeof address, &length) != napi_ok) {
-    return glue_throw_usage(env, "listenInet: expected family 4|6, a numeric address and a port 0-65535");
+    return js_throw_usage(env, "listenInet: expected family 4|6, a numeric address and a port 0-65535");
   }
 
   struct sockaddr_storage storage;
@@ -60,13 +60,13 @@ napi_value angel_listen_inet(napi_env env, napi_callback_info info) {
     struct sockaddr_in *in4 = (struct sockaddr_in *)&storage;
     in4->sin_family = AF_INET;
     in4->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, address, &in4->sin_addr) != 1) return glue_throw_usage(env, "listenInet: not an IPv4 address");
+    if (inet_pton(AF_INET, address, &in4->sin_addr) != 1) return js_throw_usage(env, "listenInet: not an IPv4 address");
     size = sizeof *in4;
   } else {
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&storage;
     in6->sin6_family = AF_INET6;
     in6->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, address, &in6->sin6_addr) != 1) return glue_throw_usage(env, "listenInet: not an IPv6 address");
+    if (inet_pton(AF_INET6, address, &in6->sin6_addr) != 1) return js_throw_usage(env, "listenInet: not an IPv6 address");
     size = sizeof *in6;
   }
 
@@ -98,11 +98,11 @@ napi_value angel_listen_unix(napi_env env, napi_callback_info info) {
   memset(&address, 0, sizeof address);
   address.sun_family = AF_UNIX;
   size_t length;
-  if (!glue_get_int32(env, argv[1], "listenUnix: backlog", &backlog) ||
-      !glue_get_int32(env, argv[2], "listenUnix: mode", &mode)) return NULL;
+  if (!js_get_int32(env, argv[1], "listenUnix: backlog", &backlog) ||
+      !js_get_int32(env, argv[2], "listenUnix: mode", &mode)) return NULL;
   if (napi_get_value_string_utf8(env, argv[0], address.sun_path, sizeof address.sun_path, &length) != napi_ok ||
       length == 0 || length >= sizeof address.sun_path - 1) {
-    return glue_throw_usage(env, "listenUnix: expected a path of 1-107 bytes");
+    return js_throw_usage(env, "listenUnix: expected a path of 1-107 bytes");
   }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail_closing(env, -1, "socket");
@@ -118,14 +118,14 @@ napi_value angel_listen_unix(napi_env env, napi_callback_info info) {
 napi_value angel_pipe(napi_env env, napi_callback_info info) {
   (void)info;
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) return glue_throw_errno(env, "pipe2", errno);
+  if (pipe2(fds, O_CLOEXEC) < 0) return js_throw_errno(env, "pipe2", errno);
   napi_value pair, read_end, write_end;
   if (napi_create_array_with_length(env, 2, &pair) != napi_ok || napi_create_int32(env, fds[0], &read_end) != napi_ok ||
       napi_create_int32(env, fds[1], &write_end) != napi_ok || napi_set_element(env, pair, 0, read_end) != napi_ok ||
       napi_set_element(env, pair, 1, write_end) != napi_ok) {
     close(fds[0]);
     close(fds[1]);
-    return glue_throw_status(env, "building the pipe result");
+    return js_throw_status(env, "building the pipe result");
   }
   return pair;
 }
@@ -138,16 +138,16 @@ napi_value angel_open_at(napi_env env, napi_callback_info info) {
   int32_t dir_fd, flags, mode;
   char name[4096];
   size_t length;
-  if (argc != 4 || !glue_get_int32(env, argv[0], "openAt: dirFd", &dir_fd) ||
-      !glue_get_int32(env, argv[2], "openAt: flags", &flags) || !glue_get_int32(env, argv[3], "openAt: mode", &mode)) {
+  if (argc != 4 || !js_get_int32(env, argv[0], "openAt: dirFd", &dir_fd) ||
+      !js_get_int32(env, argv[2], "openAt: flags", &flags) || !js_get_int32(env, argv[3], "openAt: mode", &mode)) {
     return NULL;
   }
   if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, &length) != napi_ok || length == 0 ||
       length >= sizeof name - 1 || strlen(name) != length) {
-    return glue_throw_usage(env, "openAt: expected a name of 1-4094 bytes without NUL");
+    return js_throw_usage(env, "openAt: expected a name of 1-4094 bytes without NUL");
   }
   int fd = openat(dir_fd, name, flags | O_CLOEXEC, (mode_t)mode);
-  if (fd < 0) return glue_throw_errno(env, "openat", errno);
+  if (fd < 0) return js_throw_errno(env, "openat", errno);
   napi_value result;
   NAPI_CALL(env, napi_create_int32(env, fd, &result));
   return result;

@@ -1,0 +1,165 @@
+/* The JS side of the boundary: argument checks and errors for every N-API entry. Each entry checks its
+ * arguments and throws one TypeError line; system failures throw an Error with code (the errno name), errno and
+ * syscall. Every napi status is checked: a failure becomes a thrown JS error, never a silent no-op. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "js.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+napi_value js_throw_status(napi_env env, const char *what) {
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) {
+    char message[256];
+    snprintf(message, sizeof message, "angel addon: %s failed: %s", what,
+             info && info->error_message ? info->error_message : "unknown N-API error");
+    napi_throw_error(env, NULL, message);
+  }
+  return NULL;
+}
+
+napi_value js_throw_usage(napi_env env, const char *message) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+  return NULL;
+}
+
+napi_value js_errno_error(napi_env env, const char *syscall_name, int err) {
+  const char *code = uv_err_name(-err);
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s (%s)", syscall_name, code, strerror(err));
+  napi_value code_value, message_value, error, errno_value, syscall_value;
+  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value) != napi_ok ||
+      napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value) != napi_ok ||
+      napi_create_error(env, code_value, message_value, &error) != napi_ok ||
+      napi_create_int32(env, err, &errno_value) != napi_ok ||
+      napi_create_string_utf8(env, syscall_name, NAPI_AUTO_LENGTH, &syscall_value) != napi_ok ||
+      napi_set_named_property(env, error, "errno", errno_value) != napi_ok ||
+      napi_set_named_property(env, error, "syscall", syscall_value) != napi_ok) {
+    return NULL;
+  }
+  return error;
+}
+
+napi_value js_throw_errno(napi_env env, const char *syscall_name, int err) {
+  napi_value error = js_errno_error(env, syscall_name, err);
+  if (error) napi_throw(env, error);
+  else js_throw_status(env, "creating an error");
+  return NULL;
+}
+
+napi_value js_bool(napi_env env, bool value) {
+  napi_value result;
+  if (napi_get_boolean(env, value, &result) != napi_ok) return js_throw_status(env, "napi_get_boolean");
+  return result;
+}
+
+bool js_get_int32(napi_env env, napi_value value, const char *what, int32_t *out) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_number ||
+      napi_get_value_int32(env, value, out) != napi_ok) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: expected an integer", what);
+    js_throw_usage(env, message);
+    return false;
+  }
+  return true;
+}
+
+bool js_get_double(napi_env env, napi_value value, const char *what, double *out) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_number ||
+      napi_get_value_double(env, value, out) != napi_ok) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: expected a number", what);
+    js_throw_usage(env, message);
+    return false;
+  }
+  return true;
+}
+
+bool js_check_function(napi_env env, napi_value value, const char *what) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_function) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: expected a function", what);
+    js_throw_usage(env, message);
+    return false;
+  }
+  return true;
+}
+
+char *js_get_string(napi_env env, napi_value value, const char *what, size_t extra) {
+  size_t length;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: expected a string", what);
+    js_throw_usage(env, message);
+    return NULL;
+  }
+  char *buffer = malloc(length + 1 + extra);
+  if (!buffer) {
+    js_throw_errno(env, "malloc", ENOMEM);
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, value, buffer, length + 1, &length);
+  if (strlen(buffer) != length) {
+    free(buffer);
+    char message[160];
+    snprintf(message, sizeof message, "%s: contains a NUL byte", what);
+    js_throw_usage(env, message);
+    return NULL;
+  }
+  return buffer;
+}
+
+bool js_get_array(napi_env env, napi_value value, const char *what, uint32_t max, uint32_t *length) {
+  bool is_array = false;
+  if (napi_is_array(env, value, &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, value, length) != napi_ok || *length > max) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: expected an array of at most %u items", what, max);
+    js_throw_usage(env, message);
+    return false;
+  }
+  return true;
+}
+
+char **js_get_string_vector(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index, size_t slot_extra) {
+  uint32_t length;
+  if (!js_get_array(env, array, what, max, &length)) return NULL;
+  char **vector = calloc(length + 1, sizeof *vector);
+  if (!vector) {
+    js_throw_errno(env, "malloc", ENOMEM);
+    return NULL;
+  }
+  for (uint32_t i = 0; i < length; i++) {
+    napi_value item;
+    if (napi_get_element(env, array, i, &item) != napi_ok ||
+        !(vector[i] = js_get_string(env, item, what, (int)i == slot_index ? slot_extra : 0))) {
+      for (uint32_t j = 0; j < i; j++) free(vector[j]);
+      free(vector);
+      return NULL;
+    }
+  }
+  return vector;
+}
+
+void js_free_string_vector(char **vector) {
+  if (!vector) return;
+  for (char **item = vector; *item; item++) free(*item);
+  free(vector);
+}
+
+bool js_is_nullish(napi_env env, napi_value value) {
+  napi_valuetype type;
+  return napi_typeof(env, value, &type) == napi_ok && (type == napi_null || type == napi_undefined);
+}
+

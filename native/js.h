@@ -1,0 +1,31 @@
+/* Argument checking and error helpers shared by the N-API entry points (js.c). */
+#ifndef ANGEL_JS_H
+#define ANGEL_JS_H
+
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NAPI_CALL(env, call)                                  \
+  do {                                                        \
+    if ((call) != napi_ok) return js_throw_status(env, #call); \
+  } while (0)
+
+napi_value js_throw_status(napi_env env, const char *what);
+napi_value js_throw_usage(napi_env env, const char *message);
+napi_value js_throw_errno(napi_env env, const char *syscall_name, int err);
+/* The Error js_throw_errno throws, to decorate before throwing (NULL when it could not be built). */
+napi_value js_errno_error(napi_env env, const char *syscall_name, int err);
+napi_value js_bool(napi_env env, bool value);
+bool js_get_int32(napi_env env, napi_value value, const char *what, int32_t *out);
+bool js_get_double(napi_env env, napi_value value, const char *what, double *out);
+bool js_check_function(napi_env env, napi_value value, const char *what);
+/* A malloc'd copy with `extra` spare bytes after it; NULL (and a thrown TypeError) for a non-string or NUL. */
+char *js_get_string(napi_env env, napi_value value, const char *what, size_t extra);
+bool js_get_array(napi_env env, napi_value value, const char *what, uint32_t max, uint32_t *length);
+/* A NULL-terminated vector of strings; string `slot_index` gets `slot_extra` spare bytes. */
+char **js_get_string_vector(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index, size_t slot_extra);
+void js_free_string_vector(char **vector);
+bool js_is_nullish(napi_env env, napi_value value);
+
+#endif

@@ -1,0 +1,213 @@
+/* The entries that start and shape processes: spawn (arguments in, the fork path of spawn.c, [pid, pidfd]
+ * out), getgrouplist (for initgroups-like supplementary groups; the posix package lacks it) and the child
+ * subreaper flag. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "process.h"
+#include "js.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#define MAX_FDS 1024
+#define MAX_RLIMITS 32
+#define MAX_GROUPS 65536
+#define MAX_STRINGS (1u << 20)
+#define LISTEN_PID_DIGITS 24
+
+static unsigned long long to_rlim(double value) {
+  return value < 0 ? RLIM_INFINITY : (unsigned long long)value;
+}
+
+/* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
+ *       groups|null, noNewPrivs, execFd, execFdInherit) -> [pid, pidfd]. A limit of -1 is RLIM_INFINITY. */
+napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 13) return js_throw_usage(env, "spawn: expected 13 arguments");
+
+  struct angel_spawn_spec spec;
+  memset(&spec, 0, sizeof spec);
+  int32_t listen_pid_index, uid, gid, exec_fd;
+  bool no_new_privs, exec_fd_inherit;
+  uint32_t nfds, nrlimit_values, ngroups = 0;
+  int fds[MAX_FDS];
+  struct angel_rlimit rlimits[MAX_RLIMITS];
+  gid_t *groups = NULL;
+  char *path = NULL, *cwd = NULL, **child_argv = NULL, **envp = NULL;
+  napi_value result = NULL;
+
+  if (!js_get_int32(env, argv[3], "spawn: listenPidIndex", &listen_pid_index) ||
+      !js_get_int32(env, argv[7], "spawn: uid", &uid) ||
+      !js_get_int32(env, argv[8], "spawn: gid", &gid) ||
+      !js_get_int32(env, argv[11], "spawn: execFd", &exec_fd) ||
+      napi_get_value_bool(env, argv[10], &no_new_privs) != napi_ok ||
+      napi_get_value_bool(env, argv[12], &exec_fd_inherit) != napi_ok ||
+      !js_get_array(env, argv[5], "spawn: fds", MAX_FDS, &nfds) ||
+      !js_get_array(env, argv[6], "spawn: rlimits", MAX_RLIMITS * 3, &nrlimit_values) || nrlimit_values % 3) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) js_throw_usage(env, "spawn: noNewPrivs and execFdInherit must be booleans, rlimits a list of triples");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < nfds; i++) {
+    napi_value item;
+    if (napi_get_element(env, argv[5], i, &item) != napi_ok ||
+        !js_get_int32(env, item, "spawn: fds[i]", &fds[i])) return NULL;
+  }
+  for (uint32_t i = 0; i < nrlimit_values / 3; i++) {
+    double values[3];
+    for (int k = 0; k < 3; k++) {
+      napi_value item;
+      if (napi_get_element(env, argv[6], i * 3 + k, &item) != napi_ok ||
+          !js_get_double(env, item, "spawn: rlimits[i]", &values[k])) return NULL;
+    }
+    rlimits[i] = (struct angel_rlimit){(int)values[0], to_rlim(values[1]), to_rlim(values[2])};
+  }
+
+  if (!js_is_nullish(env, argv[9])) {
+    if (!js_get_array(env, argv[9], "spawn: groups", MAX_GROUPS, &ngroups)) return NULL;
+    groups = calloc(ngroups ? ngroups : 1, sizeof *groups);
+    if (!groups) return js_throw_errno(env, "malloc", ENOMEM);
+    for (uint32_t i = 0; i < ngroups; i++) {
+      napi_value item;
+      int32_t group;
+      if (napi_get_element(env, argv[9], i, &item) != napi_ok ||
+          !js_get_int32(env, item, "spawn: groups[i]", &group)) goto done;
+      groups[i] = (gid_t)group;
+    }
+  }
+
+  if (!(path = js_get_string(env, argv[0], "spawn: path", 0))) goto done;
+  if (!(child_argv = js_get_string_vector(env, argv[1], "spawn: argv", MAX_STRINGS, -1, 0))) goto done;
+  if (!(envp = js_get_string_vector(env, argv[2], "spawn: envp", MAX_STRINGS, listen_pid_index, LISTEN_PID_DIGITS))) goto done;
+  if (!js_is_nullish(env, argv[4]) && !(cwd = js_get_string(env, argv[4], "spawn: cwd", 0))) goto done;
+  if (!child_argv[0]) {
+    js_throw_usage(env, "spawn: argv must hold at least the program name");
+    goto done;
+  }
+
+  spec.path = path;
+  spec.argv = child_argv;
+  spec.envp = envp;
+  if (listen_pid_index >= 0) {
+    char *slot = NULL;
+    for (int i = 0; envp[i]; i++) {
+      if (i == listen_pid_index) slot = strchr(envp[i], '=');
+    }
+    if (!slot) {
+      js_throw_usage(env, "spawn: listenPidIndex must point at a NAME= string of envp");
+      goto done;
+    }
+    spec.listen_pid_slot = slot + 1;
+  }
+  spec.cwd = cwd;
+  spec.fds = fds;
+  spec.nfds = (int)nfds;
+  spec.rlimits = rlimits;
+  spec.nrlimits = (int)(nrlimit_values / 3);
+  spec.uid = uid;
+  spec.gid = gid;
+  spec.groups = groups;
+  spec.ngroups = groups ? (int)ngroups : -1;
+  spec.no_new_privs = no_new_privs;
+  spec.exec_fd = exec_fd;
+  spec.exec_fd_inherit = exec_fd_inherit;
+
+  pid_t pid;
+  int pidfd;
+  struct angel_spawn_failure failure;
+  if (angel_spawn(&spec, &pid, &pidfd, &failure) < 0) {
+    napi_value error = js_errno_error(env, angel_step_name(failure.step), failure.err);
+    if (error && (failure.step & 0xff) == STEP_SETRLIMIT) {
+      napi_value resource;
+      if (napi_create_int32(env, failure.step >> 8, &resource) == napi_ok) {
+        napi_set_named_property(env, error, "resource", resource);
+      }
+    }
+    if (error) napi_throw(env, error);
+    goto done;
+  }
+  napi_value pair, pid_value, pidfd_value;
+  if (napi_create_array_with_length(env, 2, &pair) != napi_ok ||
+      napi_create_int32(env, pid, &pid_value) != napi_ok ||
+      napi_create_int32(env, pidfd, &pidfd_value) != napi_ok ||
+      napi_set_element(env, pair, 0, pid_value) != napi_ok ||
+      napi_set_element(env, pair, 1, pidfd_value) != napi_ok) {
+    js_throw_status(env, "building the spawn result");
+    goto done;
+  }
+  result = pair;
+
+done:
+  free(path);
+  free(cwd);
+  free(groups);
+  js_free_string_vector(child_argv);
+  js_free_string_vector(envp);
+  return result;
+}
+
+/* getgrouplist(user, gid) -> gids: the supplementary groups initgroups(3) would set. */
+napi_value angel_getgrouplist(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t gid;
+  if (!js_get_int32(env, argv[1], "getgrouplist: gid", &gid)) return NULL;
+  char *user = js_get_string(env, argv[0], "getgrouplist: user", 0);
+  if (!user) return NULL;
+  int count = 64;
+  gid_t *groups = NULL;
+  for (;;) {
+    gid_t *grown = realloc(groups, (size_t)count * sizeof *groups);
+    if (!grown) {
+      free(groups);
+      free(user);
+      return js_throw_errno(env, "getgrouplist", ENOMEM);
+    }
+    groups = grown;
+    int wanted = count;
+    if (getgrouplist(user, (gid_t)gid, groups, &wanted) >= 0) {
+      count = wanted;
+      break;
+    }
+    if (wanted <= count) wanted = count * 2; /* glibc may not report the size it needs */
+    count = wanted;
+  }
+  free(user);
+  napi_value array = NULL;
+  if (napi_create_array_with_length(env, (size_t)count, &array) == napi_ok) {
+    for (int i = 0; i < count; i++) {
+      napi_value item;
+      if (napi_create_uint32(env, groups[i], &item) != napi_ok || napi_set_element(env, array, i, item) != napi_ok) {
+        array = NULL;
+        break;
+      }
+    }
+  }
+  free(groups);
+  if (!array) return js_throw_status(env, "building the group list");
+  return array;
+}
+
+/* setChildSubreaper(on): orphans of the child's tree reparent to angel instead of init (prctl(2)). */
+napi_value angel_set_child_subreaper(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool on;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    return js_throw_usage(env, "setChildSubreaper: expected a boolean");
+  }
+  if (prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0) < 0) return js_throw_errno(env, "prctl", errno);
+  return NULL;
+}
+
