@@ -63,6 +63,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   ) {
     super();
     this.#logPipe = logPipe;
+    if (logPipe) logPipe.onWarning = (warning) => this.emit('warning', warning);
     this.#locked = locked;
     this.#options = options;
     this.#identity = identity;
