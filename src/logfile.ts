@@ -128,23 +128,28 @@ export class LogPipe {
 
   #pump(): void {
     if (this.#writing) return;
-    const item = this.#queue.shift();
-    if (item === undefined) {
+    if (this.#queue.length === 0) {
       this.#reader.resume();
       for (const resolveIdle of this.#idle.splice(0)) resolveIdle();
       return;
     }
-    if (item === null) {
+    if (this.#queue[0] === null) {
+      this.#queue.shift();
       closeSync(this.#fd);
       this.#fd = this.#nextFds.shift() as number;
       this.#cutFd = null;
       this.#pump();
       return;
     }
+    // all that queued up while the last write was out goes in one: on a full disk each try costs a failing
+    // write and a truncate, and one per chunk read would throttle the child to that pace
+    const switchAt = this.#queue.indexOf(null);
+    const items = this.#queue.splice(0, switchAt === -1 ? this.#queue.length : switchAt) as Buffer[];
+    const batch = items.length === 1 ? (items[0] as Buffer) : Buffer.concat(items);
     this.#writing = true;
-    void this.#writeWhole(this.#fd, item).then(() => {
+    void this.#writeWhole(this.#fd, batch).then(() => {
       this.#writing = false;
-      this.#queued -= item.length;
+      this.#queued -= batch.length;
       this.#pump();
     });
   }
