@@ -3,12 +3,20 @@
 // a file it opened itself (the child never holds it). Lines are written whole, so a reopen on SIGUSR1
 // (logrotate's rename + signal) puts each line in exactly one file. Writes go through libuv's threadpool
 // (a slow disk never blocks the event loop) and the pipe is paused past a bound (the child then blocks
-// on write), so nothing buffers without limit.
-import { closeSync, constants, write } from 'node:fs';
+// on write), so nothing buffers without limit. A write that fails (a full disk) drops whole lines, never
+// blocks the child, and is reported as a warning, as is the recovery.
+import { closeSync, constants, fstat, ftruncate, write } from 'node:fs';
 import { Socket } from 'node:net';
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { native } from './native.js';
 import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile } from './safeopen.js';
+import type { WarningEvent } from './types.js';
+
+const writeAsync = promisify(write);
+const fstatAsync = promisify(fstat);
+const ftruncateAsync = promisify(ftruncate);
 
 const HIGH_WATER = 1 << 20;
 const DRAIN_TIMEOUT_MS = 1000;
@@ -16,6 +24,17 @@ const DRAIN_TIMEOUT_MS = 1000;
 const MAX_LINE = 64 * 1024;
 // O_CLOEXEC too: libuv adds it to every open (uv_fs_open), which is why Node has no constant for it
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+/** A streak of failing writes is reported when it starts, then at most this often, with the running count:
+ * a chatty child on a full disk fails a write per batch. */
+const WARN_INTERVAL_MS = 1000;
+const NEWLINE = Buffer.from('\n');
+
+/** The lines in data, counting an unended last one (a piece of an over-long line, or the tail at close). */
+function countLines(data: Buffer): number {
+  let count = 0;
+  for (let at = data.indexOf(0x0a); at !== -1; at = data.indexOf(0x0a, at + 1)) count++;
+  return data.length > 0 && data[data.length - 1] !== 0x0a ? count + 1 : count;
+}
 
 /** Opens the log file as angel. When root, every directory on the way must be root's and writable by no one
  * else, walked with openat (lighttpd's "unsafe logfiles": a planted symlink, in the path or at the file,
@@ -34,6 +53,8 @@ export function openLogFile(path: string): number {
 export class LogPipe {
   /** The fd the children get as their stdout and stderr. */
   readonly writeFd: number;
+  /** How failing and recovering writes are reported (the supervisor makes them warning events). */
+  onWarning: (warning: WarningEvent) => void = () => {};
   #reader: Socket;
   #fd: number;
   /** Whole lines to write, in order; null marks the switch to the next opened file. */
@@ -45,6 +66,10 @@ export class LogPipe {
   #partial: Buffer = Buffer.alloc(0);
   #ended: Promise<void>;
   #idle: Array<() => void> = [];
+  /** Since the last write that succeeded: the last errno and the lines dropped. */
+  #failing: { code: string; droppedLines: number; warnedAt: number } | null = null;
+  /** The fd a cut line could not be taken back from: the next write there first ends it. */
+  #cutFd: number | null = null;
 
   constructor(readonly path: string) {
     this.#fd = openLogFile(path);
@@ -74,6 +99,8 @@ export class LogPipe {
     this.#partial = Buffer.alloc(0);
     await new Promise<void>((resolveIdle) => (this.#writing || this.#queue.length > 0 ? this.#idle.push(resolveIdle) : resolveIdle()));
     closeSync(this.#fd);
+    // the last rate-limited warning may be up to WARN_INTERVAL_MS behind: say the final count
+    if (this.#failing) this.#warn(`writes still failing (${this.#failing.code}) at close`, 'in all', this.#failing);
   }
 
   #take(chunk: Buffer): void {
@@ -96,28 +123,77 @@ export class LogPipe {
 
   #pump(): void {
     if (this.#writing) return;
-    const item = this.#queue.shift();
-    if (item === undefined) {
+    if (this.#queue.length === 0) {
       this.#reader.resume();
       for (const resolveIdle of this.#idle.splice(0)) resolveIdle();
       return;
     }
-    if (item === null) {
+    if (this.#queue[0] === null) {
+      this.#queue.shift();
       closeSync(this.#fd);
       this.#fd = this.#nextFds.shift() as number;
+      this.#cutFd = null;
       this.#pump();
       return;
     }
+    // all that queued up while the last write was out goes in one: on a full disk each try costs a failing
+    // write and a truncate, and one per chunk read would throttle the child to that pace
+    const switchAt = this.#queue.indexOf(null);
+    const items = this.#queue.splice(0, switchAt === -1 ? this.#queue.length : switchAt) as Buffer[];
+    const batch = items.length === 1 ? (items[0] as Buffer) : Buffer.concat(items);
     this.#writing = true;
-    const writeAll = (offset: number): void => {
-      write(this.#fd, item, offset, item.length - offset, null, (error, written) => {
-        if (!error && offset + written < item.length) return writeAll(offset + written);
-        // a failed write (ENOSPC, EIO) loses that chunk but not the pipe: the next may succeed
-        this.#writing = false;
-        this.#queued -= item.length;
-        this.#pump();
-      });
-    };
-    writeAll(0);
+    void this.#writeWhole(this.#fd, batch).then(() => {
+      this.#writing = false;
+      this.#queued -= batch.length;
+      this.#pump();
+    });
+  }
+
+  /** Writes the lines in data; on a failure (ENOSPC, EIO) keeps only those written whole and drops the rest,
+   * since the next batch may succeed. On a full disk a write comes back short and the next one fails: the
+   * start of the line it cut is taken back, or the next line to fit would be appended to it. */
+  async #writeWhole(fd: number, data: Buffer): Promise<void> {
+    let written = 0;
+    try {
+      if (this.#cutFd === fd) {
+        await writeAsync(fd, NEWLINE);
+        this.#cutFd = null;
+      }
+      while (written < data.length) written += (await writeAsync(fd, data, written, data.length - written, null)).bytesWritten;
+    } catch (error) {
+      const whole = written === 0 ? 0 : data.lastIndexOf(0x0a, written - 1) + 1;
+      await this.#unwrite(fd, written - whole);
+      this.#dropped((error as NodeJS.ErrnoException).code ?? 'EIO', countLines(data.subarray(whole)));
+      return;
+    }
+    if (this.#failing) this.#warn(`writes recovered after ${this.#failing.code}`, 'in all', this.#failing);
+    this.#failing = null;
+  }
+
+  /** Takes back the last bytes appended to fd. The size comes from fstat now rather than an offset kept
+   * across writes, which a copytruncate rotation would leave pointing past the end. */
+  async #unwrite(fd: number, bytes: number): Promise<void> {
+    if (bytes === 0) return;
+    try {
+      const { size } = await fstatAsync(fd);
+      if (size >= bytes) return await ftruncateAsync(fd, size - bytes);
+    } catch {}
+    // a FIFO or a tty (no size to cut back to), or a truncate that failed: the cut line stays, but the next
+    // line must not be appended to it
+    this.#cutFd = fd;
+  }
+
+  #dropped(code: string, lines: number): void {
+    const now = performance.now();
+    const failing = (this.#failing ??= { code, droppedLines: 0, warnedAt: -Infinity });
+    failing.droppedLines += lines;
+    if (code === failing.code && now - failing.warnedAt < WARN_INTERVAL_MS) return;
+    failing.code = code;
+    failing.warnedAt = now;
+    this.#warn(`write failed (${code}), dropping lines`, 'so far', failing);
+  }
+
+  #warn(what: string, when: string, { code, droppedLines }: { code: string; droppedLines: number }): void {
+    this.onWarning({ message: `log file ${this.path}: ${what}; ${droppedLines} lines dropped ${when}`, code, droppedLines });
   }
 }

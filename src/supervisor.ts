@@ -56,6 +56,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   constructor(launch: Launch, sockets: readonly HeldSocket[] = [], logPipe: LogPipe | null = null) {
     super();
     this.#logPipe = logPipe;
+    if (logPipe) logPipe.onWarning = (warning) => this.emit('warning', warning);
     this.#launch = launch;
     this.#options = launch.options;
     this.#identity = launch.identity;

@@ -121,6 +121,10 @@ export interface StateEvent {
 }
 export interface WarningEvent {
   message: string;
+  /** The errno name, when the warning is about a failing call (ENOSPC). */
+  code?: string;
+  /** --log-file: the lines dropped since writes started failing. */
+  droppedLines?: number;
 }
 /** The program could not be started (not found: 127, not executable or refused: 126). */
 export interface SpawnErrorEvent {
