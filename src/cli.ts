@@ -5,7 +5,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { mergeOptions, parseConfigText, resolveOptions, type ResolvedOptions } from './config.js';
-import { EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, PermissionError, SpawnError, UsageError } from './errors.js';
+import {
+  EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, oneLine, PermissionError, SpawnError, truncate, UsageError,
+} from './errors.js';
 import { resolveIdentity } from './identity.js';
 import { attachEventLog, createEventLog } from './log.js';
 import { lockedProgram, openLockedProgram } from './lock.js';
@@ -169,20 +171,28 @@ function check(flags: RunFlags): number {
 }
 
 function fail(error: unknown): never {
+  // each message can quote a path as given, which may hold a line break
   if (error instanceof UsageError) {
-    process.stderr.write(`angel: ${error.message}\n`);
+    process.stderr.write(`angel: ${oneLine(error.message)}\n`);
     process.exit(EXIT_USAGE);
   }
   if (error instanceof PermissionError) {
-    process.stderr.write(`angel: ${error.message}\n`);
+    process.stderr.write(`angel: ${oneLine(error.message)}\n`);
     process.exit(EXIT_NOT_EXECUTABLE);
   }
   if (error instanceof SpawnError) {
     // the program was not found while checking the root rule: the same status its spawn would give
-    process.stderr.write(`angel: ${error.message}\n`);
+    process.stderr.write(`angel: ${oneLine(error.message)}\n`);
     process.exit(exitStatusForSpawnError(error));
   }
+  // Anything else is a bug in angel, not bad input (which is a UsageError where it is read): its stack is what
+  // finds the bug, so it is not turned into a tidy line.
   throw error;
+}
+
+/** commander's message as one line: its own line breaks folded, an unknown option as typed escaped and cut. */
+function commanderLine(message: string): string {
+  return truncate(oneLine(message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')));
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -190,7 +200,7 @@ async function main(argv: string[]): Promise<void> {
     .description('Supervise one program: limits before exec, a memory cap on its process tree, restarts')
     .version(`angel ${VERSION} (${lockedProgram === null ? 'not locked' : `locked to ${lockedProgram}`})`)
     .exitOverride()
-    .configureOutput({ outputError: (message, write) => write(`angel: ${message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) });
+    .configureOutput({ outputError: (message, write) => write(`angel: ${commanderLine(message)}\n`) });
 
   let status = 0;
   addRunOptions(cli.command('run', { isDefault: true }))

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULTS, FLAGS, mergeOptions, parseConfigText, resolveOptions, type Origins, type ResolvedOptions } from '../src/config.js';
-import { UsageError } from '../src/errors.js';
+import { MAX_SHOWN, UsageError } from '../src/errors.js';
 import { UNLIMITED } from '../src/limits.js';
 import type { Options } from '../src/types.js';
 
@@ -263,4 +263,25 @@ test('resolveOptions neither changes nor keeps its input', () => {
 test('--ready delay past 2^31-1 ms is refused (a Node timer would fire it after 1 ms)', () => {
   assert.deepEqual(resolveOptions({ program: 'x', ready: 'delay:2147483647' }).ready, { kind: 'delay', ms: 2 ** 31 - 1 });
   assert.throws(() => resolveOptions({ program: 'x', ready: 'delay:2147483648' }), /^UsageError: --ready: .*"delay:2147483648"/);
+});
+
+test('a usage error is one readable line, however long the value or the key, whatever they hold', () => {
+  const long = new UsageError('--max-mem', 'a'.repeat(10 * 2 ** 20), 'expected a size');
+  assert.equal(long.message, `--max-mem: expected a size, got "${'a'.repeat(MAX_SHOWN - 1)}…(10485760 bytes)`);
+  const key = new UsageError(`angel.json: ${'k'.repeat(10_000)}`, 1, 'unknown key');
+  assert.equal(key.message, `angel.json: ${'k'.repeat(MAX_SHOWN - 'angel.json: '.length)}…(10012 bytes): unknown key, got 1`);
+  // JSON.stringify escapes C0 controls; a terminal or a line reader also breaks lines at these
+  const breaks = new UsageError('a\nb.json: k\r', 'x\n\r\u2028\u2029\u0085\u007f\u001b', 'expected (a\nb)');
+  assert.equal(breaks.message, 'a\\nb.json: k\\r: expected (a\\nb), got "x\\n\\r\\u2028\\u2029\\u0085\\u007f\\u001b"');
+  // a cut never splits an escape or a surrogate pair
+  for (let pad = 0; pad < 8; pad++) {
+    for (const unit of ['\n', '\u0001', '😀', '"']) {
+      const message = new UsageError('--x', 'p'.repeat(pad) + unit.repeat(400), 'e').message;
+      const shown = message.slice(message.indexOf('got ') + 4, message.indexOf('…'));
+      assert.ok(shown.length <= MAX_SHOWN, `${pad} ${JSON.stringify(unit)}: ${shown.length}`);
+      assert.doesNotThrow(() => JSON.parse(`${shown}"`), `${pad} ${JSON.stringify(unit)}: ${shown}`);
+    }
+  }
+  // short values are shown whole, as before
+  assert.equal(new UsageError('--x', 'a'.repeat(MAX_SHOWN - 2), 'e').message, `--x: e, got "${'a'.repeat(MAX_SHOWN - 2)}"`);
 });
