@@ -108,6 +108,13 @@ function count(value: unknown, name: string, min: number): number {
   throw new UsageError(name, value, `expected a whole number${min > 0 ? ` >= ${min}` : ''}`);
 }
 
+// Bounds on the size of what a config file (or the API) can hand in, each refused as a usage error naming the key
+// rather than failing later as a TypeError from the addon, or a stack overflow in an error that shows the value.
+
+/** The deepest value a key takes is 2 levels (rlimits: { nofile: { soft, hard } }). JSON nested thousands deep
+ * overflows the stack of whatever walks it (String() of an array, JSON.stringify when an error shows it). */
+export const MAX_NESTING = 8;
+
 /** Node's timers hold a signed 32-bit delay: a longer one fires after 1 ms (TimeoutOverflowWarning), so a kill
  * timeout of 3e9 ms would SIGKILL at once and a sample interval of 3e9 would sample every millisecond. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -217,14 +224,22 @@ function fileMode(value: unknown, name: string): number {
   return mode;
 }
 
+/** Whether objects or arrays nest more than `levels` deep; the walk stops there, so its own stack stays shallow. */
+function nestedDeeper(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (levels === 0) return true;
+  return Object.values(value).some((item) => nestedDeeper(item, levels - 1));
+}
+
 /** Parses and checks every option; an error names the flag or the config file's key. */
 export function resolveOptions(input: Options, origins: Origins = {}): ResolvedOptions {
   const name = (key: Key): string => origins[key] ?? FLAGS[key];
   const given = <T>(key: Key, parse: (value: unknown, name: string) => T): T | undefined =>
     input[key] === undefined ? undefined : parse(input[key], name(key));
 
-  for (const key of Object.keys(input)) {
-    if (!isOptionKey(key)) throw new UsageError(key, (input as unknown as Record<string, unknown>)[key], 'unknown option');
+  for (const [key, value] of Object.entries(input)) {
+    if (!isOptionKey(key)) throw new UsageError(key, value, 'unknown option');
+    if (nestedDeeper(value, MAX_NESTING)) throw new UsageError(name(key), value, `expected a value nested at most ${MAX_NESTING} levels deep`);
   }
   const args = input.args ?? [];
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string' && !hasNul(arg))) {

@@ -2,7 +2,9 @@
 // errors that name the flag (or the file's key) and the value.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULTS, FLAGS, mergeOptions, parseConfigText, resolveOptions, type Origins, type ResolvedOptions } from '../src/config.js';
+import {
+  DEFAULTS, FLAGS, MAX_NESTING, mergeOptions, parseConfigText, resolveOptions, type Origins, type ResolvedOptions,
+} from '../src/config.js';
 import { MAX_SHOWN, UsageError } from '../src/errors.js';
 import { UNLIMITED } from '../src/limits.js';
 import type { Options } from '../src/types.js';
@@ -263,6 +265,26 @@ test('resolveOptions neither changes nor keeps its input', () => {
 test('--ready delay past 2^31-1 ms is refused (a Node timer would fire it after 1 ms)', () => {
   assert.deepEqual(resolveOptions({ program: 'x', ready: 'delay:2147483647' }).ready, { kind: 'delay', ms: 2 ** 31 - 1 });
   assert.throws(() => resolveOptions({ program: 'x', ready: 'delay:2147483648' }), /^UsageError: --ready: .*"delay:2147483648"/);
+});
+
+test('values nested deeper than MAX_NESTING are refused naming the key, from a file and from the API', () => {
+  const nest = (levels: number): unknown => (levels === 0 ? 'x' : [nest(levels - 1)]);
+  for (const key of ['env', 'rlimits', 'args', 'listen', 'maxMem', 'program'] as const) {
+    for (const levels of [MAX_NESTING + 1, 5000, 100_000]) {
+      const json = `{"program": "x", "${key}": ${'['.repeat(levels)}1${']'.repeat(levels)}}`;
+      const file = parseConfigText(json, 'angel.json');
+      assert.throws(() => resolveOptions(file.options as Options, file.origins), {
+        name: 'UsageError', message: new RegExp(`^angel\\.json: ${key}: expected a value nested at most ${MAX_NESTING} levels deep, got `),
+      }, `${key} ${levels}`);
+    }
+    assertUsage(() => resolve({ [key]: nest(MAX_NESTING + 1) }), FLAGS[key], 'expected a value nested', key);
+  }
+  // a cycle, from the API, is nested without end
+  const cycle: Record<string, unknown> = {};
+  cycle.A = cycle;
+  assert.throws(() => resolve({ env: cycle }), /^UsageError: --env: expected a value nested at most 8 levels deep, got \[object Object\]$/);
+  // the deepest value any key takes
+  assert.deepEqual(resolve({ rlimits: { nofile: { soft: 1, hard: 2 } } }).rlimits, { nofile: { soft: 1, hard: 2 } });
 });
 
 test('a usage error is one readable line, however long the value or the key, whatever they hold', () => {
