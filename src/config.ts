@@ -111,6 +111,14 @@ function count(value: unknown, name: string, min: number): number {
 // Bounds on the size of what a config file (or the API) can hand in, each refused as a usage error naming the key
 // rather than failing later as a TypeError from the addon, or a stack overflow in an error that shows the value.
 
+/** The addon's spawn takes at most 1 << 20 argv strings, the program's name among them. */
+export const MAX_ARGS = (1 << 20) - 1;
+/** The addon's spawn takes at most 1 << 20 envp strings, and angel's own environment shares them: execve(2) caps
+ * that at ~700k strings (6 MiB of strings and pointers, at least 9 bytes each), so 1 << 18 more always fit. */
+export const MAX_ENV = 1 << 18;
+/** The addon's spawn maps at most 1024 fds, and the sockets share them with fds 0-2 and --ready fd's pipe; 1000
+ * leaves a margin. */
+export const MAX_LISTEN = 1000;
 /** The deepest value a key takes is 2 levels (rlimits: { nofile: { soft, hard } }). JSON nested thousands deep
  * overflows the stack of whatever walks it (String() of an array, JSON.stringify when an error shows it). */
 export const MAX_NESTING = 8;
@@ -188,6 +196,8 @@ function flag(value: unknown, name: string): boolean {
 
 function environment(value: unknown, name: string): Record<string, string> {
   const result: Record<string, string> = {};
+  const variables = Array.isArray(value) ? value.length : value && typeof value === 'object' ? Object.keys(value).length : 0;
+  if (variables > MAX_ENV) throw new UsageError(name, variables, `expected at most ${MAX_ENV} variables`);
   const entries = Array.isArray(value)
     ? value.map((item) => {
         const match = typeof item === 'string' ? /^([^=]+)=(.*)$/s.exec(item) : null;
@@ -212,6 +222,7 @@ function environment(value: unknown, name: string): Record<string, string> {
 function listenSpecs(value: unknown, name: string): ListenSpec[] {
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list)) throw new UsageError(name, value, 'expected [host:]port or unix:/path entries');
+  if (list.length > MAX_LISTEN) throw new UsageError(name, list.length, `expected at most ${MAX_LISTEN} sockets`);
   const specs = list.map((item, index) => parseListen(text(item, name), index, name));
   const names = new Set(specs.map((spec) => spec.name));
   if (names.size !== specs.length) throw new UsageError(name, value, 'expected distinct socket names');
@@ -242,6 +253,7 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
     if (nestedDeeper(value, MAX_NESTING)) throw new UsageError(name(key), value, `expected a value nested at most ${MAX_NESTING} levels deep`);
   }
   const args = input.args ?? [];
+  if (Array.isArray(args) && args.length > MAX_ARGS) throw new UsageError(name('args'), args.length, `expected at most ${MAX_ARGS} arguments`);
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string' && !hasNul(arg))) {
     throw new UsageError(name('args'), args, 'expected a list of strings without NUL bytes');
   }

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  DEFAULTS, FLAGS, MAX_NESTING, mergeOptions, parseConfigText, resolveOptions, type Origins, type ResolvedOptions,
+  DEFAULTS, FLAGS, MAX_ARGS, MAX_ENV, MAX_LISTEN, MAX_NESTING, mergeOptions, parseConfigText, resolveOptions, type Origins,
+  type ResolvedOptions,
 } from '../src/config.js';
 import { MAX_SHOWN, UsageError } from '../src/errors.js';
 import { UNLIMITED } from '../src/limits.js';
@@ -285,6 +286,21 @@ test('values nested deeper than MAX_NESTING are refused naming the key, from a f
   assert.throws(() => resolve({ env: cycle }), /^UsageError: --env: expected a value nested at most 8 levels deep, got \[object Object\]$/);
   // the deepest value any key takes
   assert.deepEqual(resolve({ rlimits: { nofile: { soft: 1, hard: 2 } } }).rlimits, { nofile: { soft: 1, hard: 2 } });
+});
+
+test('counts past what the addon\'s spawn takes are refused naming the key and the count', () => {
+  assert.throws(() => resolve({ args: Array.from({ length: MAX_ARGS + 1 }, () => 'a') }),
+    { name: 'UsageError', message: `[args...]: expected at most ${MAX_ARGS} arguments, got ${MAX_ARGS + 1}` });
+  assert.equal(resolve({ args: Array.from({ length: MAX_ARGS }, () => 'a') }).args.length, MAX_ARGS);
+  const listen = (count: number): string[] => Array.from({ length: count }, (_, i) => `127.0.0.1:${i}`);
+  assert.throws(() => resolve({ listen: listen(MAX_LISTEN + 1) }),
+    { name: 'UsageError', message: `--listen: expected at most ${MAX_LISTEN} sockets, got ${MAX_LISTEN + 1}` });
+  assert.equal(resolve({ listen: listen(MAX_LISTEN) }).listen.length, MAX_LISTEN);
+  const env = (count: number): string[] => Array.from({ length: count }, (_, i) => `K${i}=`);
+  assert.throws(() => resolve({ env: env(MAX_ENV + 1) }),
+    { name: 'UsageError', message: `--env: expected at most ${MAX_ENV} variables, got ${MAX_ENV + 1}` });
+  assert.throws(() => resolve({ env: Object.fromEntries(env(MAX_ENV + 1).map((entry) => [entry.slice(0, -1), ''])) }), /--env: expected at most/);
+  assert.equal(Object.keys(resolve({ env: env(MAX_ENV) }).env).length, MAX_ENV);
 });
 
 test('a usage error is one readable line, however long the value or the key, whatever they hold', () => {
