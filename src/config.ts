@@ -146,9 +146,17 @@ function text(value: unknown, name: string): string {
   throw new UsageError(name, value, 'expected a non-empty string without NUL bytes');
 }
 
+/** uid_t and gid_t are 32 bits and setuid(2) takes (uid_t)-1 as "no change": a larger id wraps, and
+ * getpwnam(4294967296) answers with root's entry. */
+export const MAX_ID = 2 ** 32 - 2;
+
 function identity(value: unknown, name: string): string | number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  if (typeof value === 'string' && value !== '' && !hasNul(value)) return /^\d+$/.test(value) ? Number(value) : value;
+  const id = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : null;
+  if (id !== null) {
+    if (Number.isInteger(id) && id >= 0 && id <= MAX_ID) return id;
+    throw new UsageError(name, value, `expected a name or a numeric id from 0 to ${MAX_ID}`);
+  }
+  if (typeof value === 'string' && value !== '' && !hasNul(value)) return value;
   throw new UsageError(name, value, 'expected a name or a numeric id');
 }
 

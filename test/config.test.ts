@@ -63,6 +63,7 @@ test('every key, in every shape it takes', () => {
     ['stopSignal', '9', 'SIGKILL'],
     // identities: a name, or a numeric id as a number or digits
     ['user', 'www-data', 'www-data'], ['user', '1000', 1000], ['user', 0, 0], ['group', 'adm', 'adm'], ['group', '0', 0],
+    ['user', 2 ** 32 - 2, 2 ** 32 - 2], ['group', '4294967294', 2 ** 32 - 2],
     ['cwd', '/srv', '/srv'], ['logFile', '/var/log/x.log', '/var/log/x.log'], ['program', '/usr/sbin/lighttpd', '/usr/sbin/lighttpd'],
     ['args', ['-D', '-f', 'a b'], ['-D', '-f', 'a b']],
     ['socketMode', '0660', 0o660], ['socketMode', '600', 0o600], ['socketMode', 0o600, 0o600], ['socketMode', '01777', 0o1777],
@@ -153,6 +154,9 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['stopSignal', '1.5'], ['stopSignal', ['TERM']], ['stopSignal', true], ['stopSignal', {}],
   ['reload', 'later'], ['reload', 'SIGHUP'],
   ['user', ''], ['user', -1], ['user', 1.5], ['user', true], ['user', 'a\0b'], ['group', ''], ['group', -2],
+  // past uid_t an id wraps (getpwnam(2^32) is root's entry), and (uid_t)-1 means "no change"
+  ['user', 2 ** 32], ['user', '4294967296', '"4294967296"'], ['user', '4294967295', '"4294967295"'], ['group', 2 ** 32 - 1],
+  ['group', '18446744073709551616', '"18446744073709551616"'],
   ['cwd', ''], ['cwd', 5], ['cwd', 'a\0b'], ['program', ''], ['program', 5], ['program', '/bin/a\0b'],
   ['args', 'a b'], ['args', ['a', 1]], ['args', ['a\0b']],
   ['env', ['NOEQUALS'], '"NOEQUALS"'], ['env', ['=V'], '"=V"'], ['env', [1], '1'], ['env', 'A=1'], ['env', 5],
