@@ -190,6 +190,16 @@ function fail(error: unknown): never {
   throw error;
 }
 
+// What the root command answers itself; any other first word starts the default command, `run`.
+const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', 'help', '-h', '--help', '-V', '--version']);
+
+/** The arguments with `run` named where it is meant. commander picks a default command only after the root has
+ * looked for -h/--help in every word (even an option's value, even past `--`: `angel --env -h -- prog` printed
+ * help and started nothing); a named subcommand is dispatched at once. */
+function withCommand(args: readonly string[]): string[] {
+  return args.length > 0 && ROOT_WORDS.has(args[0] ?? '') ? [...args] : ['run', ...args];
+}
+
 /** commander's message as one line: its own line breaks folded, an unknown option as typed escaped and cut. */
 function commanderLine(message: string): string {
   return truncate(oneLine(message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')));
@@ -199,6 +209,8 @@ async function main(argv: string[]): Promise<void> {
   const cli = new Command('angel')
     .description('Supervise one program: limits before exec, a memory cap on its process tree, restarts')
     .version(`angel ${VERSION} (${lockedProgram === null ? 'not locked' : `locked to ${lockedProgram}`})`)
+    // the root's own options (--version) only before the command: after it every word is the command's
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: (message, write) => write(`angel: ${commanderLine(message)}\n`) });
 
@@ -219,7 +231,7 @@ async function main(argv: string[]): Promise<void> {
     });
 
   try {
-    await cli.parseAsync(argv);
+    await cli.parseAsync(withCommand(argv.slice(2)), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
     fail(error);
