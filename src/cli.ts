@@ -3,7 +3,7 @@
 // Reads as the algorithm: parse, resolve (usage errors exit 2 in one line), log, supervise, exit with the
 // child's status.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { mergeOptions, parseConfigText, resolveOptions, type ResolvedOptions } from './config.js';
 import {
   EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, oneLine, PermissionError, SpawnError, truncate, UsageError,
@@ -116,15 +116,39 @@ function flagOptions(flags: RunFlags, program: string | undefined, args: string[
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
+/** A config file is a few KB; this leaves room for long args and env lists, and refuses /dev/zero or a runaway
+ * generator in a moment, where reading to the end would take all memory first. */
+const MAX_CONFIG_BYTES = 16 * 2 ** 20;
+
+/** The file's bytes, stopping once past the limit: a pipe (`--config <(…)`) has no size to check first. */
+function readBounded(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total <= MAX_CONFIG_BYTES) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      chunks.push(chunk.subarray(0, read));
+      total += read;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readConfig(file: string | undefined): ReturnType<typeof parseConfigText> | null {
   if (file === undefined) return null;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readBounded(file);
   } catch (error) {
     throw new UsageError('--config', file, `expected a readable file (${(error as NodeJS.ErrnoException).code})`);
   }
-  return parseConfigText(text, file);
+  if (bytes.length > MAX_CONFIG_BYTES) throw new UsageError('--config', file, `expected a file of at most ${MAX_CONFIG_BYTES} bytes`);
+  return parseConfigText(bytes.toString('utf8'), file);
 }
 
 function resolveFlags(flags: RunFlags, program: string | undefined, args: string[]): ResolvedOptions {

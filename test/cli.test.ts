@@ -211,6 +211,7 @@ describe('usage errors', () => {
     ['unknown flag', ['--max-memory', '1G', '--', 'true'], /--max-memory/],
     ['no program', [], /<program>/],
     ['missing config file', ['--config', join(scratch, 'absent.json'), '--', 'true'], /--config.*ENOENT.*absent\.json/],
+    ['config file without an end', ['--config', '/dev/zero', '--', 'true'], /^angel: --config: expected a file of at most 16777216 bytes, got "\/dev\/zero"$/],
   ];
   for (const [name, args, pattern] of cases) {
     test(`${name}: exit 2 with one line naming the flag and value`, async () => {
