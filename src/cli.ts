@@ -5,7 +5,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { mergeOptions, resolveOptions, type ResolvedOptions } from './config.js';
 import { readConfigFile } from './configfile.js';
-import { EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, PermissionError, SpawnError, UsageError } from './errors.js';
+import {
+  EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, oneLine, PermissionError, SpawnError, truncate, UsageError,
+} from './errors.js';
 import { attachEventLog, createEventLog } from './log.js';
 import { prepareLaunch } from './launch.js';
 import { lockedProgram } from './lock.js';
@@ -158,28 +160,48 @@ function check(flags: RunFlags): number {
 }
 
 function fail(error: unknown): never {
+  // each message can quote a path as given, which may hold a line break
   if (error instanceof UsageError) {
-    process.stderr.write(`angel: ${error.message}\n`);
+    process.stderr.write(`angel: ${oneLine(error.message)}\n`);
     process.exit(EXIT_USAGE);
   }
   if (error instanceof PermissionError) {
-    process.stderr.write(`angel: ${error.message}\n`);
+    process.stderr.write(`angel: ${oneLine(error.message)}\n`);
     process.exit(EXIT_NOT_EXECUTABLE);
   }
   if (error instanceof SpawnError) {
     // the program was not found while checking the root rule: the same status its spawn would give
-    process.stderr.write(`angel: ${error.message}\n`);
+    process.stderr.write(`angel: ${oneLine(error.message)}\n`);
     process.exit(exitStatusForSpawnError(error));
   }
+  // Anything else is a bug in angel, not bad input (which is a UsageError where it is read): its stack is what
+  // finds the bug, so it is not turned into a tidy line.
   throw error;
+}
+
+// What the root command answers itself; any other first word starts the default command, `run`.
+const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', 'help', '-h', '--help', '-V', '--version']);
+
+/** The arguments with `run` named where it is meant. commander picks a default command only after the root has
+ * looked for -h/--help in every word (even an option's value, even past `--`: `angel --env -h -- prog` printed
+ * help and started nothing); a named subcommand is dispatched at once. */
+function withCommand(args: readonly string[]): string[] {
+  return args.length > 0 && ROOT_WORDS.has(args[0] ?? '') ? [...args] : ['run', ...args];
+}
+
+/** commander's message as one line: its own line breaks folded, an unknown option as typed escaped and cut. */
+function commanderLine(message: string): string {
+  return truncate(oneLine(message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')));
 }
 
 async function main(argv: string[]): Promise<void> {
   const cli = new Command('angel')
     .description('Supervise one program: limits before exec, a memory cap on its process tree, restarts')
     .version(`angel ${VERSION} (${lockedProgram === null ? 'not locked' : `locked to ${lockedProgram}`})`)
+    // the root's own options (--version) only before the command: after it every word is the command's
+    .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ outputError: (message, write) => write(`angel: ${message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) });
+    .configureOutput({ outputError: (message, write) => write(`angel: ${commanderLine(message)}\n`) });
 
   let status = 0;
   addRunOptions(cli.command('run', { isDefault: true }))
@@ -198,7 +220,7 @@ async function main(argv: string[]): Promise<void> {
     });
 
   try {
-    await cli.parseAsync(argv);
+    await cli.parseAsync(withCommand(argv.slice(2)), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
     fail(error);

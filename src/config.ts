@@ -108,6 +108,21 @@ function count(value: unknown, name: string, min: number): number {
   throw new UsageError(name, value, `expected a whole number${min > 0 ? ` >= ${min}` : ''}`);
 }
 
+// Bounds on the size of what a config file (or the API) can hand in, each refused as a usage error naming the key
+// rather than failing later as a TypeError from the addon, or a stack overflow in an error that shows the value.
+
+/** The addon's spawn takes at most 1 << 20 argv strings, the program's name among them. */
+export const MAX_ARGS = (1 << 20) - 1;
+/** The addon's spawn takes at most 1 << 20 envp strings, and angel's own environment shares them: execve(2) caps
+ * that at ~700k strings (6 MiB of strings and pointers, at least 9 bytes each), so 1 << 18 more always fit. */
+export const MAX_ENV = 1 << 18;
+/** The addon's spawn maps at most 1024 fds, and the sockets share them with fds 0-2 and --ready fd's pipe; 1000
+ * leaves a margin. */
+export const MAX_LISTEN = 1000;
+/** The deepest value a key takes is 2 levels (rlimits: { nofile: { soft, hard } }). JSON nested thousands deep
+ * overflows the stack of whatever walks it (String() of an array, JSON.stringify when an error shows it). */
+export const MAX_NESTING = 8;
+
 /** Node's timers hold a signed 32-bit delay: a longer one fires after 1 ms (TimeoutOverflowWarning), so a kill
  * timeout of 3e9 ms would SIGKILL at once and a sample interval of 3e9 would sample every millisecond. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -131,9 +146,17 @@ function text(value: unknown, name: string): string {
   throw new UsageError(name, value, 'expected a non-empty string without NUL bytes');
 }
 
+/** uid_t and gid_t are 32 bits and setuid(2) takes (uid_t)-1 as "no change": a larger id wraps, and
+ * getpwnam(4294967296) answers with root's entry. */
+export const MAX_ID = 2 ** 32 - 2;
+
 function identity(value: unknown, name: string): string | number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  if (typeof value === 'string' && value !== '' && !hasNul(value)) return /^\d+$/.test(value) ? Number(value) : value;
+  const id = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : null;
+  if (id !== null) {
+    if (Number.isInteger(id) && id >= 0 && id <= MAX_ID) return id;
+    throw new UsageError(name, value, `expected a name or a numeric id from 0 to ${MAX_ID}`);
+  }
+  if (typeof value === 'string' && value !== '' && !hasNul(value)) return value;
   throw new UsageError(name, value, 'expected a name or a numeric id');
 }
 
@@ -181,6 +204,8 @@ function flag(value: unknown, name: string): boolean {
 
 function environment(value: unknown, name: string): Record<string, string> {
   const result: Record<string, string> = {};
+  const variables = Array.isArray(value) ? value.length : value && typeof value === 'object' ? Object.keys(value).length : 0;
+  if (variables > MAX_ENV) throw new UsageError(name, variables, `expected at most ${MAX_ENV} variables`);
   const entries = Array.isArray(value)
     ? value.map((item) => {
         const match = typeof item === 'string' ? /^([^=]+)=(.*)$/s.exec(item) : null;
@@ -205,6 +230,7 @@ function environment(value: unknown, name: string): Record<string, string> {
 function listenSpecs(value: unknown, name: string): ListenSpec[] {
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list)) throw new UsageError(name, value, 'expected [host:]port or unix:/path entries');
+  if (list.length > MAX_LISTEN) throw new UsageError(name, list.length, `expected at most ${MAX_LISTEN} sockets`);
   const specs = list.map((item, index) => parseListen(text(item, name), index, name));
   const names = new Set(specs.map((spec) => spec.name));
   if (names.size !== specs.length) throw new UsageError(name, value, 'expected distinct socket names');
@@ -217,16 +243,25 @@ function fileMode(value: unknown, name: string): number {
   return mode;
 }
 
+/** Whether objects or arrays nest more than `levels` deep; the walk stops there, so its own stack stays shallow. */
+function nestedDeeper(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (levels === 0) return true;
+  return Object.values(value).some((item) => nestedDeeper(item, levels - 1));
+}
+
 /** Parses and checks every option; an error names the flag or the config file's key. */
 export function resolveOptions(input: Options, origins: Origins = {}): ResolvedOptions {
   const name = (key: Key): string => origins[key] ?? FLAGS[key];
   const given = <T>(key: Key, parse: (value: unknown, name: string) => T): T | undefined =>
     input[key] === undefined ? undefined : parse(input[key], name(key));
 
-  for (const key of Object.keys(input)) {
-    if (!isOptionKey(key)) throw new UsageError(key, (input as unknown as Record<string, unknown>)[key], 'unknown option');
+  for (const [key, value] of Object.entries(input)) {
+    if (!isOptionKey(key)) throw new UsageError(key, value, 'unknown option');
+    if (nestedDeeper(value, MAX_NESTING)) throw new UsageError(name(key), value, `expected a value nested at most ${MAX_NESTING} levels deep`);
   }
   const args = input.args ?? [];
+  if (Array.isArray(args) && args.length > MAX_ARGS) throw new UsageError(name('args'), args.length, `expected at most ${MAX_ARGS} arguments`);
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string' && !hasNul(arg))) {
     throw new UsageError(name('args'), args, 'expected a list of strings without NUL bytes');
   }

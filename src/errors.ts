@@ -8,8 +8,37 @@ export class UsageError extends Error {
     readonly value: unknown,
     readonly expected: string,
   ) {
-    super(`${flag}: ${expected}, got ${showValue(value)}`);
+    // the flag can be a config file's path and key, and `expected` can quote the input too (JSON.parse's message)
+    super(`${truncate(oneLine(flag), MAX_SHOWN, Buffer.byteLength(flag))}: ${oneLine(expected)}, got ${showValue(value)}`);
   }
+}
+
+/** The most characters of a value (or a config key) an error shows: a 10 MB value still makes one readable line. */
+export const MAX_SHOWN = 200;
+
+// What JSON.stringify leaves raw but a terminal or a line reader may take as a line break or a control: DEL,
+// the C1 controls (U+0085 is NEL) and the Unicode line and paragraph separators. The C0 controls are escaped
+// here too, for text that is not JSON.
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** The text with every line break and control character escaped, so it cannot end the line it is in. */
+export function oneLine(text: string): string {
+  return text.replace(CONTROLS, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** At most `max` characters of escaped text, with `…` and the whole length in bytes when it is longer; never
+ * cuts through an escape (`\n`, `\u001b`) or a surrogate pair. */
+export function truncate(text: string, max = MAX_SHOWN, bytes?: number): string {
+  if (text.length <= max) return text;
+  let end = 0;
+  for (;;) {
+    const code = text.charCodeAt(end);
+    const step = code === 0x5c ? (text[end + 1] === 'u' ? 6 : 2) : code >= 0xd800 && code <= 0xdbff ? 2 : 1;
+    if (end + step > max) break;
+    end += step;
+  }
+  return `${text.slice(0, end)}…(${bytes ?? Buffer.byteLength(text)} bytes)`;
 }
 
 /** The value as JSON where JSON can say it; NaN, Infinity, undefined and bigints as themselves (JSON.stringify
@@ -17,11 +46,15 @@ export class UsageError extends Error {
 function showValue(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  let json: string;
   try {
-    return JSON.stringify(value) ?? String(value);
+    json = JSON.stringify(value) ?? String(value);
   } catch {
+    // a cycle (TypeError), or a value nested too deep for the stack (RangeError)
     return Object.prototype.toString.call(value);
   }
+  // a string's own size says more than its JSON's, which counts the quotes and escapes
+  return truncate(oneLine(json), MAX_SHOWN, typeof value === 'string' ? Buffer.byteLength(value) : undefined);
 }
 
 /** A spawn that failed before or at exec, with the failing step and the errno name (ENOENT, EACCES, EPERM). */

@@ -12,7 +12,7 @@ import { openLockedProgram } from './lock.js';
 import { closeProgram, openProgram, type ProgramFile } from './program.js';
 import { checkRootRule, type StartingUser } from './rootrule.js';
 import { asUsageError, openRootOnlyDirectory } from './safeopen.js';
-import { closeSync } from 'node:fs';
+import { closeSync, statSync } from 'node:fs';
 
 export interface Launch {
   readonly options: ResolvedOptions;
@@ -22,6 +22,14 @@ export interface Launch {
   /** The file every generation executes, when it must be the file that was checked (angel is root for
    * another user, or locked to one binary); null: the program is looked up as execvp(3) would. */
   readonly program: ProgramFile | null;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The home and name of the account the child runs as (root when it keeps angel's identity). */
@@ -62,6 +70,8 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
   } else {
     env = childEnvironment(environment, options.env, options.clearEnv);
   }
+  // a working directory that is not there is a mistake in the options, not a program that cannot run
+  if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError('--cwd', options.cwd, 'expected a directory that exists');
   const cwd = options.cwd ?? undefined;
   // resolved in the PATH the child gets, which is where execvp(3) in the child would have looked
   let program = openLockedProgram(options.program, env.PATH, cwd);

@@ -6,7 +6,7 @@
 // regular file before a byte is read or written.
 import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { UsageError } from './errors.js';
+import { oneLine, truncate, UsageError } from './errors.js';
 import { native } from './native.js';
 
 const AT_FDCWD = -100;
@@ -143,7 +143,8 @@ export function readBounded(fd: number, maxBytes: number, path: string): Buffer 
 
 /** Turns an UnsafePath into the usage error of the flag that named the path. */
 export function asUsageError(error: unknown, flag: string, value: string, expected: string): never {
-  if (error instanceof UnsafePath) throw new UsageError(flag, value, `${expected} (${error.message})`);
+  // the path in the message is the user's: cut it as the value is, so the error stays one readable line
+  if (error instanceof UnsafePath) throw new UsageError(flag, value, `${expected} (${truncate(oneLine(error.message))})`);
   throw error;
 }
 

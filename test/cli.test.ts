@@ -1,11 +1,11 @@
 // The CLI contract of DESIGN.md, case by case, with real processes and real signals.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AngelRun, fixture } from './helpers/events.js';
-import { isAlive } from './helpers/proc.js';
+import { gone, isAlive } from './helpers/proc.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-cli-'));
 
@@ -68,7 +68,7 @@ describe('memory cap', () => {
     assert.equal(overrun.pid, child);
     assert.equal(await run.status(), 143);
     assert.equal(isAlive(child), false, 'child gone');
-    assert.equal(isAlive(grandchild), false, 'grandchild gone, though it left the group');
+    assert.equal(await gone(grandchild), true, 'grandchild gone, though it left the group');
   });
 
   test('with --overrun-samples, a short spike over the cap is tolerated', async () => {
@@ -211,6 +211,7 @@ describe('usage errors', () => {
     ['unknown flag', ['--max-memory', '1G', '--', 'true'], /--max-memory/],
     ['no program', [], /<program>/],
     ['missing config file', ['--config', join(scratch, 'absent.json'), '--', 'true'], /--config.*ENOENT.*absent\.json/],
+    ['config file without an end', ['--config', '/dev/zero', '--', 'true'], /^angel: --config: expected a readable regular file \(\/dev\/zero is not a regular file \(a character device\)\), got "\/dev\/zero"$/],
   ];
   for (const [name, args, pattern] of cases) {
     test(`${name}: exit 2 with one line naming the flag and value`, async () => {
@@ -227,6 +228,41 @@ describe('usage errors', () => {
     const run = new AngelRun(['--config', file, '--', 'true']);
     assert.equal(await run.status(), 2);
     assert.match(run.stderrText.join('\n'), /bad\.json: maxMem.*lots/);
+  });
+});
+
+describe('an option that takes a value takes the next word, whatever it is', () => {
+  test('--env -h is a usage error for --env, and the program does not start', async () => {
+    const marker = join(scratch, 'started');
+    const run = new AngelRun(['--env', '-h', '--', 'touch', marker]);
+    assert.equal(await run.status(), 2);
+    assert.deepEqual(run.stderrText, ['angel: --env: expected KEY=VALUE, got "-h"']);
+    assert.equal(existsSync(marker), false, 'the program did not start');
+  });
+
+  test('--max-mem --version is a usage error for --max-mem, in run and in check', async () => {
+    const config = join(scratch, 'program.json');
+    writeFileSync(config, JSON.stringify({ program: 'true' }));
+    for (const args of [['--max-mem', '--version', '--', 'true'], ['check', '--config', config, '--max-mem', '--version']]) {
+      const run = new AngelRun(args, { json: false });
+      assert.equal(await run.status(), 2, args.join(' '));
+      assert.equal(run.stderrText.length, 1, run.stderrText.join('\n'));
+      assert.match(run.stderrText[0] ?? '', /^angel: --max-mem: expected a size .*, got "--version"$/);
+    }
+  });
+
+  test('-h, --help and --version after `--` are the program\'s', async () => {
+    const run = new AngelRun(['--restart', 'never', '--', 'echo', '-h', '--version', '--help']);
+    assert.equal(await run.status(), 0);
+    assert.deepEqual(run.stdout.items, ['-h --version --help']);
+  });
+
+  test('as the first word, -h and --version are still angel\'s', async () => {
+    for (const [word, output] of [['-h', /^Usage: angel /], ['--help', /^Usage: angel /], ['-V', /^angel \d/], ['--version', /^angel \d/]] as const) {
+      const run = new AngelRun([word], { json: false });
+      assert.equal(await run.status(), 0, word);
+      assert.match(run.stdout.items[0] ?? '', output, word);
+    }
   });
 });
 

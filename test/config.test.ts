@@ -2,8 +2,11 @@
 // errors that name the flag (or the file's key) and the value.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULTS, FLAGS, mergeOptions, parseConfigText, resolveOptions, type Origins, type ResolvedOptions } from '../src/config.js';
-import { UsageError } from '../src/errors.js';
+import {
+  DEFAULTS, FLAGS, MAX_ARGS, MAX_ENV, MAX_LISTEN, MAX_NESTING, mergeOptions, parseConfigText, resolveOptions, type Origins,
+  type ResolvedOptions,
+} from '../src/config.js';
+import { MAX_SHOWN, UsageError } from '../src/errors.js';
 import { UNLIMITED } from '../src/limits.js';
 import type { Options } from '../src/types.js';
 
@@ -60,6 +63,7 @@ test('every key, in every shape it takes', () => {
     ['stopSignal', '9', 'SIGKILL'],
     // identities: a name, or a numeric id as a number or digits
     ['user', 'www-data', 'www-data'], ['user', '1000', 1000], ['user', 0, 0], ['group', 'adm', 'adm'], ['group', '0', 0],
+    ['user', 2 ** 32 - 2, 2 ** 32 - 2], ['group', '4294967294', 2 ** 32 - 2],
     ['cwd', '/srv', '/srv'], ['logFile', '/var/log/x.log', '/var/log/x.log'], ['program', '/usr/sbin/lighttpd', '/usr/sbin/lighttpd'],
     ['args', ['-D', '-f', 'a b'], ['-D', '-f', 'a b']],
     ['socketMode', '0660', 0o660], ['socketMode', '600', 0o600], ['socketMode', 0o600, 0o600], ['socketMode', '01777', 0o1777],
@@ -150,6 +154,9 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['stopSignal', '1.5'], ['stopSignal', ['TERM']], ['stopSignal', true], ['stopSignal', {}],
   ['reload', 'later'], ['reload', 'SIGHUP'],
   ['user', ''], ['user', -1], ['user', 1.5], ['user', true], ['user', 'a\0b'], ['group', ''], ['group', -2],
+  // past uid_t an id wraps (getpwnam(2^32) is root's entry), and (uid_t)-1 means "no change"
+  ['user', 2 ** 32], ['user', '4294967296', '"4294967296"'], ['user', '4294967295', '"4294967295"'], ['group', 2 ** 32 - 1],
+  ['group', '18446744073709551616', '"18446744073709551616"'],
   ['cwd', ''], ['cwd', 5], ['cwd', 'a\0b'], ['program', ''], ['program', 5], ['program', '/bin/a\0b'],
   ['args', 'a b'], ['args', ['a', 1]], ['args', ['a\0b']],
   ['env', ['NOEQUALS'], '"NOEQUALS"'], ['env', ['=V'], '"=V"'], ['env', [1], '1'], ['env', 'A=1'], ['env', 5],
@@ -263,4 +270,60 @@ test('resolveOptions neither changes nor keeps its input', () => {
 test('--ready delay past 2^31-1 ms is refused (a Node timer would fire it after 1 ms)', () => {
   assert.deepEqual(resolveOptions({ program: 'x', ready: 'delay:2147483647' }).ready, { kind: 'delay', ms: 2 ** 31 - 1 });
   assert.throws(() => resolveOptions({ program: 'x', ready: 'delay:2147483648' }), /^UsageError: --ready: .*"delay:2147483648"/);
+});
+
+test('values nested deeper than MAX_NESTING are refused naming the key, from a file and from the API', () => {
+  const nest = (levels: number): unknown => (levels === 0 ? 'x' : [nest(levels - 1)]);
+  for (const key of ['env', 'rlimits', 'args', 'listen', 'maxMem', 'program'] as const) {
+    for (const levels of [MAX_NESTING + 1, 5000, 100_000]) {
+      const json = `{"program": "x", "${key}": ${'['.repeat(levels)}1${']'.repeat(levels)}}`;
+      const file = parseConfigText(json, 'angel.json');
+      assert.throws(() => resolveOptions(file.options as Options, file.origins), {
+        name: 'UsageError', message: new RegExp(`^angel\\.json: ${key}: expected a value nested at most ${MAX_NESTING} levels deep, got `),
+      }, `${key} ${levels}`);
+    }
+    assertUsage(() => resolve({ [key]: nest(MAX_NESTING + 1) }), FLAGS[key], 'expected a value nested', key);
+  }
+  // a cycle, from the API, is nested without end
+  const cycle: Record<string, unknown> = {};
+  cycle.A = cycle;
+  assert.throws(() => resolve({ env: cycle }), /^UsageError: --env: expected a value nested at most 8 levels deep, got \[object Object\]$/);
+  // the deepest value any key takes
+  assert.deepEqual(resolve({ rlimits: { nofile: { soft: 1, hard: 2 } } }).rlimits, { nofile: { soft: 1, hard: 2 } });
+});
+
+test('counts past what the addon\'s spawn takes are refused naming the key and the count', () => {
+  assert.throws(() => resolve({ args: Array.from({ length: MAX_ARGS + 1 }, () => 'a') }),
+    { name: 'UsageError', message: `[args...]: expected at most ${MAX_ARGS} arguments, got ${MAX_ARGS + 1}` });
+  assert.equal(resolve({ args: Array.from({ length: MAX_ARGS }, () => 'a') }).args.length, MAX_ARGS);
+  const listen = (count: number): string[] => Array.from({ length: count }, (_, i) => `127.0.0.1:${i}`);
+  assert.throws(() => resolve({ listen: listen(MAX_LISTEN + 1) }),
+    { name: 'UsageError', message: `--listen: expected at most ${MAX_LISTEN} sockets, got ${MAX_LISTEN + 1}` });
+  assert.equal(resolve({ listen: listen(MAX_LISTEN) }).listen.length, MAX_LISTEN);
+  const env = (count: number): string[] => Array.from({ length: count }, (_, i) => `K${i}=`);
+  assert.throws(() => resolve({ env: env(MAX_ENV + 1) }),
+    { name: 'UsageError', message: `--env: expected at most ${MAX_ENV} variables, got ${MAX_ENV + 1}` });
+  assert.throws(() => resolve({ env: Object.fromEntries(env(MAX_ENV + 1).map((entry) => [entry.slice(0, -1), ''])) }), /--env: expected at most/);
+  assert.equal(Object.keys(resolve({ env: env(MAX_ENV) }).env).length, MAX_ENV);
+});
+
+test('a usage error is one readable line, however long the value or the key, whatever they hold', () => {
+  const long = new UsageError('--max-mem', 'a'.repeat(10 * 2 ** 20), 'expected a size');
+  assert.equal(long.message, `--max-mem: expected a size, got "${'a'.repeat(MAX_SHOWN - 1)}…(10485760 bytes)`);
+  const key = new UsageError(`angel.json: ${'k'.repeat(10_000)}`, 1, 'unknown key');
+  assert.equal(key.message, `angel.json: ${'k'.repeat(MAX_SHOWN - 'angel.json: '.length)}…(10012 bytes): unknown key, got 1`);
+  // JSON.stringify escapes C0 controls; a terminal or a line reader also breaks lines at these
+  const breaks = new UsageError('a\nb.json: k\r', 'x\n\r\u2028\u2029\u0085\u007f\u001b', 'expected (a\nb)');
+  assert.equal(breaks.message, 'a\\nb.json: k\\r: expected (a\\nb), got "x\\n\\r\\u2028\\u2029\\u0085\\u007f\\u001b"');
+  // a cut never splits an escape or a surrogate pair
+  for (let pad = 0; pad < 8; pad++) {
+    for (const unit of ['\n', '\u0001', '😀', '"']) {
+      const message = new UsageError('--x', 'p'.repeat(pad) + unit.repeat(400), 'e').message;
+      const shown = message.slice(message.indexOf('got ') + 4, message.indexOf('…'));
+      assert.ok(shown.length <= MAX_SHOWN, `${pad} ${JSON.stringify(unit)}: ${shown.length}`);
+      assert.doesNotThrow(() => JSON.parse(`${shown}"`), `${pad} ${JSON.stringify(unit)}: ${shown}`);
+    }
+  }
+  // short values are shown whole, as before
+  assert.equal(new UsageError('--x', 'a'.repeat(MAX_SHOWN - 2), 'e').message, `--x: e, got "${'a'.repeat(MAX_SHOWN - 2)}"`);
 });

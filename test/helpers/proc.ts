@@ -6,3 +6,14 @@ export function isAlive(pid: number): boolean {
   const state = processState(pid);
   return state !== null && state !== 'Z' && state !== 'X';
 }
+
+/** Waits until the process is gone: a SIGKILL is sent at once, but a process takes a moment to die, more so
+ * on a loaded machine. */
+export async function gone(pid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
