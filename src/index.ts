@@ -2,14 +2,14 @@
 //   const angel = supervise({ program: 'node', args: ['server.js'], maxMem: '512M' });
 //   angel.on('overrun', (e) => console.warn(`restarting at ${e.rssBytes} bytes`));
 //   process.exitCode = await angel.done;
-import { resolveOptions } from './config.js';
-import { prepareLaunch } from './launch.js';
-import { LogPipe } from './logfile.js';
-import { startingUser } from './rootrule.js';
-import { installSignalHandlers } from './signals.js';
-import { bindAll } from './sockets.js';
-import { Supervisor } from './supervisor.js';
-import type { Options } from './types.js';
+import { resolveOptions } from './core/config.js';
+import { prepareLaunch } from './driver/launch.js';
+import { LogPipe } from './kernel/logfile.js';
+import { startingUser } from './kernel/rootrule.js';
+import { installSignalHandlers } from './face/signals.js';
+import { bindAll } from './kernel/sockets.js';
+import { Supervisor } from './driver/supervisor.js';
+import type { Options } from './core/types.js';
 
 export interface SuperviseControl {
   /** Take over this process's signals with angel's semantics (HUP reload, INT/TERM shutdown, others
@@ -40,11 +40,11 @@ export function supervise(options: Options, control: SuperviseControl = {}): Ang
   return supervisor;
 }
 
-export { PermissionError, SpawnError, UsageError } from './errors.js';
-export { parseSize } from './limits.js';
-export type { Rlimit, RlimitName, Rlimits } from './limits.js';
+export { PermissionError, SpawnError, UsageError } from './core/errors.js';
+export { parseSize } from './core/limits.js';
+export type { Rlimit, RlimitName, Rlimits } from './core/limits.js';
 export type {
   AngelEvents, ExitEvent, ExitReason, ExitStatus, GiveupEvent, LogFormat, LogLevel, Options, OverrunEvent, ReadyEvent,
   ReloadMode, RestartEvent, RestartPolicy, SampleEvent, ShutdownEvent, Size, SpawnErrorEvent, StartEvent, State,
   StateEvent, WarningEvent,
-} from './types.js';
+} from './core/types.js';

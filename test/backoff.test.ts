@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import {
   backoffDelay, decideRestart, FIRST_DELAY_MS, NO_HISTORY, STABLE_AFTER_MS, wantsRestart,
   type RestartHistory, type RestartRules,
-} from '../src/backoff.js';
-import type { ExitReason, RestartPolicy } from '../src/types.js';
+} from '../src/core/backoff.js';
+import type { ExitReason, RestartPolicy } from '../src/core/types.js';
 
 const rules: RestartRules = { policy: 'on-failure', maxRestarts: 3, windowMs: 1000, maxDelayMs: 10_000 };
 const history = (times: number[], consecutive = times.length): RestartHistory => Object.freeze({ times: Object.freeze(times), consecutive });

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import {
   DEFAULTS, FLAGS, MAX_ARGS, MAX_ENV, MAX_LISTEN, MAX_NESTING, mergeOptions, parseConfigText, resolveOptions, type Origins,
   type ResolvedOptions,
-} from '../src/config.js';
-import { MAX_SHOWN, UsageError } from '../src/errors.js';
-import { UNLIMITED } from '../src/limits.js';
-import type { Options } from '../src/types.js';
+} from '../src/core/config.js';
+import { MAX_SHOWN, UsageError } from '../src/core/errors.js';
+import { UNLIMITED } from '../src/core/limits.js';
+import type { Options } from '../src/core/types.js';
 
 type Key = keyof Options;
 const resolve = (options: Record<string, unknown>, origins?: Origins): ResolvedOptions =>

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FLAGS, MAX_ARGS, MAX_ENV, MAX_LISTEN } from '../src/config.js';
+import { FLAGS, MAX_ARGS, MAX_ENV, MAX_LISTEN } from '../src/core/config.js';
 import { CLI } from './helpers/events.js';
 
 const SEED = Number(process.env.ANGEL_FUZZ_SEED ?? 20_250_611);

@@ -2,11 +2,11 @@
 // of every pair for the invariants that hold everywhere.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NO_HISTORY, STABLE_AFTER_MS, type RestartHistory, type RestartRules } from '../src/backoff.js';
+import { NO_HISTORY, STABLE_AFTER_MS, type RestartHistory, type RestartRules } from '../src/core/backoff.js';
 import {
   initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type StopReason, type Transition,
-} from '../src/lifecycle.js';
-import type { ExitReason, State } from '../src/types.js';
+} from '../src/core/lifecycle.js';
+import type { ExitReason, State } from '../src/core/types.js';
 
 const rules: RestartRules = { policy: 'on-failure', maxRestarts: 3, windowMs: 60_000, maxDelayMs: 10_000 };
 const overlap: RestartRules = { ...rules, overlap: true };

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { test } from 'node:test';
-import { UsageError } from '../src/errors.js';
-import { parseCount, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, UNLIMITED, type RlimitName } from '../src/limits.js';
-import { parseSignal } from '../src/signames.js';
+import { UsageError } from '../src/core/errors.js';
+import { parseCount, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, UNLIMITED, type RlimitName } from '../src/core/limits.js';
+import { parseSignal } from '../src/core/signames.js';
 
 const KiB = 2 ** 10;
 const MiB = 2 ** 20;

@@ -12,7 +12,7 @@ import { AngelRun } from './helpers/events.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const copy = mkdtempSync(join(tmpdir(), 'angel-locked-'));
 const program = join(copy, 'bin', 'program');
-const cli = join(copy, 'dist', 'src', 'cli.js');
+const cli = join(copy, 'dist', 'src', 'face', 'cli.js');
 
 before(() => {
   for (const entry of ['package.json', 'binding.gyp', 'scripts', 'dist']) cpSync(join(root, entry), join(copy, entry), { recursive: true });

@@ -6,9 +6,9 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cannotStall } from '../src/log.js';
-import { openReadyPipe } from '../src/ready.js';
-import { bindAll, closeAll, parseListen, type HeldSocket } from '../src/sockets.js';
+import { cannotStall } from '../src/face/log.js';
+import { openReadyPipe } from '../src/kernel/ready.js';
+import { bindAll, closeAll, parseListen, type HeldSocket } from '../src/kernel/sockets.js';
 import { AngelRun, CLI } from './helpers/events.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-log-'));

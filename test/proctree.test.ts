@@ -5,7 +5,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { test } from 'node:test';
-import { TreeReader, readStatus } from '../src/proctree.js';
+import { TreeReader, readStatus } from '../src/kernel/proctree.js';
 import { fixture } from './helpers/events.js';
 import { openFdCount } from './helpers/spawn-output.js';
 

@@ -9,9 +9,9 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { SpawnError } from '../src/errors.js';
-import { native } from '../src/native.js';
-import { Environ, spawnChild, type ChildExit } from '../src/spawn.js';
+import { SpawnError } from '../src/core/errors.js';
+import { native } from '../src/kernel/native.js';
+import { Environ, spawnChild, type ChildExit } from '../src/kernel/spawn.js';
 import { fixture } from './helpers/events.js';
 import { isAlive } from './helpers/proc.js';
 import {

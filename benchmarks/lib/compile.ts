@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BENCHMARKS = join(ROOT, 'benchmarks');
-export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'src', 'face', 'cli.js');
 
 export interface BuildOptions {
   /** More sources to link in, relative to the repository root (e.g. native/spawn.c); their folders are on -I. */

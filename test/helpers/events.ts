@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const CLI = join(root, 'dist', 'src', 'cli.js');
+export const CLI = join(root, 'dist', 'src', 'face', 'cli.js');
 export const fixture = (name: string): string => join(root, 'test', 'fixtures', 'bin', name);
 
 export interface AngelEventLine {

@@ -4,8 +4,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnChild, type ChildExit, type SpawnOptions } from '../../src/spawn.js';
-import { processState } from '../../src/proctree.js';
+import { spawnChild, type ChildExit, type SpawnOptions } from '../../src/kernel/spawn.js';
+import { processState } from '../../src/kernel/proctree.js';
 
 export const scratch = mkdtempSync(join(tmpdir(), 'angel-spawn-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
@@ -30,7 +30,7 @@ export async function runCaptured(options: SpawnOptions): Promise<{ exit: ChildE
 }
 
 /** The compiled spawn module, by absolute path, for scripts run in another Node process. */
-export const SPAWN_MODULE = fileURLToPath(new URL('../../src/spawn.js', import.meta.url));
+export const SPAWN_MODULE = fileURLToPath(new URL('../../src/kernel/spawn.js', import.meta.url));
 
 // Shared by the scripts below: this process's zombie children and whether an fd is close-on-exec (fdinfo's
 // flags are octal, O_CLOEXEC is 02000000: proc(5)).

@@ -4,7 +4,7 @@
 import { closeSync, lstatSync, unlinkSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { native } from './native.js';
 
 export const SD_LISTEN_FDS_START = 3;

@@ -1,7 +1,7 @@
 // Signals to angel become requests to the supervisor; nothing acts inside a handler beyond enqueueing.
 // The synchronous signals (SEGV, BUS, FPE, ILL, ABRT, TRAP, SYS) are angel's own faults, never forwarded,
 // and SIGCHLD is not a message for the child (tini, dumb-init). SIGPIPE stays ignored, as Node sets it.
-import type { Supervisor } from './supervisor.js';
+import type { Supervisor } from '../driver/supervisor.js';
 
 export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [

@@ -1,11 +1,11 @@
 // One generation of the child: its process, its sampler and readiness probe, and how angel stops it.
 // Mechanics only; when to stop and what an exit means is the supervisor's (and the lifecycle's) call.
-import { treePids } from './proctree.js';
-import type { ReadyProbe } from './ready.js';
-import type { Sampler } from './sampler.js';
-import { signalNumber } from './signames.js';
-import type { ChildExit, ChildProcess } from './spawn.js';
-import type { ExitReason } from './types.js';
+import { treePids } from '../kernel/proctree.js';
+import type { ReadyProbe } from '../kernel/ready.js';
+import type { Sampler } from '../kernel/sampler.js';
+import { signalNumber } from '../core/signames.js';
+import type { ChildExit, ChildProcess } from '../kernel/spawn.js';
+import type { ExitReason } from '../core/types.js';
 
 export interface Generation {
   readonly child: ChildProcess;

@@ -3,7 +3,7 @@
 // gave the child) or a path opened again could be another file by then. So the file is opened here, checked
 // through its fd, and executed from that fd (execveat) for every generation.
 import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
-import { SpawnError } from './errors.js';
+import { SpawnError } from '../core/errors.js';
 import { native } from './native.js';
 import { AT_FDCWD } from './safeopen.js';
 import { resolveProgram } from './spawn.js';

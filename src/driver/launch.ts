@@ -4,14 +4,14 @@
 // start from here, and a SIGHUP's new config goes through the same checks before it replaces anything.
 import { createRequire } from 'node:module';
 import type Posix from 'posix';
-import type { ResolvedOptions } from './config.js';
-import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from './environment.js';
-import { UsageError } from './errors.js';
-import { resolveIdentity, type ChildIdentity } from './identity.js';
-import { openLockedProgram } from './lock.js';
-import { closeProgram, openProgram, type ProgramFile } from './program.js';
-import { checkRootRule, type StartingUser } from './rootrule.js';
-import { asUsageError, openRootOnlyDirectory } from './safeopen.js';
+import type { ResolvedOptions } from '../core/config.js';
+import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from '../core/environment.js';
+import { UsageError } from '../core/errors.js';
+import { resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
+import { openLockedProgram } from '../kernel/lock.js';
+import { closeProgram, openProgram, type ProgramFile } from '../kernel/program.js';
+import { checkRootRule, type StartingUser } from '../kernel/rootrule.js';
+import { asUsageError, openRootOnlyDirectory } from '../kernel/safeopen.js';
 import { closeSync, statSync } from 'node:fs';
 
 export interface Launch {

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { native } from './native.js';
 import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile } from './safeopen.js';
-import type { WarningEvent } from './types.js';
+import type { WarningEvent } from '../core/types.js';
 
 const writeAsync = promisify(write);
 const fstatAsync = promisify(fstat);

@@ -3,20 +3,20 @@
 // Reads as the algorithm: parse, resolve (usage errors exit 2 in one line), log, supervise, exit with the
 // child's status.
 import { Command, CommanderError, Option } from 'commander';
-import { mergeOptions, resolveOptions, type ResolvedOptions } from './config.js';
-import { readConfigFile } from './configfile.js';
+import { mergeOptions, resolveOptions, type ResolvedOptions } from '../core/config.js';
+import { readConfigFile } from '../kernel/configfile.js';
 import {
   EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, oneLine, PermissionError, SpawnError, truncate, UsageError,
-} from './errors.js';
+} from '../core/errors.js';
 import { attachEventLog, createEventLog } from './log.js';
-import { prepareLaunch } from './launch.js';
-import { lockedProgram } from './lock.js';
-import { LogPipe } from './logfile.js';
-import { startingUser, type StartingUser } from './rootrule.js';
+import { prepareLaunch } from '../driver/launch.js';
+import { lockedProgram } from '../kernel/lock.js';
+import { LogPipe } from '../kernel/logfile.js';
+import { startingUser, type StartingUser } from '../kernel/rootrule.js';
 import { installSignalHandlers } from './signals.js';
-import { bindAll } from './sockets.js';
-import { Supervisor } from './supervisor.js';
-import type { Options } from './types.js';
+import { bindAll } from '../kernel/sockets.js';
+import { Supervisor } from '../driver/supervisor.js';
+import type { Options } from '../core/types.js';
 
 const VERSION = '0.1.0';
 

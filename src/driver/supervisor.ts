@@ -5,21 +5,21 @@
 import { EventEmitter } from 'node:events';
 import { closeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { NO_HISTORY, type RestartRules } from './backoff.js';
-import type { ResolvedOptions } from './config.js';
-import { exitStatusForSpawnError, SpawnError } from './errors.js';
-import type { ChildIdentity } from './identity.js';
+import { NO_HISTORY, type RestartRules } from '../core/backoff.js';
+import type { ResolvedOptions } from '../core/config.js';
+import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
+import type { ChildIdentity } from '../kernel/identity.js';
 import { releaseLaunch, type Launch } from './launch.js';
-import type { LogPipe } from './logfile.js';
-import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent } from './lifecycle.js';
-import type { TreeSample } from './proctree.js';
-import { openReadyPipe, probeReady, type ReadyPipe } from './ready.js';
-import { Sampler } from './sampler.js';
-import type { SignalLike } from './signames.js';
-import { closeAll, listenEnvironment, type HeldSocket } from './sockets.js';
-import { Environ, spawnChild, type ChildExit, type ChildProcess } from './spawn.js';
+import type { LogPipe } from '../kernel/logfile.js';
+import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
+import type { TreeSample } from '../kernel/proctree.js';
+import { openReadyPipe, probeReady, type ReadyPipe } from '../kernel/ready.js';
+import { Sampler } from '../kernel/sampler.js';
+import type { SignalLike } from '../core/signames.js';
+import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.js';
+import { Environ, spawnChild, type ChildExit, type ChildProcess } from '../kernel/spawn.js';
 import { signalTree, statusOf, stopGeneration, type Generation } from './generation.js';
-import type { AngelEvents, ExitReason, ExitStatus, State } from './types.js';
+import type { AngelEvents, ExitReason, ExitStatus, State } from '../core/types.js';
 
 export { statusOf } from './generation.js';
 

@@ -1,10 +1,10 @@
 // The only caller of the addon's spawn: typed options in, flat arguments to C, native errors out as SpawnError.
 import { accessSync, closeSync, constants as fsConstants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, resolve } from 'node:path';
-import { SpawnError } from './errors.js';
-import { RLIMIT_NAMES, type Rlimits } from './limits.js';
+import { SpawnError } from '../core/errors.js';
+import { RLIMIT_NAMES, type Rlimits } from '../core/limits.js';
 import { native } from './native.js';
-import { signalName, signalNumber, type SignalLike } from './signames.js';
+import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
 
 export interface SpawnOptions {
   /** A path, or a name looked up in the child's PATH. */

@@ -42,7 +42,7 @@ export interface NativeAddon {
   readonly lockedProgram: string | null;
 }
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const candidates = [join(packageRoot, 'build', 'Release', 'angel.node'), join(packageRoot, 'build', 'Debug', 'angel.node')];
 
 function load(): NativeAddon {

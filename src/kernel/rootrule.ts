@@ -6,7 +6,7 @@
 // user's own copy of /bin/sh, in their own group, would pass a check of the group alone).
 import { createRequire } from 'node:module';
 import type Posix from 'posix';
-import { PermissionError } from './errors.js';
+import { PermissionError } from '../core/errors.js';
 import type { ProgramFile } from './program.js';
 import { supplementaryGroups } from './spawn.js';
 

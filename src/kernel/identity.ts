@@ -2,7 +2,7 @@
 // child gets, the way initgroups(3) + setgid + setuid would.
 import { createRequire } from 'node:module';
 import type Posix from 'posix';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { supplementaryGroups } from './spawn.js';
 
 export interface ChildIdentity {

@@ -6,7 +6,7 @@
 // regular file before a byte is read or written.
 import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { oneLine, truncate, UsageError } from './errors.js';
+import { oneLine, truncate, UsageError } from '../core/errors.js';
 import { native } from './native.js';
 
 const AT_FDCWD = -100;

@@ -13,8 +13,8 @@
 import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
-import type { Supervisor } from './supervisor.js';
-import type { LogFormat, LogLevel } from './types.js';
+import type { Supervisor } from '../driver/supervisor.js';
+import type { LogFormat, LogLevel } from '../core/types.js';
 
 export interface EventLog {
   logger: Logger;

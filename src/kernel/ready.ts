@@ -3,7 +3,7 @@
 // reports once.
 import { closeSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { native } from './native.js';
 
 export type ReadyMode = { kind: 'exec' } | { kind: 'fd' } | { kind: 'tcp'; port: number; host: string } | { kind: 'delay'; ms: number };

@@ -4,7 +4,7 @@
 // The program asked for is the locked one when it is the same file (device and inode), however it is spelled:
 // `sleep` found in PATH, /bin/sleep through the /bin -> usr/bin link, or /usr/bin/sleep.
 import { closeSync, constants } from 'node:fs';
-import { PermissionError } from './errors.js';
+import { PermissionError } from '../core/errors.js';
 import { native } from './native.js';
 import { openExecutable, openProgram, type ProgramFile } from './program.js';
 
