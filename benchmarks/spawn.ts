@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { native } from '../src/kernel/native.js';
+import { spawnNative, watchExit } from '../src/kernel/syscalls.js';
 import { spawnChild, type SpawnOptions } from '../src/kernel/spawn.js';
 import { sampleInRounds, toRow, type Contender, type Sampled } from './lib/interleave.js';
 import { buildC, parseSamples, runC } from './lib/compile.js';
@@ -42,9 +42,9 @@ function nativeCall(name: string): Contender {
       const samples: number[] = [];
       for (let i = 0; i < count; i++) {
         const start = process.hrtime.bigint();
-        const [, pidfd] = native.spawn(PROGRAM, [PROGRAM], envp, -1, null, [0, 1, 2], [], -1, -1, null, false, -1, false);
+        const [, pidfd] = spawnNative(PROGRAM, [PROGRAM], envp, -1, null, [0, 1, 2], [], -1, -1, null, false, -1, false);
         samples.push(elapsedMs(start));
-        await new Promise<void>((resolve) => native.watchExit(pidfd, () => resolve(), true));
+        await new Promise<void>((resolve) => watchExit(pidfd, () => resolve(), true));
         closeSync(pidfd);
       }
       return samples;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { cannotStall } from '../src/face/log.js';
 import { openReadyPipe } from '../src/kernel/ready.js';
-import { bindAll, closeAll, parseListen, type HeldSocket } from '../src/kernel/sockets.js';
+import { parseListen } from '../src/core/addresses.js';
+import { bindAll, closeAll, type HeldSocket } from '../src/kernel/sockets.js';
 import { AngelRun, CLI } from './helpers/events.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-log-'));

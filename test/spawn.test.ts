@@ -10,7 +10,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { SpawnError } from '../src/core/errors.js';
-import { native } from '../src/kernel/native.js';
+import { pipe } from '../src/kernel/syscalls.js';
 import { Environ, spawnChild, type ChildExit } from '../src/kernel/spawn.js';
 import { fixture } from './helpers/events.js';
 import { isAlive } from './helpers/proc.js';
@@ -304,7 +304,7 @@ describe('the child\'s starting state', () => {
   });
 
   test('a pipe mapped at 3 is that very pipe; Node\'s pipes and the unmapped end stay out of the child', async (t) => {
-    const [readEnd, writeEnd] = native.pipe();
+    const [readEnd, writeEnd] = pipe();
     t.after(() => closeSync(readEnd));
     // a child_process with piped stdio holds libuv's pipes open in this process while the addon spawns
     const cat = nodeSpawn('cat', [], { stdio: ['pipe', 'pipe', 'pipe'] });

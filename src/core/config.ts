@@ -3,9 +3,9 @@ import { UsageError } from './errors.js';
 import {
   isRlimitName, parseCount, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, type Rlimit, type Rlimits,
 } from './limits.js';
-import { parseReady, type ReadyMode } from '../kernel/ready.js';
+import { parseReady, type ReadyMode } from './readiness.js';
 import { parseSignal } from './signames.js';
-import { parseListen, type ListenSpec } from '../kernel/sockets.js';
+import { parseListen, type ListenSpec } from './addresses.js';
 import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
 
 /** Options with every value parsed and every default filled in. */

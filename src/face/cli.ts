@@ -194,10 +194,17 @@ function commanderLine(message: string): string {
   return truncate(oneLine(message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')));
 }
 
+/** What --version prints; it loads the addon (a locked build says so), which nothing else before a run needs. */
+function versionText(): string {
+  const locked = lockedProgram();
+  return `angel ${VERSION} (${locked === null ? 'not locked' : `locked to ${locked}`})`;
+}
+
 async function main(argv: string[]): Promise<void> {
+  const words = withCommand(argv.slice(2));
   const cli = new Command('angel')
     .description('Supervise one program: limits before exec, a memory cap on its process tree, restarts')
-    .version(`angel ${VERSION} (${lockedProgram === null ? 'not locked' : `locked to ${lockedProgram}`})`)
+    .version(words[0] === '-V' || words[0] === '--version' ? versionText() : VERSION)
     // the root's own options (--version) only before the command: after it every word is the command's
     .enablePositionalOptions()
     .exitOverride()
@@ -220,7 +227,7 @@ async function main(argv: string[]): Promise<void> {
     });
 
   try {
-    await cli.parseAsync(withCommand(argv.slice(2)), { from: 'user' });
+    await cli.parseAsync(words, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
     fail(error);

@@ -5,10 +5,11 @@
 // `sleep` found in PATH, /bin/sleep through the /bin -> usr/bin link, or /usr/bin/sleep.
 import { closeSync, constants } from 'node:fs';
 import { PermissionError } from '../core/errors.js';
-import { native } from './native.js';
+import * as syscalls from './syscalls.js';
 import { openExecutable, openProgram, type ProgramFile } from './program.js';
 
-export const lockedProgram: string | null = native.lockedProgram;
+/** The one program of a locked build, or null (loads the addon). */
+export const lockedProgram = syscalls.lockedProgram;
 
 function openVerified(path: string): ProgramFile {
   // O_NOFOLLOW: the lock names the file itself, not whatever a link points to at the moment
@@ -26,8 +27,9 @@ function openVerified(path: string): ProgramFile {
 /** null in an unlocked build; otherwise the verified locked binary, when `program` (resolved in the child's
  * PATH) is that same file, or a PermissionError naming what is wrong. */
 export function openLockedProgram(program: string, pathList: string | undefined, cwd: string | undefined): ProgramFile | null {
-  if (lockedProgram === null) return null;
-  const locked = openVerified(lockedProgram);
+  const lockPath = lockedProgram();
+  if (lockPath === null) return null;
+  const locked = openVerified(lockPath);
   let same = false;
   try {
     const requested = openProgram(program, pathList, cwd);
@@ -38,7 +40,7 @@ export function openLockedProgram(program: string, pathList: string | undefined,
   }
   if (!same) {
     closeSync(locked.fd);
-    throw new PermissionError(`this angel is locked to ${lockedProgram}; refusing ${program}`);
+    throw new PermissionError(`this angel is locked to ${lockPath}; refusing ${program}`);
   }
   return locked;
 }

@@ -10,7 +10,7 @@ import { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { native } from './native.js';
+import { pipe } from './syscalls.js';
 import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile } from './safeopen.js';
 import type { WarningEvent } from '../core/types.js';
 
@@ -73,7 +73,7 @@ export class LogPipe {
 
   constructor(readonly path: string) {
     this.#fd = openLogFile(path);
-    const [readFd, writeFd] = native.pipe();
+    const [readFd, writeFd] = pipe();
     this.writeFd = writeFd;
     this.#reader = new Socket({ fd: readFd, readable: true, writable: false });
     this.#reader.on('data', (chunk: Buffer) => this.#take(chunk));

@@ -1,5 +1,5 @@
-// Loads the addon once and declares its shape. Only spawn.ts (and the few mechanism helpers it re-exports)
-// may call it: the addon is mechanism, everything it is told was decided in TypeScript.
+// Loads the addon once, on first use, and declares its shape. Only syscalls.ts calls it: the addon is
+// mechanism, everything it is told was decided in TypeScript.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,4 +58,11 @@ function load(): NativeAddon {
   throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${failures.join('; ')}`);
 }
 
-export const native: NativeAddon = load();
+let loaded: NativeAddon | null = null;
+
+/** The addon, loaded on first use: `angel check` and the pure modules never need it, and a missing build
+ * fails the first call that does, with the one error above. */
+export function addon(): NativeAddon {
+  loaded ??= load();
+  return loaded;
+}

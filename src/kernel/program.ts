@@ -4,7 +4,7 @@
 // through its fd, and executed from that fd (execveat) for every generation.
 import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
 import { SpawnError } from '../core/errors.js';
-import { native } from './native.js';
+import { openAt } from './syscalls.js';
 import { AT_FDCWD } from './safeopen.js';
 import { resolveProgram } from './spawn.js';
 
@@ -29,7 +29,7 @@ export function openExecutable(path: string, flags = 0): ProgramFile {
   let fd: number;
   try {
     // non-blocking: a FIFO planted at the path would otherwise hang angel in open(2)
-    fd = native.openAt(AT_FDCWD, path, constants.O_RDONLY | constants.O_NONBLOCK | flags, 0);
+    fd = openAt(AT_FDCWD, path, constants.O_RDONLY | constants.O_NONBLOCK | flags, 0);
   } catch (error) {
     const { code, errno } = error as NodeJS.ErrnoException;
     throw new SpawnError(path, 'open', code ?? 'EIO', errno);

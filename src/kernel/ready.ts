@@ -3,32 +3,8 @@
 // reports once.
 import { closeSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
-import { UsageError } from '../core/errors.js';
-import { native } from './native.js';
-
-export type ReadyMode = { kind: 'exec' } | { kind: 'fd' } | { kind: 'tcp'; port: number; host: string } | { kind: 'delay'; ms: number };
-
-export function parseReady(text: string, flag = '--ready'): ReadyMode {
-  if (text === 'exec' || text === 'fd') return { kind: text };
-  const tcp = /^tcp:(?:([^:]+):)?(\d+)$/.exec(text);
-  if (tcp && Number(tcp[2]) > 0 && Number(tcp[2]) <= 65535) return { kind: 'tcp', host: tcp[1] ?? '127.0.0.1', port: Number(tcp[2]) };
-  const delay = /^delay:(\d+)$/.exec(text);
-  // a Node timer past 2^31-1 ms fires after 1 ms, which would count the child ready at once
-  if (delay && Number(delay[1]) <= 2 ** 31 - 1) return { kind: 'delay', ms: Number(delay[1]) };
-  throw new UsageError(flag, text, 'expected exec, fd, tcp:PORT or delay:MS');
-}
-
-export function formatReady(mode: ReadyMode): string {
-  switch (mode.kind) {
-    case 'exec':
-    case 'fd':
-      return mode.kind;
-    case 'tcp':
-      return `tcp:${mode.host}:${mode.port}`;
-    case 'delay':
-      return `delay:${mode.ms}`;
-  }
-}
+import type { ReadyMode } from '../core/readiness.js';
+import { pipe } from './syscalls.js';
 
 export interface ReadyProbe {
   /** Stops probing; the callback is not called afterwards. */
@@ -42,7 +18,7 @@ export interface ReadyPipe {
 }
 
 export function openReadyPipe(): ReadyPipe {
-  const [readFd, writeFd] = native.pipe();
+  const [readFd, writeFd] = pipe();
   return { readFd, writeFd };
 }
 

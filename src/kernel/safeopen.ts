@@ -7,7 +7,7 @@
 import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { oneLine, truncate, UsageError } from '../core/errors.js';
-import { native } from './native.js';
+import { openAt } from './syscalls.js';
 
 const AT_FDCWD = -100;
 // not in fs.constants; the same on every Linux architecture Node runs on
@@ -41,7 +41,7 @@ function unsafeDirectory(stat: Stats, path: string, last: boolean): string | nul
 
 function openComponent(parentFd: number, name: string, path: string): number {
   try {
-    return native.openAt(parentFd, name, DIRECTORY, 0);
+    return openAt(parentFd, name, DIRECTORY, 0);
   } catch (error) {
     const code = errnoOf(error);
     // O_NOFOLLOW|O_DIRECTORY answers ENOTDIR for a symlink, the same as for a file: tell them apart
@@ -53,7 +53,7 @@ function openComponent(parentFd: number, name: string, path: string): number {
 function isSymlink(parentFd: number, name: string): boolean {
   let fd = -1;
   try {
-    fd = native.openAt(parentFd, name, O_PATH | constants.O_NOFOLLOW, 0);
+    fd = openAt(parentFd, name, O_PATH | constants.O_NOFOLLOW, 0);
     return fstatSync(fd).isSymbolicLink();
   } catch {
     return false;
@@ -69,7 +69,7 @@ function isSymlink(parentFd: number, name: string): boolean {
 export function openRootOnlyDirectory(path: string): number {
   const absolute = resolve(path);
   const parts = absolute.split('/').filter((part) => part !== '');
-  let fd = native.openAt(AT_FDCWD, '/', DIRECTORY, 0);
+  let fd = openAt(AT_FDCWD, '/', DIRECTORY, 0);
   let at = '';
   try {
     for (let i = 0; ; i++) {
@@ -93,7 +93,7 @@ export function openRootOnlyDirectory(path: string): number {
 export function openRegularFile(dirFd: number, name: string, flags: number, mode = 0, path = name, follow = false): { fd: number; stat: Stats } {
   let fd: number;
   try {
-    fd = native.openAt(dirFd, name, flags | constants.O_NONBLOCK | (follow ? 0 : constants.O_NOFOLLOW), mode);
+    fd = openAt(dirFd, name, flags | constants.O_NONBLOCK | (follow ? 0 : constants.O_NOFOLLOW), mode);
   } catch (error) {
     const code = errnoOf(error);
     throw new UnsafePath(code === 'ELOOP' ? `${path} is a symlink, ELOOP` : `open ${path}: ${code}`);

@@ -3,7 +3,7 @@ import { accessSync, closeSync, constants as fsConstants, statSync } from 'node:
 import { delimiter, isAbsolute, resolve } from 'node:path';
 import { SpawnError } from '../core/errors.js';
 import { RLIMIT_NAMES, type Rlimits } from '../core/limits.js';
-import { native } from './native.js';
+import * as syscalls from './syscalls.js';
 import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
 
 export interface SpawnOptions {
@@ -128,14 +128,14 @@ function flattenRlimits(rlimits: Rlimits | undefined): number[] {
   const flat: number[] = [];
   for (const name of RLIMIT_NAMES) {
     const limit = rlimits?.[name];
-    const resource = native.rlimitResources[name];
+    const resource = syscalls.rlimitResources()[name];
     if (limit && resource !== undefined) flat.push(resource, limit.soft, limit.hard);
   }
   return flat;
 }
 
 function resourceName(resource: unknown): string | undefined {
-  const entry = Object.entries(native.rlimitResources).find(([, number]) => number === resource);
+  const entry = Object.entries(syscalls.rlimitResources()).find(([, number]) => number === resource);
   return entry?.[0].toUpperCase();
 }
 
@@ -157,7 +157,7 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
 
   let pid: number, pidfd: number;
   try {
-    [pid, pidfd] = native.spawn(
+    [pid, pidfd] = syscalls.spawnNative(
       path,
       [options.program, ...(options.args ?? [])],
       envp,
@@ -191,7 +191,7 @@ class Child implements ChildProcess {
   ) {
     this.#pidfd = pidfd;
     this.exited = new Promise((resolveExit) => {
-      native.watchExit(
+      syscalls.watchExit(
         pidfd,
         (code, signal, coreDumped) => {
           // The child is reaped; its pidfd can go. Later signals report false instead of reaching a reused fd.
@@ -211,20 +211,20 @@ class Child implements ChildProcess {
 
   signal(signal: SignalLike): boolean {
     if (this.#pidfd < 0) return false;
-    return native.sendSignal(this.#pidfd, signalNumber(signal));
+    return syscalls.sendSignal(this.#pidfd, signalNumber(signal));
   }
 
   signalGroup(signal: SignalLike): boolean {
-    return native.signalGroup(this.pid, signalNumber(signal));
+    return syscalls.signalGroup(this.pid, signalNumber(signal));
   }
 }
 
 /** The supplementary groups of a user, as initgroups(3) would set them. */
 export function supplementaryGroups(user: string, gid: number): number[] {
-  return native.getgrouplist(user, gid);
+  return syscalls.getgrouplist(user, gid);
 }
 
 /** Makes angel the reaper of orphans in the child's tree, so a daemonizing grandchild stays in view. */
 export function becomeChildSubreaper(): void {
-  native.setChildSubreaper(true);
+  syscalls.setChildSubreaper(true);
 }
