@@ -1,13 +1,15 @@
 // The CLI contract of DESIGN.md, case by case, with real processes and real signals.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { AngelRun, fixture } from './helpers/events.js';
 import { gone, isAlive } from './helpers/proc.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-cli-'));
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 describe('limits', () => {
   test('the child sees the limits asked for', async () => {
@@ -277,6 +279,20 @@ describe('check', () => {
     assert.equal(resolved.killTimeout, 2000);
     assert.equal(resolved.program, 'lighttpd');
     assert.deepEqual(resolved.rlimits, { core: { soft: 0, hard: 0 } });
+  });
+
+  test('angel check needs no native addon: it works from a copy of the package without build/', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'angel-nobuild-'));
+    for (const entry of ['package.json', 'dist']) cpSync(join(ROOT, entry), join(copy, entry), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    const file = join(scratch, 'nobuild.json');
+    writeFileSync(file, JSON.stringify({ program: 'sleep', args: ['1'], maxMem: '64M' }));
+    const run = new AngelRun(['check', '--config', file], { json: false, cli: join(copy, 'dist', 'src', 'face', 'cli.js') });
+    assert.equal(await run.status(), 0, run.stderrText.join('\n'));
+    assert.equal((JSON.parse(run.stdout.items.join('\n')) as { maxMem: number }).maxMem, 64 * 2 ** 20);
+    const started = new AngelRun(['--', 'true'], { cli: join(copy, 'dist', 'src', 'face', 'cli.js') });
+    assert.notEqual(await started.status(), 0, 'a run does need the addon');
+    assert.match(started.stderrText.join('\n'), /native addon is not built/);
   });
 });
 

@@ -4,7 +4,7 @@
 // what is used, and no rename or planted symlink between two steps changes it. Every open is non-blocking
 // (a FIFO would otherwise hang angel in open(2) until a writer or reader came) and every file must be a
 // regular file before a byte is read or written.
-import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { oneLine, truncate, UsageError } from '../core/errors.js';
 import { openAt } from './syscalls.js';
@@ -93,7 +93,9 @@ export function openRootOnlyDirectory(path: string): number {
 export function openRegularFile(dirFd: number, name: string, flags: number, mode = 0, path = name, follow = false): { fd: number; stat: Stats } {
   let fd: number;
   try {
-    fd = openAt(dirFd, name, flags | constants.O_NONBLOCK | (follow ? 0 : constants.O_NOFOLLOW), mode);
+    const all = flags | constants.O_NONBLOCK | (follow ? 0 : constants.O_NOFOLLOW);
+    // from the working directory Node's own open does (close-on-exec too), and needs no addon: `angel check`
+    fd = dirFd === AT_FDCWD ? openSync(name, all, mode) : openAt(dirFd, name, all, mode);
   } catch (error) {
     const code = errnoOf(error);
     throw new UnsafePath(code === 'ELOOP' ? `${path} is a symlink, ELOOP` : `open ${path}: ${code}`);
