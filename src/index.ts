@@ -2,14 +2,12 @@
 //   const angel = supervise({ program: 'node', args: ['server.js'], maxMem: '512M' });
 //   angel.on('overrun', (e) => console.warn(`restarting at ${e.rssBytes} bytes`));
 //   process.exitCode = await angel.done;
-import { resolveOptions } from './core/config.js';
-import { prepareLaunch } from './driver/launch.js';
-import { LogPipe } from './kernel/logfile.js';
-import { startingUser } from './kernel/rootrule.js';
-import { installSignalHandlers } from './face/signals.js';
-import { bindAll } from './kernel/sockets.js';
-import { Supervisor } from './driver/supervisor.js';
+import { resolveOptions } from './core/options.js';
 import type { Options } from './core/types.js';
+import { createSupervisor } from './driver/assemble.js';
+import type { Supervisor } from './driver/supervisor.js';
+import { installSignalHandlers } from './face/signals.js';
+import { startingUser } from './kernel/rootrule.js';
 
 export interface SuperviseControl {
   /** Take over this process's signals with angel's semantics (HUP reload, INT/TERM shutdown, others
@@ -28,10 +26,7 @@ export type Angel = Pick<
  * Throws a UsageError (with `flag` and `value`) for options that do not parse.
  */
 export function supervise(options: Options, control: SuperviseControl = {}): Angel {
-  const launch = prepareLaunch(resolveOptions(options), startingUser());
-  const resolved = launch.options;
-  const logPipe = resolved.logFile === null ? null : new LogPipe(resolved.logFile);
-  const supervisor = new Supervisor(launch, bindAll(resolved.listen, resolved.socketMode), logPipe);
+  const supervisor = createSupervisor(resolveOptions(options), startingUser());
   if (control.handleSignals) {
     const uninstall = installSignalHandlers(supervisor);
     void supervisor.done.then(uninstall);

@@ -281,6 +281,15 @@ describe('check', () => {
     assert.deepEqual(resolved.rlimits, { core: { soft: 0, hard: 0 } });
   });
 
+  test('angel check shows modes in octal, readiness and addresses as they are written', async () => {
+    const run = new AngelRun(['check', '--config', join(scratch, 'good.json'), '--socket-mode', '0640', '--ready', 'tcp:8080', '--listen', 'web=127.0.0.1:8080'], { json: false });
+    assert.equal(await run.status(), 0);
+    const resolved = JSON.parse(run.stdout.items.join('\n')) as Record<string, unknown>;
+    assert.equal(resolved.socketMode, '0640');
+    assert.equal(resolved.ready, 'tcp:127.0.0.1:8080');
+    assert.deepEqual(resolved.listen, ['web=127.0.0.1:8080']);
+  });
+
   test('angel check needs no native addon: it works from a copy of the package without build/', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'angel-nobuild-'));
     for (const entry of ['package.json', 'dist']) cpSync(join(ROOT, entry), join(copy, entry), { recursive: true });
@@ -297,6 +306,23 @@ describe('check', () => {
 });
 
 describe('reload with --config', () => {
+  test('a SIGHUP whose config changes the user is refused with a warning naming user; the child keeps running', async () => {
+    const file = join(scratch, 'user.json');
+    const config = (extra: Record<string, unknown>): void =>
+      writeFileSync(file, JSON.stringify({ program: 'sh', args: ['-c', 'echo "uid=$(id -u)"; exec sleep 30'], ...extra }));
+    config({ user: 'nobody' });
+    const run = new AngelRun(['--config', file]);
+    await run.line(/^uid=65534$/);
+    config({ user: 'root' });
+    run.signal('SIGHUP');
+    const warning = await run.event('warning', (event) => /rejected/.test(String(event.message)));
+    assert.match(String(warning.message), /user cannot change while angel runs \(--user: restart angel to change it\)/);
+    assert.equal(run.count('start'), 1, 'no new generation');
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 143);
+  });
+
+
   test('SIGHUP re-reads the config file; a bad one is reported and the running child keeps running', async () => {
     const file = join(scratch, 'reload.json');
     const config = (mark: string, extra: Record<string, unknown> = {}): void =>

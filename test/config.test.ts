@@ -2,10 +2,9 @@
 // errors that name the flag (or the file's key) and the value.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  DEFAULTS, FLAGS, MAX_ARGS, MAX_ENV, MAX_LISTEN, MAX_NESTING, mergeOptions, parseConfigText, resolveOptions, type Origins,
-  type ResolvedOptions,
-} from '../src/core/config.js';
+import { mergeOptions, parseConfigText } from '../src/core/config.js';
+import { DEFAULTS, FLAGS, resolveOptions, type Origins, type ResolvedOptions } from '../src/core/options.js';
+import { MAX_ARGS, MAX_ENV, MAX_LISTEN, MAX_NESTING } from '../src/core/parse.js';
 import { MAX_SHOWN, UsageError } from '../src/core/errors.js';
 import { UNLIMITED } from '../src/core/limits.js';
 import type { Options } from '../src/core/types.js';
@@ -31,7 +30,7 @@ test('the defaults are those of the contract', () => {
     killTimeout: 5000, stopSignal: 'SIGTERM', reload: 'restart', socketMode: 0o666, readyTimeout: 30_000, logLevel: 'info',
   });
   assert.deepEqual(resolveOptions({ program: 'x' }), {
-    program: 'x', args: [], maxMem: null, rlimits: {},
+    program: 'x', args: [], maxMem: null, maxVmem: null, maxFds: null, rlimits: {},
     // DESIGN.md's table
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, killTimeout: 5000,
     stopSignal: 'SIGTERM', reload: 'restart',

@@ -8,7 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FLAGS, MAX_ARGS, MAX_ENV, MAX_LISTEN } from '../src/core/config.js';
+import { FLAGS } from '../src/core/options.js';
+import { MAX_ARGS, MAX_ENV, MAX_LISTEN } from '../src/core/parse.js';
 import { CLI } from './helpers/events.js';
 
 const SEED = Number(process.env.ANGEL_FUZZ_SEED ?? 20_250_611);

@@ -4,7 +4,7 @@
 // start from here, and a SIGHUP's new config goes through the same checks before it replaces anything.
 import { createRequire } from 'node:module';
 import type Posix from 'posix';
-import type { ResolvedOptions } from '../core/config.js';
+import type { ResolvedOptions } from '../core/options.js';
 import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
 import { resolveIdentity, type ChildIdentity } from '../kernel/identity.js';

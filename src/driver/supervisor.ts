@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { NO_HISTORY, type RestartRules } from '../core/backoff.js';
-import type { ResolvedOptions } from '../core/config.js';
+import type { ResolvedOptions } from '../core/options.js';
 import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
 import type { ChildIdentity } from '../kernel/identity.js';
 import { releaseLaunch, type Launch } from './launch.js';

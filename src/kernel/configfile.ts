@@ -4,7 +4,8 @@
 // file only root could have written, in directories only root can write to, reached without a symlink.
 import { closeSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseConfigText, type Origins } from '../core/config.js';
+import { parseConfigText } from '../core/config.js';
+import type { Origins } from '../core/options.js';
 import type { StartingUser } from './rootrule.js';
 import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile, readBounded, UnsafePath } from './safeopen.js';
 import type { Options } from '../core/types.js';

@@ -1,0 +1,168 @@
+// Pure: the one table of options. Each row is one option: its config key, its flag, the help group and text,
+// its parser and its default. The CLI's commander options (face/cli.ts), the config file's keys, FLAGS,
+// DEFAULTS, the resolved type and resolveOptions are all derived from it: adding an option is adding a row
+// (and its line in the public Options type, which the compiler holds to the table).
+import { UsageError } from './errors.js';
+import type { Rlimits } from './limits.js';
+import {
+  count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, milliseconds, nestedDeeper, oneOf,
+  readyMode, rlimits, signal, size, text,
+} from './parse.js';
+import { formatReady } from './readiness.js';
+import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
+
+/** The headings of `angel --help`, in order. */
+export const GROUPS = ['Memory cap', 'Limits', 'Restarts', 'Signals', 'Sockets and readiness', 'Identity and environment', 'Logs'] as const;
+export type Group = (typeof GROUPS)[number];
+
+interface Row<K extends string, T> {
+  readonly key: K;
+  readonly flag: `--${string}`;
+  /** The value's placeholder (`<size>`); none for a switch. */
+  readonly value?: `<${string}>`;
+  readonly group: Group;
+  readonly help: string;
+  readonly parse: (value: unknown, name: string) => T;
+  /** The value when the option is not given. */
+  readonly initial: T;
+  /** The flag may be given again and again; its values are collected into a list. */
+  readonly repeatable?: boolean;
+  /** How a value reads to a person, in help and in `angel check`, when JSON would not say it (a mode in octal). */
+  readonly show?: (value: T) => unknown;
+  /** The default as help text, where the value alone would not say it. */
+  readonly initialText?: string;
+  /** Set once at start: a config re-read on SIGHUP may not change it (the sockets are bound, the log file
+   * open, the identity decided); angel must be restarted for that. */
+  readonly fixed?: boolean;
+}
+
+/** An option with a default. */
+const row = <K extends string, T>(spec: Omit<Row<K, T>, 'initial'> & { initial: NoInfer<T> }): Row<K, T> => spec;
+/** An option without one: null when not given. */
+const optional = <K extends string, T>(spec: Omit<Row<K, T>, 'initial' | 'show'>): Row<K, T | null> => ({ ...spec, initial: null });
+const ms = (min: number) => (value: unknown, name: string): number => milliseconds(value, name, min);
+const whole = (min: number) => (value: unknown, name: string): number => count(value, name, min);
+const choice = <T extends string>(allowed: readonly T[]) => (value: unknown, name: string): T => oneOf(value, name, allowed);
+const octal = (mode: number): string => `0${mode.toString(8)}`;
+
+const RESTART_POLICIES: readonly RestartPolicy[] = ['on-failure', 'always', 'never'];
+const RELOAD_MODES: readonly ReloadMode[] = ['restart', 'signal'];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export const OPTIONS = [
+  optional({ key: 'maxMem', flag: '--max-mem', value: '<size>', group: 'Memory cap', help: 'cap on the resident memory of the child\'s whole process tree; overrun: stop, restart', parse: size }),
+  row({ key: 'sampleInterval', flag: '--sample-interval', value: '<ms>', group: 'Memory cap', help: 'how often the tree\'s memory is sampled', parse: ms(1), initial: 100 }),
+  row({ key: 'overrunSamples', flag: '--overrun-samples', value: '<n>', group: 'Memory cap', help: 'consecutive samples over the cap that make an overrun (start-up spikes pass)', parse: whole(1), initial: 1 }),
+  optional({ key: 'maxVmem', flag: '--max-vmem', value: '<size>', group: 'Limits', help: 'RLIMIT_AS (soft = hard) before exec: a backstop, it counts address space', parse: size }),
+  optional({ key: 'maxFds', flag: '--max-fds', value: '<n>', group: 'Limits', help: 'RLIMIT_NOFILE (soft = hard) before exec', parse: whole(1) }),
+  row({ key: 'rlimits', flag: '--rlimit', value: '<name=soft[:hard]>', group: 'Limits', help: 'any rlimit before exec (core, cpu, nproc, stack, …), repeatable', parse: rlimits, initial: {}, repeatable: true }),
+  row({ key: 'restart', flag: '--restart', value: '<policy>', group: 'Restarts', help: 'on-failure | always | never', parse: choice(RESTART_POLICIES), initial: 'on-failure' }),
+  row({ key: 'maxRestarts', flag: '--max-restarts', value: '<n>', group: 'Restarts', help: 'more restarts than n within the window: give up', parse: whole(0), initial: 10 }),
+  row({ key: 'restartWindow', flag: '--restart-window', value: '<s>', group: 'Restarts', help: 'the crash-loop window, in seconds', parse: whole(1), initial: 60 }),
+  row({ key: 'maxRestartDelay', flag: '--max-restart-delay', value: '<ms>', group: 'Restarts', help: 'the longest backoff between restarts (0: always at once)', parse: ms(0), initial: 10_000 }),
+  row({ key: 'killTimeout', flag: '--kill-timeout', value: '<ms>', group: 'Signals', help: 'grace between the stop signal and SIGKILL', parse: ms(0), initial: 5000 }),
+  row({ key: 'stopSignal', flag: '--stop-signal', value: '<sig>', group: 'Signals', help: 'the signal angel sends to stop the child (overrun, reload)', parse: signal, initial: 'SIGTERM' }),
+  row({ key: 'reload', flag: '--reload', value: '<mode>', group: 'Signals', help: 'what SIGHUP does: restart | signal (forward it)', parse: choice(RELOAD_MODES), initial: 'restart' }),
+  row({ key: 'listen', flag: '--listen', value: '<addr>', group: 'Sockets and readiness', help: '[name=][host:]port, [::1]:port or unix:/path, bound by angel, passed as fds 3, 4, … (LISTEN_FDS); repeatable', parse: listenSpecs, initial: [], repeatable: true, fixed: true, show: (specs) => specs.map((spec) => spec.text) }),
+  row({ key: 'socketMode', flag: '--socket-mode', value: '<mode>', group: 'Sockets and readiness', help: 'mode of the unix sockets angel creates', parse: fileMode, initial: 0o666, fixed: true, show: octal }),
+  row({ key: 'ready', flag: '--ready', value: '<mode>', group: 'Sockets and readiness', help: 'when a child counts as started: exec | fd | tcp:PORT | delay:MS', parse: readyMode, initial: { kind: 'exec' }, show: formatReady }),
+  row({ key: 'readyTimeout', flag: '--ready-timeout', value: '<ms>', group: 'Sockets and readiness', help: 'a child not ready by then is killed and counts as failed to start', parse: ms(1), initial: 30_000 }),
+  optional({ key: 'user', flag: '--user', value: '<user>', group: 'Identity and environment', help: 'the child runs as this user (name or uid), with its groups; angel stays root', parse: identity, fixed: true }),
+  optional({ key: 'group', flag: '--group', value: '<group>', group: 'Identity and environment', help: 'the child runs with this group', parse: identity, fixed: true }),
+  optional({ key: 'cwd', flag: '--cwd', value: '<dir>', group: 'Identity and environment', help: 'the child\'s working directory', parse: text }),
+  row({ key: 'env', flag: '--env', value: '<K=V>', group: 'Identity and environment', help: 'extra environment for the child, repeatable', parse: environment, initial: {}, repeatable: true }),
+  row({ key: 'clearEnv', flag: '--clear-env', group: 'Identity and environment', help: 'the child gets only PATH, --env and angel\'s own variables', parse: flag, initial: false }),
+  optional({ key: 'logFile', flag: '--log-file', value: '<path>', group: 'Logs', help: 'the child\'s stdout and stderr, appended here by angel; reopened on SIGUSR1', parse: text, fixed: true }),
+  optional({ key: 'logFormat', flag: '--log-format', value: '<format>', group: 'Logs', help: 'angel\'s own events: json | pretty', parse: choice(LOG_FORMATS), initialText: 'pretty on a TTY, else json' }),
+  row({ key: 'logLevel', flag: '--log-level', value: '<level>', group: 'Logs', help: 'trace | debug | info | warn | error | silent', parse: choice(LOG_LEVELS), initial: 'info' }),
+] as const;
+
+type OptionRow = (typeof OPTIONS)[number];
+export type OptionKey = OptionRow['key'];
+
+/** Options with every value parsed and every default filled in; `rlimits` has --max-vmem and --max-fds folded in. */
+export type ResolvedOptions = { program: string; args: string[] } & {
+  -readonly [R in OptionRow as R['key']]: R['initial'];
+};
+
+/** The public Options type and the table must name the same keys (the compiler checks both ways). */
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const SAME_KEYS: Exact<keyof Options, OptionKey | 'program' | 'args'> = true;
+void SAME_KEYS;
+
+const ROWS: ReadonlyMap<string, Row<string, unknown>> = new Map(OPTIONS.map((option) => [option.key, option as unknown as Row<string, unknown>]));
+
+/** Each key's name in messages: its flag, or the positional it is. */
+export const FLAGS: Readonly<Record<keyof Options, string>> = {
+  program: '<program>',
+  args: '[args...]',
+  ...(Object.fromEntries(OPTIONS.map((option) => [option.key, option.flag])) as Record<OptionKey, string>),
+};
+
+/** The defaults of the options that have one. */
+export const DEFAULTS = Object.fromEntries(
+  OPTIONS.filter((option) => option.initial !== null && typeof option.initial !== 'object' && typeof option.initial !== 'boolean')
+    .map((option) => [option.key, option.initial]),
+) as Readonly<Record<string, string | number>>;
+
+export function isOptionKey(key: string): key is keyof Options {
+  return key === 'program' || key === 'args' || ROWS.has(key);
+}
+
+/** The row of a key, for the CLI's help and for showing a resolved value. */
+export function optionRow(key: string): Row<string, unknown> | undefined {
+  return ROWS.get(key);
+}
+
+/** Where each value came from, so an error names the flag (`--max-mem`) or the file's key (`angel.json: maxMem`). */
+export type Origins = Partial<Record<keyof Options, string>>;
+
+/** Parses and checks every option; an error names the flag or the config file's key. */
+export function resolveOptions(input: Options, origins: Origins = {}): ResolvedOptions {
+  const name = (key: keyof Options): string => origins[key] ?? FLAGS[key];
+  for (const [key, value] of Object.entries(input)) {
+    if (!isOptionKey(key)) throw new UsageError(key, value, 'unknown option');
+    if (nestedDeeper(value, MAX_NESTING)) throw new UsageError(name(key), value, `expected a value nested at most ${MAX_NESTING} levels deep`);
+  }
+  const args = input.args ?? [];
+  if (Array.isArray(args) && args.length > MAX_ARGS) throw new UsageError(name('args'), args.length, `expected at most ${MAX_ARGS} arguments`);
+  if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string' && !hasNul(arg))) {
+    throw new UsageError(name('args'), args, 'expected a list of strings without NUL bytes');
+  }
+  const resolved: Record<string, unknown> = { program: text(input.program, name('program')), args: [...args] };
+  for (const option of OPTIONS) {
+    const given = (input as unknown as Record<string, unknown>)[option.key];
+    resolved[option.key] = given === undefined ? option.initial : option.parse(given, name(option.key));
+  }
+  const options = resolved as ResolvedOptions;
+  return { ...options, rlimits: foldLimits(options) };
+}
+
+/** --max-vmem and --max-fds are rlimits by other names: the child gets them with the rest. */
+function foldLimits(options: ResolvedOptions): Rlimits {
+  const limits: Rlimits = { ...options.rlimits };
+  if (options.maxVmem !== null) limits.as = { soft: options.maxVmem, hard: options.maxVmem };
+  if (options.maxFds !== null) limits.nofile = { soft: options.maxFds, hard: options.maxFds };
+  return limits;
+}
+
+/** The resolved options as a person reads them (`angel check`): modes in octal, addresses and modes as text. */
+export function showOptions(options: ResolvedOptions): Record<string, unknown> {
+  const shown: Record<string, unknown> = { ...options };
+  for (const option of OPTIONS) {
+    const show = (option as unknown as Row<string, unknown>).show;
+    if (show) shown[option.key] = show((options as Record<string, unknown>)[option.key]);
+  }
+  return shown;
+}
+
+/** The first option fixed at start (Row.fixed) whose value differs between two resolutions, or null. */
+export function changedFixedOption(before: ResolvedOptions, after: ResolvedOptions): OptionKey | null {
+  for (const option of OPTIONS) {
+    if (!(option as unknown as Row<string, unknown>).fixed) continue;
+    const [a, b] = [before, after].map((options) => JSON.stringify((options as Record<string, unknown>)[option.key]));
+    if (a !== b) return option.key;
+  }
+  return null;
+}

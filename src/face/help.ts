@@ -1,0 +1,21 @@
+// What `angel --help` says after the options: examples, the signals, the exit statuses. The options themselves
+// come from the option table (face/flags.ts).
+export const HELP_AFTER = `
+Examples:
+  angel --max-mem 512M -- node server.js
+      restart the server whenever its process tree holds more than 512 MiB
+  angel --listen 8080 --ready fd --max-mem 1G --stop-signal SIGINT -- lighttpd -D -f lighttpd.conf
+      angel holds port 8080 (the server takes it from fd 3); a reload starts the next one before stopping the old
+  angel check --config angel.json
+      validate a config file and print what it resolves to
+
+Signals to angel:
+  SIGHUP           graceful restart (re-reads --config; a bad one keeps the running child)
+  SIGINT, SIGTERM  graceful shutdown: the signal to the child, SIGKILL after --kill-timeout
+  SIGUSR1          with --log-file: reopen it (not forwarded); without: forwarded
+  others           forwarded to the child (never SEGV, BUS, FPE, ILL, ABRT, TRAP, SYS, CHLD)
+
+Exit status:
+  the child's (its code, or 128 + the signal that ended it); 2 bad usage or config;
+  126 the program cannot be run (or the root rule refused it); 127 the program was not found
+`;
