@@ -73,6 +73,21 @@ describe('memory cap', () => {
     assert.equal(await gone(grandchild), true, 'grandchild gone, though it left the group');
   });
 
+  test('the hard ceiling: a leak that ignores the stop signal is SIGKILLed past 1.5x the cap, long before --kill-timeout', async () => {
+    // SIGTERM ignored by the shell survives its exec: the leaker cannot be stopped gracefully
+    const run = new AngelRun(['--max-mem', '40M', '--sample-interval', '10', '--kill-timeout', '60000', '--restart', 'never', '--',
+      'sh', '-c', `trap '' TERM; exec ${fixture('leaker')} 4 10`]);
+    const hard = await run.event('overrun', (event) => event.hardKill === true, 20_000);
+    const [first] = run.events.items.filter((event) => event.event === 'overrun');
+    assert.equal(first?.hardKill, undefined, 'the first overrun asks gracefully');
+    assert.ok(Number(hard.rssBytes) > 1.5 * 40 * 2 ** 20, `killed past the ceiling (${String(hard.rssBytes)})`);
+    assert.equal(await run.status(), 137);
+    const exit = await run.event('exit');
+    assert.equal(exit.reason, 'overrun');
+    assert.equal(exit.signal, 'SIGKILL');
+    assert.ok(Number(exit.uptimeMs) < 30_000, 'well before the kill timeout');
+  });
+
   test('with --overrun-samples, a short spike over the cap is tolerated', async () => {
     // grows to 48 MiB quickly and then exits on its own: 1 sample would be an overrun, 1000 never are
     const run = new AngelRun(['--max-mem', '20M', '--overrun-samples', '1000', '--sample-interval', '10', '--restart', 'never',

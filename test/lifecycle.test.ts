@@ -1,28 +1,49 @@
-// The lifecycle table, pure: every (state x event) pair that matters, the sequences that matter, and a sweep
-// of every pair for the invariants that hold everywhere.
+// The lifecycle grid, pure: every (state x event) pair that matters, with the generations it names, the
+// sequences that matter, and a sweep of every pair for the invariants that hold everywhere.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NO_HISTORY, STABLE_AFTER_MS, type RestartHistory, type RestartRules } from '../src/core/backoff.js';
+import { NO_HISTORY, STABLE_AFTER_MS, type RestartRules } from '../src/core/backoff.js';
 import {
-  initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type StopReason, type Transition,
+  initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent, type StopReason, type Transition,
 } from '../src/core/lifecycle.js';
 import type { ExitReason, State } from '../src/core/types.js';
+import { historyOf, plain, type PlainHistory } from './helpers/history.js';
 
 const rules: RestartRules = { policy: 'on-failure', maxRestarts: 3, windowMs: 60_000, maxDelayMs: 10_000 };
 const overlap: RestartRules = { ...rules, overlap: true };
 
+/** The generations each state has in the rows below: generation 0 serves (or starts, or is being stopped),
+ * generation 1 warms up beside it when reloading. */
+const GENERATIONS: Record<State, Partial<Lifecycle>> = {
+  idle: { current: null, spawned: 0 },
+  starting: { current: 0, spawned: 1 },
+  running: { current: 0, spawned: 1 },
+  reloading: { current: 0, next: 1, spawned: 2 },
+  stopping: { current: 0, spawned: 1 },
+  backoff: { current: null, spawned: 1 },
+  stopped: { current: null, spawned: 1 },
+};
+
 /** A frozen lifecycle, so a transition that mutates its input fails loudly. */
 const at = (state: State, extra: Partial<Lifecycle> = {}): Lifecycle => {
-  const life = { ...initialLifecycle(NO_HISTORY), state, ...extra };
-  Object.freeze(life.history.times);
-  Object.freeze(life.history);
+  const life = { ...initialLifecycle(NO_HISTORY), state, ...GENERATIONS[state], ...extra };
+  Object.freeze(life.retiring);
   return Object.freeze(life);
 };
 type Exited = Extract<LifecycleEvent, { type: 'exited' }>;
 const exited = (status: number, extra: Partial<Exited> = {}): Exited =>
-  ({ type: 'exited', status, cleanExit: status === 0, uptimeMs: 50, now: 1000, ...extra });
+  ({ type: 'exited', generation: 0, status, cleanExit: status === 0, uptimeMs: 50, now: 1000, ...extra });
+const ready = (generation = 0): LifecycleEvent => ({ type: 'ready', generation });
+const overrun = (generation = 0): LifecycleEvent => ({ type: 'overrun', generation });
+const ceiling = (generation = 0): LifecycleEvent => ({ type: 'hard-ceiling', generation });
+const deadline = (generation = 0): LifecycleEvent => ({ type: 'deadline', generation });
+const notReady = (generation = 0): LifecycleEvent => ({ type: 'ready-timeout', generation, afterMs: 400 });
+const spawnFailed = (status: number, generation = 0): LifecycleEvent => ({ type: 'spawn-failed', generation, status });
 const shutdown = (signal: NodeJS.Signals = 'SIGTERM', cause: string = signal): LifecycleEvent => ({ type: 'shutdown', signal, cause });
-const crashed: RestartHistory = { times: [900], consecutive: 1 };
+const spawn = (generation: number, role: 'current' | 'next' = 'current'): Effect => ({ type: 'spawn', generation, role });
+const stop = (generation: number, signal: NodeJS.Signals | 'stop-signal' = 'stop-signal'): Effect => ({ type: 'stop', generation, signal });
+const kill = (generation = 0): Effect => ({ type: 'kill', generation });
+const crashed = historyOf([900]);
 
 interface Row {
   name: string;
@@ -31,191 +52,187 @@ interface Row {
   rules?: RestartRules;
   state: State;
   effects: Effect[];
-  exitReason?: ExitReason;
+  exit?: { generation: number; reason: ExitReason };
   stopReason?: StopReason | null;
-  history?: RestartHistory;
+  history?: PlainHistory;
+  /** current, next and retiring afterwards, when the row is about them */
+  generations?: Pick<Lifecycle, 'current' | 'next' | 'retiring'>;
 }
+
+const crash = (generation = 0): Row['exit'] => ({ generation, reason: 'crash' });
 
 const table: Row[] = [
   // starting
-  { name: 'idle/start', life: at('idle'), event: { type: 'start' }, state: 'starting', effects: [{ type: 'spawn' }] },
+  { name: 'idle/start', life: at('idle'), event: { type: 'start' }, state: 'starting', effects: [spawn(0)], generations: { current: 0, next: null, retiring: {} } },
   { name: 'idle/shutdown', life: at('idle'), event: shutdown(), state: 'stopped', effects: [{ type: 'finish', status: 0, cause: 'SIGTERM' }] },
   { name: 'idle/reload', life: at('idle'), event: { type: 'reload' }, state: 'idle', effects: [] },
-  { name: 'starting/ready', life: at('starting'), event: { type: 'ready' }, state: 'running', effects: [] },
-  { name: 'running/ready (late)', life: at('running'), event: { type: 'ready' }, state: 'running', effects: [] },
-  {
-    name: 'starting/spawn-failed', life: at('starting'), event: { type: 'spawn-failed', status: 127 },
-    state: 'stopped', effects: [{ type: 'finish', status: 127, cause: 'spawn' }],
-  },
+  { name: 'starting/ready', life: at('starting'), event: ready(), state: 'running', effects: [] },
+  { name: 'running/ready (late)', life: at('running'), event: ready(), state: 'running', effects: [] },
+  { name: 'starting/spawn-failed', life: at('starting'), event: spawnFailed(127), state: 'stopped', effects: [{ type: 'finish', status: 127, cause: 'spawn' }] },
   {
     name: 'starting/exited before ready restarts at once', life: at('starting'), event: exited(1),
-    state: 'starting', effects: [{ type: 'spawn' }], exitReason: 'crash', history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1)], exit: crash(), history: { times: [1000], consecutive: 1 }, generations: { current: 1, next: null, retiring: {} },
   },
+  { name: 'starting/ready-timeout: warned and killed', life: at('starting'), event: notReady(), state: 'starting', effects: [{ type: 'warn', message: 'generation 0 not ready within 400 ms; killing it' }, kill()] },
 
   // the child ends on its own
-  {
-    name: 'running/exited clean, on-failure', life: at('running'), event: exited(0),
-    state: 'stopped', effects: [{ type: 'finish', status: 0, cause: 'exit' }], exitReason: 'exit',
-  },
+  { name: 'running/exited clean, on-failure', life: at('running'), event: exited(0), state: 'stopped', effects: [{ type: 'finish', status: 0, cause: 'exit' }], exit: { generation: 0, reason: 'exit' } },
   {
     name: 'running/exited crash: the first restart is immediate', life: at('running'), event: exited(139),
-    state: 'starting', effects: [{ type: 'spawn' }], exitReason: 'crash', history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1)], exit: crash(), history: { times: [1000], consecutive: 1 },
   },
   {
     name: 'running/exited crash again: backoff 100 ms', life: at('running', { history: crashed }), event: exited(1),
-    state: 'backoff', effects: [{ type: 'schedule-restart', delayMs: 100 }], exitReason: 'crash', history: { times: [900, 1000], consecutive: 2 },
+    state: 'backoff', effects: [{ type: 'schedule-restart', delayMs: 100 }], exit: crash(), history: { times: [900, 1000], consecutive: 2 },
+    generations: { current: null, next: null, retiring: {} },
   },
   {
-    name: 'running/exited crash after a stable run: immediate again', life: at('running', { history: { times: [900], consecutive: 6 } }),
-    event: exited(1, { uptimeMs: STABLE_AFTER_MS }),
-    state: 'starting', effects: [{ type: 'spawn' }], exitReason: 'crash', history: { times: [900, 1000], consecutive: 1 },
+    name: 'running/exited crash after a stable run: immediate again', life: at('running', { history: historyOf([900], 6) }),
+    event: exited(1, { uptimeMs: STABLE_AFTER_MS }), state: 'starting', effects: [spawn(1)], exit: crash(), history: { times: [900, 1000], consecutive: 1 },
   },
   {
     name: 'running/exited, never: the child\'s status', life: at('running'), event: exited(7), rules: { ...rules, policy: 'never' },
-    state: 'stopped', effects: [{ type: 'finish', status: 7, cause: 'crash' }], exitReason: 'crash',
+    state: 'stopped', effects: [{ type: 'finish', status: 7, cause: 'crash' }], exit: crash(),
   },
   {
     name: 'running/exited by a signal, never: 128+n', life: at('running'), event: exited(137), rules: { ...rules, policy: 'never' },
-    state: 'stopped', effects: [{ type: 'finish', status: 137, cause: 'crash' }], exitReason: 'crash',
+    state: 'stopped', effects: [{ type: 'finish', status: 137, cause: 'crash' }], exit: crash(),
   },
   {
     name: 'running/exited clean, always: restarts', life: at('running'), event: exited(0), rules: { ...rules, policy: 'always' },
-    state: 'starting', effects: [{ type: 'spawn' }], exitReason: 'exit', history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'exit' }, history: { times: [1000], consecutive: 1 },
   },
   {
-    name: 'running/exited with the window full: giveup', life: at('running', { history: { times: [1, 2, 3], consecutive: 3 } }), event: exited(2),
-    state: 'stopped', effects: [{ type: 'giveup', restarts: 3, status: 2 }, { type: 'finish', status: 2, cause: 'giveup' }], exitReason: 'crash',
+    name: 'running/exited with the window full: giveup', life: at('running', { history: historyOf([1, 2, 3]) }), event: exited(2),
+    state: 'stopped', effects: [{ type: 'giveup', restarts: 3, status: 2 }, { type: 'finish', status: 2, cause: 'giveup' }], exit: crash(),
   },
 
   // overrun
-  {
-    name: 'running/overrun', life: at('running'), event: { type: 'overrun' },
-    state: 'stopping', effects: [{ type: 'stop', signal: 'stop-signal' }], stopReason: 'overrun',
-  },
-  {
-    name: 'starting/overrun (a start-up spike past the cap)', life: at('starting'), event: { type: 'overrun' },
-    state: 'stopping', effects: [{ type: 'stop', signal: 'stop-signal' }], stopReason: 'overrun',
-  },
+  { name: 'running/overrun', life: at('running'), event: overrun(), state: 'stopping', effects: [stop(0)], stopReason: 'overrun' },
+  { name: 'starting/overrun (a start-up spike past the cap)', life: at('starting'), event: overrun(), state: 'stopping', effects: [stop(0)], stopReason: 'overrun' },
   {
     name: 'stopping(overrun)/exited: reason overrun, restart, counted', life: at('stopping', { stopReason: 'overrun' }), event: exited(143),
-    state: 'starting', effects: [{ type: 'spawn' }], exitReason: 'overrun', stopReason: null, history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'overrun' }, stopReason: null, history: { times: [1000], consecutive: 1 },
   },
   {
     name: 'stopping(overrun)/exited, never: ends with the child\'s status', life: at('stopping', { stopReason: 'overrun' }), event: exited(143),
-    rules: { ...rules, policy: 'never' }, state: 'stopped', effects: [{ type: 'finish', status: 143, cause: 'overrun' }], exitReason: 'overrun',
+    rules: { ...rules, policy: 'never' }, state: 'stopped', effects: [{ type: 'finish', status: 143, cause: 'overrun' }], exit: { generation: 0, reason: 'overrun' },
   },
-  { name: 'stopping(overrun)/hard-ceiling', life: at('stopping', { stopReason: 'overrun' }), event: { type: 'hard-ceiling' }, state: 'stopping', effects: [{ type: 'kill' }] },
-  { name: 'stopping(overrun)/overrun again', life: at('stopping', { stopReason: 'overrun' }), event: { type: 'overrun' }, state: 'stopping', effects: [] },
+  { name: 'stopping(overrun)/hard-ceiling', life: at('stopping', { stopReason: 'overrun' }), event: ceiling(), state: 'stopping', effects: [kill()] },
+  { name: 'stopping(overrun)/overrun again', life: at('stopping', { stopReason: 'overrun' }), event: overrun(), state: 'stopping', effects: [] },
 
   // reload
-  {
-    name: 'running/reload', life: at('running'), event: { type: 'reload' },
-    state: 'stopping', effects: [{ type: 'stop', signal: 'stop-signal' }], stopReason: 'reload',
-  },
+  { name: 'running/reload', life: at('running'), event: { type: 'reload' }, state: 'stopping', effects: [stop(0)], stopReason: 'reload' },
   {
     name: 'stopping(reload)/exited: spawn at once, history unchanged', life: at('stopping', { stopReason: 'reload', history: crashed }), event: exited(0),
-    state: 'starting', effects: [{ type: 'spawn' }], exitReason: 'reload', stopReason: null, history: crashed,
+    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'reload' }, stopReason: null, history: plain(crashed),
   },
   {
     name: 'stopping(reload)/exited, even a crash status, even with the window full',
-    life: at('stopping', { stopReason: 'reload', history: { times: [1, 2, 3], consecutive: 3 } }), event: exited(143),
-    state: 'starting', effects: [{ type: 'spawn' }], exitReason: 'reload', history: { times: [1, 2, 3], consecutive: 3 },
+    life: at('stopping', { stopReason: 'reload', history: historyOf([1, 2, 3]) }), event: exited(143),
+    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'reload' }, history: { times: [1, 2, 3], consecutive: 3 },
   },
   {
     name: 'stopping(reload)/exited, never: still restarts', life: at('stopping', { stopReason: 'reload' }), event: exited(0), rules: { ...rules, policy: 'never' },
-    state: 'starting', effects: [{ type: 'spawn' }], exitReason: 'reload',
+    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'reload' },
   },
   { name: 'stopping(reload)/reload again', life: at('stopping', { stopReason: 'reload' }), event: { type: 'reload' }, state: 'stopping', effects: [], stopReason: 'reload' },
 
   // shutdown
+  { name: 'running/shutdown(SIGINT): the same signal', life: at('running'), event: shutdown('SIGINT'), state: 'stopping', effects: [stop(0, 'SIGINT')], stopReason: 'shutdown' },
+  { name: 'starting/shutdown', life: at('starting'), event: shutdown('SIGTERM'), state: 'stopping', effects: [stop(0, 'SIGTERM')], stopReason: 'shutdown' },
   {
-    name: 'running/shutdown(SIGINT): the same signal', life: at('running'), event: shutdown('SIGINT'),
-    state: 'stopping', effects: [{ type: 'stop', signal: 'SIGINT' }], stopReason: 'shutdown',
+    name: 'stopping(shutdown)/exited: the child\'s status and the cause', life: at('stopping', { stopReason: 'shutdown', shutdownCause: 'SIGINT' }), event: exited(130),
+    state: 'stopped', effects: [{ type: 'finish', status: 130, cause: 'SIGINT' }], exit: { generation: 0, reason: 'shutdown' },
   },
   {
-    name: 'starting/shutdown', life: at('starting'), event: shutdown('SIGTERM'),
-    state: 'stopping', effects: [{ type: 'stop', signal: 'SIGTERM' }], stopReason: 'shutdown',
+    name: 'stopping(shutdown)/exited 0 under always: no restart', life: at('stopping', { stopReason: 'shutdown', shutdownCause: 'stop' }), event: exited(0),
+    rules: { ...rules, policy: 'always' }, state: 'stopped', effects: [{ type: 'finish', status: 0, cause: 'stop' }], exit: { generation: 0, reason: 'shutdown' },
   },
-  {
-    name: 'stopping(shutdown)/exited: the child\'s status and the cause',
-    life: at('stopping', { stopReason: 'shutdown', shutdownCause: 'SIGINT' }), event: exited(130),
-    state: 'stopped', effects: [{ type: 'finish', status: 130, cause: 'SIGINT' }], exitReason: 'shutdown',
-  },
-  {
-    name: 'stopping(shutdown)/exited 0 under always: no restart',
-    life: at('stopping', { stopReason: 'shutdown', shutdownCause: 'stop' }), event: exited(0), rules: { ...rules, policy: 'always' },
-    state: 'stopped', effects: [{ type: 'finish', status: 0, cause: 'stop' }], exitReason: 'shutdown',
-  },
-  { name: 'stopping(shutdown)/shutdown again: kill', life: at('stopping', { stopReason: 'shutdown', shutdownCause: 'SIGINT' }), event: shutdown('SIGINT'), state: 'stopping', effects: [{ type: 'kill' }] },
-  { name: 'stopping/deadline: kill', life: at('stopping', { stopReason: 'shutdown' }), event: { type: 'deadline' }, state: 'stopping', effects: [{ type: 'kill' }] },
-  { name: 'stopping(reload)/deadline: kill', life: at('stopping', { stopReason: 'reload' }), event: { type: 'deadline' }, state: 'stopping', effects: [{ type: 'kill' }] },
+  { name: 'stopping(shutdown)/shutdown again: kill', life: at('stopping', { stopReason: 'shutdown', shutdownCause: 'SIGINT' }), event: shutdown('SIGINT'), state: 'stopping', effects: [kill()] },
+  { name: 'stopping/deadline: kill', life: at('stopping', { stopReason: 'shutdown' }), event: deadline(), state: 'stopping', effects: [kill()] },
+  { name: 'stopping(reload)/deadline: kill', life: at('stopping', { stopReason: 'reload' }), event: deadline(), state: 'stopping', effects: [kill()] },
   {
     name: 'stopping(reload)/shutdown: the shutdown\'s signal, the reason becomes shutdown', life: at('stopping', { stopReason: 'reload' }), event: shutdown('SIGTERM'),
-    state: 'stopping', effects: [{ type: 'stop', signal: 'SIGTERM' }], stopReason: 'shutdown',
+    state: 'stopping', effects: [stop(0, 'SIGTERM')], stopReason: 'shutdown',
   },
-  {
-    name: 'stopping(overrun)/shutdown', life: at('stopping', { stopReason: 'overrun' }), event: shutdown('SIGINT'),
-    state: 'stopping', effects: [{ type: 'stop', signal: 'SIGINT' }], stopReason: 'shutdown',
-  },
+  { name: 'stopping(overrun)/shutdown', life: at('stopping', { stopReason: 'overrun' }), event: shutdown('SIGINT'), state: 'stopping', effects: [stop(0, 'SIGINT')], stopReason: 'shutdown' },
 
-  // backoff
-  { name: 'backoff/backoff-elapsed', life: at('backoff', { history: crashed }), event: { type: 'backoff-elapsed' }, state: 'starting', effects: [{ type: 'spawn' }], history: crashed },
-  { name: 'backoff/reload', life: at('backoff'), event: { type: 'reload' }, state: 'starting', effects: [{ type: 'cancel-restart' }, { type: 'spawn' }] },
+  // backoff: generation 0 is gone, the next one will be 1
+  { name: 'backoff/backoff-elapsed', life: at('backoff', { history: crashed }), event: { type: 'backoff-elapsed' }, state: 'starting', effects: [spawn(1)], history: plain(crashed) },
+  { name: 'backoff/reload', life: at('backoff'), event: { type: 'reload' }, state: 'starting', effects: [{ type: 'cancel-restart' }, spawn(1)] },
   {
     name: 'backoff/shutdown: the last child\'s status', life: at('backoff', { lastStatus: 3 }), event: shutdown('SIGTERM'),
     state: 'stopped', effects: [{ type: 'cancel-restart' }, { type: 'finish', status: 3, cause: 'SIGTERM' }],
   },
-  { name: 'backoff/deadline (late timer)', life: at('backoff'), event: { type: 'deadline' }, state: 'backoff', effects: [] },
-  { name: 'backoff/overrun (late sample)', life: at('backoff'), event: { type: 'overrun' }, state: 'backoff', effects: [] },
-
-  // spawn failures end angel with the spawn's status (127 not found, 126 not executable)
-  {
-    name: 'running/spawn-failed', life: at('running'), event: { type: 'spawn-failed', status: 126 },
-    state: 'stopped', effects: [{ type: 'finish', status: 126, cause: 'spawn' }],
-  },
+  { name: 'backoff/deadline of the gone generation (late timer)', life: at('backoff'), event: deadline(), state: 'backoff', effects: [] },
+  { name: 'backoff/overrun of the gone generation (late sample)', life: at('backoff'), event: overrun(), state: 'backoff', effects: [] },
+  { name: 'running/deadline of a generation long gone', life: at('running', { current: 3, spawned: 4 }), event: deadline(1), state: 'running', effects: [] },
 
   // stopped: late events change nothing
   { name: 'stopped/exited', life: at('stopped'), event: exited(1), state: 'stopped', effects: [] },
   { name: 'stopped/shutdown', life: at('stopped'), event: shutdown(), state: 'stopped', effects: [] },
 
   // with held sockets a reload or an overrun overlaps: the next generation first, then the old one retires
-  { name: 'overlap: running/reload', life: at('running'), event: { type: 'reload' }, rules: overlap, state: 'reloading', effects: [{ type: 'spawn-next' }], stopReason: 'reload' },
-  { name: 'overlap: running/overrun', life: at('running'), event: { type: 'overrun' }, rules: overlap, state: 'reloading', effects: [{ type: 'spawn-next' }], stopReason: 'overrun' },
+  { name: 'overlap: running/reload', life: at('running'), event: { type: 'reload' }, rules: overlap, state: 'reloading', effects: [spawn(1, 'next')], stopReason: 'reload', generations: { current: 0, next: 1, retiring: {} } },
+  { name: 'overlap: running/overrun', life: at('running'), event: overrun(), rules: overlap, state: 'reloading', effects: [spawn(1, 'next')], stopReason: 'overrun' },
+  { name: 'overlap: starting/reload stops plainly (nothing serves yet)', life: at('starting'), event: { type: 'reload' }, rules: overlap, state: 'stopping', effects: [stop(0)], stopReason: 'reload' },
   {
-    name: 'overlap: starting/reload stops plainly (nothing serves yet)', life: at('starting'), event: { type: 'reload' }, rules: overlap,
-    state: 'stopping', effects: [{ type: 'stop', signal: 'stop-signal' }], stopReason: 'reload',
+    name: 'overlap: reloading(reload)/ready of the next: it takes over, the old one retires', life: at('reloading', { stopReason: 'reload' }), event: ready(1), rules: overlap,
+    state: 'running', effects: [stop(0)], stopReason: null, generations: { current: 1, next: null, retiring: { 0: 'reload' } },
   },
   {
-    name: 'overlap: reloading(reload)/ready', life: at('reloading', { stopReason: 'reload' }), event: { type: 'ready' }, rules: overlap,
-    state: 'running', effects: [{ type: 'promote', retire: 'reload' }], stopReason: null,
+    name: 'overlap: reloading(overrun)/ready: the old one retires for its overrun', life: at('reloading', { stopReason: 'overrun' }), event: ready(1), rules: overlap,
+    state: 'running', effects: [stop(0)], stopReason: null, generations: { current: 1, next: null, retiring: { 0: 'overrun' } },
+  },
+  { name: 'overlap: reloading/ready of the current one (late) changes nothing', life: at('reloading', { stopReason: 'reload' }), event: ready(0), rules: overlap, state: 'reloading', effects: [] },
+  {
+    name: 'overlap: reloading(overrun)/exited current (the ceiling killed it)', life: at('reloading', { stopReason: 'overrun' }), event: exited(137), rules: overlap,
+    state: 'starting', effects: [], exit: { generation: 0, reason: 'overrun' }, stopReason: null, generations: { current: 1, next: null, retiring: {} },
   },
   {
-    name: 'overlap: reloading(overrun)/ready', life: at('reloading', { stopReason: 'overrun' }), event: { type: 'ready' }, rules: overlap,
-    state: 'running', effects: [{ type: 'promote', retire: 'overrun' }], stopReason: null,
+    name: 'overlap: reloading(reload)/exited current (it crashed meanwhile)', life: at('reloading', { stopReason: 'reload' }), event: exited(139), rules: overlap,
+    state: 'starting', effects: [], exit: crash(), stopReason: null, generations: { current: 1, next: null, retiring: {} },
   },
   {
-    name: 'overlap: reloading(overrun)/exited current (the ceiling killed it)', life: at('reloading', { stopReason: 'overrun' }), event: exited(137, { role: 'current' }), rules: overlap,
-    state: 'starting', effects: [{ type: 'promote', retire: null }], exitReason: 'overrun', stopReason: null,
+    name: 'overlap: reloading/exited next: the current one keeps serving', life: at('reloading', { stopReason: 'reload' }), event: exited(1, { generation: 1 }), rules: overlap,
+    state: 'running', effects: [{ type: 'warn', message: 'the next generation failed to start (status 1); the current one keeps serving' }], exit: crash(1),
+    stopReason: null, generations: { current: 0, next: null, retiring: {} },
   },
   {
-    name: 'overlap: reloading(reload)/exited current (it crashed meanwhile)', life: at('reloading', { stopReason: 'reload' }), event: exited(139, { role: 'current' }), rules: overlap,
-    state: 'starting', effects: [{ type: 'promote', retire: null }], exitReason: 'crash', stopReason: null,
+    name: 'overlap: reloading/spawn-failed of the next (127): the real status, its number given back', life: at('reloading', { stopReason: 'reload' }), event: spawnFailed(127, 1),
+    rules: overlap, state: 'running', effects: [{ type: 'warn', message: 'the next generation failed to start (status 127); the current one keeps serving' }],
+    stopReason: null, generations: { current: 0, next: null, retiring: {} },
   },
+  {
+    name: 'overlap: reloading(overrun)/spawn-failed of the next: the overrunning one is stopped plainly', life: at('reloading', { stopReason: 'overrun' }), event: spawnFailed(126, 1),
+    rules: overlap, state: 'stopping', effects: [{ type: 'warn', message: 'the next generation failed to start (status 126); the current one keeps serving' }, stop(0)], stopReason: 'overrun',
+  },
+  { name: 'overlap: reloading/ready-timeout of the next: it is killed', life: at('reloading', { stopReason: 'reload' }), event: notReady(1), rules: overlap, state: 'reloading', effects: [{ type: 'warn', message: 'generation 1 not ready within 400 ms; killing it' }, kill(1)] },
   { name: 'overlap: reloading/reload again', life: at('reloading', { stopReason: 'reload' }), event: { type: 'reload' }, rules: overlap, state: 'reloading', effects: [] },
-  { name: 'overlap: reloading/hard-ceiling', life: at('reloading', { stopReason: 'overrun' }), event: { type: 'hard-ceiling' }, rules: overlap, state: 'reloading', effects: [{ type: 'kill' }] },
+  { name: 'overlap: reloading/hard-ceiling', life: at('reloading', { stopReason: 'overrun' }), event: ceiling(), rules: overlap, state: 'reloading', effects: [kill()] },
   {
-    name: 'overlap: reloading/shutdown', life: at('reloading', { stopReason: 'reload' }), event: shutdown('SIGINT'), rules: overlap,
-    state: 'stopping', effects: [{ type: 'stop', signal: 'SIGINT' }], stopReason: 'shutdown',
+    name: 'overlap: reloading/shutdown: the successor is abandoned, both get the signal', life: at('reloading', { stopReason: 'reload' }), event: shutdown('SIGINT'), rules: overlap,
+    state: 'stopping', effects: [stop(1, 'SIGINT'), stop(0, 'SIGINT')], stopReason: 'shutdown', generations: { current: 0, next: null, retiring: { 1: 'shutdown' } },
   },
+
+  // a retiring generation's own events
+  {
+    name: 'retiring: its exit is reported with its reason and changes no state', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'reload' } }), event: exited(143),
+    state: 'running', effects: [], exit: { generation: 0, reason: 'reload' }, generations: { current: 1, next: null, retiring: {} },
+  },
+  { name: 'retiring: its deadline kills it', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'overrun' } }), event: deadline(), state: 'running', effects: [kill()] },
+  { name: 'retiring: past the hard ceiling it is killed', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'overrun' } }), event: ceiling(), state: 'running', effects: [kill()] },
+  { name: 'retiring: its overrun changes nothing', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'overrun' } }), event: overrun(), state: 'running', effects: [] },
 
   // impossible pairs are named and change nothing
   ...([
-    ['idle', exited(0)], ['idle', { type: 'deadline' }], ['idle', { type: 'ready' }], ['idle', { type: 'overrun' }],
-    ['idle', { type: 'backoff-elapsed' }], ['idle', { type: 'spawn-failed', status: 127 }], ['idle', { type: 'hard-ceiling' }],
-    ['starting', { type: 'start' }], ['running', { type: 'start' }], ['running', { type: 'deadline' }], ['running', { type: 'backoff-elapsed' }],
-    ['stopping', { type: 'start' }], ['stopping', { type: 'backoff-elapsed' }], ['stopping', { type: 'spawn-failed', status: 127 }],
-    ['backoff', exited(1)], ['backoff', { type: 'start' }], ['backoff', { type: 'ready' }], ['backoff', { type: 'spawn-failed', status: 127 }],
-    ['reloading', { type: 'start' }], ['reloading', { type: 'deadline' }], ['reloading', { type: 'backoff-elapsed' }],
+    ['idle', exited(0)], ['idle', deadline()], ['idle', ready()], ['idle', overrun()], ['idle', { type: 'backoff-elapsed' }], ['idle', spawnFailed(127)],
+    ['idle', ceiling()], ['idle', notReady()],
+    ['starting', { type: 'start' }], ['running', { type: 'start' }], ['running', deadline()], ['running', { type: 'backoff-elapsed' }], ['running', spawnFailed(126)],
+    ['stopping', { type: 'start' }], ['stopping', { type: 'backoff-elapsed' }],
+    ['backoff', exited(1)], ['backoff', { type: 'start' }], ['backoff', spawnFailed(127)],
+    ['reloading', { type: 'start' }], ['reloading', deadline()], ['reloading', { type: 'backoff-elapsed' }], ['reloading', spawnFailed(127)],
   ] satisfies Array<[State, LifecycleEvent]>).map(([state, event]): Row => ({
     name: `impossible: ${state}/${event.type}`,
     life: at(state, { stopReason: state === 'stopping' || state === 'reloading' ? 'reload' : null }),
@@ -225,26 +242,30 @@ const table: Row[] = [
   })),
 ];
 
-test('the lifecycle table, pair by pair', async (t) => {
+test('the lifecycle grid, pair by pair', async (t) => {
   for (const row of table) {
     await t.test(row.name, () => {
       const result = transition(row.life, row.event, row.rules ?? rules);
       assert.equal(result.next.state, row.state);
       assert.deepEqual(result.effects, row.effects);
-      assert.equal(result.exitReason, row.exitReason);
+      assert.deepEqual(result.exit, row.exit);
       if (row.stopReason !== undefined) assert.equal(result.next.stopReason, row.stopReason);
-      if (row.history !== undefined) assert.deepEqual(result.next.history, row.history);
+      if (row.history !== undefined) assert.deepEqual(plain(result.next.history), row.history);
+      if (row.generations) {
+        const { current, next, retiring } = result.next;
+        assert.deepEqual({ current, next, retiring }, row.generations);
+      }
       if (row.effects.some((effect) => effect.type === 'impossible')) assert.equal(result.next, row.life, 'an impossible pair leaves the lifecycle as it was');
     });
   }
 });
 
 /** Runs events from a state, threading the lifecycle through; returns every transition. */
-function run(from: Lifecycle, events: LifecycleEvent[], restartRules = rules): Transition[] {
+function run(from: Lifecycle, events: Array<LifecycleEvent | ((life: Lifecycle) => LifecycleEvent)>, restartRules = rules): Transition[] {
   const steps: Transition[] = [];
   let life = from;
-  for (const event of events) {
-    const step = transition(life, event, restartRules);
+  for (const make of events) {
+    const step = transition(life, typeof make === 'function' ? make(life) : make, restartRules);
     steps.push(step);
     life = step.next;
   }
@@ -255,45 +276,59 @@ const last = (steps: Transition[]): Transition => {
   assert.ok(step);
   return step;
 };
+/** An event about whichever generation is current when it arrives. */
+const ofCurrent = (make: (generation: number) => LifecycleEvent) => (life: Lifecycle): LifecycleEvent => make(life.current ?? -1);
 
-test('a start, a crash, an immediate restart, a second crash after 100 ms of backoff', () => {
+test('a start, a crash, an immediate restart, a second crash after 100 ms of backoff; generations 0, 1, 2', () => {
   const steps = run(initialLifecycle(NO_HISTORY), [
-    { type: 'start' }, { type: 'ready' }, exited(1, { now: 1000 }), { type: 'ready' }, exited(1, { now: 1010 }), { type: 'backoff-elapsed' }, { type: 'ready' },
+    { type: 'start' }, ready(0), exited(1, { generation: 0, now: 1000 }), ready(1), exited(1, { generation: 1, now: 1010 }), { type: 'backoff-elapsed' }, ready(2),
   ]);
   assert.deepEqual(steps.map((step) => step.next.state), ['starting', 'running', 'starting', 'running', 'backoff', 'starting', 'running']);
-  assert.deepEqual(steps.map((step) => step.effects), [
-    [{ type: 'spawn' }], [], [{ type: 'spawn' }], [], [{ type: 'schedule-restart', delayMs: 100 }], [{ type: 'spawn' }], [],
-  ]);
+  assert.deepEqual(steps.map((step) => step.effects), [[spawn(0)], [], [spawn(1)], [], [{ type: 'schedule-restart', delayMs: 100 }], [spawn(2)], []]);
+  assert.equal(last(steps).next.current, 2);
 });
 
 test('shutdown(SIGINT) from running: SIGINT, then the child\'s status with the cause SIGINT', () => {
   const steps = run(at('running'), [shutdown('SIGINT'), exited(130)]);
   assert.deepEqual(steps.map((step) => step.next.state), ['stopping', 'stopped']);
   assert.deepEqual(last(steps).effects, [{ type: 'finish', status: 130, cause: 'SIGINT' }]);
-  assert.equal(last(steps).exitReason, 'shutdown');
+  assert.deepEqual(last(steps).exit, { generation: 0, reason: 'shutdown' });
 });
 
 test('a shutdown during a reload\'s stop ends angel instead of restarting', () => {
   const steps = run(at('running'), [{ type: 'reload' }, shutdown('SIGTERM'), exited(143)]);
   assert.deepEqual(steps.map((step) => step.next.state), ['stopping', 'stopping', 'stopped']);
-  assert.equal(last(steps).exitReason, 'shutdown');
+  assert.deepEqual(last(steps).exit, { generation: 0, reason: 'shutdown' });
   assert.deepEqual(last(steps).effects, [{ type: 'finish', status: 143, cause: 'SIGTERM' }]);
 });
 
 test('overruns then an exit: each overrun counts toward the crash-loop guard', () => {
-  const steps = run(at('running'), [{ type: 'overrun' }, exited(143, { now: 1 }), { type: 'ready' }, { type: 'overrun' }, exited(143, { now: 2 })]);
-  assert.deepEqual(steps.map((step) => step.exitReason), [undefined, 'overrun', undefined, undefined, 'overrun']);
-  assert.deepEqual(last(steps).next.history, { times: [1, 2], consecutive: 2 });
+  const steps = run(at('running'), [overrun(0), exited(143, { generation: 0, now: 1 }), ready(1), overrun(1), exited(143, { generation: 1, now: 2 })]);
+  assert.deepEqual(steps.map((step) => step.exit?.reason), [undefined, 'overrun', undefined, undefined, 'overrun']);
+  assert.deepEqual(plain(last(steps).next.history), { times: [1, 2], consecutive: 2 });
   assert.deepEqual(last(steps).effects, [{ type: 'schedule-restart', delayMs: 100 }]);
 });
 
 test('reloads never count toward the crash-loop guard', () => {
-  const events: LifecycleEvent[] = [];
-  for (let reload = 0; reload < 20; reload++) events.push({ type: 'reload' }, exited(0, { now: reload }), { type: 'ready' });
+  const events: Array<(life: Lifecycle) => LifecycleEvent> = [];
+  for (let reload = 0; reload < 20; reload++) {
+    events.push(() => ({ type: 'reload' }), ofCurrent((generation) => exited(0, { generation, now: reload })), ofCurrent(ready));
+  }
   const steps = run(at('running'), events);
   assert.equal(last(steps).next.state, 'running');
-  assert.deepEqual(last(steps).next.history, NO_HISTORY);
+  assert.equal(last(steps).next.current, 20);
+  assert.deepEqual(plain(last(steps).next.history), plain(NO_HISTORY));
   assert.ok(steps.every((step) => !step.effects.some((effect) => effect.type === 'giveup' || effect.type === 'schedule-restart')));
+});
+
+test('overlapping reloads: each ready successor retires its predecessor, whose exit is reported as a reload', () => {
+  const steps = run(at('running'), [
+    { type: 'reload' }, ready(1), exited(143, { generation: 0 }), { type: 'reload' }, ready(2), exited(143, { generation: 1 }),
+  ], overlap);
+  assert.deepEqual(steps.map((step) => step.next.state), ['reloading', 'running', 'running', 'reloading', 'running', 'running']);
+  assert.deepEqual(steps.map((step) => step.effects), [[spawn(1, 'next')], [stop(0)], [], [spawn(2, 'next')], [stop(1)], []]);
+  assert.deepEqual(steps.map((step) => step.exit), [undefined, undefined, { generation: 0, reason: 'reload' }, undefined, undefined, { generation: 1, reason: 'reload' }]);
+  assert.deepEqual(last(steps).next.retiring, {});
 });
 
 test('a crash loop gives up after maxRestarts restarts within the window, with the last status', async (t) => {
@@ -304,8 +339,8 @@ test('a crash loop gives up after maxRestarts restarts within the window, with t
       const delays: number[] = [];
       let restarts = 0;
       for (let now = 0; ; now += 10) {
-        const step = transition(life, exited(now % 2 ? 1 : 139, { now }), loopRules);
-        assert.equal(step.exitReason, 'crash');
+        const step = transition(life, exited(now % 2 ? 1 : 139, { generation: life.current ?? -1, now }), loopRules);
+        assert.equal(step.exit?.reason, 'crash');
         const [first] = step.effects;
         if (first?.type === 'giveup') {
           assert.equal(restarts, maxRestarts, 'gives up after exactly maxRestarts restarts');
@@ -321,11 +356,12 @@ test('a crash loop gives up after maxRestarts restarts within the window, with t
           delays.push(first.delayMs);
           life = transition(step.next, { type: 'backoff-elapsed' }, loopRules).next;
         } else {
-          assert.deepEqual(step.effects, [{ type: 'spawn' }]);
+          assert.deepEqual(step.effects, [spawn(restarts)]);
           delays.push(0);
           life = step.next;
         }
         assert.equal(life.state, 'starting');
+        assert.equal(life.current, restarts, 'each restart is the next generation');
       }
       assert.deepEqual(delays, [0, 100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000].slice(0, maxRestarts));
     });
@@ -336,89 +372,93 @@ test('crashes spread wider than the window never give up', () => {
   const loopRules = { ...rules, maxRestarts: 2, windowMs: 1000, maxDelayMs: 0 };
   let life = at('running');
   for (let crash = 0; crash < 50; crash++) {
-    const step = transition(life, exited(1, { now: crash * 600 }), loopRules);
-    assert.deepEqual(step.effects, [{ type: 'spawn' }], `crash ${crash}`);
+    const step = transition(life, exited(1, { generation: life.current ?? -1, now: crash * 600 }), loopRules);
+    assert.deepEqual(step.effects, [spawn(crash + 1)], `crash ${crash}`);
     life = step.next;
   }
-  assert.ok(life.history.times.length <= 2);
+  assert.ok(plain(life.history).times.length <= 2);
 });
 
-test('with held sockets a failed successor leaves the current one serving; an overrunning one is stopped then', () => {
-  const reloading = at('reloading', { stopReason: 'reload', lastStatus: 0 });
-  const failed = transition(reloading, exited(1, { role: 'next' }), overlap);
-  assert.equal(failed.next.state, 'running');
-  assert.equal(failed.next.stopReason, null);
-  assert.equal(failed.exitReason, 'crash');
-  assert.equal(failed.effects.length, 1);
-  assert.equal(failed.effects[0]?.type, 'warn');
-  assert.match(failed.effects[0]?.type === 'warn' ? failed.effects[0].message : '', /status 1/);
-
-  const overrunning = transition(at('reloading', { stopReason: 'overrun' }), exited(126, { role: 'next' }), overlap);
-  assert.equal(overrunning.next.state, 'stopping');
-  assert.equal(overrunning.next.stopReason, 'overrun');
-  assert.deepEqual(overrunning.effects.map((effect) => effect.type), ['warn', 'stop']);
-  assert.deepEqual(overrunning.effects[1], { type: 'stop', signal: 'stop-signal' });
+test('watchOf: how the overrun judge reads a generation\'s samples', () => {
+  assert.equal(watchOf(at('running'), 0), 'watched');
+  assert.equal(watchOf(at('starting'), 0), 'watched');
+  assert.equal(watchOf(at('stopping', { stopReason: 'overrun' }), 0), 'stopping-for-overrun');
+  assert.equal(watchOf(at('reloading', { stopReason: 'overrun' }), 0), 'stopping-for-overrun');
+  assert.equal(watchOf(at('reloading', { stopReason: 'overrun' }), 1), 'not-judged', 'a successor warming up is not judged yet');
+  assert.equal(watchOf(at('stopping', { stopReason: 'reload' }), 0), 'not-judged');
+  assert.equal(watchOf(at('stopping', { stopReason: 'shutdown' }), 0), 'not-judged');
+  assert.equal(watchOf(at('running', { current: 1, spawned: 2, retiring: { 0: 'overrun' } }), 0), 'stopping-for-overrun');
+  assert.equal(watchOf(at('running', { current: 1, spawned: 2, retiring: { 0: 'reload' } }), 0), 'not-judged');
+  assert.equal(watchOf(at('backoff'), 0), 'not-judged');
 });
 
-// ---- the sweep: every state x every event, under every stop reason and both modes ----
+// ---- the sweep: every state x every event, about every generation, under every stop reason and mode ----
 
 const STATES: Record<State, true> = { idle: true, starting: true, running: true, reloading: true, stopping: true, backoff: true, stopped: true };
-/** One entry per event type, so a new event type fails to compile here until the sweep covers it. */
+/** One entry per event type, so a new event type fails to compile here until the sweep covers it. Generation 0
+ * is the current one where there is one, 1 the next, 5 one never spawned. */
 const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent[]> = {
   start: [{ type: 'start' }],
-  ready: [{ type: 'ready' }],
-  'spawn-failed': [{ type: 'spawn-failed', status: 127 }, { type: 'spawn-failed', status: 126 }],
-  exited: [
-    exited(0), exited(1), exited(137), exited(0, { role: 'current' }), exited(1, { role: 'next' }), exited(0, { role: 'next' }),
-    exited(1, { uptimeMs: STABLE_AFTER_MS }),
-  ],
-  overrun: [{ type: 'overrun' }],
-  'hard-ceiling': [{ type: 'hard-ceiling' }],
+  ready: [ready(0), ready(1), ready(5)],
+  'spawn-failed': [spawnFailed(127), spawnFailed(126, 1)],
+  exited: [exited(0), exited(1), exited(137), exited(1, { generation: 1 }), exited(0, { generation: 1 }), exited(1, { uptimeMs: STABLE_AFTER_MS }), exited(1, { generation: 5 })],
+  overrun: [overrun(0), overrun(1)],
+  'hard-ceiling': [ceiling(0), ceiling(1)],
+  'ready-timeout': [notReady(0), notReady(1)],
   reload: [{ type: 'reload' }],
   shutdown: [shutdown('SIGTERM'), shutdown('SIGINT'), shutdown('SIGTERM', 'stop')],
-  deadline: [{ type: 'deadline' }],
+  deadline: [deadline(0), deadline(1)],
   'backoff-elapsed': [{ type: 'backoff-elapsed' }],
 };
-const EFFECTS: ReadonlySet<Effect['type']> = new Set<Effect['type']>([
-  'spawn', 'spawn-next', 'promote', 'warn', 'stop', 'kill', 'schedule-restart', 'cancel-restart', 'giveup', 'finish', 'impossible',
-]);
+const EFFECTS: ReadonlySet<Effect['type']> = new Set<Effect['type']>(['spawn', 'stop', 'kill', 'warn', 'schedule-restart', 'cancel-restart', 'giveup', 'finish', 'impossible']);
 const STOP_REASONS: Array<StopReason | null> = [null, 'overrun', 'reload', 'shutdown'];
-const HISTORIES: RestartHistory[] = [NO_HISTORY, crashed, { times: [990, 995, 999], consecutive: 3 }];
+const HISTORIES = [NO_HISTORY, crashed, historyOf([990, 995, 999])];
 
 function checkInvariants(from: Lifecycle, event: LifecycleEvent, result: Transition): void {
   const label = `${from.state}(${from.stopReason}) x ${JSON.stringify(event)}`;
   const types = result.effects.map((effect) => effect.type);
-  assert.ok(Object.hasOwn(STATES, result.next.state), `${label}: state ${result.next.state}`);
+  const { next } = result;
+  assert.ok(Object.hasOwn(STATES, next.state), `${label}: state ${next.state}`);
   for (const type of types) assert.ok(EFFECTS.has(type), `${label}: effect ${type}`);
   if (types.includes('impossible')) {
     assert.deepEqual(types, ['impossible'], label);
-    assert.equal(result.next, from, `${label}: an impossible pair changes nothing`);
+    assert.equal(next, from, `${label}: an impossible pair changes nothing`);
   }
   // stopped is entered with exactly one finish, as the last effect, and only then
   const finishes = types.filter((type) => type === 'finish').length;
-  const entersStopped = from.state !== 'stopped' && result.next.state === 'stopped';
+  const entersStopped = from.state !== 'stopped' && next.state === 'stopped';
   assert.equal(finishes, entersStopped ? 1 : 0, `${label}: finish iff entering stopped`);
   if (entersStopped) assert.equal(types.at(-1), 'finish', label);
   if (types.includes('giveup')) assert.deepEqual(types, ['giveup', 'finish'], label);
-  // each effect that starts a wait or a child leaves the lifecycle in the state that expects its outcome
-  if (types.includes('spawn')) assert.equal(result.next.state, 'starting', label);
-  if (types.includes('spawn-next')) assert.equal(result.next.state, 'reloading', label);
-  if (types.includes('schedule-restart')) assert.equal(result.next.state, 'backoff', label);
-  if (types.includes('stop')) {
-    assert.equal(result.next.state, 'stopping', label);
-    assert.ok(result.next.stopReason !== null, `${label}: a stop says why`);
+  // every spawn is of the next number, into the role the lifecycle now names it in
+  for (const effect of result.effects) {
+    if (effect.type === 'spawn') {
+      assert.equal(effect.generation, from.spawned, `${label}: spawns number ${from.spawned}`);
+      assert.equal(effect.role === 'current' ? next.current : next.next, effect.generation, label);
+      assert.equal(next.state, effect.role === 'current' ? 'starting' : 'reloading', label);
+    }
+    // stop and kill act on a generation angel still has
+    if (effect.type === 'stop' || effect.type === 'kill') {
+      const known = [from.current, from.next, ...Object.keys(from.retiring).map(Number)];
+      assert.ok(known.includes(effect.generation), `${label}: ${effect.type} of an unknown generation ${effect.generation}`);
+    }
   }
-  if (result.next.state === 'backoff' && from.state !== 'backoff') assert.ok(types.includes('schedule-restart'), label);
-  if (result.next.state === 'stopping' && result.next.stopReason === 'shutdown') assert.ok(result.next.shutdownCause !== null, label);
-  // a reload's end is never counted; a restart that is counted adds exactly one entry at `now`
-  if (result.exitReason === 'reload') assert.deepEqual(result.next.history, from.history, label);
-  if (result.exitReason !== undefined) assert.equal(event.type, 'exited', `${label}: only an exit has a reason`);
-  if (event.type !== 'exited' && result.next.history !== from.history) assert.fail(`${label}: only an exit changes the history`);
+  if (types.includes('schedule-restart')) assert.equal(next.state, 'backoff', label);
+  if (next.state === 'backoff' && from.state !== 'backoff') assert.ok(types.includes('schedule-restart'), label);
+  if (next.state === 'stopping') assert.ok(next.stopReason !== null, `${label}: a stop says why`);
+  if (next.state === 'stopping' && next.stopReason === 'shutdown') assert.ok(next.shutdownCause !== null, label);
+  // the generations: a current one while starting, running, reloading or stopping; a next one only while reloading
+  if (['starting', 'running', 'reloading', 'stopping'].includes(next.state) && !types.includes('impossible')) assert.notEqual(next.current, null, `${label}: a current generation`);
+  if (next.state !== 'reloading') assert.equal(next.next, null, `${label}: a next generation only while reloading`);
+  if (next.current !== null) assert.equal(Object.hasOwn(next.retiring, next.current), false, `${label}: the current one is not retiring`);
+  // an exit is reported once, for the generation that exited, and only for an exit
+  if (result.exit) {
+    assert.equal(event.type, 'exited', `${label}: only an exit has a reason`);
+    assert.equal(result.exit.generation, (event as { generation: number }).generation, label);
+  }
+  if (result.exit?.reason === 'reload') assert.deepEqual(plain(next.history), plain(from.history), label);
+  if (event.type !== 'exited' && next.history !== from.history) assert.fail(`${label}: only an exit changes the history`);
   if (from.state === 'stopped') assert.deepEqual(result, { next: from, effects: [] }, `${label}: stopped is final`);
-  // a restart is spawned only when the lifecycle was not already spawning or waiting to
-  if (result.next.state === 'starting' && from.state !== 'starting' && from.state !== 'idle') {
-    assert.ok(types.includes('spawn') || types.includes('promote') || from.state === 'reloading', label);
-  }
 }
 
 test('the sweep: every state x every event returns a valid state, never throws, and keeps the invariants', () => {
@@ -426,23 +466,27 @@ test('the sweep: every state x every event returns a valid state, never throws, 
   for (const restartRules of [rules, overlap, { ...rules, policy: 'always' as const }, { ...rules, policy: 'never' as const }, { ...rules, maxRestarts: 0 }]) {
     for (const state of Object.keys(STATES) as State[]) {
       for (const stopReason of STOP_REASONS) {
+        // a stopping or reloading lifecycle always knows why
+        if ((state === 'stopping' || state === 'reloading') && stopReason === null) continue;
         for (const history of HISTORIES) {
-          const shutdownCause = stopReason === 'shutdown' ? 'SIGTERM' : null;
-          const from = at(state, { stopReason, shutdownCause, history, lastStatus: 5 });
-          for (const events of Object.values(EVENTS)) {
-            for (const event of events) {
-              let result: Transition | undefined;
-              assert.doesNotThrow(() => { result = transition(from, event, restartRules); }, `${state}(${stopReason}) x ${event.type}`);
-              assert.ok(result);
-              checkInvariants(from, event, result);
-              pairs++;
+          for (const retiring of [{}, { 7: 'reload' }] as Array<Lifecycle['retiring']>) {
+            const shutdownCause = stopReason === 'shutdown' ? 'SIGTERM' : null;
+            const from = at(state, { stopReason, shutdownCause, history, lastStatus: 5, retiring, spawned: Math.max(8, GENERATIONS[state].spawned ?? 0) });
+            for (const events of Object.values(EVENTS)) {
+              for (const event of [...events, ...(Object.keys(retiring).length > 0 ? [exited(1, { generation: 7 }), deadline(7)] : [])]) {
+                let result: Transition | undefined;
+                assert.doesNotThrow(() => { result = transition(from, event, restartRules); }, `${state}(${stopReason}) x ${event.type}`);
+                assert.ok(result);
+                checkInvariants(from, event, result);
+                pairs++;
+              }
             }
           }
         }
       }
     }
   }
-  assert.ok(pairs > 1000, `${pairs} pairs`);
+  assert.ok(pairs > 3000, `${pairs} pairs`);
 });
 
 test('the sweep names every impossible pair, the same in both modes', () => {
@@ -458,11 +502,11 @@ test('the sweep names every impossible pair, the same in both modes', () => {
     }
   }
   assert.deepEqual([...impossible].sort(), [
-    'backoff/exited', 'backoff/ready', 'backoff/spawn-failed', 'backoff/start',
-    'idle/backoff-elapsed', 'idle/deadline', 'idle/exited', 'idle/hard-ceiling', 'idle/overrun', 'idle/ready', 'idle/spawn-failed',
+    'backoff/exited', 'backoff/spawn-failed', 'backoff/start',
+    'idle/backoff-elapsed', 'idle/deadline', 'idle/exited', 'idle/hard-ceiling', 'idle/overrun', 'idle/ready', 'idle/ready-timeout', 'idle/spawn-failed',
     'reloading/backoff-elapsed', 'reloading/deadline', 'reloading/spawn-failed', 'reloading/start',
-    'running/backoff-elapsed', 'running/deadline', 'running/start',
+    'running/backoff-elapsed', 'running/deadline', 'running/spawn-failed', 'running/start',
     'starting/backoff-elapsed', 'starting/deadline', 'starting/start',
-    'stopping/backoff-elapsed', 'stopping/spawn-failed', 'stopping/start',
+    'stopping/backoff-elapsed', 'stopping/start',
   ]);
 });

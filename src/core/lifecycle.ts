@@ -1,31 +1,37 @@
-// Pure: the child's whole lifecycle on one page. Requests (reload, shutdown) and facts (spawned, ready,
-// exited, overrun, deadline) go in; the next state and the effects for the driver to run come out.
+// Pure: the child's whole lifecycle on one page. Requests (reload, shutdown) and facts (ready, exited,
+// overrun, deadline, …) go in; the next state and the effects for the driver to run come out. The lifecycle
+// owns the generations, as lighttpd2's angel keeps an instance's current and desired state and its
+// `replace` link: which one is current (serving or starting), which is next (warming up beside it during an
+// overlapping reload), and which are retiring (replaced, being stopped; their end changes no state). Every
+// event about a child names its generation, and every effect names the generation it acts on.
 import { decideRestart, type RestartHistory, type RestartRules } from './backoff.js';
+import type { Watch } from './overrun.js';
 import type { ExitReason, State } from './types.js';
 
 export type StopReason = 'overrun' | 'reload' | 'shutdown';
+export type Role = 'current' | 'next';
 
 export type LifecycleEvent =
   | { type: 'start' }
-  | { type: 'ready' }
-  | { type: 'spawn-failed'; status: number }
-  | { type: 'exited'; status: number; cleanExit: boolean; uptimeMs: number; now: number; role?: 'current' | 'next' }
-  | { type: 'overrun' }
-  | { type: 'hard-ceiling' }
+  | { type: 'ready'; generation: number }
+  | { type: 'spawn-failed'; generation: number; status: number }
+  | { type: 'exited'; generation: number; status: number; cleanExit: boolean; uptimeMs: number; now: number }
+  | { type: 'overrun'; generation: number }
+  | { type: 'hard-ceiling'; generation: number }
+  | { type: 'ready-timeout'; generation: number; afterMs: number }
   | { type: 'reload' }
   | { type: 'shutdown'; signal: NodeJS.Signals; cause: string }
-  | { type: 'deadline' }
+  | { type: 'deadline'; generation: number }
   | { type: 'backoff-elapsed' };
+type EventType = LifecycleEvent['type'];
+type EventOf<T extends EventType> = Extract<LifecycleEvent, { type: T }>;
 
 export type Effect =
-  | { type: 'spawn' }
-  /** Start the next generation beside the current one (held sockets). */
-  | { type: 'spawn-next' }
-  /** The next generation takes over; the old one is stopped gracefully for `retire`, or is already gone (null). */
-  | { type: 'promote'; retire: 'reload' | 'overrun' | null }
+  | { type: 'spawn'; generation: number; role: Role }
+  /** The stop signal (or the shutdown's), SIGCONT, and a deadline after the kill timeout. */
+  | { type: 'stop'; generation: number; signal: NodeJS.Signals | 'stop-signal' }
+  | { type: 'kill'; generation: number }
   | { type: 'warn'; message: string }
-  | { type: 'stop'; signal: NodeJS.Signals | 'stop-signal' }
-  | { type: 'kill' }
   | { type: 'schedule-restart'; delayMs: number }
   | { type: 'cancel-restart' }
   | { type: 'giveup'; restarts: number; status: number }
@@ -41,166 +47,218 @@ export interface Lifecycle {
   /** The last child's status, for a shutdown that comes between two children. */
   readonly lastStatus: number;
   readonly history: RestartHistory;
+  /** The generation that serves or is starting; null between two. */
+  readonly current: number | null;
+  /** The generation warming up beside the current one during an overlapping reload. */
+  readonly next: number | null;
+  /** Generations replaced or abandoned and being stopped, with the reason their end is reported with. */
+  readonly retiring: Readonly<Record<number, ExitReason>>;
+  /** How many generations were spawned: the number the next one gets. */
+  readonly spawned: number;
 }
 
 export interface Transition {
   next: Lifecycle;
   effects: Effect[];
-  /** For an 'exited' event: how the child's ending is reported. */
-  exitReason?: ExitReason;
+  /** For an 'exited' event: how that generation's ending is reported. */
+  exit?: { generation: number; reason: ExitReason };
 }
 
 export function initialLifecycle(history: RestartHistory): Lifecycle {
-  return { state: 'idle', stopReason: null, shutdownCause: null, lastStatus: 0, history };
+  return { state: 'idle', stopReason: null, shutdownCause: null, lastStatus: 0, history, current: null, next: null, retiring: {}, spawned: 0 };
 }
 
-function afterExit(life: Lifecycle, event: Extract<LifecycleEvent, { type: 'exited' }>, rules: RestartRules): Transition {
-  const reason: ExitReason = life.state === 'stopping' && life.stopReason ? life.stopReason : event.cleanExit ? 'exit' : 'crash';
-  const base = { ...life, stopReason: null, lastStatus: event.status };
-  const decision = decideRestart(reason, rules, life.history, event.now, event.uptimeMs);
-  switch (decision.action) {
-    case 'end':
-      return {
-        next: { ...base, state: 'stopped' },
-        effects: [{ type: 'finish', status: event.status, cause: life.shutdownCause ?? reason }],
-        exitReason: reason,
-      };
-    case 'giveup':
-      return {
-        next: { ...base, state: 'stopped' },
-        effects: [
-          { type: 'giveup', restarts: decision.restarts, status: event.status },
-          { type: 'finish', status: event.status, cause: 'giveup' },
-        ],
-        exitReason: reason,
-      };
-    case 'restart':
-      return decision.delayMs === 0
-        ? { next: { ...base, state: 'starting', history: decision.history }, effects: [{ type: 'spawn' }], exitReason: reason }
-        : {
-            next: { ...base, state: 'backoff', history: decision.history },
-            effects: [{ type: 'schedule-restart', delayMs: decision.delayMs }],
-            exitReason: reason,
-          };
-  }
+/** How the overrun judge (overrun.ts) is to read a sample of this generation. */
+export function watchOf(life: Lifecycle, generation: number): Watch {
+  if (life.retiring[generation] === 'overrun') return 'stopping-for-overrun';
+  if (generation !== life.current) return 'not-judged';
+  if (life.state === 'starting' || life.state === 'running') return 'watched';
+  return life.stopReason === 'overrun' ? 'stopping-for-overrun' : 'not-judged';
 }
 
-function stop(life: Lifecycle, reason: StopReason, signal: NodeJS.Signals | 'stop-signal', cause?: string): Transition {
-  return {
-    next: { ...life, state: 'stopping', stopReason: reason, shutdownCause: cause ?? life.shutdownCause },
-    effects: [{ type: 'stop', signal }],
-  };
-}
+// ---- the cells' actions, each one line of the table below ----
+
+type Action<T extends EventType> = (life: Lifecycle, event: EventOf<T>, rules: RestartRules) => Transition;
 
 const unchanged = (life: Lifecycle): Transition => ({ next: life, effects: [] });
 const impossible = (life: Lifecycle, event: LifecycleEvent): Transition => ({
   next: life,
   effects: [{ type: 'impossible', event: `${event.type} in ${life.state}` }],
 });
+const without = (retiring: Lifecycle['retiring'], generation: number): Lifecycle['retiring'] =>
+  Object.fromEntries(Object.entries(retiring).filter(([key]) => Number(key) !== generation));
 
-/** Every (state x event) pair is decided here; the pairs that cannot happen are named as such. */
-export function transition(life: Lifecycle, event: LifecycleEvent, rules: RestartRules): Transition {
-  switch (life.state) {
-    case 'idle':
-      switch (event.type) {
-        case 'start': return { next: { ...life, state: 'starting' }, effects: [{ type: 'spawn' }] };
-        case 'shutdown':
-          return { next: { ...life, state: 'stopped' }, effects: [{ type: 'finish', status: 0, cause: event.cause }] };
-        case 'reload': return unchanged(life);
-        default: return impossible(life, event);
-      }
-    case 'starting':
-    case 'running':
-      switch (event.type) {
-        case 'ready': return life.state === 'starting' ? { next: { ...life, state: 'running' }, effects: [] } : unchanged(life);
-        case 'spawn-failed':
-          return { next: { ...life, state: 'stopped', lastStatus: event.status }, effects: [{ type: 'finish', status: event.status, cause: 'spawn' }] };
-        case 'exited': return afterExit(life, event, rules);
-        case 'overrun':
-        case 'reload':
-          if (rules.overlap && life.state === 'running') {
-            return { next: { ...life, state: 'reloading', stopReason: event.type }, effects: [{ type: 'spawn-next' }] };
-          }
-          return stop(life, event.type, 'stop-signal');
-        case 'shutdown': return stop(life, 'shutdown', event.signal, event.cause);
-        case 'hard-ceiling': return { next: life, effects: [{ type: 'kill' }] };
-        case 'start':
-        case 'deadline':
-        case 'backoff-elapsed':
-          return impossible(life, event);
-      }
-      return impossible(life, event);
-    case 'reloading':
-      // The current generation serves while the next one starts; only a ready next one replaces it.
-      switch (event.type) {
-        case 'ready':
-          return {
-            next: { ...life, state: 'running', stopReason: null },
-            effects: [{ type: 'promote', retire: life.stopReason === 'overrun' ? 'overrun' : 'reload' }],
-          };
-        case 'exited':
-          if (event.role === 'next') {
-            const failed = { ...life, stopReason: null, lastStatus: life.lastStatus };
-            const warn: Effect = { type: 'warn', message: `the next generation failed to start (status ${event.status}); the current one keeps serving` };
-            // an overrunning child cannot simply keep running: stop it the plain way instead
-            if (life.stopReason === 'overrun') {
-              return { next: { ...failed, state: 'stopping', stopReason: 'overrun' }, effects: [warn, { type: 'stop', signal: 'stop-signal' }], exitReason: 'crash' };
-            }
-            return { next: { ...failed, state: 'running' }, effects: [warn], exitReason: 'crash' };
-          }
-          // the current one died while its successor warms up: the successor is now the one starting. An
-          // overrunning one that dies meanwhile (the 1.5x ceiling's SIGKILL, most likely) ended by its overrun.
-          return {
-            next: { ...life, state: 'starting', stopReason: null, lastStatus: event.status },
-            effects: [{ type: 'promote', retire: null }],
-            exitReason: life.stopReason === 'overrun' ? 'overrun' : event.cleanExit ? 'exit' : 'crash',
-          };
-        case 'shutdown': return stop(life, 'shutdown', event.signal, event.cause);
-        case 'hard-ceiling': return { next: life, effects: [{ type: 'kill' }] };
-        case 'reload':
-        case 'overrun':
-          return unchanged(life);
-        default:
-          return impossible(life, event);
-      }
-    case 'stopping':
-      switch (event.type) {
-        case 'exited': return afterExit(life, event, rules);
-        case 'deadline':
-        case 'hard-ceiling':
-          return { next: life, effects: [{ type: 'kill' }] };
-        case 'shutdown':
-          // A second INT/TERM while shutting down means now: SIGKILL, as tini and systemd do.
-          if (life.stopReason === 'shutdown') return { next: life, effects: [{ type: 'kill' }] };
-          return stop(life, 'shutdown', event.signal, event.cause);
-        case 'overrun':
-        case 'reload':
-        case 'ready':
-          return unchanged(life);
-        case 'spawn-failed':
-        case 'start':
-        case 'backoff-elapsed':
-          return impossible(life, event);
-      }
-      return impossible(life, event);
-    case 'backoff':
-      switch (event.type) {
-        case 'backoff-elapsed': return { next: { ...life, state: 'starting' }, effects: [{ type: 'spawn' }] };
-        case 'reload':
-          return { next: { ...life, state: 'starting' }, effects: [{ type: 'cancel-restart' }, { type: 'spawn' }] };
-        case 'shutdown':
-          return {
-            next: { ...life, state: 'stopped', shutdownCause: event.cause },
-            effects: [{ type: 'cancel-restart' }, { type: 'finish', status: life.lastStatus, cause: event.cause }],
-          };
-        case 'overrun':
-        case 'deadline':
-        case 'hard-ceiling':
-          return unchanged(life); // late timers or samples of the child that already ended
-        default:
-          return impossible(life, event);
-      }
-    case 'stopped':
+/** Spawns the next generation in `role`; a new current one means the lifecycle is starting. */
+function spawn(life: Lifecycle, role: Role, effects: Effect[] = []): Transition {
+  const generation = life.spawned;
+  const next: Lifecycle = role === 'current'
+    ? { ...life, state: 'starting', current: generation, spawned: generation + 1 }
+    : { ...life, state: 'reloading', next: generation, spawned: generation + 1 };
+  return { next, effects: [...effects, { type: 'spawn', generation, role }] };
+}
+
+const startFirst: Action<'start'> = (life) => spawn(life, 'current');
+const finishIdle: Action<'shutdown'> = (life, event) => ({ next: { ...life, state: 'stopped' }, effects: [{ type: 'finish', status: 0, cause: event.cause }] });
+const becomeRunning: Action<'ready'> = (life, event) => (event.generation === life.current ? { next: { ...life, state: 'running' }, effects: [] } : unchanged(life));
+const endOnSpawnFailure: Action<'spawn-failed'> = (life, event) => ({
+  next: { ...life, state: 'stopped', current: null, lastStatus: event.status },
+  effects: [{ type: 'finish', status: event.status, cause: 'spawn' }],
+});
+const killIt = (life: Lifecycle, event: { generation: number }): Transition => ({ next: life, effects: [{ type: 'kill', generation: event.generation }] });
+const notReady: Action<'ready-timeout'> = (life, event) => ({
+  next: life,
+  effects: [{ type: 'warn', message: `generation ${event.generation} not ready within ${event.afterMs} ms; killing it` }, { type: 'kill', generation: event.generation }],
+});
+
+/** The current child ended on its own or was stopped: restart, back off, give up or finish. */
+const afterExit: Action<'exited'> = (life, event, rules) => {
+  const reason: ExitReason = life.state === 'stopping' && life.stopReason ? life.stopReason : event.cleanExit ? 'exit' : 'crash';
+  const base: Lifecycle = { ...life, stopReason: null, lastStatus: event.status, current: null };
+  const exit = { generation: event.generation, reason };
+  const decision = decideRestart(reason, rules, life.history, event.now, event.uptimeMs);
+  switch (decision.action) {
+    case 'end':
+      return { next: { ...base, state: 'stopped' }, effects: [{ type: 'finish', status: event.status, cause: life.shutdownCause ?? reason }], exit };
+    case 'giveup':
+      return {
+        next: { ...base, state: 'stopped' },
+        effects: [{ type: 'giveup', restarts: decision.restarts, status: event.status }, { type: 'finish', status: event.status, cause: 'giveup' }],
+        exit,
+      };
+    case 'restart': {
+      const counted = { ...base, history: decision.history };
+      if (decision.delayMs > 0) return { next: { ...counted, state: 'backoff' }, effects: [{ type: 'schedule-restart', delayMs: decision.delayMs }], exit };
+      return { ...spawn(counted, 'current'), exit };
+    }
+  }
+};
+
+/** A reload or an overrun: with held sockets and a child that serves, the next generation starts beside it;
+ * otherwise the current one is stopped and its exit restarts it. */
+function replace(life: Lifecycle, reason: 'reload' | 'overrun', rules: RestartRules): Transition {
+  if (rules.overlap && life.state === 'running') return spawn({ ...life, stopReason: reason }, 'next');
+  return stop(life, reason, 'stop-signal');
+}
+const replaceForReload: Action<'reload'> = (life, _event, rules) => replace(life, 'reload', rules);
+const replaceForOverrun: Action<'overrun'> = (life, _event, rules) => replace(life, 'overrun', rules);
+
+function stop(life: Lifecycle, reason: StopReason, signal: NodeJS.Signals | 'stop-signal', cause?: string): Transition {
+  const effects: Effect[] = [];
+  let retiring = life.retiring;
+  // a successor still warming up is abandoned: it never served
+  if (life.next !== null) {
+    retiring = { ...retiring, [life.next]: 'shutdown' };
+    effects.push({ type: 'stop', generation: life.next, signal });
+  }
+  if (life.current !== null) effects.push({ type: 'stop', generation: life.current, signal });
+  return {
+    next: { ...life, state: 'stopping', stopReason: reason, shutdownCause: cause ?? life.shutdownCause, next: null, retiring },
+    effects,
+  };
+}
+const shutDown: Action<'shutdown'> = (life, event) => stop(life, 'shutdown', event.signal, event.cause);
+/** A second INT/TERM while shutting down means now: SIGKILL, as tini and systemd do. */
+const shutDownAgain: Action<'shutdown'> = (life, event, rules) =>
+  life.stopReason === 'shutdown' && life.current !== null ? killIt(life, { generation: life.current }) : shutDown(life, event, rules);
+
+/** Reloading: the next generation is ready, so it takes over and the current one retires gracefully. */
+const promote: Action<'ready'> = (life, event) => {
+  if (event.generation !== life.next) return unchanged(life);
+  const old = life.current;
+  const retire: ExitReason = life.stopReason === 'overrun' ? 'overrun' : 'reload';
+  const next: Lifecycle = {
+    ...life, state: 'running', stopReason: null, current: event.generation, next: null,
+    retiring: old === null ? life.retiring : { ...life.retiring, [old]: retire },
+  };
+  return { next, effects: old === null ? [] : [{ type: 'stop', generation: old, signal: 'stop-signal' }] };
+};
+
+/** Reloading: the next generation failed to start. The current one keeps serving, unless it was being
+ * replaced for an overrun: then it is stopped the plain way. */
+function nextFailed(life: Lifecycle, status: number): Transition {
+  const warn: Effect = { type: 'warn', message: `the next generation failed to start (status ${status}); the current one keeps serving` };
+  const failed: Lifecycle = { ...life, next: null };
+  if (life.stopReason === 'overrun') {
+    const stopped = stop({ ...failed, stopReason: null }, 'overrun', 'stop-signal');
+    return { ...stopped, effects: [warn, ...stopped.effects] };
+  }
+  return { next: { ...failed, state: 'running', stopReason: null }, effects: [warn] };
+}
+/** Its number is given back: a generation that never ran is not counted in ANGEL_GENERATION. */
+const nextSpawnFailed: Action<'spawn-failed'> = (life, event) => {
+  if (event.generation !== life.next) return impossible(life, event);
+  const failed = nextFailed(life, event.status);
+  return { ...failed, next: { ...failed.next, spawned: event.generation } };
+};
+
+/** Reloading: a generation exited. The next one: it failed. The current one (it crashed, or the 1.5x
+ * ceiling's SIGKILL ended an overrunning one): its successor is now the one starting. */
+const exitWhileReloading: Action<'exited'> = (life, event) => {
+  if (event.generation === life.next) return { ...nextFailed(life, event.status), exit: { generation: event.generation, reason: 'crash' } };
+  const reason: ExitReason = life.stopReason === 'overrun' ? 'overrun' : event.cleanExit ? 'exit' : 'crash';
+  return {
+    next: { ...life, state: 'starting', stopReason: null, lastStatus: event.status, current: life.next, next: null },
+    effects: [],
+    exit: { generation: event.generation, reason },
+  };
+};
+const notReadyWhileReloading: Action<'ready-timeout'> = (life, event, rules) => (event.generation === life.next ? notReady(life, event, rules) : unchanged(life));
+
+const restartNow: Action<'backoff-elapsed'> = (life) => spawn(life, 'current');
+const restartOnReload: Action<'reload'> = (life) => spawn(life, 'current', [{ type: 'cancel-restart' }]);
+const finishInBackoff: Action<'shutdown'> = (life, event) => ({
+  next: { ...life, state: 'stopped', shutdownCause: event.cause },
+  effects: [{ type: 'cancel-restart' }, { type: 'finish', status: life.lastStatus, cause: event.cause }],
+});
+
+const ignore = unchanged;
+const never = impossible;
+
+/** Every (event x state), as s6-supervise's actions[state][event]: the whole lifecycle in one grid. Events
+ * about a retiring generation, or a late one about a generation already gone, are routed before it
+ * (transition). */
+const COLUMNS = ['idle', 'starting', 'running', 'reloading', 'stopping', 'backoff'] as const;
+type Row<E extends EventType> = readonly [Action<E>, Action<E>, Action<E>, Action<E>, Action<E>, Action<E>];
+const GRID: { [E in EventType]: Row<E> } = {
+  //                   idle         starting            running             reloading                stopping            backoff
+  start:              [startFirst,  never,              never,              never,                   never,              never],
+  ready:              [never,       becomeRunning,      ignore,             promote,                 ignore,             ignore],
+  'spawn-failed':     [never,       endOnSpawnFailure,  never,              nextSpawnFailed,         endOnSpawnFailure,  never],
+  exited:             [never,       afterExit,          afterExit,          exitWhileReloading,      afterExit,          never],
+  overrun:            [never,       replaceForOverrun,  replaceForOverrun,  ignore,                  ignore,             ignore],
+  'hard-ceiling':     [never,       killIt,             killIt,             killIt,                  killIt,             ignore],
+  'ready-timeout':    [never,       notReady,           ignore,             notReadyWhileReloading,  killIt,             ignore],
+  reload:             [ignore,      replaceForReload,   replaceForReload,   ignore,                  ignore,             restartOnReload],
+  shutdown:           [finishIdle,  shutDown,           shutDown,           shutDown,                shutDownAgain,      finishInBackoff],
+  deadline:           [never,       never,              never,              never,                   killIt,             ignore],
+  'backoff-elapsed':  [never,       never,              never,              never,                   never,              restartNow],
+};
+
+/** A retiring generation: its exit is reported with the reason it retired for and changes no state; its
+ * deadline or a growth past the hard ceiling kills it; nothing else it does matters any more. */
+function retiringEvent(life: Lifecycle, event: LifecycleEvent & { generation: number }): Transition {
+  const reason = life.retiring[event.generation] as ExitReason;
+  switch (event.type) {
+    case 'exited': return { next: { ...life, retiring: without(life.retiring, event.generation) }, effects: [], exit: { generation: event.generation, reason } };
+    case 'deadline':
+    case 'hard-ceiling':
+      return killIt(life, event);
+    default:
       return unchanged(life);
   }
+}
+
+export function transition(life: Lifecycle, event: LifecycleEvent, rules: RestartRules): Transition {
+  if (life.state === 'stopped') return unchanged(life);
+  if ('generation' in event) {
+    if (Object.hasOwn(life.retiring, event.generation)) return retiringEvent(life, event);
+    if (event.generation !== life.current && event.generation !== life.next) {
+      // a late timer or sample of a generation already gone changes nothing; its exit, or anything of one
+      // never spawned, cannot happen
+      const gone = event.generation < life.spawned && event.type !== 'exited' && event.type !== 'spawn-failed';
+      return gone ? unchanged(life) : impossible(life, event);
+    }
+  }
+  const action = GRID[event.type][COLUMNS.indexOf(life.state)] as Action<EventType>;
+  return action(life, event, rules);
 }

@@ -81,8 +81,8 @@ export interface ExitEvent {
   coreDumped: boolean;
   reason: ExitReason;
   uptimeMs: number;
-  /** The highest tree RSS sampled during this generation (0 without --max-mem sampling). */
-  peakRssBytes: number;
+  /** The highest tree RSS sampled during this generation; null when nothing was sampled (no --max-mem). */
+  peakRssBytes: number | null;
 }
 export interface OverrunEvent {
   pid: number;

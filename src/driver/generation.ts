@@ -1,54 +1,185 @@
-// One generation of the child: its process, its sampler and readiness probe, and how angel stops it.
-// Mechanics only; when to stop and what an exit means is the supervisor's (and the lifecycle's) call.
-import { treePids } from '../kernel/proctree.js';
-import type { ReadyProbe } from '../kernel/ready.js';
-import type { Sampler } from '../kernel/sampler.js';
-import { signalNumber } from '../core/signames.js';
-import type { ChildExit, ChildProcess } from '../kernel/spawn.js';
-import type { ExitReason } from '../core/types.js';
+// One generation of the child: its process, its sampler, its readiness probe and its two timers (the
+// readiness deadline and the kill deadline), each armed and cleared here and nowhere else. It reports what
+// happens to it and does what it is told (stop, kill); what any of it means is the lifecycle's call.
+import { closeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { treePids, type TreeSample } from '../kernel/proctree.js';
+import type { ReadyMode } from '../core/readiness.js';
+import { probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
+import { Sampler } from '../kernel/sampler.js';
+import { signalNumber, type SignalLike } from '../core/signames.js';
+import { spawnChild, type ChildExit, type ChildProcess, type SpawnOptions } from '../kernel/spawn.js';
 
-export interface Generation {
-  readonly child: ChildProcess;
+/** What a generation reports, each with itself as the first argument. */
+export interface GenerationSink {
+  ready(generation: GenerationHandle, readyAt: number): void;
+  sample(generation: GenerationHandle, sample: TreeSample): void;
+  readyTimeout(generation: GenerationHandle): void;
+  deadline(generation: GenerationHandle): void;
+  exited(generation: GenerationHandle, exit: ChildExit, at: number): void;
+}
+
+export interface GenerationSpec {
+  number: number;
+  spawn: SpawnOptions;
+  ready: ReadyMode;
+  /** The pipe of `--ready fd`, whose write end is in spawn.fds. */
+  readyPipe: ReadyPipe | null;
+  readyTimeoutMs: number;
+  /** Sample the tree's RSS this often; null: no --max-mem, no sampling. */
+  sampleIntervalMs: number | null;
+}
+
+/** What the driver needs of a generation; tests drive the supervisor with their own. */
+export interface GenerationHandle {
   readonly number: number;
+  readonly pid: number;
+  /** When the spawn was asked for, and when it returned with the child exec'd (performance.now()). */
+  readonly spawnAt: number;
   readonly execAt: number;
-  sampler: Sampler | null;
+  readonly exit: ChildExit | undefined;
+  /** The highest tree RSS sampled, or null when nothing was sampled. */
+  readonly peakRssBytes: number | null;
+  /** The overrun judge's count of consecutive samples over the cap (overrun.ts). */
   samplesOver: number;
-  probe: ReadyProbe | null;
-  readyTimer: NodeJS.Timeout | null;
-  /** Set when angel stops this generation: the tree as seen then, and the kill deadline. */
-  stopPids: readonly number[];
-  deadline: NodeJS.Timeout | null;
-  /** Set when a newer generation replaced this one; its end is then reported with this reason. */
-  retiring: ExitReason | null;
+  /** Starts watching: exit, samples, readiness. Reports only from here on. */
+  begin(sink: GenerationSink): void;
+  /** The signal to the tree, SIGCONT, and `deadline` after `killTimeoutMs`. */
+  stop(signal: NodeJS.Signals, killTimeoutMs: number): void;
+  kill(): void;
+  /** Signals the child itself (not its tree); false once it has exited. */
+  signal(signal: SignalLike): boolean;
+  /** Stops every timer, the sampler and the probe. */
+  dispose(): void;
+}
+
+export type StartGeneration = (spec: GenerationSpec) => GenerationHandle;
+
+export class Generation implements GenerationHandle {
+  readonly number: number;
+  readonly spawnAt: number;
+  readonly execAt: number;
+  samplesOver = 0;
+  readonly #child: ChildProcess;
+  readonly #spec: GenerationSpec;
+  #sampler: Sampler | null = null;
+  #probe: ReadyProbe | null = null;
+  #sink: GenerationSink | null = null;
+  #timers = new Map<'ready' | 'deadline', NodeJS.Timeout>();
+  /** The tree when a stop began: processes that left the process group are signalled by pid. */
+  #stopPids: readonly number[] = [];
+
+  /** Spawns the child; throws SpawnError (after closing the ready pipe) when it cannot be started. */
+  static start(spec: GenerationSpec): Generation {
+    const spawnAt = performance.now();
+    try {
+      return new Generation(spec, spawnChild(spec.spawn), spawnAt);
+    } catch (error) {
+      if (spec.readyPipe) for (const fd of [spec.readyPipe.readFd, spec.readyPipe.writeFd]) closeSync(fd);
+      throw error;
+    }
+  }
+
+  private constructor(spec: GenerationSpec, child: ChildProcess, spawnAt: number) {
+    this.number = spec.number;
+    this.spawnAt = spawnAt;
+    this.execAt = performance.now();
+    this.#spec = spec;
+    this.#child = child;
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  get exit(): ChildExit | undefined {
+    return this.#child.exit;
+  }
+
+  get peakRssBytes(): number | null {
+    return this.#sampler?.peakRssBytes ?? null;
+  }
+
+  begin(sink: GenerationSink): void {
+    const spec = this.#spec;
+    this.#sink = sink;
+    void this.#child.exited.then((exit) => {
+      const at = performance.now();
+      this.dispose();
+      // whatever is left of its process group goes with it, so no orphan outlives a generation
+      this.kill();
+      sink.exited(this, exit, at);
+    });
+    if (spec.sampleIntervalMs !== null) {
+      this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => sink.sample(this, sample));
+      this.#sampler.start();
+    }
+    if (spec.ready.kind === 'exec') {
+      // exec'd is started, and spawnChild confirmed it at execAt; no need to wait for a tick
+      sink.ready(this, this.execAt);
+      return;
+    }
+    this.#probe = probeReady(spec.ready, spec.readyPipe, () => {
+      this.#clear('ready');
+      if (!this.exit) sink.ready(this, performance.now());
+    });
+    this.#arm('ready', spec.readyTimeoutMs, () => sink.readyTimeout(this));
+  }
+
+  stop(signal: NodeJS.Signals, killTimeoutMs: number): void {
+    if (this.exit) return;
+    this.#stopPids = treePids(this.pid).slice(1);
+    this.#signalTree(signal);
+    if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree('SIGCONT');
+    this.#arm('deadline', killTimeoutMs, () => this.#sink?.deadline(this));
+  }
+
+  kill(): void {
+    this.#signalTree('SIGKILL');
+  }
+
+  signal(signal: SignalLike): boolean {
+    return this.#child.signal(signal);
+  }
+
+  dispose(): void {
+    this.#sampler?.stop();
+    this.#probe?.cancel();
+    this.#probe = null;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  #arm(timer: 'ready' | 'deadline', ms: number, fire: () => void): void {
+    this.#clear(timer);
+    this.#timers.set(timer, setTimeout(() => {
+      this.#timers.delete(timer);
+      fire();
+    }, ms));
+  }
+
+  #clear(timer: 'ready' | 'deadline'): void {
+    const armed = this.#timers.get(timer);
+    if (armed) clearTimeout(armed);
+    this.#timers.delete(timer);
+  }
+
+  /** The process group, and every process of the tree that left it (some daemonize into a group of their own). */
+  #signalTree(signal: NodeJS.Signals): void {
+    const number = signalNumber(signal);
+    this.#child.signalGroup(number);
+    const live = this.exit ? [] : treePids(this.pid).slice(1);
+    for (const pid of new Set([...this.#stopPids, ...live])) {
+      try {
+        process.kill(pid, number);
+      } catch {
+        // ESRCH: it ended on its own meanwhile
+      }
+    }
+  }
 }
 
 /** The shell's convention: the code, or 128 + the signal number. */
 export function statusOf(exit: ChildExit): number {
   return exit.code ?? 128 + (exit.signal ? signalNumber(exit.signal) : 0);
-}
-
-/** Signals the generation's process group and every process of its tree (some may have left the group). */
-export function signalTree(generation: Generation, signal: NodeJS.Signals): void {
-  const { child } = generation;
-  const number = signalNumber(signal);
-  child.signalGroup(number);
-  const live = child.exit ? [] : treePids(child.pid).slice(1);
-  for (const pid of new Set([...generation.stopPids, ...live])) {
-    try {
-      process.kill(pid, number);
-    } catch {
-      // ESRCH: it ended on its own meanwhile
-    }
-  }
-}
-
-/** The stop signal, then SIGCONT (as systemd, runit and s6 do, so a stopped process can act on it), and
- * `atDeadline` after the kill timeout. */
-export function stopGeneration(generation: Generation, signal: NodeJS.Signals, killTimeoutMs: number, atDeadline: () => void): void {
-  if (generation.child.exit) return;
-  generation.stopPids = treePids(generation.child.pid).slice(1);
-  signalTree(generation, signal);
-  if (signal !== 'SIGKILL' && signal !== 'SIGCONT') signalTree(generation, 'SIGCONT');
-  if (generation.deadline) clearTimeout(generation.deadline);
-  generation.deadline = setTimeout(atDeadline, killTimeoutMs);
 }

@@ -1,83 +1,85 @@
-// The driver: feeds events to the pure lifecycle, runs the effects it returns, owns the timers, the
-// generations and the held sockets, and emits the typed events. Signals, timers and exit callbacks only
-// enqueue events. A generation is `current` (serving), `next` (warming up during an overlapping reload) or
-// retiring (replaced, being stopped gracefully; its end changes no state).
+// The driver: a loop of events in, effects out. Requests (start, reload, shutdown), and what generations
+// report (ready, exit, samples, deadlines), become lifecycle events; the pure lifecycle returns the next
+// state and the effects, which run here; the typed events a caller sees are emitted here. Nothing is
+// decided here: when to stop, restart or give up is the lifecycle's (lifecycle.ts, backoff.ts), what a
+// sample means is the overrun judge's (overrun.ts).
 import { EventEmitter } from 'node:events';
-import { closeSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { NO_HISTORY, type RestartRules } from '../core/backoff.js';
 import type { ResolvedOptions } from '../core/options.js';
 import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
-import type { ChildIdentity } from '../kernel/identity.js';
+import { Generation, statusOf, type GenerationHandle, type GenerationSink, type StartGeneration } from './generation.js';
 import { releaseLaunch, type Launch } from './launch.js';
+import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
 import type { LogPipe } from '../kernel/logfile.js';
-import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
-import type { TreeSample } from '../kernel/proctree.js';
-import { openReadyPipe, probeReady, type ReadyPipe } from '../kernel/ready.js';
-import { Sampler } from '../kernel/sampler.js';
+import { judgeSample, type OverrunRules } from '../core/overrun.js';
+import { openReadyPipe } from '../kernel/ready.js';
 import type { SignalLike } from '../core/signames.js';
 import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.js';
-import { Environ, spawnChild, type ChildExit, type ChildProcess } from '../kernel/spawn.js';
-import { signalTree, statusOf, stopGeneration, type Generation } from './generation.js';
+import { Environ, type ChildExit } from '../kernel/spawn.js';
 import type { AngelEvents, ExitReason, ExitStatus, State } from '../core/types.js';
 
-export { statusOf } from './generation.js';
+/** The spawner and the restart timer, injected by tests that drive the supervisor without processes. */
+export interface SupervisorDeps {
+  startGeneration: StartGeneration;
+  setTimeout: (fire: () => void, ms: number) => unknown;
+  clearTimeout: (timer: unknown) => void;
+}
 
-/** How far past the cap a tree may grow during the grace period before it is SIGKILLed at once. */
-export const HARD_CEILING_FACTOR = 1.5;
-
-
+const REAL: SupervisorDeps = {
+  startGeneration: (spec) => Generation.start(spec),
+  setTimeout: (fire, ms) => setTimeout(fire, ms),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
 
 export class Supervisor extends EventEmitter<AngelEvents> {
   readonly done: Promise<ExitStatus>;
   #resolveDone!: (status: ExitStatus) => void;
-  #options: ResolvedOptions;
-  #identity: ChildIdentity | null;
-  #sockets: readonly HeldSocket[];
-  #rules: RestartRules;
-  #life: Lifecycle = initialLifecycle(NO_HISTORY);
-  #queue: Array<{ event: LifecycleEvent; generation?: Generation }> = [];
-  #draining = false;
-
-  #current: Generation | null = null;
-  #next: Generation | null = null;
-  #retiring = new Set<Generation>();
-  #generationCount = -1;
-  #diedAt = 0;
-  #restartDelayMs = 0;
-  #restartTimer: NodeJS.Timeout | null = null;
-  /** angel's environment as the child gets it, less ANGEL_GENERATION: read and converted once per options,
-   * since process.env is a slow exotic object and a restart should not pay for walking it. */
+  readonly #deps: SupervisorDeps;
+  readonly #sockets: readonly HeldSocket[];
+  readonly #logPipe: LogPipe | null;
+  #launch!: Launch;
+  #options!: ResolvedOptions;
+  #rules!: RestartRules;
+  #overrunRules: OverrunRules | null = null;
+  /** angel's environment as every child gets it, converted once per launch: a restart should not walk it. */
   #baseEnv!: Environ;
 
-  #logPipe: LogPipe | null;
-  #launch: Launch;
+  #life: Lifecycle = initialLifecycle(NO_HISTORY);
+  #generations = new Map<number, GenerationHandle>();
+  #queue: LifecycleEvent[] = [];
+  #draining = false;
+  #restartTimer: unknown = null;
+  #restartDelayMs = 0;
+  /** When the last current generation died: a restart's latency is measured from here. */
+  #diedAt = 0;
 
-  constructor(launch: Launch, sockets: readonly HeldSocket[] = [], logPipe: LogPipe | null = null) {
+  constructor(launch: Launch, sockets: readonly HeldSocket[] = [], logPipe: LogPipe | null = null, deps: Partial<SupervisorDeps> = {}) {
     super();
+    this.#deps = { ...REAL, ...deps };
+    this.#sockets = sockets;
     this.#logPipe = logPipe;
     if (logPipe) logPipe.onWarning = (warning) => this.emit('warning', warning);
-    this.#launch = launch;
-    this.#options = launch.options;
-    this.#identity = launch.identity;
-    this.#sockets = sockets;
-    this.#rules = this.#rulesOf(launch.options);
-    this.#baseEnv = this.#baseEnvOf(launch);
+    this.#take(launch);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
-  #baseEnvOf(launch: Launch): Environ {
-    return Environ.of({ ...launch.env, ...listenEnvironment(this.#sockets) });
-  }
-
-  #rulesOf(options: ResolvedOptions): RestartRules {
-    return {
-      policy: options.restart,
-      maxRestarts: options.maxRestarts,
-      windowMs: options.restartWindow * 1000,
-      maxDelayMs: options.maxRestartDelay,
+  #take(launch: Launch): void {
+    this.#launch = launch;
+    this.#options = launch.options;
+    this.#rules = {
+      policy: launch.options.restart,
+      maxRestarts: launch.options.maxRestarts,
+      windowMs: launch.options.restartWindow * 1000,
+      maxDelayMs: launch.options.maxRestartDelay,
       overlap: this.#sockets.length > 0,
     };
+    this.#overrunRules = launch.options.maxMem === null ? null : { capBytes: launch.options.maxMem, samples: launch.options.overrunSamples };
+    this.#baseEnv = Environ.of({ ...launch.env, ...listenEnvironment(this.#sockets) });
+  }
+
+  /** The options in force (a SIGHUP's config may have replaced those of the start). */
+  get options(): ResolvedOptions {
+    return this.#options;
   }
 
   get state(): State {
@@ -86,30 +88,23 @@ export class Supervisor extends EventEmitter<AngelEvents> {
 
   /** The serving child's pid, if there is one. */
   get pid(): number | undefined {
-    const child = this.#current?.child;
-    return child && !child.exit ? child.pid : undefined;
+    const current = this.#life.current === null ? undefined : this.#generations.get(this.#life.current);
+    return current && !current.exit ? current.pid : undefined;
   }
 
+  /** The serving generation's number, or the last one started (-1 before the first). */
   get generation(): number {
-    return this.#current?.number ?? this.#generationCount;
-  }
-
-  get options(): ResolvedOptions {
-    return this.#options;
+    return this.#life.current ?? this.#life.spawned - 1;
   }
 
   start(): void {
     this.#enqueue({ type: 'start' });
   }
 
-  /** Takes a new launch for the next generations (a re-read config file, checked as at start); the held
-   * sockets stay as they are. */
+  /** Takes a new launch for the next generations (a re-read config file, checked as at start). */
   updateLaunch(launch: Launch): void {
     releaseLaunch(this.#launch);
-    this.#launch = launch;
-    this.#options = { ...launch.options, listen: this.#options.listen, socketMode: this.#options.socketMode };
-    this.#rules = this.#rulesOf(this.#options);
-    this.#baseEnv = this.#baseEnvOf(launch);
+    this.#take(launch);
   }
 
   /** Graceful restart (or SIGHUP forwarded, with reload: 'signal'). */
@@ -140,73 +135,100 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     return true;
   }
 
-  /** Sends a signal to the serving child; false when there is none. */
+  /** Sends a signal to the serving child (through its pidfd: no pid-reuse race); false when there is none. */
   forward(signal: SignalLike): boolean {
-    return this.#current?.child.signal(signal) ?? false;
+    const current = this.#life.current === null ? undefined : this.#generations.get(this.#life.current);
+    return current?.signal(signal) ?? false;
   }
 
-  #enqueue(event: LifecycleEvent, generation?: Generation): void {
-    this.#queue.push(generation ? { event, generation } : { event });
+  // ---- events in ----
+
+  #enqueue(event: LifecycleEvent, first = false): void {
+    if (first) this.#queue.unshift(event);
+    else this.#queue.push(event);
     if (this.#draining) return;
     this.#draining = true;
     try {
-      for (let item = this.#queue.shift(); item; item = this.#queue.shift()) this.#dispatch(item.event, item.generation);
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) this.#dispatch(next);
     } finally {
       this.#draining = false;
     }
   }
 
-  #dispatch(event: LifecycleEvent, generation?: Generation): void {
+  #dispatch(event: LifecycleEvent): void {
     const from = this.#life.state;
     const result = transition(this.#life, event, this.#rules);
     this.#life = result.next;
     if (result.next.state !== from) this.emit('state', { from, to: result.next.state, trigger: event.type });
-    if (event.type === 'exited' && result.exitReason && generation) {
-      this.#emitExit(generation, result.exitReason, event.uptimeMs);
-    }
+    if (result.exit && event.type === 'exited') this.#reportExit(result.exit.generation, result.exit.reason, event.uptimeMs);
     for (const effect of result.effects) this.#run(effect);
   }
 
-  #emitExit(generation: Generation, reason: ExitReason, uptimeMs: number): void {
-    const exit = generation.child.exit as ChildExit;
+  readonly #sink: GenerationSink = {
+    ready: (generation, readyAt) => this.#onReady(generation, readyAt),
+    sample: (generation, sample) => {
+      this.emit('sample', { pid: generation.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
+      if (!this.#overrunRules) return;
+      const judged = judgeSample(this.#overrunRules, watchOf(this.#life, generation.number), generation.samplesOver, sample.rssBytes);
+      generation.samplesOver = judged.samplesOver;
+      if (judged.verdict === 'within') return;
+      const hardKill = judged.verdict === 'hard-ceiling';
+      this.emit('overrun', { pid: generation.pid, generation: generation.number, rssBytes: sample.rssBytes, capBytes: this.#overrunRules.capBytes, ...(hardKill && { hardKill }) });
+      this.#enqueue({ type: hardKill ? 'hard-ceiling' : 'overrun', generation: generation.number });
+    },
+    readyTimeout: (generation) => this.#enqueue({ type: 'ready-timeout', generation: generation.number, afterMs: this.#options.readyTimeout }),
+    deadline: (generation) => this.#enqueue({ type: 'deadline', generation: generation.number }),
+    exited: (generation, exit, at) => {
+      if (generation.number === this.#life.current) this.#diedAt = at;
+      const uptimeMs = at - generation.execAt;
+      this.#enqueue({ type: 'exited', generation: generation.number, status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, now: at });
+    },
+  };
+
+  #onReady(generation: GenerationHandle, readyAt: number): void {
+    const { number, pid } = generation;
+    // a successor abandoned by a shutdown may still come up: it never serves, so it never started
+    if (Object.hasOwn(this.#life.retiring, number)) return;
+    this.emit('ready', { pid, generation: number, startLatencyMs: readyAt - generation.spawnAt });
+    if (number > 0) {
+      // to exec for --ready exec, to readiness otherwise; an overlapped reload has no gap to measure
+      const overlapped = number === this.#life.next;
+      const latency = overlapped ? 0 : Math.max(0, readyAt - this.#diedAt - this.#restartDelayMs);
+      this.emit('restart', { generation: number, delayMs: this.#restartDelayMs, restartLatencyMs: latency });
+    }
+    this.#restartDelayMs = 0;
+    this.#enqueue({ type: 'ready', generation: number });
+  }
+
+  #reportExit(number: number, reason: ExitReason, uptimeMs: number): void {
+    const generation = this.#generations.get(number);
+    if (!generation) return;
+    this.#generations.delete(number);
+    const exit = generation.exit as ChildExit;
     this.emit('exit', {
-      pid: generation.child.pid,
-      generation: generation.number,
-      code: exit.code,
-      signal: exit.signal,
-      coreDumped: exit.coreDumped,
-      reason,
-      uptimeMs,
-      peakRssBytes: generation.sampler?.peakRssBytes ?? 0,
+      pid: generation.pid, generation: number, code: exit.code, signal: exit.signal, coreDumped: exit.coreDumped,
+      reason, uptimeMs, peakRssBytes: generation.peakRssBytes,
     });
   }
 
+  // ---- effects out ----
+
   #run(effect: Effect): void {
     switch (effect.type) {
-      case 'spawn':
-        this.#current = this.#spawn('current');
-        return;
-      case 'spawn-next':
-        this.#next = this.#spawn('next');
-        if (!this.#next) this.#enqueue({ type: 'exited', status: 126, cleanExit: false, uptimeMs: 0, now: performance.now(), role: 'next' });
-        return;
-      case 'promote': return this.#promote(effect.retire);
+      case 'spawn': return this.#spawn(effect.generation);
+      case 'stop': {
+        const signal = effect.signal === 'stop-signal' ? this.#options.stopSignal : effect.signal;
+        return this.#generations.get(effect.generation)?.stop(signal, this.#options.killTimeout);
+      }
+      case 'kill': return this.#generations.get(effect.generation)?.kill();
       case 'warn':
         this.emit('warning', { message: effect.message });
         return;
-      case 'stop': return this.#stopAll(effect.signal === 'stop-signal' ? this.#options.stopSignal : effect.signal);
-      case 'kill':
-        if (this.#current) signalTree(this.#current, 'SIGKILL');
-        return;
       case 'schedule-restart':
         this.#restartDelayMs = effect.delayMs;
-        this.#restartTimer = setTimeout(() => this.#enqueue({ type: 'backoff-elapsed' }), effect.delayMs);
+        this.#restartTimer = this.#deps.setTimeout(() => this.#enqueue({ type: 'backoff-elapsed' }), effect.delayMs);
         return;
-      case 'cancel-restart':
-        if (this.#restartTimer) clearTimeout(this.#restartTimer);
-        this.#restartTimer = null;
-        this.#restartDelayMs = 0;
-        return;
+      case 'cancel-restart': return this.#cancelRestart();
       case 'giveup':
         this.emit('giveup', { restarts: effect.restarts, windowSeconds: this.#options.restartWindow, status: effect.status });
         return;
@@ -217,176 +239,59 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     }
   }
 
-  /** Starts a generation; null (after reporting) when the program cannot be started. */
-  #spawn(role: 'current' | 'next'): Generation | null {
-    const number = this.#generationCount + 1;
-    const callAt = performance.now();
-    const readyPipe: ReadyPipe | null = this.#options.ready.kind === 'fd' ? openReadyPipe() : null;
+  #spawn(number: number): void {
+    const options = this.#options;
+    const program = this.#launch.program;
+    const readyPipe = options.ready.kind === 'fd' ? openReadyPipe() : null;
     const out = this.#logPipe?.writeFd;
     const fds = [0, out ?? 1, out ?? 2, ...this.#sockets.map((socket) => socket.fd)];
     const perStart: Record<string, string> = { ANGEL_GENERATION: String(number) };
     if (readyPipe) perStart.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
-    const env = this.#baseEnv.with(perStart);
-    let child: ChildProcess;
+    const identity = this.#launch.identity;
+    let generation: GenerationHandle;
     try {
-      child = spawnChild({
-        program: this.#launch.program?.path ?? this.#options.program,
-        args: this.#options.args,
-        ...(this.#launch.program && { execFd: this.#launch.program.fd, execFdInherit: this.#launch.program.script }),
-        env,
-        ...(this.#options.cwd !== null && { cwd: this.#options.cwd }),
-        fds,
-        listenPid: this.#sockets.length > 0,
-        rlimits: this.#options.rlimits,
-        ...(this.#identity && { uid: this.#identity.uid, gid: this.#identity.gid, groups: this.#identity.groups, noNewPrivs: true }),
+      generation = this.#deps.startGeneration({
+        number,
+        spawn: {
+          program: program?.path ?? options.program,
+          args: options.args,
+          ...(program && { execFd: program.fd, execFdInherit: program.script }),
+          env: this.#baseEnv.with(perStart),
+          ...(options.cwd !== null && { cwd: options.cwd }),
+          fds,
+          listenPid: this.#sockets.length > 0,
+          rlimits: options.rlimits,
+          ...(identity && { uid: identity.uid, gid: identity.gid, groups: identity.groups, noNewPrivs: true }),
+        },
+        ready: options.ready,
+        readyPipe,
+        readyTimeoutMs: options.readyTimeout,
+        sampleIntervalMs: this.#overrunRules ? options.sampleInterval : null,
       });
     } catch (error) {
-      if (readyPipe) for (const fd of [readyPipe.readFd, readyPipe.writeFd]) closeSync(fd);
       if (!(error instanceof SpawnError)) throw error;
       const status = exitStatusForSpawnError(error);
       this.emit('spawn-error', { error, status });
-      if (this.#life.state !== 'reloading') this.#enqueue({ type: 'spawn-failed', status });
-      return null;
-    }
-    const execAt = performance.now();
-    this.#generationCount = number;
-    const generation: Generation = {
-      child,
-      number,
-      execAt,
-      sampler: null,
-      samplesOver: 0,
-      probe: null,
-      readyTimer: null,
-      stopPids: [],
-      deadline: null,
-      retiring: null,
-    };
-    if (this.#options.maxMem !== null) {
-      generation.sampler = new Sampler(child.pid, this.#options.sampleInterval, (sample) => this.#onSample(generation, sample));
-    }
-    this.emit('start', { pid: child.pid, generation: number });
-    child.exited.then(() => this.#onExit(generation));
-    generation.sampler?.start();
-
-    const becomeReady = (): void => {
-      this.#clearReadiness(generation);
-      if (child.exit || generation.retiring) return;
-      // exec'd is started with --ready exec, and spawnChild confirmed it at execAt
-      const readyAt = this.#options.ready.kind === 'exec' ? execAt : performance.now();
-      this.emit('ready', { pid: child.pid, generation: number, startLatencyMs: readyAt - callAt });
-      const overlapped = role === 'next';
-      if (number > 0) {
-        // to exec for --ready exec, to readiness otherwise; an overlapped reload has no gap to measure
-        const latency = overlapped ? 0 : Math.max(0, readyAt - this.#diedAt - this.#restartDelayMs);
-        this.emit('restart', { generation: number, delayMs: this.#restartDelayMs, restartLatencyMs: latency });
-      }
-      this.#restartDelayMs = 0;
-      this.#enqueue({ type: 'ready' });
-    };
-    if (this.#options.ready.kind === 'exec') {
-      // exec'd is started, and spawnChild has confirmed it; no need to wait for a tick
-      becomeReady();
-    } else {
-      generation.probe = probeReady(this.#options.ready, readyPipe, becomeReady);
-      generation.readyTimer = setTimeout(() => {
-        this.emit('warning', { message: `generation ${number} (pid ${child.pid}) not ready within ${this.#options.readyTimeout} ms; killing it` });
-        signalTree(generation, 'SIGKILL');
-      }, this.#options.readyTimeout);
-    }
-    return generation;
-  }
-
-  #clearReadiness(generation: Generation): void {
-    generation.probe?.cancel();
-    generation.probe = null;
-    if (generation.readyTimer) clearTimeout(generation.readyTimer);
-    generation.readyTimer = null;
-  }
-
-  #promote(retire: 'reload' | 'overrun' | null): void {
-    const old = this.#current;
-    this.#current = this.#next;
-    this.#next = null;
-    if (old && retire && !old.child.exit) {
-      old.retiring = retire;
-      this.#retiring.add(old);
-      this.#stop(old, this.#options.stopSignal, false);
-    }
-  }
-
-  #onExit(generation: Generation): void {
-    const now = performance.now();
-    generation.sampler?.stop();
-    this.#clearReadiness(generation);
-    if (generation.deadline) clearTimeout(generation.deadline);
-    // Whatever is left of its process group goes with it, so no orphan outlives a generation.
-    signalTree(generation, 'SIGKILL');
-    const exit = generation.child.exit as ChildExit;
-    const uptimeMs = now - generation.execAt;
-    if (this.#retiring.delete(generation)) {
-      this.#emitExit(generation, generation.retiring ?? 'reload', uptimeMs);
+      // before anything already queued: the lifecycle must learn the generation never existed first
+      this.#enqueue({ type: 'spawn-failed', generation: number, status }, true);
       return;
     }
-    const role = generation === this.#next ? 'next' : generation === this.#current ? 'current' : null;
-    if (role === null) return;
-    if (role === 'next') this.#next = null;
-    else this.#diedAt = now;
-    this.#enqueue({ type: 'exited', status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, now, role }, generation);
+    this.#generations.set(number, generation);
+    this.emit('start', { pid: generation.pid, generation: number });
+    generation.begin(this.#sink);
   }
 
-  #onSample(generation: Generation, sample: TreeSample): void {
-    const cap = this.#options.maxMem;
-    if (cap === null) return;
-    this.emit('sample', { pid: generation.child.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
-    const overrun = { pid: generation.child.pid, generation: generation.number, rssBytes: sample.rssBytes, capBytes: cap };
-    const beingReplaced = generation.retiring === 'overrun' ||
-      (generation === this.#current && this.#life.stopReason === 'overrun');
-    if (beingReplaced) {
-      // a leak must not take the machine down during the grace period
-      if (sample.rssBytes > cap * HARD_CEILING_FACTOR) {
-        this.emit('overrun', { ...overrun, hardKill: true });
-        if (generation.retiring) signalTree(generation, 'SIGKILL');
-        else this.#enqueue({ type: 'hard-ceiling' });
-      }
-      return;
-    }
-    if (generation !== this.#current || (this.#life.state !== 'running' && this.#life.state !== 'starting')) return;
-    generation.samplesOver = sample.rssBytes > cap ? generation.samplesOver + 1 : 0;
-    if (generation.samplesOver >= this.#options.overrunSamples) {
-      this.emit('overrun', overrun);
-      this.#enqueue({ type: 'overrun' });
-    }
-  }
-
-  /** Stops a generation; at the deadline the current one goes through the lifecycle, any other is killed. */
-  #stop(generation: Generation, signal: NodeJS.Signals, viaLifecycle: boolean): void {
-    stopGeneration(generation, signal, this.#options.killTimeout, () => {
-      if (viaLifecycle && generation === this.#current) this.#enqueue({ type: 'deadline' });
-      else signalTree(generation, 'SIGKILL');
-    });
-  }
-
-  #stopAll(signal: NodeJS.Signals): void {
-    if (this.#next) {
-      // a successor still warming up is abandoned: it never served
-      this.#next.retiring = 'shutdown';
-      this.#retiring.add(this.#next);
-      this.#stop(this.#next, signal, false);
-      this.#next = null;
-    }
-    if (this.#current) this.#stop(this.#current, signal, true);
+  #cancelRestart(): void {
+    if (this.#restartTimer !== null) this.#deps.clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+    this.#restartDelayMs = 0;
   }
 
   #finish(status: number, cause: string): void {
-    if (this.#restartTimer) clearTimeout(this.#restartTimer);
-    this.#restartTimer = null;
-    for (const generation of [this.#current, this.#next, ...this.#retiring]) {
-      if (!generation) continue;
-      generation.sampler?.stop();
-      this.#clearReadiness(generation);
-      if (generation.deadline) clearTimeout(generation.deadline);
-      if (!generation.child.exit) signalTree(generation, 'SIGKILL');
+    this.#cancelRestart();
+    for (const generation of this.#generations.values()) {
+      generation.dispose();
+      if (!generation.exit) generation.kill();
     }
     closeAll(this.#sockets);
     releaseLaunch(this.#launch);
