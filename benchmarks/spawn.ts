@@ -44,7 +44,7 @@ function nativeCall(name: string): Contender {
         const start = process.hrtime.bigint();
         const [, pidfd] = spawnNative(PROGRAM, [PROGRAM], envp, -1, null, [0, 1, 2], [], -1, -1, null, false, -1, false);
         samples.push(elapsedMs(start));
-        await new Promise<void>((resolve) => watchExit(pidfd, () => resolve(), true));
+        await new Promise<void>((resolve) => watchExit(pidfd, () => resolve()));
         closeSync(pidfd);
       }
       return samples;

@@ -87,16 +87,14 @@ static void on_pidfd_readable(uv_poll_t *poll, int status, int events) {
   deliver_exit(watch, &info);
 }
 
-/* watchExit(pidfd, callback(code|null, signal|null, coreDumped), keepAlive) */
+/* watchExit(pidfd, callback(code|null, signal|null, coreDumped)): the handle keeps the loop alive until the exit */
 napi_value angel_watch_exit(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 2;
+  napi_value argv[2];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t pidfd;
-  bool keep_alive = true;
   if (!js_get_int32(env, argv[0], "watchExit: pidfd", &pidfd)) return NULL;
   if (!js_check_function(env, argv[1], "watchExit: callback")) return NULL;
-  if (argc > 2) NAPI_CALL(env, napi_get_value_bool(env, argv[2], &keep_alive));
 
   uv_loop_t *loop;
   NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
@@ -120,7 +118,6 @@ napi_value angel_watch_exit(napi_env env, napi_callback_info info) {
     free(watch);
   }
   if (rc != 0) return js_throw_errno(env, "watchExit", -rc);
-  if (!keep_alive) uv_unref((uv_handle_t *)&watch->poll);
   return NULL;
 }
 

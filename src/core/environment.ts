@@ -24,7 +24,7 @@ export function childEnvironment(
 
 /** The PATH a child gets when angel is root for another user: sudo's secure_path. A PATH that user gave
  * would decide which `ls` a root shell script runs. */
-export const SECURE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const SECURE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** What a root child inherits from the environment of the user it was started for (sudo's env_reset): the
  * terminal and locale, and a locale or time zone only by name (glibc reads a locale or zone from a path

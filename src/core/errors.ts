@@ -78,7 +78,7 @@ export class PermissionError extends Error {
 
 export const EXIT_USAGE = 2;
 export const EXIT_NOT_EXECUTABLE = 126;
-export const EXIT_NOT_FOUND = 127;
+const EXIT_NOT_FOUND = 127;
 
 /** The shell's convention, which tini and dumb-init keep: 127 not found, 126 found but not runnable. */
 export function exitStatusForSpawnError(error: SpawnError): number {

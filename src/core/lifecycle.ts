@@ -9,7 +9,7 @@ import type { Watch } from './overrun.js';
 import type { ExitReason, State } from './types.js';
 
 export type StopReason = 'overrun' | 'reload' | 'shutdown';
-export type Role = 'current' | 'next';
+type Role = 'current' | 'next';
 
 export type LifecycleEvent =
   | { type: 'start' }

@@ -60,7 +60,7 @@ export function parseRlimitValue(name: RlimitName, text: string, flag: string): 
 }
 
 /** Compares two limit values where UNLIMITED is the largest. */
-export function rlimitAbove(a: number, b: number): boolean {
+function rlimitAbove(a: number, b: number): boolean {
   if (a === b) return false;
   if (a === UNLIMITED) return true;
   if (b === UNLIMITED) return false;

@@ -12,8 +12,8 @@ import { formatReady } from './readiness.js';
 import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
 
 /** The headings of `angel --help`, in order. */
-export const GROUPS = ['Memory cap', 'Limits', 'Restarts', 'Signals', 'Sockets and readiness', 'Identity and environment', 'Logs'] as const;
-export type Group = (typeof GROUPS)[number];
+const GROUPS = ['Memory cap', 'Limits', 'Restarts', 'Signals', 'Sockets and readiness', 'Identity and environment', 'Logs'] as const;
+type Group = (typeof GROUPS)[number];
 
 interface Row<K extends string, T> {
   readonly key: K;
@@ -108,11 +108,6 @@ export const DEFAULTS = Object.fromEntries(
 
 export function isOptionKey(key: string): key is keyof Options {
   return key === 'program' || key === 'args' || ROWS.has(key);
-}
-
-/** The row of a key, for the CLI's help and for showing a resolved value. */
-export function optionRow(key: string): Row<string, unknown> | undefined {
-  return ROWS.get(key);
 }
 
 /** Where each value came from, so an error names the flag (`--max-mem`) or the file's key (`angel.json: maxMem`). */

@@ -5,7 +5,7 @@
 // or one whose stop was asked for by a shutdown) is not judged at all.
 
 /** How far past the cap a tree may grow during its grace period before it is SIGKILLed at once. */
-export const HARD_CEILING_FACTOR = 1.5;
+const HARD_CEILING_FACTOR = 1.5;
 
 export interface OverrunRules {
   capBytes: number;
@@ -16,7 +16,7 @@ export interface OverrunRules {
 /** Where the generation stands, as the lifecycle sees it (lifecycle.ts: watchOf). */
 export type Watch = 'watched' | 'stopping-for-overrun' | 'not-judged';
 
-export type Verdict = 'within' | 'overrun' | 'hard-ceiling';
+type Verdict = 'within' | 'overrun' | 'hard-ceiling';
 
 export interface Judgement {
   /** Consecutive samples over the cap so far, carried to the next sample. */

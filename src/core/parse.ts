@@ -37,7 +37,7 @@ export const MAX_NESTING = 8;
 
 /** Node's timers hold a signed 32-bit delay: a longer one fires after 1 ms (TimeoutOverflowWarning), so a kill
  * timeout of 3e9 ms would SIGKILL at once and a sample interval of 3e9 would sample every millisecond. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function milliseconds(value: unknown, name: string, min: number): number {
   const ms = count(value, name, min);
@@ -60,7 +60,7 @@ export function text(value: unknown, name: string): string {
 
 /** uid_t and gid_t are 32 bits and setuid(2) takes (uid_t)-1 as "no change": a larger id wraps, and
  * getpwnam(4294967296) answers with root's entry. */
-export const MAX_ID = 2 ** 32 - 2;
+const MAX_ID = 2 ** 32 - 2;
 
 export function identity(value: unknown, name: string): string | number {
   const id = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : null;

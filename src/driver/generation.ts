@@ -1,11 +1,10 @@
 // One generation of the child: its process, its sampler, its readiness probe and its two timers (the
 // readiness deadline and the kill deadline), each armed and cleared here and nowhere else. It reports what
 // happens to it and does what it is told (stop, kill); what any of it means is the lifecycle's call.
-import { closeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { treePids, type TreeSample } from '../kernel/proctree.js';
 import type { ReadyMode } from '../core/readiness.js';
-import { probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
+import { closeReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
 import { Sampler } from '../kernel/sampler.js';
 import { signalNumber, type SignalLike } from '../core/signames.js';
 import { spawnChild, type ChildExit, type ChildProcess, type SpawnOptions } from '../kernel/spawn.js';
@@ -75,7 +74,7 @@ export class Generation implements GenerationHandle {
     try {
       return new Generation(spec, spawnChild(spec.spawn), spawnAt);
     } catch (error) {
-      if (spec.readyPipe) for (const fd of [spec.readyPipe.readFd, spec.readyPipe.writeFd]) closeSync(fd);
+      if (spec.readyPipe) closeReadyPipe(spec.readyPipe);
       throw error;
     }
   }

@@ -2,17 +2,18 @@
 // start and again on a reload: who the child runs as, its environment, which file it executes, and, when
 // angel is root for someone else, whether that someone may ask for all of it. The CLI and supervise() both
 // start from here, and a SIGHUP's new config goes through the same checks before it replaces anything.
-import { createRequire } from 'node:module';
-import type Posix from 'posix';
 import type { ResolvedOptions } from '../core/options.js';
 import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
-import { resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
+import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
 import { openLockedProgram } from '../kernel/lock.js';
 import { closeProgram, openProgram, type ProgramFile } from '../kernel/program.js';
 import { checkRootRule, type StartingUser } from '../kernel/rootrule.js';
-import { asUsageError, openRootOnlyDirectory } from '../kernel/safeopen.js';
-import { closeSync, statSync } from 'node:fs';
+import { asUsageError, closeDirectory, isDirectory, openRootOnlyDirectory } from '../kernel/safeopen.js';
+import type { GenerationSpec } from './generation.js';
+import { openReadyPipe } from '../kernel/ready.js';
+import type { HeldSocket } from '../kernel/sockets.js';
+import type { Environ } from '../kernel/spawn.js';
 
 export interface Launch {
   readonly options: ResolvedOptions;
@@ -22,24 +23,6 @@ export interface Launch {
   /** The file every generation executes, when it must be the file that was checked (angel is root for
    * another user, or locked to one binary); null: the program is looked up as execvp(3) would. */
   readonly program: ProgramFile | null;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** The home and name of the account the child runs as (root when it keeps angel's identity). */
-function accountOf(uid: number): { home: string; name: string } {
-  try {
-    const entry = (createRequire(import.meta.url)('posix') as typeof Posix).getpwnam(uid);
-    return { home: entry.dir ?? '/', name: entry.name ?? String(uid) };
-  } catch {
-    return { home: '/', name: String(uid) };
-  }
 }
 
 function refuseCodeVariables(env: Readonly<Record<string, string>>, user: StartingUser): void {
@@ -62,7 +45,7 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
     // the child would read and write relative paths there as root: a directory that user controls is theirs
     if (options.cwd !== null) {
       try {
-        closeSync(openRootOnlyDirectory(options.cwd));
+        closeDirectory(openRootOnlyDirectory(options.cwd));
       } catch (error) {
         asUsageError(error, '--cwd', options.cwd, 'expected a directory only root can write to');
       }
@@ -88,4 +71,36 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
 /** Releases what a launch holds open (the program's fd), once no spawn will use it. */
 export function releaseLaunch(launch: Launch): void {
   closeProgram(launch.program);
+}
+
+/** What generation `number` is started with: the launch's program, identity and limits, its fds (0, the log
+ * pipe or angel's stdout and stderr, the held sockets from 3, the --ready fd pipe last) and its environment. */
+export function generationSpec(
+  launch: Launch,
+  number: number,
+  io: { baseEnv: Environ; sockets: readonly HeldSocket[]; outFd: number | undefined; sampled: boolean },
+): GenerationSpec {
+  const { options, program, identity } = launch;
+  const readyPipe = options.ready.kind === 'fd' ? openReadyPipe() : null;
+  const fds = [0, io.outFd ?? 1, io.outFd ?? 2, ...io.sockets.map((socket) => socket.fd)];
+  const perStart: Record<string, string> = { ANGEL_GENERATION: String(number) };
+  if (readyPipe) perStart.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
+  return {
+    number,
+    spawn: {
+      program: program?.path ?? options.program,
+      args: options.args,
+      ...(program && { execFd: program.fd, execFdInherit: program.script }),
+      env: io.baseEnv.with(perStart),
+      ...(options.cwd !== null && { cwd: options.cwd }),
+      fds,
+      listenPid: io.sockets.length > 0,
+      rlimits: options.rlimits,
+      ...(identity && { uid: identity.uid, gid: identity.gid, groups: identity.groups, noNewPrivs: true }),
+    },
+    ready: options.ready,
+    readyPipe,
+    readyTimeoutMs: options.readyTimeout,
+    sampleIntervalMs: io.sampled ? options.sampleInterval : null,
+  };
 }

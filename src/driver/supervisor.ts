@@ -8,11 +8,10 @@ import { NO_HISTORY, type RestartRules } from '../core/backoff.js';
 import type { ResolvedOptions } from '../core/options.js';
 import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
 import { Generation, statusOf, type GenerationHandle, type GenerationSink, type StartGeneration } from './generation.js';
-import { releaseLaunch, type Launch } from './launch.js';
+import { generationSpec, releaseLaunch, type Launch } from './launch.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
 import type { LogPipe } from '../kernel/logfile.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
-import { openReadyPipe } from '../kernel/ready.js';
 import type { SignalLike } from '../core/signames.js';
 import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.js';
 import { Environ, type ChildExit } from '../kernel/spawn.js';
@@ -240,34 +239,10 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   }
 
   #spawn(number: number): void {
-    const options = this.#options;
-    const program = this.#launch.program;
-    const readyPipe = options.ready.kind === 'fd' ? openReadyPipe() : null;
-    const out = this.#logPipe?.writeFd;
-    const fds = [0, out ?? 1, out ?? 2, ...this.#sockets.map((socket) => socket.fd)];
-    const perStart: Record<string, string> = { ANGEL_GENERATION: String(number) };
-    if (readyPipe) perStart.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
-    const identity = this.#launch.identity;
     let generation: GenerationHandle;
     try {
-      generation = this.#deps.startGeneration({
-        number,
-        spawn: {
-          program: program?.path ?? options.program,
-          args: options.args,
-          ...(program && { execFd: program.fd, execFdInherit: program.script }),
-          env: this.#baseEnv.with(perStart),
-          ...(options.cwd !== null && { cwd: options.cwd }),
-          fds,
-          listenPid: this.#sockets.length > 0,
-          rlimits: options.rlimits,
-          ...(identity && { uid: identity.uid, gid: identity.gid, groups: identity.groups, noNewPrivs: true }),
-        },
-        ready: options.ready,
-        readyPipe,
-        readyTimeoutMs: options.readyTimeout,
-        sampleIntervalMs: this.#overrunRules ? options.sampleInterval : null,
-      });
+      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null };
+      generation = this.#deps.startGeneration(generationSpec(this.#launch, number, io));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;
       const status = exitStatusForSpawnError(error);

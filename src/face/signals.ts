@@ -3,8 +3,8 @@
 // and SIGCHLD is not a message for the child (tini, dumb-init). SIGPIPE stays ignored, as Node sets it.
 import type { Supervisor } from '../driver/supervisor.js';
 
-export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGUSR1', 'SIGUSR2', 'SIGQUIT', 'SIGWINCH', 'SIGALRM', 'SIGVTALRM', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU',
   'SIGCONT', 'SIGURG', 'SIGIO', 'SIGPWR', 'SIGXCPU', 'SIGSTKFLT',
 ];

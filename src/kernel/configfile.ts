@@ -10,7 +10,7 @@ import type { StartingUser } from './rootrule.js';
 import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile, readBounded, UnsafePath } from './safeopen.js';
 import type { Options } from '../core/types.js';
 
-export const MAX_CONFIG_BYTES = 1 << 20;
+const MAX_CONFIG_BYTES = 1 << 20;
 
 export function readConfigFile(file: string, forUser: StartingUser | null): { options: Partial<Options>; origins: Origins } {
   const expected = forUser ? 'expected a file only root can write to, in directories only root can write to' : 'expected a readable regular file';

@@ -45,3 +45,13 @@ export function resolveIdentity(user: string | number | null, group: string | nu
   const groups = supplementaryGroups(entry.name, gid);
   return { uid: entry.uid, gid, groups };
 }
+
+/** The home and name of the account the child runs as (root when it keeps angel's identity). */
+export function accountOf(uid: number): { home: string; name: string } {
+  try {
+    const entry = (createRequire(import.meta.url)('posix') as typeof Posix).getpwnam(uid);
+    return { home: entry.dir ?? '/', name: entry.name ?? String(uid) };
+  } catch {
+    return { home: '/', name: String(uid) };
+  }
+}

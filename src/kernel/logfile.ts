@@ -40,7 +40,7 @@ function countLines(data: Buffer): number {
  * else, walked with openat (lighttpd's "unsafe logfiles": a planted symlink, in the path or at the file,
  * would make root append to any file). Never a FIFO or a device: opening one would block angel, and
  * writing to one is not logging. */
-export function openLogFile(path: string): number {
+function openLogFile(path: string): number {
   const asRoot = process.geteuid?.() === 0;
   try {
     const opened = asRoot ? openInRootOnlyDirectory(path, OPEN_FLAGS, 0o640) : openRegularFile(AT_FDCWD, resolve(path), OPEN_FLAGS, 0o640, path);

@@ -24,7 +24,6 @@ export interface NativeAddon {
   watchExit(
     pidfd: number,
     callback: (code: number | null, signal: number | null, coreDumped: boolean) => void,
-    keepAlive: boolean,
   ): void;
   sendSignal(pidfd: number, signal: number): boolean;
   signalGroup(pgid: number, signal: number): boolean;

@@ -22,6 +22,11 @@ export function openReadyPipe(): ReadyPipe {
   return { readFd, writeFd };
 }
 
+/** Closes both ends (a spawn that failed never handed the write end to a child). */
+export function closeReadyPipe(pipe: ReadyPipe): void {
+  for (const fd of [pipe.readFd, pipe.writeFd]) closeSync(fd);
+}
+
 const TCP_RETRY_MS = 10;
 
 /** Starts the probe; `onReady` runs once when the child counts as ready. */

@@ -4,7 +4,7 @@
 // what is used, and no rename or planted symlink between two steps changes it. Every open is non-blocking
 // (a FIFO would otherwise hang angel in open(2) until a writer or reader came) and every file must be a
 // regular file before a byte is read or written.
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { oneLine, truncate, UsageError } from '../core/errors.js';
 import { openAt } from './syscalls.js';
@@ -148,6 +148,19 @@ export function asUsageError(error: unknown, flag: string, value: string, expect
   // the path in the message is the user's: cut it as the value is, so the error stays one readable line
   if (error instanceof UnsafePath) throw new UsageError(flag, value, `${expected} (${truncate(oneLine(error.message))})`);
   throw error;
+}
+
+/** Whether a directory is at `path` (angel's view; the child's identity may still be refused at chdir). */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export function closeDirectory(fd: number): void {
+  closeSync(fd);
 }
 
 export { AT_FDCWD };

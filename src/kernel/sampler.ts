@@ -8,7 +8,6 @@ export class Sampler {
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
   #peak = 0;
-  #last: TreeSample = { pids: [], rssBytes: 0 };
   #reader = new TreeReader();
 
   constructor(
@@ -33,11 +32,6 @@ export class Sampler {
     return this.#peak;
   }
 
-  /** The latest sample's pids: the tree as last seen, for stopping processes that left the group. */
-  get lastPids(): readonly number[] {
-    return this.#last.pids;
-  }
-
   #sampleNow = (): void => {
     if (this.#stopped) return;
     const sample = this.#reader.sample(this.pid);
@@ -47,7 +41,6 @@ export class Sampler {
       this.stop();
       return;
     }
-    this.#last = sample;
     if (sample.rssBytes > this.#peak) this.#peak = sample.rssBytes;
     if (this.#timer) this.#timer.refresh();
     else this.#timer = setTimeout(this.#sampleNow, this.intervalMs).unref();

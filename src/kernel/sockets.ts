@@ -6,7 +6,7 @@ import type { ListenSpec } from '../core/addresses.js';
 import { UsageError } from '../core/errors.js';
 import { listenInet, listenUnix } from './syscalls.js';
 
-export const DEFAULT_BACKLOG = 511;
+const DEFAULT_BACKLOG = 511;
 
 export interface HeldSocket {
   readonly spec: ListenSpec;

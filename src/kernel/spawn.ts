@@ -28,8 +28,6 @@ export interface SpawnOptions {
   execFd?: number;
   /** Keep execFd open in the new program: a #! script's interpreter opens it as /dev/fd/N. */
   execFdInherit?: boolean;
-  /** Whether a running child keeps angel's event loop alive (default true). */
-  keepAlive?: boolean;
 }
 
 export interface ChildExit {
@@ -175,7 +173,7 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
   } catch (error) {
     throw toSpawnError(path, error);
   }
-  return new Child(pid, pidfd, path, options.keepAlive ?? true);
+  return new Child(pid, pidfd, path);
 }
 
 class Child implements ChildProcess {
@@ -187,7 +185,6 @@ class Child implements ChildProcess {
     readonly pid: number,
     pidfd: number,
     readonly path: string,
-    keepAlive: boolean,
   ) {
     this.#pidfd = pidfd;
     this.exited = new Promise((resolveExit) => {
@@ -200,7 +197,6 @@ class Child implements ChildProcess {
           this.#exit = { code, signal: signal === null ? null : (signalName(signal) ?? null), coreDumped };
           resolveExit(this.#exit);
         },
-        keepAlive,
       );
     });
   }
