@@ -21,7 +21,7 @@ export type Rlimits = Partial<Record<RlimitName, Rlimit>>;
 const BYTE_LIMITS: ReadonlySet<RlimitName> = new Set(['as', 'core', 'data', 'fsize', 'memlock', 'msgqueue', 'rss', 'stack']);
 
 const UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
-// 512M, 1.5G, 64KiB, 100MB (binary too, as DESIGN.md says), 4096, 4096B
+// 512M, 1.5G, 64KiB, 100MB (binary too: a size is always binary), 4096, 4096B
 const SIZE = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|B)?$/i;
 
 /** Parses a size in bytes: a whole number, or a number with a binary suffix K, M, G, T (KiB and KB alike). */
