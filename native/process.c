@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #define MAX_FDS 1024
 #define MAX_RLIMITS 32
@@ -26,16 +27,17 @@ static unsigned long long to_rlim(double value) {
 }
 
 /* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
- *       groups|null, noNewPrivs, execFd, execFdInherit) -> [pid, pidfd]. A limit of -1 is RLIM_INFINITY. */
+ *       groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal) -> [pid, pidfd]. A limit of -1 is
+ *       RLIM_INFINITY; a parentDeathSignal of 0 sets none. */
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
-  napi_value argv[13];
+  size_t argc = 14;
+  napi_value argv[14];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 13) return js_throw_usage(env, "spawn: expected 13 arguments");
+  if (argc != 14) return js_throw_usage(env, "spawn: expected 14 arguments");
 
   struct angel_spawn_spec spec;
   memset(&spec, 0, sizeof spec);
-  int32_t listen_pid_index, uid, gid, exec_fd;
+  int32_t listen_pid_index, uid, gid, exec_fd, parent_death_signal;
   bool no_new_privs, exec_fd_inherit;
   uint32_t nfds, nrlimit_values, ngroups = 0;
   int fds[MAX_FDS];
@@ -48,6 +50,7 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
       !js_get_int32(env, argv[7], "spawn: uid", &uid) ||
       !js_get_int32(env, argv[8], "spawn: gid", &gid) ||
       !js_get_int32(env, argv[11], "spawn: execFd", &exec_fd) ||
+      !js_get_int32(env, argv[13], "spawn: parentDeathSignal", &parent_death_signal) ||
       napi_get_value_bool(env, argv[10], &no_new_privs) != napi_ok ||
       napi_get_value_bool(env, argv[12], &exec_fd_inherit) != napi_ok ||
       !js_get_array(env, argv[5], "spawn: fds", MAX_FDS, &nfds) ||
@@ -120,6 +123,8 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   spec.no_new_privs = no_new_privs;
   spec.exec_fd = exec_fd;
   spec.exec_fd_inherit = exec_fd_inherit;
+  spec.parent_death_signal = parent_death_signal;
+  spec.parent_pid = getpid();
 
   pid_t pid;
   int pidfd;

@@ -52,6 +52,7 @@ const char *angel_step_name(int step) {
     case STEP_SETGROUPS: return "setgroups";
     case STEP_SETGID: return "setgid";
     case STEP_SETUID: return "setuid";
+    case STEP_PDEATHSIG: return "prctl(PDEATHSIG)";
     case STEP_CHDIR: return "chdir";
     case STEP_EXECVE: return "execve";
     case STEP_PARENT_CLONE: return "clone";
@@ -241,6 +242,12 @@ static int child_main(void *raw) {
   }
   if (spec->gid >= 0 && syscall(SYS_setgid, spec->gid) < 0) child_fail(args, STEP_SETGID, errno);
   if (spec->uid >= 0 && syscall(SYS_setuid, spec->uid) < 0) child_fail(args, STEP_SETUID, errno);
+  /* After the ids: a credential change clears the parent-death signal (prctl(2)). Then the race: a parent that
+   * died before the prctl would never send it, so the child looks (getppid) and ends the same way itself. */
+  if (spec->parent_death_signal > 0) {
+    if (syscall(SYS_prctl, PR_SET_PDEATHSIG, spec->parent_death_signal, 0, 0, 0) < 0) child_fail(args, STEP_PDEATHSIG, errno);
+    if (syscall(SYS_getppid) != spec->parent_pid) syscall(SYS_kill, syscall(SYS_getpid), spec->parent_death_signal);
+  }
   if (spec->cwd && syscall(SYS_chdir, spec->cwd) < 0) child_fail(args, STEP_CHDIR, errno);
 
   sigset_t none;

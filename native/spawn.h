@@ -25,6 +25,8 @@ struct angel_spawn_spec {
   int no_new_privs;
   int exec_fd;              /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) instead of execve(path) */
   int exec_fd_inherit;      /* the exec fd stays open across exec: a #! script's interpreter reads /dev/fd/N */
+  int parent_death_signal;  /* > 0: PR_SET_PDEATHSIG, after the identity change (which clears it) */
+  pid_t parent_pid;         /* the caller: if it is already gone when the signal is armed, the child ends */
 };
 
 /* The step that failed in the child, and its errno. */
@@ -43,6 +45,7 @@ enum angel_spawn_step {
   STEP_SETGROUPS,
   STEP_SETGID,
   STEP_SETUID,
+  STEP_PDEATHSIG,
   STEP_CHDIR,
   STEP_EXECVE,
   STEP_PARENT_CLONE,  /* failures in the parent, before or at the clone */

@@ -34,6 +34,8 @@ export interface Options {
   killTimeout?: number | string;
   /** The signal angel sends when it decides to stop the child (overrun, reload). Default SIGTERM. */
   stopSignal?: NodeJS.Signals | number | string;
+  /** The signal the child gets if angel itself dies (PR_SET_PDEATHSIG); default SIGKILL. */
+  parentDeathSignal?: NodeJS.Signals | number | string;
   /** What reload() (SIGHUP) does: a graceful restart, or forwarding SIGHUP to the child. */
   reload?: ReloadMode;
   /** Run the child as this user (name or uid), with that user's supplementary groups. */

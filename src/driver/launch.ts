@@ -96,6 +96,7 @@ export function generationSpec(
       fds,
       listenPid: io.sockets.length > 0,
       rlimits: options.rlimits,
+      parentDeathSignal: options.parentDeathSignal,
       ...(identity && { uid: identity.uid, gid: identity.gid, groups: identity.groups, noNewPrivs: true }),
     },
     ready: options.ready,

@@ -20,6 +20,7 @@ export interface NativeAddon {
     noNewPrivs: boolean,
     execFd: number,
     execFdInherit: boolean,
+    parentDeathSignal: number,
   ): [number, number];
   watchExit(
     pidfd: number,

@@ -28,6 +28,8 @@ export interface SpawnOptions {
   execFd?: number;
   /** Keep execFd open in the new program: a #! script's interpreter opens it as /dev/fd/N. */
   execFdInherit?: boolean;
+  /** The signal the child gets when angel dies (PR_SET_PDEATHSIG), so it is not left behind unsupervised. */
+  parentDeathSignal?: SignalLike;
 }
 
 export interface ChildExit {
@@ -169,6 +171,7 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
       options.noNewPrivs ?? false,
       options.execFd ?? -1,
       options.execFdInherit ?? false,
+      options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
     );
   } catch (error) {
     throw toSpawnError(path, error);
