@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_FDS 1024
@@ -216,3 +217,23 @@ napi_value angel_set_child_subreaper(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* reapPid(pid) -> true when that one child had ended and is now reaped; false when it runs on, or is not a
+ * child of ours (ECHILD). By pid, never waitpid(-1): libuv waits for its own children by pid, and a status taken
+ * here would be one child_process never reports. */
+napi_value angel_reap_pid(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t pid;
+  if (argc < 1 || !js_get_int32(env, argv[0], "reapPid: pid", &pid)) return NULL;
+  if (pid <= 0) return js_throw_usage(env, "reapPid: pid must be > 0");
+  siginfo_t info_out;
+  memset(&info_out, 0, sizeof info_out);
+  for (;;) {
+    if (waitid(P_PID, (id_t)pid, &info_out, WEXITED | WNOHANG) == 0) return js_bool(env, info_out.si_pid == pid);
+    if (errno == EINTR) continue;
+    if (errno == ECHILD) return js_bool(env, false);
+    return js_throw_errno(env, "waitid", errno);
+  }
+}

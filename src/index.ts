@@ -13,6 +13,10 @@ export interface SuperviseControl {
   /** Take over this process's signals with angel's semantics (HUP reload, INT/TERM shutdown, others
    * forwarded), as the CLI does. Off by default: a library should not own its host's signals. */
   handleSignals?: boolean;
+  /** Adopt and reap the orphans of the child's tree (PR_SET_CHILD_SUBREAPER): they count in --max-mem and are
+   * stopped with their generation. Off by default: it makes this process the parent of those orphans. The
+   * children of the host's own child_process are never touched. */
+  subreaper?: boolean;
 }
 
 /** The handle of one supervised program. */
@@ -26,7 +30,7 @@ export type Angel = Pick<
  * Throws a UsageError (with `flag` and `value`) for options that do not parse.
  */
 export function supervise(options: Options, control: SuperviseControl = {}): Angel {
-  const supervisor = createSupervisor(resolveOptions(options), startingUser());
+  const supervisor = createSupervisor(resolveOptions(options), startingUser(), { subreaper: control.subreaper ?? false });
   if (control.handleSignals) {
     const uninstall = installSignalHandlers(supervisor);
     void supervisor.done.then(uninstall);

@@ -2,19 +2,21 @@
 // system, the log pipe and the held sockets opened by angel, then the driver over them.
 import type { ResolvedOptions } from '../core/options.js';
 import { LogPipe } from '../kernel/logfile.js';
+import { Reaper } from '../kernel/reaper.js';
 import type { StartingUser } from '../kernel/rootrule.js';
 import { bindAll } from '../kernel/sockets.js';
 import { prepareLaunch, releaseLaunch } from './launch.js';
 import { Supervisor } from './supervisor.js';
 
-/** Throws UsageError (2), PermissionError (126) or SpawnError (126/127) before anything starts. */
-export function createSupervisor(options: ResolvedOptions, forUser: StartingUser | null): Supervisor {
+/** Throws UsageError (2), PermissionError (126) or SpawnError (126/127) before anything starts. With
+ * `subreaper`, angel adopts and reaps the orphans of its children's trees (kernel/reaper.ts). */
+export function createSupervisor(options: ResolvedOptions, forUser: StartingUser | null, { subreaper = false } = {}): Supervisor {
   const launch = prepareLaunch(options, forUser);
   let logPipe: LogPipe | null = null;
   try {
     logPipe = options.logFile === null ? null : new LogPipe(options.logFile);
     const sockets = bindAll(options.listen, options.socketMode);
-    return new Supervisor(launch, sockets, logPipe);
+    return new Supervisor(launch, sockets, logPipe, subreaper ? { reaper: (isOwn, onOrphan) => new Reaper(isOwn, onOrphan) } : {});
   } catch (error) {
     releaseLaunch(launch);
     void logPipe?.close();

@@ -41,6 +41,10 @@ export interface GenerationHandle {
   readonly peakRssBytes: number | null;
   /** The overrun judge's count of consecutive samples over the cap (overrun.ts). */
   samplesOver: number;
+  /** The pids of its tree in the last sample (for attributing orphans, core/orphans.ts). */
+  readonly lastTree: readonly number[];
+  /** Takes an orphan of its tree (reparented to angel) as its own: counted in its memory, stopped with it. */
+  adopt(pid: number): void;
   /** Starts watching: exit, samples, readiness. Reports only from here on. */
   begin(sink: GenerationSink): void;
   /** The signal to the tree, SIGCONT, and `deadline` after `killTimeoutMs`. */
@@ -64,6 +68,8 @@ export class Generation implements GenerationHandle {
   #sampler: Sampler | null = null;
   #probe: ReadyProbe | null = null;
   #sink: GenerationSink | null = null;
+  #adopted = new Set<number>();
+  #lastTree: readonly number[] = [];
   #timers = new Map<'ready' | 'deadline', NodeJS.Timeout>();
   /** The tree when a stop began: processes that left the process group are signalled by pid. */
   #stopPids: readonly number[] = [];
@@ -95,6 +101,16 @@ export class Generation implements GenerationHandle {
     return this.#child.exit;
   }
 
+  get lastTree(): readonly number[] {
+    return this.#lastTree;
+  }
+
+  adopt(pid: number): void {
+    this.#adopted.add(pid);
+    // one that is already over takes its orphans with it at once
+    if (this.exit) this.kill();
+  }
+
   get peakRssBytes(): number | null {
     return this.#sampler?.peakRssBytes ?? null;
   }
@@ -110,7 +126,10 @@ export class Generation implements GenerationHandle {
       sink.exited(this, exit, at);
     });
     if (spec.sampleIntervalMs !== null) {
-      this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => sink.sample(this, sample));
+      this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => {
+        this.#lastTree = sample.pids;
+        sink.sample(this, sample);
+      }, this.#adopted);
       this.#sampler.start();
     }
     if (spec.ready.kind === 'exec') {
@@ -127,7 +146,7 @@ export class Generation implements GenerationHandle {
 
   stop(signal: NodeJS.Signals, killTimeoutMs: number): void {
     if (this.exit) return;
-    this.#stopPids = treePids(this.pid).slice(1);
+    this.#stopPids = treePids(this.pid, this.#adopted).slice(1);
     this.#signalTree(signal);
     if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree('SIGCONT');
     this.#arm('deadline', killTimeoutMs, () => this.#sink?.deadline(this));
@@ -167,8 +186,10 @@ export class Generation implements GenerationHandle {
   #signalTree(signal: NodeJS.Signals): void {
     const number = signalNumber(signal);
     this.#child.signalGroup(number);
-    const live = this.exit ? [] : treePids(this.pid).slice(1);
-    for (const pid of new Set([...this.#stopPids, ...live])) {
+    // once the first process is gone (its pid may be another's by now) the tree is found through its orphans
+    const [first, ...rest] = this.#adopted;
+    const live = !this.exit ? treePids(this.pid, this.#adopted).slice(1) : first === undefined ? [] : treePids(first, rest);
+    for (const pid of new Set([...this.#stopPids, ...live, ...this.#adopted])) {
       try {
         process.kill(pid, number);
       } catch {

@@ -13,19 +13,32 @@ import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, typ
 import type { LogPipe } from '../kernel/logfile.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
 import type { SignalLike } from '../core/signames.js';
+import { killTree } from '../kernel/reaper.js';
 import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.js';
+import { familyOf, type Orphan } from '../core/orphans.js';
 import { Environ, type ChildExit } from '../kernel/spawn.js';
 import type { AngelEvents, ExitReason, ExitStatus, State } from '../core/types.js';
 
-/** The spawner and the restart timer, injected by tests that drive the supervisor without processes. */
+/** What a reaper does for the supervisor (kernel/reaper.ts). */
+export interface ReaperLike {
+  start(): void;
+  scan(): void;
+  drain(timeoutMs: number): Promise<void>;
+  stop(): void;
+}
+
+/** The spawner, the restart timer and the reaper, injected by tests that drive the supervisor without processes. */
 export interface SupervisorDeps {
   startGeneration: StartGeneration;
+  /** Reap and adopt orphans (a child subreaper, or PID 1): null leaves them to init. */
+  reaper: ((isOwn: (pid: number) => boolean, onOrphan: (orphan: Orphan) => void) => ReaperLike) | null;
   setTimeout: (fire: () => void, ms: number) => unknown;
   clearTimeout: (timer: unknown) => void;
 }
 
 const REAL: SupervisorDeps = {
   startGeneration: (spec) => Generation.start(spec),
+  reaper: null,
   setTimeout: (fire, ms) => setTimeout(fire, ms),
   clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
@@ -51,6 +64,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #restartDelayMs = 0;
   /** When the last current generation died: a restart's latency is measured from here. */
   #diedAt = 0;
+  #reaper: ReaperLike | null = null;
+  /** The first processes (session ids) of generations that ended: their orphans follow them at once. */
+  #endedSessions = new Set<number>();
 
   constructor(launch: Launch, sockets: readonly HeldSocket[] = [], logPipe: LogPipe | null = null, deps: Partial<SupervisorDeps> = {}) {
     super();
@@ -97,7 +113,23 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   }
 
   start(): void {
+    this.#reaper = this.#deps.reaper?.((pid) => this.#isOwn(pid), (orphan) => this.#adopt(orphan)) ?? null;
+    this.#reaper?.start();
     this.#enqueue({ type: 'start' });
+  }
+
+  #isOwn(pid: number): boolean {
+    for (const generation of this.#generations.values()) if (generation.pid === pid) return true;
+    return false;
+  }
+
+  /** An orphan goes to the generation it came from (core/orphans.ts); one of a generation that ended is killed. */
+  #adopt(orphan: Orphan): void {
+    const families = [...this.#generations.values()].map((generation) => ({ number: generation.number, leader: generation.pid, lastTree: generation.lastTree }));
+    const number = this.#endedSessions.has(orphan.session) ? null : familyOf(orphan, families, this.#life.current);
+    const family = number === null ? undefined : this.#generations.get(number);
+    if (family) family.adopt(orphan.pid);
+    else killTree(orphan.pid);
   }
 
   /** Takes a new launch for the next generations (a re-read config file, checked as at start). */
@@ -166,6 +198,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   readonly #sink: GenerationSink = {
     ready: (generation, readyAt) => this.#onReady(generation, readyAt),
     sample: (generation, sample) => {
+      // orphans re-parented since the last sample are adopted now and counted from the next
+      this.#reaper?.scan();
       this.emit('sample', { pid: generation.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
       if (!this.#overrunRules) return;
       const judged = judgeSample(this.#overrunRules, watchOf(this.#life, generation.number), generation.samplesOver, sample.rssBytes);
@@ -203,6 +237,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     const generation = this.#generations.get(number);
     if (!generation) return;
     this.#generations.delete(number);
+    this.#endedSessions.add(generation.pid);
+    if (this.#endedSessions.size > 64) this.#endedSessions.delete(this.#endedSessions.values().next().value as number);
     const exit = generation.exit as ChildExit;
     this.emit('exit', {
       pid: generation.pid, generation: number, code: exit.code, signal: exit.signal, coreDumped: exit.coreDumped,
@@ -271,7 +307,12 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     closeAll(this.#sockets);
     releaseLaunch(this.#launch);
     this.emit('shutdown', { cause, status });
-    // done once everything the children wrote is in the log file
-    void (this.#logPipe?.close() ?? Promise.resolve()).then(() => this.#resolveDone(status));
+    // done once no orphan is left and everything the children wrote is in the log file
+    void (async () => {
+      await this.#reaper?.drain(1000);
+      this.#reaper?.stop();
+      await this.#logPipe?.close();
+      this.#resolveDone(status);
+    })();
   }
 }

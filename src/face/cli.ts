@@ -23,7 +23,8 @@ const VERSION = '0.1.0';
 
 async function run(program: string | undefined, args: string[], flags: Flags): Promise<number> {
   const forUser = startingUser();
-  const supervisor = createSupervisor(resolveFlags(flags, program, args, forUser), forUser);
+  // the CLI is a child subreaper, and as PID 1 the reaper anyway: no orphan of the child's escapes or lingers
+  const supervisor = createSupervisor(resolveFlags(flags, program, args, forUser), forUser, { subreaper: true });
   const { options } = supervisor;
   installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args, forUser) });
   const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);

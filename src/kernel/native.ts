@@ -30,6 +30,8 @@ export interface NativeAddon {
   signalGroup(pgid: number, signal: number): boolean;
   getgrouplist(user: string, gid: number): number[];
   setChildSubreaper(on: boolean): void;
+  /** Reaps that one child if it has ended (waitid(P_PID, WNOHANG)); false if it runs on or is not ours. */
+  reapPid(pid: number): boolean;
   /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … */
   listenInet(family: 4 | 6, address: string, port: number, backlog: number): [number, number];
   listenUnix(path: string, backlog: number, mode: number): number;

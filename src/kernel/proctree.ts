@@ -115,6 +115,7 @@ export interface TreeSample {
 }
 
 type Read = (fd: number) => number;
+const NO_PIDS: readonly number[] = [];
 
 /**
  * Samples one tree again and again with its /proc files kept open. An open /proc/<pid> file stays bound to
@@ -128,11 +129,13 @@ export class TreeReader {
   #pending: number[] = [];
   #status = { threads: 1, rssBytes: 0 };
 
-  sample(root: number): TreeSample {
+  /** The tree of `root`, and of each of `adopted` (orphans of the tree reparented to angel, reaper.ts). */
+  sample(root: number, adopted: Iterable<number> = NO_PIDS): TreeSample {
     const mark = ++this.#mark;
     const pids: number[] = [];
     const pending = this.#pending;
     pending.length = 0;
+    for (const pid of adopted) pending.push(pid);
     pending.push(root);
     let rssBytes = 0;
     while (pending.length > 0) {
@@ -233,11 +236,11 @@ export function readStatus(pid: number): ProcStatus | null {
   }
 }
 
-/** The root and all its descendants, read once. */
-export function treePids(root: number): number[] {
+/** The root and all its descendants (and the adopted ones' trees), read once. */
+export function treePids(root: number, adopted: Iterable<number> = NO_PIDS): number[] {
   const reader = new TreeReader();
   try {
-    return reader.sample(root).pids;
+    return reader.sample(root, adopted).pids;
   } finally {
     reader.close();
   }

@@ -14,6 +14,8 @@ export class Sampler {
     readonly pid: number,
     readonly intervalMs: number,
     readonly onSample: (sample: TreeSample) => void,
+    /** Orphans of this tree that angel adopted: they count as its part. */
+    readonly adopted: ReadonlySet<number> = new Set(),
   ) {}
 
   start(): void {
@@ -34,7 +36,7 @@ export class Sampler {
 
   #sampleNow = (): void => {
     if (this.#stopped) return;
-    const sample = this.#reader.sample(this.pid);
+    const sample = this.#reader.sample(this.pid, this.adopted);
     // the child is gone; its exit will follow. (0 pages is no sign of that: the kernel's RSS counters are
     // per-CPU approximations, and a small fresh process can read 0.)
     if (sample.pids.length === 0) {

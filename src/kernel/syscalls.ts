@@ -9,6 +9,7 @@ export const sendSignal: NativeAddon['sendSignal'] = (...args) => addon().sendSi
 export const signalGroup: NativeAddon['signalGroup'] = (...args) => addon().signalGroup(...args);
 export const getgrouplist: NativeAddon['getgrouplist'] = (...args) => addon().getgrouplist(...args);
 export const setChildSubreaper: NativeAddon['setChildSubreaper'] = (...args) => addon().setChildSubreaper(...args);
+export const reapPid: NativeAddon['reapPid'] = (...args) => addon().reapPid(...args);
 export const listenInet: NativeAddon['listenInet'] = (...args) => addon().listenInet(...args);
 export const listenUnix: NativeAddon['listenUnix'] = (...args) => addon().listenUnix(...args);
 export const pipe: NativeAddon['pipe'] = () => addon().pipe();

@@ -56,9 +56,11 @@ export class AngelRun {
   readonly stderrText: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[], options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string } = {}) {
+  /** `prefix` runs angel under another command, e.g. `unshare --pid --fork --mount-proc` to make it PID 1. */
+  constructor(args: readonly string[], options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; prefix?: readonly string[] } = {}) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
-    this.process = spawn(process.execPath, [options.cli ?? CLI, ...jsonArgs, ...args], { env: options.env ?? process.env });
+    const command = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...jsonArgs, ...args];
+    this.process = spawn(command[0] as string, command.slice(1), { env: options.env ?? process.env });
     createInterface({ input: this.process.stdout }).on('line', (line) => this.stdout.push(line));
     createInterface({ input: this.process.stderr }).on('line', (line) => {
       this.stderrText.push(line);
