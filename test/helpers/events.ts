@@ -1,5 +1,8 @@
 // Runs the angel CLI as a real process and reads its JSON event log (stderr) and the child's output
-// (stdout) as streams; tests wait for a predicate with a deadline, never for a fixed time.
+// (stdout) as streams; tests wait for a predicate with a deadline, never for a fixed time. angel writes an
+// event a turn of its event loop after the fact, and on another pipe than the child's output, so a child's
+// line says nothing about which of angel's events are in yet: a test waits for the event itself, and counts
+// events only once angel has exited.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -55,6 +58,8 @@ export class AngelRun {
   readonly stdout = new Stream<string>();
   readonly stderrText: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** angel has exited and its stderr is read to its end: the log is whole. */
+  #logRead = false;
 
   constructor(args: readonly string[], options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string } = {}) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
@@ -69,7 +74,12 @@ export class AngelRun {
         // not an event line (a usage error, or the child's own stderr)
       }
     });
-    this.exited = new Promise((resolve) => this.process.on('close', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.process.on('close', (code, signal) => {
+        this.#logRead = true;
+        resolve({ code, signal });
+      }),
+    );
   }
 
   event(name: string, match: (event: AngelEventLine) => boolean = () => true, timeoutMs = 10_000): Promise<AngelEventLine> {
@@ -80,7 +90,10 @@ export class AngelRun {
     return this.stdout.waitFor((line) => pattern.test(line), `stdout ${pattern}`, timeoutMs);
   }
 
+  /** How many events of this kind angel wrote in all: known once its log is read to the end (status() has
+   * returned), so asked before, it throws. */
   count(name: string): number {
+    if (!this.#logRead) throw new Error(`count('${name}') while angel runs: await status() first, or wait for the event itself`);
     return this.events.items.filter((event) => event.event === name).length;
   }
 
