@@ -2,11 +2,13 @@
 // (stdout) as streams; tests wait for a predicate with a deadline, never for a fixed time. angel writes an
 // event a turn of its event loop after the fact, and on another pipe than the child's output, so a child's
 // line says nothing about which of angel's events are in yet: a test waits for the event itself, and counts
-// events only once angel has exited.
+// events only once angel has exited. Every run ends with the test that started it, with its children.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { treePids } from '../../src/proctree.js';
+import { atTestEnd } from './cleanup.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = join(root, 'dist', 'src', 'cli.js');
@@ -52,6 +54,13 @@ class Stream<T> {
   }
 }
 
+/** A signal to a process (or, negative, a group) that may be gone already. */
+function signal(target: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(target, name);
+  } catch {} // ESRCH: gone meanwhile
+}
+
 export class AngelRun {
   readonly process: ChildProcessWithoutNullStreams;
   readonly events = new Stream<AngelEventLine>();
@@ -80,6 +89,7 @@ export class AngelRun {
         resolve({ code, signal });
       }),
     );
+    atTestEnd(() => this.kill());
   }
 
   event(name: string, match: (event: AngelEventLine) => boolean = () => true, timeoutMs = 10_000): Promise<AngelEventLine> {
@@ -97,9 +107,40 @@ export class AngelRun {
     return this.events.items.filter((event) => event.event === name).length;
   }
 
-  /** Ends angel (and so its child) if a test failed before it could: no process outlives its test. */
+  #running(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** The children angel started and did not report ended, by its log. */
+  #unreaped(): number[] {
+    const ended = new Set(this.events.items.filter((event) => event.event === 'exit').map((event) => event.pid));
+    return this.events.items.filter((event) => event.event === 'start' && !ended.has(event.pid)).map((event) => event.pid as number);
+  }
+
+  /**
+   * Ends angel and its children, for a test that ended before angel did: no process outlives its test. A
+   * SIGKILLed angel leaves its children running (they lead their own sessions), so they are killed with their
+   * process groups. Their pids come from /proc, angel frozen meanwhile so that it starts no other, rather
+   * than from the log, whose last 'start' may not be written yet; if angel had already died of a signal, its
+   * log is all there is.
+   */
   kill(): void {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
+    const pid = this.process.pid;
+    if (pid === undefined) return;
+    let children: number[];
+    if (this.#running()) {
+      signal(pid, 'SIGSTOP');
+      children = treePids(pid).slice(1);
+      signal(pid, 'SIGKILL');
+    } else if (this.process.signalCode !== null) {
+      children = this.#unreaped();
+    } else {
+      return; // it exited on its own, and ended its children first
+    }
+    for (const child of children) {
+      signal(-child, 'SIGKILL');
+      signal(child, 'SIGKILL'); // one that left its group
+    }
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -111,7 +152,7 @@ export class AngelRun {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.process.kill('SIGKILL');
+        this.kill();
         reject(new Error(`angel did not exit within ${timeoutMs} ms; stderr:\n${this.stderrText.join('\n')}`));
       }, timeoutMs);
     });
