@@ -10,6 +10,7 @@ import { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { errorCode } from '../core/errnos.js';
 import { pipe } from './syscalls.js';
 import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile } from './safeopen.js';
 import type { WarningEvent } from '../core/types.js';
@@ -163,7 +164,7 @@ export class LogPipe {
     } catch (error) {
       const whole = written === 0 ? 0 : data.lastIndexOf(0x0a, written - 1) + 1;
       await this.#unwrite(fd, written - whole);
-      this.#dropped((error as NodeJS.ErrnoException).code ?? 'EIO', countLines(data.subarray(whole)));
+      this.#dropped(errorCode(error), countLines(data.subarray(whole)));
       return;
     }
     if (this.#failing) this.#warn(`writes recovered after ${this.#failing.code}`, 'in all', this.#failing);

@@ -6,6 +6,7 @@
 // regular file before a byte is read or written.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { errorCode } from '../core/errnos.js';
 import { oneLine, truncate, UsageError } from '../core/errors.js';
 import { openAt } from './syscalls.js';
 
@@ -23,8 +24,7 @@ export class UnsafePath extends Error {
 const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
 
 function errnoOf(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (typeof code === 'string') return code;
+  if (typeof (error as NodeJS.ErrnoException).code === 'string') return errorCode(error);
   throw error;
 }
 
