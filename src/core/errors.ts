@@ -27,6 +27,11 @@ export function oneLine(text: string): string {
   return text.replace(CONTROLS, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** `1 restart`, `2 restarts`: a count with its noun in the right number. */
+export function counted(count: number, noun: string, plural = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : plural}`;
+}
+
 /** At most `max` characters of escaped text, with `…` and the whole length in bytes when it is longer; never
  * cuts through an escape (`\n`, `\u001b`) or a surrogate pair. */
 export function truncate(text: string, max = MAX_SHOWN, bytes?: number): string {

@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { errorCode } from '../core/errnos.js';
+import { counted } from '../core/errors.js';
 import { pipe } from './syscalls.js';
 import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile } from './safeopen.js';
 import type { WarningEvent } from '../core/types.js';
@@ -195,6 +196,6 @@ export class LogPipe {
   }
 
   #warn(what: string, when: string, { code, droppedLines }: { code: string; droppedLines: number }): void {
-    this.onWarning({ message: `log file ${this.path}: ${what}; ${droppedLines} lines dropped ${when}`, code, droppedLines });
+    this.onWarning({ message: `log file ${this.path}: ${what}; ${counted(droppedLines, 'line')} dropped ${when}`, code, droppedLines });
   }
 }
