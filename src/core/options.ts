@@ -9,6 +9,7 @@ import {
   readyMode, rlimits, signal, size, text,
 } from './parse.js';
 import { formatReady } from './readiness.js';
+import { formatRewrites, rewrites } from './rewrite.js';
 import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
 
 /** The headings of `angel --help`, in order. */
@@ -64,6 +65,7 @@ export const OPTIONS = [
   row({ key: 'killTimeout', flag: '--kill-timeout', value: '<ms>', group: 'Signals', help: 'grace between the stop signal and SIGKILL', parse: ms(0), initial: 5000 }),
   row({ key: 'stopSignal', flag: '--stop-signal', value: '<sig>', group: 'Signals', help: 'the signal angel sends to stop the child (overrun, reload)', parse: signal, initial: 'SIGTERM' }),
   row({ key: 'parentDeathSignal', flag: '--parent-death-signal', value: '<sig>', group: 'Signals', help: 'what the child gets if angel itself dies (PR_SET_PDEATHSIG), so it is never left unsupervised', parse: signal, initial: 'SIGKILL' }),
+  row({ key: 'rewrite', flag: '--rewrite', value: '<from:to>', group: 'Signals', help: 'a signal angel receives reaches the child as another (SIGTERM:SIGINT), forwarded or as a shutdown; repeatable', parse: rewrites, initial: {}, repeatable: true, show: formatRewrites }),
   row({ key: 'reload', flag: '--reload', value: '<mode>', group: 'Signals', help: 'what SIGHUP does: restart | signal (forward it)', parse: choice(RELOAD_MODES), initial: 'restart' }),
   row({ key: 'listen', flag: '--listen', value: '<addr>', group: 'Sockets and readiness', help: '[name=][host:]port, [::1]:port or unix:/path, bound by angel, passed as fds 3, 4, … (LISTEN_FDS); repeatable', parse: listenSpecs, initial: [], repeatable: true, fixed: true, show: (specs) => specs.map((spec) => spec.text) }),
   row({ key: 'socketMode', flag: '--socket-mode', value: '<mode>', group: 'Sockets and readiness', help: 'mode of the unix sockets angel creates', parse: fileMode, initial: 0o666, fixed: true, show: octal }),
