@@ -314,6 +314,9 @@ describe('check', () => {
     const run = new AngelRun(['check', '--config', file], { json: false, cli: join(copy, 'dist', 'src', 'face', 'cli.js') });
     assert.equal(await run.status(), 0, run.stderrText.join('\n'));
     assert.equal((JSON.parse(run.stdout.items.join('\n')) as { maxMem: number }).maxMem, 64 * 2 ** 20);
+    assert.match(run.stderrText.join('\n'), /^angel: not checked without the native addon, which a run needs: the user, group, lock, root rule and log file \(.*looked in/);
+    const missing = new AngelRun(['check', '--', 'no-such-program-angel'], { json: false, cli: join(copy, 'dist', 'src', 'face', 'cli.js') });
+    assert.equal(await missing.status(), 127, 'the program is still looked up');
     const started = new AngelRun(['--', 'true'], { cli: join(copy, 'dist', 'src', 'face', 'cli.js') });
     assert.notEqual(await started.status(), 0, 'a run does need the addon');
     assert.match(started.stderrText.join('\n'), /native addon is not built/);

@@ -13,6 +13,14 @@ export class UsageError extends Error {
   }
 }
 
+/** Nothing to run at all: `missing <program> (usage: …)`, exit status 2, from `angel` and `angel check` alike. */
+export class MissingProgramError extends UsageError {
+  constructor(usage: string) {
+    super('<program>', undefined, 'missing');
+    this.message = `missing <program> (usage: ${usage})`;
+  }
+}
+
 /** The most characters of a value (or a config key) an error shows: a 10 MB value still makes one readable line. */
 export const MAX_SHOWN = 200;
 

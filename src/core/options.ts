@@ -2,7 +2,7 @@
 // its parser and its default. The CLI's commander options (face/cli.ts), the config file's keys, FLAGS,
 // DEFAULTS, the resolved type and resolveOptions are all derived from it: adding an option is adding a row
 // (and its line in the public Options type, which the compiler holds to the table).
-import { UsageError } from './errors.js';
+import { MissingProgramError, UsageError } from './errors.js';
 import type { Rlimits } from './limits.js';
 import {
   count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, milliseconds, nestedDeeper, oneOf,
@@ -96,6 +96,9 @@ void SAME_KEYS;
 
 const ROWS: ReadonlyMap<string, Row<string, unknown>> = new Map(OPTIONS.map((option) => [option.key, option as unknown as Row<string, unknown>]));
 
+/** How angel is called, for the message that says a program is missing. */
+export const USAGE = 'angel [options] -- <program> [args...]';
+
 /** Each key's name in messages: its flag, or the positional it is. */
 export const FLAGS: Readonly<Record<keyof Options, string>> = {
   program: '<program>',
@@ -116,6 +119,15 @@ export function isOptionKey(key: string): key is keyof Options {
 /** Where each value came from, so an error names the flag (`--max-mem`) or the file's key (`angel.json: maxMem`). */
 export type Origins = Partial<Record<keyof Options, string>>;
 
+/** Where each resolved value came from, for the checks against the system made later (launch, log file). */
+const ORIGINS = new WeakMap<object, Origins>();
+
+/** A key's name in a message about these options: the config file's key where the value came from, its flag
+ * otherwise (`angel.json: user`, `--user`). */
+export function nameOf(options: ResolvedOptions, key: keyof Options): string {
+  return ORIGINS.get(options)?.[key] ?? FLAGS[key];
+}
+
 /** Parses and checks every option; an error names the flag or the config file's key. */
 export function resolveOptions(input: Options, origins: Origins = {}): ResolvedOptions {
   const name = (key: keyof Options): string => origins[key] ?? FLAGS[key];
@@ -128,13 +140,16 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string' && !hasNul(arg))) {
     throw new UsageError(name('args'), args, 'expected a list of strings without NUL bytes');
   }
+  if (input.program === undefined) throw new MissingProgramError(USAGE);
   const resolved: Record<string, unknown> = { program: text(input.program, name('program')), args: [...args] };
   for (const option of OPTIONS) {
     const given = (input as unknown as Record<string, unknown>)[option.key];
     resolved[option.key] = given === undefined ? option.initial : option.parse(given, name(option.key));
   }
   const options = resolved as ResolvedOptions;
-  return { ...options, rlimits: foldLimits(options) };
+  const result = { ...options, rlimits: foldLimits(options) };
+  ORIGINS.set(result, origins);
+  return result;
 }
 
 /** --max-vmem and --max-fds are rlimits by other names: the child gets them with the rest. */

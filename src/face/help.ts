@@ -7,7 +7,7 @@ Examples:
   angel --listen 8080 --ready fd --max-mem 1G --stop-signal SIGINT -- lighttpd -D -f lighttpd.conf
       angel holds port 8080 (the server takes it from fd 3); a reload starts the next one before stopping the old
   angel check --config angel.json
-      validate a config file and print what it resolves to
+      every check a run makes (user, program on PATH, log file, root rule, lock), nothing started
 
 Signals to angel:
   SIGHUP           graceful restart (re-reads --config; a bad one keeps the running child)

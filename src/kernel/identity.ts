@@ -11,37 +11,43 @@ export interface ChildIdentity {
   groups: number[];
 }
 
-function lookupUser(posix: typeof Posix, user: string | number): { name: string; uid: number; gid: number } {
+/** What messages call the two values: their flags, or the config file's keys. */
+export interface IdentityNames {
+  user: string;
+  group: string;
+}
+
+function lookupUser(posix: typeof Posix, user: string | number, names: IdentityNames): { name: string; uid: number; gid: number } {
   try {
     const entry = posix.getpwnam(user);
     return { name: entry.name ?? String(user), uid: entry.uid, gid: entry.gid };
   } catch {
-    throw new UsageError('--user', user, 'expected a user that exists');
+    throw new UsageError(names.user, user, 'expected a user that exists');
   }
 }
 
-function lookupGroup(posix: typeof Posix, group: string | number): number {
+function lookupGroup(posix: typeof Posix, group: string | number, names: IdentityNames): number {
   try {
     return posix.getgrnam(group).gid;
   } catch {
-    throw new UsageError('--group', group, 'expected a group that exists');
+    throw new UsageError(names.group, group, 'expected a group that exists');
   }
 }
 
 /** null when neither is asked: the child keeps angel's identity. */
-export function resolveIdentity(user: string | number | null, group: string | number | null): ChildIdentity | null {
+export function resolveIdentity(user: string | number | null, group: string | number | null, names: IdentityNames = { user: '--user', group: '--group' }): ChildIdentity | null {
   if (user === null && group === null) return null;
   if (process.geteuid?.() !== 0) {
-    throw new UsageError(user !== null ? '--user' : '--group', user ?? group, 'angel must run as root to change the child\'s identity');
+    throw new UsageError(user !== null ? names.user : names.group, user ?? group, 'angel must run as root to change the child\'s identity');
   }
   // loaded only when asked for: most runs keep angel's identity and need not pay for it at start-up
   const posix = createRequire(import.meta.url)('posix') as typeof Posix;
   if (user === null) {
-    const gid = lookupGroup(posix, group as string | number);
+    const gid = lookupGroup(posix, group as string | number, names);
     return { uid: process.getuid?.() ?? 0, gid, groups: [gid] };
   }
-  const entry = lookupUser(posix, user);
-  const gid = group === null ? entry.gid : lookupGroup(posix, group);
+  const entry = lookupUser(posix, user, names);
+  const gid = group === null ? entry.gid : lookupGroup(posix, group, names);
   const groups = supplementaryGroups(entry.name, gid);
   return { uid: entry.uid, gid, groups };
 }

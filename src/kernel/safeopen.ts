@@ -19,6 +19,10 @@ const DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOL
 /** A path that failed a check: what was wrong, and where. */
 export class UnsafePath extends Error {
   override name = 'UnsafePath';
+  /** The errno name, when a system call refused. */
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
 }
 
 const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
@@ -98,7 +102,7 @@ export function openRegularFile(dirFd: number, name: string, flags: number, mode
     fd = dirFd === AT_FDCWD ? openSync(name, all, mode) : openAt(dirFd, name, all, mode);
   } catch (error) {
     const code = errnoOf(error);
-    throw new UnsafePath(code === 'ELOOP' ? `${path} is a symlink, ELOOP` : `open ${path}: ${code}`);
+    throw new UnsafePath(code === 'ELOOP' ? `${path} is a symlink, ELOOP` : `open ${path}: ${code}`, code);
   }
   const stat = fstatSync(fd);
   if (!stat.isFile()) {

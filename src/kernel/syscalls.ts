@@ -32,3 +32,13 @@ export const pipe: NativeAddon['pipe'] = () => named(() => addon().pipe());
 export const openAt: NativeAddon['openAt'] = (...args) => named(() => addon().openAt(...args));
 export const rlimitResources = (): NativeAddon['rlimitResources'] => addon().rlimitResources;
 export const lockedProgram = (): string | null => addon().lockedProgram;
+
+/** Why the addon cannot be loaded (its one error, naming where it looked), or null when it can. */
+export function addonLoadError(): string | null {
+  try {
+    addon();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
