@@ -97,7 +97,7 @@ void SAME_KEYS;
 const ROWS: ReadonlyMap<string, Row<string, unknown>> = new Map(OPTIONS.map((option) => [option.key, option as unknown as Row<string, unknown>]));
 
 /** How angel is called, for the message that says a program is missing. */
-export const USAGE = 'angel [options] -- <program> [args...]';
+const USAGE = 'angel [options] -- <program> [args...]';
 
 /** Each key's name in messages: its flag, or the positional it is. */
 export const FLAGS: Readonly<Record<keyof Options, string>> = {

@@ -25,6 +25,8 @@ export const watchExit: NativeAddon['watchExit'] = (...args) => named(() => addo
 export const sendSignal: NativeAddon['sendSignal'] = (...args) => named(() => addon().sendSignal(...args));
 export const signalGroup: NativeAddon['signalGroup'] = (...args) => named(() => addon().signalGroup(...args));
 export const getgrouplist: NativeAddon['getgrouplist'] = (...args) => named(() => addon().getgrouplist(...args));
+export const lookupUser: NativeAddon['lookupUser'] = (...args) => named(() => addon().lookupUser(...args));
+export const lookupGroup: NativeAddon['lookupGroup'] = (...args) => named(() => addon().lookupGroup(...args));
 export const setChildSubreaper: NativeAddon['setChildSubreaper'] = (...args) => named(() => addon().setChildSubreaper(...args));
 export const listenInet: NativeAddon['listenInet'] = (...args) => named(() => addon().listenInet(...args));
 export const listenUnix: NativeAddon['listenUnix'] = (...args) => named(() => addon().listenUnix(...args));
