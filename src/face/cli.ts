@@ -150,8 +150,8 @@ async function main(argv: string[]): Promise<void> {
       status = await run(program, args, flags);
     });
   addRunOptions(cli.command('check'))
-    .description('make every check a run makes before it starts the program (options, config, user and group, working\n'
-      + 'directory, log file, program on PATH, root rule, lock), starting and binding nothing; print the resolved\n'
+    .description('Make every check a run makes before it starts the program (options, config, user and group, working '
+      + 'directory, log file, program on PATH, root rule, lock), starting and binding nothing, and print the resolved '
       + 'options. Exit 0, or the status the run would have: 2, 126, 127.')
     .usage('[options] [-- <program> [args...]]')
     .argument('[program]', 'the program to check')

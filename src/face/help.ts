@@ -14,6 +14,7 @@ Signals to angel:
   SIGINT, SIGTERM  graceful shutdown: the signal to the child, SIGKILL after --kill-timeout
   SIGUSR1          with --log-file: reopen it (not forwarded); without: forwarded
   others           forwarded to the child (never SEGV, BUS, FPE, ILL, ABRT, TRAP, SYS, CHLD)
+  --rewrite SIGTERM:SIGINT  the child gets SIGINT where angel got SIGTERM (lighttpd's graceful stop)
 
 Exit status:
   the child's (its code, or 128 + the signal that ended it); 2 bad usage or config;
