@@ -4,6 +4,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "accounts.h"
 #include "fds.h"
 #include "generated/lock.h"
 #include "js.h"
@@ -42,6 +43,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sendSignal", NULL, angel_send_signal, NULL, NULL, NULL, napi_enumerable, NULL},
     {"signalGroup", NULL, angel_signal_group, NULL, NULL, NULL, napi_enumerable, NULL},
     {"getgrouplist", NULL, angel_getgrouplist, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lookupUser", NULL, angel_lookup_user, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lookupGroup", NULL, angel_lookup_group, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setChildSubreaper", NULL, angel_set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
     {"reapPid", NULL, angel_reap_pid, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listenInet", NULL, angel_listen_inet, NULL, NULL, NULL, napi_enumerable, NULL},

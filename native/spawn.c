@@ -28,8 +28,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/sched.h>
 
+/* <sched.h> has CLONE_PIDFD under _GNU_SOURCE in glibc and musl alike; <linux/sched.h> is not in musl's
+ * include path (musl-gcc), so the kernel's headers are not needed. */
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif

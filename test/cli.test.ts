@@ -291,13 +291,13 @@ describe('an option that takes a value takes the next word, whatever it is', () 
 describe('check', () => {
   test('angel check --config prints the resolved options, flags winning', async () => {
     const file = join(scratch, 'good.json');
-    writeFileSync(file, JSON.stringify({ program: 'lighttpd', args: ['-D'], maxMem: '512M', killTimeout: 1000, rlimits: ['core=0'] }));
+    writeFileSync(file, JSON.stringify({ program: 'sleep', args: ['1'], maxMem: '512M', killTimeout: 1000, rlimits: ['core=0'] }));
     const run = new AngelRun(['check', '--config', file, '--kill-timeout', '2000'], { json: false });
     assert.equal(await run.status(), 0);
     const resolved = JSON.parse(run.stdout.items.join('\n')) as Record<string, unknown>;
     assert.equal(resolved.maxMem, 512 * 2 ** 20);
     assert.equal(resolved.killTimeout, 2000);
-    assert.equal(resolved.program, 'lighttpd');
+    assert.equal(resolved.program, 'sleep');
     assert.deepEqual(resolved.rlimits, { core: { soft: 0, hard: 0 } });
   });
 
@@ -319,6 +319,9 @@ describe('check', () => {
     const run = new AngelRun(['check', '--config', file], { json: false, cli: join(copy, 'dist', 'src', 'face', 'cli.js') });
     assert.equal(await run.status(), 0, run.stderrText.join('\n'));
     assert.equal((JSON.parse(run.stdout.items.join('\n')) as { maxMem: number }).maxMem, 64 * 2 ** 20);
+    assert.match(run.stderrText.join('\n'), /^angel: not checked without the native addon, which a run needs: the user, group, lock, root rule and log file \(.*looked in/);
+    const missing = new AngelRun(['check', '--', 'no-such-program-angel'], { json: false, cli: join(copy, 'dist', 'src', 'face', 'cli.js') });
+    assert.equal(await missing.status(), 127, 'the program is still looked up');
     const started = new AngelRun(['--', 'true'], { cli: join(copy, 'dist', 'src', 'face', 'cli.js') });
     assert.notEqual(await started.status(), 0, 'a run does need the addon');
     assert.match(started.stderrText.join('\n'), /native addon is not built/);

@@ -33,7 +33,7 @@ test('the defaults are those of the contract', () => {
     program: 'x', args: [], maxMem: null, maxVmem: null, maxFds: null, rlimits: {},
     // DESIGN.md's table
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, killTimeout: 5000,
-    stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart',
+    stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', rewrite: {},
     maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
     ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, logFormat: null, logLevel: 'info',
   });
@@ -60,6 +60,7 @@ test('every key, in every shape it takes', () => {
     // signals: a name with or without SIG, any case, or a number
     ['stopSignal', 'SIGINT', 'SIGINT'], ['stopSignal', 'QUIT', 'SIGQUIT'], ['stopSignal', 'usr2', 'SIGUSR2'], ['stopSignal', 15, 'SIGTERM'],
     ['stopSignal', '9', 'SIGKILL'],
+    ['rewrite', 'SIGTERM:SIGINT', { SIGTERM: 'SIGINT' }], ['rewrite', ['TERM:INT'], { SIGTERM: 'SIGINT' }], ['rewrite', { SIGTERM: 'SIGINT' }, { SIGTERM: 'SIGINT' }],
     // identities: a name, or a numeric id as a number or digits
     ['user', 'www-data', 'www-data'], ['user', '1000', 1000], ['user', 0, 0], ['group', 'adm', 'adm'], ['group', '0', 0],
     ['user', 2 ** 32 - 2, 2 ** 32 - 2], ['group', '4294967294', 2 ** 32 - 2],

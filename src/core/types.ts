@@ -36,6 +36,9 @@ export interface Options {
   stopSignal?: NodeJS.Signals | number | string;
   /** The signal the child gets if angel itself dies (PR_SET_PDEATHSIG); default SIGKILL. */
   parentDeathSignal?: NodeJS.Signals | number | string;
+  /** Signals angel receives, delivered to the child as others (dumb-init's --rewrite): `['SIGTERM:SIGINT']` or
+   * `{ SIGTERM: 'SIGINT' }`. Applies to forwarded and shutdown signals. */
+  rewrite?: Readonly<Record<string, string>> | readonly string[] | string;
   /** What reload() (SIGHUP) does: a graceful restart, or forwarding SIGHUP to the child. */
   reload?: ReloadMode;
   /** Run the child as this user (name or uid), with that user's supplementary groups. */

@@ -1,6 +1,6 @@
 // One way to put a supervisor together, for the CLI and for supervise(): the launch checked against the
 // system, the log pipe and the held sockets opened by angel, then the driver over them.
-import type { ResolvedOptions } from '../core/options.js';
+import { nameOf, type ResolvedOptions } from '../core/options.js';
 import { LogPipe } from '../kernel/logfile.js';
 import { Reaper } from '../kernel/reaper.js';
 import type { StartingUser } from '../kernel/rootrule.js';
@@ -14,7 +14,7 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
   const launch = prepareLaunch(options, forUser);
   let logPipe: LogPipe | null = null;
   try {
-    logPipe = options.logFile === null ? null : new LogPipe(options.logFile);
+    logPipe = options.logFile === null ? null : new LogPipe(options.logFile, nameOf(options, 'logFile'));
     const sockets = bindAll(options.listen, options.socketMode);
     return new Supervisor(launch, sockets, logPipe, subreaper ? { reaper: (isOwn, onOrphan) => new Reaper(isOwn, onOrphan) } : {});
   } catch (error) {

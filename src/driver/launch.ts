@@ -2,7 +2,8 @@
 // start and again on a reload: who the child runs as, its environment, which file it executes, and, when
 // angel is root for someone else, whether that someone may ask for all of it. The CLI and supervise() both
 // start from here, and a SIGHUP's new config goes through the same checks before it replaces anything.
-import type { ResolvedOptions } from '../core/options.js';
+import { nameOf, type ResolvedOptions } from '../core/options.js';
+import type { Options } from '../core/types.js';
 import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
 import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
@@ -13,7 +14,8 @@ import { asUsageError, closeDirectory, isDirectory, openRootOnlyDirectory } from
 import type { GenerationSpec } from './generation.js';
 import { openReadyPipe } from '../kernel/ready.js';
 import type { HeldSocket } from '../kernel/sockets.js';
-import type { Environ } from '../kernel/spawn.js';
+import { checkLogFile } from '../kernel/logfile.js';
+import { checkProgram, type Environ } from '../kernel/spawn.js';
 
 export interface Launch {
   readonly options: ResolvedOptions;
@@ -25,10 +27,10 @@ export interface Launch {
   readonly program: ProgramFile | null;
 }
 
-function refuseCodeVariables(env: Readonly<Record<string, string>>, user: StartingUser): void {
+function refuseCodeVariables(env: Readonly<Record<string, string>>, user: StartingUser, name: string): void {
   for (const key of Object.keys(env)) {
     if (RUNS_CODE.test(key)) {
-      throw new UsageError('--env', key, `expected no variable that makes a program run code or read settings from a path (angel runs as root for ${user.name})`);
+      throw new UsageError(name, key, `expected no variable that makes a program run code or read settings from a path (angel runs as root for ${user.name})`);
     }
   }
 }
@@ -37,24 +39,25 @@ function refuseCodeVariables(env: Readonly<Record<string, string>>, user: Starti
  * PermissionError (126) or SpawnError (126/127). `forUser` is the starting user when angel is root for
  * someone else (rootrule.ts). */
 export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | null, environment = process.env): Launch {
-  const identity = resolveIdentity(options.user, options.group);
+  const name = (key: keyof Options): string => nameOf(options, key);
+  const identity = resolveIdentity(options.user, options.group, { user: name('user'), group: name('group') });
   let env: Record<string, string>;
   if (forUser) {
-    refuseCodeVariables(options.env, forUser);
+    refuseCodeVariables(options.env, forUser, name('env'));
     env = childEnvironmentForRoot(environment, options.env, accountOf(identity?.uid ?? 0));
     // the child would read and write relative paths there as root: a directory that user controls is theirs
     if (options.cwd !== null) {
       try {
         closeDirectory(openRootOnlyDirectory(options.cwd));
       } catch (error) {
-        asUsageError(error, '--cwd', options.cwd, 'expected a directory only root can write to');
+        asUsageError(error, name('cwd'), options.cwd, 'expected a directory only root can write to');
       }
     }
   } else {
     env = childEnvironment(environment, options.env, options.clearEnv);
   }
   // a working directory that is not there is a mistake in the options, not a program that cannot run
-  if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError('--cwd', options.cwd, 'expected a directory that exists');
+  if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError(name('cwd'), options.cwd, 'expected a directory that exists');
   const cwd = options.cwd ?? undefined;
   // resolved in the PATH the child gets, which is where execvp(3) in the child would have looked
   let program = openLockedProgram(options.program, env.PATH, cwd);
@@ -66,6 +69,20 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
     throw error;
   }
   return { options, identity, env, program };
+}
+
+/** Every check a start makes before it spawns, without starting, binding or creating anything (`angel check`),
+ * in the order a start makes them and with the same errors: the launch (identity, environment, working
+ * directory, lock, root rule), the log file's rule, then the program as the first spawn looks it up. */
+export function checkLaunch(options: ResolvedOptions, forUser: StartingUser | null): void {
+  const launch = prepareLaunch(options, forUser);
+  try {
+    if (options.logFile !== null) checkLogFile(options.logFile, nameOf(options, 'logFile'));
+    // a launch that opened its program (root for someone else, a locked build) has checked that very file
+    if (!launch.program) checkProgram(options.program, launch.env.PATH, options.cwd ?? undefined);
+  } finally {
+    releaseLaunch(launch);
+  }
 }
 
 /** Releases what a launch holds open (the program's fd), once no spawn will use it. */

@@ -138,9 +138,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.#take(launch);
   }
 
-  /** Graceful restart (or SIGHUP forwarded, with reload: 'signal'). */
-  reload(): void {
-    if (this.#options.reload === 'signal') this.forward('SIGHUP');
+  /** Graceful restart (or, with reload: 'signal', `forwarded` sent to the child: SIGHUP, or its --rewrite). */
+  reload(forwarded: NodeJS.Signals = 'SIGHUP'): void {
+    if (this.#options.reload === 'signal') this.forward(forwarded);
     else this.#enqueue({ type: 'reload' });
   }
 

@@ -9,10 +9,13 @@ import {
 } from '../core/errors.js';
 import { changedFixedOption, FLAGS, resolveOptions, showOptions, type ResolvedOptions } from '../core/options.js';
 import { createSupervisor } from '../driver/assemble.js';
-import { prepareLaunch } from '../driver/launch.js';
+import { checkLaunch, prepareLaunch } from '../driver/launch.js';
 import type { Supervisor } from '../driver/supervisor.js';
 import { readConfigFile } from '../kernel/configfile.js';
 import { lockedProgram } from '../kernel/lock.js';
+import { checkProgram } from '../kernel/spawn.js';
+import { addonLoadError } from '../kernel/syscalls.js';
+import { childEnvironment } from '../core/environment.js';
 import { startingUser, type StartingUser } from '../kernel/rootrule.js';
 import { addRunOptions, flagOptions, type Flags } from './flags.js';
 import { HELP_AFTER } from './help.js';
@@ -64,8 +67,19 @@ function rereadConfig(supervisor: Supervisor, flags: Flags, program: string | un
   }
 }
 
-function check(flags: Flags): number {
-  const options = resolveFlags(flags, undefined, [], startingUser());
+/** Every check `run` makes before it starts the program, with the same words and status, and nothing started:
+ * then the resolved options. Without the addon (a machine it was not built for) what needs it is left out,
+ * and said so. */
+function check(program: string | undefined, args: string[], flags: Flags): number {
+  const forUser = startingUser();
+  const options = resolveFlags(flags, program, args, forUser);
+  const unloadable = addonLoadError();
+  if (unloadable === null) {
+    checkLaunch(options, forUser);
+  } else {
+    process.stderr.write(`angel: not checked without the native addon, which a run needs: the user, group, lock, root rule and log file (${oneLine(unloadable)})\n`);
+    checkProgram(options.program, childEnvironment(process.env, options.env, options.clearEnv).PATH, options.cwd ?? undefined);
+  }
   process.stdout.write(`${JSON.stringify(showOptions(options), null, 2)}\n`);
   return 0;
 }
@@ -137,10 +151,15 @@ async function main(argv: string[]): Promise<void> {
       status = await run(program, args, flags);
     });
   addRunOptions(cli.command('check'))
-    .description('validate a config (and flags) and print the resolved options, without starting anything; exit 0 or 2')
+    .description('Make every check a run makes before it starts the program (options, config, user and group, working '
+      + 'directory, log file, program on PATH, root rule, lock), starting and binding nothing, and print the resolved '
+      + 'options. Exit 0, or the status the run would have: 2, 126, 127.')
+    .usage('[options] [-- <program> [args...]]')
+    .argument('[program]', 'the program to check')
+    .argument('[args...]', 'its arguments')
     .exitOverride()
-    .action((flags: Flags) => {
-      status = check(flags);
+    .action((program: string | undefined, args: string[], flags: Flags) => {
+      status = check(program, args, flags);
     });
 
   try {

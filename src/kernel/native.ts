@@ -1,6 +1,10 @@
 // Loads the addon once, on first use, and declares its shape. Only syscalls.ts calls it: the addon is
-// mechanism, everything it is told was decided in TypeScript.
+// mechanism, everything it is told was decided in TypeScript. Where it comes from is node-gyp-build's rule:
+// a build from source (build/Release, then build/Debug: a checkout's, a locked build's, or an install's that
+// found no prebuild) before the prebuild the package ships for this platform and C library
+// (prebuilds/linux-x64/*.glibc.node, *.musl.node).
 import { createRequire } from 'node:module';
+import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +33,10 @@ export interface NativeAddon {
   sendSignal(pidfd: number, signal: number): boolean;
   signalGroup(pgid: number, signal: number): boolean;
   getgrouplist(user: string, gid: number): number[];
+  /** getpwnam_r/getpwuid_r: [name, uid, gid, home], or null when there is no such user. */
+  lookupUser(user: string | number): [string, number, number, string] | null;
+  /** getgrnam_r/getgrgid_r: [name, gid], or null when there is no such group. */
+  lookupGroup(group: string | number): [string, number] | null;
   setChildSubreaper(on: boolean): void;
   /** Reaps that one child if it has ended (waitid(P_PID, WNOHANG)); false if it runs on or is not ours. */
   reapPid(pid: number): boolean;
@@ -45,19 +53,27 @@ export interface NativeAddon {
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const candidates = [join(packageRoot, 'build', 'Release', 'angel.node'), join(packageRoot, 'build', 'Debug', 'angel.node')];
+
+interface NodeGypBuild {
+  /** The path of the build or prebuild that fits this process; throws when there is none. */
+  path(dir: string): string;
+}
 
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
-  const failures: string[] = [];
-  for (const candidate of candidates) {
-    try {
-      return require(candidate) as NativeAddon;
-    } catch (error) {
-      failures.push(`${candidate}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
+  const where = ['build/Release', 'build/Debug', `prebuilds/${platform()}-${arch()}`].map((dir) => join(packageRoot, dir)).join(', ');
+  let path: string;
+  try {
+    path = (require('node-gyp-build') as NodeGypBuild).path(packageRoot);
+  } catch (error) {
+    const why = (error as Error).message.split('\n')[0];
+    throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${where}: ${why}`);
   }
-  throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${failures.join('; ')}`);
+  try {
+    return require(path) as NativeAddon;
+  } catch (error) {
+    throw new Error(`angel: the native addon at ${path} does not load (run npm run build:native); looked in ${where}: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 let loaded: NativeAddon | null = null;

@@ -1,6 +1,7 @@
 // The only caller of the addon's spawn: typed options in, flat arguments to C, native errors out as SpawnError.
 import { accessSync, closeSync, constants as fsConstants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, resolve } from 'node:path';
+import { errorCode } from '../core/errnos.js';
 import { SpawnError } from '../core/errors.js';
 import { RLIMIT_NAMES, type Rlimits } from '../core/limits.js';
 import * as syscalls from './syscalls.js';
@@ -122,6 +123,20 @@ export function resolveProgram(program: string, pathList: string | undefined, cw
     }
   }
   throw new SpawnError(program, 'execve', denied ? 'EACCES' : 'ENOENT', undefined, `not found in PATH=${pathList ?? DEFAULT_PATH}`);
+}
+
+/** What the spawn would answer about the program, without running it (`angel check`): looked up as above, then
+ * the file must be there, a regular file, and executable (execve's ENOENT, ENOTDIR, EACCES), in the same
+ * words. */
+export function checkProgram(program: string, pathList: string | undefined, cwd: string | undefined): void {
+  const path = resolveProgram(program, pathList, cwd);
+  try {
+    if (!statSync(path).isFile()) throw new SpawnError(path, 'execve', 'EACCES', undefined);
+    accessSync(path, fsConstants.X_OK);
+  } catch (error) {
+    if (error instanceof SpawnError) throw error;
+    throw new SpawnError(path, 'execve', errorCode(error), undefined);
+  }
 }
 
 function flattenRlimits(rlimits: Rlimits | undefined): number[] {
