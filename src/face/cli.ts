@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `angel [run] [options] -- <program> [args...]` and `angel check --config <file>`.
+// `angel [run] [options] -- <program> [args...]`, `angel check --config <file>` and `angel bench … -- <program>`.
 // Reads as the algorithm: parse, resolve (usage errors exit 2 in one line), log, supervise, exit with the
 // child's status.
 import { Command, CommanderError } from 'commander';
@@ -14,6 +14,7 @@ import type { Supervisor } from '../driver/supervisor.js';
 import { readConfigFile } from '../kernel/configfile.js';
 import { lockedProgram } from '../kernel/lock.js';
 import { startingUser, type StartingUser } from '../kernel/rootrule.js';
+import { addBenchOptions, bench, BENCH_HELP, benchSettings } from './bench.js';
 import { addRunOptions, flagOptions, type Flags } from './flags.js';
 import { HELP_AFTER } from './help.js';
 import { attachEventLog, createEventLog } from './log.js';
@@ -63,6 +64,13 @@ function rereadConfig(supervisor: Supervisor, flags: Flags, program: string | un
   }
 }
 
+/** `angel bench`: the same options as run, and the bench's own; the run itself is bench.ts's. */
+async function runBench(program: string | undefined, args: string[], flags: Flags): Promise<number> {
+  const forUser = startingUser();
+  const options = resolveFlags(flags, program, args, forUser);
+  return bench(options, forUser, benchSettings(flags));
+}
+
 function check(flags: Flags): number {
   const options = resolveFlags(flags, undefined, [], startingUser());
   process.stdout.write(`${JSON.stringify(showOptions(options), null, 2)}\n`);
@@ -90,7 +98,7 @@ function fail(error: unknown): never {
 }
 
 // What the root command answers itself; any other first word starts the default command, `run`.
-const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', '-V', '--version']);
+const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', 'bench', '-V', '--version']);
 // Help is run's: that is where the options are, and angel is mostly run
 const HELP_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help']);
 
@@ -140,6 +148,17 @@ async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .action((flags: Flags) => {
       status = check(flags);
+    });
+
+  addBenchOptions(addRunOptions(cli.command('bench')))
+    .description('Time the lifecycle of a program as it will be run: start, crash restart, reload, stop, peak memory.')
+    .usage('[run options] [--runs N] [--warmup N] [--export-json F] [--export-markdown F] [--probe P] -- <program> [args...]')
+    .argument('[program]', 'the program to measure')
+    .argument('[args...]', 'its arguments')
+    .addHelpText('after', BENCH_HELP)
+    .exitOverride()
+    .action(async (program: string | undefined, args: string[], flags: Flags) => {
+      status = await runBench(program, args, flags);
     });
 
   try {
