@@ -66,7 +66,8 @@ function rowsOf(collected: Collected, facts: RunFacts): Row[] {
 /** Milliseconds to three significant figures or so; memory to a tenth of a MiB. */
 function show(value: number, unit: Row['unit']): string {
   if (unit === 'MiB') return `${value.toFixed(1)} MiB`;
-  return `${value.toFixed(value >= 100 ? 1 : value >= 10 ? 2 : 3)} ms`;
+  // by the value as it will be rounded: 99.996 is `100.0 ms`, not `100.00 ms`
+  return `${value.toFixed(value >= 99.95 ? 1 : value >= 9.9995 ? 2 : 3)} ms`;
 }
 
 const HEAD = ['', 'runs', 'mean ± σ', 'median', 'p90', 'p99', 'min', 'max', "angel's share"];
@@ -119,14 +120,16 @@ export function renderMarkdown(collected: Collected, facts: RunFacts, warnings: 
 export function warningsOf(collected: Collected, facts: RunFacts): string[] {
   const warnings: string[] = [];
   const spoiled: string[] = [];
+  const cold: string[] = [];
   for (const phase of PHASES) {
     const totals = collected.samples[phase].map((sample) => sample.totalMs);
     const far = outliers(totals);
-    if (far.includes(0) && facts.warmup === 0) {
-      warnings.push(`Warning: the first cycle's ${phase} (${show(totals[0] as number, 'ms')}) was much slower than the rest ` +
-        `(median ${show(summarize(totals).median, 'ms')}): a cold start of angel or the program. --warmup 1 leaves it out.`);
-    }
+    if (far.includes(0) && facts.warmup === 0) cold.push(`${phase} ${show(totals[0] as number, 'ms')} (median ${show(summarize(totals).median, 'ms')})`);
     if (far.some((index) => index > 0 || facts.warmup > 0)) spoiled.push(phase);
+  }
+  if (cold.length > 0) {
+    warnings.push(`Warning: the first cycle was much slower than the rest: ${cold.join(', ')}; a cold start of angel or ` +
+      'the program. --warmup 1 leaves it out.');
   }
   if (spoiled.length > 0) {
     warnings.push(`Warning: statistical outliers in ${spoiled.join(', ')} (beyond 14 median absolute deviations of the median): ` +
