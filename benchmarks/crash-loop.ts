@@ -8,7 +8,8 @@
 import { startAngel } from './lib/angel.js';
 import { buildC } from './lib/compile.js';
 import { rssMb } from './lib/proc.js';
-import { ratioText, summarize } from './lib/stats.js';
+import { summarize } from '../src/core/stats.js';
+import { ratioText } from './lib/stats.js';
 import { fmt, verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './run.js';
 

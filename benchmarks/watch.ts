@@ -7,7 +7,7 @@ import { startAngel } from './lib/angel.js';
 import { buildC, sleep } from './lib/compile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
 import { cpuMs, CPU_RESOLUTION_MS, descendants, rssMb, threadsCpuMs } from './lib/proc.js';
-import { summarize } from './lib/stats.js';
+import { summarize } from '../src/core/stats.js';
 import { errorRow, verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './run.js';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `angel [run] [options] -- <program> [args...]` and `angel check --config <file>`.
+// `angel [run] [options] -- <program> [args...]`, `angel check --config <file>` and `angel bench … -- <program>`.
 // Reads as the algorithm: parse, resolve (usage errors exit 2 in one line), log, supervise, exit with the
 // child's status.
 import { Command, CommanderError } from 'commander';
@@ -17,6 +17,7 @@ import { checkProgram } from '../kernel/spawn.js';
 import { addonLoadError } from '../kernel/syscalls.js';
 import { childEnvironment } from '../core/environment.js';
 import { startingUser, type StartingUser } from '../kernel/rootrule.js';
+import { addBenchOptions, bench, BENCH_HELP, benchSettings } from './bench.js';
 import { addRunOptions, flagOptions, type Flags } from './flags.js';
 import { HELP_AFTER } from './help.js';
 import { attachEventLog, createEventLog } from './log.js';
@@ -67,6 +68,13 @@ function rereadConfig(supervisor: Supervisor, flags: Flags, program: string | un
   }
 }
 
+/** `angel bench`: the same options as run, and the bench's own; the run itself is bench.ts's. */
+async function runBench(program: string | undefined, args: string[], flags: Flags): Promise<number> {
+  const forUser = startingUser();
+  const options = resolveFlags(flags, program, args, forUser);
+  return bench(options, forUser, benchSettings(flags));
+}
+
 /** Every check `run` makes before it starts the program, with the same words and status, and nothing started:
  * then the resolved options. Without the addon (a machine it was not built for) what needs it is left out,
  * and said so. */
@@ -105,7 +113,7 @@ function fail(error: unknown): never {
 }
 
 // What the root command answers itself; any other first word starts the default command, `run`.
-const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', '-V', '--version']);
+const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', 'bench', '-V', '--version']);
 // Help is run's: that is where the options are, and angel is mostly run
 const HELP_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help']);
 
@@ -160,6 +168,17 @@ async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .action((program: string | undefined, args: string[], flags: Flags) => {
       status = check(program, args, flags);
+    });
+
+  addBenchOptions(addRunOptions(cli.command('bench')))
+    .description('Time the lifecycle of a program as it will be run: start, crash restart, reload, stop, peak memory.')
+    .usage('[run options] [--runs N] [--warmup N] [--export-json F] [--export-markdown F] [--probe P] -- <program> [args...]')
+    .argument('[program]', 'the program to measure')
+    .argument('[args...]', 'its arguments')
+    .addHelpText('after', BENCH_HELP)
+    .exitOverride()
+    .action(async (program: string | undefined, args: string[], flags: Flags) => {
+      status = await runBench(program, args, flags);
     });
 
   try {

@@ -29,6 +29,11 @@ export class Sampler {
     this.#reader.close();
   }
 
+  /** One sample at once, between the periodic ones (`angel bench` samples a generation just before ending it). */
+  sampleNow(): void {
+    this.#sampleNow();
+  }
+
   /** The highest tree RSS seen so far in this generation. */
   get peakRssBytes(): number {
     return this.#peak;
