@@ -9,6 +9,8 @@ import type { ResolvedOptions } from '../core/options.js';
 import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
 import { Generation, statusOf, type GenerationHandle, type GenerationSink, type StartGeneration } from './generation.js';
 import { generationSpec, releaseLaunch, type Launch } from './launch.js';
+import { NotifyDirectory } from '../kernel/notify.js';
+import { runtimeDirectory } from '../kernel/runtime.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
 import type { LogPipe } from '../kernel/logfile.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
@@ -51,6 +53,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #restartDelayMs = 0;
   /** When the last current generation died: a restart's latency is measured from here. */
   #diedAt = 0;
+  /** Where generations' NOTIFY_SOCKETs are made (--ready notify, --watchdog); nothing is created until one is. */
+  readonly #notifyDir = new NotifyDirectory(runtimeDirectory(process.getuid?.() ?? 0), process.getuid?.() ?? 0);
 
   constructor(launch: Launch, sockets: readonly HeldSocket[] = [], logPipe: LogPipe | null = null, deps: Partial<SupervisorDeps> = {}) {
     super();
@@ -177,6 +181,15 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     },
     readyTimeout: (generation) => this.#enqueue({ type: 'ready-timeout', generation: generation.number, afterMs: this.#options.readyTimeout }),
     deadline: (generation) => this.#enqueue({ type: 'deadline', generation: generation.number }),
+    watchdog: (generation, triggered) => {
+      this.emit('watchdog', { pid: generation.pid, generation: generation.number, periodMs: this.#options.watchdog, ...(triggered && { triggered }) });
+      this.#enqueue({ type: 'watchdog', generation: generation.number });
+    },
+    notified: (generation, message) => {
+      const { ready, reloading, stopping, watchdog, status } = message;
+      this.emit('notify', { pid: generation.pid, generation: generation.number, ready, reloading, stopping, watchdog, status });
+    },
+    refused: (generation, why) => this.emit('warning', { message: `generation ${generation.number}: ${why}` }),
     exited: (generation, exit, at) => {
       if (generation.number === this.#life.current) this.#diedAt = at;
       const uptimeMs = at - generation.execAt;
@@ -241,7 +254,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #spawn(number: number): void {
     let generation: GenerationHandle;
     try {
-      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null };
+      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null, notify: this.#notifyDir };
       generation = this.#deps.startGeneration(generationSpec(this.#launch, number, io));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;
@@ -269,6 +282,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       if (!generation.exit) generation.kill();
     }
     closeAll(this.#sockets);
+    this.#notifyDir.close();
     releaseLaunch(this.#launch);
     this.emit('shutdown', { cause, status });
     // done once everything the children wrote is in the log file

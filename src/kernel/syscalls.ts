@@ -13,5 +13,9 @@ export const listenInet: NativeAddon['listenInet'] = (...args) => addon().listen
 export const listenUnix: NativeAddon['listenUnix'] = (...args) => addon().listenUnix(...args);
 export const pipe: NativeAddon['pipe'] = () => addon().pipe();
 export const openAt: NativeAddon['openAt'] = (...args) => addon().openAt(...args);
+export const notifySocket: NativeAddon['notifySocket'] = (...args) => addon().notifySocket(...args);
+export const notifyWatch: NativeAddon['notifyWatch'] = (...args) => addon().notifyWatch(...args);
+export const notifyClose: NativeAddon['notifyClose'] = (...args) => addon().notifyClose(...args);
+export const notifySend: NativeAddon['notifySend'] = (...args) => addon().notifySend(...args);
 export const rlimitResources = (): NativeAddon['rlimitResources'] => addon().rlimitResources;
 export const lockedProgram = (): string | null => addon().lockedProgram;
