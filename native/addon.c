@@ -1,6 +1,6 @@
-/* The addon's exports: a few flat functions taking primitives and arrays (the entries of process.c, watch.c
- * and fds.c), the rlimit resource numbers, and the one program of a locked build. Mechanism only: no timers,
- * no policy, no logging; everything it is told was decided in TypeScript. */
+/* The addon's exports: a few flat functions taking primitives and arrays (the entries of process.c, watch.c,
+ * fds.c and notify.c), the rlimit resource numbers, and the one program of a locked build. Mechanism only: no
+ * timers, no policy, no logging; everything it is told was decided in TypeScript. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -8,6 +8,7 @@
 #include "fds.h"
 #include "generated/lock.h"
 #include "js.h"
+#include "notify.h"
 #include "process.h"
 #include "watch.h"
 
@@ -51,6 +52,10 @@ static napi_value init(napi_env env, napi_value exports) {
     {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openAt", NULL, angel_open_at, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"notifySocket", NULL, angel_notify_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"notifyWatch", NULL, angel_notify_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"notifyClose", NULL, angel_notify_close, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"notifySend", NULL, angel_notify_send, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
   /* the one program a locked build may start, or null */

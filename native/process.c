@@ -28,17 +28,18 @@ static unsigned long long to_rlim(double value) {
 }
 
 /* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
- *       groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal) -> [pid, pidfd]. A limit of -1 is
- *       RLIM_INFINITY; a parentDeathSignal of 0 sets none. */
+ *       groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex) -> [pid, pidfd].
+ *       A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none. The envp string at
+ *       watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20 placeholder bytes. */
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value argv[14];
+  size_t argc = 15;
+  napi_value argv[15];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 14) return js_throw_usage(env, "spawn: expected 14 arguments");
+  if (argc != 15) return js_throw_usage(env, "spawn: expected 15 arguments");
 
   struct angel_spawn_spec spec;
   memset(&spec, 0, sizeof spec);
-  int32_t listen_pid_index, uid, gid, exec_fd, parent_death_signal;
+  int32_t listen_pid_index, uid, gid, exec_fd, parent_death_signal, watchdog_pid_index;
   bool no_new_privs, exec_fd_inherit;
   uint32_t nfds, nrlimit_values, ngroups = 0;
   int fds[MAX_FDS];
@@ -52,6 +53,7 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
       !js_get_int32(env, argv[8], "spawn: gid", &gid) ||
       !js_get_int32(env, argv[11], "spawn: execFd", &exec_fd) ||
       !js_get_int32(env, argv[13], "spawn: parentDeathSignal", &parent_death_signal) ||
+      !js_get_int32(env, argv[14], "spawn: watchdogPidIndex", &watchdog_pid_index) ||
       napi_get_value_bool(env, argv[10], &no_new_privs) != napi_ok ||
       napi_get_value_bool(env, argv[12], &exec_fd_inherit) != napi_ok ||
       !js_get_array(env, argv[5], "spawn: fds", MAX_FDS, &nfds) ||
@@ -111,6 +113,17 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
       goto done;
     }
     spec.listen_pid_slot = slot + 1;
+  }
+  if (watchdog_pid_index >= 0) {
+    char *slot = NULL;
+    for (int i = 0; envp[i]; i++) {
+      if (i == watchdog_pid_index && i != listen_pid_index) slot = strchr(envp[i], '=');
+    }
+    if (!slot || strlen(slot + 1) < 20) {
+      js_throw_usage(env, "spawn: watchdogPidIndex must point at a NAME= string of envp with 20 bytes of room");
+      goto done;
+    }
+    spec.watchdog_pid_slot = slot + 1;
   }
   spec.cwd = cwd;
   spec.fds = fds;

@@ -228,6 +228,7 @@ static int child_main(void *raw) {
   }
 
   if (spec->listen_pid_slot) write_decimal(spec->listen_pid_slot, syscall(SYS_getpid));
+  if (spec->watchdog_pid_slot) write_decimal(spec->watchdog_pid_slot, syscall(SYS_getpid));
 
   /* Limits first, while still privileged: a lowered hard limit cannot be raised again after setuid. */
   for (int i = 0; i < spec->nrlimits; i++) {

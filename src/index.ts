@@ -6,6 +6,8 @@ import { resolveOptions } from './core/options.js';
 import type { Options } from './core/types.js';
 import { createSupervisor } from './driver/assemble.js';
 import type { Supervisor } from './driver/supervisor.js';
+import { StatusBoard } from './face/board.js';
+import { serveMetrics } from './face/monitoring.js';
 import { installSignalHandlers } from './face/signals.js';
 import { startingUser } from './kernel/rootrule.js';
 
@@ -35,7 +37,16 @@ export function supervise(options: Options, control: SuperviseControl = {}): Ang
     const uninstall = installSignalHandlers(supervisor);
     void supervisor.done.then(uninstall);
   }
-  process.nextTick(() => supervisor.start());
+  const { metrics } = supervisor.options;
+  if (metrics) {
+    // served before the start; one that cannot be bound stops the supervisor and is a warning
+    void serveMetrics(supervisor, new StatusBoard(supervisor), metrics).then(
+      () => supervisor.start(),
+      (error: Error) => supervisor.emit('warning', { message: error.message }),
+    );
+  } else {
+    process.nextTick(() => supervisor.start());
+  }
   return supervisor;
 }
 
@@ -43,7 +54,7 @@ export { PermissionError, SpawnError, UsageError } from './core/errors.js';
 export { parseSize } from './core/limits.js';
 export type { Rlimit, RlimitName, Rlimits } from './core/limits.js';
 export type {
-  AngelEvents, ExitEvent, ExitReason, ExitStatus, GiveupEvent, LogFormat, LogLevel, Options, OverrunEvent, ReadyEvent,
-  ReloadMode, RestartEvent, RestartPolicy, SampleEvent, ShutdownEvent, Size, SpawnErrorEvent, StartEvent, State,
-  StateEvent, WarningEvent,
+  AngelEvents, ExitEvent, ExitReason, ExitStatus, GiveupEvent, ListeningEvent, LogFormat, LogLevel, NotifyEvent, Options,
+  OverrunEvent, ReadyEvent, ReloadMode, RestartEvent, RestartPolicy, SampleEvent, ShutdownEvent, Size, SpawnErrorEvent,
+  StartEvent, State, StateEvent, WarningEvent, WatchdogEvent,
 } from './core/types.js';

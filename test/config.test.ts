@@ -36,6 +36,8 @@ test('the defaults are those of the contract', () => {
     stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', rewrite: {},
     maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
     ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, logFormat: null, logLevel: 'info',
+    // off unless asked for
+    watchdog: null, metrics: null,
   });
 });
 
@@ -69,6 +71,12 @@ test('every key, in every shape it takes', () => {
     ['socketMode', '0660', 0o660], ['socketMode', '600', 0o600], ['socketMode', 0o600, 0o600], ['socketMode', '01777', 0o1777],
     ['ready', 'exec', { kind: 'exec' }], ['ready', 'fd', { kind: 'fd' }], ['ready', 'tcp:8080', { kind: 'tcp', host: '127.0.0.1', port: 8080 }],
     ['ready', 'tcp:10.0.0.1:80', { kind: 'tcp', host: '10.0.0.1', port: 80 }], ['ready', 'delay:50', { kind: 'delay', ms: 50 }],
+    ['ready', 'notify', { kind: 'notify' }], ['watchdog', '500', 500], ['watchdog', 30_000, 30_000],
+    // metrics: the machine's own loopback unless the address names a host
+    ['metrics', '9100', { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 9100, text: '127.0.0.1:9100' }],
+    ['metrics', '0.0.0.0:9100', { kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 9100, text: '0.0.0.0:9100' }],
+    ['metrics', '[::1]:9100', { kind: 'inet', name: 'listen0', family: 6, address: '::1', port: 9100, text: '[::1]:9100' }],
+    ['metrics', 'unix:/run/m.sock', { kind: 'unix', name: 'listen0', path: '/run/m.sock', text: 'unix:/run/m.sock' }],
     ['listen', '8080', [{ kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 8080, text: '8080' }]],
     ['listen', ['127.0.0.1:80', 'admin=[::1]:81', 'unix:/run/x.sock'], [
       { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 80, text: '127.0.0.1:80' },
@@ -168,6 +176,8 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['listen', ['nowhere'], '"nowhere"'], ['listen', ['example.com:80'], '"example.com:80"'], ['listen', ['70000'], '"70000"'],
   ['listen', ['unix:'], '"unix:"'], ['listen', 8080], ['listen', ['a=1', 'a=2']], ['listen', [''], '""'],
   ['socketMode', '999'], ['socketMode', '0o777'], ['socketMode', 0o10000], ['socketMode', -1], ['socketMode', 'rw'], ['socketMode', 1.5],
+  ['watchdog', '0'], ['watchdog', 'soon'], ['watchdog', -1], ['metrics', 'x=9100'], ['metrics', 'example.org:80'], ['metrics', '70000'],
+  ['metrics', ''], ['metrics', 9100],
   ['ready', 'soon'], ['ready', 'tcp:0'], ['ready', 'tcp:70000'], ['ready', 'delay:x'], ['ready', ''], ['ready', 5],
   ['readyTimeout', 0], ['readyTimeout', 'x'],
   // past 2^31 - 1 ms a Node timer fires after 1 ms: a long kill timeout would SIGKILL at once

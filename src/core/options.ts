@@ -3,17 +3,18 @@
 // DEFAULTS, the resolved type and resolveOptions are all derived from it: adding an option is adding a row
 // (and its line in the public Options type, which the compiler holds to the table).
 import { MissingProgramError, UsageError } from './errors.js';
+import { sameSocket, type ListenSpec } from './addresses.js';
 import type { Rlimits } from './limits.js';
 import {
-  count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, milliseconds, nestedDeeper, oneOf,
-  readyMode, rlimits, signal, size, text,
+  count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, metricsAddress, milliseconds, nestedDeeper,
+  oneOf, readyMode, rlimits, signal, size, text,
 } from './parse.js';
 import { formatReady } from './readiness.js';
 import { formatRewrites, rewrites } from './rewrite.js';
 import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
 
 /** The headings of `angel --help`, in order. */
-const GROUPS = ['Memory cap', 'Limits', 'Restarts', 'Signals', 'Sockets and readiness', 'Identity and environment', 'Logs'] as const;
+const GROUPS = ['Memory cap', 'Limits', 'Restarts', 'Signals', 'Sockets and readiness', 'Identity and environment', 'Logs', 'Monitoring'] as const;
 type Group = (typeof GROUPS)[number];
 
 interface Row<K extends string, T> {
@@ -69,7 +70,7 @@ export const OPTIONS = [
   row({ key: 'reload', flag: '--reload', value: '<mode>', group: 'Signals', help: 'what SIGHUP does: restart | signal (forward it)', parse: choice(RELOAD_MODES), initial: 'restart' }),
   row({ key: 'listen', flag: '--listen', value: '<addr>', group: 'Sockets and readiness', help: '[name=][host:]port, [::1]:port or unix:/path, bound by angel, passed as fds 3, 4, … (LISTEN_FDS); repeatable', parse: listenSpecs, initial: [], repeatable: true, fixed: true, show: (specs) => specs.map((spec) => spec.text) }),
   row({ key: 'socketMode', flag: '--socket-mode', value: '<mode>', group: 'Sockets and readiness', help: 'mode of the unix sockets angel creates', parse: fileMode, initial: 0o666, fixed: true, show: octal }),
-  row({ key: 'ready', flag: '--ready', value: '<mode>', group: 'Sockets and readiness', help: 'when a child counts as started: exec | fd | tcp:PORT | delay:MS', parse: readyMode, initial: { kind: 'exec' }, show: formatReady }),
+  row({ key: 'ready', flag: '--ready', value: '<mode>', group: 'Sockets and readiness', help: 'when a child counts as started: exec | fd | notify | tcp:PORT | delay:MS', parse: readyMode, initial: { kind: 'exec' }, show: formatReady }),
   row({ key: 'readyTimeout', flag: '--ready-timeout', value: '<ms>', group: 'Sockets and readiness', help: 'a child not ready by then is killed and counts as failed to start', parse: ms(1), initial: 30_000 }),
   optional({ key: 'user', flag: '--user', value: '<user>', group: 'Identity and environment', help: 'the child runs as this user (name or uid), with its groups; angel stays root', parse: identity, fixed: true }),
   optional({ key: 'group', flag: '--group', value: '<group>', group: 'Identity and environment', help: 'the child runs with this group', parse: identity, fixed: true }),
@@ -79,6 +80,8 @@ export const OPTIONS = [
   optional({ key: 'logFile', flag: '--log-file', value: '<path>', group: 'Logs', help: 'the child\'s stdout and stderr, appended here by angel; reopened on SIGUSR1', parse: text, fixed: true }),
   optional({ key: 'logFormat', flag: '--log-format', value: '<format>', group: 'Logs', help: 'angel\'s own events: json | pretty', parse: choice(LOG_FORMATS), initialText: 'pretty on a TTY, else json' }),
   row({ key: 'logLevel', flag: '--log-level', value: '<level>', group: 'Logs', help: 'trace | debug | info | warn | error | silent', parse: choice(LOG_LEVELS), initial: 'info' }),
+  optional({ key: 'watchdog', flag: '--watchdog', value: '<ms>', group: 'Monitoring', help: 'the child must send WATCHDOG=1 to $NOTIFY_SOCKET within this period (it gets WATCHDOG_USEC); a miss stops and restarts it', parse: ms(1) }),
+  row<'metrics', ListenSpec | null>({ key: 'metrics', flag: '--metrics', value: '<addr>', group: 'Monitoring', help: 'Prometheus text on http://ADDR/metrics: [host:]port (host 127.0.0.1 unless given) or unix:/path', parse: metricsAddress, initial: null, fixed: true, show: (spec) => spec?.text ?? null }),
 ] as const;
 
 type OptionRow = (typeof OPTIONS)[number];
@@ -147,6 +150,9 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
     resolved[option.key] = given === undefined ? option.initial : option.parse(given, name(option.key));
   }
   const options = resolved as ResolvedOptions;
+  // metrics are angel's own, never served on a socket the child holds
+  const { metrics } = options;
+  if (metrics && options.listen.some((spec) => sameSocket(spec, metrics))) throw new UsageError(name('metrics'), metrics.text, 'expected an address that is not one of the --listen sockets');
   const result = { ...options, rlimits: foldLimits(options) };
   ORIGINS.set(result, origins);
   return result;

@@ -53,7 +53,7 @@ export interface Options {
   listen?: readonly string[] | string;
   /** The mode of unix sockets angel creates (octal string or number; default 0o666). */
   socketMode?: number | string;
-  /** When a child counts as started: `exec`, `fd`, `tcp:PORT`, `delay:MS` (default exec). */
+  /** When a child counts as started: `exec`, `fd`, `notify`, `tcp:PORT`, `delay:MS` (default exec). */
   ready?: string;
   /** A child not ready within this many ms counts as failed to start (default 30000). */
   readyTimeout?: number | string;
@@ -61,12 +61,16 @@ export interface Options {
   logFile?: string;
   logFormat?: LogFormat;
   logLevel?: LogLevel;
+  /** The child must send WATCHDOG=1 to its NOTIFY_SOCKET within this many ms; a miss stops and restarts it. */
+  watchdog?: number | string;
+  /** Prometheus text on /metrics at `[host:]port` (127.0.0.1 unless a host is given) or `unix:/path`. */
+  metrics?: string;
 }
 
 export type State = 'idle' | 'starting' | 'running' | 'reloading' | 'stopping' | 'backoff' | 'stopped';
 
 /** Why a child ended: on its own (exit 0 or failure), or because angel stopped it. */
-export type ExitReason = 'exit' | 'crash' | 'overrun' | 'reload' | 'shutdown';
+export type ExitReason = 'exit' | 'crash' | 'overrun' | 'watchdog' | 'reload' | 'shutdown';
 
 export interface StartEvent {
   pid: number;
@@ -103,6 +107,33 @@ export interface RestartEvent {
   delayMs: number;
   /** From the old child's death to the new child's exec, not counting delayMs. */
   restartLatencyMs: number;
+}
+/** The child missed its watchdog period (or sent WATCHDOG=trigger): it is stopped and restarted (reason
+ * `watchdog`). */
+export interface WatchdogEvent {
+  pid: number;
+  generation: number;
+  /** The period it missed, in ms. */
+  periodMs: number | null;
+  /** It asked for this itself (WATCHDOG=trigger). */
+  triggered?: boolean;
+}
+/** A message the child sent to its NOTIFY_SOCKET (sd_notify), as far as angel acts on it. */
+export interface NotifyEvent {
+  pid: number;
+  generation: number;
+  ready: boolean;
+  reloading: boolean;
+  stopping: boolean;
+  watchdog: 'ping' | 'trigger' | null;
+  /** STATUS= text, when the message had one. */
+  status: string | null;
+}
+/** angel listens for someone (--metrics): where, once bound. */
+export interface ListeningEvent {
+  what: 'metrics';
+  /** host:port as bound (the port chosen when 0 was asked for), or unix:/path. */
+  address: string;
 }
 export interface GiveupEvent {
   restarts: number;
@@ -143,6 +174,9 @@ export interface AngelEvents {
   ready: [ReadyEvent];
   exit: [ExitEvent];
   overrun: [OverrunEvent];
+  watchdog: [WatchdogEvent];
+  notify: [NotifyEvent];
+  listening: [ListeningEvent];
   restart: [RestartEvent];
   giveup: [GiveupEvent];
   shutdown: [ShutdownEvent];

@@ -1,8 +1,11 @@
-// One generation of the child: its process, its sampler, its readiness probe and its two timers (the
-// readiness deadline and the kill deadline), each armed and cleared here and nowhere else. It reports what
-// happens to it and does what it is told (stop, kill); what any of it means is the lifecycle's call.
+// One generation of the child: its process, its sampler, its readiness probe, its NOTIFY_SOCKET and its
+// three timers (the readiness deadline, the kill deadline and the watchdog), each armed and cleared here and
+// nowhere else. It reports what happens to it and does what it is told (stop, kill); what any of it means is
+// the lifecycle's call.
 import { performance } from 'node:perf_hooks';
-import { treePids, type TreeSample } from '../kernel/proctree.js';
+import { parseNotify, type NotifyMessage } from '../core/notify.js';
+import type { NotifySocket } from '../kernel/notify.js';
+import { inTree, treePids, type TreeSample } from '../kernel/proctree.js';
 import type { ReadyMode } from '../core/readiness.js';
 import { closeReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
 import { Sampler } from '../kernel/sampler.js';
@@ -15,6 +18,12 @@ export interface GenerationSink {
   sample(generation: GenerationHandle, sample: TreeSample): void;
   readyTimeout(generation: GenerationHandle): void;
   deadline(generation: GenerationHandle): void;
+  /** It missed its watchdog period, or asked to be treated as hung (WATCHDOG=trigger: `triggered`). */
+  watchdog(generation: GenerationHandle, triggered: boolean): void;
+  /** A message from its tree on its NOTIFY_SOCKET. */
+  notified(generation: GenerationHandle, message: NotifyMessage): void;
+  /** A datagram on its NOTIFY_SOCKET that was not taken, and why (once per generation: a flood is one line). */
+  refused(generation: GenerationHandle, why: string): void;
   exited(generation: GenerationHandle, exit: ChildExit, at: number): void;
 }
 
@@ -27,6 +36,10 @@ export interface GenerationSpec {
   readyTimeoutMs: number;
   /** Sample the tree's RSS this often; null: no --max-mem, no sampling. */
   sampleIntervalMs: number | null;
+  /** Its NOTIFY_SOCKET (--ready notify, --watchdog), named in spawn.env. */
+  notify: NotifySocket | null;
+  /** The watchdog period (--watchdog): WATCHDOG=1 must come within it; null: none. */
+  watchdogMs: number | null;
 }
 
 /** What the driver needs of a generation; tests drive the supervisor with their own. */
@@ -58,6 +71,8 @@ export interface GenerationHandle {
 
 export type StartGeneration = (spec: GenerationSpec) => GenerationHandle;
 
+type Timer = 'ready' | 'deadline' | 'watchdog';
+
 export class Generation implements GenerationHandle {
   readonly number: number;
   readonly spawnAt: number;
@@ -70,9 +85,14 @@ export class Generation implements GenerationHandle {
   #sink: GenerationSink | null = null;
   #adopted = new Set<number>();
   #lastTree: readonly number[] = [];
-  #timers = new Map<'ready' | 'deadline', NodeJS.Timeout>();
+  #timers = new Map<Timer, NodeJS.Timeout>();
+  #watchdogMs: number | null;
+  #refused = false;
   /** The tree when a stop began: processes that left the process group are signalled by pid. */
   #stopPids: readonly number[] = [];
+  #stopping = false;
+  #armedMs = 0;
+  #readyReported = false;
 
   /** Spawns the child; throws SpawnError (after closing the ready pipe) when it cannot be started. */
   static start(spec: GenerationSpec): Generation {
@@ -81,6 +101,7 @@ export class Generation implements GenerationHandle {
       return new Generation(spec, spawnChild(spec.spawn), spawnAt);
     } catch (error) {
       if (spec.readyPipe) closeReadyPipe(spec.readyPipe);
+      spec.notify?.close();
       throw error;
     }
   }
@@ -91,6 +112,7 @@ export class Generation implements GenerationHandle {
     this.execAt = performance.now();
     this.#spec = spec;
     this.#child = child;
+    this.#watchdogMs = spec.watchdogMs;
   }
 
   get pid(): number {
@@ -125,6 +147,9 @@ export class Generation implements GenerationHandle {
       this.kill();
       sink.exited(this, exit, at);
     });
+    spec.notify?.watch((text, pid, _uid, truncated) => this.#onNotify(text, pid, truncated));
+    // a start-up is judged by --ready-timeout; the watchdog from readiness (exec here) or the first ping on
+    if (spec.ready.kind === 'exec') this.#armWatchdog();
     if (spec.sampleIntervalMs !== null) {
       this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => {
         this.#lastTree = sample.pids;
@@ -137,15 +162,52 @@ export class Generation implements GenerationHandle {
       sink.ready(this, this.execAt);
       return;
     }
-    this.#probe = probeReady(spec.ready, spec.readyPipe, () => {
-      this.#clear('ready');
-      if (!this.exit) sink.ready(this, performance.now());
-    });
     this.#arm('ready', spec.readyTimeoutMs, () => sink.readyTimeout(this));
+    // with notify, READY=1 on its socket is the probe (#onNotify)
+    if (spec.ready.kind !== 'notify') this.#probe = probeReady(spec.ready, spec.readyPipe, () => this.#becameReady());
+  }
+
+  #becameReady(): void {
+    if (this.#readyReported) return; // READY=1 again (after a RELOADING=1 of its own) is no second start
+    this.#readyReported = true;
+    this.#clear('ready');
+    if (!this.#timers.has('watchdog')) this.#armWatchdog();
+    if (!this.exit) this.#sink?.ready(this, performance.now());
+  }
+
+  /** A datagram on its socket: taken only from the child or its descendants (the kernel vouches for the pid). */
+  #onNotify(text: string, pid: number, truncated: boolean): void {
+    const sink = this.#sink;
+    if (!sink || this.exit) return;
+    const message = truncated ? null : parseNotify(text);
+    const why = pid === 0 ? 'no sender credentials' : pid !== this.pid && !inTree(this.pid, pid) ? `pid ${pid} is not of generation ${this.number}'s tree`
+      : message === null ? (truncated ? 'longer than 4096 bytes' : 'a NUL byte') : null;
+    if (why !== null || message === null) {
+      if (!this.#refused) sink.refused(this, `NOTIFY_SOCKET: a message was ignored (${why}); further ones are ignored silently`);
+      this.#refused = true;
+      return;
+    }
+    if (message.watchdogMs !== null && this.#watchdogMs !== null) this.#watchdogMs = message.watchdogMs;
+    if (message.watchdog === 'ping' || message.watchdogMs !== null) this.#armWatchdog();
+    sink.notified(this, message);
+    if (message.watchdog === 'trigger') {
+      this.#clear('watchdog');
+      sink.watchdog(this, true);
+    }
+    if (message.ready && this.#spec.ready.kind === 'notify') this.#becameReady();
+  }
+
+  /** From readiness on, each WATCHDOG=1 starts the period again (sd_watchdog_enabled(3)). */
+  #armWatchdog(): void {
+    if (this.#watchdogMs === null || this.exit || this.#stopping) return;
+    this.#arm('watchdog', this.#watchdogMs, () => this.#sink?.watchdog(this, false));
   }
 
   stop(signal: NodeJS.Signals, killTimeoutMs: number): void {
     if (this.exit) return;
+    // a child being stopped is judged by the kill deadline, not its watchdog
+    this.#stopping = true;
+    this.#clear('watchdog');
     this.#stopPids = treePids(this.pid, this.#adopted).slice(1);
     this.#signalTree(signal);
     if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree('SIGCONT');
@@ -164,19 +226,27 @@ export class Generation implements GenerationHandle {
     this.#sampler?.stop();
     this.#probe?.cancel();
     this.#probe = null;
+    this.#spec.notify?.close();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
   }
 
-  #arm(timer: 'ready' | 'deadline', ms: number, fire: () => void): void {
+  #arm(timer: Timer, ms: number, fire: () => void): void {
+    const armed = this.#timers.get(timer);
+    // the watchdog is re-armed on every ping: the same timer again, not a new one
+    if (armed && timer === 'watchdog' && this.#armedMs === ms) {
+      armed.refresh();
+      return;
+    }
     this.#clear(timer);
+    if (timer === 'watchdog') this.#armedMs = ms;
     this.#timers.set(timer, setTimeout(() => {
       this.#timers.delete(timer);
       fire();
     }, ms));
   }
 
-  #clear(timer: 'ready' | 'deadline'): void {
+  #clear(timer: Timer): void {
     const armed = this.#timers.get(timer);
     if (armed) clearTimeout(armed);
     this.#timers.delete(timer);

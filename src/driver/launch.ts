@@ -5,14 +5,15 @@
 import { nameOf, type ResolvedOptions } from '../core/options.js';
 import type { Options } from '../core/types.js';
 import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from '../core/environment.js';
-import { UsageError } from '../core/errors.js';
+import { SpawnError, UsageError } from '../core/errors.js';
 import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
 import { openLockedProgram } from '../kernel/lock.js';
 import { closeProgram, openProgram, type ProgramFile } from '../kernel/program.js';
 import { checkRootRule, type StartingUser } from '../kernel/rootrule.js';
 import { asUsageError, closeDirectory, isDirectory, openRootOnlyDirectory } from '../kernel/safeopen.js';
 import type { GenerationSpec } from './generation.js';
-import { openReadyPipe } from '../kernel/ready.js';
+import type { NotifyDirectory, NotifySocket } from '../kernel/notify.js';
+import { closeReadyPipe, openReadyPipe } from '../kernel/ready.js';
 import type { HeldSocket } from '../kernel/sockets.js';
 import { checkLogFile } from '../kernel/logfile.js';
 import { checkProgram, type Environ } from '../kernel/spawn.js';
@@ -90,18 +91,32 @@ export function releaseLaunch(launch: Launch): void {
   closeProgram(launch.program);
 }
 
+/** Whether generations get a NOTIFY_SOCKET of their own. */
+export const wantsNotify = (options: ResolvedOptions): boolean => options.ready.kind === 'notify' || options.watchdog !== null;
+
 /** What generation `number` is started with: the launch's program, identity and limits, its fds (0, the log
- * pipe or angel's stdout and stderr, the held sockets from 3, the --ready fd pipe last) and its environment. */
+ * pipe or angel's stdout and stderr, the held sockets from 3, the --ready fd pipe last), its NOTIFY_SOCKET and
+ * its environment. */
 export function generationSpec(
   launch: Launch,
   number: number,
-  io: { baseEnv: Environ; sockets: readonly HeldSocket[]; outFd: number | undefined; sampled: boolean },
+  io: { baseEnv: Environ; sockets: readonly HeldSocket[]; outFd: number | undefined; sampled: boolean; notify: NotifyDirectory | null },
 ): GenerationSpec {
   const { options, program, identity } = launch;
   const readyPipe = options.ready.kind === 'fd' ? openReadyPipe() : null;
+  let notify: NotifySocket | null = null;
+  try {
+    if (wantsNotify(options) && io.notify) notify = io.notify.open(number, identity && { uid: identity.uid, gid: identity.gid });
+  } catch (error) {
+    if (readyPipe) closeReadyPipe(readyPipe);
+    const { code, syscall, errno } = error as NodeJS.ErrnoException;
+    throw new SpawnError(program?.path ?? options.program, `NOTIFY_SOCKET ${syscall ?? 'mkdir'}`, code ?? 'EIO', errno, (error as Error).message);
+  }
   const fds = [0, io.outFd ?? 1, io.outFd ?? 2, ...io.sockets.map((socket) => socket.fd)];
   const perStart: Record<string, string> = { ANGEL_GENERATION: String(number) };
   if (readyPipe) perStart.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
+  if (notify) perStart.NOTIFY_SOCKET = notify.path;
+  if (options.watchdog !== null) perStart.WATCHDOG_USEC = String(options.watchdog * 1000);
   return {
     number,
     spawn: {
@@ -114,11 +129,14 @@ export function generationSpec(
       listenPid: io.sockets.length > 0,
       rlimits: options.rlimits,
       parentDeathSignal: options.parentDeathSignal,
+      watchdogPid: options.watchdog !== null,
       ...(identity && { uid: identity.uid, gid: identity.gid, groups: identity.groups, noNewPrivs: true }),
     },
     ready: options.ready,
     readyPipe,
     readyTimeoutMs: options.readyTimeout,
     sampleIntervalMs: io.sampled ? options.sampleInterval : null,
+    notify,
+    watchdogMs: options.watchdog,
   };
 }

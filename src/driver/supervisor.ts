@@ -9,6 +9,8 @@ import type { ResolvedOptions } from '../core/options.js';
 import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
 import { Generation, statusOf, type GenerationHandle, type GenerationSink, type StartGeneration } from './generation.js';
 import { generationSpec, releaseLaunch, type Launch } from './launch.js';
+import { NotifyDirectory } from '../kernel/notify.js';
+import { runtimeDirectory } from '../kernel/runtime.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
 import type { LogPipe } from '../kernel/logfile.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
@@ -67,6 +69,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #reaper: ReaperLike | null = null;
   /** The first processes (session ids) of generations that ended: their orphans follow them at once. */
   #endedSessions = new Set<number>();
+  /** Where generations' NOTIFY_SOCKETs are made (--ready notify, --watchdog); nothing is created until one is. */
+  readonly #notifyDir = new NotifyDirectory(runtimeDirectory(process.getuid?.() ?? 0), process.getuid?.() ?? 0);
 
   constructor(launch: Launch, sockets: readonly HeldSocket[] = [], logPipe: LogPipe | null = null, deps: Partial<SupervisorDeps> = {}) {
     super();
@@ -211,6 +215,15 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     },
     readyTimeout: (generation) => this.#enqueue({ type: 'ready-timeout', generation: generation.number, afterMs: this.#options.readyTimeout }),
     deadline: (generation) => this.#enqueue({ type: 'deadline', generation: generation.number }),
+    watchdog: (generation, triggered) => {
+      this.emit('watchdog', { pid: generation.pid, generation: generation.number, periodMs: this.#options.watchdog, ...(triggered && { triggered }) });
+      this.#enqueue({ type: 'watchdog', generation: generation.number });
+    },
+    notified: (generation, message) => {
+      const { ready, reloading, stopping, watchdog, status } = message;
+      this.emit('notify', { pid: generation.pid, generation: generation.number, ready, reloading, stopping, watchdog, status });
+    },
+    refused: (generation, why) => this.emit('warning', { message: `generation ${generation.number}: ${why}` }),
     exited: (generation, exit, at) => {
       if (generation.number === this.#life.current) this.#diedAt = at;
       const uptimeMs = at - generation.execAt;
@@ -277,7 +290,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #spawn(number: number): void {
     let generation: GenerationHandle;
     try {
-      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null };
+      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null, notify: this.#notifyDir };
       generation = this.#deps.startGeneration(generationSpec(this.#launch, number, io));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;
@@ -305,6 +318,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       if (!generation.exit) generation.kill();
     }
     closeAll(this.#sockets);
+    this.#notifyDir.close();
     releaseLaunch(this.#launch);
     this.emit('shutdown', { cause, status });
     // done once no orphan is left and everything the children wrote is in the log file

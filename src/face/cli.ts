@@ -20,10 +20,13 @@ import { startingUser, type StartingUser } from '../kernel/rootrule.js';
 import { addBenchOptions, bench, BENCH_HELP, benchSettings } from './bench.js';
 import { addRunOptions, flagOptions, type Flags } from './flags.js';
 import { HELP_AFTER } from './help.js';
+import { StatusBoard, VERSION } from './board.js';
+import { openControlSocket } from './control.js';
+import { serveMetrics } from './monitoring.js';
 import { attachEventLog, createEventLog } from './log.js';
+import { speakToManager } from './manager.js';
 import { installSignalHandlers } from './signals.js';
-
-const VERSION = '0.1.0';
+import { status as statusCommand, StatusError } from './status.js';
 
 async function run(program: string | undefined, args: string[], flags: Flags): Promise<number> {
   const forUser = startingUser();
@@ -33,6 +36,10 @@ async function run(program: string | undefined, args: string[], flags: Flags): P
   installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args, forUser) });
   const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
   const drainEventLog = attachEventLog(supervisor, log, options.logLevel);
+  const board = new StatusBoard(supervisor);
+  openControlSocket(supervisor, board);
+  speakToManager(supervisor, board);
+  if (options.metrics) await serveMetrics(supervisor, board, options.metrics);
   supervisor.start();
   const status = await supervisor.done;
   const { close } = await log;
@@ -102,6 +109,10 @@ function fail(error: unknown): never {
     process.stderr.write(`angel: ${oneLine(error.message)}\n`);
     process.exit(EXIT_NOT_EXECUTABLE);
   }
+  if (error instanceof StatusError) {
+    process.stderr.write(`angel: status: ${oneLine(error.message)}\n`);
+    process.exit(1);
+  }
   if (error instanceof SpawnError) {
     // the program was not found while checking the root rule: the same status its spawn would give
     process.stderr.write(`angel: ${oneLine(error.message)}\n`);
@@ -113,7 +124,7 @@ function fail(error: unknown): never {
 }
 
 // What the root command answers itself; any other first word starts the default command, `run`.
-const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', 'bench', '-V', '--version']);
+const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', 'bench', 'status', '-V', '--version']);
 // Help is run's: that is where the options are, and angel is mostly run
 const HELP_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help']);
 
@@ -179,6 +190,16 @@ async function main(argv: string[]): Promise<void> {
     .exitOverride()
     .action(async (program: string | undefined, args: string[], flags: Flags) => {
       status = await runBench(program, args, flags);
+    });
+
+  cli.command('status')
+    .description('a summary of a running angel: by its pid (its control socket), or by its --metrics address')
+    .argument('[pid]', 'the pid of an angel')
+    .option('--metrics <addr>', 'read the angel serving /metrics here instead ([host:]port or unix:/path)')
+    .option('--json', 'the report as JSON')
+    .exitOverride()
+    .action(async (pid: string | undefined, flags: { metrics?: string; json?: boolean }) => {
+      status = await statusCommand(pid, flags);
     });
 
   try {

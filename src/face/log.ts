@@ -113,19 +113,27 @@ export function attachEventLog(supervisor: Supervisor, pending: Promise<EventLog
   supervisor.on('overrun', (e) =>
     log.warn({ event: 'overrun', ...e }, `overrun pid ${e.pid}: ${mib(e.rssBytes)} > cap ${mib(e.capBytes)}${e.hardKill ? ', SIGKILL' : ''}`),
   );
+  supervisor.on('watchdog', (e) =>
+    log.warn({ event: 'watchdog', ...e }, `watchdog: pid ${e.pid} ${e.triggered ? 'sent WATCHDOG=trigger' : `sent no WATCHDOG=1 within ${e.periodMs} ms`}; stopping it`),
+  );
   supervisor.on('restart', (e) =>
     log.info({ event: 'restart', ...e }, `restart generation ${e.generation} after ${e.delayMs} ms delay (+${e.restartLatencyMs.toFixed(2)} ms)`),
   );
   supervisor.on('giveup', (e) =>
     log.error({ event: 'giveup', ...e }, `giving up: ${counted(e.restarts, 'restart')} within ${e.windowSeconds} s`),
   );
+  supervisor.on('listening', (e) => log.info({ event: 'listening', ...e }, `${e.what} on ${e.address}`));
   supervisor.on('shutdown', (e) => log.info({ event: 'shutdown', ...e }, `shutdown (${e.cause}), exit status ${e.status}`));
   supervisor.on('spawn-error', (e) =>
     log.error({ event: 'spawn-error', code: e.error.code, status: e.status }, e.error.message),
   );
   supervisor.on('warning', (e) => log.warn({ event: 'warning', ...e }, e.message));
-  // the chatty ones only when asked for: a sample comes 10 times a second
+  // the chatty ones only when asked for: a sample comes 10 times a second, a watchdog ping every few
   if (level === 'debug' || level === 'trace') {
+    supervisor.on('notify', (e) => {
+      if (e.watchdog === 'ping' && !e.ready && !e.reloading && !e.stopping && e.status === null && level !== 'trace') return;
+      log.debug({ event: 'notify', ...e }, `notify pid ${e.pid}: ${[e.ready && 'READY', e.reloading && 'RELOADING', e.stopping && 'STOPPING', e.watchdog && `WATCHDOG=${e.watchdog}`, e.status !== null && `STATUS=${e.status}`].filter(Boolean).join(' ')}`);
+    });
     supervisor.on('state', (e) => log.debug({ event: 'state', ...e }, `${e.from} -> ${e.to} on ${e.trigger}`));
   }
   if (level === 'trace') {

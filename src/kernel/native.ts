@@ -25,6 +25,8 @@ export interface NativeAddon {
     execFd: number,
     execFdInherit: boolean,
     parentDeathSignal: number,
+    /** The envp string that gets the child's pid as WATCHDOG_PID (-1: none); it brings 20 bytes of room. */
+    watchdogPidIndex: number,
   ): [number, number];
   watchExit(
     pidfd: number,
@@ -47,10 +49,22 @@ export interface NativeAddon {
   pipe(): [number, number];
   /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory. */
   openAt(dirFd: number, name: string, flags: number, mode: number): number;
+  /** A bound SOCK_DGRAM with SO_PASSCRED, non-blocking, close-on-exec; a path, or `@name` (abstract). */
+  notifySocket(path: string, mode: number): number;
+  /** Reads the socket's datagrams with their sender's credentials (pid 0 when none came); the watch owns the
+   * fd and does not keep the loop alive. */
+  notifyWatch(fd: number, callback: (text: string, pid: number, uid: number, truncated: boolean) => void): NotifyWatchHandle;
+  /** Stops reading and closes the socket; a second call does nothing. */
+  notifyClose(handle: NotifyWatchHandle): void;
+  /** One datagram to a path or `@name`, never blocking; throws with code EAGAIN, ECONNREFUSED, ENOENT, … */
+  notifySend(address: string, text: string): void;
   readonly rlimitResources: Readonly<Record<string, number>>;
   /** The one program of a locked build, or null. */
   readonly lockedProgram: string | null;
 }
+
+/** What notifyWatch returns: only notifyClose reads it. */
+export type NotifyWatchHandle = { readonly __brand: 'NotifyWatchHandle' };
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

@@ -31,6 +31,8 @@ export interface SpawnOptions {
   execFdInherit?: boolean;
   /** The signal the child gets when angel dies (PR_SET_PDEATHSIG), so it is not left behind unsupervised. */
   parentDeathSignal?: SignalLike;
+  /** Set WATCHDOG_PID to the child's own pid, as LISTEN_PID (sd_watchdog_enabled(3)). */
+  watchdogPid?: boolean;
 }
 
 export interface ChildExit {
@@ -54,6 +56,7 @@ export interface ChildProcess {
 }
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+const WATCHDOG_PID_SLOT = `WATCHDOG_PID=${'0'.repeat(20)}`;
 
 /**
  * An environment as execve takes it (KEY=VALUE strings), converted once. The supervisor spawns with the same
@@ -166,9 +169,12 @@ function toSpawnError(program: string, error: unknown): Error {
 export function spawnChild(options: SpawnOptions): ChildProcess {
   const env = options.env instanceof Environ ? options.env : Environ.of(options.env ?? process.env);
   const path = resolveProgram(options.program, env.path, options.cwd);
-  // the addon writes the child's own pid into the LISTEN_PID= slot between fork and exec
-  const envp = options.listenPid ? [...env.strings('LISTEN_PID'), 'LISTEN_PID='] : env.strings();
-  const listenPidIndex = options.listenPid ? envp.length - 1 : -1;
+  // the addon writes the child's own pid into the LISTEN_PID= slot between fork and exec, and into
+  // WATCHDOG_PID=, whose string brings its own room (a pid is at most 7 digits; 20 are reserved)
+  let envp = options.listenPid ? [...env.strings('LISTEN_PID'), 'LISTEN_PID='] : env.strings();
+  if (options.watchdogPid) envp = [...envp.filter((entry) => !isVariable(entry, 'WATCHDOG_PID')), WATCHDOG_PID_SLOT];
+  const listenPidIndex = options.listenPid ? envp.length - (options.watchdogPid ? 2 : 1) : -1;
+  const watchdogPidIndex = options.watchdogPid ? envp.length - 1 : -1;
 
   let pid: number, pidfd: number;
   try {
@@ -187,6 +193,7 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
       options.execFd ?? -1,
       options.execFdInherit ?? false,
       options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
+      watchdogPidIndex,
     );
   } catch (error) {
     throw toSpawnError(path, error);

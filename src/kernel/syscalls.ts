@@ -33,6 +33,10 @@ export const listenInet: NativeAddon['listenInet'] = (...args) => named(() => ad
 export const listenUnix: NativeAddon['listenUnix'] = (...args) => named(() => addon().listenUnix(...args));
 export const pipe: NativeAddon['pipe'] = () => named(() => addon().pipe());
 export const openAt: NativeAddon['openAt'] = (...args) => named(() => addon().openAt(...args));
+export const notifySocket: NativeAddon['notifySocket'] = (...args) => named(() => addon().notifySocket(...args));
+export const notifyWatch: NativeAddon['notifyWatch'] = (...args) => named(() => addon().notifyWatch(...args));
+export const notifyClose: NativeAddon['notifyClose'] = (...args) => named(() => addon().notifyClose(...args));
+export const notifySend: NativeAddon['notifySend'] = (...args) => named(() => addon().notifySend(...args));
 export const rlimitResources = (): NativeAddon['rlimitResources'] => addon().rlimitResources;
 export const lockedProgram = (): string | null => addon().lockedProgram;
 

@@ -109,6 +109,12 @@ export class AngelRun {
     return this.events.items.filter((event) => event.event === name).length;
   }
 
+  /** How many events of this kind were read so far: a lower bound while angel runs (its log lags by a turn),
+   * for asserting that something has NOT happened yet, or that an awaited event was seen. */
+  seenSoFar(name: string): number {
+    return this.events.items.filter((event) => event.event === name).length;
+  }
+
   #running(): boolean {
     return this.process.exitCode === null && this.process.signalCode === null;
   }
