@@ -4,7 +4,7 @@
 // it, a TYPE given twice, or a value that is not a float is an error naming the line. `angel status --metrics`
 // reads an angel through it, and the tests hold angel's /metrics to it.
 
-export interface Sample {
+interface Sample {
   name: string;
   labels: Record<string, string>;
   value: number;

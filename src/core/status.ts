@@ -32,7 +32,7 @@ export interface StatusReport {
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 /** 3d 4h, 2h 5m, 4m 10s, 12s. */
-export function duration(ms: number): string {
+function duration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   const [d, h, m] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3600), Math.floor((s % 3600) / 60)];
   if (d > 0) return `${d}d ${h}h`;

@@ -92,7 +92,7 @@ export function releaseLaunch(launch: Launch): void {
 }
 
 /** Whether generations get a NOTIFY_SOCKET of their own. */
-export const wantsNotify = (options: ResolvedOptions): boolean => options.ready.kind === 'notify' || options.watchdog !== null;
+const wantsNotify = (options: ResolvedOptions): boolean => options.ready.kind === 'notify' || options.watchdog !== null;
 
 /** What generation `number` is started with: the launch's program, identity and limits, its fds (0, the log
  * pipe or angel's stdout and stderr, the held sockets from 3, the --ready fd pipe last), its NOTIFY_SOCKET and
