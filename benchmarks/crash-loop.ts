@@ -11,7 +11,7 @@ import { rssMb } from './lib/proc.js';
 import { summarize } from '../src/core/stats.js';
 import { ratioText } from './lib/stats.js';
 import { fmt, verdict, type Row } from './lib/table.js';
-import type { Benchmark } from './run.js';
+import type { Benchmark } from './lib/benchmark.js';
 
 const SLICE = 1000;
 const LATENCY_TARGET = 1.2;

@@ -10,7 +10,7 @@ import { buildC, runC, sleep } from './lib/compile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
 import { summarize } from '../src/core/stats.js';
 import { errorRow, fmt, verdict, type Row } from './lib/table.js';
-import type { Benchmark } from './run.js';
+import type { Benchmark } from './lib/benchmark.js';
 
 const CAP = 64 * 2 ** 20;
 const INTERVALS = [100, 20];

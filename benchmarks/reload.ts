@@ -1,13 +1,13 @@
 // Reload under load: 20 SIGHUPs while a client sends requests without pause, with --listen (the next
 // generation serves before the old one stops) against the naive stop-then-start, in the same run.
 import { join } from 'node:path';
-import { freePort } from '../test/helpers/net.js';
-import { Load } from '../test/helpers/load.js';
+import { freePort } from '../support/net.js';
+import { Load } from '../support/load.js';
 import { startAngel } from './lib/angel.js';
 import { ROOT } from './lib/compile.js';
 import { summarize } from '../src/core/stats.js';
 import { verdict, type Row } from './lib/table.js';
-import type { Benchmark } from './run.js';
+import type { Benchmark } from './lib/benchmark.js';
 
 const SERVER = join(ROOT, 'test', 'fixtures', 'http-server.mjs');
 

@@ -13,7 +13,7 @@ import { Pm2Daemon, pm2Version } from './lib/pm2.js';
 import { summarize } from '../src/core/stats.js';
 import { ratioText } from './lib/stats.js';
 import { errorRow, verdict, type Row } from './lib/table.js';
-import type { Benchmark } from './run.js';
+import type { Benchmark } from './lib/benchmark.js';
 
 const TARGET = 1.6;
 const WARMUP = 10;

@@ -8,22 +8,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { crashLoopBenchmark } from './crash-loop.js';
 import { BENCHMARKS } from './lib/compile.js';
-import { errorRow, toMarkdown, type Table } from './lib/table.js';
+import type { Benchmark } from './lib/benchmark.js';
+import type { Table } from './lib/table.js';
+import { errorRow, toMarkdown } from './lib/table.js';
 import { overrunBenchmark } from './overrun.js';
 import { reloadBenchmark } from './reload.js';
 import { restartBenchmark } from './restart.js';
 import { spawnBenchmark } from './spawn.js';
 import { watchBenchmark } from './watch.js';
-
-export interface BenchOptions {
-  /** Fewer samples and shorter windows: a check that the benchmarks work, not a result to quote. */
-  quick: boolean;
-}
-
-export interface Benchmark {
-  name: string;
-  run(options: BenchOptions): Promise<Table>;
-}
 
 // In this order, one after another: none runs beside another (the watch cost is CPU time).
 // The crash loop last: it is the long one (a minute or more).

@@ -12,7 +12,7 @@ import { sampleInRounds, toRow, type Contender, type Sampled } from './lib/inter
 import { buildC, parseSamples, runC } from './lib/compile.js';
 import { ratioText } from './lib/stats.js';
 import { verdict, type Row, type Table } from './lib/table.js';
-import type { Benchmark } from './run.js';
+import type { Benchmark } from './lib/benchmark.js';
 
 const PROGRAM = '/bin/true';
 const TARGET = 1.5;

@@ -10,7 +10,7 @@ import { Pm2Daemon, pm2Version } from './lib/pm2.js';
 import { cpuMs, CPU_RESOLUTION_MS, descendants, rssMb, threadsCpuMs } from './lib/proc.js';
 import { summarize } from '../src/core/stats.js';
 import { errorRow, verdict, type Row } from './lib/table.js';
-import type { Benchmark } from './run.js';
+import type { Benchmark } from './lib/benchmark.js';
 
 const PROCESSES = 20;
 const INTERVAL_MS = 100;

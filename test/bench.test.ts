@@ -11,7 +11,7 @@ import { parseProbe } from '../src/core/probe.js';
 import { outliers, summarize } from '../src/core/stats.js';
 import { treePids } from '../src/kernel/proctree.js';
 import { AngelRun, fixture } from './helpers/events.js';
-import { freePort } from './helpers/net.js';
+import { freePort } from '../support/net.js';
 import { gone } from './helpers/proc.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-bench-test-'));

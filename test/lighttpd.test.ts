@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { AngelRun } from './helpers/events.js';
-import { freePort } from './helpers/net.js';
-import { loadDuring } from './helpers/load.js';
+import { freePort } from '../support/net.js';
+import { loadDuring } from '../support/load.js';
 
 /** lighttpd's path, found on PATH as a shell would, or null. */
 function onPath(name: string): string | null {

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { parseExposition, sampleValue, type Family } from '../src/core/exposition.js';
 import { AngelRun, CLI, fixture } from './helpers/events.js';
-import { freePort } from './helpers/net.js';
+import { freePort } from '../support/net.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-monitoring-'));
 

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { AngelRun, fixture } from './helpers/events.js';
-import { freePort } from './helpers/net.js';
+import { freePort } from '../support/net.js';
 
 const nodeChild = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..', 'test', 'fixtures', 'notify-node.mjs');
 const scratch = mkdtempSync(join(tmpdir(), 'angel-notify-'));

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AngelRun, fixture } from './helpers/events.js';
-import { freePort } from './helpers/net.js';
+import { freePort } from '../support/net.js';
 import { gone } from './helpers/proc.js';
 
 test('kill -9 of angel: the child is gone within a second, and a new angel binds the same --listen address', async () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { OPTIONS, resolveOptions } from '../src/core/options.js';
 import type { Options } from '../src/core/types.js';
 import { AngelRun } from './helpers/events.js';
-import { freePort } from './helpers/net.js';
+import { freePort } from '../support/net.js';
 
 const README = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md'), 'utf8');
 const scratch = mkdtempSync(join(tmpdir(), 'angel-readme-'));

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AngelRun, fixture } from './helpers/events.js';
-import { freePort } from './helpers/net.js';
-import { loadDuring } from './helpers/load.js';
+import { freePort } from '../support/net.js';
+import { loadDuring } from '../support/load.js';
 
 const server = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..', 'test', 'fixtures', 'http-server.mjs');
 const scratch = mkdtempSync(join(tmpdir(), 'angel-sockets-'));
