@@ -76,7 +76,16 @@ export function killTree(pid: number): void {
 export class Reaper {
   /** Live orphans already reported. */
   #seen = new Set<number>();
-  readonly #onSigchld = (): void => this.scan();
+  #scheduled = false;
+  /** A burst of exits is a burst of SIGCHLDs: one scan after the burst's turn of the event loop reaps them all. */
+  readonly #onSigchld = (): void => {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.scan();
+    });
+  };
 
   constructor(
     /** The pids reaped elsewhere (the generations' first processes). */
@@ -98,13 +107,11 @@ export class Reaper {
   scan(): void {
     const children = this.#others();
     for (const pid of children) {
+      // a non-blocking waitid is the cheapest look at a child: it reaps one that ended, and answers false for
+      // one that runs; only a live orphan not seen before costs a read of its stat
+      if (reapPid(pid) || this.#seen.has(pid)) continue;
       const stat = readStat(pid);
-      if (stat === null) continue;
-      if (stat.state === 'Z') {
-        reapPid(pid);
-        continue;
-      }
-      if (this.#seen.has(pid)) continue;
+      if (stat === null || stat.state === 'Z') continue;
       this.#seen.add(pid);
       this.onOrphan({ pid, session: stat.session });
     }
