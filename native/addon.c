@@ -4,6 +4,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "events.h"
 #include "fds.h"
 #include "generated/lock.h"
 #include "js.h"
@@ -47,6 +48,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openAt", NULL, angel_open_at, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"eventfd", NULL, angel_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"watchFd", NULL, angel_watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unwatchFd", NULL, angel_unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
   /* the one program a locked build may start, or null */

@@ -13,9 +13,9 @@ const history = (times: number[], consecutive = times.length): RestartHistory =>
 test('wantsRestart: every policy x every reason', () => {
   // a reload always restarts, a shutdown never; otherwise the policy decides, and on-failure spares a clean exit
   const table: Record<RestartPolicy, Record<ExitReason, boolean>> = {
-    'on-failure': { exit: false, crash: true, overrun: true, reload: true, shutdown: false },
-    always: { exit: true, crash: true, overrun: true, reload: true, shutdown: false },
-    never: { exit: false, crash: false, overrun: false, reload: true, shutdown: false },
+    'on-failure': { exit: false, crash: true, overrun: true, oom: true, reload: true, shutdown: false },
+    always: { exit: true, crash: true, overrun: true, oom: true, reload: true, shutdown: false },
+    never: { exit: false, crash: false, overrun: false, oom: false, reload: true, shutdown: false },
   };
   for (const [policy, row] of Object.entries(table) as Array<[RestartPolicy, Record<ExitReason, boolean>]>) {
     for (const [reason, expected] of Object.entries(row) as Array<[ExitReason, boolean]>) {

@@ -2,6 +2,7 @@
 // readiness deadline and the kill deadline), each armed and cleared here and nowhere else. It reports what
 // happens to it and does what it is told (stop, kill); what any of it means is the lifecycle's call.
 import { performance } from 'node:perf_hooks';
+import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import { treePids, type TreeSample } from '../kernel/proctree.js';
 import type { ReadyMode } from '../core/readiness.js';
 import { closeReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
@@ -16,6 +17,8 @@ export interface GenerationSink {
   readyTimeout(generation: GenerationHandle): void;
   deadline(generation: GenerationHandle): void;
   exited(generation: GenerationHandle, exit: ChildExit, at: number): void;
+  /** The kernel's OOM killer killed a process of the generation's cgroup (--cgroup). */
+  oomKill(generation: GenerationHandle): void;
 }
 
 export interface GenerationSpec {
@@ -25,8 +28,10 @@ export interface GenerationSpec {
   /** The pipe of `--ready fd`, whose write end is in spawn.fds. */
   readyPipe: ReadyPipe | null;
   readyTimeoutMs: number;
-  /** Sample the tree's RSS this often; null: no --max-mem, no sampling. */
+  /** Sample the tree's RSS (the cgroup's working set) this often; null: no --max-mem, no sampling. */
   sampleIntervalMs: number | null;
+  /** --cgroup: the generation's own cgroup, made for it; the child starts in it, and it goes with the generation. */
+  cgroup: GenerationCgroup | null;
 }
 
 /** What the driver needs of a generation; tests drive the supervisor with their own. */
@@ -39,6 +44,8 @@ export interface GenerationHandle {
   readonly exit: ChildExit | undefined;
   /** The highest tree RSS sampled, or null when nothing was sampled. */
   readonly peakRssBytes: number | null;
+  /** With --cgroup, once it has exited: the kernel's OOM killer killed a process of its cgroup. */
+  readonly oomKilled?: boolean;
   /** The overrun judge's count of consecutive samples over the cap (overrun.ts). */
   samplesOver: number;
   /** Starts watching: exit, samples, readiness. Reports only from here on. */
@@ -61,6 +68,9 @@ export class Generation implements GenerationHandle {
   samplesOver = 0;
   readonly #child: ChildProcess;
   readonly #spec: GenerationSpec;
+  readonly #cgroup: GenerationCgroup | null;
+  #oomKills = 0;
+  oomKilled = false;
   #sampler: Sampler | null = null;
   #probe: ReadyProbe | null = null;
   #sink: GenerationSink | null = null;
@@ -72,10 +82,13 @@ export class Generation implements GenerationHandle {
   static start(spec: GenerationSpec): Generation {
     const spawnAt = performance.now();
     try {
-      return new Generation(spec, spawnChild(spec.spawn), spawnAt);
+      return new Generation(spec, spawnChild(spec.cgroup ? { ...spec.spawn, cgroup: spec.cgroup.spawnWith } : spec.spawn), spawnAt);
     } catch (error) {
       if (spec.readyPipe) closeReadyPipe(spec.readyPipe);
+      spec.cgroup?.release();
       throw error;
+    } finally {
+      spec.cgroup?.spawned();
     }
   }
 
@@ -85,6 +98,7 @@ export class Generation implements GenerationHandle {
     this.execAt = performance.now();
     this.#spec = spec;
     this.#child = child;
+    this.#cgroup = spec.cgroup;
   }
 
   get pid(): number {
@@ -104,15 +118,31 @@ export class Generation implements GenerationHandle {
     this.#sink = sink;
     void this.#child.exited.then((exit) => {
       const at = performance.now();
+      this.oomKilled = this.#oomKills > 0 || this.#readOomKills() > 0;
       this.dispose();
-      // whatever is left of its process group goes with it, so no orphan outlives a generation
+      // whatever is left of its process group (its cgroup) goes with it, so no orphan outlives a generation
       this.kill();
+      this.#cgroup?.release();
       sink.exited(this, exit, at);
     });
+    const cgroup = this.#cgroup;
     if (spec.sampleIntervalMs !== null) {
-      this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => sink.sample(this, sample));
+      const source = cgroup ? () => {
+        const reading = cgroup.read();
+        return { pids: reading.pids, rssBytes: reading.workingSetBytes };
+      } : undefined;
+      this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => sink.sample(this, sample), source);
       this.#sampler.start();
     }
+    // the kernel's notices: a look at the working set at once, and its OOM kills
+    cgroup?.watch(() => {
+      this.#sampler?.sampleNow();
+      const kills = this.#readOomKills();
+      if (kills > this.#oomKills) {
+        this.#oomKills = kills;
+        sink.oomKill(this);
+      }
+    });
     if (spec.ready.kind === 'exec') {
       // exec'd is started, and spawnChild confirmed it at execAt; no need to wait for a tick
       sink.ready(this, this.execAt);
@@ -127,14 +157,15 @@ export class Generation implements GenerationHandle {
 
   stop(signal: NodeJS.Signals, killTimeoutMs: number): void {
     if (this.exit) return;
-    this.#stopPids = treePids(this.pid).slice(1);
+    if (!this.#cgroup) this.#stopPids = treePids(this.pid).slice(1);
     this.#signalTree(signal);
     if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree('SIGCONT');
     this.#arm('deadline', killTimeoutMs, () => this.#sink?.deadline(this));
   }
 
   kill(): void {
-    this.#signalTree('SIGKILL');
+    if (this.#cgroup) this.#cgroup.kill();
+    else this.#signalTree('SIGKILL');
   }
 
   signal(signal: SignalLike): boolean {
@@ -143,6 +174,7 @@ export class Generation implements GenerationHandle {
 
   dispose(): void {
     this.#sampler?.stop();
+    this.#cgroup?.unwatch();
     this.#probe?.cancel();
     this.#probe = null;
     for (const timer of this.#timers.values()) clearTimeout(timer);
@@ -163,9 +195,22 @@ export class Generation implements GenerationHandle {
     this.#timers.delete(timer);
   }
 
-  /** The process group, and every process of the tree that left it (some daemonize into a group of their own). */
+  #readOomKills(): number {
+    try {
+      return this.#cgroup?.oomKills() ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The process group, and every process of the tree that left it (some daemonize into a group of their own);
+   * with --cgroup, every process in the cgroup, whatever its parentage. */
   #signalTree(signal: NodeJS.Signals): void {
     const number = signalNumber(signal);
+    if (this.#cgroup) {
+      this.#cgroup.signalAll(number);
+      return;
+    }
     this.#child.signalGroup(number);
     const live = this.exit ? [] : treePids(this.pid).slice(1);
     for (const pid of new Set([...this.#stopPids, ...live])) {

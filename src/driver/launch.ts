@@ -11,6 +11,8 @@ import { closeProgram, openProgram, type ProgramFile } from '../kernel/program.j
 import { checkRootRule, type StartingUser } from '../kernel/rootrule.js';
 import { asUsageError, closeDirectory, isDirectory, openRootOnlyDirectory } from '../kernel/safeopen.js';
 import type { GenerationSpec } from './generation.js';
+import { resolveMemoryCap } from '../kernel/cgroup.js';
+import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import { openReadyPipe } from '../kernel/ready.js';
 import type { HeldSocket } from '../kernel/sockets.js';
 import type { Environ } from '../kernel/spawn.js';
@@ -23,6 +25,8 @@ export interface Launch {
   /** The file every generation executes, when it must be the file that was checked (angel is root for
    * another user, or locked to one binary); null: the program is looked up as execvp(3) would. */
   readonly program: ProgramFile | null;
+  /** --max-mem in bytes (a percentage resolved against the limit of angel's cgroup now), or null. */
+  readonly capBytes: number | null;
 }
 
 function refuseCodeVariables(env: Readonly<Record<string, string>>, user: StartingUser): void {
@@ -56,6 +60,8 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
   // a working directory that is not there is a mistake in the options, not a program that cannot run
   if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError('--cwd', options.cwd, 'expected a directory that exists');
   const cwd = options.cwd ?? undefined;
+  // the limit is read again at every launch: a container resized in place gets a cap to match at its next reload
+  const capBytes = resolveMemoryCap(options.maxMem);
   // resolved in the PATH the child gets, which is where execvp(3) in the child would have looked
   let program = openLockedProgram(options.program, env.PATH, cwd);
   if (!program && forUser) program = openProgram(options.program, env.PATH, cwd);
@@ -65,7 +71,7 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
     closeProgram(program);
     throw error;
   }
-  return { options, identity, env, program };
+  return { options, identity, env, program, capBytes };
 }
 
 /** Releases what a launch holds open (the program's fd), once no spawn will use it. */
@@ -78,7 +84,7 @@ export function releaseLaunch(launch: Launch): void {
 export function generationSpec(
   launch: Launch,
   number: number,
-  io: { baseEnv: Environ; sockets: readonly HeldSocket[]; outFd: number | undefined; sampled: boolean },
+  io: { baseEnv: Environ; sockets: readonly HeldSocket[]; outFd: number | undefined; sampled: boolean; cgroup?: GenerationCgroup | null },
 ): GenerationSpec {
   const { options, program, identity } = launch;
   const readyPipe = options.ready.kind === 'fd' ? openReadyPipe() : null;
@@ -103,5 +109,6 @@ export function generationSpec(
     readyPipe,
     readyTimeoutMs: options.readyTimeout,
     sampleIntervalMs: io.sampled ? options.sampleInterval : null,
+    cgroup: io.cgroup ?? null,
   };
 }

@@ -21,6 +21,8 @@ export interface NativeAddon {
     execFd: number,
     execFdInherit: boolean,
     parentDeathSignal: number,
+    cgroupFd: number,
+    cgroupProcsFd: number,
   ): [number, number];
   watchExit(
     pidfd: number,
@@ -37,10 +39,18 @@ export interface NativeAddon {
   pipe(): [number, number];
   /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory. */
   openAt(dirFd: number, name: string, flags: number, mode: number): number;
+  /** An eventfd, close-on-exec and non-blocking. */
+  eventfd(): number;
+  /** Calls back (on the loop, unref'd) while `fd` is readable, or has priority data with `priority`. */
+  watchFd(fd: number, priority: boolean, callback: () => void): FdWatch;
+  unwatchFd(watch: FdWatch): void;
   readonly rlimitResources: Readonly<Record<string, number>>;
   /** The one program of a locked build, or null. */
   readonly lockedProgram: string | null;
 }
+
+/** A watch from watchFd, to hand back to unwatchFd. */
+export type FdWatch = { readonly __brand: 'FdWatch' };
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const candidates = [join(packageRoot, 'build', 'Release', 'angel.node'), join(packageRoot, 'build', 'Debug', 'angel.node')];

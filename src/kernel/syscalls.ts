@@ -13,5 +13,8 @@ export const listenInet: NativeAddon['listenInet'] = (...args) => addon().listen
 export const listenUnix: NativeAddon['listenUnix'] = (...args) => addon().listenUnix(...args);
 export const pipe: NativeAddon['pipe'] = () => addon().pipe();
 export const openAt: NativeAddon['openAt'] = (...args) => addon().openAt(...args);
+export const eventfd: NativeAddon['eventfd'] = () => addon().eventfd();
+export const watchFd: NativeAddon['watchFd'] = (...args) => addon().watchFd(...args);
+export const unwatchFd: NativeAddon['unwatchFd'] = (...args) => addon().unwatchFd(...args);
 export const rlimitResources = (): NativeAddon['rlimitResources'] => addon().rlimitResources;
 export const lockedProgram = (): string | null => addon().lockedProgram;
