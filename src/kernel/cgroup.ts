@@ -172,7 +172,8 @@ export function childCgroups(dir: string): string[] {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** Not unref'd: angel stays until its cgroups are gone. */
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Kills every process in a cgroup and in those below it, waits until they are gone and removes them, deepest
  * first. v2 kills a whole subtree with one write to cgroup.kill; v1 has no such file, so every pid in each

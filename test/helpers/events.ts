@@ -56,9 +56,14 @@ export class AngelRun {
   readonly stderrText: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[], options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string } = {}) {
+  /** `cgroup`: a cgroup v1 or v2 directory angel is started in (a shell writes itself into its cgroup.procs, then
+   * execs angel). */
+  constructor(args: readonly string[], options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; cgroup?: string } = {}) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
-    this.process = spawn(process.execPath, [options.cli ?? CLI, ...jsonArgs, ...args], { env: options.env ?? process.env });
+    const argv = [options.cli ?? CLI, ...jsonArgs, ...args];
+    this.process = options.cgroup === undefined
+      ? spawn(process.execPath, argv, { env: options.env ?? process.env })
+      : spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, process.execPath, ...argv], { env: options.env ?? process.env });
     createInterface({ input: this.process.stdout }).on('line', (line) => this.stdout.push(line));
     createInterface({ input: this.process.stderr }).on('line', (line) => {
       this.stderrText.push(line);
