@@ -20,9 +20,18 @@ export function memoryCap(value: unknown, name: string): MemoryCap {
     if (percent > 0 && percent <= 100) return { percent };
     throw new UsageError(name, value, 'expected a percentage above 0 and at most 100, such as 80%');
   }
+  const expected = 'expected a size above 0 such as 512M or 1.5G, or a percentage of the cgroup\'s limit such as 80%';
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
-  if (typeof value === 'string' && parseSize(value, name) > 0) return parseSize(value, name);
-  throw new UsageError(name, value, 'expected a size above 0 such as 512M or 1.5G, or a percentage of the cgroup\'s limit such as 80%');
+  if (typeof value === 'string') {
+    let bytes: number;
+    try {
+      bytes = parseSize(value, name);
+    } catch {
+      throw new UsageError(name, value, expected);
+    }
+    if (bytes > 0) return bytes;
+  }
+  throw new UsageError(name, value, expected);
 }
 
 export const showCap = (cap: MemoryCap | null): unknown => (isPercent(cap) ? `${cap.percent}%` : cap);
