@@ -5,6 +5,7 @@
 import type { ResolvedOptions } from '../core/options.js';
 import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from '../core/environment.js';
 import { UsageError } from '../core/errors.js';
+import { sampleIntervalOf } from '../core/memory.js';
 import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
 import { openLockedProgram } from '../kernel/lock.js';
 import { closeProgram, openProgram, type ProgramFile } from '../kernel/program.js';
@@ -108,7 +109,7 @@ export function generationSpec(
     ready: options.ready,
     readyPipe,
     readyTimeoutMs: options.readyTimeout,
-    sampleIntervalMs: io.sampled ? options.sampleInterval : null,
+    sampleIntervalMs: io.sampled ? sampleIntervalOf(options.sampleInterval, Boolean(io.cgroup)) : null,
     cgroup: io.cgroup ?? null,
   };
 }
