@@ -46,7 +46,7 @@ export function capBytes(cap: MemoryCap, limitBytes: number): number {
 /** With --cgroup the kernel tells angel when the cap is passed; the periodic sample is only the fallback (a v1
  * cgroup whose cache stays past the cap after its thresholds ran out) and the peak figure, so it comes at most this
  * often: a Node process woken every 100 ms costs about 3 ms of CPU a second, 90 ms per 30 s (benchmarks/watch.ts). */
-export const CGROUP_SAMPLE_MS = 1000;
+const CGROUP_SAMPLE_MS = 1000;
 
 export const sampleIntervalOf = (intervalMs: number, cgroup: boolean): number => (cgroup ? Math.max(intervalMs, CGROUP_SAMPLE_MS) : intervalMs);
 
