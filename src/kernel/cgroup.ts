@@ -84,7 +84,7 @@ export function memoryCgroupOf(pid: number | 'self' = 'self'): Cgroup | null {
 /** The memory limit a cgroup is under, and the file that says so (or the cgroup read, when there is none).
  * v1: hierarchical_memory_limit of memory.stat, which the kernel takes as the lowest memory.limit_in_bytes
  * from the cgroup up (use_hierarchy); v2: the lowest memory.max on the path up to the mount. */
-export function memoryLimitOf(cgroup: Cgroup): { bytes: number | null; read: string } {
+function memoryLimitOf(cgroup: Cgroup): { bytes: number | null; read: string } {
   if (cgroup.version === 1) {
     const stat = join(cgroup.dir, 'memory.stat');
     const line = /^hierarchical_memory_limit (\d+)$/m.exec(readText(stat));
