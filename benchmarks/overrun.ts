@@ -9,7 +9,7 @@ import { memoryCgroupOf } from '../src/kernel/cgroup.js';
 import { startAngel } from './lib/angel.js';
 import { buildC, runC, sleep } from './lib/compile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
-import { summarize } from './lib/stats.js';
+import { summarize } from '../src/core/stats.js';
 import { errorRow, fmt, verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './run.js';
 

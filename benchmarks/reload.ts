@@ -5,7 +5,7 @@ import { freePort } from '../test/helpers/net.js';
 import { Load } from '../test/helpers/load.js';
 import { startAngel } from './lib/angel.js';
 import { ROOT } from './lib/compile.js';
-import { summarize } from './lib/stats.js';
+import { summarize } from '../src/core/stats.js';
 import { verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './run.js';
 

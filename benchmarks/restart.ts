@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { startAngel } from './lib/angel.js';
 import { buildC, parseSamples, runC, sleep } from './lib/compile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
-import { ratioText, summarize } from './lib/stats.js';
+import { summarize } from '../src/core/stats.js';
+import { ratioText } from './lib/stats.js';
 import { errorRow, verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './run.js';
 

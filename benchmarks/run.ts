@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { crashLoopBenchmark } from './crash-loop.js';
 import { BENCHMARKS } from './lib/compile.js';
 import { errorRow, toMarkdown, type Table } from './lib/table.js';
 import { overrunBenchmark } from './overrun.js';
@@ -25,7 +26,8 @@ export interface Benchmark {
 }
 
 // In this order, one after another: none runs beside another (the watch cost is CPU time).
-const benchmarks: Benchmark[] = [spawnBenchmark, restartBenchmark, overrunBenchmark, watchBenchmark, reloadBenchmark];
+// The crash loop last: it is the long one (a minute or more).
+const benchmarks: Benchmark[] = [spawnBenchmark, restartBenchmark, overrunBenchmark, watchBenchmark, reloadBenchmark, crashLoopBenchmark];
 
 const RESULTS = join(BENCHMARKS, 'results.md');
 const marker = (name: string): string => `<!-- bench:${name} -->`;

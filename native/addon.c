@@ -1,13 +1,15 @@
-/* The addon's exports: a few flat functions taking primitives and arrays (the entries of process.c, watch.c
- * and fds.c), the rlimit resource numbers, and the one program of a locked build. Mechanism only: no timers,
- * no policy, no logging; everything it is told was decided in TypeScript. */
+/* The addon's exports: a few flat functions taking primitives and arrays (the entries of process.c, watch.c,
+ * fds.c, events.c and notify.c), the rlimit resource numbers, and the one program of a locked build. Mechanism only: no
+ * timers, no policy, no logging; everything it is told was decided in TypeScript. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "accounts.h"
 #include "events.h"
 #include "fds.h"
 #include "generated/lock.h"
 #include "js.h"
+#include "notify.h"
 #include "process.h"
 #include "watch.h"
 
@@ -43,7 +45,10 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sendSignal", NULL, angel_send_signal, NULL, NULL, NULL, napi_enumerable, NULL},
     {"signalGroup", NULL, angel_signal_group, NULL, NULL, NULL, napi_enumerable, NULL},
     {"getgrouplist", NULL, angel_getgrouplist, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lookupUser", NULL, angel_lookup_user, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lookupGroup", NULL, angel_lookup_group, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setChildSubreaper", NULL, angel_set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"reapPid", NULL, angel_reap_pid, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listenInet", NULL, angel_listen_inet, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -51,6 +56,10 @@ static napi_value init(napi_env env, napi_value exports) {
     {"eventfd", NULL, angel_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchFd", NULL, angel_watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unwatchFd", NULL, angel_unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"notifySocket", NULL, angel_notify_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"notifyWatch", NULL, angel_notify_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"notifyClose", NULL, angel_notify_close, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"notifySend", NULL, angel_notify_send, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions));
   /* the one program a locked build may start, or null */

@@ -1,6 +1,8 @@
 /* The JS side of the boundary: argument checks and errors for every N-API entry. Each entry checks its
- * arguments and throws one TypeError line; system failures throw an Error with code (the errno name), errno and
- * syscall. Every napi status is checked: a failure becomes a thrown JS error, never a silent no-op. */
+ * arguments and throws one TypeError line; system failures throw an Error with errno (the number) and syscall,
+ * which kernel/syscalls.ts names from the one errno table (core/errnos.ts): libuv's uv_err_name has no name for
+ * some (ENOEXEC came out as `Unknown system error -8`). Every napi status is checked: a failure becomes a
+ * thrown JS error, never a silent no-op. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -10,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
 
 napi_value js_throw_status(napi_env env, const char *what) {
   const napi_extended_error_info *info = NULL;
@@ -32,13 +33,11 @@ napi_value js_throw_usage(napi_env env, const char *message) {
 }
 
 napi_value js_errno_error(napi_env env, const char *syscall_name, int err) {
-  const char *code = uv_err_name(-err);
   char message[256];
-  snprintf(message, sizeof message, "%s: %s (%s)", syscall_name, code, strerror(err));
-  napi_value code_value, message_value, error, errno_value, syscall_value;
-  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value) != napi_ok ||
-      napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value) != napi_ok ||
-      napi_create_error(env, code_value, message_value, &error) != napi_ok ||
+  snprintf(message, sizeof message, "%s: %s", syscall_name, strerror(err));
+  napi_value message_value, error, errno_value, syscall_value;
+  if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &message_value) != napi_ok ||
+      napi_create_error(env, NULL, message_value, &error) != napi_ok ||
       napi_create_int32(env, err, &errno_value) != napi_ok ||
       napi_create_string_utf8(env, syscall_name, NAPI_AUTO_LENGTH, &syscall_value) != napi_ok ||
       napi_set_named_property(env, error, "errno", errno_value) != napi_ok ||

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_FDS 1024
@@ -27,18 +28,20 @@ static unsigned long long to_rlim(double value) {
 }
 
 /* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
- *       groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal, cgroupFd, cgroupProcsFd)
- *       -> [pid, pidfd]. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none; a cgroup fd of -1
- *       none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs open for writing). */
+ *       groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd,
+ *       cgroupProcsFd) -> [pid, pidfd]. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none.
+ *       The envp string at watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20
+ *       placeholder bytes. A cgroup fd of -1 is none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs
+ *       open for writing). */
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 16;
-  napi_value argv[16];
+  size_t argc = 17;
+  napi_value argv[17];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 16) return js_throw_usage(env, "spawn: expected 16 arguments");
+  if (argc != 17) return js_throw_usage(env, "spawn: expected 17 arguments");
 
   struct angel_spawn_spec spec;
   memset(&spec, 0, sizeof spec);
-  int32_t listen_pid_index, uid, gid, exec_fd, parent_death_signal, cgroup_fd, cgroup_procs_fd;
+  int32_t listen_pid_index, uid, gid, exec_fd, parent_death_signal, watchdog_pid_index, cgroup_fd, cgroup_procs_fd;
   bool no_new_privs, exec_fd_inherit;
   uint32_t nfds, nrlimit_values, ngroups = 0;
   int fds[MAX_FDS];
@@ -52,8 +55,9 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
       !js_get_int32(env, argv[8], "spawn: gid", &gid) ||
       !js_get_int32(env, argv[11], "spawn: execFd", &exec_fd) ||
       !js_get_int32(env, argv[13], "spawn: parentDeathSignal", &parent_death_signal) ||
-      !js_get_int32(env, argv[14], "spawn: cgroupFd", &cgroup_fd) ||
-      !js_get_int32(env, argv[15], "spawn: cgroupProcsFd", &cgroup_procs_fd) ||
+      !js_get_int32(env, argv[14], "spawn: watchdogPidIndex", &watchdog_pid_index) ||
+      !js_get_int32(env, argv[15], "spawn: cgroupFd", &cgroup_fd) ||
+      !js_get_int32(env, argv[16], "spawn: cgroupProcsFd", &cgroup_procs_fd) ||
       napi_get_value_bool(env, argv[10], &no_new_privs) != napi_ok ||
       napi_get_value_bool(env, argv[12], &exec_fd_inherit) != napi_ok ||
       !js_get_array(env, argv[5], "spawn: fds", MAX_FDS, &nfds) ||
@@ -113,6 +117,17 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
       goto done;
     }
     spec.listen_pid_slot = slot + 1;
+  }
+  if (watchdog_pid_index >= 0) {
+    char *slot = NULL;
+    for (int i = 0; envp[i]; i++) {
+      if (i == watchdog_pid_index && i != listen_pid_index) slot = strchr(envp[i], '=');
+    }
+    if (!slot || strlen(slot + 1) < 20) {
+      js_throw_usage(env, "spawn: watchdogPidIndex must point at a NAME= string of envp with 20 bytes of room");
+      goto done;
+    }
+    spec.watchdog_pid_slot = slot + 1;
   }
   spec.cwd = cwd;
   spec.fds = fds;
@@ -221,3 +236,23 @@ napi_value angel_set_child_subreaper(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* reapPid(pid) -> true when that one child had ended and is now reaped; false when it runs on, or is not a
+ * child of ours (ECHILD). By pid, never waitpid(-1): libuv waits for its own children by pid, and a status taken
+ * here would be one child_process never reports. */
+napi_value angel_reap_pid(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t pid;
+  if (argc < 1 || !js_get_int32(env, argv[0], "reapPid: pid", &pid)) return NULL;
+  if (pid <= 0) return js_throw_usage(env, "reapPid: pid must be > 0");
+  siginfo_t info_out;
+  memset(&info_out, 0, sizeof info_out);
+  for (;;) {
+    if (waitid(P_PID, (id_t)pid, &info_out, WEXITED | WNOHANG) == 0) return js_bool(env, info_out.si_pid == pid);
+    if (errno == EINTR) continue;
+    if (errno == ECHILD) return js_bool(env, false);
+    return js_throw_errno(env, "waitid", errno);
+  }
+}

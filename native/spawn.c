@@ -29,8 +29,23 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/sched.h>
 
+/* <sched.h> has CLONE_PIDFD under _GNU_SOURCE in glibc and musl alike; <linux/sched.h> is not in musl's
+ * include path (musl-gcc), so the kernel's headers are not needed. */
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+/* clone3(2)'s argument, as the kernel lays it out (CLONE_ARGS_SIZE_VER2, 88 bytes), and CLONE_INTO_CGROUP: ours,
+ * for the same reason, so the kernel's <linux/sched.h> is not needed. */
+struct angel_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#if defined(__x86_64__) && !defined(SYS_clone3)
+#define SYS_clone3 435
+#endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -233,6 +248,7 @@ static int child_main(void *raw) {
   }
 
   if (spec->listen_pid_slot) write_decimal(spec->listen_pid_slot, syscall(SYS_getpid));
+  if (spec->watchdog_pid_slot) write_decimal(spec->watchdog_pid_slot, syscall(SYS_getpid));
 
   /* Limits first, while still privileged: a lowered hard limit cannot be raised again after setuid. */
   for (int i = 0; i < spec->nrlimits; i++) {
@@ -276,7 +292,7 @@ static int child_main(void *raw) {
  * syscall() wrapper onto a new stack would have no frame to return into. So the child branch calls fn(arg) on
  * its stack here, as glibc's own clone3.S does, and exits with its return value. The kernel keeps every register
  * but rax, rcx and r11 across the call, so fn and arg are still in r12 and r13 in the child. */
-static long clone3_call(struct clone_args *clone_args, int (*fn)(void *), void *arg) {
+static long clone3_call(struct angel_clone_args *clone_args, int (*fn)(void *), void *arg) {
   long ret;
   register long fn_reg __asm__("r12") = (long)fn;
   register long arg_reg __asm__("r13") = (long)arg;
@@ -307,7 +323,7 @@ static pid_t clone_child(const struct angel_spawn_spec *spec, void *stack, struc
     return clone(child_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, args, pidfd);
   }
 #if defined(__x86_64__)
-  struct clone_args clone_args;
+  struct angel_clone_args clone_args;
   memset(&clone_args, 0, sizeof clone_args);
   clone_args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP;
   clone_args.pidfd = (unsigned long long)(uintptr_t)pidfd;

@@ -14,6 +14,7 @@ struct angel_spawn_spec {
   char *const *argv;        /* NULL-terminated */
   char *const *envp;        /* NULL-terminated */
   char *listen_pid_slot;    /* points into one envp string: the child writes its pid here, or NULL */
+  char *watchdog_pid_slot;  /* the same for WATCHDOG_PID= (sd_watchdog_enabled(3)), or NULL */
   const char *cwd;          /* or NULL */
   const int *fds;           /* fds[i] becomes fd i in the child; -1 leaves fd i closed */
   int nfds;

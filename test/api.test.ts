@@ -1,8 +1,20 @@
 // The typed library API, as a tool that offers its own --max-mem would use it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { supervise, UsageError, type ExitEvent, type OverrunEvent, type RestartEvent, type StartEvent } from '../src/index.js';
+import { supervise as superviseNow, UsageError, type Angel, type ExitEvent, type Options, type OverrunEvent, type RestartEvent, type StartEvent } from '../src/index.js';
+import { atTestEnd } from './helpers/cleanup.js';
 import { fixture } from './helpers/events.js';
+
+/** supervise(), ended with the test should the test fail before it stops it: its child SIGKILLed, angel done. */
+function supervise(options: Options): Angel {
+  const angel = superviseNow(options);
+  atTestEnd(async () => {
+    if (angel.state === 'stopped') return;
+    angel.shutdown('SIGKILL');
+    await angel.done;
+  });
+  return angel;
+}
 
 test('supervise() reports overrun, exit and restart as typed events; stop() ends it with the child\'s status', async () => {
   const angel = supervise({ program: fixture('leaker'), args: ['4', '5'], maxMem: '32M', killTimeout: 2000 });

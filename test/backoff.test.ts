@@ -3,19 +3,22 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   backoffDelay, decideRestart, FIRST_DELAY_MS, NO_HISTORY, STABLE_AFTER_MS, wantsRestart,
-  type RestartHistory, type RestartRules,
+  type RestartDecision, type RestartHistory, type RestartRules,
 } from '../src/core/backoff.js';
 import type { ExitReason, RestartPolicy } from '../src/core/types.js';
+import { historyOf as history, plain as plainHistory } from './helpers/history.js';
 
 const rules: RestartRules = { policy: 'on-failure', maxRestarts: 3, windowMs: 1000, maxDelayMs: 10_000 };
-const history = (times: number[], consecutive = times.length): RestartHistory => Object.freeze({ times: Object.freeze(times), consecutive });
+/** A decision with its history read back as a list, to compare with a literal. */
+const plain = (decision: RestartDecision) =>
+  decision.action === 'restart' ? { ...decision, history: plainHistory(decision.history) } : decision;
 
 test('wantsRestart: every policy x every reason', () => {
   // a reload always restarts, a shutdown never; otherwise the policy decides, and on-failure spares a clean exit
   const table: Record<RestartPolicy, Record<ExitReason, boolean>> = {
-    'on-failure': { exit: false, crash: true, overrun: true, oom: true, reload: true, shutdown: false },
-    always: { exit: true, crash: true, overrun: true, oom: true, reload: true, shutdown: false },
-    never: { exit: false, crash: false, overrun: false, oom: false, reload: true, shutdown: false },
+    'on-failure': { exit: false, crash: true, overrun: true, oom: true, watchdog: true, reload: true, shutdown: false },
+    always: { exit: true, crash: true, overrun: true, oom: true, watchdog: true, reload: true, shutdown: false },
+    never: { exit: false, crash: false, overrun: false, oom: false, watchdog: false, reload: true, shutdown: false },
   };
   for (const [policy, row] of Object.entries(table) as Array<[RestartPolicy, Record<ExitReason, boolean>]>) {
     for (const [reason, expected] of Object.entries(row) as Array<[ExitReason, boolean]>) {
@@ -47,17 +50,17 @@ test('decideRestart: an ending the policy does not restart ends angel, whatever 
 });
 
 test('decideRestart: the delay follows consecutive restarts, and the history records this one', () => {
-  const steps: Array<{ before: RestartHistory; now: number; delayMs: number; after: RestartHistory }> = [
+  const steps: Array<{ before: RestartHistory; now: number; delayMs: number; after: ReturnType<typeof plainHistory> }> = [
     { before: NO_HISTORY, now: 0, delayMs: 0, after: { times: [0], consecutive: 1 } },
     { before: history([0]), now: 10, delayMs: 100, after: { times: [0, 10], consecutive: 2 } },
     { before: history([0, 10]), now: 20, delayMs: 200, after: { times: [0, 10, 20], consecutive: 3 } },
   ];
   for (const { before, now, delayMs, after } of steps) {
-    assert.deepEqual(decideRestart('crash', rules, before, now, 5), { action: 'restart', delayMs, history: after }, `at ${now}`);
+    assert.deepEqual(plain(decideRestart('crash', rules, before, now, 5)), { action: 'restart', delayMs, history: after }, `at ${now}`);
   }
   // an overrun counts like a crash; so does a clean exit under 'always'
-  assert.deepEqual(decideRestart('overrun', rules, history([0]), 10, 5), { action: 'restart', delayMs: 100, history: { times: [0, 10], consecutive: 2 } });
-  assert.deepEqual(decideRestart('exit', { ...rules, policy: 'always' }, NO_HISTORY, 7, 5), { action: 'restart', delayMs: 0, history: { times: [7], consecutive: 1 } });
+  assert.deepEqual(plain(decideRestart('overrun', rules, history([0]), 10, 5)), { action: 'restart', delayMs: 100, history: { times: [0, 10], consecutive: 2 } });
+  assert.deepEqual(plain(decideRestart('exit', { ...rules, policy: 'always' }, NO_HISTORY, 7, 5)), { action: 'restart', delayMs: 0, history: { times: [7], consecutive: 1 } });
 });
 
 test('decideRestart: gives up exactly when the restarts within the window reach maxRestarts', () => {
@@ -83,16 +86,16 @@ test('decideRestart: gives up exactly when the restarts within the window reach 
 
 test('decideRestart: the history keeps only the restarts within the window', () => {
   const decision = decideRestart('crash', rules, history([0, 100, 1500], 3), 2050, 5);
-  assert.deepEqual(decision, { action: 'restart', delayMs: 400, history: { times: [1500, 2050], consecutive: 4 } });
+  assert.deepEqual(plain(decision), { action: 'restart', delayMs: 400, history: { times: [1500, 2050], consecutive: 4 } });
 });
 
 test('decideRestart: a stable run resets the delay, not the window', () => {
   const loop = history([0, 1, 2], 12);
   const wide = { ...rules, maxRestarts: 10 };
-  assert.deepEqual(decideRestart('crash', wide, loop, 3, STABLE_AFTER_MS - 1), {
+  assert.deepEqual(plain(decideRestart('crash', wide, loop, 3, STABLE_AFTER_MS - 1)), {
     action: 'restart', delayMs: 10_000, history: { times: [0, 1, 2, 3], consecutive: 13 },
   });
-  assert.deepEqual(decideRestart('crash', wide, loop, 3, STABLE_AFTER_MS), {
+  assert.deepEqual(plain(decideRestart('crash', wide, loop, 3, STABLE_AFTER_MS)), {
     action: 'restart', delayMs: 0, history: { times: [0, 1, 2, 3], consecutive: 1 },
   });
   // the window still counts the restarts before the stable run
@@ -102,18 +105,88 @@ test('decideRestart: a stable run resets the delay, not the window', () => {
 test('decideRestart: a reload restarts at once and is never counted, even with the window full', () => {
   for (const policy of ['on-failure', 'always', 'never'] as const) {
     const full = history([0, 1, 2], 7);
-    assert.deepEqual(decideRestart('reload', { ...rules, policy }, full, 3, 5), { action: 'restart', delayMs: 0, history: full }, policy);
+    const decision = decideRestart('reload', { ...rules, policy }, full, 3, 5);
+    assert.deepEqual(plain(decision), { action: 'restart', delayMs: 0, history: plainHistory(full) }, policy);
+    assert.equal(decision.action === 'restart' && decision.history, full, `${policy}: the very history it was given`);
   }
   const afterReloads = [1, 2, 3, 4, 5].reduce<RestartHistory>((before, now) => {
     const decision = decideRestart('reload', rules, before, now, 5);
     assert.equal(decision.action, 'restart');
     return decision.action === 'restart' ? decision.history : before;
   }, NO_HISTORY);
-  assert.deepEqual(afterReloads, NO_HISTORY);
+  assert.equal(afterReloads, NO_HISTORY);
 });
 
-test('decideRestart does not change the history it is given', () => {
+test('decideRestart does not change the history it is given, even deciding twice from it', () => {
   const before = history([0, 10, 1200], 3);
-  decideRestart('crash', rules, before, 1300, 5);
-  assert.deepEqual(before, { times: [0, 10, 1200], consecutive: 3 });
+  const first = decideRestart('crash', rules, before, 1300, 5);
+  const second = decideRestart('crash', { ...rules, windowMs: 5000 }, before, 1400, 5);
+  assert.deepEqual(plainHistory(before), { times: [0, 10, 1200], consecutive: 3 });
+  assert.deepEqual(plain(first), { action: 'restart', delayMs: 400, history: { times: [1200, 1300], consecutive: 4 } });
+  assert.deepEqual(plain(second), { action: 'giveup', restarts: 3 });
+  const third = decideRestart('crash', { ...rules, maxRestarts: 10 }, before, 1400, 5);
+  assert.deepEqual(plain(third), { action: 'restart', delayMs: 400, history: { times: [1200, 1400], consecutive: 4 } });
+  assert.deepEqual(plain(first), { action: 'restart', delayMs: 400, history: { times: [1200, 1300], consecutive: 4 } }, 'the first is as it was');
+});
+
+test('decideRestart: 100,000 restarts hold only the restarts within the window, never more than maxRestarts', () => {
+  // 0.6 ms apart, 1667 or so within any 1000 ms: never giving up, as in a long crash loop with a high maxRestarts
+  const loop = { ...rules, maxRestarts: 2000, windowMs: 1000, maxDelayMs: 0 };
+  const spacing = 0.6;
+  let current = NO_HISTORY;
+  let largest = 0;
+  for (let restart = 0; restart < 100_000; restart++) {
+    const decision = decideRestart('crash', loop, current, restart * spacing, 5);
+    if (decision.action !== 'restart') assert.fail(`restart ${restart}: ${JSON.stringify(decision)}`);
+    current = decision.history;
+    largest = Math.max(largest, current.times.size);
+  }
+  assert.ok(largest <= Math.ceil(loop.windowMs / spacing) + 1, `${largest} held`);
+  assert.ok(largest <= loop.maxRestarts);
+  const held = current.times.toArray();
+  assert.equal(held.length, current.times.size);
+  assert.equal(held.at(-1), 99_999 * spacing);
+  assert.ok(held.every((time) => 99_999 * spacing - time < loop.windowMs));
+});
+
+/** The rule as it was, on a plain list copied per restart: the reference the queue must agree with. */
+function listRule(reason: ExitReason, rules: RestartRules, history: { times: number[]; consecutive: number }, now: number, uptimeMs: number) {
+  if (!wantsRestart(rules.policy, reason)) return { action: 'end' as const };
+  if (reason === 'reload') return { action: 'restart' as const, delayMs: 0, history };
+  const times = history.times.filter((time) => now - time < rules.windowMs);
+  if (times.length >= rules.maxRestarts) return { action: 'giveup' as const, restarts: times.length };
+  const consecutive = uptimeMs >= STABLE_AFTER_MS ? 0 : history.consecutive;
+  return { action: 'restart' as const, delayMs: backoffDelay(consecutive, rules.maxDelayMs), history: { times: [...times, now], consecutive: consecutive + 1 } };
+}
+
+test('decideRestart agrees with the list-based rule, decision by decision, over a generated crash loop', () => {
+  let seed = 12345;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const pick = <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)] as T;
+  let loop: RestartRules = { ...rules, maxRestarts: 5, windowMs: 1000 };
+  let queue = NO_HISTORY;
+  let list = { times: [] as number[], consecutive: 0 };
+  let now = 0;
+  const seen = { restart: 0, giveup: 0, end: 0 };
+  for (let step = 0; step < 20_000; step++) {
+    // bursts, spread-out crashes, and gaps of exactly a window (integer times meet the edge to the bit)
+    now += pick([() => random() * 3, () => random() * 400, () => loop.windowMs, () => Math.floor(random() * 4) * 250, () => 0])();
+    // a config reload now and then changes the limit and the window under a history already held
+    if (random() < 0.01) loop = { ...loop, maxRestarts: pick([0, 1, 3, 5, 12]), windowMs: pick([500, 1000, 2000]) };
+    const reason = pick<ExitReason>(['crash', 'crash', 'crash', 'overrun', 'reload', 'exit']);
+    const uptimeMs = random() < 0.05 ? STABLE_AFTER_MS : 5;
+    const expected = listRule(reason, loop, list, now, uptimeMs);
+    const decision = decideRestart(reason, loop, queue, now, uptimeMs);
+    assert.deepEqual(plain(decision), expected, `step ${step}, ${reason} at ${now} with ${JSON.stringify(loop)}`);
+    seen[decision.action]++;
+    if (decision.action === 'restart' && expected.action === 'restart') {
+      queue = decision.history;
+      list = expected.history;
+    }
+  }
+  // the sequence exercised each outcome, not just one
+  for (const [action, count] of Object.entries(seen)) assert.ok(count > 500, `${action}: ${count}`);
 });

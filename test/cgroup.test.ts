@@ -73,8 +73,8 @@ describe('cgroup v1', { skip: noV1 }, () => {
           assert.ok(peak <= 48 * MiB, `and the kernel held it at 1.5x the cap (peak ${peak})`);
           const exit = await run.event('exit', () => true, 20_000);
           assert.equal(exit.reason, 'exit');
-          assert.equal(run.count('overrun'), 0);
           assert.equal(await run.status(), 0);
+          assert.equal(run.count('overrun'), 0);
           assert.deepEqual(leftIn(dir).cgroups, []);
         } finally {
           run.kill();

@@ -33,9 +33,11 @@ test('the defaults are those of the contract', () => {
     program: 'x', args: [], maxMem: null, cgroup: false, maxVmem: null, maxFds: null, rlimits: {},
     // DESIGN.md's table
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, killTimeout: 5000,
-    stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart',
+    stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', rewrite: {},
     maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
     ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, logFormat: null, logLevel: 'info',
+    // off unless asked for
+    watchdog: null, metrics: null,
   });
 });
 
@@ -60,6 +62,7 @@ test('every key, in every shape it takes', () => {
     // signals: a name with or without SIG, any case, or a number
     ['stopSignal', 'SIGINT', 'SIGINT'], ['stopSignal', 'QUIT', 'SIGQUIT'], ['stopSignal', 'usr2', 'SIGUSR2'], ['stopSignal', 15, 'SIGTERM'],
     ['stopSignal', '9', 'SIGKILL'],
+    ['rewrite', 'SIGTERM:SIGINT', { SIGTERM: 'SIGINT' }], ['rewrite', ['TERM:INT'], { SIGTERM: 'SIGINT' }], ['rewrite', { SIGTERM: 'SIGINT' }, { SIGTERM: 'SIGINT' }],
     // identities: a name, or a numeric id as a number or digits
     ['user', 'www-data', 'www-data'], ['user', '1000', 1000], ['user', 0, 0], ['group', 'adm', 'adm'], ['group', '0', 0],
     ['user', 2 ** 32 - 2, 2 ** 32 - 2], ['group', '4294967294', 2 ** 32 - 2],
@@ -68,6 +71,12 @@ test('every key, in every shape it takes', () => {
     ['socketMode', '0660', 0o660], ['socketMode', '600', 0o600], ['socketMode', 0o600, 0o600], ['socketMode', '01777', 0o1777],
     ['ready', 'exec', { kind: 'exec' }], ['ready', 'fd', { kind: 'fd' }], ['ready', 'tcp:8080', { kind: 'tcp', host: '127.0.0.1', port: 8080 }],
     ['ready', 'tcp:10.0.0.1:80', { kind: 'tcp', host: '10.0.0.1', port: 80 }], ['ready', 'delay:50', { kind: 'delay', ms: 50 }],
+    ['ready', 'notify', { kind: 'notify' }], ['watchdog', '500', 500], ['watchdog', 30_000, 30_000],
+    // metrics: the machine's own loopback unless the address names a host
+    ['metrics', '9100', { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 9100, text: '127.0.0.1:9100' }],
+    ['metrics', '0.0.0.0:9100', { kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 9100, text: '0.0.0.0:9100' }],
+    ['metrics', '[::1]:9100', { kind: 'inet', name: 'listen0', family: 6, address: '::1', port: 9100, text: '[::1]:9100' }],
+    ['metrics', 'unix:/run/m.sock', { kind: 'unix', name: 'listen0', path: '/run/m.sock', text: 'unix:/run/m.sock' }],
     ['listen', '8080', [{ kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 8080, text: '8080' }]],
     ['listen', ['127.0.0.1:80', 'admin=[::1]:81', 'unix:/run/x.sock'], [
       { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 80, text: '127.0.0.1:80' },
@@ -167,6 +176,8 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['listen', ['nowhere'], '"nowhere"'], ['listen', ['example.com:80'], '"example.com:80"'], ['listen', ['70000'], '"70000"'],
   ['listen', ['unix:'], '"unix:"'], ['listen', 8080], ['listen', ['a=1', 'a=2']], ['listen', [''], '""'],
   ['socketMode', '999'], ['socketMode', '0o777'], ['socketMode', 0o10000], ['socketMode', -1], ['socketMode', 'rw'], ['socketMode', 1.5],
+  ['watchdog', '0'], ['watchdog', 'soon'], ['watchdog', -1], ['metrics', 'x=9100'], ['metrics', 'example.org:80'], ['metrics', '70000'],
+  ['metrics', ''], ['metrics', 9100],
   ['ready', 'soon'], ['ready', 'tcp:0'], ['ready', 'tcp:70000'], ['ready', 'delay:x'], ['ready', ''], ['ready', 5],
   ['readyTimeout', 0], ['readyTimeout', 'x'],
   // past 2^31 - 1 ms a Node timer fires after 1 ms: a long kill timeout would SIGKILL at once

@@ -39,6 +39,7 @@ const ceiling = (generation = 0): LifecycleEvent => ({ type: 'hard-ceiling', gen
 const oomKill = (generation = 0): LifecycleEvent => ({ type: 'oom-kill', generation });
 const deadline = (generation = 0): LifecycleEvent => ({ type: 'deadline', generation });
 const notReady = (generation = 0): LifecycleEvent => ({ type: 'ready-timeout', generation, afterMs: 400 });
+const hung = (generation = 0): LifecycleEvent => ({ type: 'watchdog', generation });
 const spawnFailed = (status: number, generation = 0): LifecycleEvent => ({ type: 'spawn-failed', generation, status });
 const shutdown = (signal: NodeJS.Signals = 'SIGTERM', cause: string = signal): LifecycleEvent => ({ type: 'shutdown', signal, cause });
 const spawn = (generation: number, role: 'current' | 'next' = 'current'): Effect => ({ type: 'spawn', generation, role });
@@ -141,6 +142,26 @@ const table: Row[] = [
     name: 'running/exited clean but OOM-killed (a grandchild was the victim): reason oom', life: at('running'), event: exited(0, { oomKilled: true }),
     state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'oom' }, history: { times: [1000], consecutive: 1 },
   },
+  // a missed watchdog: a hang, stopped the plain way (even with held sockets) and restarted as after a crash
+  { name: 'running/watchdog', life: at('running'), event: hung(), state: 'stopping', effects: [stop(0)], stopReason: 'watchdog' },
+  { name: 'starting/watchdog (hung before it was ready)', life: at('starting'), event: hung(), state: 'stopping', effects: [stop(0)], stopReason: 'watchdog' },
+  { name: 'overlap: running/watchdog stops plainly (a hung child is not overlapped)', life: at('running'), event: hung(), rules: overlap, state: 'stopping', effects: [stop(0)], stopReason: 'watchdog' },
+  {
+    name: 'stopping(watchdog)/exited: reason watchdog, restart, counted', life: at('stopping', { stopReason: 'watchdog' }), event: exited(143),
+    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'watchdog' }, stopReason: null, history: { times: [1000], consecutive: 1 },
+  },
+  {
+    name: 'stopping(watchdog)/exited, never: ends with the child\'s status', life: at('stopping', { stopReason: 'watchdog' }), event: exited(137),
+    rules: { ...rules, policy: 'never' }, state: 'stopped', effects: [{ type: 'finish', status: 137, cause: 'watchdog' }], exit: { generation: 0, reason: 'watchdog' },
+  },
+  {
+    name: 'stopping(watchdog)/exited with the window full: giveup', life: at('stopping', { stopReason: 'watchdog', history: historyOf([1, 2, 3]) }), event: exited(143),
+    state: 'stopped', effects: [{ type: 'giveup', restarts: 3, status: 143 }, { type: 'finish', status: 143, cause: 'giveup' }], exit: { generation: 0, reason: 'watchdog' },
+  },
+  { name: 'stopping(watchdog)/deadline: kill', life: at('stopping', { stopReason: 'watchdog' }), event: deadline(), state: 'stopping', effects: [kill()] },
+  { name: 'stopping(shutdown)/watchdog: already being stopped', life: at('stopping', { stopReason: 'shutdown', shutdownCause: 'SIGTERM' }), event: hung(), state: 'stopping', effects: [], stopReason: 'shutdown' },
+  { name: 'stopping(watchdog)/shutdown: the reason becomes shutdown', life: at('stopping', { stopReason: 'watchdog' }), event: shutdown('SIGINT'), state: 'stopping', effects: [stop(0, 'SIGINT')], stopReason: 'shutdown' },
+  { name: 'backoff/watchdog of the gone generation (late timer)', life: at('backoff'), event: hung(), state: 'backoff', effects: [] },
 
   // reload
   { name: 'running/reload', life: at('running'), event: { type: 'reload' }, state: 'stopping', effects: [stop(0)], stopReason: 'reload' },
@@ -230,6 +251,25 @@ const table: Row[] = [
     rules: overlap, state: 'stopping', effects: [{ type: 'warn', message: 'the next generation failed to start (status 126); the current one keeps serving' }, stop(0)], stopReason: 'overrun',
   },
   { name: 'overlap: reloading/ready-timeout of the next: it is killed', life: at('reloading', { stopReason: 'reload' }), event: notReady(1), rules: overlap, state: 'reloading', effects: [{ type: 'warn', message: 'generation 1 not ready within 400 ms; killing it' }, kill(1)] },
+  {
+    name: 'overlap: reloading/watchdog of the next: it is stopped, the current one keeps serving', life: at('reloading', { stopReason: 'reload' }), event: hung(1), rules: overlap,
+    state: 'running', effects: [stop(1), { type: 'warn', message: 'the next generation missed its watchdog; the current one keeps serving' }],
+    stopReason: null, generations: { current: 0, next: null, retiring: { 1: 'watchdog' } },
+  },
+  {
+    name: 'overlap: reloading(overrun)/watchdog of the next: both stopped, the overrunning one plainly', life: at('reloading', { stopReason: 'overrun' }), event: hung(1), rules: overlap,
+    state: 'stopping', effects: [stop(1), { type: 'warn', message: 'the next generation missed its watchdog; the current one keeps serving' }, stop(0)],
+    stopReason: 'overrun', generations: { current: 0, next: null, retiring: { 1: 'watchdog' } },
+  },
+  {
+    name: 'overlap: reloading/watchdog of the current: it is stopped, its successor is the one starting', life: at('reloading', { stopReason: 'reload' }), event: hung(0), rules: overlap,
+    state: 'starting', effects: [stop(0)], stopReason: null, generations: { current: 1, next: null, retiring: { 0: 'watchdog' } },
+  },
+  {
+    name: 'retiring(watchdog): its exit is reported as watchdog', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'watchdog' } }), event: exited(137),
+    state: 'running', effects: [], exit: { generation: 0, reason: 'watchdog' }, generations: { current: 1, next: null, retiring: {} },
+  },
+  { name: 'retiring: its watchdog changes nothing', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'reload' } }), event: hung(), state: 'running', effects: [] },
   { name: 'overlap: reloading/reload again', life: at('reloading', { stopReason: 'reload' }), event: { type: 'reload' }, rules: overlap, state: 'reloading', effects: [] },
   { name: 'overlap: reloading/hard-ceiling', life: at('reloading', { stopReason: 'overrun' }), event: ceiling(), rules: overlap, state: 'reloading', effects: [kill()] },
   {
@@ -258,7 +298,7 @@ const table: Row[] = [
   // impossible pairs are named and change nothing
   ...([
     ['idle', exited(0)], ['idle', deadline()], ['idle', ready()], ['idle', overrun()], ['idle', { type: 'backoff-elapsed' }], ['idle', spawnFailed(127)],
-    ['idle', ceiling()], ['idle', notReady()],
+    ['idle', ceiling()], ['idle', notReady()], ['idle', hung()],
     ['starting', { type: 'start' }], ['running', { type: 'start' }], ['running', deadline()], ['running', { type: 'backoff-elapsed' }], ['running', spawnFailed(126)],
     ['stopping', { type: 'start' }], ['stopping', { type: 'backoff-elapsed' }],
     ['backoff', exited(1)], ['backoff', { type: 'start' }], ['backoff', spawnFailed(127)],
@@ -335,6 +375,15 @@ test('a shutdown during a reload\'s stop ends angel instead of restarting', () =
 test('overruns then an exit: each overrun counts toward the crash-loop guard', () => {
   const steps = run(at('running'), [overrun(0), exited(143, { generation: 0, now: 1 }), ready(1), overrun(1), exited(143, { generation: 1, now: 2 })]);
   assert.deepEqual(steps.map((step) => step.exit?.reason), [undefined, 'overrun', undefined, undefined, 'overrun']);
+  assert.deepEqual(plain(last(steps).next.history), { times: [1, 2], consecutive: 2 });
+  assert.deepEqual(last(steps).effects, [{ type: 'schedule-restart', delayMs: 100 }]);
+});
+
+test('watchdog misses then exits: each is reported as watchdog and counts toward the crash-loop guard', () => {
+  const steps = run(at('running'), [hung(0), exited(143, { generation: 0, now: 1 }), ready(1), hung(1), deadline(1), exited(137, { generation: 1, now: 2 })]);
+  assert.deepEqual(steps.map((step) => step.next.state), ['stopping', 'starting', 'running', 'stopping', 'stopping', 'backoff']);
+  assert.deepEqual(steps.map((step) => step.exit?.reason), [undefined, 'watchdog', undefined, undefined, undefined, 'watchdog']);
+  assert.deepEqual(steps[4]?.effects, [kill(1)], 'past the grace, SIGKILL');
   assert.deepEqual(plain(last(steps).next.history), { times: [1, 2], consecutive: 2 });
   assert.deepEqual(last(steps).effects, [{ type: 'schedule-restart', delayMs: 100 }]);
 });
@@ -436,13 +485,14 @@ const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent[]> = {
   'hard-ceiling': [ceiling(0), ceiling(1)],
   'oom-kill': [oomKill(0), oomKill(1)],
   'ready-timeout': [notReady(0), notReady(1)],
+  watchdog: [hung(0), hung(1)],
   reload: [{ type: 'reload' }],
   shutdown: [shutdown('SIGTERM'), shutdown('SIGINT'), shutdown('SIGTERM', 'stop')],
   deadline: [deadline(0), deadline(1)],
   'backoff-elapsed': [{ type: 'backoff-elapsed' }],
 };
 const EFFECTS: ReadonlySet<Effect['type']> = new Set<Effect['type']>(['spawn', 'stop', 'kill', 'warn', 'schedule-restart', 'cancel-restart', 'giveup', 'finish', 'impossible']);
-const STOP_REASONS: Array<StopReason | null> = [null, 'overrun', 'reload', 'shutdown'];
+const STOP_REASONS: Array<StopReason | null> = [null, 'overrun', 'watchdog', 'reload', 'shutdown'];
 const HISTORIES = [NO_HISTORY, crashed, historyOf([990, 995, 999])];
 
 function checkInvariants(from: Lifecycle, event: LifecycleEvent, result: Transition): void {
@@ -534,7 +584,7 @@ test('the sweep names every impossible pair, the same in both modes', () => {
   }
   assert.deepEqual([...impossible].sort(), [
     'backoff/exited', 'backoff/spawn-failed', 'backoff/start',
-    'idle/backoff-elapsed', 'idle/deadline', 'idle/exited', 'idle/hard-ceiling', 'idle/oom-kill', 'idle/overrun', 'idle/ready', 'idle/ready-timeout', 'idle/spawn-failed',
+    'idle/backoff-elapsed', 'idle/deadline', 'idle/exited', 'idle/hard-ceiling', 'idle/oom-kill', 'idle/overrun', 'idle/ready', 'idle/ready-timeout', 'idle/spawn-failed', 'idle/watchdog',
     'reloading/backoff-elapsed', 'reloading/deadline', 'reloading/spawn-failed', 'reloading/start',
     'running/backoff-elapsed', 'running/deadline', 'running/spawn-failed', 'running/start',
     'starting/backoff-elapsed', 'starting/deadline', 'starting/start',

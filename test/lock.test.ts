@@ -48,10 +48,12 @@ test('it starts its program, and a binary swapped in after the check is not what
   copyFileSync('/bin/echo', program); // put it back for the other tests
 });
 
-test('another program is refused', async () => {
-  const run = locked(['--', '/bin/echo', 'hi']);
-  assert.equal(await run.status(), 126);
-  assert.equal(run.stderrText[0], `angel: this angel is locked to ${program}; refusing /bin/echo`);
+test('another program is refused, by run and by check alike', async () => {
+  for (const args of [['--', '/bin/echo', 'hi'], ['check', '--', '/bin/echo', 'hi']]) {
+    const run = new AngelRun(args, { cli, json: false });
+    assert.equal(await run.status(), 126);
+    assert.equal(run.stderrText[0], `angel: this angel is locked to ${program}; refusing /bin/echo`);
+  }
 });
 
 test('a binary writable by its group is refused when root', async () => {

@@ -61,3 +61,13 @@ test('with stderr on a regular file, the event log holds every event of a run, i
   assert.deepEqual(fromFile.filter((event) => event === 'start').length, 4);
   assert.deepEqual(fromFile.slice(-2), ['giveup', 'shutdown']);
 });
+
+test('pretty lines: no child pid in pino\'s (pid) slot, and counts in the right number (`giving up: 1 restart`)', async () => {
+  const run = new AngelRun(['--log-format', 'pretty', '--max-restarts', '1', '--max-restart-delay', '0', '--', 'sh', '-c', 'exit 3'], { json: false });
+  assert.equal(await run.status(), 3);
+  const text = run.stderrText.join('\n');
+  const started = /start pid (\d+) generation 0/.exec(text);
+  assert.ok(started, text);
+  assert.doesNotMatch(text, /(INFO|ERROR|WARN) \(\d+\)/, 'the slot after the level is the logger\'s pid, never the child\'s');
+  assert.match(text, /ERROR: giving up: 1 restart within 60 s$/m);
+});

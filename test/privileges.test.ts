@@ -4,13 +4,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { AngelRun, CLI, fixture } from './helpers/events.js';
+import { AngelRun } from './helpers/events.js';
+import { reachable } from './helpers/reachable.js';
+
+// run as nobody: from a copy nobody can reach, whatever the checkout's directory allows
+const trySetuid = reachable('test/fixtures/bin/try-setuid');
 
 const uidOf = (pid: number): string => /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
 
 test('--user nobody: the child has nobody\'s uid, gid and groups, no_new_privs, cannot setuid(0); angel stays root', async () => {
   assert.equal(process.geteuid?.(), 0, 'these tests run as root');
-  const run = new AngelRun(['--user', 'nobody', '--restart', 'never', '--', 'sh', '-c', `${fixture('try-setuid')}; sleep 30`]);
+  const run = new AngelRun(['--user', 'nobody', '--restart', 'never', '--', 'sh', '-c', `${trySetuid}; sleep 30`]);
   const ids = await run.line(/^uid /);
   assert.equal(ids, 'uid 65534 gid 65534 groups 65534 nnp 1');
   assert.equal(await run.line(/^setuid /), 'setuid EPERM');
@@ -20,7 +24,7 @@ test('--user nobody: the child has nobody\'s uid, gid and groups, no_new_privs, 
 });
 
 test('--group sets the gid while --user sets the rest', async () => {
-  const run = new AngelRun(['--user', 'nobody', '--group', 'daemon', '--restart', 'never', '--', fixture('try-setuid')]);
+  const run = new AngelRun(['--user', 'nobody', '--group', 'daemon', '--restart', 'never', '--', trySetuid]);
   assert.match(await run.line(/^uid /), /^uid 65534 gid 1 groups \S+ nnp 1$/);
   assert.equal(await run.status(), 0);
 });
@@ -31,7 +35,7 @@ test('an unknown user is a usage error naming --user; a non-root angel refuses -
   assert.match(unknown.stderrText.join('\n'), /--user.*no-such-user-here/);
 
   // angel itself started as nobody (setpriv drops our root for it)
-  const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '--user', 'root', '--', 'true']);
+  const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, reachable('dist/src/face/cli.js'), '--user', 'root', '--', 'true']);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));

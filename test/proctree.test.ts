@@ -6,6 +6,7 @@ import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:f
 import { createInterface, type Interface } from 'node:readline';
 import { test } from 'node:test';
 import { TreeReader, readStatus } from '../src/kernel/proctree.js';
+import { atTestEnd } from './helpers/cleanup.js';
 import { fixture } from './helpers/events.js';
 import { openFdCount } from './helpers/spawn-output.js';
 
@@ -52,6 +53,13 @@ interface Spreader {
 
 async function startSpreader(children: number): Promise<Spreader> {
   const child: ChildProcessWithoutNullStreams = spawn(fixture('spreader'), [String(children)]);
+  const end = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.stdin.end();
+    await exited;
+  };
+  atTestEnd(end); // the end of its stdin ends its whole tree, should the test fail before it ends it
   const lines: Interface = createInterface({ input: child.stdout });
   const iterator = lines[Symbol.asyncIterator]();
   const next = async (): Promise<string> => {
@@ -79,12 +87,7 @@ async function startSpreader(children: number): Promise<Spreader> {
     children: () =>
       readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
         readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').trim().split(' ').filter(Boolean).map(Number)),
-    end: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.stdin.end();
-      await exited;
-    },
+    end,
   };
 }
 

@@ -141,8 +141,8 @@ describe('readiness', () => {
     const run = new AngelRun(['--ready', `tcp:${port}`, '--ready-timeout', '400', '--restart', 'never', '--', 'sleep', '30']);
     const warning = await run.event('warning', (event) => /not ready within 400 ms/.test(String(event.message)));
     assert.ok(warning);
-    assert.equal(run.count('ready'), 0);
     assert.equal(await run.status(), 137);
+    assert.equal(run.count('ready'), 0);
   });
 
   test('--ready delay:MS counts the child started after the delay', async () => {

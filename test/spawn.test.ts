@@ -212,7 +212,7 @@ function coreExpectation(): CoreExpectation {
 }
 
 describe('exits', () => {
-  test('exit code, terminating signal and SIGKILL are reported exactly', async () => {
+  test('exit code, terminating signal and SIGKILL are reported exactly', async (t) => {
     for (const code of [0, 3, 255]) {
       assert.deepEqual(await spawnChild({ program: fixture('crasher'), args: ['exit', String(code)] }).exited, { code, signal: null, coreDumped: false });
     }
@@ -221,6 +221,7 @@ describe('exits', () => {
       { code: null, signal: 'SIGSEGV', coreDumped: false },
     );
     const child = spawnChild({ program: 'sleep', args: ['30'] });
+    t.after(() => child.signal('SIGKILL'));
     assert.equal(child.exit, undefined);
     assert.equal(child.signal('SIGKILL'), true);
     const exit = await child.exited;

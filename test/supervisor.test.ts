@@ -19,6 +19,7 @@ class FakeGeneration implements GenerationHandle {
   exit: ChildExit | undefined;
   peakRssBytes: number | null = null;
   samplesOver = 0;
+  readonly lastTree: number[] = [];
   readonly did: string[] = [];
   #sink: GenerationSink | null = null;
 
@@ -36,6 +37,9 @@ class FakeGeneration implements GenerationHandle {
   }
   kill(): void {
     this.did.push('kill');
+  }
+  adopt(pid: number): void {
+    this.did.push(`adopt ${pid}`);
   }
   signal(signal: NodeJS.Signals | number): boolean {
     this.did.push(`signal ${signal}`);

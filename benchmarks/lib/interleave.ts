@@ -1,6 +1,6 @@
 // Samples several ways of doing one thing in alternating rounds, so that a burst of load on a shared machine
 // (2 cores, other work beside the benchmark) lands on every row alike instead of skewing one ratio.
-import { summarize } from './stats.js';
+import { summarize } from '../../src/core/stats.js';
 import type { Row } from './table.js';
 
 export interface Contender {

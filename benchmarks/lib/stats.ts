@@ -1,36 +1,11 @@
-// Order statistics over samples (ms), and how far a ratio of medians could move from sampling alone.
-export interface Summary {
-  samples: number;
-  median: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  mean: number;
-}
-
-/** Nearest-rank quantile of sorted samples. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index] as number;
-}
-
-export function summarize(samples: readonly number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    samples: sorted.length,
-    median: quantile(sorted, 0.5),
-    p90: quantile(sorted, 0.9),
-    p95: quantile(sorted, 0.95),
-    p99: quantile(sorted, 0.99),
-    mean: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
-  };
-}
+// How far a ratio of medians could move from sampling alone; the order statistics themselves are src/core/stats.ts,
+// which `angel bench` shares.
+import { quantile, summarize } from '../../src/core/stats.js';
 
 /** A 95% (by default) bootstrap interval of median(numerator) / median(denominator): how far the ratio a
  * table prints could move between runs from sampling alone (load that changes during a run moves it more).
  * Seeded, so one set of samples always gives the same interval. */
-export function medianRatioInterval(
+function medianRatioInterval(
   numerator: readonly number[],
   denominator: readonly number[],
   { resamples = 2000, confidence = 0.95 } = {},

@@ -1,6 +1,6 @@
 // One table per measure: the floor first, then angel and the peers, each with its ratio to its floor and,
 // where DESIGN.md sets one, whether it meets the target. A row that errored stays in the table with its error.
-import type { Summary } from './stats.js';
+import type { Summary } from '../../src/core/stats.js';
 
 export interface Row {
   name: string;

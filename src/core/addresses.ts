@@ -29,3 +29,24 @@ export function parseListen(text: string, index: number, flag = '--listen'): Lis
   if (family !== 4 && family !== 6) throw new UsageError(flag, text, 'expected a numeric host address (or localhost)');
   return { kind: 'inet', name, family, address: numeric, port, text };
 }
+
+/** --metrics: `[host:]port`, `[::1]:port` or `unix:/path`, as --listen takes them, but bound to 127.0.0.1 when
+ * no host is given (metrics are for the machine's own scraper unless the address says otherwise). */
+export function parseMetrics(text: string, flag = '--metrics'): ListenSpec {
+  if (/^[A-Za-z0-9_.-]+=/.test(text)) throw new UsageError(flag, text, 'expected [host:]port, [::1]:port or unix:/path (no name=)');
+  try {
+    return parseListen(/^\d+$/.test(text) ? `127.0.0.1:${text}` : text, 0, flag);
+  } catch (error) {
+    // the value as given, not as completed
+    if (error instanceof UsageError) throw new UsageError(flag, text, error.expected);
+    throw error;
+  }
+}
+
+/** Whether two addresses name the same socket: --metrics may not take one of the child's held sockets. */
+export function sameSocket(a: ListenSpec, b: ListenSpec): boolean {
+  if (a.kind === 'unix' || b.kind === 'unix') return a.kind === 'unix' && b.kind === 'unix' && a.path === b.path;
+  if (a.port !== b.port || a.port === 0 || a.family !== b.family) return false;
+  const any = a.family === 4 ? '0.0.0.0' : '::';
+  return a.address === b.address || a.address === any || b.address === any;
+}

@@ -14,14 +14,83 @@ export interface RestartRules {
   overlap?: boolean;
 }
 
+/** One counted restart. `newer` is written once, when the next restart is recorded after this one. */
+interface Entry {
+  readonly time: number;
+  newer: Entry | null;
+}
+
+/**
+ * The times of the counted restarts still within the window, oldest first, recorded in the order of a
+ * monotonic clock. Its primitives are `record(time)` and `within(now, windowMs).size`, the count in the
+ * window: the give-up needs no more, and a --min-uptime would record only the quick deaths.
+ *
+ * Why not an array or a ring: the lifecycle is pure, so a plain array is copied per restart, and in a crash
+ * loop that made each restart cost O(restarts in the window), garbage to match. A ring of the last maxRestarts
+ * times copied per restart is O(maxRestarts), no better when maxRestarts is set high (the benchmarks set
+ * 100,000 and more), and counts per time bucket would only approximate the rule. So this is a persistent
+ * queue: the entries link forward, oldest to newest, and a version is (oldest, newest, size). Recording links
+ * a new entry after `newest`, a write no older version sees, since each stops at its own newest; trimming
+ * moves `oldest` past the entries that left, which become garbage. Both are O(1) per restart (trimming
+ * amortized: an entry leaves once), and what is held is at most maxRestarts entries, since reaching it gives
+ * up instead of recording. Recording twice after one version (the table tests do; the lifecycle, which
+ * threads one history, never does) copies that version first.
+ */
+export class RecentTimes {
+  static readonly EMPTY = new RecentTimes(null, null, 0);
+  readonly #oldest: Entry | null;
+  readonly #newest: Entry | null;
+  readonly size: number;
+
+  private constructor(oldest: Entry | null, newest: Entry | null, size: number) {
+    this.#oldest = oldest;
+    this.#newest = newest;
+    this.size = size;
+  }
+
+  static of(times: Iterable<number>): RecentTimes {
+    let recent = RecentTimes.EMPTY;
+    for (const time of times) recent = recent.record(time);
+    return recent;
+  }
+
+  record(time: number): RecentTimes {
+    const entry: Entry = { time, newer: null };
+    const newest = this.#newest;
+    if (newest === null) return new RecentTimes(entry, entry, 1);
+    if (newest.newer !== null) return RecentTimes.of(this.toArray()).record(time);
+    newest.newer = entry;
+    return new RecentTimes(this.#oldest, entry, this.size + 1);
+  }
+
+  /** Less the times `windowMs` or more before `now` (the comparison of the list-based rule, to the bit). */
+  within(now: number, windowMs: number): RecentTimes {
+    let oldest = this.#oldest;
+    let size = this.size;
+    // the times are in order, so those that left the window are a prefix; past the last entry is
+    // another version's, hence the count rather than the link
+    while (oldest !== null && now - oldest.time >= windowMs) {
+      oldest = --size > 0 ? oldest.newer : null;
+    }
+    if (size === this.size) return this;
+    return size === 0 ? RecentTimes.EMPTY : new RecentTimes(oldest, this.#newest, size);
+  }
+
+  toArray(): number[] {
+    const times: number[] = [];
+    for (let entry = this.#oldest; entry !== null && times.length < this.size; entry = entry.newer) times.push(entry.time);
+    return times;
+  }
+}
+
 export interface RestartHistory {
-  /** When each restart within the window happened (ms, any monotonic clock). */
-  readonly times: readonly number[];
+  /** The counted restarts within the window (ms, any monotonic clock). */
+  readonly times: RecentTimes;
   /** Restarts since the last stable run; drives the exponential delay. */
   readonly consecutive: number;
 }
 
-export const NO_HISTORY: RestartHistory = { times: [], consecutive: 0 };
+export const NO_HISTORY: RestartHistory = { times: RecentTimes.EMPTY, consecutive: 0 };
 
 export type RestartDecision =
   | { action: 'restart'; delayMs: number; history: RestartHistory }
@@ -50,12 +119,12 @@ export function decideRestart(
 ): RestartDecision {
   if (!wantsRestart(rules.policy, reason)) return { action: 'end' };
   if (reason === 'reload') return { action: 'restart', delayMs: 0, history };
-  const times = history.times.filter((time) => now - time < rules.windowMs);
-  if (times.length >= rules.maxRestarts) return { action: 'giveup', restarts: times.length };
+  const times = history.times.within(now, rules.windowMs);
+  if (times.size >= rules.maxRestarts) return { action: 'giveup', restarts: times.size };
   const consecutive = uptimeMs >= STABLE_AFTER_MS ? 0 : history.consecutive;
   return {
     action: 'restart',
     delayMs: backoffDelay(consecutive, rules.maxDelayMs),
-    history: { times: [...times, now], consecutive: consecutive + 1 },
+    history: { times: times.record(now), consecutive: consecutive + 1 },
   };
 }

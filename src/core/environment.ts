@@ -1,8 +1,9 @@
 // The child's environment: angel's own, less what describes angel's own activation, plus --env and
-// ANGEL_GENERATION. LISTEN_*, NOTIFY_SOCKET and an outer angel's ANGEL_READY_FD addressed angel (systemd's sd_listen_fds(3) says to unset
-// them), NODE_CHANNEL_FD would make a Node child adopt a channel fd it does not have, and an outer angel's
+// ANGEL_GENERATION. LISTEN_*, NOTIFY_SOCKET, WATCHDOG_* and an outer angel's ANGEL_READY_FD addressed angel
+// (sd_listen_fds(3) and sd_notify(3) say to unset them; with --ready notify a child gets a NOTIFY_SOCKET of its
+// own), NODE_CHANNEL_FD would make a Node child adopt a channel fd it does not have, and an outer angel's
 // ANGEL_GENERATION counts angel's generations, not the child's (each start sets its own).
-const ANGEL_ONLY = /^(LISTEN_PID|LISTEN_FDS|LISTEN_FDNAMES|NOTIFY_SOCKET|NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE|ANGEL_READY_FD|ANGEL_GENERATION)$/;
+const ANGEL_ONLY = /^(LISTEN_PID|LISTEN_FDS|LISTEN_FDNAMES|NOTIFY_SOCKET|WATCHDOG_USEC|WATCHDOG_PID|NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE|ANGEL_READY_FD|ANGEL_GENERATION)$/;
 
 /** angel's environment (only its PATH with `clear`) less its own activation variables, plus `extra`;
  * ANGEL_GENERATION is added per start. */

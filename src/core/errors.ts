@@ -13,6 +13,14 @@ export class UsageError extends Error {
   }
 }
 
+/** Nothing to run at all: `missing <program> (usage: …)`, exit status 2, from `angel` and `angel check` alike. */
+export class MissingProgramError extends UsageError {
+  constructor(usage: string) {
+    super('<program>', undefined, 'missing');
+    this.message = `missing <program> (usage: ${usage})`;
+  }
+}
+
 /** The most characters of a value (or a config key) an error shows: a 10 MB value still makes one readable line. */
 export const MAX_SHOWN = 200;
 
@@ -25,6 +33,11 @@ const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\
 /** The text with every line break and control character escaped, so it cannot end the line it is in. */
 export function oneLine(text: string): string {
   return text.replace(CONTROLS, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `1 restart`, `2 restarts`: a count with its noun in the right number. */
+export function counted(count: number, noun: string, plural = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : plural}`;
 }
 
 /** At most `max` characters of escaped text, with `…` and the whole length in bytes when it is longer; never

@@ -8,7 +8,7 @@ import { decideRestart, type RestartHistory, type RestartRules } from './backoff
 import type { Watch } from './overrun.js';
 import type { ExitReason, State } from './types.js';
 
-export type StopReason = 'overrun' | 'reload' | 'shutdown';
+export type StopReason = 'overrun' | 'watchdog' | 'reload' | 'shutdown';
 type Role = 'current' | 'next';
 
 export type LifecycleEvent =
@@ -21,6 +21,8 @@ export type LifecycleEvent =
   | { type: 'hard-ceiling'; generation: number }
   /** The kernel's OOM killer killed a process of the generation's cgroup; the rest of it goes too. */
   | { type: 'oom-kill'; generation: number }
+  /** It missed its watchdog period (or sent WATCHDOG=trigger): it hangs. */
+  | { type: 'watchdog'; generation: number }
   | { type: 'ready-timeout'; generation: number; afterMs: number }
   | { type: 'reload' }
   | { type: 'shutdown'; signal: NodeJS.Signals; cause: string }
@@ -183,8 +185,8 @@ const promote: Action<'ready'> = (life, event) => {
 
 /** Reloading: the next generation failed to start. The current one keeps serving, unless it was being
  * replaced for an overrun: then it is stopped the plain way. */
-function nextFailed(life: Lifecycle, status: number): Transition {
-  const warn: Effect = { type: 'warn', message: `the next generation failed to start (status ${status}); the current one keeps serving` };
+function nextFailed(life: Lifecycle, status: number, why = `failed to start (status ${status})`): Transition {
+  const warn: Effect = { type: 'warn', message: `the next generation ${why}; the current one keeps serving` };
   const failed: Lifecycle = { ...life, next: null };
   if (life.stopReason === 'overrun') {
     const stopped = stop({ ...failed, stopReason: null }, 'overrun', 'stop-signal');
@@ -212,6 +214,22 @@ const exitWhileReloading: Action<'exited'> = (life, event) => {
 };
 const notReadyWhileReloading: Action<'ready-timeout'> = (life, event, rules) => (event.generation === life.next ? notReady(life, event, rules) : unchanged(life));
 
+/** A hang (a missed watchdog): the stop signal, the grace, SIGKILL, and a restart as after a crash. Not
+ * replaced the overlapping way: a hung child holds what it holds, and serves nothing. */
+const stopHung: Action<'watchdog'> = (life) => stop(life, 'watchdog', 'stop-signal');
+/** Reloading: the next generation hung before it was ready: it is stopped and the current one keeps serving.
+ * The current one hung while its successor warms up: it is stopped and the successor is the one starting. */
+const hangWhileReloading: Action<'watchdog'> = (life, event) => {
+  const hung = event.generation;
+  const retiring = { ...life.retiring, [hung]: 'watchdog' as const };
+  const stopIt: Effect = { type: 'stop', generation: hung, signal: 'stop-signal' };
+  if (hung === life.next) {
+    const failed = nextFailed({ ...life, retiring }, 0, 'missed its watchdog');
+    return { ...failed, effects: [stopIt, ...failed.effects] };
+  }
+  return { next: { ...life, state: 'starting', stopReason: null, current: life.next, next: null, retiring }, effects: [stopIt] };
+};
+
 const restartNow: Action<'backoff-elapsed'> = (life) => spawn(life, 'current');
 const restartOnReload: Action<'reload'> = (life) => spawn(life, 'current', [{ type: 'cancel-restart' }]);
 const finishInBackoff: Action<'shutdown'> = (life, event) => ({
@@ -237,6 +255,7 @@ const GRID: { [E in EventType]: Row<E> } = {
   'hard-ceiling':     [never,       killIt,             killIt,             killIt,                  killIt,             ignore],
   'oom-kill':         [never,       killIt,             killIt,             killIt,                  killIt,             ignore],
   'ready-timeout':    [never,       notReady,           ignore,             notReadyWhileReloading,  killIt,             ignore],
+  watchdog:           [never,       stopHung,           stopHung,           hangWhileReloading,      ignore,             ignore],
   reload:             [ignore,      replaceForReload,   replaceForReload,   ignore,                  ignore,             restartOnReload],
   shutdown:           [finishIdle,  shutDown,           shutDown,           shutDown,                shutDownAgain,      finishInBackoff],
   deadline:           [never,       never,              never,              never,                   killIt,             ignore],

@@ -2,18 +2,20 @@
 // its parser and its default. The CLI's commander options (face/cli.ts), the config file's keys, FLAGS,
 // DEFAULTS, the resolved type and resolveOptions are all derived from it: adding an option is adding a row
 // (and its line in the public Options type, which the compiler holds to the table).
-import { UsageError } from './errors.js';
+import { MissingProgramError, UsageError } from './errors.js';
+import { sameSocket, type ListenSpec } from './addresses.js';
 import type { Rlimits } from './limits.js';
 import { memoryCap, showCap, type MemoryCap } from './memory.js';
 import {
-  count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, milliseconds, nestedDeeper, oneOf,
-  readyMode, rlimits, signal, size, text,
+  count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, metricsAddress, milliseconds, nestedDeeper,
+  oneOf, readyMode, rlimits, signal, size, text,
 } from './parse.js';
 import { formatReady } from './readiness.js';
+import { formatRewrites, rewrites } from './rewrite.js';
 import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
 
 /** The headings of `angel --help`, in order. */
-const GROUPS = ['Memory cap', 'Limits', 'Restarts', 'Signals', 'Sockets and readiness', 'Identity and environment', 'Logs'] as const;
+const GROUPS = ['Memory cap', 'Limits', 'Restarts', 'Signals', 'Sockets and readiness', 'Identity and environment', 'Logs', 'Monitoring'] as const;
 type Group = (typeof GROUPS)[number];
 
 interface Row<K extends string, T> {
@@ -66,10 +68,11 @@ export const OPTIONS = [
   row({ key: 'killTimeout', flag: '--kill-timeout', value: '<ms>', group: 'Signals', help: 'grace between the stop signal and SIGKILL', parse: ms(0), initial: 5000 }),
   row({ key: 'stopSignal', flag: '--stop-signal', value: '<sig>', group: 'Signals', help: 'the signal angel sends to stop the child (overrun, reload)', parse: signal, initial: 'SIGTERM' }),
   row({ key: 'parentDeathSignal', flag: '--parent-death-signal', value: '<sig>', group: 'Signals', help: 'what the child gets if angel itself dies (PR_SET_PDEATHSIG), so it is never left unsupervised', parse: signal, initial: 'SIGKILL' }),
+  row({ key: 'rewrite', flag: '--rewrite', value: '<from:to>', group: 'Signals', help: 'a signal angel receives reaches the child as another (SIGTERM:SIGINT), forwarded or as a shutdown; repeatable', parse: rewrites, initial: {}, repeatable: true, show: formatRewrites }),
   row({ key: 'reload', flag: '--reload', value: '<mode>', group: 'Signals', help: 'what SIGHUP does: restart | signal (forward it)', parse: choice(RELOAD_MODES), initial: 'restart' }),
   row({ key: 'listen', flag: '--listen', value: '<addr>', group: 'Sockets and readiness', help: '[name=][host:]port, [::1]:port or unix:/path, bound by angel, passed as fds 3, 4, … (LISTEN_FDS); repeatable', parse: listenSpecs, initial: [], repeatable: true, fixed: true, show: (specs) => specs.map((spec) => spec.text) }),
   row({ key: 'socketMode', flag: '--socket-mode', value: '<mode>', group: 'Sockets and readiness', help: 'mode of the unix sockets angel creates', parse: fileMode, initial: 0o666, fixed: true, show: octal }),
-  row({ key: 'ready', flag: '--ready', value: '<mode>', group: 'Sockets and readiness', help: 'when a child counts as started: exec | fd | tcp:PORT | delay:MS', parse: readyMode, initial: { kind: 'exec' }, show: formatReady }),
+  row({ key: 'ready', flag: '--ready', value: '<mode>', group: 'Sockets and readiness', help: 'when a child counts as started: exec | fd | notify | tcp:PORT | delay:MS', parse: readyMode, initial: { kind: 'exec' }, show: formatReady }),
   row({ key: 'readyTimeout', flag: '--ready-timeout', value: '<ms>', group: 'Sockets and readiness', help: 'a child not ready by then is killed and counts as failed to start', parse: ms(1), initial: 30_000 }),
   optional({ key: 'user', flag: '--user', value: '<user>', group: 'Identity and environment', help: 'the child runs as this user (name or uid), with its groups; angel stays root', parse: identity, fixed: true }),
   optional({ key: 'group', flag: '--group', value: '<group>', group: 'Identity and environment', help: 'the child runs with this group', parse: identity, fixed: true }),
@@ -79,6 +82,8 @@ export const OPTIONS = [
   optional({ key: 'logFile', flag: '--log-file', value: '<path>', group: 'Logs', help: 'the child\'s stdout and stderr, appended here by angel; reopened on SIGUSR1', parse: text, fixed: true }),
   optional({ key: 'logFormat', flag: '--log-format', value: '<format>', group: 'Logs', help: 'angel\'s own events: json | pretty', parse: choice(LOG_FORMATS), initialText: 'pretty on a TTY, else json' }),
   row({ key: 'logLevel', flag: '--log-level', value: '<level>', group: 'Logs', help: 'trace | debug | info | warn | error | silent', parse: choice(LOG_LEVELS), initial: 'info' }),
+  optional({ key: 'watchdog', flag: '--watchdog', value: '<ms>', group: 'Monitoring', help: 'the child must send WATCHDOG=1 to $NOTIFY_SOCKET within this period (it gets WATCHDOG_USEC); a miss stops and restarts it', parse: ms(1) }),
+  row<'metrics', ListenSpec | null>({ key: 'metrics', flag: '--metrics', value: '<addr>', group: 'Monitoring', help: 'Prometheus text on http://ADDR/metrics: [host:]port (host 127.0.0.1 unless given) or unix:/path', parse: metricsAddress, initial: null, fixed: true, show: (spec) => spec?.text ?? null }),
 ] as const;
 
 type OptionRow = (typeof OPTIONS)[number];
@@ -95,6 +100,9 @@ const SAME_KEYS: Exact<keyof Options, OptionKey | 'program' | 'args'> = true;
 void SAME_KEYS;
 
 const ROWS: ReadonlyMap<string, Row<string, unknown>> = new Map(OPTIONS.map((option) => [option.key, option as unknown as Row<string, unknown>]));
+
+/** How angel is called, for the message that says a program is missing. */
+const USAGE = 'angel [options] -- <program> [args...]';
 
 /** Each key's name in messages: its flag, or the positional it is. */
 export const FLAGS: Readonly<Record<keyof Options, string>> = {
@@ -116,6 +124,15 @@ export function isOptionKey(key: string): key is keyof Options {
 /** Where each value came from, so an error names the flag (`--max-mem`) or the file's key (`angel.json: maxMem`). */
 export type Origins = Partial<Record<keyof Options, string>>;
 
+/** Where each resolved value came from, for the checks against the system made later (launch, log file). */
+const ORIGINS = new WeakMap<object, Origins>();
+
+/** A key's name in a message about these options: the config file's key where the value came from, its flag
+ * otherwise (`angel.json: user`, `--user`). */
+export function nameOf(options: ResolvedOptions, key: keyof Options): string {
+  return ORIGINS.get(options)?.[key] ?? FLAGS[key];
+}
+
 /** Parses and checks every option; an error names the flag or the config file's key. */
 export function resolveOptions(input: Options, origins: Origins = {}): ResolvedOptions {
   const name = (key: keyof Options): string => origins[key] ?? FLAGS[key];
@@ -128,13 +145,19 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string' && !hasNul(arg))) {
     throw new UsageError(name('args'), args, 'expected a list of strings without NUL bytes');
   }
+  if (input.program === undefined) throw new MissingProgramError(USAGE);
   const resolved: Record<string, unknown> = { program: text(input.program, name('program')), args: [...args] };
   for (const option of OPTIONS) {
     const given = (input as unknown as Record<string, unknown>)[option.key];
     resolved[option.key] = given === undefined ? option.initial : option.parse(given, name(option.key));
   }
   const options = resolved as ResolvedOptions;
-  return { ...options, rlimits: foldLimits(options) };
+  // metrics are angel's own, never served on a socket the child holds
+  const { metrics } = options;
+  if (metrics && options.listen.some((spec) => sameSocket(spec, metrics))) throw new UsageError(name('metrics'), metrics.text, 'expected an address that is not one of the --listen sockets');
+  const result = { ...options, rlimits: foldLimits(options) };
+  ORIGINS.set(result, origins);
+  return result;
 }
 
 /** --max-vmem and --max-fds are rlimits by other names: the child gets them with the rest. */

@@ -1,6 +1,6 @@
 // Pure: the parsers of every option's value, from a flag (a string) or a config file (any JSON), and the
 // bounds on what may be handed in. Each error names the flag or key and the value.
-import { parseListen, type ListenSpec } from './addresses.js';
+import { parseListen, parseMetrics, type ListenSpec } from './addresses.js';
 import { UsageError } from './errors.js';
 import {
   isRlimitName, parseCount, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, type Rlimit, type Rlimits,
@@ -165,4 +165,9 @@ export function nestedDeeper(value: unknown, levels: number): boolean {
 /** A --ready mode, from its text. */
 export function readyMode(value: unknown, name: string): ReadyMode {
   return parseReady(text(value, name), name);
+}
+
+/** A --metrics address, from its text. */
+export function metricsAddress(value: unknown, name: string): ListenSpec {
+  return parseMetrics(text(value, name), name);
 }

@@ -38,6 +38,9 @@ export interface Options {
   stopSignal?: NodeJS.Signals | number | string;
   /** The signal the child gets if angel itself dies (PR_SET_PDEATHSIG); default SIGKILL. */
   parentDeathSignal?: NodeJS.Signals | number | string;
+  /** Signals angel receives, delivered to the child as others (dumb-init's --rewrite): `['SIGTERM:SIGINT']` or
+   * `{ SIGTERM: 'SIGINT' }`. Applies to forwarded and shutdown signals. */
+  rewrite?: Readonly<Record<string, string>> | readonly string[] | string;
   /** What reload() (SIGHUP) does: a graceful restart, or forwarding SIGHUP to the child. */
   reload?: ReloadMode;
   /** Run the child as this user (name or uid), with that user's supplementary groups. */
@@ -55,7 +58,7 @@ export interface Options {
   cgroup?: boolean;
   /** The mode of unix sockets angel creates (octal string or number; default 0o666). */
   socketMode?: number | string;
-  /** When a child counts as started: `exec`, `fd`, `tcp:PORT`, `delay:MS` (default exec). */
+  /** When a child counts as started: `exec`, `fd`, `notify`, `tcp:PORT`, `delay:MS` (default exec). */
   ready?: string;
   /** A child not ready within this many ms counts as failed to start (default 30000). */
   readyTimeout?: number | string;
@@ -63,13 +66,17 @@ export interface Options {
   logFile?: string;
   logFormat?: LogFormat;
   logLevel?: LogLevel;
+  /** The child must send WATCHDOG=1 to its NOTIFY_SOCKET within this many ms; a miss stops and restarts it. */
+  watchdog?: number | string;
+  /** Prometheus text on /metrics at `[host:]port` (127.0.0.1 unless a host is given) or `unix:/path`. */
+  metrics?: string;
 }
 
 export type State = 'idle' | 'starting' | 'running' | 'reloading' | 'stopping' | 'backoff' | 'stopped';
 
-/** Why a child ended: on its own (exit 0 or failure), because angel stopped it, or because the kernel's OOM killer
- * killed a process of its cgroup (`oom`, with --cgroup). */
-export type ExitReason = 'exit' | 'crash' | 'overrun' | 'oom' | 'reload' | 'shutdown';
+/** Why a child ended: on its own (exit 0 or failure), because angel stopped it (an overrun, a missed watchdog, a
+ * reload, a shutdown), or because the kernel's OOM killer killed a process of its cgroup (`oom`, with --cgroup). */
+export type ExitReason = 'exit' | 'crash' | 'overrun' | 'oom' | 'watchdog' | 'reload' | 'shutdown';
 
 export interface StartEvent {
   pid: number;
@@ -108,6 +115,33 @@ export interface RestartEvent {
   delayMs: number;
   /** From the old child's death to the new child's exec, not counting delayMs. */
   restartLatencyMs: number;
+}
+/** The child missed its watchdog period (or sent WATCHDOG=trigger): it is stopped and restarted (reason
+ * `watchdog`). */
+export interface WatchdogEvent {
+  pid: number;
+  generation: number;
+  /** The period it missed, in ms. */
+  periodMs: number | null;
+  /** It asked for this itself (WATCHDOG=trigger). */
+  triggered?: boolean;
+}
+/** A message the child sent to its NOTIFY_SOCKET (sd_notify), as far as angel acts on it. */
+export interface NotifyEvent {
+  pid: number;
+  generation: number;
+  ready: boolean;
+  reloading: boolean;
+  stopping: boolean;
+  watchdog: 'ping' | 'trigger' | null;
+  /** STATUS= text, when the message had one. */
+  status: string | null;
+}
+/** angel listens for someone (--metrics): where, once bound. */
+export interface ListeningEvent {
+  what: 'metrics';
+  /** host:port as bound (the port chosen when 0 was asked for), or unix:/path. */
+  address: string;
 }
 export interface GiveupEvent {
   restarts: number;
@@ -148,6 +182,9 @@ export interface AngelEvents {
   ready: [ReadyEvent];
   exit: [ExitEvent];
   overrun: [OverrunEvent];
+  watchdog: [WatchdogEvent];
+  notify: [NotifyEvent];
+  listening: [ListeningEvent];
   restart: [RestartEvent];
   giveup: [GiveupEvent];
   shutdown: [ShutdownEvent];

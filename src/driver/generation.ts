@@ -1,9 +1,12 @@
-// One generation of the child: its process, its sampler, its readiness probe and its two timers (the
-// readiness deadline and the kill deadline), each armed and cleared here and nowhere else. It reports what
-// happens to it and does what it is told (stop, kill); what any of it means is the lifecycle's call.
+// One generation of the child: its process, its sampler, its readiness probe, its NOTIFY_SOCKET, its cgroup
+// (--cgroup) and its three timers (the readiness deadline, the kill deadline and the watchdog), each armed and
+// cleared here and nowhere else. It reports what happens to it and does what it is told (stop, kill); what any
+// of it means is the lifecycle's call.
 import { performance } from 'node:perf_hooks';
+import { parseNotify, type NotifyMessage } from '../core/notify.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
-import { treePids, type TreeSample } from '../kernel/proctree.js';
+import type { NotifySocket } from '../kernel/notify.js';
+import { inTree, treePids, type TreeSample } from '../kernel/proctree.js';
 import type { ReadyMode } from '../core/readiness.js';
 import { closeReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
 import { Sampler } from '../kernel/sampler.js';
@@ -16,6 +19,12 @@ export interface GenerationSink {
   sample(generation: GenerationHandle, sample: TreeSample): void;
   readyTimeout(generation: GenerationHandle): void;
   deadline(generation: GenerationHandle): void;
+  /** It missed its watchdog period, or asked to be treated as hung (WATCHDOG=trigger: `triggered`). */
+  watchdog(generation: GenerationHandle, triggered: boolean): void;
+  /** A message from its tree on its NOTIFY_SOCKET. */
+  notified(generation: GenerationHandle, message: NotifyMessage): void;
+  /** A datagram on its NOTIFY_SOCKET that was not taken, and why (once per generation: a flood is one line). */
+  refused(generation: GenerationHandle, why: string): void;
   exited(generation: GenerationHandle, exit: ChildExit, at: number): void;
   /** The kernel's OOM killer killed a process of the generation's cgroup (--cgroup). */
   oomKill(generation: GenerationHandle): void;
@@ -32,6 +41,10 @@ export interface GenerationSpec {
   sampleIntervalMs: number | null;
   /** --cgroup: the generation's own cgroup, made for it; the child starts in it, and it goes with the generation. */
   cgroup: GenerationCgroup | null;
+  /** Its NOTIFY_SOCKET (--ready notify, --watchdog), named in spawn.env. */
+  notify: NotifySocket | null;
+  /** The watchdog period (--watchdog): WATCHDOG=1 must come within it; null: none. */
+  watchdogMs: number | null;
 }
 
 /** What the driver needs of a generation; tests drive the supervisor with their own. */
@@ -48,6 +61,10 @@ export interface GenerationHandle {
   readonly oomKilled?: boolean;
   /** The overrun judge's count of consecutive samples over the cap (overrun.ts). */
   samplesOver: number;
+  /** The pids of its tree in the last sample (for attributing orphans, core/orphans.ts). */
+  readonly lastTree: readonly number[];
+  /** Takes an orphan of its tree (reparented to angel) as its own: counted in its memory, stopped with it. */
+  adopt(pid: number): void;
   /** Starts watching: exit, samples, readiness. Reports only from here on. */
   begin(sink: GenerationSink): void;
   /** The signal to the tree, SIGCONT, and `deadline` after `killTimeoutMs`. */
@@ -60,6 +77,8 @@ export interface GenerationHandle {
 }
 
 export type StartGeneration = (spec: GenerationSpec) => GenerationHandle;
+
+type Timer = 'ready' | 'deadline' | 'watchdog';
 
 export class Generation implements GenerationHandle {
   readonly number: number;
@@ -74,9 +93,16 @@ export class Generation implements GenerationHandle {
   #sampler: Sampler | null = null;
   #probe: ReadyProbe | null = null;
   #sink: GenerationSink | null = null;
-  #timers = new Map<'ready' | 'deadline', NodeJS.Timeout>();
+  #adopted = new Set<number>();
+  #lastTree: readonly number[] = [];
+  #timers = new Map<Timer, NodeJS.Timeout>();
+  #watchdogMs: number | null;
+  #refused = false;
   /** The tree when a stop began: processes that left the process group are signalled by pid. */
   #stopPids: readonly number[] = [];
+  #stopping = false;
+  #armedMs = 0;
+  #readyReported = false;
 
   /** Spawns the child; throws SpawnError (after closing the ready pipe) when it cannot be started. */
   static start(spec: GenerationSpec): Generation {
@@ -86,6 +112,7 @@ export class Generation implements GenerationHandle {
     } catch (error) {
       if (spec.readyPipe) closeReadyPipe(spec.readyPipe);
       spec.cgroup?.release();
+      spec.notify?.close();
       throw error;
     } finally {
       spec.cgroup?.spawned();
@@ -99,6 +126,7 @@ export class Generation implements GenerationHandle {
     this.#spec = spec;
     this.#child = child;
     this.#cgroup = spec.cgroup;
+    this.#watchdogMs = spec.watchdogMs;
   }
 
   get pid(): number {
@@ -107,6 +135,16 @@ export class Generation implements GenerationHandle {
 
   get exit(): ChildExit | undefined {
     return this.#child.exit;
+  }
+
+  get lastTree(): readonly number[] {
+    return this.#lastTree;
+  }
+
+  adopt(pid: number): void {
+    this.#adopted.add(pid);
+    // one that is already over takes its orphans with it at once
+    if (this.exit) this.kill();
   }
 
   get peakRssBytes(): number | null {
@@ -125,13 +163,20 @@ export class Generation implements GenerationHandle {
       this.#cgroup?.release();
       sink.exited(this, exit, at);
     });
+    spec.notify?.watch((text, pid, _uid, truncated) => this.#onNotify(text, pid, truncated));
+    // a start-up is judged by --ready-timeout; the watchdog from readiness (exec here) or the first ping on
+    if (spec.ready.kind === 'exec') this.#armWatchdog();
     const cgroup = this.#cgroup;
     if (spec.sampleIntervalMs !== null) {
+      // with --cgroup the sample is the cgroup's: every process in it, adopted orphans too
       const source = cgroup ? () => {
         const reading = cgroup.read();
         return { pids: reading.pids, rssBytes: reading.workingSetBytes };
       } : undefined;
-      this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => sink.sample(this, sample), source);
+      this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => {
+        this.#lastTree = sample.pids;
+        sink.sample(this, sample);
+      }, this.#adopted, source);
       this.#sampler.start();
     }
     // the kernel's notices: a look at the working set at once, and its OOM kills
@@ -148,16 +193,53 @@ export class Generation implements GenerationHandle {
       sink.ready(this, this.execAt);
       return;
     }
-    this.#probe = probeReady(spec.ready, spec.readyPipe, () => {
-      this.#clear('ready');
-      if (!this.exit) sink.ready(this, performance.now());
-    });
     this.#arm('ready', spec.readyTimeoutMs, () => sink.readyTimeout(this));
+    // with notify, READY=1 on its socket is the probe (#onNotify)
+    if (spec.ready.kind !== 'notify') this.#probe = probeReady(spec.ready, spec.readyPipe, () => this.#becameReady());
+  }
+
+  #becameReady(): void {
+    if (this.#readyReported) return; // READY=1 again (after a RELOADING=1 of its own) is no second start
+    this.#readyReported = true;
+    this.#clear('ready');
+    if (!this.#timers.has('watchdog')) this.#armWatchdog();
+    if (!this.exit) this.#sink?.ready(this, performance.now());
+  }
+
+  /** A datagram on its socket: taken only from the child or its descendants (the kernel vouches for the pid). */
+  #onNotify(text: string, pid: number, truncated: boolean): void {
+    const sink = this.#sink;
+    if (!sink || this.exit) return;
+    const message = truncated ? null : parseNotify(text);
+    const why = pid === 0 ? 'no sender credentials' : pid !== this.pid && !inTree(this.pid, pid) ? `pid ${pid} is not of generation ${this.number}'s tree`
+      : message === null ? (truncated ? 'longer than 4096 bytes' : 'a NUL byte') : null;
+    if (why !== null || message === null) {
+      if (!this.#refused) sink.refused(this, `NOTIFY_SOCKET: a message was ignored (${why}); further ones are ignored silently`);
+      this.#refused = true;
+      return;
+    }
+    if (message.watchdogMs !== null && this.#watchdogMs !== null) this.#watchdogMs = message.watchdogMs;
+    if (message.watchdog === 'ping' || message.watchdogMs !== null) this.#armWatchdog();
+    sink.notified(this, message);
+    if (message.watchdog === 'trigger') {
+      this.#clear('watchdog');
+      sink.watchdog(this, true);
+    }
+    if (message.ready && this.#spec.ready.kind === 'notify') this.#becameReady();
+  }
+
+  /** From readiness on, each WATCHDOG=1 starts the period again (sd_watchdog_enabled(3)). */
+  #armWatchdog(): void {
+    if (this.#watchdogMs === null || this.exit || this.#stopping) return;
+    this.#arm('watchdog', this.#watchdogMs, () => this.#sink?.watchdog(this, false));
   }
 
   stop(signal: NodeJS.Signals, killTimeoutMs: number): void {
     if (this.exit) return;
-    if (!this.#cgroup) this.#stopPids = treePids(this.pid).slice(1);
+    // a child being stopped is judged by the kill deadline, not its watchdog
+    this.#stopping = true;
+    this.#clear('watchdog');
+    if (!this.#cgroup) this.#stopPids = treePids(this.pid, this.#adopted).slice(1);
     this.#signalTree(signal);
     if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree('SIGCONT');
     this.#arm('deadline', killTimeoutMs, () => this.#sink?.deadline(this));
@@ -177,19 +259,27 @@ export class Generation implements GenerationHandle {
     this.#cgroup?.unwatch();
     this.#probe?.cancel();
     this.#probe = null;
+    this.#spec.notify?.close();
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
   }
 
-  #arm(timer: 'ready' | 'deadline', ms: number, fire: () => void): void {
+  #arm(timer: Timer, ms: number, fire: () => void): void {
+    const armed = this.#timers.get(timer);
+    // the watchdog is re-armed on every ping: the same timer again, not a new one
+    if (armed && timer === 'watchdog' && this.#armedMs === ms) {
+      armed.refresh();
+      return;
+    }
     this.#clear(timer);
+    if (timer === 'watchdog') this.#armedMs = ms;
     this.#timers.set(timer, setTimeout(() => {
       this.#timers.delete(timer);
       fire();
     }, ms));
   }
 
-  #clear(timer: 'ready' | 'deadline'): void {
+  #clear(timer: Timer): void {
     const armed = this.#timers.get(timer);
     if (armed) clearTimeout(armed);
     this.#timers.delete(timer);
@@ -212,8 +302,10 @@ export class Generation implements GenerationHandle {
       return;
     }
     this.#child.signalGroup(number);
-    const live = this.exit ? [] : treePids(this.pid).slice(1);
-    for (const pid of new Set([...this.#stopPids, ...live])) {
+    // once the first process is gone (its pid may be another's by now) the tree is found through its orphans
+    const [first, ...rest] = this.#adopted;
+    const live = !this.exit ? treePids(this.pid, this.#adopted).slice(1) : first === undefined ? [] : treePids(first, rest);
+    for (const pid of new Set([...this.#stopPids, ...live, ...this.#adopted])) {
       try {
         process.kill(pid, number);
       } catch {

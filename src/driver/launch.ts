@@ -2,9 +2,10 @@
 // start and again on a reload: who the child runs as, its environment, which file it executes, and, when
 // angel is root for someone else, whether that someone may ask for all of it. The CLI and supervise() both
 // start from here, and a SIGHUP's new config goes through the same checks before it replaces anything.
-import type { ResolvedOptions } from '../core/options.js';
+import { nameOf, type ResolvedOptions } from '../core/options.js';
+import type { Options } from '../core/types.js';
 import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from '../core/environment.js';
-import { UsageError } from '../core/errors.js';
+import { SpawnError, UsageError } from '../core/errors.js';
 import { sampleIntervalOf } from '../core/memory.js';
 import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
 import { openLockedProgram } from '../kernel/lock.js';
@@ -14,9 +15,11 @@ import { asUsageError, closeDirectory, isDirectory, openRootOnlyDirectory } from
 import type { GenerationSpec } from './generation.js';
 import { resolveMemoryCap } from '../kernel/cgroup.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
-import { openReadyPipe } from '../kernel/ready.js';
+import type { NotifyDirectory, NotifySocket } from '../kernel/notify.js';
+import { closeReadyPipe, openReadyPipe } from '../kernel/ready.js';
 import type { HeldSocket } from '../kernel/sockets.js';
-import type { Environ } from '../kernel/spawn.js';
+import { checkLogFile } from '../kernel/logfile.js';
+import { checkProgram, type Environ } from '../kernel/spawn.js';
 
 export interface Launch {
   readonly options: ResolvedOptions;
@@ -30,10 +33,10 @@ export interface Launch {
   readonly capBytes: number | null;
 }
 
-function refuseCodeVariables(env: Readonly<Record<string, string>>, user: StartingUser): void {
+function refuseCodeVariables(env: Readonly<Record<string, string>>, user: StartingUser, name: string): void {
   for (const key of Object.keys(env)) {
     if (RUNS_CODE.test(key)) {
-      throw new UsageError('--env', key, `expected no variable that makes a program run code or read settings from a path (angel runs as root for ${user.name})`);
+      throw new UsageError(name, key, `expected no variable that makes a program run code or read settings from a path (angel runs as root for ${user.name})`);
     }
   }
 }
@@ -42,24 +45,25 @@ function refuseCodeVariables(env: Readonly<Record<string, string>>, user: Starti
  * PermissionError (126) or SpawnError (126/127). `forUser` is the starting user when angel is root for
  * someone else (rootrule.ts). */
 export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | null, environment = process.env): Launch {
-  const identity = resolveIdentity(options.user, options.group);
+  const name = (key: keyof Options): string => nameOf(options, key);
+  const identity = resolveIdentity(options.user, options.group, { user: name('user'), group: name('group') });
   let env: Record<string, string>;
   if (forUser) {
-    refuseCodeVariables(options.env, forUser);
+    refuseCodeVariables(options.env, forUser, name('env'));
     env = childEnvironmentForRoot(environment, options.env, accountOf(identity?.uid ?? 0));
     // the child would read and write relative paths there as root: a directory that user controls is theirs
     if (options.cwd !== null) {
       try {
         closeDirectory(openRootOnlyDirectory(options.cwd));
       } catch (error) {
-        asUsageError(error, '--cwd', options.cwd, 'expected a directory only root can write to');
+        asUsageError(error, name('cwd'), options.cwd, 'expected a directory only root can write to');
       }
     }
   } else {
     env = childEnvironment(environment, options.env, options.clearEnv);
   }
   // a working directory that is not there is a mistake in the options, not a program that cannot run
-  if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError('--cwd', options.cwd, 'expected a directory that exists');
+  if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError(name('cwd'), options.cwd, 'expected a directory that exists');
   const cwd = options.cwd ?? undefined;
   // the limit is read again at every launch: a container resized in place gets a cap to match at its next reload
   const capBytes = resolveMemoryCap(options.maxMem);
@@ -75,23 +79,59 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
   return { options, identity, env, program, capBytes };
 }
 
+/** Every check a start makes before it spawns, without starting, binding or creating anything (`angel check`),
+ * in the order a start makes them and with the same errors: the launch (identity, environment, working
+ * directory, lock, root rule), the log file's rule, then the program as the first spawn looks it up. */
+export function checkLaunch(options: ResolvedOptions, forUser: StartingUser | null): void {
+  const launch = prepareLaunch(options, forUser);
+  try {
+    if (options.logFile !== null) checkLogFile(options.logFile, nameOf(options, 'logFile'));
+    // a launch that opened its program (root for someone else, a locked build) has checked that very file
+    if (!launch.program) checkProgram(options.program, launch.env.PATH, options.cwd ?? undefined);
+  } finally {
+    releaseLaunch(launch);
+  }
+}
+
 /** Releases what a launch holds open (the program's fd), once no spawn will use it. */
 export function releaseLaunch(launch: Launch): void {
   closeProgram(launch.program);
 }
 
+/** Whether generations get a NOTIFY_SOCKET of their own. */
+export const wantsNotify = (options: ResolvedOptions): boolean => options.ready.kind === 'notify' || options.watchdog !== null;
+
 /** What generation `number` is started with: the launch's program, identity and limits, its fds (0, the log
- * pipe or angel's stdout and stderr, the held sockets from 3, the --ready fd pipe last) and its environment. */
+ * pipe or angel's stdout and stderr, the held sockets from 3, the --ready fd pipe last), its NOTIFY_SOCKET, its
+ * cgroup (--cgroup) and its environment. */
 export function generationSpec(
   launch: Launch,
   number: number,
-  io: { baseEnv: Environ; sockets: readonly HeldSocket[]; outFd: number | undefined; sampled: boolean; cgroup?: GenerationCgroup | null },
+  io: {
+    baseEnv: Environ;
+    sockets: readonly HeldSocket[];
+    outFd: number | undefined;
+    sampled: boolean;
+    notify: NotifyDirectory | null;
+    cgroup?: GenerationCgroup | null;
+  },
 ): GenerationSpec {
   const { options, program, identity } = launch;
   const readyPipe = options.ready.kind === 'fd' ? openReadyPipe() : null;
+  let notify: NotifySocket | null = null;
+  try {
+    if (wantsNotify(options) && io.notify) notify = io.notify.open(number, identity && { uid: identity.uid, gid: identity.gid });
+  } catch (error) {
+    if (readyPipe) closeReadyPipe(readyPipe);
+    io.cgroup?.release();
+    const { code, syscall, errno } = error as NodeJS.ErrnoException;
+    throw new SpawnError(program?.path ?? options.program, `NOTIFY_SOCKET ${syscall ?? 'mkdir'}`, code ?? 'EIO', errno, (error as Error).message);
+  }
   const fds = [0, io.outFd ?? 1, io.outFd ?? 2, ...io.sockets.map((socket) => socket.fd)];
   const perStart: Record<string, string> = { ANGEL_GENERATION: String(number) };
   if (readyPipe) perStart.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
+  if (notify) perStart.NOTIFY_SOCKET = notify.path;
+  if (options.watchdog !== null) perStart.WATCHDOG_USEC = String(options.watchdog * 1000);
   return {
     number,
     spawn: {
@@ -104,6 +144,7 @@ export function generationSpec(
       listenPid: io.sockets.length > 0,
       rlimits: options.rlimits,
       parentDeathSignal: options.parentDeathSignal,
+      watchdogPid: options.watchdog !== null,
       ...(identity && { uid: identity.uid, gid: identity.gid, groups: identity.groups, noNewPrivs: true }),
     },
     ready: options.ready,
@@ -111,5 +152,7 @@ export function generationSpec(
     readyTimeoutMs: options.readyTimeout,
     sampleIntervalMs: io.sampled ? sampleIntervalOf(options.sampleInterval, Boolean(io.cgroup)) : null,
     cgroup: io.cgroup ?? null,
+    notify,
+    watchdogMs: options.watchdog,
   };
 }

@@ -9,6 +9,8 @@ import type { ResolvedOptions } from '../core/options.js';
 import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
 import { Generation, statusOf, type GenerationHandle, type GenerationSink, type StartGeneration } from './generation.js';
 import { generationSpec, releaseLaunch, type Launch } from './launch.js';
+import { NotifyDirectory } from '../kernel/notify.js';
+import { runtimeDirectory } from '../kernel/runtime.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
 import type { LogPipe } from '../kernel/logfile.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
@@ -16,19 +18,32 @@ import type { SignalLike } from '../core/signames.js';
 import { CgroupError } from '../kernel/cgroup.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
+import { killTree } from '../kernel/reaper.js';
 import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.js';
+import { familyOf, type Orphan } from '../core/orphans.js';
 import { Environ, type ChildExit } from '../kernel/spawn.js';
 import type { AngelEvents, ExitReason, ExitStatus, State } from '../core/types.js';
 
-/** The spawner and the restart timer, injected by tests that drive the supervisor without processes. */
+/** What a reaper does for the supervisor (kernel/reaper.ts). */
+export interface ReaperLike {
+  start(): void;
+  scan(): void;
+  drain(timeoutMs: number): Promise<void>;
+  stop(): void;
+}
+
+/** The spawner, the restart timer and the reaper, injected by tests that drive the supervisor without processes. */
 export interface SupervisorDeps {
   startGeneration: StartGeneration;
+  /** Reap and adopt orphans (a child subreaper, or PID 1): null leaves them to init. */
+  reaper: ((isOwn: (pid: number) => boolean, onOrphan: (orphan: Orphan) => void) => ReaperLike) | null;
   setTimeout: (fire: () => void, ms: number) => unknown;
   clearTimeout: (timer: unknown) => void;
 }
 
 const REAL: SupervisorDeps = {
   startGeneration: (spec) => Generation.start(spec),
+  reaper: null,
   setTimeout: (fire, ms) => setTimeout(fire, ms),
   clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
@@ -56,6 +71,11 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #restartDelayMs = 0;
   /** When the last current generation died: a restart's latency is measured from here. */
   #diedAt = 0;
+  #reaper: ReaperLike | null = null;
+  /** The first processes (session ids) of generations that ended: their orphans follow them at once. */
+  #endedSessions = new Set<number>();
+  /** Where generations' NOTIFY_SOCKETs are made (--ready notify, --watchdog); nothing is created until one is. */
+  readonly #notifyDir = new NotifyDirectory(runtimeDirectory(process.getuid?.() ?? 0), process.getuid?.() ?? 0);
 
   constructor(
     launch: Launch,
@@ -97,6 +117,11 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     return this.#life.state;
   }
 
+  /** The --max-mem cap in force, in bytes (a percentage resolved at the last start or reload), or null. */
+  get capBytes(): number | null {
+    return this.#overrunRules?.capBytes ?? null;
+  }
+
   /** The serving child's pid, if there is one. */
   get pid(): number | undefined {
     const current = this.#life.current === null ? undefined : this.#generations.get(this.#life.current);
@@ -109,7 +134,23 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   }
 
   start(): void {
+    this.#reaper = this.#deps.reaper?.((pid) => this.#isOwn(pid), (orphan) => this.#adopt(orphan)) ?? null;
+    this.#reaper?.start();
     this.#enqueue({ type: 'start' });
+  }
+
+  #isOwn(pid: number): boolean {
+    for (const generation of this.#generations.values()) if (generation.pid === pid) return true;
+    return false;
+  }
+
+  /** An orphan goes to the generation it came from (core/orphans.ts); one of a generation that ended is killed. */
+  #adopt(orphan: Orphan): void {
+    const families = [...this.#generations.values()].map((generation) => ({ number: generation.number, leader: generation.pid, lastTree: generation.lastTree }));
+    const number = this.#endedSessions.has(orphan.session) ? null : familyOf(orphan, families, this.#life.current);
+    const family = number === null ? undefined : this.#generations.get(number);
+    if (family) family.adopt(orphan.pid);
+    else killTree(orphan.pid);
   }
 
   /** Takes a new launch for the next generations (a re-read config file, checked as at start). */
@@ -118,9 +159,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.#take(launch);
   }
 
-  /** Graceful restart (or SIGHUP forwarded, with reload: 'signal'). */
-  reload(): void {
-    if (this.#options.reload === 'signal') this.forward('SIGHUP');
+  /** Graceful restart (or, with reload: 'signal', `forwarded` sent to the child: SIGHUP, or its --rewrite). */
+  reload(forwarded: NodeJS.Signals = 'SIGHUP'): void {
+    if (this.#options.reload === 'signal') this.forward(forwarded);
     else this.#enqueue({ type: 'reload' });
   }
 
@@ -178,6 +219,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   readonly #sink: GenerationSink = {
     ready: (generation, readyAt) => this.#onReady(generation, readyAt),
     sample: (generation, sample) => {
+      // orphans re-parented since the last sample are adopted now and counted from the next
+      this.#reaper?.scan();
       this.emit('sample', { pid: generation.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
       if (!this.#overrunRules) return;
       const judged = judgeSample(this.#overrunRules, watchOf(this.#life, generation.number), generation.samplesOver, sample.rssBytes);
@@ -189,6 +232,15 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     },
     readyTimeout: (generation) => this.#enqueue({ type: 'ready-timeout', generation: generation.number, afterMs: this.#options.readyTimeout }),
     deadline: (generation) => this.#enqueue({ type: 'deadline', generation: generation.number }),
+    watchdog: (generation, triggered) => {
+      this.emit('watchdog', { pid: generation.pid, generation: generation.number, periodMs: this.#options.watchdog, ...(triggered && { triggered }) });
+      this.#enqueue({ type: 'watchdog', generation: generation.number });
+    },
+    notified: (generation, message) => {
+      const { ready, reloading, stopping, watchdog, status } = message;
+      this.emit('notify', { pid: generation.pid, generation: generation.number, ready, reloading, stopping, watchdog, status });
+    },
+    refused: (generation, why) => this.emit('warning', { message: `generation ${generation.number}: ${why}` }),
     exited: (generation, exit, at) => {
       if (generation.number === this.#life.current) this.#diedAt = at;
       const uptimeMs = at - generation.execAt;
@@ -220,6 +272,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     const generation = this.#generations.get(number);
     if (!generation) return;
     this.#generations.delete(number);
+    this.#endedSessions.add(generation.pid);
+    if (this.#endedSessions.size > 64) this.#endedSessions.delete(this.#endedSessions.values().next().value as number);
     const exit = generation.exit as ChildExit;
     this.emit('exit', {
       pid: generation.pid, generation: number, code: exit.code, signal: exit.signal, coreDumped: exit.coreDumped,
@@ -259,7 +313,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     let generation: GenerationHandle;
     try {
       const cgroup = this.#cgroupFor(number);
-      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null, cgroup };
+      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null, notify: this.#notifyDir, cgroup };
       generation = this.#deps.startGeneration(generationSpec(this.#launch, number, io));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;
@@ -298,9 +352,15 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       if (!generation.exit) generation.kill();
     }
     closeAll(this.#sockets);
+    this.#notifyDir.close();
     releaseLaunch(this.#launch);
     this.emit('shutdown', { cause, status });
-    // done once everything the children wrote is in the log file, and their cgroups are gone
-    void Promise.all([this.#logPipe?.close(), this.#cgroups?.close()]).then(() => this.#resolveDone(status));
+    // done once no orphan is left, everything the children wrote is in the log file, and their cgroups are gone
+    void (async () => {
+      await this.#reaper?.drain(1000);
+      this.#reaper?.stop();
+      await Promise.all([this.#logPipe?.close(), this.#cgroups?.close()]);
+      this.#resolveDone(status);
+    })();
   }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `angel [run] [options] -- <program> [args...]` and `angel check --config <file>`.
+// `angel [run] [options] -- <program> [args...]`, `angel check --config <file>` and `angel bench … -- <program>`.
 // Reads as the algorithm: parse, resolve (usage errors exit 2 in one line), log, supervise, exit with the
 // child's status.
 import { Command, CommanderError } from 'commander';
@@ -10,26 +10,38 @@ import {
 import { isPercent } from '../core/memory.js';
 import { changedFixedOption, FLAGS, resolveOptions, showOptions, type ResolvedOptions } from '../core/options.js';
 import { createSupervisor } from '../driver/assemble.js';
-import { prepareLaunch } from '../driver/launch.js';
+import { checkLaunch, prepareLaunch } from '../driver/launch.js';
 import type { Supervisor } from '../driver/supervisor.js';
 import { resolveMemoryCap } from '../kernel/cgroup.js';
 import { readConfigFile } from '../kernel/configfile.js';
 import { lockedProgram } from '../kernel/lock.js';
+import { checkProgram } from '../kernel/spawn.js';
+import { addonLoadError } from '../kernel/syscalls.js';
+import { childEnvironment } from '../core/environment.js';
 import { startingUser, type StartingUser } from '../kernel/rootrule.js';
+import { addBenchOptions, bench, BENCH_HELP, benchSettings } from './bench.js';
 import { addRunOptions, flagOptions, type Flags } from './flags.js';
 import { HELP_AFTER } from './help.js';
+import { StatusBoard, VERSION } from './board.js';
+import { openControlSocket } from './control.js';
+import { serveMetrics } from './monitoring.js';
 import { attachEventLog, createEventLog } from './log.js';
+import { speakToManager } from './manager.js';
 import { installSignalHandlers } from './signals.js';
-
-const VERSION = '0.1.0';
+import { status as statusCommand, StatusError } from './status.js';
 
 async function run(program: string | undefined, args: string[], flags: Flags): Promise<number> {
   const forUser = startingUser();
-  const supervisor = createSupervisor(resolveFlags(flags, program, args, forUser), forUser);
+  // the CLI is a child subreaper, and as PID 1 the reaper anyway: no orphan of the child's escapes or lingers
+  const supervisor = createSupervisor(resolveFlags(flags, program, args, forUser), forUser, { subreaper: true });
   const { options } = supervisor;
   installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args, forUser) });
   const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
   const drainEventLog = attachEventLog(supervisor, log, options.logLevel);
+  const board = new StatusBoard(supervisor);
+  openControlSocket(supervisor, board);
+  speakToManager(supervisor, board);
+  if (options.metrics) await serveMetrics(supervisor, board, options.metrics);
   supervisor.start();
   const status = await supervisor.done;
   const { close } = await log;
@@ -65,8 +77,26 @@ function rereadConfig(supervisor: Supervisor, flags: Flags, program: string | un
   }
 }
 
-function check(flags: Flags): number {
-  const options = resolveFlags(flags, undefined, [], startingUser());
+/** `angel bench`: the same options as run, and the bench's own; the run itself is bench.ts's. */
+async function runBench(program: string | undefined, args: string[], flags: Flags): Promise<number> {
+  const forUser = startingUser();
+  const options = resolveFlags(flags, program, args, forUser);
+  return bench(options, forUser, benchSettings(flags));
+}
+
+/** Every check `run` makes before it starts the program, with the same words and status, and nothing started:
+ * then the resolved options. Without the addon (a machine it was not built for) what needs it is left out,
+ * and said so. */
+function check(program: string | undefined, args: string[], flags: Flags): number {
+  const forUser = startingUser();
+  const options = resolveFlags(flags, program, args, forUser);
+  const unloadable = addonLoadError();
+  if (unloadable === null) {
+    checkLaunch(options, forUser);
+  } else {
+    process.stderr.write(`angel: not checked without the native addon, which a run needs: the user, group, lock, root rule and log file (${oneLine(unloadable)})\n`);
+    checkProgram(options.program, childEnvironment(process.env, options.env, options.clearEnv).PATH, options.cwd ?? undefined);
+  }
   // a percentage is resolved as a start would resolve it, against the limit of the cgroup angel runs in
   const capBytes = isPercent(options.maxMem) ? { capBytes: resolveMemoryCap(options.maxMem) } : {};
   process.stdout.write(`${JSON.stringify({ ...showOptions(options), ...capBytes }, null, 2)}\n`);
@@ -83,6 +113,10 @@ function fail(error: unknown): never {
     process.stderr.write(`angel: ${oneLine(error.message)}\n`);
     process.exit(EXIT_NOT_EXECUTABLE);
   }
+  if (error instanceof StatusError) {
+    process.stderr.write(`angel: status: ${oneLine(error.message)}\n`);
+    process.exit(1);
+  }
   if (error instanceof SpawnError) {
     // the program was not found while checking the root rule: the same status its spawn would give
     process.stderr.write(`angel: ${oneLine(error.message)}\n`);
@@ -94,7 +128,7 @@ function fail(error: unknown): never {
 }
 
 // What the root command answers itself; any other first word starts the default command, `run`.
-const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', '-V', '--version']);
+const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', 'bench', 'status', '-V', '--version']);
 // Help is run's: that is where the options are, and angel is mostly run
 const HELP_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help']);
 
@@ -140,10 +174,36 @@ async function main(argv: string[]): Promise<void> {
       status = await run(program, args, flags);
     });
   addRunOptions(cli.command('check'))
-    .description('validate a config (and flags) and print the resolved options, without starting anything; exit 0 or 2')
+    .description('Make every check a run makes before it starts the program (options, config, user and group, working '
+      + 'directory, log file, program on PATH, root rule, lock), starting and binding nothing, and print the resolved '
+      + 'options. Exit 0, or the status the run would have: 2, 126, 127.')
+    .usage('[options] [-- <program> [args...]]')
+    .argument('[program]', 'the program to check')
+    .argument('[args...]', 'its arguments')
     .exitOverride()
-    .action((flags: Flags) => {
-      status = check(flags);
+    .action((program: string | undefined, args: string[], flags: Flags) => {
+      status = check(program, args, flags);
+    });
+
+  addBenchOptions(addRunOptions(cli.command('bench')))
+    .description('Time the lifecycle of a program as it will be run: start, crash restart, reload, stop, peak memory.')
+    .usage('[run options] [--runs N] [--warmup N] [--export-json F] [--export-markdown F] [--probe P] -- <program> [args...]')
+    .argument('[program]', 'the program to measure')
+    .argument('[args...]', 'its arguments')
+    .addHelpText('after', BENCH_HELP)
+    .exitOverride()
+    .action(async (program: string | undefined, args: string[], flags: Flags) => {
+      status = await runBench(program, args, flags);
+    });
+
+  cli.command('status')
+    .description('a summary of a running angel: by its pid (its control socket), or by its --metrics address')
+    .argument('[pid]', 'the pid of an angel')
+    .option('--metrics <addr>', 'read the angel serving /metrics here instead ([host:]port or unix:/path)')
+    .option('--json', 'the report as JSON')
+    .exitOverride()
+    .action(async (pid: string | undefined, flags: { metrics?: string; json?: boolean }) => {
+      status = await statusCommand(pid, flags);
     });
 
   try {

@@ -7,13 +7,14 @@ Examples:
   angel --listen 8080 --ready fd --max-mem 1G --stop-signal SIGINT -- lighttpd -D -f lighttpd.conf
       angel holds port 8080 (the server takes it from fd 3); a reload starts the next one before stopping the old
   angel check --config angel.json
-      validate a config file and print what it resolves to
+      every check a run makes (user, program on PATH, log file, root rule, lock), nothing started
 
 Signals to angel:
   SIGHUP           graceful restart (re-reads --config; a bad one keeps the running child)
   SIGINT, SIGTERM  graceful shutdown: the signal to the child, SIGKILL after --kill-timeout
   SIGUSR1          with --log-file: reopen it (not forwarded); without: forwarded
   others           forwarded to the child (never SEGV, BUS, FPE, ILL, ABRT, TRAP, SYS, CHLD)
+  --rewrite SIGTERM:SIGINT  the child gets SIGINT where angel got SIGTERM (lighttpd's graceful stop)
 
 Exit status:
   the child's (its code, or 128 + the signal that ended it); 2 bad usage or config;

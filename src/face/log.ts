@@ -14,6 +14,7 @@ import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../driver/supervisor.js';
+import { counted } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../core/types.js';
 
 export interface EventLog {
@@ -60,7 +61,9 @@ export async function createEventLog(format: LogFormat, level: LogLevel): Promis
   }
   // loaded only when wanted: it costs start-up time the json path does not need
   const { default: pretty } = await import('pino-pretty');
-  const logger = pino(options, pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), hideObject: true }));
+  // pino-pretty puts a line's `pid` in the slot after the level, where pino users read the logger's own pid:
+  // an event's pid is the child's, and the message says it
+  const logger = pino(options, pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), hideObject: true, ignore: 'pid,hostname' }));
   return { logger, close: () => Promise.resolve() };
 }
 
@@ -110,23 +113,31 @@ export function attachEventLog(supervisor: Supervisor, pending: Promise<EventLog
   supervisor.on('overrun', (e) =>
     log.warn({ event: 'overrun', ...e }, `overrun pid ${e.pid}: ${mib(e.rssBytes)} > cap ${mib(e.capBytes)}${e.hardKill ? ', SIGKILL' : ''}`),
   );
+  supervisor.on('watchdog', (e) =>
+    log.warn({ event: 'watchdog', ...e }, `watchdog: pid ${e.pid} ${e.triggered ? 'sent WATCHDOG=trigger' : `sent no WATCHDOG=1 within ${e.periodMs} ms`}; stopping it`),
+  );
   supervisor.on('restart', (e) =>
     log.info({ event: 'restart', ...e }, `restart generation ${e.generation} after ${e.delayMs} ms delay (+${e.restartLatencyMs.toFixed(2)} ms)`),
   );
   supervisor.on('giveup', (e) =>
-    log.error({ event: 'giveup', ...e }, `giving up: ${e.restarts} restarts within ${e.windowSeconds} s`),
+    log.error({ event: 'giveup', ...e }, `giving up: ${counted(e.restarts, 'restart')} within ${e.windowSeconds} s`),
   );
+  supervisor.on('listening', (e) => log.info({ event: 'listening', ...e }, `${e.what} on ${e.address}`));
   supervisor.on('shutdown', (e) => log.info({ event: 'shutdown', ...e }, `shutdown (${e.cause}), exit status ${e.status}`));
   supervisor.on('spawn-error', (e) =>
     log.error({ event: 'spawn-error', code: e.error.code, status: e.status }, e.error.message),
   );
   supervisor.on('warning', (e) => log.warn({ event: 'warning', ...e }, e.message));
-  // the chatty ones only when asked for: a sample comes 10 times a second
+  // the chatty ones only when asked for: a sample comes 10 times a second, a watchdog ping every few
   if (level === 'debug' || level === 'trace') {
+    supervisor.on('notify', (e) => {
+      if (e.watchdog === 'ping' && !e.ready && !e.reloading && !e.stopping && e.status === null && level !== 'trace') return;
+      log.debug({ event: 'notify', ...e }, `notify pid ${e.pid}: ${[e.ready && 'READY', e.reloading && 'RELOADING', e.stopping && 'STOPPING', e.watchdog && `WATCHDOG=${e.watchdog}`, e.status !== null && `STATUS=${e.status}`].filter(Boolean).join(' ')}`);
+    });
     supervisor.on('state', (e) => log.debug({ event: 'state', ...e }, `${e.from} -> ${e.to} on ${e.trigger}`));
   }
   if (level === 'trace') {
-    supervisor.on('sample', (e) => log.trace({ event: 'sample', ...e }, `tree ${mib(e.rssBytes)} in ${e.processes} processes`));
+    supervisor.on('sample', (e) => log.trace({ event: 'sample', ...e }, `tree ${mib(e.rssBytes)} in ${counted(e.processes, 'process', 'processes')}`));
   }
   return drain;
 }

@@ -1,9 +1,8 @@
 // Resolves --user/--group in angel (names, or numeric ids) into the uid, gid and supplementary groups the
 // child gets, the way initgroups(3) + setgid + setuid would.
-import { createRequire } from 'node:module';
-import type Posix from 'posix';
 import { UsageError } from '../core/errors.js';
 import { supplementaryGroups } from './spawn.js';
+import * as syscalls from './syscalls.js';
 
 export interface ChildIdentity {
   uid: number;
@@ -11,47 +10,54 @@ export interface ChildIdentity {
   groups: number[];
 }
 
-function lookupUser(posix: typeof Posix, user: string | number): { name: string; uid: number; gid: number } {
-  try {
-    const entry = posix.getpwnam(user);
-    return { name: entry.name ?? String(user), uid: entry.uid, gid: entry.gid };
-  } catch {
-    throw new UsageError('--user', user, 'expected a user that exists');
-  }
+/** What messages call the two values: their flags, or the config file's keys. */
+export interface IdentityNames {
+  user: string;
+  group: string;
 }
 
-function lookupGroup(posix: typeof Posix, group: string | number): number {
-  try {
-    return posix.getgrnam(group).gid;
-  } catch {
-    throw new UsageError('--group', group, 'expected a group that exists');
-  }
+/** A user's passwd entry (name or uid, through NSS), or null when there is none. */
+export function userEntry(user: string | number): { name: string; uid: number; gid: number; home: string } | null {
+  const entry = syscalls.lookupUser(user);
+  return entry && { name: entry[0], uid: entry[1], gid: entry[2], home: entry[3] };
+}
+
+/** A group's entry (name or gid, through NSS), or null when there is none. */
+export function groupEntry(group: string | number): { name: string; gid: number } | null {
+  const entry = syscalls.lookupGroup(group);
+  return entry && { name: entry[0], gid: entry[1] };
+}
+
+function lookupUser(user: string | number, names: IdentityNames): { name: string; uid: number; gid: number } {
+  const entry = userEntry(user);
+  if (!entry) throw new UsageError(names.user, user, 'expected a user that exists');
+  return entry;
+}
+
+function lookupGroup(group: string | number, names: IdentityNames): number {
+  const entry = groupEntry(group);
+  if (!entry) throw new UsageError(names.group, group, 'expected a group that exists');
+  return entry.gid;
 }
 
 /** null when neither is asked: the child keeps angel's identity. */
-export function resolveIdentity(user: string | number | null, group: string | number | null): ChildIdentity | null {
+export function resolveIdentity(user: string | number | null, group: string | number | null, names: IdentityNames = { user: '--user', group: '--group' }): ChildIdentity | null {
   if (user === null && group === null) return null;
   if (process.geteuid?.() !== 0) {
-    throw new UsageError(user !== null ? '--user' : '--group', user ?? group, 'angel must run as root to change the child\'s identity');
+    throw new UsageError(user !== null ? names.user : names.group, user ?? group, 'angel must run as root to change the child\'s identity');
   }
-  // loaded only when asked for: most runs keep angel's identity and need not pay for it at start-up
-  const posix = createRequire(import.meta.url)('posix') as typeof Posix;
   if (user === null) {
-    const gid = lookupGroup(posix, group as string | number);
+    const gid = lookupGroup(group as string | number, names);
     return { uid: process.getuid?.() ?? 0, gid, groups: [gid] };
   }
-  const entry = lookupUser(posix, user);
-  const gid = group === null ? entry.gid : lookupGroup(posix, group);
+  const entry = lookupUser(user, names);
+  const gid = group === null ? entry.gid : lookupGroup(group, names);
   const groups = supplementaryGroups(entry.name, gid);
   return { uid: entry.uid, gid, groups };
 }
 
 /** The home and name of the account the child runs as (root when it keeps angel's identity). */
 export function accountOf(uid: number): { home: string; name: string } {
-  try {
-    const entry = (createRequire(import.meta.url)('posix') as typeof Posix).getpwnam(uid);
-    return { home: entry.dir ?? '/', name: entry.name ?? String(uid) };
-  } catch {
-    return { home: '/', name: String(uid) };
-  }
+  const entry = userEntry(uid);
+  return entry ? { home: entry.home || '/', name: entry.name } : { home: '/', name: String(uid) };
 }

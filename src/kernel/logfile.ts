@@ -5,13 +5,15 @@
 // (a slow disk never blocks the event loop) and the pipe is paused past a bound (the child then blocks
 // on write), so nothing buffers without limit. A write that fails (a full disk) drops whole lines, never
 // blocks the child, and is reported as a warning, as is the recovery.
-import { closeSync, constants, fstat, ftruncate, write } from 'node:fs';
+import { accessSync, closeSync, constants, fstat, ftruncate, write } from 'node:fs';
 import { Socket } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { errorCode } from '../core/errnos.js';
+import { counted } from '../core/errors.js';
 import { pipe } from './syscalls.js';
-import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile } from './safeopen.js';
+import { asUsageError, AT_FDCWD, isDirectory, openInRootOnlyDirectory, openRegularFile, UnsafePath } from './safeopen.js';
 import type { WarningEvent } from '../core/types.js';
 
 const writeAsync = promisify(write);
@@ -40,13 +42,36 @@ function countLines(data: Buffer): number {
  * else, walked with openat (lighttpd's "unsafe logfiles": a planted symlink, in the path or at the file,
  * would make root append to any file). Never a FIFO or a device: opening one would block angel, and
  * writing to one is not logging. */
-function openLogFile(path: string): number {
+function openLogFile(path: string, name: string): number {
   const asRoot = process.geteuid?.() === 0;
   try {
-    const opened = asRoot ? openInRootOnlyDirectory(path, OPEN_FLAGS, 0o640) : openRegularFile(AT_FDCWD, resolve(path), OPEN_FLAGS, 0o640, path);
-    return opened.fd;
+    return openLog(path, OPEN_FLAGS, asRoot);
   } catch (error) {
-    return asUsageError(error, '--log-file', path, asRoot ? 'expected a file in a directory only root can write to' : 'expected a regular file angel can open');
+    return asUsageError(error, name, path, expectedOf(asRoot));
+  }
+}
+
+function openLog(path: string, flags: number, asRoot: boolean): number {
+  return (asRoot ? openInRootOnlyDirectory(path, flags, 0o640) : openRegularFile(AT_FDCWD, resolve(path), flags, 0o640, path)).fd;
+}
+
+const expectedOf = (asRoot: boolean): string => (asRoot ? 'expected a file in a directory only root can write to' : 'expected a regular file angel can open');
+
+/** What opening the log file at start would answer, in the same words, without creating it (`angel check`):
+ * a file not there yet passes when angel may create it in its directory. */
+export function checkLogFile(path: string, name = '--log-file'): void {
+  const asRoot = process.geteuid?.() === 0;
+  try {
+    closeSync(openLog(path, OPEN_FLAGS & ~constants.O_CREAT, asRoot));
+  } catch (error) {
+    const directory = dirname(resolve(path));
+    // a missing directory, or anything but a missing file, is what the start's open says too
+    if (!(error instanceof UnsafePath && error.code === 'ENOENT' && isDirectory(directory))) asUsageError(error, name, path, expectedOf(asRoot));
+    try {
+      accessSync(directory, constants.W_OK);
+    } catch (denied) {
+      asUsageError(new UnsafePath(`open ${asRoot ? resolve(path) : path}: ${errorCode(denied)}`), name, path, expectedOf(asRoot));
+    }
   }
 }
 
@@ -71,8 +96,9 @@ export class LogPipe {
   /** The fd a cut line could not be taken back from: the next write there first ends it. */
   #cutFd: number | null = null;
 
-  constructor(readonly path: string) {
-    this.#fd = openLogFile(path);
+  /** `name` is what messages call the path: --log-file, or the config file's key. */
+  constructor(readonly path: string, readonly name = '--log-file') {
+    this.#fd = openLogFile(path, name);
     const [readFd, writeFd] = pipe();
     this.writeFd = writeFd;
     this.#reader = new Socket({ fd: readFd, readable: true, writable: false });
@@ -82,7 +108,7 @@ export class LogPipe {
 
   /** Starts a new file at the same path (after a rotation); every whole line so far goes to the old one. */
   reopen(): void {
-    this.#nextFds.push(openLogFile(this.path));
+    this.#nextFds.push(openLogFile(this.path, this.name));
     this.#enqueue(null);
   }
 
@@ -163,7 +189,7 @@ export class LogPipe {
     } catch (error) {
       const whole = written === 0 ? 0 : data.lastIndexOf(0x0a, written - 1) + 1;
       await this.#unwrite(fd, written - whole);
-      this.#dropped((error as NodeJS.ErrnoException).code ?? 'EIO', countLines(data.subarray(whole)));
+      this.#dropped(errorCode(error), countLines(data.subarray(whole)));
       return;
     }
     if (this.#failing) this.#warn(`writes recovered after ${this.#failing.code}`, 'in all', this.#failing);
@@ -194,6 +220,6 @@ export class LogPipe {
   }
 
   #warn(what: string, when: string, { code, droppedLines }: { code: string; droppedLines: number }): void {
-    this.onWarning({ message: `log file ${this.path}: ${what}; ${droppedLines} lines dropped ${when}`, code, droppedLines });
+    this.onWarning({ message: `log file ${this.path}: ${what}; ${counted(droppedLines, 'line')} dropped ${when}`, code, droppedLines });
   }
 }

@@ -1,6 +1,10 @@
 // Loads the addon once, on first use, and declares its shape. Only syscalls.ts calls it: the addon is
-// mechanism, everything it is told was decided in TypeScript.
+// mechanism, everything it is told was decided in TypeScript. Where it comes from is node-gyp-build's rule:
+// a build from source (build/Release, then build/Debug: a checkout's, a locked build's, or an install's that
+// found no prebuild) before the prebuild the package ships for this platform and C library
+// (prebuilds/linux-x64/*.glibc.node, *.musl.node).
 import { createRequire } from 'node:module';
+import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +25,8 @@ export interface NativeAddon {
     execFd: number,
     execFdInherit: boolean,
     parentDeathSignal: number,
+    /** The envp string that gets the child's pid as WATCHDOG_PID (-1: none); it brings 20 bytes of room. */
+    watchdogPidIndex: number,
     cgroupFd: number,
     cgroupProcsFd: number,
   ): [number, number];
@@ -31,7 +37,13 @@ export interface NativeAddon {
   sendSignal(pidfd: number, signal: number): boolean;
   signalGroup(pgid: number, signal: number): boolean;
   getgrouplist(user: string, gid: number): number[];
+  /** getpwnam_r/getpwuid_r: [name, uid, gid, home], or null when there is no such user. */
+  lookupUser(user: string | number): [string, number, number, string] | null;
+  /** getgrnam_r/getgrgid_r: [name, gid], or null when there is no such group. */
+  lookupGroup(group: string | number): [string, number] | null;
   setChildSubreaper(on: boolean): void;
+  /** Reaps that one child if it has ended (waitid(P_PID, WNOHANG)); false if it runs on or is not ours. */
+  reapPid(pid: number): boolean;
   /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … */
   listenInet(family: 4 | 6, address: string, port: number, backlog: number): [number, number];
   listenUnix(path: string, backlog: number, mode: number): number;
@@ -44,6 +56,15 @@ export interface NativeAddon {
   /** Calls back (on the loop, unref'd) while `fd` is readable, or has priority data with `priority`. */
   watchFd(fd: number, priority: boolean, callback: () => void): FdWatch;
   unwatchFd(watch: FdWatch): void;
+  /** A bound SOCK_DGRAM with SO_PASSCRED, non-blocking, close-on-exec; a path, or `@name` (abstract). */
+  notifySocket(path: string, mode: number): number;
+  /** Reads the socket's datagrams with their sender's credentials (pid 0 when none came); the watch owns the
+   * fd and does not keep the loop alive. */
+  notifyWatch(fd: number, callback: (text: string, pid: number, uid: number, truncated: boolean) => void): NotifyWatchHandle;
+  /** Stops reading and closes the socket; a second call does nothing. */
+  notifyClose(handle: NotifyWatchHandle): void;
+  /** One datagram to a path or `@name`, never blocking; throws with code EAGAIN, ECONNREFUSED, ENOENT, … */
+  notifySend(address: string, text: string): void;
   readonly rlimitResources: Readonly<Record<string, number>>;
   /** The one program of a locked build, or null. */
   readonly lockedProgram: string | null;
@@ -51,21 +72,31 @@ export interface NativeAddon {
 
 /** A watch from watchFd, to hand back to unwatchFd. */
 export type FdWatch = { readonly __brand: 'FdWatch' };
+/** What notifyWatch returns: only notifyClose reads it. */
+export type NotifyWatchHandle = { readonly __brand: 'NotifyWatchHandle' };
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const candidates = [join(packageRoot, 'build', 'Release', 'angel.node'), join(packageRoot, 'build', 'Debug', 'angel.node')];
+
+interface NodeGypBuild {
+  /** The path of the build or prebuild that fits this process; throws when there is none. */
+  path(dir: string): string;
+}
 
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
-  const failures: string[] = [];
-  for (const candidate of candidates) {
-    try {
-      return require(candidate) as NativeAddon;
-    } catch (error) {
-      failures.push(`${candidate}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
+  const where = ['build/Release', 'build/Debug', `prebuilds/${platform()}-${arch()}`].map((dir) => join(packageRoot, dir)).join(', ');
+  let path: string;
+  try {
+    path = (require('node-gyp-build') as NodeGypBuild).path(packageRoot);
+  } catch (error) {
+    const why = (error as Error).message.split('\n')[0];
+    throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${where}: ${why}`);
   }
-  throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${failures.join('; ')}`);
+  try {
+    return require(path) as NativeAddon;
+  } catch (error) {
+    throw new Error(`angel: the native addon at ${path} does not load (run npm run build:native); looked in ${where}: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 let loaded: NativeAddon | null = null;

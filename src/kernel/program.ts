@@ -3,6 +3,7 @@
 // gave the child) or a path opened again could be another file by then. So the file is opened here, checked
 // through its fd, and executed from that fd (execveat) for every generation.
 import { closeSync, constants, fstatSync, readSync, type Stats } from 'node:fs';
+import { errorCode } from '../core/errnos.js';
 import { SpawnError } from '../core/errors.js';
 import { openAt } from './syscalls.js';
 import { AT_FDCWD } from './safeopen.js';
@@ -31,8 +32,7 @@ export function openExecutable(path: string, flags = 0): ProgramFile {
     // non-blocking: a FIFO planted at the path would otherwise hang angel in open(2)
     fd = openAt(AT_FDCWD, path, constants.O_RDONLY | constants.O_NONBLOCK | flags, 0);
   } catch (error) {
-    const { code, errno } = error as NodeJS.ErrnoException;
-    throw new SpawnError(path, 'open', code ?? 'EIO', errno);
+    throw new SpawnError(path, 'open', errorCode(error), (error as NodeJS.ErrnoException).errno);
   }
   const stat = fstatSync(fd);
   if (!stat.isFile()) {

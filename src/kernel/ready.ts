@@ -1,6 +1,6 @@
 // When a child counts as started: at exec, when it writes a line to $ANGEL_READY_FD (as s6's
 // notification-fd), when a TCP connect succeeds, or after a fixed delay. Each probe is cancellable and
-// reports once.
+// reports once. (READY=1 on its NOTIFY_SOCKET is read by the generation with its other messages.)
 import { closeSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import type { ReadyMode } from '../core/readiness.js';
@@ -30,7 +30,7 @@ export function closeReadyPipe(pipe: ReadyPipe): void {
 const TCP_RETRY_MS = 10;
 
 /** Starts the probe; `onReady` runs once when the child counts as ready. */
-export function probeReady(mode: ReadyMode, pipe: ReadyPipe | null, onReady: () => void): ReadyProbe {
+export function probeReady(mode: Exclude<ReadyMode, { kind: 'notify' }>, pipe: ReadyPipe | null, onReady: () => void): ReadyProbe {
   let done = false;
   const finish = (): void => {
     if (done) return;

@@ -4,9 +4,8 @@
 // hands to anyone who can start it. The grant only means something when no one but root could have set
 // that group or could change the file since: the binary must be root's and writable by no one else (a
 // user's own copy of /bin/sh, in their own group, would pass a check of the group alone).
-import { createRequire } from 'node:module';
-import type Posix from 'posix';
 import { PermissionError } from '../core/errors.js';
+import { groupEntry, userEntry } from './identity.js';
 import type { ProgramFile } from './program.js';
 import { supplementaryGroups } from './spawn.js';
 
@@ -35,15 +34,9 @@ export function startingUser(env: Readonly<Record<string, string | undefined>> =
     uid = Number(sudo);
     if (uid === 0) return null;
   }
-  const posix = createRequire(import.meta.url)('posix') as typeof Posix;
-  try {
-    const entry = posix.getpwnam(uid);
-    const name = entry.name ?? String(uid);
-    return { uid, name, groups: supplementaryGroups(name, entry.gid) };
-  } catch {
-    // a uid without a passwd entry is in no group at all
-    return { uid, name: String(uid), groups: [] };
-  }
+  const entry = userEntry(uid);
+  // a uid without a passwd entry is in no group at all
+  return entry ? { uid, name: entry.name, groups: supplementaryGroups(entry.name, entry.gid) } : { uid, name: String(uid), groups: [] };
 }
 
 /** Throws a PermissionError naming the user, the group and the binary when the rule is broken. The
@@ -56,9 +49,6 @@ export function checkRootRule(program: ProgramFile, user: StartingUser): void {
   if (stat.uid !== 0) refuse(`it is owned by uid ${stat.uid}, not root`);
   if ((stat.mode & 0o022) !== 0) refuse(`it is writable by group or others (mode ${(stat.mode & 0o7777).toString(8)})`);
   if (user.groups.includes(stat.gid)) return;
-  let groupName = String(stat.gid);
-  try {
-    groupName = (createRequire(import.meta.url)('posix') as typeof Posix).getgrnam(stat.gid).name ?? groupName;
-  } catch {}
+  const groupName = groupEntry(stat.gid)?.name ?? String(stat.gid);
   refuse(`not in its group ${groupName} (gid ${stat.gid})`);
 }

@@ -6,6 +6,7 @@
 // regular file before a byte is read or written.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { errorCode } from '../core/errnos.js';
 import { oneLine, truncate, UsageError } from '../core/errors.js';
 import { openAt } from './syscalls.js';
 
@@ -18,13 +19,16 @@ const DIRECTORY = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOL
 /** A path that failed a check: what was wrong, and where. */
 export class UnsafePath extends Error {
   override name = 'UnsafePath';
+  /** The errno name, when a system call refused. */
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
 }
 
 const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
 
 function errnoOf(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (typeof code === 'string') return code;
+  if (typeof (error as NodeJS.ErrnoException).code === 'string') return errorCode(error);
   throw error;
 }
 
@@ -98,7 +102,7 @@ export function openRegularFile(dirFd: number, name: string, flags: number, mode
     fd = dirFd === AT_FDCWD ? openSync(name, all, mode) : openAt(dirFd, name, all, mode);
   } catch (error) {
     const code = errnoOf(error);
-    throw new UnsafePath(code === 'ELOOP' ? `${path} is a symlink, ELOOP` : `open ${path}: ${code}`);
+    throw new UnsafePath(code === 'ELOOP' ? `${path} is a symlink, ELOOP` : `open ${path}: ${code}`, code);
   }
   const stat = fstatSync(fd);
   if (!stat.isFile()) {

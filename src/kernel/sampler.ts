@@ -15,7 +15,9 @@ export class Sampler {
     readonly pid: number,
     readonly intervalMs: number,
     readonly onSample: (sample: TreeSample) => void,
-    readonly source: () => TreeSample = () => this.#reader.sample(this.pid),
+    /** Orphans of this tree that angel adopted: they count as its part. */
+    readonly adopted: ReadonlySet<number> = new Set(),
+    readonly source: () => TreeSample = () => this.#reader.sample(this.pid, this.adopted),
   ) {}
 
   start(): void {
@@ -34,7 +36,8 @@ export class Sampler {
     return this.#peak;
   }
 
-  /** A sample now; the next periodic one comes a whole interval later. */
+  /** A sample now; the next periodic one comes a whole interval later (the kernel's notices with --cgroup, and
+   * `angel bench` just before it ends a generation). */
   sampleNow(): void {
     this.#sampleNow();
   }

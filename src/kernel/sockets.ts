@@ -3,6 +3,7 @@
 // while no child runs waits in the backlog instead of being refused.
 import { closeSync, lstatSync, unlinkSync } from 'node:fs';
 import type { ListenSpec } from '../core/addresses.js';
+import { errorCode } from '../core/errnos.js';
 import { UsageError } from '../core/errors.js';
 import { listenInet, listenUnix } from './syscalls.js';
 
@@ -39,7 +40,7 @@ export function bindAll(specs: readonly ListenSpec[], socketMode: number, backlo
         }
       } catch (error) {
         const { code, syscall } = error as NodeJS.ErrnoException;
-        if (typeof code === 'string' && typeof syscall === 'string') throw new UsageError('--listen', spec.text, `${syscall}: ${code}`);
+        if (typeof code === 'string' && typeof syscall === 'string') throw new UsageError('--listen', spec.text, `${syscall}: ${errorCode(error)}`);
         throw error;
       }
     }

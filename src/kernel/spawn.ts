@@ -1,6 +1,7 @@
 // The only caller of the addon's spawn: typed options in, flat arguments to C, native errors out as SpawnError.
 import { accessSync, closeSync, constants as fsConstants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, resolve } from 'node:path';
+import { errorCode } from '../core/errnos.js';
 import { SpawnError } from '../core/errors.js';
 import { RLIMIT_NAMES, type Rlimits } from '../core/limits.js';
 import * as syscalls from './syscalls.js';
@@ -33,6 +34,8 @@ export interface SpawnOptions {
   /** The cgroup the child is in from its first instruction: a v2 directory's fd (clone3 CLONE_INTO_CGROUP), or
    * a v1 cgroup.procs open for writing (the child writes itself in, first thing in the fork path). */
   cgroup?: { dirFd: number } | { procsFd: number };
+  /** Set WATCHDOG_PID to the child's own pid, as LISTEN_PID (sd_watchdog_enabled(3)). */
+  watchdogPid?: boolean;
 }
 
 export interface ChildExit {
@@ -56,6 +59,7 @@ export interface ChildProcess {
 }
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+const WATCHDOG_PID_SLOT = `WATCHDOG_PID=${'0'.repeat(20)}`;
 
 /**
  * An environment as execve takes it (KEY=VALUE strings), converted once. The supervisor spawns with the same
@@ -127,6 +131,20 @@ export function resolveProgram(program: string, pathList: string | undefined, cw
   throw new SpawnError(program, 'execve', denied ? 'EACCES' : 'ENOENT', undefined, `not found in PATH=${pathList ?? DEFAULT_PATH}`);
 }
 
+/** What the spawn would answer about the program, without running it (`angel check`): looked up as above, then
+ * the file must be there, a regular file, and executable (execve's ENOENT, ENOTDIR, EACCES), in the same
+ * words. */
+export function checkProgram(program: string, pathList: string | undefined, cwd: string | undefined): void {
+  const path = resolveProgram(program, pathList, cwd);
+  try {
+    if (!statSync(path).isFile()) throw new SpawnError(path, 'execve', 'EACCES', undefined);
+    accessSync(path, fsConstants.X_OK);
+  } catch (error) {
+    if (error instanceof SpawnError) throw error;
+    throw new SpawnError(path, 'execve', errorCode(error), undefined);
+  }
+}
+
 function flattenRlimits(rlimits: Rlimits | undefined): number[] {
   const flat: number[] = [];
   for (const name of RLIMIT_NAMES) {
@@ -154,9 +172,12 @@ function toSpawnError(program: string, error: unknown): Error {
 export function spawnChild(options: SpawnOptions): ChildProcess {
   const env = options.env instanceof Environ ? options.env : Environ.of(options.env ?? process.env);
   const path = resolveProgram(options.program, env.path, options.cwd);
-  // the addon writes the child's own pid into the LISTEN_PID= slot between fork and exec
-  const envp = options.listenPid ? [...env.strings('LISTEN_PID'), 'LISTEN_PID='] : env.strings();
-  const listenPidIndex = options.listenPid ? envp.length - 1 : -1;
+  // the addon writes the child's own pid into the LISTEN_PID= slot between fork and exec, and into
+  // WATCHDOG_PID=, whose string brings its own room (a pid is at most 7 digits; 20 are reserved)
+  let envp = options.listenPid ? [...env.strings('LISTEN_PID'), 'LISTEN_PID='] : env.strings();
+  if (options.watchdogPid) envp = [...envp.filter((entry) => !isVariable(entry, 'WATCHDOG_PID')), WATCHDOG_PID_SLOT];
+  const listenPidIndex = options.listenPid ? envp.length - (options.watchdogPid ? 2 : 1) : -1;
+  const watchdogPidIndex = options.watchdogPid ? envp.length - 1 : -1;
 
   let pid: number, pidfd: number;
   try {
@@ -175,6 +196,7 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
       options.execFd ?? -1,
       options.execFdInherit ?? false,
       options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
+      watchdogPidIndex,
       options.cgroup && 'dirFd' in options.cgroup ? options.cgroup.dirFd : -1,
       options.cgroup && 'procsFd' in options.cgroup ? options.cgroup.procsFd : -1,
     );

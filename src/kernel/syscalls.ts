@@ -1,20 +1,54 @@
 // The one door to the addon: every call into C goes through here, typed as native.ts declares it. The
 // modules beside this one give the calls meaning (spawn.ts, sockets.ts, safeopen.ts, …); this one only
-// forwards, so a reader sees in one place all that angel asks of the kernel beyond Node.
+// forwards, so a reader sees in one place all that angel asks of the kernel beyond Node. A failed system call
+// comes out of C as its errno number and step; it is named here, from the one table (core/errnos.ts).
+import { errnoName } from '../core/errnos.js';
 import { addon, type NativeAddon } from './native.js';
 
-export const spawnNative: NativeAddon['spawn'] = (...args) => addon().spawn(...args);
-export const watchExit: NativeAddon['watchExit'] = (...args) => addon().watchExit(...args);
-export const sendSignal: NativeAddon['sendSignal'] = (...args) => addon().sendSignal(...args);
-export const signalGroup: NativeAddon['signalGroup'] = (...args) => addon().signalGroup(...args);
-export const getgrouplist: NativeAddon['getgrouplist'] = (...args) => addon().getgrouplist(...args);
-export const setChildSubreaper: NativeAddon['setChildSubreaper'] = (...args) => addon().setChildSubreaper(...args);
-export const listenInet: NativeAddon['listenInet'] = (...args) => addon().listenInet(...args);
-export const listenUnix: NativeAddon['listenUnix'] = (...args) => addon().listenUnix(...args);
-export const pipe: NativeAddon['pipe'] = () => addon().pipe();
-export const openAt: NativeAddon['openAt'] = (...args) => addon().openAt(...args);
-export const eventfd: NativeAddon['eventfd'] = () => addon().eventfd();
-export const watchFd: NativeAddon['watchFd'] = (...args) => addon().watchFd(...args);
-export const unwatchFd: NativeAddon['unwatchFd'] = (...args) => addon().unwatchFd(...args);
+/** Runs a call into C; a system error it throws gets its errno's name as `code` and in its message. */
+function named<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    const native = error as NodeJS.ErrnoException;
+    if (typeof native.errno === 'number' && typeof native.syscall === 'string' && native.code === undefined) {
+      native.code = errnoName(native.errno);
+      // C's message is `step: strerror text`
+      native.message = `${native.syscall}: ${native.code} (${native.message.slice(native.syscall.length + 2)})`;
+    }
+    throw error;
+  }
+}
+
+export const spawnNative: NativeAddon['spawn'] = (...args) => named(() => addon().spawn(...args));
+export const watchExit: NativeAddon['watchExit'] = (...args) => named(() => addon().watchExit(...args));
+export const sendSignal: NativeAddon['sendSignal'] = (...args) => named(() => addon().sendSignal(...args));
+export const signalGroup: NativeAddon['signalGroup'] = (...args) => named(() => addon().signalGroup(...args));
+export const getgrouplist: NativeAddon['getgrouplist'] = (...args) => named(() => addon().getgrouplist(...args));
+export const lookupUser: NativeAddon['lookupUser'] = (...args) => named(() => addon().lookupUser(...args));
+export const lookupGroup: NativeAddon['lookupGroup'] = (...args) => named(() => addon().lookupGroup(...args));
+export const setChildSubreaper: NativeAddon['setChildSubreaper'] = (...args) => named(() => addon().setChildSubreaper(...args));
+export const reapPid: NativeAddon['reapPid'] = (...args) => named(() => addon().reapPid(...args));
+export const listenInet: NativeAddon['listenInet'] = (...args) => named(() => addon().listenInet(...args));
+export const listenUnix: NativeAddon['listenUnix'] = (...args) => named(() => addon().listenUnix(...args));
+export const pipe: NativeAddon['pipe'] = () => named(() => addon().pipe());
+export const openAt: NativeAddon['openAt'] = (...args) => named(() => addon().openAt(...args));
+export const notifySocket: NativeAddon['notifySocket'] = (...args) => named(() => addon().notifySocket(...args));
+export const notifyWatch: NativeAddon['notifyWatch'] = (...args) => named(() => addon().notifyWatch(...args));
+export const notifyClose: NativeAddon['notifyClose'] = (...args) => named(() => addon().notifyClose(...args));
+export const notifySend: NativeAddon['notifySend'] = (...args) => named(() => addon().notifySend(...args));
+export const eventfd: NativeAddon['eventfd'] = () => named(() => addon().eventfd());
+export const watchFd: NativeAddon['watchFd'] = (...args) => named(() => addon().watchFd(...args));
+export const unwatchFd: NativeAddon['unwatchFd'] = (...args) => named(() => addon().unwatchFd(...args));
 export const rlimitResources = (): NativeAddon['rlimitResources'] => addon().rlimitResources;
 export const lockedProgram = (): string | null => addon().lockedProgram;
+
+/** Why the addon cannot be loaded (its one error, naming where it looked), or null when it can. */
+export function addonLoadError(): string | null {
+  try {
+    addon();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}

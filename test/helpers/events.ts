@@ -1,9 +1,14 @@
 // Runs the angel CLI as a real process and reads its JSON event log (stderr) and the child's output
-// (stdout) as streams; tests wait for a predicate with a deadline, never for a fixed time.
+// (stdout) as streams; tests wait for a predicate with a deadline, never for a fixed time. angel writes an
+// event a turn of its event loop after the fact, and on another pipe than the child's output, so a child's
+// line says nothing about which of angel's events are in yet: a test waits for the event itself, and counts
+// events only once angel has exited. Every run ends with the test that started it, with its children.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { treePids } from '../../src/kernel/proctree.js';
+import { atTestEnd } from './cleanup.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = join(root, 'dist', 'src', 'face', 'cli.js');
@@ -49,21 +54,34 @@ class Stream<T> {
   }
 }
 
+/** A signal to a process (or, negative, a group) that may be gone already. */
+function signal(target: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(target, name);
+  } catch {} // ESRCH: gone meanwhile
+}
+
 export class AngelRun {
   readonly process: ChildProcessWithoutNullStreams;
   readonly events = new Stream<AngelEventLine>();
   readonly stdout = new Stream<string>();
   readonly stderrText: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** angel has exited and its stderr is read to its end: the log is whole. */
+  #logRead = false;
 
-  /** `cgroup`: a cgroup v1 or v2 directory angel is started in (a shell writes itself into its cgroup.procs, then
-   * execs angel). */
-  constructor(args: readonly string[], options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; cgroup?: string } = {}) {
+  /** `prefix` runs angel under another command, e.g. `unshare --pid --fork --mount-proc` to make it PID 1.
+   * `cgroup`: a cgroup v1 or v2 directory angel is started in (a shell writes itself into its cgroup.procs, then
+   * execs the command). */
+  constructor(
+    args: readonly string[],
+    options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; prefix?: readonly string[]; cgroup?: string } = {},
+  ) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
-    const argv = [options.cli ?? CLI, ...jsonArgs, ...args];
+    const command = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...jsonArgs, ...args];
     this.process = options.cgroup === undefined
-      ? spawn(process.execPath, argv, { env: options.env ?? process.env })
-      : spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, process.execPath, ...argv], { env: options.env ?? process.env });
+      ? spawn(command[0] as string, command.slice(1), { env: options.env ?? process.env })
+      : spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, ...command], { env: options.env ?? process.env });
     createInterface({ input: this.process.stdout }).on('line', (line) => this.stdout.push(line));
     createInterface({ input: this.process.stderr }).on('line', (line) => {
       this.stderrText.push(line);
@@ -74,7 +92,13 @@ export class AngelRun {
         // not an event line (a usage error, or the child's own stderr)
       }
     });
-    this.exited = new Promise((resolve) => this.process.on('close', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.process.on('close', (code, signal) => {
+        this.#logRead = true;
+        resolve({ code, signal });
+      }),
+    );
+    atTestEnd(() => this.kill());
   }
 
   event(name: string, match: (event: AngelEventLine) => boolean = () => true, timeoutMs = 10_000): Promise<AngelEventLine> {
@@ -85,13 +109,53 @@ export class AngelRun {
     return this.stdout.waitFor((line) => pattern.test(line), `stdout ${pattern}`, timeoutMs);
   }
 
+  /** How many events of this kind angel wrote in all: known once its log is read to the end (status() has
+   * returned), so asked before, it throws. */
   count(name: string): number {
+    if (!this.#logRead) throw new Error(`count('${name}') while angel runs: await status() first, or wait for the event itself`);
     return this.events.items.filter((event) => event.event === name).length;
   }
 
-  /** Ends angel (and so its child) if a test failed before it could: no process outlives its test. */
+  /** How many events of this kind were read so far: a lower bound while angel runs (its log lags by a turn),
+   * for asserting that something has NOT happened yet, or that an awaited event was seen. */
+  seenSoFar(name: string): number {
+    return this.events.items.filter((event) => event.event === name).length;
+  }
+
+  #running(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** The children angel started and did not report ended, by its log. */
+  #unreaped(): number[] {
+    const ended = new Set(this.events.items.filter((event) => event.event === 'exit').map((event) => event.pid));
+    return this.events.items.filter((event) => event.event === 'start' && !ended.has(event.pid)).map((event) => event.pid as number);
+  }
+
+  /**
+   * Ends angel and its children, for a test that ended before angel did: no process outlives its test. A
+   * SIGKILLed angel leaves its children running (they lead their own sessions), so they are killed with their
+   * process groups. Their pids come from /proc, angel frozen meanwhile so that it starts no other, rather
+   * than from the log, whose last 'start' may not be written yet; if angel had already died of a signal, its
+   * log is all there is.
+   */
   kill(): void {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL');
+    const pid = this.process.pid;
+    if (pid === undefined) return;
+    let children: number[];
+    if (this.#running()) {
+      signal(pid, 'SIGSTOP');
+      children = treePids(pid).slice(1);
+      signal(pid, 'SIGKILL');
+    } else if (this.process.signalCode !== null) {
+      children = this.#unreaped();
+    } else {
+      return; // it exited on its own, and ended its children first
+    }
+    for (const child of children) {
+      signal(-child, 'SIGKILL');
+      signal(child, 'SIGKILL'); // one that left its group
+    }
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -103,7 +167,7 @@ export class AngelRun {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.process.kill('SIGKILL');
+        this.kill();
         reject(new Error(`angel did not exit within ${timeoutMs} ms; stderr:\n${this.stderrText.join('\n')}`));
       }, timeoutMs);
     });

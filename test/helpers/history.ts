@@ -1,5 +1,6 @@
-// Restart histories for the table tests: built from a list of restart times, and read back as one.
-import type { RestartHistory } from '../../src/core/backoff.js';
+// Restart histories for the table tests: built from a list of restart times, and read back as one, since the
+// history's queue is compared by what it holds, not by how its entries happen to be linked.
+import { RecentTimes, type RestartHistory } from '../../src/core/backoff.js';
 
 export interface PlainHistory {
   times: number[];
@@ -8,7 +9,9 @@ export interface PlainHistory {
 
 /** A frozen history of these restart times (in order), so a decision that mutates its input fails loudly. */
 export function historyOf(times: readonly number[], consecutive = times.length): RestartHistory {
-  return Object.freeze({ times: Object.freeze([...times]), consecutive });
+  const recent = RecentTimes.of(times);
+  Object.freeze(recent);
+  return Object.freeze({ times: recent, consecutive });
 }
 
-export const plain = (history: RestartHistory): PlainHistory => ({ times: [...history.times], consecutive: history.consecutive });
+export const plain = (history: RestartHistory): PlainHistory => ({ times: history.times.toArray(), consecutive: history.consecutive });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnChild, type ChildExit, type SpawnOptions } from '../../src/kernel/spawn.js';
 import { processState } from '../../src/kernel/proctree.js';
+import { reachable } from './reachable.js';
 
 export const scratch = mkdtempSync(join(tmpdir(), 'angel-spawn-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
@@ -48,7 +49,9 @@ const closeOnExec = (fd) => (parseInt(/flags:\\s+(\\d+)/.exec(readFileSync('/pro
  * map fds), with `spawnChild`, `childPids()`, `zombieChildren()`, `closeOnExec(fd)` and node:fs's open/read/readdir/close in scope; returns its JSON line.
  */
 export async function runNodeScript(body: string, options: Omit<SpawnOptions, 'program' | 'args'> = {}): Promise<unknown> {
-  const source = `import { spawnChild } from ${JSON.stringify(SPAWN_MODULE)};\n${SCRIPT_PRELUDE}\n${body}`;
+  // as another user, from a copy that user can reach
+  const spawnModule = options.uid === undefined ? SPAWN_MODULE : reachable('dist/src/kernel/spawn.js');
+  const source = `import { spawnChild } from ${JSON.stringify(spawnModule)};\n${SCRIPT_PRELUDE}\n${body}`;
   const { exit, output } = await runCaptured({ ...options, program: process.execPath, args: ['--input-type=module', '-e', source] });
   if (exit.code !== 0) throw new Error(`node script failed (${JSON.stringify(exit)}): ${output}`);
   return JSON.parse(output);

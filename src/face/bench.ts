@@ -1,0 +1,204 @@
+// `angel bench [run options] [--runs N] [--warmup N] [--export-json F] [--export-markdown F] [--probe P] --
+// <program> [args...]`: the lifecycle of the user's own program, timed as hyperfine times commands. Each cycle
+// drives a fresh supervisor, built as `angel run` builds it, through start, crash restart, reload and stop
+// (bench-cycle.ts); the samples make one table (bench-report.ts). The program's output goes to a scratch file
+// (hyperfine discards a command's output too), quoted when a cycle fails.
+import { cpus, release } from 'node:os';
+import { Option, type Command } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
+import { oneLine } from '../core/errors.js';
+import type { ResolvedOptions } from '../core/options.js';
+import { count, text } from '../core/parse.js';
+import { formatProbe, parseProbe, type ProbeTarget } from '../core/probe.js';
+import { formatReady } from '../core/readiness.js';
+import { signalNumber } from '../core/signames.js';
+import { createSupervisor } from '../driver/assemble.js';
+import type { Supervisor } from '../driver/supervisor.js';
+import { checkWritable, lastLines, makeScratch, writeExport } from '../kernel/benchfiles.js';
+import type { StartingUser } from '../kernel/rootrule.js';
+import { runCycle, type CycleResult } from './bench-cycle.js';
+import { BenchFailure, Interrupted, type Phase } from './bench-watch.js';
+import { jsonReport, renderMarkdown, renderText, warningsOf, type Collected, type RunFacts } from './bench-report.js';
+import type { Flags } from './flags.js';
+
+export interface BenchSettings {
+  runs: number;
+  warmup: number;
+  exportJson: string | null;
+  exportMarkdown: string | null;
+  probe: ProbeTarget | null;
+}
+
+const DEFAULT_RUNS = 10;
+const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const OUTPUT_LINES = 5;
+
+/** The flags only `bench` has, beside every option of `run`. */
+export function addBenchOptions(command: Command): Command {
+  const group = 'Benchmark:';
+  return command
+    .addOption(new Option('--runs <n>', `measured cycles (default: ${DEFAULT_RUNS})`).helpGroup(group))
+    .addOption(new Option('--warmup <n>', 'cycles run first and left out of the figures (default: 0)').helpGroup(group))
+    .addOption(new Option('--export-json <file>', 'every sample, the summaries and the warnings, as JSON').helpGroup(group))
+    .addOption(new Option('--export-markdown <file>', 'the table as Markdown').helpGroup(group))
+    .addOption(new Option('--probe <target>', 'tcp:PORT or http://127.0.0.1:PORT/PATH: a client loop during the reloads counts what failed').helpGroup(group));
+}
+
+export const BENCH_HELP = `
+Each cycle starts a fresh supervisor, as \`angel run\` would with the same options, and times:
+  start    spawn -> ready (angel: spawn -> exec; the program: exec -> ready as --ready defines it)
+  restart  SIGKILL to the child -> the next generation ready (angel: SIGKILL -> next exec)
+  reload   SIGHUP -> the next generation ready and the old one gone (angel: SIGHUP, or the old one's
+           death without --listen, -> next exec); not with --reload signal
+  stop     the stop signal -> every process of the tree gone
+and each generation's peak memory (the tree's RSS, as --max-mem counts it). angel's share is its part of the
+whole, summed over the runs. A crash is always restarted at once (--restart never and --max-restarts 0 are
+lifted). The program's output goes to a scratch file unless --log-file is given; angel's event log is not
+written. A program that cannot start, or exits on its own during a cycle, ends the run with
+angel's status for it (127 not found, 126 not executable, else its own status); SIGINT stops it and exits 130.
+
+Example:
+  angel bench --runs 20 --warmup 2 --listen 127.0.0.1:8080 --ready fd --probe http://127.0.0.1:8080/ -- node server.js
+`;
+
+export function benchSettings(flags: Flags): BenchSettings {
+  const file = (flag: string, value: unknown): string | null => {
+    if (value === undefined) return null;
+    const path = text(value, flag);
+    checkWritable(path, flag);
+    return path;
+  };
+  return {
+    runs: flags.runs === undefined ? DEFAULT_RUNS : count(flags.runs, '--runs', 1),
+    warmup: flags.warmup === undefined ? 0 : count(flags.warmup, '--warmup', 0),
+    exportJson: file('--export-json', flags.exportJson),
+    exportMarkdown: file('--export-markdown', flags.exportMarkdown),
+    probe: flags.probe === undefined ? null : parseProbe(text(flags.probe, '--probe')),
+  };
+}
+
+/** The signals that end a run midway: the current program is stopped as `angel run` stops it (the signal
+ * itself for INT and TERM; a second one kills at once), and the cycle gives up waiting. */
+class Interruption {
+  signal: NodeJS.Signals | null = null;
+  current: { supervisor: Supervisor; watch: { fail(error: Error): void } | null } | null = null;
+  readonly #handlers = new Map<NodeJS.Signals, () => void>();
+
+  constructor(stopSignal: NodeJS.Signals) {
+    for (const signal of INTERRUPTS) {
+      const handler = (): void => {
+        this.signal ??= signal;
+        this.current?.watch?.fail(new Interrupted(signal));
+        this.current?.supervisor.shutdown(signal === 'SIGHUP' ? stopSignal : signal, signal);
+      };
+      this.#handlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+  }
+
+  check(): void {
+    if (this.signal !== null) throw new Interrupted(this.signal);
+  }
+
+  remove(): void {
+    for (const [signal, handler] of this.#handlers) process.off(signal, handler);
+  }
+}
+
+/** On stderr when it is a terminal; nothing otherwise (a log or a pipe gets no escape codes). */
+function progressBar(total: number): SingleBar | null {
+  if (!process.stderr.isTTY) return null;
+  const bar = new SingleBar({ format: 'angel bench {bar} {value}/{total} cycles', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+  bar.start(total, 0);
+  return bar;
+}
+
+function collect(into: Collected, cycle: number, result: CycleResult): void {
+  for (const [phase, sample] of Object.entries(result.phases) as Array<[Phase, CycleResult['phases'][Phase]]>) {
+    if (sample) into.samples[phase].push({ cycle, ...sample });
+  }
+  for (const entry of result.memory) into.memory.push({ cycle, ...entry });
+  if (result.probe && into.probe) {
+    into.probe.requests += result.probe.requests;
+    into.probe.failed += result.probe.failed;
+    for (const [cause, times] of Object.entries(result.probe.errors)) into.probe.errors[cause] = (into.probe.errors[cause] ?? 0) + times;
+  }
+}
+
+export async function bench(given: ResolvedOptions, forUser: StartingUser | null, settings: BenchSettings): Promise<number> {
+  const scratch = given.logFile === null ? makeScratch() : null;
+  const options: ResolvedOptions = {
+    ...given,
+    restart: given.restart === 'never' ? 'on-failure' : given.restart,
+    maxRestarts: Math.max(1, given.maxRestarts),
+    logFile: given.logFile ?? (scratch?.logPath as string),
+  };
+  const facts: RunFacts = {
+    command: oneLine([options.program, ...options.args].join(' ')),
+    runs: settings.runs,
+    warmup: settings.warmup,
+    readyExec: options.ready.kind === 'exec',
+    stopSignal: options.stopSignal,
+    killTimeout: options.killTimeout,
+    reloadSkipped: options.reload === 'signal' ? '--reload signal forwards SIGHUP, and the program\'s own reload is not visible to angel' : null,
+  };
+  const collected: Collected = {
+    samples: { start: [], restart: [], reload: [], stop: [] },
+    memory: [],
+    probe: settings.probe && { target: formatProbe(settings.probe), requests: 0, failed: 0, errors: {} },
+  };
+  const total = settings.warmup + settings.runs;
+  const interruption = new Interruption(options.stopSignal);
+  const progress = progressBar(total);
+  try {
+    for (let cycle = 1; cycle <= total; cycle++) {
+      interruption.check();
+      const supervisor = createSupervisor(options, forUser);
+      interruption.current = { supervisor, watch: null };
+      const onWatch = (watch: { fail(error: Error): void } | null): void => {
+        if (interruption.current) interruption.current.watch = watch;
+      };
+      const result = await runCycle(supervisor, { number: cycle, options, probe: settings.probe, onWatch });
+      interruption.current = null;
+      if (cycle > settings.warmup) collect(collected, cycle - settings.warmup, result);
+      progress?.increment();
+    }
+  } catch (error) {
+    progress?.stop();
+    // after an interrupt, whatever failed (the program ended by the signal, say) is its consequence
+    const signal = error instanceof Interrupted ? error.signal : interruption.signal;
+    if (signal !== null) {
+      process.stderr.write(`angel bench: interrupted by ${signal}; the program was stopped and nothing was exported\n`);
+      return 128 + signalNumber(signal);
+    }
+    if (!(error instanceof BenchFailure)) throw error;
+    process.stderr.write(`angel bench: ${oneLine(error.message)}\n`);
+    const output = lastLines(options.logFile as string, OUTPUT_LINES);
+    if (output.length > 0) {
+      const where = scratch ? 'its last output' : `its last output, in ${options.logFile}`;
+      process.stderr.write(`angel bench: ${where}:\n${output.map((line) => `  ${oneLine(line)}\n`).join('')}`);
+    }
+    return error.status;
+  } finally {
+    progress?.stop();
+    interruption.remove();
+    scratch?.remove();
+  }
+
+  const warnings = warningsOf(collected, facts);
+  process.stdout.write(`${renderText(collected, facts)}\n`);
+  for (const warning of warnings) process.stderr.write(`${warning}\n`);
+  if (settings.exportJson !== null) {
+    const extra = {
+      options: {
+        ready: formatReady(options.ready), listen: options.listen.map((spec) => spec.text), stopSignal: options.stopSignal,
+        killTimeout: options.killTimeout, sampleInterval: options.sampleInterval, maxMem: options.maxMem, reload: options.reload,
+      },
+      machine: { node: process.version, kernel: release(), cpus: cpus().length },
+      date: new Date().toISOString(),
+    };
+    writeExport(settings.exportJson, `${JSON.stringify(jsonReport(collected, facts, extra, warnings), null, 2)}\n`, '--export-json');
+  }
+  if (settings.exportMarkdown !== null) writeExport(settings.exportMarkdown, renderMarkdown(collected, facts, warnings), '--export-markdown');
+  return 0;
+}

@@ -1,0 +1,142 @@
+// --metrics: Prometheus text on GET /metrics, from prom-client: angel's own process (prom-client's default
+// metrics), the child's memory as --max-mem counts it, the cap, the generation, restarts by reason, overruns,
+// watchdog misses, the restart latency as a histogram, and readiness. Served by Node's http on an address of
+// its own, never one of the child's held sockets (assemble checks), 127.0.0.1 unless the address names a host.
+// Everything is read when scraped: between scrapes the metrics cost the counters' increments only.
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ListenSpec } from '../core/addresses.js';
+import type { Supervisor } from '../driver/supervisor.js';
+import type { StatusBoard } from './board.js';
+
+/** Restart latency buckets, in seconds: a crash loop restarts in well under a millisecond, a --ready probe
+ * can take seconds. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Registry {
+  const register = new Registry();
+  // angel's own process: CPU, memory, fds, heap, event loop lag
+  collectDefaultMetrics({ register });
+  const snapshot = () => board.snapshot();
+  new Gauge({
+    name: 'angel_info', help: 'angel, its pid and state, and the program it supervises (value 1)', labelNames: ['version', 'pid', 'state', 'program'],
+    registers: [register],
+    collect() {
+      const report = snapshot();
+      this.reset();
+      this.set({ version: report.version, pid: report.angelPid, state: report.state, program: [report.program, ...report.args].join(' ') }, 1);
+    },
+  });
+  new Gauge({ name: 'angel_child_pid', help: 'the serving child\'s pid (0: none runs)', registers: [register], collect() {
+    this.set(supervisor.pid ?? 0);
+  } });
+  new Gauge({
+    name: 'angel_last_exit_time_seconds', help: 'when the last generation ended, since the epoch, with how', labelNames: ['generation', 'reason', 'code', 'signal'],
+    registers: [register],
+    collect() {
+      const { lastExit } = snapshot();
+      this.reset();
+      if (lastExit) this.set({ generation: lastExit.generation, reason: lastExit.reason, code: String(lastExit.code ?? ''), signal: lastExit.signal ?? '' }, lastExit.at / 1000);
+    },
+  });
+  new Gauge({ name: 'angel_generation', help: 'the serving generation (ANGEL_GENERATION), or the last one started', registers: [register], collect() {
+    this.set(supervisor.generation);
+  } });
+  new Gauge({ name: 'angel_child_ready', help: '1 when a child runs and is ready (--ready), else 0', registers: [register], collect() {
+    this.set(snapshot().ready ? 1 : 0);
+  } });
+  new Gauge({ name: 'angel_child_resident_memory_bytes', help: 'resident memory of the child\'s whole process tree, as --max-mem counts it', registers: [register], collect() {
+    this.set(snapshot().rssBytes ?? 0);
+  } });
+  new Gauge({ name: 'angel_memory_cap_bytes', help: 'the --max-mem cap (0: none)', registers: [register], collect() {
+    this.set(supervisor.capBytes ?? 0);
+  } });
+  new Gauge({ name: 'angel_child_start_time_seconds', help: 'when the serving child was started, since the epoch (0: none runs)', registers: [register], collect() {
+    this.set((snapshot().childStartedAt ?? 0) / 1000);
+  } });
+  new Gauge({
+    name: 'angel_child_status_info', help: 'the child\'s last STATUS= text (sd_notify), value 1', labelNames: ['status'], registers: [register],
+    collect() {
+      const { status } = snapshot();
+      this.reset();
+      if (status !== null) this.set({ status }, 1);
+    },
+  });
+  const restarts = new Counter({ name: 'angel_restarts_total', help: 'restarts of the child, by the reason the last one ended', labelNames: ['reason'], registers: [register] });
+  const exits = new Counter({ name: 'angel_child_exits_total', help: 'ends of a generation, by reason', labelNames: ['reason'], registers: [register] });
+  const overruns = new Counter({ name: 'angel_overruns_total', help: 'memory overruns (--max-mem)', registers: [register] });
+  const misses = new Counter({ name: 'angel_watchdog_misses_total', help: 'watchdog periods missed (--watchdog), WATCHDOG=trigger included', registers: [register] });
+  const latency = new Histogram({
+    name: 'angel_restart_latency_seconds', help: 'old child\'s death to the new child\'s exec (or readiness with --ready); 0 for an overlapping reload',
+    buckets: LATENCY_BUCKETS, registers: [register],
+  });
+  let lastReason = 'reload';
+  supervisor.on('exit', (e) => {
+    exits.inc({ reason: e.reason });
+    lastReason = e.reason;
+  });
+  supervisor.on('restart', (e) => {
+    restarts.inc({ reason: lastReason });
+    latency.observe(e.restartLatencyMs / 1000);
+  });
+  supervisor.on('overrun', () => overruns.inc());
+  supervisor.on('watchdog', () => misses.inc());
+  return register;
+}
+
+/** Serves the registry on `spec`; resolves with the address bound (host:port, or unix:path). */
+export function serveMetrics(spec: ListenSpec, register: Registry): Promise<{ server: Server; address: string }> {
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+      return;
+    }
+    register.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': register.contentType }).end(text),
+      (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
+    );
+  });
+  // a scraper's keep-alive connection must not hold angel open at exit
+  server.keepAliveTimeout = 5000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const listening = (): void => {
+      server.off('error', reject);
+      server.unref();
+      if (spec.kind === 'unix') {
+        chmodSync(spec.path, 0o660);
+        resolve({ server, address: `unix:${spec.path}` });
+        return;
+      }
+      const { address, port } = server.address() as AddressInfo;
+      resolve({ server, address: spec.family === 6 ? `[${address}]:${port}` : `${address}:${port}` });
+    };
+    if (spec.kind === 'unix') {
+      removeStaleSocket(spec.path);
+      server.listen(spec.path, listening);
+    } else {
+      server.listen({ host: spec.address, port: spec.port, ipv6Only: spec.family === 6 }, listening);
+    }
+  });
+}
+
+/** A socket file left by an earlier angel is removed; anything else at the path is not angel's to remove. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // not there
+  }
+}
+
+export function closeMetrics(server: Server, spec: ListenSpec): void {
+  server.close();
+  server.closeAllConnections();
+  if (spec.kind === 'unix') {
+    try {
+      unlinkSync(spec.path);
+    } catch {}
+  }
+}

@@ -1,0 +1,134 @@
+// The reaper. As a child subreaper (prctl(PR_SET_CHILD_SUBREAPER)), or as PID 1, angel becomes the parent of
+// every orphan of its children's trees: a daemon that double-forked or called setsid() is reparented to angel
+// instead of init. The reaper reaps those that end, so no zombie piles up, and reports those that live, so the
+// supervisor can count them in their generation's memory and stop them with it.
+//
+// It never takes a status that someone else waits for: the generations' first processes are reaped through
+// their pidfds (kernel/spawn.ts), and libuv waits by pid for the children Node's child_process started (a
+// waitpid(-1) here would take their statuses, and child_process would never report their exit). So children
+// are listed from /proc/self/task/*/children and reaped one by one, by pid, skipping both.
+import { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { treePids } from './proctree.js';
+import { reapPid, setChildSubreaper } from './syscalls.js';
+
+export interface OrphanSeen {
+  pid: number;
+  session: number;
+}
+
+interface Stat {
+  state: string;
+  session: number;
+}
+
+/** State and session of a process from /proc/<pid>/stat, or null once it is gone. The command name sits in
+ * parentheses and may hold anything, so the fields are read after the last ')'. */
+function readStat(pid: number): Stat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '?', session: Number(fields[3]) };
+}
+
+/** angel's children, of every thread (an orphan is reparented to one thread of the subreaper). */
+function ownChildren(): number[] {
+  const children: number[] = [];
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return children;
+  }
+  for (const tid of tids) {
+    try {
+      for (const pid of readFileSync(`/proc/self/task/${tid}/children`, 'latin1').split(' ')) {
+        if (pid !== '' && pid !== '\n') children.push(Number(pid));
+      }
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return children;
+}
+
+/** The pids of the children Node's child_process started and libuv still waits for. */
+function libuvChildren(): Set<number> {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return new Set(handles.filter((handle): handle is ChildProcess => handle instanceof ChildProcess).map((child) => child.pid ?? -1));
+}
+
+/** SIGKILLs a process and its tree (an orphan that belongs to no generation left). */
+export function killTree(pid: number): void {
+  for (const member of treePids(pid)) {
+    try {
+      process.kill(member, 'SIGKILL');
+    } catch {
+      // ESRCH: gone meanwhile
+    }
+  }
+}
+
+export class Reaper {
+  /** Live orphans already reported. */
+  #seen = new Set<number>();
+  readonly #onSigchld = (): void => this.scan();
+
+  constructor(
+    /** The pids reaped elsewhere (the generations' first processes). */
+    readonly isOwn: (pid: number) => boolean,
+    readonly onOrphan: (orphan: OrphanSeen) => void,
+  ) {}
+
+  start(): void {
+    setChildSubreaper(true);
+    process.on('SIGCHLD', this.#onSigchld);
+    this.scan();
+  }
+
+  stop(): void {
+    process.off('SIGCHLD', this.#onSigchld);
+  }
+
+  /** Reaps every ended child that is not the generations' or libuv's, and reports each live orphan once. */
+  scan(): void {
+    const children = this.#others();
+    for (const pid of children) {
+      const stat = readStat(pid);
+      if (stat === null) continue;
+      if (stat.state === 'Z') {
+        reapPid(pid);
+        continue;
+      }
+      if (this.#seen.has(pid)) continue;
+      this.#seen.add(pid);
+      this.onOrphan({ pid, session: stat.session });
+    }
+    const live = new Set(children);
+    for (const pid of this.#seen) if (!live.has(pid)) this.#seen.delete(pid);
+  }
+
+  /** SIGKILLs every orphan left (with its tree) and waits until all are reaped, at most `timeoutMs`: no process
+   * outlives angel. */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const others = this.#others();
+      if (others.length === 0 || Date.now() > deadline) return;
+      for (const pid of others) {
+        killTree(pid);
+        reapPid(pid);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  #others(): number[] {
+    const libuv = libuvChildren();
+    return ownChildren().filter((pid) => !this.isOwn(pid) && !libuv.has(pid));
+  }
+}
