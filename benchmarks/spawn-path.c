@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
   int fds[] = {0, 1, 2};
   struct angel_spawn_spec spec = {
       .path = "/bin/true", .argv = args, .envp = environ, .fds = fds, .nfds = 3,
-      .uid = -1, .gid = -1, .ngroups = -1, .exec_fd = -1,
+      .uid = -1, .gid = -1, .ngroups = -1, .exec_fd = -1, .cgroup_fd = -1, .cgroup_procs_fd = -1,
   };
   for (int i = 0; i < warmup + n; i++) {
     pid_t pid;

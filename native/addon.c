@@ -1,10 +1,11 @@
 /* The addon's exports: a few flat functions taking primitives and arrays (the entries of process.c, watch.c,
- * fds.c and notify.c), the rlimit resource numbers, and the one program of a locked build. Mechanism only: no
+ * fds.c, events.c and notify.c), the rlimit resource numbers, and the one program of a locked build. Mechanism only: no
  * timers, no policy, no logging; everything it is told was decided in TypeScript. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "accounts.h"
+#include "events.h"
 #include "fds.h"
 #include "generated/lock.h"
 #include "js.h"
@@ -52,6 +53,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openAt", NULL, angel_open_at, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"eventfd", NULL, angel_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"watchFd", NULL, angel_watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unwatchFd", NULL, angel_unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"notifySocket", NULL, angel_notify_socket, NULL, NULL, NULL, napi_enumerable, NULL},
     {"notifyWatch", NULL, angel_notify_watch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"notifyClose", NULL, angel_notify_close, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -28,18 +28,20 @@ static unsigned long long to_rlim(double value) {
 }
 
 /* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
- *       groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex) -> [pid, pidfd].
- *       A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none. The envp string at
- *       watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20 placeholder bytes. */
+ *       groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd,
+ *       cgroupProcsFd) -> [pid, pidfd]. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none.
+ *       The envp string at watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20
+ *       placeholder bytes. A cgroup fd of -1 is none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs
+ *       open for writing). */
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
+  size_t argc = 17;
+  napi_value argv[17];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 15) return js_throw_usage(env, "spawn: expected 15 arguments");
+  if (argc != 17) return js_throw_usage(env, "spawn: expected 17 arguments");
 
   struct angel_spawn_spec spec;
   memset(&spec, 0, sizeof spec);
-  int32_t listen_pid_index, uid, gid, exec_fd, parent_death_signal, watchdog_pid_index;
+  int32_t listen_pid_index, uid, gid, exec_fd, parent_death_signal, watchdog_pid_index, cgroup_fd, cgroup_procs_fd;
   bool no_new_privs, exec_fd_inherit;
   uint32_t nfds, nrlimit_values, ngroups = 0;
   int fds[MAX_FDS];
@@ -54,6 +56,8 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
       !js_get_int32(env, argv[11], "spawn: execFd", &exec_fd) ||
       !js_get_int32(env, argv[13], "spawn: parentDeathSignal", &parent_death_signal) ||
       !js_get_int32(env, argv[14], "spawn: watchdogPidIndex", &watchdog_pid_index) ||
+      !js_get_int32(env, argv[15], "spawn: cgroupFd", &cgroup_fd) ||
+      !js_get_int32(env, argv[16], "spawn: cgroupProcsFd", &cgroup_procs_fd) ||
       napi_get_value_bool(env, argv[10], &no_new_privs) != napi_ok ||
       napi_get_value_bool(env, argv[12], &exec_fd_inherit) != napi_ok ||
       !js_get_array(env, argv[5], "spawn: fds", MAX_FDS, &nfds) ||
@@ -139,6 +143,8 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   spec.exec_fd_inherit = exec_fd_inherit;
   spec.parent_death_signal = parent_death_signal;
   spec.parent_pid = getpid();
+  spec.cgroup_fd = cgroup_fd;
+  spec.cgroup_procs_fd = cgroup_procs_fd;
 
   pid_t pid;
   int pidfd;

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,17 @@
  * include path (musl-gcc), so the kernel's headers are not needed. */
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
+#endif
+/* clone3(2)'s argument, as the kernel lays it out (CLONE_ARGS_SIZE_VER2, 88 bytes), and CLONE_INTO_CGROUP: ours,
+ * for the same reason, so the kernel's <linux/sched.h> is not needed. */
+struct angel_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#if defined(__x86_64__) && !defined(SYS_clone3)
+#define SYS_clone3 435
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -60,6 +72,8 @@ const char *angel_step_name(int step) {
     case STEP_CHDIR: return "chdir";
     case STEP_EXECVE: return "execve";
     case STEP_PARENT_CLONE: return "clone";
+    case STEP_CGROUP: return "cgroup.procs";
+    case STEP_PARENT_CLONE3: return "clone3";
     default: return "spawn";
   }
 }
@@ -212,6 +226,12 @@ static int child_main(void *raw) {
     syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
   }
 
+  /* cgroup v1 has no CLONE_INTO_CGROUP: the child moves itself ("0" is the writer) before it does anything
+   * that allocates in its own name, and long before exec, so no process of the generation ever runs outside */
+  if (spec->cgroup_procs_fd >= 0 && syscall(SYS_write, spec->cgroup_procs_fd, "0", 1) < 0) {
+    child_fail(args, STEP_CGROUP, errno);
+  }
+
   if (syscall(SYS_setsid) < 0) child_fail(args, STEP_SETSID, errno);
 
   int exec_fd = spec->exec_fd;
@@ -267,6 +287,62 @@ static int child_main(void *raw) {
   child_fail(args, STEP_EXECVE, errno);
 }
 
+#if defined(__x86_64__)
+/* clone3(2) with CLONE_VM and a stack of its own: glibc exports no clone3, and a child that returned from the
+ * syscall() wrapper onto a new stack would have no frame to return into. So the child branch calls fn(arg) on
+ * its stack here, as glibc's own clone3.S does, and exits with its return value. The kernel keeps every register
+ * but rax, rcx and r11 across the call, so fn and arg are still in r12 and r13 in the child. */
+static long clone3_call(struct angel_clone_args *clone_args, int (*fn)(void *), void *arg) {
+  long ret;
+  register long fn_reg __asm__("r12") = (long)fn;
+  register long arg_reg __asm__("r13") = (long)arg;
+  __asm__ volatile(
+      "syscall\n\t"
+      "test %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xor %%ebp, %%ebp\n\t"
+      "mov %%r13, %%rdi\n\t"
+      "call *%%r12\n\t"
+      "mov %%eax, %%edi\n\t"
+      "mov %[exit_group], %%eax\n\t"
+      "syscall\n\t"
+      "hlt\n"
+      "1:\n"
+      : "=a"(ret)
+      : "0"((long)SYS_clone3), "D"(clone_args), "S"(sizeof *clone_args), "r"(fn_reg), "r"(arg_reg),
+        [exit_group] "i"(SYS_exit_group)
+      : "rcx", "r11", "memory");
+  return ret;
+}
+#endif
+
+/* The clone: into a cgroup v2 directory with clone3(CLONE_INTO_CGROUP), so the child is never anywhere else;
+ * otherwise glibc's clone. Returns the pid, or -1 with errno set. */
+static pid_t clone_child(const struct angel_spawn_spec *spec, void *stack, struct child_args *args, int *pidfd) {
+  if (spec->cgroup_fd < 0) {
+    return clone(child_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, args, pidfd);
+  }
+#if defined(__x86_64__)
+  struct angel_clone_args clone_args;
+  memset(&clone_args, 0, sizeof clone_args);
+  clone_args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP;
+  clone_args.pidfd = (unsigned long long)(uintptr_t)pidfd;
+  clone_args.exit_signal = SIGCHLD;
+  clone_args.stack = (unsigned long long)(uintptr_t)stack;
+  clone_args.stack_size = CHILD_STACK_SIZE;
+  clone_args.cgroup = (unsigned long long)spec->cgroup_fd;
+  long pid = clone3_call(&clone_args, child_main, args);
+  if (pid < 0) {
+    errno = (int)-pid;
+    return -1;
+  }
+  return (pid_t)pid;
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
 int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_out,
                 struct angel_spawn_failure *failure) {
   /* Every fd the child is to receive must be open now, before this function opens an fd of its own: a closed
@@ -301,15 +377,14 @@ int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_
   struct child_args args = {.spec = spec, .failed = 0};
   args.non_default = non_default_signals();
   int pidfd = -1;
-  pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE,
-                    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+  pid_t pid = clone_child(spec, stack, &args, &pidfd);
   int clone_errno = errno;
 
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   give_back_stack(stack, stack_cached);
 
   if (pid < 0) {
-    *failure = (struct angel_spawn_failure){STEP_PARENT_CLONE, clone_errno};
+    *failure = (struct angel_spawn_failure){spec->cgroup_fd >= 0 ? STEP_PARENT_CLONE3 : STEP_PARENT_CLONE, clone_errno};
     return -1;
   }
   if (args.failed) {

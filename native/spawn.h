@@ -28,6 +28,8 @@ struct angel_spawn_spec {
   int exec_fd_inherit;      /* the exec fd stays open across exec: a #! script's interpreter reads /dev/fd/N */
   int parent_death_signal;  /* > 0: PR_SET_PDEATHSIG, after the identity change (which clears it) */
   pid_t parent_pid;         /* the caller: if it is already gone when the signal is armed, the child ends */
+  int cgroup_fd;            /* >= 0: a cgroup v2 directory the child starts in (clone3 CLONE_INTO_CGROUP) */
+  int cgroup_procs_fd;      /* >= 0: a cgroup v1 cgroup.procs the child writes itself into, first thing */
 };
 
 /* The step that failed in the child, and its errno. */
@@ -50,6 +52,8 @@ enum angel_spawn_step {
   STEP_CHDIR,
   STEP_EXECVE,
   STEP_PARENT_CLONE,  /* failures in the parent, before or at the clone */
+  STEP_CGROUP,        /* the v1 cgroup.procs write */
+  STEP_PARENT_CLONE3, /* clone3(CLONE_INTO_CGROUP) refused */
 };
 
 const char *angel_step_name(int step);

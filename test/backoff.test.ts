@@ -16,9 +16,9 @@ const plain = (decision: RestartDecision) =>
 test('wantsRestart: every policy x every reason', () => {
   // a reload always restarts, a shutdown never; otherwise the policy decides, and on-failure spares a clean exit
   const table: Record<RestartPolicy, Record<ExitReason, boolean>> = {
-    'on-failure': { exit: false, crash: true, overrun: true, watchdog: true, reload: true, shutdown: false },
-    always: { exit: true, crash: true, overrun: true, watchdog: true, reload: true, shutdown: false },
-    never: { exit: false, crash: false, overrun: false, watchdog: false, reload: true, shutdown: false },
+    'on-failure': { exit: false, crash: true, overrun: true, oom: true, watchdog: true, reload: true, shutdown: false },
+    always: { exit: true, crash: true, overrun: true, oom: true, watchdog: true, reload: true, shutdown: false },
+    never: { exit: false, crash: false, overrun: false, oom: false, watchdog: false, reload: true, shutdown: false },
   };
   for (const [policy, row] of Object.entries(table) as Array<[RestartPolicy, Record<ExitReason, boolean>]>) {
     for (const [reason, expected] of Object.entries(row) as Array<[ExitReason, boolean]>) {

@@ -30,7 +30,7 @@ test('the defaults are those of the contract', () => {
     killTimeout: 5000, stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', socketMode: 0o666, readyTimeout: 30_000, logLevel: 'info',
   });
   assert.deepEqual(resolveOptions({ program: 'x' }), {
-    program: 'x', args: [], maxMem: null, maxVmem: null, maxFds: null, rlimits: {},
+    program: 'x', args: [], maxMem: null, cgroup: false, maxVmem: null, maxFds: null, rlimits: {},
     // DESIGN.md's table
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, killTimeout: 5000,
     stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', rewrite: {},

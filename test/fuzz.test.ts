@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FLAGS } from '../src/core/options.js';
+import { FLAGS, OPTIONS } from '../src/core/options.js';
 import { MAX_ARGS, MAX_ENV, MAX_LISTEN } from '../src/core/parse.js';
 import { CLI } from './helpers/events.js';
 
@@ -152,7 +152,8 @@ const JSON_VALUES = [
   '{"soft":1,"hard":2}', '["A=1","A=2"]', '{"A":["x"]}', '{"A":{"B":"c"}}', '[{"a":1}]',
 ];
 
-const valueFlags = Object.values(FLAGS).filter((flag) => flag.startsWith('--') && flag !== '--clear-env');
+// the switches (--clear-env, --cgroup) take no value: the table's rows without a placeholder
+const valueFlags: string[] = OPTIONS.filter((option) => 'value' in option).map((option) => option.flag);
 const keys = Object.keys(FLAGS);
 
 function pick<T>(random: () => number, list: readonly T[]): T {

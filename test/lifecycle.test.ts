@@ -36,6 +36,7 @@ const exited = (status: number, extra: Partial<Exited> = {}): Exited =>
 const ready = (generation = 0): LifecycleEvent => ({ type: 'ready', generation });
 const overrun = (generation = 0): LifecycleEvent => ({ type: 'overrun', generation });
 const ceiling = (generation = 0): LifecycleEvent => ({ type: 'hard-ceiling', generation });
+const oomKill = (generation = 0): LifecycleEvent => ({ type: 'oom-kill', generation });
 const deadline = (generation = 0): LifecycleEvent => ({ type: 'deadline', generation });
 const notReady = (generation = 0): LifecycleEvent => ({ type: 'ready-timeout', generation, afterMs: 400 });
 const hung = (generation = 0): LifecycleEvent => ({ type: 'watchdog', generation });
@@ -122,6 +123,25 @@ const table: Row[] = [
   { name: 'stopping(overrun)/hard-ceiling', life: at('stopping', { stopReason: 'overrun' }), event: ceiling(), state: 'stopping', effects: [kill()] },
   { name: 'stopping(overrun)/overrun again', life: at('stopping', { stopReason: 'overrun' }), event: overrun(), state: 'stopping', effects: [] },
 
+  // the kernel's OOM killer (--cgroup): the rest of the generation is killed, its end is reported as oom and restarts as an overrun does
+  { name: 'running/oom-kill: the rest of the cgroup is killed', life: at('running'), event: oomKill(), state: 'running', effects: [kill()] },
+  { name: 'stopping(overrun)/oom-kill (past the kernel\'s 1.5x ceiling)', life: at('stopping', { stopReason: 'overrun' }), event: oomKill(), state: 'stopping', effects: [kill()] },
+  {
+    name: 'running/exited, OOM-killed: reason oom, restart, counted', life: at('running'), event: exited(137, { oomKilled: true }),
+    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'oom' }, history: { times: [1000], consecutive: 1 },
+  },
+  {
+    name: 'stopping(overrun)/exited, OOM-killed in its grace period: reason oom', life: at('stopping', { stopReason: 'overrun' }), event: exited(137, { oomKilled: true }),
+    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'oom' }, stopReason: null, history: { times: [1000], consecutive: 1 },
+  },
+  {
+    name: 'stopping(shutdown)/exited, OOM-killed: the shutdown still ends it', life: at('stopping', { stopReason: 'shutdown', shutdownCause: 'SIGTERM' }), event: exited(137, { oomKilled: true }),
+    state: 'stopped', effects: [{ type: 'finish', status: 137, cause: 'SIGTERM' }], exit: { generation: 0, reason: 'shutdown' },
+  },
+  {
+    name: 'running/exited clean but OOM-killed (a grandchild was the victim): reason oom', life: at('running'), event: exited(0, { oomKilled: true }),
+    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'oom' }, history: { times: [1000], consecutive: 1 },
+  },
   // a missed watchdog: a hang, stopped the plain way (even with held sockets) and restarted as after a crash
   { name: 'running/watchdog', life: at('running'), event: hung(), state: 'stopping', effects: [stop(0)], stopReason: 'watchdog' },
   { name: 'starting/watchdog (hung before it was ready)', life: at('starting'), event: hung(), state: 'stopping', effects: [stop(0)], stopReason: 'watchdog' },
@@ -264,6 +284,15 @@ const table: Row[] = [
   },
   { name: 'retiring: its deadline kills it', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'overrun' } }), event: deadline(), state: 'running', effects: [kill()] },
   { name: 'retiring: past the hard ceiling it is killed', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'overrun' } }), event: ceiling(), state: 'running', effects: [kill()] },
+  { name: 'retiring: an OOM kill in it kills the rest', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'reload' } }), event: oomKill(), state: 'running', effects: [kill()] },
+  {
+    name: 'retiring(overrun): its OOM-killed exit is reported as oom', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'overrun' } }), event: exited(137, { oomKilled: true }),
+    state: 'running', effects: [], exit: { generation: 0, reason: 'oom' }, generations: { current: 1, next: null, retiring: {} },
+  },
+  {
+    name: 'retiring(reload): its OOM-killed exit keeps the reason reload', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'reload' } }), event: exited(137, { oomKilled: true }),
+    state: 'running', effects: [], exit: { generation: 0, reason: 'reload' }, generations: { current: 1, next: null, retiring: {} },
+  },
   { name: 'retiring: its overrun changes nothing', life: at('running', { current: 1, spawned: 2, retiring: { 0: 'overrun' } }), event: overrun(), state: 'running', effects: [] },
 
   // impossible pairs are named and change nothing
@@ -451,9 +480,10 @@ const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent[]> = {
   start: [{ type: 'start' }],
   ready: [ready(0), ready(1), ready(5)],
   'spawn-failed': [spawnFailed(127), spawnFailed(126, 1)],
-  exited: [exited(0), exited(1), exited(137), exited(1, { generation: 1 }), exited(0, { generation: 1 }), exited(1, { uptimeMs: STABLE_AFTER_MS }), exited(1, { generation: 5 })],
+  exited: [exited(0), exited(1), exited(137), exited(137, { oomKilled: true }), exited(0, { generation: 1, oomKilled: true }), exited(1, { generation: 1 }), exited(0, { generation: 1 }), exited(1, { uptimeMs: STABLE_AFTER_MS }), exited(1, { generation: 5 })],
   overrun: [overrun(0), overrun(1)],
   'hard-ceiling': [ceiling(0), ceiling(1)],
+  'oom-kill': [oomKill(0), oomKill(1)],
   'ready-timeout': [notReady(0), notReady(1)],
   watchdog: [hung(0), hung(1)],
   reload: [{ type: 'reload' }],
@@ -554,7 +584,7 @@ test('the sweep names every impossible pair, the same in both modes', () => {
   }
   assert.deepEqual([...impossible].sort(), [
     'backoff/exited', 'backoff/spawn-failed', 'backoff/start',
-    'idle/backoff-elapsed', 'idle/deadline', 'idle/exited', 'idle/hard-ceiling', 'idle/overrun', 'idle/ready', 'idle/ready-timeout', 'idle/spawn-failed', 'idle/watchdog',
+    'idle/backoff-elapsed', 'idle/deadline', 'idle/exited', 'idle/hard-ceiling', 'idle/oom-kill', 'idle/overrun', 'idle/ready', 'idle/ready-timeout', 'idle/spawn-failed', 'idle/watchdog',
     'reloading/backoff-elapsed', 'reloading/deadline', 'reloading/spawn-failed', 'reloading/start',
     'running/backoff-elapsed', 'running/deadline', 'running/spawn-failed', 'running/start',
     'starting/backoff-elapsed', 'starting/deadline', 'starting/start',

@@ -15,9 +15,12 @@ export type LifecycleEvent =
   | { type: 'start' }
   | { type: 'ready'; generation: number }
   | { type: 'spawn-failed'; generation: number; status: number }
-  | { type: 'exited'; generation: number; status: number; cleanExit: boolean; uptimeMs: number; now: number }
+  /** `oomKilled`: the kernel's OOM killer killed a process of the generation's cgroup during its life. */
+  | { type: 'exited'; generation: number; status: number; cleanExit: boolean; uptimeMs: number; now: number; oomKilled?: boolean }
   | { type: 'overrun'; generation: number }
   | { type: 'hard-ceiling'; generation: number }
+  /** The kernel's OOM killer killed a process of the generation's cgroup; the rest of it goes too. */
+  | { type: 'oom-kill'; generation: number }
   /** It missed its watchdog period (or sent WATCHDOG=trigger): it hangs. */
   | { type: 'watchdog'; generation: number }
   | { type: 'ready-timeout'; generation: number; afterMs: number }
@@ -112,9 +115,14 @@ const notReady: Action<'ready-timeout'> = (life, event) => ({
   effects: [{ type: 'warn', message: `generation ${event.generation} not ready within ${event.afterMs} ms; killing it` }, { type: 'kill', generation: event.generation }],
 });
 
+/** An OOM kill names the ending, unless angel was ending the generation for a reload or a shutdown: that reason
+ * decides what follows (no restart after a shutdown). It restarts as an overrun does. */
+const withOom = (reason: ExitReason, event: EventOf<'exited'>): ExitReason =>
+  event.oomKilled && reason !== 'reload' && reason !== 'shutdown' ? 'oom' : reason;
+
 /** The current child ended on its own or was stopped: restart, back off, give up or finish. */
 const afterExit: Action<'exited'> = (life, event, rules) => {
-  const reason: ExitReason = life.state === 'stopping' && life.stopReason ? life.stopReason : event.cleanExit ? 'exit' : 'crash';
+  const reason = withOom(life.state === 'stopping' && life.stopReason ? life.stopReason : event.cleanExit ? 'exit' : 'crash', event);
   const base: Lifecycle = { ...life, stopReason: null, lastStatus: event.status, current: null };
   const exit = { generation: event.generation, reason };
   const decision = decideRestart(reason, rules, life.history, event.now, event.uptimeMs);
@@ -196,8 +204,8 @@ const nextSpawnFailed: Action<'spawn-failed'> = (life, event) => {
 /** Reloading: a generation exited. The next one: it failed. The current one (it crashed, or the 1.5x
  * ceiling's SIGKILL ended an overrunning one): its successor is now the one starting. */
 const exitWhileReloading: Action<'exited'> = (life, event) => {
-  if (event.generation === life.next) return { ...nextFailed(life, event.status), exit: { generation: event.generation, reason: 'crash' } };
-  const reason: ExitReason = life.stopReason === 'overrun' ? 'overrun' : event.cleanExit ? 'exit' : 'crash';
+  if (event.generation === life.next) return { ...nextFailed(life, event.status), exit: { generation: event.generation, reason: withOom('crash', event) } };
+  const reason = withOom(life.stopReason === 'overrun' ? 'overrun' : event.cleanExit ? 'exit' : 'crash', event);
   return {
     next: { ...life, state: 'starting', stopReason: null, lastStatus: event.status, current: life.next, next: null },
     effects: [],
@@ -245,6 +253,7 @@ const GRID: { [E in EventType]: Row<E> } = {
   exited:             [never,       afterExit,          afterExit,          exitWhileReloading,      afterExit,          never],
   overrun:            [never,       replaceForOverrun,  replaceForOverrun,  ignore,                  ignore,             ignore],
   'hard-ceiling':     [never,       killIt,             killIt,             killIt,                  killIt,             ignore],
+  'oom-kill':         [never,       killIt,             killIt,             killIt,                  killIt,             ignore],
   'ready-timeout':    [never,       notReady,           ignore,             notReadyWhileReloading,  killIt,             ignore],
   watchdog:           [never,       stopHung,           stopHung,           hangWhileReloading,      ignore,             ignore],
   reload:             [ignore,      replaceForReload,   replaceForReload,   ignore,                  ignore,             restartOnReload],
@@ -258,9 +267,10 @@ const GRID: { [E in EventType]: Row<E> } = {
 function retiringEvent(life: Lifecycle, event: LifecycleEvent & { generation: number }): Transition {
   const reason = life.retiring[event.generation] as ExitReason;
   switch (event.type) {
-    case 'exited': return { next: { ...life, retiring: without(life.retiring, event.generation) }, effects: [], exit: { generation: event.generation, reason } };
+    case 'exited': return { next: { ...life, retiring: without(life.retiring, event.generation) }, effects: [], exit: { generation: event.generation, reason: withOom(reason, event) } };
     case 'deadline':
     case 'hard-ceiling':
+    case 'oom-kill':
       return killIt(life, event);
     default:
       return unchanged(life);

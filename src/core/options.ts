@@ -5,6 +5,7 @@
 import { MissingProgramError, UsageError } from './errors.js';
 import { sameSocket, type ListenSpec } from './addresses.js';
 import type { Rlimits } from './limits.js';
+import { memoryCap, showCap, type MemoryCap } from './memory.js';
 import {
   count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, metricsAddress, milliseconds, nestedDeeper,
   oneOf, readyMode, rlimits, signal, size, text,
@@ -53,7 +54,8 @@ const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 export const OPTIONS = [
-  optional({ key: 'maxMem', flag: '--max-mem', value: '<size>', group: 'Memory cap', help: 'cap on the resident memory of the child\'s whole process tree; overrun: stop, restart', parse: size }),
+  row<'maxMem', MemoryCap | null>({ key: 'maxMem', flag: '--max-mem', value: '<size|N%>', group: 'Memory cap', help: 'cap on the resident memory of the child\'s whole process tree (its cgroup\'s working set with --cgroup), or N% of the memory limit of angel\'s cgroup; overrun: stop, restart', parse: memoryCap, initial: null, show: showCap }),
+  row({ key: 'cgroup', flag: '--cgroup', group: 'Memory cap', help: 'each generation in a cgroup of its own under angel\'s: the kernel\'s working set, overrun by event, the 1.5x ceiling and OOM kills by the kernel, the whole cgroup killed at its end', parse: flag, initial: false, fixed: true }),
   row({ key: 'sampleInterval', flag: '--sample-interval', value: '<ms>', group: 'Memory cap', help: 'how often the tree\'s memory is sampled', parse: ms(1), initial: 100 }),
   row({ key: 'overrunSamples', flag: '--overrun-samples', value: '<n>', group: 'Memory cap', help: 'consecutive samples over the cap that make an overrun (start-up spikes pass)', parse: whole(1), initial: 1 }),
   optional({ key: 'maxVmem', flag: '--max-vmem', value: '<size>', group: 'Limits', help: 'RLIMIT_AS (soft = hard) before exec: a backstop, it counts address space', parse: size }),

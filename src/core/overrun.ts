@@ -3,9 +3,7 @@
 // an overrun may use its grace period to exit cleanly, but not to take the machine down with it: past
 // HARD_CEILING_FACTOR x the cap it is SIGKILLed at once. Everything else (a generation replaced for a reload,
 // or one whose stop was asked for by a shutdown) is not judged at all.
-
-/** How far past the cap a tree may grow during its grace period before it is SIGKILLed at once. */
-const HARD_CEILING_FACTOR = 1.5;
+import { HARD_CEILING_FACTOR } from './memory.js';
 
 export interface OverrunRules {
   capBytes: number;

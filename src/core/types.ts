@@ -12,7 +12,9 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' |
 export interface Options {
   program: string;
   args?: readonly string[];
-  /** Cap on the resident memory summed over the child's process tree; overrun stops and restarts it. */
+  /** Cap on the child's memory; overrun stops and restarts it. A size caps the resident memory summed over its
+   * process tree (or its cgroup's working set with `cgroup`); `'80%'` is a share of the memory limit of the
+   * cgroup angel runs in. */
   maxMem?: Size;
   /** RLIMIT_AS (soft = hard) in the child before exec: a backstop, since it counts address space, not memory. */
   maxVmem?: Size;
@@ -51,6 +53,9 @@ export interface Options {
   env?: Readonly<Record<string, string>> | readonly string[];
   /** Sockets bound by angel and passed to every generation: `[name=][host:]port`, `[::1]:port`, `unix:/path`. */
   listen?: readonly string[] | string;
+  /** Each generation in a cgroup of its own under angel's: the kernel's working set, event-driven overrun, the
+   * 1.5x ceiling enforced by the kernel, `oom` exits, and the whole cgroup killed at the generation's end. */
+  cgroup?: boolean;
   /** The mode of unix sockets angel creates (octal string or number; default 0o666). */
   socketMode?: number | string;
   /** When a child counts as started: `exec`, `fd`, `notify`, `tcp:PORT`, `delay:MS` (default exec). */
@@ -69,12 +74,15 @@ export interface Options {
 
 export type State = 'idle' | 'starting' | 'running' | 'reloading' | 'stopping' | 'backoff' | 'stopped';
 
-/** Why a child ended: on its own (exit 0 or failure), or because angel stopped it. */
-export type ExitReason = 'exit' | 'crash' | 'overrun' | 'watchdog' | 'reload' | 'shutdown';
+/** Why a child ended: on its own (exit 0 or failure), because angel stopped it (an overrun, a missed watchdog, a
+ * reload, a shutdown), or because the kernel's OOM killer killed a process of its cgroup (`oom`, with --cgroup). */
+export type ExitReason = 'exit' | 'crash' | 'overrun' | 'oom' | 'watchdog' | 'reload' | 'shutdown';
 
 export interface StartEvent {
   pid: number;
   generation: number;
+  /** The memory cap in bytes (a --max-mem percentage resolved against the cgroup's limit), when there is one. */
+  capBytes?: number;
 }
 export interface ReadyEvent {
   pid: number;

@@ -1,9 +1,10 @@
-// One generation of the child: its process, its sampler, its readiness probe, its NOTIFY_SOCKET and its
-// three timers (the readiness deadline, the kill deadline and the watchdog), each armed and cleared here and
-// nowhere else. It reports what happens to it and does what it is told (stop, kill); what any of it means is
-// the lifecycle's call.
+// One generation of the child: its process, its sampler, its readiness probe, its NOTIFY_SOCKET, its cgroup
+// (--cgroup) and its three timers (the readiness deadline, the kill deadline and the watchdog), each armed and
+// cleared here and nowhere else. It reports what happens to it and does what it is told (stop, kill); what any
+// of it means is the lifecycle's call.
 import { performance } from 'node:perf_hooks';
 import { parseNotify, type NotifyMessage } from '../core/notify.js';
+import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import type { NotifySocket } from '../kernel/notify.js';
 import { inTree, treePids, type TreeSample } from '../kernel/proctree.js';
 import type { ReadyMode } from '../core/readiness.js';
@@ -25,6 +26,8 @@ export interface GenerationSink {
   /** A datagram on its NOTIFY_SOCKET that was not taken, and why (once per generation: a flood is one line). */
   refused(generation: GenerationHandle, why: string): void;
   exited(generation: GenerationHandle, exit: ChildExit, at: number): void;
+  /** The kernel's OOM killer killed a process of the generation's cgroup (--cgroup). */
+  oomKill(generation: GenerationHandle): void;
 }
 
 export interface GenerationSpec {
@@ -34,8 +37,10 @@ export interface GenerationSpec {
   /** The pipe of `--ready fd`, whose write end is in spawn.fds. */
   readyPipe: ReadyPipe | null;
   readyTimeoutMs: number;
-  /** Sample the tree's RSS this often; null: no --max-mem, no sampling. */
+  /** Sample the tree's RSS (the cgroup's working set) this often; null: no --max-mem, no sampling. */
   sampleIntervalMs: number | null;
+  /** --cgroup: the generation's own cgroup, made for it; the child starts in it, and it goes with the generation. */
+  cgroup: GenerationCgroup | null;
   /** Its NOTIFY_SOCKET (--ready notify, --watchdog), named in spawn.env. */
   notify: NotifySocket | null;
   /** The watchdog period (--watchdog): WATCHDOG=1 must come within it; null: none. */
@@ -52,6 +57,8 @@ export interface GenerationHandle {
   readonly exit: ChildExit | undefined;
   /** The highest tree RSS sampled, or null when nothing was sampled. */
   readonly peakRssBytes: number | null;
+  /** With --cgroup, once it has exited: the kernel's OOM killer killed a process of its cgroup. */
+  readonly oomKilled?: boolean;
   /** The overrun judge's count of consecutive samples over the cap (overrun.ts). */
   samplesOver: number;
   /** The pids of its tree in the last sample (for attributing orphans, core/orphans.ts). */
@@ -80,6 +87,9 @@ export class Generation implements GenerationHandle {
   samplesOver = 0;
   readonly #child: ChildProcess;
   readonly #spec: GenerationSpec;
+  readonly #cgroup: GenerationCgroup | null;
+  #oomKills = 0;
+  oomKilled = false;
   #sampler: Sampler | null = null;
   #probe: ReadyProbe | null = null;
   #sink: GenerationSink | null = null;
@@ -98,11 +108,14 @@ export class Generation implements GenerationHandle {
   static start(spec: GenerationSpec): Generation {
     const spawnAt = performance.now();
     try {
-      return new Generation(spec, spawnChild(spec.spawn), spawnAt);
+      return new Generation(spec, spawnChild(spec.cgroup ? { ...spec.spawn, cgroup: spec.cgroup.spawnWith } : spec.spawn), spawnAt);
     } catch (error) {
       if (spec.readyPipe) closeReadyPipe(spec.readyPipe);
+      spec.cgroup?.release();
       spec.notify?.close();
       throw error;
+    } finally {
+      spec.cgroup?.spawned();
     }
   }
 
@@ -112,6 +125,7 @@ export class Generation implements GenerationHandle {
     this.execAt = performance.now();
     this.#spec = spec;
     this.#child = child;
+    this.#cgroup = spec.cgroup;
     this.#watchdogMs = spec.watchdogMs;
   }
 
@@ -142,21 +156,38 @@ export class Generation implements GenerationHandle {
     this.#sink = sink;
     void this.#child.exited.then((exit) => {
       const at = performance.now();
+      this.oomKilled = this.#oomKills > 0 || this.#readOomKills() > 0;
       this.dispose();
-      // whatever is left of its process group goes with it, so no orphan outlives a generation
+      // whatever is left of its process group (its cgroup) goes with it, so no orphan outlives a generation
       this.kill();
+      this.#cgroup?.release();
       sink.exited(this, exit, at);
     });
     spec.notify?.watch((text, pid, _uid, truncated) => this.#onNotify(text, pid, truncated));
     // a start-up is judged by --ready-timeout; the watchdog from readiness (exec here) or the first ping on
     if (spec.ready.kind === 'exec') this.#armWatchdog();
+    const cgroup = this.#cgroup;
     if (spec.sampleIntervalMs !== null) {
+      // with --cgroup the sample is the cgroup's: every process in it, adopted orphans too
+      const source = cgroup ? () => {
+        const reading = cgroup.read();
+        return { pids: reading.pids, rssBytes: reading.workingSetBytes };
+      } : undefined;
       this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => {
         this.#lastTree = sample.pids;
         sink.sample(this, sample);
-      }, this.#adopted);
+      }, this.#adopted, source);
       this.#sampler.start();
     }
+    // the kernel's notices: a look at the working set at once, and its OOM kills
+    cgroup?.watch(() => {
+      this.#sampler?.sampleNow();
+      const kills = this.#readOomKills();
+      if (kills > this.#oomKills) {
+        this.#oomKills = kills;
+        sink.oomKill(this);
+      }
+    });
     if (spec.ready.kind === 'exec') {
       // exec'd is started, and spawnChild confirmed it at execAt; no need to wait for a tick
       sink.ready(this, this.execAt);
@@ -208,14 +239,15 @@ export class Generation implements GenerationHandle {
     // a child being stopped is judged by the kill deadline, not its watchdog
     this.#stopping = true;
     this.#clear('watchdog');
-    this.#stopPids = treePids(this.pid, this.#adopted).slice(1);
+    if (!this.#cgroup) this.#stopPids = treePids(this.pid, this.#adopted).slice(1);
     this.#signalTree(signal);
     if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree('SIGCONT');
     this.#arm('deadline', killTimeoutMs, () => this.#sink?.deadline(this));
   }
 
   kill(): void {
-    this.#signalTree('SIGKILL');
+    if (this.#cgroup) this.#cgroup.kill();
+    else this.#signalTree('SIGKILL');
   }
 
   signal(signal: SignalLike): boolean {
@@ -224,6 +256,7 @@ export class Generation implements GenerationHandle {
 
   dispose(): void {
     this.#sampler?.stop();
+    this.#cgroup?.unwatch();
     this.#probe?.cancel();
     this.#probe = null;
     this.#spec.notify?.close();
@@ -252,9 +285,22 @@ export class Generation implements GenerationHandle {
     this.#timers.delete(timer);
   }
 
-  /** The process group, and every process of the tree that left it (some daemonize into a group of their own). */
+  #readOomKills(): number {
+    try {
+      return this.#cgroup?.oomKills() ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The process group, and every process of the tree that left it (some daemonize into a group of their own);
+   * with --cgroup, every process in the cgroup, whatever its parentage. */
   #signalTree(signal: NodeJS.Signals): void {
     const number = signalNumber(signal);
+    if (this.#cgroup) {
+      this.#cgroup.signalAll(number);
+      return;
+    }
     this.#child.signalGroup(number);
     // once the first process is gone (its pid may be another's by now) the tree is found through its orphans
     const [first, ...rest] = this.#adopted;

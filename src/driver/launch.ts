@@ -6,12 +6,15 @@ import { nameOf, type ResolvedOptions } from '../core/options.js';
 import type { Options } from '../core/types.js';
 import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from '../core/environment.js';
 import { SpawnError, UsageError } from '../core/errors.js';
+import { sampleIntervalOf } from '../core/memory.js';
 import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
 import { openLockedProgram } from '../kernel/lock.js';
 import { closeProgram, openProgram, type ProgramFile } from '../kernel/program.js';
 import { checkRootRule, type StartingUser } from '../kernel/rootrule.js';
 import { asUsageError, closeDirectory, isDirectory, openRootOnlyDirectory } from '../kernel/safeopen.js';
 import type { GenerationSpec } from './generation.js';
+import { resolveMemoryCap } from '../kernel/cgroup.js';
+import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import type { NotifyDirectory, NotifySocket } from '../kernel/notify.js';
 import { closeReadyPipe, openReadyPipe } from '../kernel/ready.js';
 import type { HeldSocket } from '../kernel/sockets.js';
@@ -26,6 +29,8 @@ export interface Launch {
   /** The file every generation executes, when it must be the file that was checked (angel is root for
    * another user, or locked to one binary); null: the program is looked up as execvp(3) would. */
   readonly program: ProgramFile | null;
+  /** --max-mem in bytes (a percentage resolved against the limit of angel's cgroup now), or null. */
+  readonly capBytes: number | null;
 }
 
 function refuseCodeVariables(env: Readonly<Record<string, string>>, user: StartingUser, name: string): void {
@@ -60,6 +65,8 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
   // a working directory that is not there is a mistake in the options, not a program that cannot run
   if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError(name('cwd'), options.cwd, 'expected a directory that exists');
   const cwd = options.cwd ?? undefined;
+  // the limit is read again at every launch: a container resized in place gets a cap to match at its next reload
+  const capBytes = resolveMemoryCap(options.maxMem);
   // resolved in the PATH the child gets, which is where execvp(3) in the child would have looked
   let program = openLockedProgram(options.program, env.PATH, cwd);
   if (!program && forUser) program = openProgram(options.program, env.PATH, cwd);
@@ -69,7 +76,7 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
     closeProgram(program);
     throw error;
   }
-  return { options, identity, env, program };
+  return { options, identity, env, program, capBytes };
 }
 
 /** Every check a start makes before it spawns, without starting, binding or creating anything (`angel check`),
@@ -95,12 +102,19 @@ export function releaseLaunch(launch: Launch): void {
 const wantsNotify = (options: ResolvedOptions): boolean => options.ready.kind === 'notify' || options.watchdog !== null;
 
 /** What generation `number` is started with: the launch's program, identity and limits, its fds (0, the log
- * pipe or angel's stdout and stderr, the held sockets from 3, the --ready fd pipe last), its NOTIFY_SOCKET and
- * its environment. */
+ * pipe or angel's stdout and stderr, the held sockets from 3, the --ready fd pipe last), its NOTIFY_SOCKET, its
+ * cgroup (--cgroup) and its environment. */
 export function generationSpec(
   launch: Launch,
   number: number,
-  io: { baseEnv: Environ; sockets: readonly HeldSocket[]; outFd: number | undefined; sampled: boolean; notify: NotifyDirectory | null },
+  io: {
+    baseEnv: Environ;
+    sockets: readonly HeldSocket[];
+    outFd: number | undefined;
+    sampled: boolean;
+    notify: NotifyDirectory | null;
+    cgroup?: GenerationCgroup | null;
+  },
 ): GenerationSpec {
   const { options, program, identity } = launch;
   const readyPipe = options.ready.kind === 'fd' ? openReadyPipe() : null;
@@ -109,6 +123,7 @@ export function generationSpec(
     if (wantsNotify(options) && io.notify) notify = io.notify.open(number, identity && { uid: identity.uid, gid: identity.gid });
   } catch (error) {
     if (readyPipe) closeReadyPipe(readyPipe);
+    io.cgroup?.release();
     const { code, syscall, errno } = error as NodeJS.ErrnoException;
     throw new SpawnError(program?.path ?? options.program, `NOTIFY_SOCKET ${syscall ?? 'mkdir'}`, code ?? 'EIO', errno, (error as Error).message);
   }
@@ -135,7 +150,8 @@ export function generationSpec(
     ready: options.ready,
     readyPipe,
     readyTimeoutMs: options.readyTimeout,
-    sampleIntervalMs: io.sampled ? options.sampleInterval : null,
+    sampleIntervalMs: io.sampled ? sampleIntervalOf(options.sampleInterval, Boolean(io.cgroup)) : null,
+    cgroup: io.cgroup ?? null,
     notify,
     watchdogMs: options.watchdog,
   };

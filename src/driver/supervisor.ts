@@ -15,6 +15,9 @@ import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, typ
 import type { LogPipe } from '../kernel/logfile.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
 import type { SignalLike } from '../core/signames.js';
+import { CgroupError } from '../kernel/cgroup.js';
+import type { CgroupTree } from '../kernel/cgrouptree.js';
+import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import { killTree } from '../kernel/reaper.js';
 import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.js';
 import { familyOf, type Orphan } from '../core/orphans.js';
@@ -51,6 +54,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   readonly #deps: SupervisorDeps;
   readonly #sockets: readonly HeldSocket[];
   readonly #logPipe: LogPipe | null;
+  /** --cgroup: this angel's cgroups, one per generation. */
+  readonly #cgroups: CgroupTree | null;
   #launch!: Launch;
   #options!: ResolvedOptions;
   #rules!: RestartRules;
@@ -72,11 +77,18 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   /** Where generations' NOTIFY_SOCKETs are made (--ready notify, --watchdog); nothing is created until one is. */
   readonly #notifyDir = new NotifyDirectory(runtimeDirectory(process.getuid?.() ?? 0), process.getuid?.() ?? 0);
 
-  constructor(launch: Launch, sockets: readonly HeldSocket[] = [], logPipe: LogPipe | null = null, deps: Partial<SupervisorDeps> = {}) {
+  constructor(
+    launch: Launch,
+    sockets: readonly HeldSocket[] = [],
+    logPipe: LogPipe | null = null,
+    deps: Partial<SupervisorDeps> = {},
+    cgroups: CgroupTree | null = null,
+  ) {
     super();
     this.#deps = { ...REAL, ...deps };
     this.#sockets = sockets;
     this.#logPipe = logPipe;
+    this.#cgroups = cgroups;
     if (logPipe) logPipe.onWarning = (warning) => this.emit('warning', warning);
     this.#take(launch);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
@@ -92,7 +104,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       maxDelayMs: launch.options.maxRestartDelay,
       overlap: this.#sockets.length > 0,
     };
-    this.#overrunRules = launch.options.maxMem === null ? null : { capBytes: launch.options.maxMem, samples: launch.options.overrunSamples };
+    this.#overrunRules = launch.capBytes === null ? null : { capBytes: launch.capBytes, samples: launch.options.overrunSamples };
     this.#baseEnv = Environ.of({ ...launch.env, ...listenEnvironment(this.#sockets) });
   }
 
@@ -103,6 +115,11 @@ export class Supervisor extends EventEmitter<AngelEvents> {
 
   get state(): State {
     return this.#life.state;
+  }
+
+  /** The --max-mem cap in force, in bytes (a percentage resolved at the last start or reload), or null. */
+  get capBytes(): number | null {
+    return this.#overrunRules?.capBytes ?? null;
   }
 
   /** The serving child's pid, if there is one. */
@@ -227,7 +244,12 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     exited: (generation, exit, at) => {
       if (generation.number === this.#life.current) this.#diedAt = at;
       const uptimeMs = at - generation.execAt;
-      this.#enqueue({ type: 'exited', generation: generation.number, status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, now: at });
+      const oomKilled = generation.oomKilled ?? false;
+      this.#enqueue({ type: 'exited', generation: generation.number, status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, now: at, ...(oomKilled && { oomKilled }) });
+    },
+    oomKill: (generation) => {
+      this.emit('warning', { message: `generation ${generation.number}: the kernel's OOM killer killed a process of its cgroup; the rest of it goes too` });
+      this.#enqueue({ type: 'oom-kill', generation: generation.number });
     },
   };
 
@@ -290,7 +312,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   #spawn(number: number): void {
     let generation: GenerationHandle;
     try {
-      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null, notify: this.#notifyDir };
+      const cgroup = this.#cgroupFor(number);
+      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null, notify: this.#notifyDir, cgroup };
       generation = this.#deps.startGeneration(generationSpec(this.#launch, number, io));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;
@@ -301,8 +324,19 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       return;
     }
     this.#generations.set(number, generation);
-    this.emit('start', { pid: generation.pid, generation: number });
+    const capBytes = this.#overrunRules?.capBytes;
+    this.emit('start', { pid: generation.pid, generation: number, ...(capBytes !== undefined && { capBytes }) });
     generation.begin(this.#sink);
+  }
+
+  /** The generation's cgroup; one that cannot be made fails the spawn as a step before exec would (126). */
+  #cgroupFor(number: number): GenerationCgroup | null {
+    try {
+      return this.#cgroups?.generation(number, this.#overrunRules?.capBytes ?? null) ?? null;
+    } catch (error) {
+      if (!(error instanceof CgroupError)) throw error;
+      throw new SpawnError(this.#launch.options.program, `cgroup: ${error.op} ${error.path}`, error.code, undefined);
+    }
   }
 
   #cancelRestart(): void {
@@ -321,11 +355,11 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.#notifyDir.close();
     releaseLaunch(this.#launch);
     this.emit('shutdown', { cause, status });
-    // done once no orphan is left and everything the children wrote is in the log file
+    // done once no orphan is left, everything the children wrote is in the log file, and their cgroups are gone
     void (async () => {
       await this.#reaper?.drain(1000);
       this.#reaper?.stop();
-      await this.#logPipe?.close();
+      await Promise.all([this.#logPipe?.close(), this.#cgroups?.close()]);
       this.#resolveDone(status);
     })();
   }

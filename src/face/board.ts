@@ -79,7 +79,7 @@ export class StatusBoard {
       childStartedAt: childPid === null ? null : this.#childStartedAt,
       ready: childPid !== null && this.#ready,
       rssBytes: childPid === null ? null : (options.maxMem !== null ? this.#rssBytes : null) ?? treeRss(childPid),
-      capBytes: options.maxMem,
+      capBytes: supervisor.capBytes,
       restarts: this.#restarts,
       restartsByReason: { ...this.#restartsByReason },
       overruns: this.#overruns,

@@ -7,10 +7,12 @@ import { mergeOptions } from '../core/config.js';
 import {
   EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, oneLine, PermissionError, SpawnError, truncate, UsageError,
 } from '../core/errors.js';
+import { isPercent } from '../core/memory.js';
 import { changedFixedOption, FLAGS, resolveOptions, showOptions, type ResolvedOptions } from '../core/options.js';
 import { createSupervisor } from '../driver/assemble.js';
 import { checkLaunch, prepareLaunch } from '../driver/launch.js';
 import type { Supervisor } from '../driver/supervisor.js';
+import { resolveMemoryCap } from '../kernel/cgroup.js';
 import { readConfigFile } from '../kernel/configfile.js';
 import { lockedProgram } from '../kernel/lock.js';
 import { checkProgram } from '../kernel/spawn.js';
@@ -95,7 +97,9 @@ function check(program: string | undefined, args: string[], flags: Flags): numbe
     process.stderr.write(`angel: not checked without the native addon, which a run needs: the user, group, lock, root rule and log file (${oneLine(unloadable)})\n`);
     checkProgram(options.program, childEnvironment(process.env, options.env, options.clearEnv).PATH, options.cwd ?? undefined);
   }
-  process.stdout.write(`${JSON.stringify(showOptions(options), null, 2)}\n`);
+  // a percentage is resolved as a start would resolve it, against the limit of the cgroup angel runs in
+  const capBytes = isPercent(options.maxMem) ? { capBytes: resolveMemoryCap(options.maxMem) } : {};
+  process.stdout.write(`${JSON.stringify({ ...showOptions(options), ...capBytes }, null, 2)}\n`);
   return 0;
 }
 

@@ -51,7 +51,7 @@ export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Reg
     this.set(snapshot().rssBytes ?? 0);
   } });
   new Gauge({ name: 'angel_memory_cap_bytes', help: 'the --max-mem cap (0: none)', registers: [register], collect() {
-    this.set(supervisor.options.maxMem ?? 0);
+    this.set(supervisor.capBytes ?? 0);
   } });
   new Gauge({ name: 'angel_child_start_time_seconds', help: 'when the serving child was started, since the epoch (0: none runs)', registers: [register], collect() {
     this.set((snapshot().childStartedAt ?? 0) / 1000);

@@ -27,6 +27,8 @@ export interface NativeAddon {
     parentDeathSignal: number,
     /** The envp string that gets the child's pid as WATCHDOG_PID (-1: none); it brings 20 bytes of room. */
     watchdogPidIndex: number,
+    cgroupFd: number,
+    cgroupProcsFd: number,
   ): [number, number];
   watchExit(
     pidfd: number,
@@ -49,6 +51,11 @@ export interface NativeAddon {
   pipe(): [number, number];
   /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory. */
   openAt(dirFd: number, name: string, flags: number, mode: number): number;
+  /** An eventfd, close-on-exec and non-blocking. */
+  eventfd(): number;
+  /** Calls back (on the loop, unref'd) while `fd` is readable, or has priority data with `priority`. */
+  watchFd(fd: number, priority: boolean, callback: () => void): FdWatch;
+  unwatchFd(watch: FdWatch): void;
   /** A bound SOCK_DGRAM with SO_PASSCRED, non-blocking, close-on-exec; a path, or `@name` (abstract). */
   notifySocket(path: string, mode: number): number;
   /** Reads the socket's datagrams with their sender's credentials (pid 0 when none came); the watch owns the
@@ -63,6 +70,8 @@ export interface NativeAddon {
   readonly lockedProgram: string | null;
 }
 
+/** A watch from watchFd, to hand back to unwatchFd. */
+export type FdWatch = { readonly __brand: 'FdWatch' };
 /** What notifyWatch returns: only notifyClose reads it. */
 export type NotifyWatchHandle = { readonly __brand: 'NotifyWatchHandle' };
 

@@ -1,7 +1,8 @@
 // Samples the tree RSS of one child every interval. It only reports: the supervisor decides what an
 // overrun means. One sample at a time (the next is scheduled when the last is done); the timer is unref'd
 // so sampling never keeps angel alive on its own. One timer for the sampler's life, re-armed with refresh():
-// no new timer object every 100 ms.
+// no new timer object every 100 ms. With --cgroup the sample is the cgroup's working set instead of the tree's
+// RSS (`source`), and the kernel's notices ask for one at once (sampleNow) between two periodic ones.
 import { TreeReader, type TreeSample } from './proctree.js';
 
 export class Sampler {
@@ -16,6 +17,7 @@ export class Sampler {
     readonly onSample: (sample: TreeSample) => void,
     /** Orphans of this tree that angel adopted: they count as its part. */
     readonly adopted: ReadonlySet<number> = new Set(),
+    readonly source: () => TreeSample = () => this.#reader.sample(this.pid, this.adopted),
   ) {}
 
   start(): void {
@@ -29,19 +31,20 @@ export class Sampler {
     this.#reader.close();
   }
 
-  /** One sample at once, between the periodic ones (`angel bench` samples a generation just before ending it). */
-  sampleNow(): void {
-    this.#sampleNow();
-  }
-
   /** The highest tree RSS seen so far in this generation. */
   get peakRssBytes(): number {
     return this.#peak;
   }
 
+  /** A sample now; the next periodic one comes a whole interval later (the kernel's notices with --cgroup, and
+   * `angel bench` just before it ends a generation). */
+  sampleNow(): void {
+    this.#sampleNow();
+  }
+
   #sampleNow = (): void => {
     if (this.#stopped) return;
-    const sample = this.#reader.sample(this.pid, this.adopted);
+    const sample = this.source();
     // the child is gone; its exit will follow. (0 pages is no sign of that: the kernel's RSS counters are
     // per-CPU approximations, and a small fresh process can read 0.)
     if (sample.pids.length === 0) {

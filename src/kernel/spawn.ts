@@ -31,6 +31,9 @@ export interface SpawnOptions {
   execFdInherit?: boolean;
   /** The signal the child gets when angel dies (PR_SET_PDEATHSIG), so it is not left behind unsupervised. */
   parentDeathSignal?: SignalLike;
+  /** The cgroup the child is in from its first instruction: a v2 directory's fd (clone3 CLONE_INTO_CGROUP), or
+   * a v1 cgroup.procs open for writing (the child writes itself in, first thing in the fork path). */
+  cgroup?: { dirFd: number } | { procsFd: number };
   /** Set WATCHDOG_PID to the child's own pid, as LISTEN_PID (sd_watchdog_enabled(3)). */
   watchdogPid?: boolean;
 }
@@ -194,6 +197,8 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
       options.execFdInherit ?? false,
       options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
       watchdogPidIndex,
+      options.cgroup && 'dirFd' in options.cgroup ? options.cgroup.dirFd : -1,
+      options.cgroup && 'procsFd' in options.cgroup ? options.cgroup.procsFd : -1,
     );
   } catch (error) {
     throw toSpawnError(path, error);

@@ -37,6 +37,9 @@ export const notifySocket: NativeAddon['notifySocket'] = (...args) => named(() =
 export const notifyWatch: NativeAddon['notifyWatch'] = (...args) => named(() => addon().notifyWatch(...args));
 export const notifyClose: NativeAddon['notifyClose'] = (...args) => named(() => addon().notifyClose(...args));
 export const notifySend: NativeAddon['notifySend'] = (...args) => named(() => addon().notifySend(...args));
+export const eventfd: NativeAddon['eventfd'] = () => named(() => addon().eventfd());
+export const watchFd: NativeAddon['watchFd'] = (...args) => named(() => addon().watchFd(...args));
+export const unwatchFd: NativeAddon['unwatchFd'] = (...args) => named(() => addon().unwatchFd(...args));
 export const rlimitResources = (): NativeAddon['rlimitResources'] => addon().rlimitResources;
 export const lockedProgram = (): string | null => addon().lockedProgram;
 

@@ -70,11 +70,18 @@ export class AngelRun {
   /** angel has exited and its stderr is read to its end: the log is whole. */
   #logRead = false;
 
-  /** `prefix` runs angel under another command, e.g. `unshare --pid --fork --mount-proc` to make it PID 1. */
-  constructor(args: readonly string[], options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; prefix?: readonly string[] } = {}) {
+  /** `prefix` runs angel under another command, e.g. `unshare --pid --fork --mount-proc` to make it PID 1.
+   * `cgroup`: a cgroup v1 or v2 directory angel is started in (a shell writes itself into its cgroup.procs, then
+   * execs the command). */
+  constructor(
+    args: readonly string[],
+    options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; prefix?: readonly string[]; cgroup?: string } = {},
+  ) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
     const command = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...jsonArgs, ...args];
-    this.process = spawn(command[0] as string, command.slice(1), { env: options.env ?? process.env });
+    this.process = options.cgroup === undefined
+      ? spawn(command[0] as string, command.slice(1), { env: options.env ?? process.env })
+      : spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, ...command], { env: options.env ?? process.env });
     createInterface({ input: this.process.stdout }).on('line', (line) => this.stdout.push(line));
     createInterface({ input: this.process.stderr }).on('line', (line) => {
       this.stderrText.push(line);

@@ -1,0 +1,218 @@
+// Where angel's memory cgroup is, what limit it is under, and the cgroups angel makes for its generations: all
+// of it plain files under the cgroup mounts, read and written here and nowhere else. What the numbers mean is
+// core/memory.ts's.
+//
+// The layout: under the cgroup angel was started in (its home), one directory per angel, named after its pid and
+// start time so that a later angel can tell whether the one that made it is still alive: `angel.<pid>.<start>`,
+// and in it one cgroup per generation, `gen.<n>`. cgroup v2 lets no process stay in a cgroup that hands
+// controllers to its children (the no-internal-process rule, cgroup-v2.rst), so there angel first moves itself
+// into a leaf of its own, `angel.<pid>.<start>/supervisor`, then enables +memory on the way down, as container
+// init systems do. angel writes limits only on the generations' cgroups, never on its home or above it.
+import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { capBytes, isPercent, limitOf, lowestLimit, type MemoryCap } from '../core/memory.js';
+
+export type CgroupVersion = 1 | 2;
+
+/** A memory cgroup: which hierarchy and where its directory is. */
+export interface Cgroup {
+  version: CgroupVersion;
+  /** The hierarchy's mount point (the root of what angel can see of it). */
+  mount: string;
+  dir: string;
+}
+
+interface Mount {
+  root: string;
+  point: string;
+  type: string;
+  options: string[];
+}
+
+/** mountinfo's fields (proc(5)); octal escapes (\040) in paths undone. */
+function parseMounts(text: string): Mount[] {
+  const unescape = (path: string): string => path.replace(/\\([0-7]{3})/g, (_, code: string) => String.fromCharCode(parseInt(code, 8)));
+  return text.split('\n').filter(Boolean).map((line) => {
+    const [before = '', after = ''] = line.split(' - ');
+    const fields = before.split(' ');
+    const [type = '', , superOptions = ''] = after.split(' ');
+    return { root: unescape(fields[3] ?? ''), point: unescape(fields[4] ?? ''), type, options: superOptions.split(',') };
+  });
+}
+
+function within(mount: Mount, path: string): string | null {
+  if (mount.root === '/') return join(mount.point, path);
+  if (path === mount.root || path.startsWith(`${mount.root}/`)) return join(mount.point, path.slice(mount.root.length));
+  return null;
+}
+
+/** The memory cgroup of a process, from its /proc/<pid>/cgroup and mountinfo: the v1 memory hierarchy where it is
+ * mounted (the memory controller is there, not in v2), else the v2 hierarchy. Null when neither is mounted. */
+export function parseMemoryCgroup(cgroupText: string, mountinfoText: string): Cgroup | null {
+  const mounts = parseMounts(mountinfoText);
+  const lines = cgroupText.split('\n').filter(Boolean).map((line) => {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    return { id: line.slice(0, first), controllers: line.slice(first + 1, second).split(','), path: line.slice(second + 1) };
+  });
+  const v1 = lines.find((line) => line.controllers.includes('memory'));
+  if (v1) {
+    for (const mount of mounts.filter((m) => m.type === 'cgroup' && m.options.includes('memory'))) {
+      const dir = within(mount, v1.path);
+      if (dir !== null) return { version: 1, mount: mount.point, dir };
+    }
+  }
+  const v2 = lines.find((line) => line.id === '0' && line.controllers.join('') === '');
+  if (v2) {
+    for (const mount of mounts.filter((m) => m.type === 'cgroup2')) {
+      const dir = within(mount, v2.path);
+      if (dir !== null) return { version: 2, mount: mount.point, dir };
+    }
+  }
+  return null;
+}
+
+export function memoryCgroupOf(pid: number | 'self' = 'self'): Cgroup | null {
+  try {
+    return parseMemoryCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The memory limit a cgroup is under, and the file that says so (or the cgroup read, when there is none).
+ * v1: hierarchical_memory_limit of memory.stat, which the kernel takes as the lowest memory.limit_in_bytes
+ * from the cgroup up (use_hierarchy); v2: the lowest memory.max on the path up to the mount. */
+function memoryLimitOf(cgroup: Cgroup): { bytes: number | null; read: string } {
+  if (cgroup.version === 1) {
+    const stat = join(cgroup.dir, 'memory.stat');
+    const line = /^hierarchical_memory_limit (\d+)$/m.exec(readText(stat));
+    return { bytes: line ? limitOf(line[1] ?? '') : null, read: stat };
+  }
+  const limits: Array<number | null> = [];
+  for (let dir = cgroup.dir; dir.startsWith(cgroup.mount) && dir.length > cgroup.mount.length; dir = join(dir, '..')) {
+    // the root has no memory.max; neither has a cgroup without the memory controller
+    try {
+      limits.push(limitOf(readFileSync(join(dir, 'memory.max'), 'utf8')));
+    } catch {}
+  }
+  return { bytes: lowestLimit(limits), read: join(cgroup.dir, 'memory.max') };
+}
+
+/** --max-mem in bytes: a percentage resolved against the limit of angel's cgroup; a usage error naming the flag
+ * and the cgroup read when there is none. */
+export function resolveMemoryCap(cap: MemoryCap | null, flag = '--max-mem'): number | null {
+  if (cap === null || !isPercent(cap)) return cap;
+  const cgroup = memoryCgroupOf();
+  if (!cgroup) throw new UsageError(flag, `${cap.percent}%`, 'expected a memory cgroup to take a share of, but /proc/self/cgroup names none that is mounted');
+  let limit: { bytes: number | null; read: string };
+  try {
+    limit = memoryLimitOf(cgroup);
+  } catch (error) {
+    throw new UsageError(flag, `${cap.percent}%`, `expected a memory limit to take a share of: ${(error as CgroupError).message}`);
+  }
+  if (limit.bytes === null) {
+    throw new UsageError(flag, `${cap.percent}%`, `expected a memory limit to take a share of, but ${limit.read} (and the cgroups above) set none`);
+  }
+  return capBytes(cap, limit.bytes);
+}
+
+// ---- files ----
+
+/** A cgroup file operation that failed: the operation, the path and the errno name. */
+export class CgroupError extends Error {
+  constructor(readonly op: string, readonly path: string, readonly code: string) {
+    super(`${op} ${path}: ${code}`);
+  }
+}
+
+function attempt<T>(op: string, path: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw new CgroupError(op, path, (error as NodeJS.ErrnoException).code ?? 'EIO');
+  }
+}
+
+export const readText = (path: string): string => attempt('read', path, () => readFileSync(path, 'utf8'));
+export const writeText = (path: string, text: string): void => attempt('write', path, () => writeFileSync(path, text));
+export const makeDir = (path: string): void => attempt('mkdir', path, () => mkdirSync(path));
+/** Node opens every file close-on-exec. */
+export const openFile = (path: string, flags: number): number => attempt('open', path, () => openSync(path, flags));
+export const openDir = (path: string): number => openFile(path, constants.O_RDONLY | constants.O_DIRECTORY);
+
+/** The pids in a cgroup (cgroup.procs); none once it is gone. */
+export function pidsIn(dir: string): number[] {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'cgroup.procs'), 'latin1');
+  } catch {
+    return [];
+  }
+  return text.split('\n').filter(Boolean).map(Number);
+}
+
+export function signalAll(dir: string, signal: NodeJS.Signals | number): void {
+  for (const pid of pidsIn(dir)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // ESRCH: it ended meanwhile
+    }
+  }
+}
+
+/** Child cgroups (directories) of a cgroup. */
+export function childCgroups(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Not unref'd: angel stays until its cgroups are gone. */
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Kills every process in a cgroup and in those below it, waits until they are gone and removes them, deepest
+ * first. v2 kills a whole subtree with one write to cgroup.kill; v1 has no such file, so every pid in each
+ * cgroup.procs is SIGKILLed again and again until none is left (a fork between the read and the kill adds a pid
+ * the next round finds). Resolves false when something was still there after `timeoutMs`. */
+export async function killAndRemove(version: CgroupVersion, dir: string, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    const left = killRound(version, dir);
+    if (left === 0 && removeTree(dir)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(pause);
+  }
+}
+
+/** One round of killing; returns how many processes were found. */
+function killRound(version: CgroupVersion, dir: string): number {
+  let found = 0;
+  for (const child of childCgroups(dir)) found += killRound(version, join(dir, child));
+  const pids = pidsIn(dir);
+  if (pids.length > 0 && version === 2) {
+    try {
+      writeFileSync(join(dir, 'cgroup.kill'), '1');
+    } catch {
+      signalAll(dir, 'SIGKILL'); // before 5.14
+    }
+  } else if (pids.length > 0) {
+    signalAll(dir, 'SIGKILL');
+  }
+  return found + pids.length;
+}
+
+/** rmdir, deepest first; false while one is busy (a dying process still in it). */
+export function removeTree(dir: string): boolean {
+  for (const child of childCgroups(dir)) if (!removeTree(join(dir, child))) return false;
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
