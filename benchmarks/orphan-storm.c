@@ -10,12 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "floor.h"
 
-static double now_ms(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return now.tv_sec * 1e3 + now.tv_nsec / 1e6;
-}
 
 static double reaper_cpu_ms(void) {
   char text[1024];

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include "floor.h"
 
 #define STEP (2L << 20)
 #define HEADROOM (6L << 20)
@@ -26,11 +27,6 @@ static volatile double crossed_at = 0;
  * the crossing happened during this step, and the time since the step began is an upper bound */
 static volatile double step_at = 0;
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void on_stop(int sig) {
   (void)sig;

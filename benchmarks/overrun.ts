@@ -15,11 +15,11 @@ import type { Benchmark } from './lib/benchmark.js';
 
 const CAP = 64 * 2 ** 20;
 const INTERVALS = [100, 20];
-/** DESIGN.md: with --cgroup, detection is event-driven: its median under this. */
+/** docs/ARCHITECTURE.md: with --cgroup, detection is event-driven: its median under this. */
 const CGROUP_TARGET_MS = 2;
-/** DESIGN.md: angel's median within this of the C sampler's, at the same interval. */
+/** docs/ARCHITECTURE.md: angel's median within this of the C sampler's, at the same interval. */
 const GAP_MS = 10;
-/** DESIGN.md: angel's p99 within one interval plus this. */
+/** docs/ARCHITECTURE.md: angel's p99 within one interval plus this. */
 const SLACK_MS = 5;
 /** The child waits this long before its phase: a fresh angel is still busy starting (about 40 ms after the
  * child's exec here), and on 2 cores that delays the child by a varying amount, which would move its
@@ -145,7 +145,7 @@ export const overrunBenchmark: Benchmark = {
     }
     rows.push(await cgroupRow(child, count));
     notes.push(
-      `Targets (DESIGN.md): angel's median within ${GAP_MS} ms of the C sampler at the same interval, and its p99 within one ` +
+      `Targets (docs/ARCHITECTURE.md): angel's median within ${GAP_MS} ms of the C sampler at the same interval, and its p99 within one ` +
         `interval + ${SLACK_MS} ms. The child (overrun-child.c) grows 2 MiB every 2 ms past a ${CAP / 2 ** 20} MiB cap, notes ` +
         `CLOCK_MONOTONIC when its own RSS first passes the cap and prints the ms until its stop signal; it starts growing ${SETTLE_MS} ms ` +
         'after its start plus its phase, so that a fresh angel has finished starting. angel runs as ' +
@@ -153,12 +153,12 @@ export const overrunBenchmark: Benchmark = {
         "every sample includes angel's first sampling period; the C sampler and angel alternate, over the same phases " +
         'spread evenly across the period, so both medians sit near half an interval and their difference is the overhead ' +
         '(the mean difference, in brackets, moves less from run to run). ' +
-        "PM2 checks the app's own RSS (not its tree) every PM2_WORKER_INTERVAL ms (default 30 s; DESIGN.md: 8.4 s to " +
+        "PM2 checks the app's own RSS (not its tree) every PM2_WORKER_INTERVAL ms (default 30 s; 8.4 s to " +
         'notice), with pidusage, and stops it with SIGINT; its generations start at random phases. ' +
         `angel --cgroup runs the child in a cgroup of its own and is told by the kernel when its usage passes the cap (on ` +
         'cgroup v1 a threshold on memory.usage_in_bytes through cgroup.event_control and an eventfd, checked by the kernel ' +
         'every 128 pages charged per CPU; on v2 memory.high and memory.events), then reads the working set; its target ' +
-        `(DESIGN.md) is a median under ${CGROUP_TARGET_MS} ms; its ratio is against the 20 ms sampler. Its child counts from its ` +
+        `(docs/ARCHITECTURE.md) is a median under ${CGROUP_TARGET_MS} ms; its ratio is against the 20 ms sampler. Its child counts from its ` +
         "cgroup's usage passing the cap (OVERRUN_CGROUP): the cgroup does not count the shared file pages the RSS does (libc's, " +
         'charged to whoever read them first), so it passes the cap a step later than the RSS.',
     );

@@ -54,7 +54,7 @@ export const reloadBenchmark: Benchmark = {
       floor: naive.name,
       rows: [naive, held],
       notes: [
-        'Target (DESIGN.md): zero failed requests over 20 reloads with --listen. One client on loopback sends requests ' +
+        'Target (docs/ARCHITECTURE.md): zero failed requests over 20 reloads with --listen. One client on loopback sends requests ' +
           'one after another, each on a fresh connection, for the whole run. The first row is the baseline (no floor ' +
           'in C here): the server binds its own port, so each reload is a stop, then a start. With --listen angel holds ' +
           'the socket, starts the next generation, waits until it is ready (--ready fd), then stops the old one. PM2 is ' +

@@ -1,6 +1,6 @@
 /* restart-floor [--fork] N PROGRAM [ARGS...]: the least a supervisor's crash loop can cost: vfork + execve, the
  * exec confirmed when vfork returns with no failure written by the child (posix_spawn's way, and angel's), a
- * blocking waitpid, again. With --fork, the classic loop DESIGN.md's floor is: fork + execve, the exec
+ * blocking waitpid, again. With --fork, the classic loop the floor the target is set against is: fork + execve, the exec
  * confirmed by the EOF of a close-on-exec pipe. Prints, per restart, the ms from the old child's waitpid
  * returning to the new child's exec confirmed: what angel's restartLatencyMs measures. */
 #define _GNU_SOURCE
@@ -13,13 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "floor.h"
 
 static pid_t start_forked(char **argv) {
   int confirm[2];
@@ -43,15 +37,8 @@ static pid_t start_forked(char **argv) {
 }
 
 static pid_t start_vforked(char **argv) {
-  volatile int failed = 0; /* the vfork child shares this memory */
-  pid_t pid = vfork();
-  if (pid < 0) exit(1);
-  if (pid == 0) {
-    execve(argv[0], argv, environ);
-    failed = errno;
-    _exit(127);
-  }
-  if (failed) exit(127);
+  pid_t pid = vfork_exec(argv);
+  if (pid < 0) exit(errno == ENOENT ? 127 : 1);
   return pid;
 }
 

@@ -2,12 +2,13 @@
 // Two rulers: the supervisor's clock (angel's restartLatencyMs against C loops timing waitpid's return ->
 // exec confirmed), and the child's clock (restart-child notes its exit and its next start; the only ruler a
 // peer can be held to, and one that also sees the moments before a supervisor notices the death). Two C
-// loops: the fork/exec/wait loop DESIGN.md's target is set against, and the vfork loop, the least possible
+// loops: the fork/exec/wait loop the target is set against, and the vfork loop, the least possible
 // (angel's own technique), that the ratios are printed against. The loops and angel run in rotating rounds.
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAngel } from './lib/angel.js';
+import { inRounds } from './lib/interleave.js';
 import { buildC, parseSamples, runC, sleep } from './lib/compile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
 import { summarize } from '../src/core/stats.js';
@@ -45,7 +46,7 @@ interface Run {
   firstDelayMs?: unknown;
 }
 
-/** The C loop: vfork (the least possible) or, with `forked`, fork and a close-on-exec pipe (DESIGN.md's floor). */
+/** The C loop: vfork (the least possible) or, with `forked`, fork and a close-on-exec pipe (the floor the target is set against). */
 function floorRun(child: string, cycles: number, forked: boolean): Run {
   const log = scratch('restart-floor');
   const args = [...(forked ? ['--fork'] : []), String(cycles + WARMUP), child, log];
@@ -105,30 +106,26 @@ export const restartBenchmark: Benchmark = {
     const angel: Run = { own: [], cold: [], child: [] };
     const errors: { floor?: unknown; fork?: unknown; angel?: unknown } = {};
     const who = ['floor', 'fork', 'angel'] as const;
-    for (let round = 0; round < rounds; round++) {
-      const share = Math.floor(((round + 1) * cycles) / rounds) - Math.floor((round * cycles) / rounds);
-      // rotated: over as many rounds as runners, each takes every place in the order once
-      const first = round % who.length;
-      for (const name of [...who.slice(first), ...who.slice(0, first)]) {
-        if (errors[name] !== undefined) continue;
-        try {
-          if (name === 'angel') {
-            const run = await angelRun(child, share);
-            angel.own.push(...run.own);
-            angel.cold?.push(...(run.cold ?? []));
-            angel.child.push(...run.child);
-            angel.firstDelayMs ??= run.firstDelayMs;
-          } else {
-            const run = floorRun(child, share, name === 'fork');
-            const into = name === 'fork' ? forkLoop : floor;
-            into.own.push(...run.own);
-            into.child.push(...run.child);
-          }
-        } catch (error) {
-          errors[name] = error;
+    await inRounds(who.length, rounds, cycles, async (index, share) => {
+      const name = who[index] as (typeof who)[number];
+      if (errors[name] !== undefined) return;
+      try {
+        if (name === 'angel') {
+          const run = await angelRun(child, share);
+          angel.own.push(...run.own);
+          angel.cold?.push(...(run.cold ?? []));
+          angel.child.push(...run.child);
+          angel.firstDelayMs ??= run.firstDelayMs;
+        } else {
+          const run = floorRun(child, share, name === 'fork');
+          const into = name === 'fork' ? forkLoop : floor;
+          into.own.push(...run.own);
+          into.child.push(...run.child);
         }
+      } catch (error) {
+        errors[name] = error;
       }
-    }
+    });
     let pm2: number[] | Error;
     try {
       pm2 = await pm2Run(child, cycles);
@@ -138,7 +135,7 @@ export const restartBenchmark: Benchmark = {
 
     const names = {
       floor: 'C floor: vfork loop, waitpid returns -> next exec confirmed',
-      fork: "C fork/exec/wait loop (DESIGN.md's floor): the same, the exec confirmed by a close-on-exec pipe",
+      fork: "C fork/exec/wait loop (the floor the target is set against): the same, the exec confirmed by a close-on-exec pipe",
       angel: "angel: restartLatencyMs of its event log (its exit callback -> exec confirmed)",
       angelCold: `angel: the same, its first ${WARMUP} restarts (a fresh angel, its restart path not yet compiled)`,
       floorChild: "C floor, vfork loop, the child's clock: exit -> next main()",
@@ -146,7 +143,7 @@ export const restartBenchmark: Benchmark = {
       angelChild: "angel, the child's clock",
       pm2Child: `PM2 ${pm2Version()}, the child's clock (restart_delay 0, max_restarts 1e6, min_uptime 0)`,
     };
-    /** Judged against DESIGN.md's floor, the fork/exec/wait loop; the ratio to the vfork loop beside it. */
+    /** Judged against the floor the target is set against, the fork/exec/wait loop; the ratio to the vfork loop beside it. */
     const target = (samples: number[], forkSamples: number[], floorSamples: number[]): string => {
       const ratio = summarize(samples).median / summarize(forkSamples).median;
       const strict = errors.floor === undefined ? `; ${ratioText(samples, floorSamples)} the vfork loop` : '';
@@ -179,8 +176,8 @@ export const restartBenchmark: Benchmark = {
       floor: names.floor,
       rows,
       notes: [
-        `Targets (DESIGN.md): median within ${TARGET}x of the floor loop, and the first restart immediate: angel's first ` +
-          `restart event has delayMs ${String(first)} (${verdict(first === 0)}). DESIGN.md's floor is a fork/exec/wait loop ` +
+        `Targets (docs/ARCHITECTURE.md): median within ${TARGET}x of the floor loop, and the first restart immediate: angel's first ` +
+          `restart event has delayMs ${String(first)} (${verdict(first === 0)}). the floor the target is set against is a fork/exec/wait loop ` +
           '(3.4 ms there), and the target is judged against it; the vfork loop is the least a crash loop can cost (angel ' +
           'spawns the same way), so the ratios in the table are taken against it and the target cell gives both. angel runs as ' +
           '`angel --max-restart-delay 0 --max-restarts 100000 -- restart-child LOG`, stopped with SIGTERM once it has restarted enough; the loops and angel ' +
@@ -188,7 +185,7 @@ export const restartBenchmark: Benchmark = {
           "the last four the child's (from its exit() to the next generation's main(), exit and exec included: " +
           "the same for every row, and what a peer can be held to). angel's own figure starts when its exit callback runs, " +
           "so the child's clock is the one that shows the whole of death -> exec.",
-        'runsv, s6, daemontools and supervisord are not npm packages; DESIGN.md measured them at about 1000 ms (built-in ' +
+        'runsv, s6, daemontools and supervisord are not npm packages; they were measured at about 1000 ms (built-in ' +
           '1 s pauses or a 1 s poll loop).',
       ],
     };

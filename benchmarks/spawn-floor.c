@@ -11,30 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "floor.h"
 
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 200;
   int warmup = argc > 2 ? atoi(argv[2]) : 0;
   char *args[] = {"/bin/true", NULL};
   for (int i = 0; i < warmup + n; i++) {
-    volatile int failed = 0; /* the vfork child shares this memory */
     double start = now_ms();
-    pid_t pid = vfork();
-    if (pid < 0) return 1;
-    if (pid == 0) {
-      execve(args[0], args, environ);
-      failed = errno;
-      _exit(127);
-    }
+    pid_t pid = vfork_exec(args);
     double confirmed = now_ms();
-    if (failed) return 1;
+    if (pid < 0) return 1;
     int status;
     if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
     if (i >= warmup) printf("%.4f\n", confirmed - start);

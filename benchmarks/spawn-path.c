@@ -10,15 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor.h"
 #include "spawn.h"
-
-extern char **environ;
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 200;

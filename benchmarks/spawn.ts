@@ -174,7 +174,7 @@ export const spawnBenchmark: Benchmark = {
       floor: floorRow.name,
       rows: [floorRow, walkingRow, pathRow, nativeRow, preparedRow, nodeRow, heapFloorRow, walkingHeapRow, nodeHeapRow],
       notes: [
-        `Target (DESIGN.md): spawn -> exec confirmed within ${TARGET}x of the C floor at the median, and not growing with ` +
+        `Target (docs/ARCHITECTURE.md): spawn -> exec confirmed within ${TARGET}x of the C floor at the median, and not growing with ` +
           `angel's heap. The target row is spawnChild({ program: '${PROGRAM}' }), timed around the call (it returns once ` +
           'the exec is confirmed; the exit is awaited untimed). The rows below it take it apart: the fork path called ' +
           'from C, the bare addon call from Node with its arguments ready, and spawnChild given a prepared env as the ' +

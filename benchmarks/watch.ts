@@ -15,9 +15,9 @@ import type { Benchmark } from './lib/benchmark.js';
 const PROCESSES = 20;
 const INTERVAL_MS = 100;
 const CAP = String(10 * 2 ** 30);
-/** DESIGN.md, per 30 s of watching. */
+/** docs/ARCHITECTURE.md, per 30 s of watching. */
 const CPU_TARGET_MS = 300;
-/** DESIGN.md, with --cgroup. */
+/** docs/ARCHITECTURE.md, with --cgroup. */
 const CGROUP_CPU_TARGET_MS = 50;
 const RSS_TARGET_MB = 60;
 /** After the tree is complete, before the window: start-up work (Node's boot, the first compiles) is not
@@ -167,7 +167,7 @@ export const watchBenchmark: Benchmark = {
       floor: watchers[0]?.[0] ?? '',
       rows,
       notes: [
-        `Targets (DESIGN.md): angel under ${CPU_TARGET_MS} ms of CPU per 30 s of watching (under 1% of a core) and under ` +
+        `Targets (docs/ARCHITECTURE.md): angel under ${CPU_TARGET_MS} ms of CPU per 30 s of watching (under 1% of a core) and under ` +
           `${RSS_TARGET_MB} MB of RSS. The samples are the CPU time of each second of the window (all the watcher's ` +
           'threads, from their schedstat); the CPU per 30 s beside them is the whole window from /proc/<pid>/stat. ' +
           `The tree is tree.c: a process that forks ${PROCESSES - 1} children that sleep. Each ` +
@@ -178,7 +178,7 @@ export const watchBenchmark: Benchmark = {
           'at the same interval. ' +
           "angel --cgroup is told by the kernel when the cap is passed, and reads its cgroup's usage, memory.stat and " +
           'cgroup.procs once a second instead of walking the tree every 100 ms (the fallback beside the notices, and the peak ' +
-          `figure); its target (DESIGN.md) is under ${CGROUP_CPU_TARGET_MS} ms per 30 s. ` +
+          `figure); its target (docs/ARCHITECTURE.md) is under ${CGROUP_CPU_TARGET_MS} ms per 30 s. ` +
           'The --metrics rows are the cost of prom-client\'s registry (its default metrics keep an ' +
           'event-loop delay histogram running) and of a scrape (GET /metrics from the benchmark process, every second).',
       ],

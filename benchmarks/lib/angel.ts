@@ -1,4 +1,4 @@
-// Runs the angel CLI directly (no npx: DESIGN.md) with the JSON event log, for benchmarks. The log goes to
+// Runs the angel CLI directly (no npx: docs/ARCHITECTURE.md) with the JSON event log, for benchmarks. The log goes to
 // a pipe read line by line, or (quiet) to a file read every 50 ms, so that the benchmark process is not
 // woken for every line and does not compete for the CPU with angel and its child while they are timed.
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -38,11 +38,18 @@ export async function sampleInRounds(contenders: readonly Contender[], options: 
     }
   };
   for (let i = 0; i < contenders.length; i++) await attempt(i, options.warmup, false);
-  for (let round = 0; round < options.rounds; round++) {
-    const count = Math.floor(options.samples / options.rounds) + (round < options.samples % options.rounds ? 1 : 0);
-    for (let k = 0; k < contenders.length; k++) await attempt((round + k) % contenders.length, count, true);
-  }
+  await inRounds(contenders.length, options.rounds, options.samples, (index, count) => attempt(index, count, true));
   return results;
+}
+
+/** The schedule: `rounds` rounds, each giving every contender in turn its share of `total`, the order rotated
+ * so that each takes every place once over as many rounds as there are contenders. For benchmarks whose
+ * contenders return more than a list of samples (restart.ts). */
+export async function inRounds(contenders: number, rounds: number, total: number, take: (index: number, count: number) => Promise<void> | void): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const count = Math.floor(total / rounds) + (round < total % rounds ? 1 : 0);
+    for (let k = 0; k < contenders; k++) await take((round + k) % contenders, count);
+  }
 }
 
 export function toRow(sampled: Sampled, name = sampled.name): Row {

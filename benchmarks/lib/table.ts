@@ -1,5 +1,5 @@
 // One table per measure: the floor first, then angel and the peers, each with its ratio to its floor and,
-// where DESIGN.md sets one, whether it meets the target. A row that errored stays in the table with its error.
+// where docs/ARCHITECTURE.md sets one, whether it meets the target. A row that errored stays in the table with its error.
 import type { Summary } from '../../src/core/stats.js';
 
 export interface Row {
@@ -10,7 +10,7 @@ export interface Row {
   error?: string;
   /** The row this one's ratio is taken against, when not the table's floor (a floor sampled beside it). */
   floor?: string;
-  /** What DESIGN.md asks of this row and whether it holds, e.g. "<= 1.5x: met". */
+  /** What docs/ARCHITECTURE.md asks of this row and whether it holds, e.g. "<= 1.5x: met". */
   target?: string;
 }
 

@@ -1,4 +1,4 @@
-// Reads a process tree and its resident memory straight from /proc (see DESIGN.md for why not pidusage):
+// Reads a process tree and its resident memory straight from /proc (docs/ARCHITECTURE.md says why not pidusage):
 // children from /proc/<pid>/task/<tid>/children, state, thread count and RSS from /proc/<pid>/status (proc(5)).
 // A process may vanish between two reads; it then simply does not count.
 //
