@@ -1,5 +1,5 @@
-// angel's own events through pino: NDJSON on stderr (one `event` field each, the public schema
-// docs/ARCHITECTURE.md), or pino-pretty for humans. Lines are handed to pino on the turn of the event loop after the
+// angel's own events through pino: NDJSON on stderr (one `event` field each: the public schema the README
+// lists), or pino-pretty for humans. Lines are handed to pino on the turn of the event loop after the
 // event (deferredWriter), so a restart's exec never waits behind the serialization and write of the old
 // child's exit line.
 //
