@@ -2,13 +2,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  backoffDelay, decideRestart, FIRST_DELAY_MS, NO_HISTORY, STABLE_AFTER_MS, wantsRestart,
+  backoffDelay, decideRestart, FIRST_DELAY_MS, giveupStatus, NO_HISTORY, wantsRestart,
   type RestartDecision, type RestartHistory, type RestartRules,
 } from '../src/core/backoff.js';
 import type { ExitReason, RestartPolicy } from '../src/core/types.js';
 import { historyOf as history, plain as plainHistory } from './helpers/history.js';
 
-const rules: RestartRules = { policy: 'on-failure', maxRestarts: 3, windowMs: 1000, maxDelayMs: 10_000 };
+/** --min-uptime's default. */
+const MIN_UPTIME = 1000;
+const rules: RestartRules = { policy: 'on-failure', maxRestarts: 3, windowMs: 1000, maxDelayMs: 10_000, minUptimeMs: MIN_UPTIME, restartDelayMs: 0, stopSignalNumber: 15 };
 /** A decision with its history read back as a list, to compare with a literal. */
 const plain = (decision: RestartDecision) =>
   decision.action === 'restart' ? { ...decision, history: plainHistory(decision.history) } : decision;
@@ -89,17 +91,38 @@ test('decideRestart: the history keeps only the restarts within the window', () 
   assert.deepEqual(plain(decision), { action: 'restart', delayMs: 400, history: { times: [1500, 2050], consecutive: 4 } });
 });
 
-test('decideRestart: a stable run resets the delay, not the window', () => {
+test('decideRestart: a child that served --min-uptime restarts at once, resets the backoff and is not counted; a quicker one is', () => {
   const loop = history([0, 1, 2], 12);
   const wide = { ...rules, maxRestarts: 10 };
-  assert.deepEqual(plain(decideRestart('crash', wide, loop, 3, STABLE_AFTER_MS - 1)), {
+  assert.deepEqual(plain(decideRestart('crash', wide, loop, 3, MIN_UPTIME - 1)), {
     action: 'restart', delayMs: 10_000, history: { times: [0, 1, 2, 3], consecutive: 13 },
   });
-  assert.deepEqual(plain(decideRestart('crash', wide, loop, 3, STABLE_AFTER_MS)), {
-    action: 'restart', delayMs: 0, history: { times: [0, 1, 2, 3], consecutive: 1 },
+  assert.deepEqual(plain(decideRestart('crash', wide, loop, 3, MIN_UPTIME)), {
+    action: 'restart', delayMs: 0, history: { times: [0, 1, 2], consecutive: 0 },
   });
-  // the window still counts the restarts before the stable run
-  assert.deepEqual(decideRestart('crash', rules, loop, 3, STABLE_AFTER_MS * 10), { action: 'giveup', restarts: 3 });
+  // a service that ran is restarted even with the window full of earlier quick deaths; a quick one gives up
+  assert.deepEqual(plain(decideRestart('crash', rules, loop, 30, MIN_UPTIME)), { action: 'restart', delayMs: 0, history: { times: [0, 1, 2], consecutive: 0 } });
+  assert.deepEqual(decideRestart('crash', rules, loop, 30, 5), { action: 'giveup', restarts: 3 });
+  // overruns count by the same rule
+  assert.deepEqual(plain(decideRestart('overrun', rules, NO_HISTORY, 5, MIN_UPTIME * 3)), { action: 'restart', delayMs: 0, history: { times: [], consecutive: 0 } });
+});
+
+test('decideRestart: --restart-delay before every restart, the backoff winning when larger', () => {
+  const delayed = { ...rules, maxRestarts: 10, restartDelayMs: 250 };
+  const delays = [[0, MIN_UPTIME, 250], [0, 5, 250], [1, 5, 250], [3, 5, 400], [6, 5, 3200]] as const;
+  for (const [consecutive, served, delayMs] of delays) {
+    const decision = decideRestart('crash', delayed, history([], consecutive), 10, served);
+    assert.equal(decision.action === 'restart' && decision.delayMs, delayMs, `after ${consecutive} quick deaths, served ${served} ms`);
+  }
+});
+
+test('giveupStatus: a give-up is never 0', () => {
+  assert.equal(giveupStatus(0, 'overrun', rules), 143, 'exited 0 on angel\'s SIGTERM: 128 + the stop signal');
+  assert.equal(giveupStatus(0, 'overrun', { ...rules, stopSignalNumber: 2 }), 130);
+  assert.equal(giveupStatus(0, 'watchdog', rules), 143);
+  assert.equal(giveupStatus(0, 'exit', { ...rules, policy: 'always' }), 1, 'exited 0 on its own: 1');
+  assert.equal(giveupStatus(137, 'overrun', rules), 137, 'died of the stop: its own status');
+  assert.equal(giveupStatus(2, 'crash', rules), 2);
 });
 
 test('decideRestart: a reload restarts at once and is never counted, even with the window full', () => {
@@ -153,10 +176,11 @@ test('decideRestart: 100,000 restarts hold only the restarts within the window, 
 function listRule(reason: ExitReason, rules: RestartRules, history: { times: number[]; consecutive: number }, now: number, uptimeMs: number) {
   if (!wantsRestart(rules.policy, reason)) return { action: 'end' as const };
   if (reason === 'reload') return { action: 'restart' as const, delayMs: 0, history };
+  if (uptimeMs >= rules.minUptimeMs) return { action: 'restart' as const, delayMs: rules.restartDelayMs, history: { times: history.times, consecutive: 0 } };
   const times = history.times.filter((time) => now - time < rules.windowMs);
   if (times.length >= rules.maxRestarts) return { action: 'giveup' as const, restarts: times.length };
-  const consecutive = uptimeMs >= STABLE_AFTER_MS ? 0 : history.consecutive;
-  return { action: 'restart' as const, delayMs: backoffDelay(consecutive, rules.maxDelayMs), history: { times: [...times, now], consecutive: consecutive + 1 } };
+  const delayMs = Math.max(rules.restartDelayMs, backoffDelay(history.consecutive, rules.maxDelayMs));
+  return { action: 'restart' as const, delayMs, history: { times: [...times, now], consecutive: history.consecutive + 1 } };
 }
 
 test('decideRestart agrees with the list-based rule, decision by decision, over a generated crash loop', () => {
@@ -177,7 +201,7 @@ test('decideRestart agrees with the list-based rule, decision by decision, over 
     // a config reload now and then changes the limit and the window under a history already held
     if (random() < 0.01) loop = { ...loop, maxRestarts: pick([0, 1, 3, 5, 12]), windowMs: pick([500, 1000, 2000]) };
     const reason = pick<ExitReason>(['crash', 'crash', 'crash', 'overrun', 'reload', 'exit']);
-    const uptimeMs = random() < 0.05 ? STABLE_AFTER_MS : 5;
+    const uptimeMs = random() < 0.05 ? MIN_UPTIME : 5;
     const expected = listRule(reason, loop, list, now, uptimeMs);
     const decision = decideRestart(reason, loop, queue, now, uptimeMs);
     assert.deepEqual(plain(decision), expected, `step ${step}, ${reason} at ${now} with ${JSON.stringify(loop)}`);

@@ -128,6 +128,29 @@ describe('restarts and exit status', () => {
     assert.equal(run.count('giveup'), 1);
   });
 
+  test('a child that ran past --min-uptime (1 s) is restarted at once, again and again, never given up on', async () => {
+    const run = new AngelRun(['--max-restarts', '2', '--', 'sh', '-c', 'sleep 1.2; exit 1']);
+    const fifth = await run.event('restart', (event) => event.generation === 5, 20_000);
+    assert.ok(fifth);
+    const restarts = run.events.items.filter((event) => event.event === 'restart');
+    assert.deepEqual(restarts.map((event) => event.delayMs), [0, 0, 0, 0, 0], 'no backoff for a service that ran');
+    for (const event of restarts) assert.ok(Number(event.restartLatencyMs) < 50, `gap ${String(event.restartLatencyMs)} ms`);
+    assert.equal(run.seenSoFar('giveup'), 0, 'five restarts past --max-restarts 2, and no give-up');
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 143);
+  });
+
+  test('a give-up after overruns is never exit 0, even when the child exited 0 on SIGTERM', async () => {
+    const leak = "const a = []; process.on('SIGTERM', () => process.exit(0)); setInterval(() => a.push(Buffer.alloc(8 << 20, 1)), 10)";
+    const clean = new AngelRun(['--max-mem', '80M', '--sample-interval', '20', '--max-restarts', '2', '--max-restart-delay', '0', '--', process.execPath, '-e', leak]);
+    assert.equal(await clean.status(20_000), 143, '128 + SIGTERM, the stop that ended it');
+    const giveup = await clean.event('giveup');
+    assert.equal(giveup.status, 143);
+    assert.deepEqual(clean.events.items.filter((event) => event.event === 'exit').map((event) => [event.reason, event.code]), [['overrun', 0], ['overrun', 0], ['overrun', 0]]);
+    const killed = new AngelRun(['--max-mem', '40M', '--max-restarts', '1', '--max-restart-delay', '0', '--', fixture('leaker'), '8', '10']);
+    assert.equal(await killed.status(20_000), 143, 'died of the SIGTERM: its own status');
+  });
+
   test('program not found exits 127 and not executable 126, naming the errno, without a restart loop', async () => {
     const missing = new AngelRun(['--', join(scratch, 'no-such-program')]);
     assert.equal(await missing.status(), 127);

@@ -26,7 +26,7 @@ function assertUsage(action: () => unknown, name: string, shown: string, label =
 
 test('the defaults are those of the contract', () => {
   assert.deepEqual(DEFAULTS, {
-    sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, maxRestartDelay: 10_000,
+    sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000,
     killTimeout: 5000, stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', socketMode: 0o666, readyTimeout: 30_000, logLevel: 'info',
   });
   assert.deepEqual(resolveOptions({ program: 'x' }), {
@@ -34,7 +34,7 @@ test('the defaults are those of the contract', () => {
     // DESIGN.md's table
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, killTimeout: 5000,
     stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', rewrite: {},
-    maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
+    minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
     ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, logFormat: null, logLevel: 'info',
     // off unless asked for
     watchdog: null, metrics: null,

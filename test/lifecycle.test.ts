@@ -2,14 +2,16 @@
 // sequences that matter, and a sweep of every pair for the invariants that hold everywhere.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NO_HISTORY, STABLE_AFTER_MS, type RestartRules } from '../src/core/backoff.js';
+import { NO_HISTORY, type RestartRules } from '../src/core/backoff.js';
 import {
   initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent, type StopReason, type Transition,
 } from '../src/core/lifecycle.js';
 import type { ExitReason, State } from '../src/core/types.js';
 import { historyOf, plain, type PlainHistory } from './helpers/history.js';
 
-const rules: RestartRules = { policy: 'on-failure', maxRestarts: 3, windowMs: 60_000, maxDelayMs: 10_000 };
+/** --min-uptime's default. */
+const MIN_UPTIME = 1000;
+const rules: RestartRules = { policy: 'on-failure', maxRestarts: 3, windowMs: 60_000, maxDelayMs: 10_000, minUptimeMs: MIN_UPTIME, restartDelayMs: 0, stopSignalNumber: 15 };
 const overlap: RestartRules = { ...rules, overlap: true };
 
 /** The generations each state has in the rows below: generation 0 serves (or starts, or is being stopped),
@@ -89,8 +91,8 @@ const table: Row[] = [
     generations: { current: null, next: null, retiring: {} },
   },
   {
-    name: 'running/exited crash after a stable run: immediate again', life: at('running', { history: historyOf([900], 6) }),
-    event: exited(1, { uptimeMs: STABLE_AFTER_MS }), state: 'starting', effects: [spawn(1)], exit: crash(), history: { times: [900, 1000], consecutive: 1 },
+    name: 'running/exited crash after serving --min-uptime: immediate again, not counted', life: at('running', { history: historyOf([900], 6) }),
+    event: exited(1, { uptimeMs: MIN_UPTIME }), state: 'starting', effects: [spawn(1)], exit: crash(), history: { times: [900], consecutive: 0 },
   },
   {
     name: 'running/exited, never: the child\'s status', life: at('running'), event: exited(7), rules: { ...rules, policy: 'never' },
@@ -480,7 +482,7 @@ const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent[]> = {
   start: [{ type: 'start' }],
   ready: [ready(0), ready(1), ready(5)],
   'spawn-failed': [spawnFailed(127), spawnFailed(126, 1)],
-  exited: [exited(0), exited(1), exited(137), exited(137, { oomKilled: true }), exited(0, { generation: 1, oomKilled: true }), exited(1, { generation: 1 }), exited(0, { generation: 1 }), exited(1, { uptimeMs: STABLE_AFTER_MS }), exited(1, { generation: 5 })],
+  exited: [exited(0), exited(1), exited(137), exited(137, { oomKilled: true }), exited(0, { generation: 1, oomKilled: true }), exited(1, { generation: 1 }), exited(0, { generation: 1 }), exited(1, { uptimeMs: MIN_UPTIME }), exited(1, { generation: 5 })],
   overrun: [overrun(0), overrun(1)],
   'hard-ceiling': [ceiling(0), ceiling(1)],
   'oom-kill': [oomKill(0), oomKill(1)],

@@ -69,5 +69,5 @@ test('pretty lines: no child pid in pino\'s (pid) slot, and counts in the right 
   const started = /start pid (\d+) generation 0/.exec(text);
   assert.ok(started, text);
   assert.doesNotMatch(text, /(INFO|ERROR|WARN) \(\d+\)/, 'the slot after the level is the logger\'s pid, never the child\'s');
-  assert.match(text, /ERROR: giving up: 1 restart within 60 s$/m);
+  assert.match(text, /ERROR: giving up: 1 restart after quick deaths \(under --min-uptime\) within 60 s, status \d+$/m);
 });

@@ -1,15 +1,23 @@
-// Pure: when to restart and when to give up. First restart immediate, then exponential up to the cap,
-// reset after a stable run; more restarts than maxRestarts within the window is a crash loop.
+// Pure: when to restart and when to give up, as operators expect it (runit's one second, PM2's min_uptime, s6
+// counting from readiness): a child that served at least minUptime restarts at once (after restartDelay, if
+// set) and resets the backoff; only a quick death makes the delay grow (0, 100, 200, 400 ms … up to the cap)
+// and counts toward the crash-loop guard: more quick deaths than maxRestarts within the window is a crash
+// loop, and angel gives up. A service that runs and crashes now and then is restarted forever.
 import type { ExitReason, RestartPolicy } from './types.js';
 
 export const FIRST_DELAY_MS = 100;
-export const STABLE_AFTER_MS = 10_000;
 
 export interface RestartRules {
   policy: RestartPolicy;
   maxRestarts: number;
   windowMs: number;
   maxDelayMs: number;
+  /** A child that served at least this long (from readiness) did not crash-loop (--min-uptime). */
+  minUptimeMs: number;
+  /** A fixed delay before every restart (--restart-delay); the backoff wins when larger. */
+  restartDelayMs: number;
+  /** The number of the stop signal, for the status of a give-up whose last child exited 0 on angel's stop. */
+  stopSignalNumber: number;
   /** Held sockets: a reload or an overrun starts the next generation before the current one is stopped. */
   overlap?: boolean;
 }
@@ -109,22 +117,32 @@ export function backoffDelay(consecutive: number, maxDelayMs: number): number {
   return Math.min(maxDelayMs, FIRST_DELAY_MS * 2 ** Math.min(consecutive - 1, 30));
 }
 
-/** Decides what follows a child's end at `now`, after it ran for `uptimeMs`. */
+/** Decides what follows a child's end at `now`, after it served (was ready) for `servedMs`. */
 export function decideRestart(
   reason: ExitReason,
   rules: RestartRules,
   history: RestartHistory,
   now: number,
-  uptimeMs: number,
+  servedMs: number,
 ): RestartDecision {
   if (!wantsRestart(rules.policy, reason)) return { action: 'end' };
   if (reason === 'reload') return { action: 'restart', delayMs: 0, history };
+  if (servedMs >= rules.minUptimeMs) {
+    // it ran: no crash loop, nothing counted, the backoff starts over
+    return { action: 'restart', delayMs: rules.restartDelayMs, history: { times: history.times, consecutive: 0 } };
+  }
   const times = history.times.within(now, rules.windowMs);
   if (times.size >= rules.maxRestarts) return { action: 'giveup', restarts: times.size };
-  const consecutive = uptimeMs >= STABLE_AFTER_MS ? 0 : history.consecutive;
   return {
     action: 'restart',
-    delayMs: backoffDelay(consecutive, rules.maxDelayMs),
-    history: { times: times.record(now), consecutive: consecutive + 1 },
+    delayMs: Math.max(rules.restartDelayMs, backoffDelay(history.consecutive, rules.maxDelayMs)),
+    history: { times: times.record(now), consecutive: history.consecutive + 1 },
   };
+}
+
+/** A give-up is a failure whatever the last child said: its status, unless that is 0 (it exited cleanly on
+ * angel's own stop, for an overrun say), then 128 + the stop signal where angel stopped it, else 1. */
+export function giveupStatus(status: number, reason: ExitReason, rules: RestartRules): number {
+  if (status !== 0) return status;
+  return reason === 'overrun' || reason === 'watchdog' || reason === 'oom' ? 128 + rules.stopSignalNumber : 1;
 }

@@ -4,7 +4,7 @@
 // `replace` link: which one is current (serving or starting), which is next (warming up beside it during an
 // overlapping reload), and which are retiring (replaced, being stopped; their end changes no state). Every
 // event about a child names its generation, and every effect names the generation it acts on.
-import { decideRestart, type RestartHistory, type RestartRules } from './backoff.js';
+import { decideRestart, giveupStatus, type RestartHistory, type RestartRules } from './backoff.js';
 import type { Watch } from './overrun.js';
 import type { ExitReason, State } from './types.js';
 
@@ -16,7 +16,8 @@ export type LifecycleEvent =
   | { type: 'ready'; generation: number }
   | { type: 'spawn-failed'; generation: number; status: number }
   /** `oomKilled`: the kernel's OOM killer killed a process of the generation's cgroup during its life. */
-  | { type: 'exited'; generation: number; status: number; cleanExit: boolean; uptimeMs: number; now: number; oomKilled?: boolean }
+  /** uptimeMs from exec; servedMs from readiness (0 if never ready; uptimeMs when not given) */
+  | { type: 'exited'; generation: number; status: number; cleanExit: boolean; uptimeMs: number; servedMs?: number; now: number; oomKilled?: boolean }
   | { type: 'overrun'; generation: number }
   | { type: 'hard-ceiling'; generation: number }
   /** The kernel's OOM killer killed a process of the generation's cgroup; the rest of it goes too. */
@@ -125,16 +126,18 @@ const afterExit: Action<'exited'> = (life, event, rules) => {
   const reason = withOom(life.state === 'stopping' && life.stopReason ? life.stopReason : event.cleanExit ? 'exit' : 'crash', event);
   const base: Lifecycle = { ...life, stopReason: null, lastStatus: event.status, current: null };
   const exit = { generation: event.generation, reason };
-  const decision = decideRestart(reason, rules, life.history, event.now, event.uptimeMs);
+  const decision = decideRestart(reason, rules, life.history, event.now, event.servedMs ?? event.uptimeMs);
   switch (decision.action) {
     case 'end':
       return { next: { ...base, state: 'stopped' }, effects: [{ type: 'finish', status: event.status, cause: life.shutdownCause ?? reason }], exit };
-    case 'giveup':
+    case 'giveup': {
+      const status = giveupStatus(event.status, reason, rules);
       return {
-        next: { ...base, state: 'stopped' },
-        effects: [{ type: 'giveup', restarts: decision.restarts, status: event.status }, { type: 'finish', status: event.status, cause: 'giveup' }],
+        next: { ...base, state: 'stopped', lastStatus: status },
+        effects: [{ type: 'giveup', restarts: decision.restarts, status }, { type: 'finish', status, cause: 'giveup' }],
         exit,
       };
+    }
     case 'restart': {
       const counted = { ...base, history: decision.history };
       if (decision.delayMs > 0) return { next: { ...counted, state: 'backoff' }, effects: [{ type: 'schedule-restart', delayMs: decision.delayMs }], exit };

@@ -30,6 +30,10 @@ export interface Options {
   /** More restarts than this within restartWindow seconds: give up (default 10 in 60). */
   maxRestarts?: number | string;
   restartWindow?: number | string;
+  /** A child ready at least this many ms did not crash-loop: it restarts at once and resets the backoff (default 1000). */
+  minUptime?: number | string;
+  /** A fixed delay in ms before every restart (default 0); the backoff wins when larger. */
+  restartDelay?: number | string;
   /** The longest backoff between restarts in ms (default 10000; 0 restarts at once, always). */
   maxRestartDelay?: number | string;
   /** Grace between the stop signal and SIGKILL, in ms (default 5000). */

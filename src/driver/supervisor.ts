@@ -14,7 +14,7 @@ import { runtimeDirectory } from '../kernel/runtime.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
 import type { LogPipe } from '../kernel/logfile.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
-import type { SignalLike } from '../core/signames.js';
+import { signalNumber, type SignalLike } from '../core/signames.js';
 import { CgroupError } from '../kernel/cgroup.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
@@ -72,6 +72,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   /** When the last current generation died: a restart's latency is measured from here. */
   #diedAt = 0;
   #reaper: ReaperLike | null = null;
+  /** When each generation became ready: --min-uptime counts from there, as s6 does. */
+  #readyAt = new Map<number, number>();
   /** The first processes (session ids) of generations that ended: their orphans follow them at once. */
   #endedSessions = new Set<number>();
   /** Where generations' NOTIFY_SOCKETs are made (--ready notify, --watchdog); nothing is created until one is. */
@@ -102,6 +104,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       maxRestarts: launch.options.maxRestarts,
       windowMs: launch.options.restartWindow * 1000,
       maxDelayMs: launch.options.maxRestartDelay,
+      minUptimeMs: launch.options.minUptime,
+      restartDelayMs: launch.options.restartDelay,
+      stopSignalNumber: signalNumber(launch.options.stopSignal),
       overlap: this.#sockets.length > 0,
     };
     this.#overrunRules = launch.capBytes === null ? null : { capBytes: launch.capBytes, samples: launch.options.overrunSamples };
@@ -244,8 +249,11 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     exited: (generation, exit, at) => {
       if (generation.number === this.#life.current) this.#diedAt = at;
       const uptimeMs = at - generation.execAt;
+      const readyAt = this.#readyAt.get(generation.number);
+      this.#readyAt.delete(generation.number);
+      const servedMs = readyAt === undefined ? 0 : at - readyAt;
       const oomKilled = generation.oomKilled ?? false;
-      this.#enqueue({ type: 'exited', generation: generation.number, status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, now: at, ...(oomKilled && { oomKilled }) });
+      this.#enqueue({ type: 'exited', generation: generation.number, status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, servedMs, now: at, ...(oomKilled && { oomKilled }) });
     },
     oomKill: (generation) => {
       this.emit('warning', { message: `generation ${generation.number}: the kernel's OOM killer killed a process of its cgroup; the rest of it goes too` });
@@ -257,6 +265,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     const { number, pid } = generation;
     // a successor abandoned by a shutdown may still come up: it never serves, so it never started
     if (Object.hasOwn(this.#life.retiring, number)) return;
+    this.#readyAt.set(number, readyAt);
     this.emit('ready', { pid, generation: number, startLatencyMs: readyAt - generation.spawnAt });
     if (number > 0) {
       // to exec for --ready exec, to readiness otherwise; an overlapped reload has no gap to measure

@@ -120,7 +120,7 @@ export function attachEventLog(supervisor: Supervisor, pending: Promise<EventLog
     log.info({ event: 'restart', ...e }, `restart generation ${e.generation} after ${e.delayMs} ms delay (+${e.restartLatencyMs.toFixed(2)} ms)`),
   );
   supervisor.on('giveup', (e) =>
-    log.error({ event: 'giveup', ...e }, `giving up: ${counted(e.restarts, 'restart')} within ${e.windowSeconds} s`),
+    log.error({ event: 'giveup', ...e }, `giving up: ${counted(e.restarts, 'restart')} after quick deaths (under --min-uptime) within ${e.windowSeconds} s, status ${e.status}`),
   );
   supervisor.on('listening', (e) => log.info({ event: 'listening', ...e }, `${e.what} on ${e.address}`));
   supervisor.on('shutdown', (e) => log.info({ event: 'shutdown', ...e }, `shutdown (${e.cause}), exit status ${e.status}`));
