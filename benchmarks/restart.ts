@@ -36,7 +36,7 @@ const scratch = (name: string): string => {
   return log;
 };
 
-interface Run {
+export interface Run {
   /** The supervisor's own figure per restart. */
   own: number[];
   /** angel's own figure for the first WARMUP restarts of a fresh angel. */
@@ -47,18 +47,19 @@ interface Run {
 }
 
 /** The C loop: vfork (the least possible) or, with `forked`, fork and a close-on-exec pipe (the floor the target is set against). */
-function floorRun(child: string, cycles: number, forked: boolean): Run {
+export function floorRun(child: string, cycles: number, forked: boolean, lifeMs = 0): Run {
   const log = scratch('restart-floor');
-  const args = [...(forked ? ['--fork'] : []), String(cycles + WARMUP), child, log];
+  const args = [...(forked ? ['--fork'] : []), String(cycles + WARMUP), child, log, ...(lifeMs > 0 ? [String(lifeMs)] : [])];
   const own = parseSamples(runC(buildC('restart-floor'), args)).slice(WARMUP);
   const gaps = childGaps(log).slice(WARMUP);
   rmSync(log, { force: true });
   return { own, child: gaps };
 }
 
-async function angelRun(child: string, cycles: number): Promise<Run> {
+/** angel restarting the child; `flags` default to no backoff and no give-up (a crash loop measured as such). */
+export async function angelRun(child: string, cycles: number, flags = ['--max-restart-delay', '0', '--max-restarts', '100000'], lifeMs = 0): Promise<Run> {
   const log = scratch('restart-angel');
-  const angel = startAngel(['--max-restart-delay', '0', '--max-restarts', '100000', '--', child, log], { quiet: true });
+  const angel = startAngel([...flags, '--', child, log, ...(lifeMs > 0 ? [String(lifeMs)] : [])], { quiet: true });
   const restarts = () => angel.events.filter((event) => event.event === 'restart');
   try {
     // one more: the child of the last restart counted may not have noted its start yet

@@ -12,6 +12,7 @@ import type { Benchmark } from './lib/benchmark.js';
 import type { Table } from './lib/table.js';
 import { errorRow, toMarkdown } from './lib/table.js';
 import { overrunBenchmark } from './overrun.js';
+import { ranBenchmark } from './ran.js';
 import { reapBenchmark } from './reap.js';
 import { reloadBenchmark } from './reload.js';
 import { restartBenchmark } from './restart.js';
@@ -20,7 +21,7 @@ import { watchBenchmark } from './watch.js';
 
 // In this order, one after another: none runs beside another (the watch cost is CPU time).
 // The crash loop last: it is the long one (a minute or more).
-const benchmarks: Benchmark[] = [spawnBenchmark, restartBenchmark, overrunBenchmark, watchBenchmark, reloadBenchmark, crashLoopBenchmark, reapBenchmark];
+const benchmarks: Benchmark[] = [spawnBenchmark, restartBenchmark, overrunBenchmark, watchBenchmark, reloadBenchmark, crashLoopBenchmark, reapBenchmark, ranBenchmark];
 
 const RESULTS = join(BENCHMARKS, 'results.md');
 const marker = (name: string): string => `<!-- bench:${name} -->`;

@@ -72,6 +72,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   /** When the last current generation died: a restart's latency is measured from here. */
   #diedAt = 0;
   #reaper: ReaperLike | null = null;
+  /** Each generation's tree at its last sample, as pid count and sum: a change means a reaper scan. */
+  #treeShapes = new Map<number, number>();
   /** When each generation became ready: --min-uptime counts from there, as s6 does. */
   #readyAt = new Map<number, number>();
   /** The first processes (session ids) of generations that ended: their orphans follow them at once. */
@@ -224,8 +226,13 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   readonly #sink: GenerationSink = {
     ready: (generation, readyAt) => this.#onReady(generation, readyAt),
     sample: (generation, sample) => {
-      // orphans re-parented since the last sample are adopted now and counted from the next
-      this.#reaper?.scan();
+      // an orphan left the tree: one re-parented since the last sample is adopted now and counted from the next.
+      // Only when the tree changed, so a steady tree costs no scan of angel's children per sample.
+      const shape = sample.pids.reduce((sum, pid) => sum + pid, sample.pids.length * 4_194_304);
+      if (this.#reaper && this.#treeShapes.get(generation.number) !== shape) {
+        this.#treeShapes.set(generation.number, shape);
+        this.#reaper.scan();
+      }
       this.emit('sample', { pid: generation.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
       if (!this.#overrunRules) return;
       const judged = judgeSample(this.#overrunRules, watchOf(this.#life, generation.number), generation.samplesOver, sample.rssBytes);
@@ -281,6 +288,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     const generation = this.#generations.get(number);
     if (!generation) return;
     this.#generations.delete(number);
+    this.#treeShapes.delete(number);
     this.#endedSessions.add(generation.pid);
     if (this.#endedSessions.size > 64) this.#endedSessions.delete(this.#endedSessions.values().next().value as number);
     const exit = generation.exit as ChildExit;
