@@ -228,10 +228,12 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     sample: (generation, sample) => {
       // an orphan left the tree: one re-parented since the last sample is adopted now and counted from the next.
       // Only when the tree changed, so a steady tree costs no scan of angel's children per sample.
-      const shape = sample.pids.reduce((sum, pid) => sum + pid, sample.pids.length * 4_194_304);
-      if (this.#reaper && this.#treeShapes.get(generation.number) !== shape) {
-        this.#treeShapes.set(generation.number, shape);
-        this.#reaper.scan();
+      if (this.#reaper) {
+        const shape = sample.pids.reduce((sum, pid) => sum + pid, sample.pids.length * 4_194_304);
+        if (this.#treeShapes.get(generation.number) !== shape) {
+          this.#treeShapes.set(generation.number, shape);
+          this.#reaper.scan();
+        }
       }
       this.emit('sample', { pid: generation.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
       if (!this.#overrunRules) return;
