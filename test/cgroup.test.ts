@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { AngelRun, CLI, fixture } from './helpers/events.js';
+import { reachable } from './helpers/reachable.js';
+import { AngelRun, fixture } from './helpers/events.js';
 import { eventually, home, leftIn, noV1, removeTestCgroup, testCgroup } from './helpers/cgroup.js';
 import { isAlive } from './helpers/proc.js';
 
@@ -169,7 +170,8 @@ describe('cgroup v1', { skip: noV1 }, () => {
 
   test('--cgroup where angel may not make a cgroup is a usage error naming the path and the errno', () => {
     // angel as nobody, in the test's own cgroup: its files are root's
-    const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '--cgroup', '--', 'true'], { encoding: 'utf8' });
+    // nobody runs a copy it can reach: the checkout may sit in a 0700 directory (a root user's home)
+    const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, reachable('dist/src/face/cli.js'), '--cgroup', '--', 'true'], { encoding: 'utf8' });
     assert.equal(run.status, 2, run.stderr);
     assert.match(run.stderr, /^angel: --cgroup: cannot mkdir \(EACCES\), got ".*\/angel\.\d+\.\d+"\n$/);
   });
