@@ -256,3 +256,20 @@ napi_value angel_reap_pid(napi_env env, napi_callback_info info) {
     return js_throw_errno(env, "waitid", errno);
   }
 }
+
+/* endedChild() -> the pid of a child that has ended, left unreaped (waitid WNOWAIT), or 0 when none has. A peek,
+ * so the caller can see whose it is before taking its status: one libuv or a pidfd waits for is left alone. */
+napi_value angel_ended_child(napi_env env, napi_callback_info info) {
+  (void)info;
+  siginfo_t info_out;
+  memset(&info_out, 0, sizeof info_out);
+  for (;;) {
+    pid_t pid = 0;
+    if (waitid(P_ALL, 0, &info_out, WEXITED | WNOHANG | WNOWAIT) == 0) pid = info_out.si_pid;
+    else if (errno == EINTR) continue;
+    else if (errno != ECHILD) return js_throw_errno(env, "waitid", errno);
+    napi_value result;
+    NAPI_CALL(env, napi_create_int32(env, pid, &result));
+    return result;
+  }
+}

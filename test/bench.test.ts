@@ -27,7 +27,7 @@ interface Exported {
 describe('angel bench', () => {
   test('a program ready after a known delay: start and restart take at least the delay, angel\'s share far below it; every phase has --runs samples', async () => {
     const [json, markdown] = [join(scratch, 'delay.json'), join(scratch, 'delay.md')];
-    const delayMs = 100;
+    const delayMs = 300;
     const run = bench(['--runs', '3', '--warmup', '1', '--ready', 'fd', '--export-json', json, '--export-markdown', markdown,
       '--', fixture('ready-after'), String(delayMs), '16']);
     assert.equal(await run.status(30_000), 0, run.stderrText.join('\n'));

@@ -262,6 +262,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       this.#readyAt.delete(generation.number);
       const servedMs = readyAt === undefined ? 0 : at - readyAt;
       const oomKilled = generation.oomKilled ?? false;
+      // its first process's children were reparented to angel as it died: adopted now, they end with it
+      this.#reaper?.scan();
       this.#enqueue({ type: 'exited', generation: generation.number, status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, servedMs, now: at, ...(oomKilled && { oomKilled }) });
     },
     oomKill: (generation) => {

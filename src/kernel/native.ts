@@ -44,6 +44,8 @@ export interface NativeAddon {
   setChildSubreaper(on: boolean): void;
   /** Reaps that one child if it has ended (waitid(P_PID, WNOHANG)); false if it runs on or is not ours. */
   reapPid(pid: number): boolean;
+  /** The pid of a child that ended, not reaped (waitid WNOWAIT), or 0 when none has. */
+  endedChild(): number;
   /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … */
   listenInet(family: 4 | 6, address: string, port: number, backlog: number): [number, number];
   listenUnix(path: string, backlog: number, mode: number): number;

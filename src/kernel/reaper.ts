@@ -6,11 +6,12 @@
 // It never takes a status that someone else waits for: the generations' first processes are reaped through
 // their pidfds (kernel/spawn.ts), and libuv waits by pid for the children Node's child_process started (a
 // waitpid(-1) here would take their statuses, and child_process would never report their exit). So children
-// are listed from /proc/self/task/*/children and reaped one by one, by pid, skipping both.
+// are reaped by pid: on SIGCHLD each ended child is peeked at first (waitid WNOWAIT) and reaped only when it is
+// neither; live orphans are found by listing /proc/self/task/*/children when a generation's tree changed.
 import { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { treePids } from './proctree.js';
-import { reapPid, setChildSubreaper } from './syscalls.js';
+import { endedChild, reapPid, setChildSubreaper } from './syscalls.js';
 
 export interface OrphanSeen {
   pid: number;
@@ -76,16 +77,7 @@ export function killTree(pid: number): void {
 export class Reaper {
   /** Live orphans already reported. */
   #seen = new Set<number>();
-  #scheduled = false;
-  /** A burst of exits is a burst of SIGCHLDs: one scan after the burst's turn of the event loop reaps them all. */
-  readonly #onSigchld = (): void => {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.scan();
-    });
-  };
+  readonly #onSigchld = (): void => this.reap();
 
   constructor(
     /** The pids reaped elsewhere (the generations' first processes). */
@@ -101,6 +93,24 @@ export class Reaper {
 
   stop(): void {
     process.off('SIGCHLD', this.#onSigchld);
+  }
+
+  /** On SIGCHLD: reaps the children that ended, a peek and a reap each, so a storm of orphans costs two syscalls
+   * an orphan instead of a list of all angel's children per signal. */
+  reap(): void {
+    let libuv: Set<number> | undefined;
+    let orphanEnded = false;
+    for (let pid = endedChild(); pid !== 0; pid = endedChild()) {
+      if (this.isOwn(pid) || (libuv ??= libuvChildren()).has(pid)) {
+        // one that someone else reaps hides the ended children behind it from the peek: they are found by the list
+        this.scan();
+        return;
+      }
+      reapPid(pid);
+      if (this.#seen.delete(pid)) orphanEnded = true;
+    }
+    // the children of an orphan that ended are angel's now: found, and reported, at once
+    if (orphanEnded) this.scan();
   }
 
   /** Reaps every ended child that is not the generations' or libuv's, and reports each live orphan once. */

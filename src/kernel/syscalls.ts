@@ -29,6 +29,7 @@ export const lookupUser: NativeAddon['lookupUser'] = (...args) => named(() => ad
 export const lookupGroup: NativeAddon['lookupGroup'] = (...args) => named(() => addon().lookupGroup(...args));
 export const setChildSubreaper: NativeAddon['setChildSubreaper'] = (...args) => named(() => addon().setChildSubreaper(...args));
 export const reapPid: NativeAddon['reapPid'] = (...args) => named(() => addon().reapPid(...args));
+export const endedChild: NativeAddon['endedChild'] = () => named(() => addon().endedChild());
 export const listenInet: NativeAddon['listenInet'] = (...args) => named(() => addon().listenInet(...args));
 export const listenUnix: NativeAddon['listenUnix'] = (...args) => named(() => addon().listenUnix(...args));
 export const pipe: NativeAddon['pipe'] = () => named(() => addon().pipe());
