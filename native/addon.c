@@ -50,6 +50,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"setChildSubreaper", NULL, angel_set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
     {"reapPid", NULL, angel_reap_pid, NULL, NULL, NULL, napi_enumerable, NULL},
     {"endedChild", NULL, angel_ended_child, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"yieldProcessor", NULL, angel_yield_processor, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listenInet", NULL, angel_listen_inet, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},

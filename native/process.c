@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -272,4 +273,12 @@ napi_value angel_ended_child(napi_env env, napi_callback_info info) {
     NAPI_CALL(env, napi_create_int32(env, pid, &result));
     return result;
   }
+}
+
+/* yieldProcessor(): sched_yield(2), so a child that shares this CPU runs before the caller goes on. */
+napi_value angel_yield_processor(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  sched_yield();
+  return NULL;
 }

@@ -105,6 +105,17 @@ const gen = (r: Rig, number: number): FakeGeneration => {
   return found;
 };
 
+test('a restart spawns the successor before the exit is told: listeners of exit run once the next child exists, and the events keep their order', () => {
+  const r = rig({ maxRestartDelay: 0, minUptime: 0 });
+  const order: string[] = [];
+  r.supervisor.on('exit', (event) => order.push(`exit ${event.generation}, generations started ${r.generations.length}`));
+  r.supervisor.on('start', (event) => order.push(`start ${event.generation}`));
+  r.supervisor.start();
+  gen(r, 0).exits(1);
+  assert.equal(r.generations.length, 2, 'restarted at once');
+  assert.deepEqual(order, ['start 0', 'exit 0, generations started 2', 'start 1']);
+});
+
 test('a failed overlapping spawn reports its real status (127 not found, 126 not runnable) and invents no exit; the current one serves on', () => {
   const r = rig({ ready: 'fd' }, 1);
   r.supervisor.start();

@@ -11,7 +11,7 @@ import type { ReadyMode } from '../core/readiness.js';
 import { closeReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
 import { Sampler } from '../kernel/sampler.js';
 import { signalNumber, type SignalLike } from '../core/signames.js';
-import { spawnChild, type ChildExit, type ChildProcess, type SpawnOptions } from '../kernel/spawn.js';
+import { letChildRun, spawnChild, type ChildExit, type ChildProcess, type SpawnOptions } from '../kernel/spawn.js';
 
 /** What a generation reports, each with itself as the first argument. */
 export interface GenerationSink {
@@ -108,7 +108,9 @@ export class Generation implements GenerationHandle {
   static start(spec: GenerationSpec): Generation {
     const spawnAt = performance.now();
     try {
-      return new Generation(spec, spawnChild(spec.cgroup ? { ...spec.spawn, cgroup: spec.cgroup.spawnWith } : spec.spawn), spawnAt);
+      const generation = new Generation(spec, spawnChild(spec.cgroup ? { ...spec.spawn, cgroup: spec.cgroup.spawnWith } : spec.spawn), spawnAt);
+      letChildRun();
+      return generation;
     } catch (error) {
       if (spec.readyPipe) closeReadyPipe(spec.readyPipe);
       spec.cgroup?.release();

@@ -24,10 +24,17 @@ import { familyOf, type Orphan } from '../core/orphans.js';
 import { Environ, type ChildExit } from '../kernel/spawn.js';
 import type { AngelEvents, ExitReason, ExitStatus, State } from '../core/types.js';
 
+interface HeldEvent {
+  name: keyof AngelEvents;
+  payload: unknown[];
+}
+
 /** What a reaper does for the supervisor (kernel/reaper.ts). */
 export interface ReaperLike {
   start(): void;
   scan(): void;
+  /** A scan after this turn of the event loop. */
+  scanSoon(): void;
   drain(timeoutMs: number): Promise<void>;
   stop(): void;
 }
@@ -72,6 +79,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   /** When the last current generation died: a restart's latency is measured from here. */
   #diedAt = 0;
   #reaper: ReaperLike | null = null;
+  /** Events emitted while a lifecycle event is dispatched, emitted once its effects ran. */
+  #held: HeldEvent[] | null = null;
   /** Each generation's tree at its last sample, as pid count and sum: a change means a reaper scan. */
   #treeShapes = new Map<number, number>();
   /** When each generation became ready: --min-uptime counts from there, as s6 does. */
@@ -215,12 +224,28 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   }
 
   #dispatch(event: LifecycleEvent): void {
-    const from = this.#life.state;
-    const result = transition(this.#life, event, this.#rules);
-    this.#life = result.next;
-    if (result.next.state !== from) this.emit('state', { from, to: result.next.state, trigger: event.type });
-    if (result.exit && event.type === 'exited') this.#reportExit(result.exit.generation, result.exit.reason, event.uptimeMs);
-    for (const effect of result.effects) this.#run(effect);
+    // the effects first, then what happened, in the order it happened: a restart's spawn does not wait for the
+    // exit's listeners (the event log's serialization was a fifth of angel's share after an idle CPU)
+    this.#held = [];
+    try {
+      const from = this.#life.state;
+      const result = transition(this.#life, event, this.#rules);
+      this.#life = result.next;
+      if (result.next.state !== from) this.emit('state', { from, to: result.next.state, trigger: event.type });
+      if (result.exit && event.type === 'exited') this.#reportExit(result.exit.generation, result.exit.reason, event.uptimeMs);
+      for (const effect of result.effects) this.#run(effect);
+    } finally {
+      const held = this.#held;
+      this.#held = null;
+      for (const { name, payload } of held) EventEmitter.prototype.emit.call(this, name, ...payload);
+    }
+  }
+
+  /** Held while a lifecycle event is dispatched (see #dispatch); emitted at once otherwise. */
+  override emit<K extends keyof AngelEvents>(name: K, ...payload: K extends keyof AngelEvents ? AngelEvents[K] : never): boolean {
+    if (this.#held === null) return super.emit(name, ...payload);
+    this.#held.push({ name, payload });
+    return this.listenerCount(name) > 0;
   }
 
   readonly #sink: GenerationSink = {
@@ -262,8 +287,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       this.#readyAt.delete(generation.number);
       const servedMs = readyAt === undefined ? 0 : at - readyAt;
       const oomKilled = generation.oomKilled ?? false;
-      // its first process's children were reparented to angel as it died: adopted now, they end with it
-      this.#reaper?.scan();
+      // its first process's children were reparented to angel as it died: found once the restart is under way,
+      // they end with it (its session is an ended one by then)
+      this.#reaper?.scanSoon();
       this.#enqueue({ type: 'exited', generation: generation.number, status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, servedMs, now: at, ...(oomKilled && { oomKilled }) });
     },
     oomKill: (generation) => {

@@ -46,6 +46,8 @@ export interface NativeAddon {
   reapPid(pid: number): boolean;
   /** The pid of a child that ended, not reaped (waitid WNOWAIT), or 0 when none has. */
   endedChild(): number;
+  /** sched_yield(2). */
+  yieldProcessor(): void;
   /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … */
   listenInet(family: 4 | 6, address: string, port: number, backlog: number): [number, number];
   listenUnix(path: string, backlog: number, mode: number): number;

@@ -246,6 +246,24 @@ export function treePids(root: number, adopted: Iterable<number> = NO_PIDS): num
   }
 }
 
+/** The children of this process's main thread, its file kept open and pread as the sampler's are: a subreaper
+ * lists them on every scan for orphans (they are reparented to its main thread). */
+export class OwnChildren {
+  #fd: number | null = null;
+
+  read(): number[] {
+    this.#fd ??= openSync(childrenPath(process.pid, process.pid), 'r');
+    const pids: number[] = [];
+    parsePids(readList(this.#fd), pids);
+    return pids;
+  }
+
+  close(): void {
+    if (this.#fd !== null) closeSync(this.#fd);
+    this.#fd = null;
+  }
+}
+
 /** The state letter of a process (R, S, Z, …), or null when the pid is gone. */
 export function processState(pid: number): string | null {
   return readStatus(pid)?.state ?? null;

@@ -7,10 +7,10 @@
 // their pidfds (kernel/spawn.ts), and libuv waits by pid for the children Node's child_process started (a
 // waitpid(-1) here would take their statuses, and child_process would never report their exit). So children
 // are reaped by pid: on SIGCHLD each ended child is peeked at first (waitid WNOWAIT) and reaped only when it is
-// neither; live orphans are found by listing /proc/self/task/*/children when a generation's tree changed.
+// neither; live orphans are found by listing angel's children in /proc when a generation's tree changed.
 import { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { treePids } from './proctree.js';
+import { readFileSync } from 'node:fs';
+import { OwnChildren, treePids } from './proctree.js';
 import { endedChild, reapPid, setChildSubreaper } from './syscalls.js';
 
 export interface OrphanSeen {
@@ -36,27 +36,6 @@ function readStat(pid: number): Stat | null {
   return { state: fields[0] ?? '?', session: Number(fields[3]) };
 }
 
-/** angel's children, of every thread (an orphan is reparented to one thread of the subreaper). */
-function ownChildren(): number[] {
-  const children: number[] = [];
-  let tids: string[];
-  try {
-    tids = readdirSync('/proc/self/task');
-  } catch {
-    return children;
-  }
-  for (const tid of tids) {
-    try {
-      for (const pid of readFileSync(`/proc/self/task/${tid}/children`, 'latin1').split(' ')) {
-        if (pid !== '' && pid !== '\n') children.push(Number(pid));
-      }
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return children;
-}
-
 /** The pids of the children Node's child_process started and libuv still waits for. */
 function libuvChildren(): Set<number> {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
@@ -77,6 +56,10 @@ export function killTree(pid: number): void {
 export class Reaper {
   /** Live orphans already reported. */
   #seen = new Set<number>();
+  /** angel's children: orphans are reparented to its main thread, and angel spawns from it (a worker thread's
+   * `child_process` children are libuv's, never reaped here), so one list holds every child that matters. */
+  readonly #children = new OwnChildren();
+  #scanScheduled = false;
   readonly #onSigchld = (): void => this.reap();
 
   constructor(
@@ -93,6 +76,7 @@ export class Reaper {
 
   stop(): void {
     process.off('SIGCHLD', this.#onSigchld);
+    this.#children.close();
   }
 
   /** On SIGCHLD: reaps the children that ended, a peek and a reap each, so a storm of orphans costs two syscalls
@@ -102,8 +86,9 @@ export class Reaper {
     let orphanEnded = false;
     for (let pid = endedChild(); pid !== 0; pid = endedChild()) {
       if (this.isOwn(pid) || (libuv ??= libuvChildren()).has(pid)) {
-        // one that someone else reaps hides the ended children behind it from the peek: they are found by the list
-        this.scan();
+        // one that someone else reaps hides the ended children behind it from the peek: they are found by the
+        // list, once its owner has reaped it (a generation's restart is not kept waiting for the list)
+        this.scanSoon();
         return;
       }
       reapPid(pid);
@@ -129,6 +114,16 @@ export class Reaper {
     for (const pid of this.#seen) if (!live.has(pid)) this.#seen.delete(pid);
   }
 
+  /** One scan after this turn of the event loop, however many ask for it. */
+  scanSoon(): void {
+    if (this.#scanScheduled) return;
+    this.#scanScheduled = true;
+    setImmediate(() => {
+      this.#scanScheduled = false;
+      this.scan();
+    });
+  }
+
   /** SIGKILLs every orphan left (with its tree) and waits until all are reaped, at most `timeoutMs`: no process
    * outlives angel. */
   async drain(timeoutMs: number): Promise<void> {
@@ -146,6 +141,6 @@ export class Reaper {
 
   #others(): number[] {
     const libuv = libuvChildren();
-    return ownChildren().filter((pid) => !this.isOwn(pid) && !libuv.has(pid));
+    return this.#children.read().filter((pid) => !this.isOwn(pid) && !libuv.has(pid));
   }
 }

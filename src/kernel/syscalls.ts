@@ -30,6 +30,7 @@ export const lookupGroup: NativeAddon['lookupGroup'] = (...args) => named(() => 
 export const setChildSubreaper: NativeAddon['setChildSubreaper'] = (...args) => named(() => addon().setChildSubreaper(...args));
 export const reapPid: NativeAddon['reapPid'] = (...args) => named(() => addon().reapPid(...args));
 export const endedChild: NativeAddon['endedChild'] = () => named(() => addon().endedChild());
+export const yieldProcessor: NativeAddon['yieldProcessor'] = () => addon().yieldProcessor();
 export const listenInet: NativeAddon['listenInet'] = (...args) => named(() => addon().listenInet(...args));
 export const listenUnix: NativeAddon['listenUnix'] = (...args) => named(() => addon().listenUnix(...args));
 export const pipe: NativeAddon['pipe'] = () => named(() => addon().pipe());
