@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { summarize } from '../src/core/stats.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { buildC, CLI } from './lib/compile.js';
+import { ensureDebianCommands } from './lib/debian.js';
 import { fmt, verdict, type Row } from './lib/table.js';
 
 const ORPHANS = 10_000;
@@ -29,7 +30,8 @@ export const reapBenchmark: Benchmark = {
     const program = buildC('orphan-storm');
     const orphans = quick ? 1000 : ORPHANS;
     const rounds = quick ? 2 : 7;
-    const samples = REAPERS.map(() => ({ ms: [] as number[], cpu: [] as number[], error: undefined as string | undefined }));
+    const installed = ensureDebianCommands(['tini', 'dumb-init']);
+    const samples = REAPERS.map((reaper) => ({ ms: [] as number[], cpu: [] as number[], error: installed.get(reaper.command[0] ?? '') ?? undefined }));
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < REAPERS.length; k++) {
         const index = (round + k) % REAPERS.length;
