@@ -54,7 +54,7 @@ export const reapBenchmark: Benchmark = {
       const sampled = samples[index]!;
       if (sampled.error !== undefined || sampled.ms.length === 0) return { name: reaper.name, error: sampled.error ?? 'no samples' };
       const cpu = summarize(sampled.cpu).median;
-      const row: Row = { name: reaper.name, summary: summarize(sampled.ms), values: { 'reaper CPU ms (median)': fmt(cpu), 'CPU x tini': fmt(cpu / floorCpu) } };
+      const row: Row = { name: reaper.name, summary: summarize(sampled.ms), values: { 'reaper CPU ms (median)': fmt(cpu), 'CPU x tini': floorCpu > 0 ? fmt(cpu / floorCpu) : '-' } };
       if (reaper.name === 'angel') row.target = `<= ${TARGET}x tini: ${verdict(summarize(sampled.ms).median <= TARGET * floorMs)}`;
       return row;
     });
