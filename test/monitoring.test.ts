@@ -116,6 +116,7 @@ test('--metrics on 127.0.0.1 by default: the exposition parses strictly, with th
     assert.equal(value('angel_memory_cap_bytes'), 2 ** 30);
     assert.ok((value('angel_child_resident_memory_bytes') ?? 0) > 0, 'the tree\'s RSS');
     assert.ok((value('process_resident_memory_bytes') ?? 0) > 0, 'angel\'s own process');
+    assert.ok(families.some((family) => family.name === 'nodejs_eventloop_lag_max_seconds'), 'angel\'s event loop lag, sampled once a second');
     assert.equal(families.find((family) => family.name === 'angel_restart_latency_seconds')?.type, 'histogram');
     process.kill(first.pid as number, 'SIGKILL');
     await run.event('ready', (event) => event.generation === 1);
