@@ -140,7 +140,11 @@ export class Reaper {
   }
 
   #others(): number[] {
+    const others = this.#children.read().filter((pid) => !this.isOwn(pid));
+    // Node's list of handles is asked for only when a child is neither a generation's nor known yet: a scan after
+    // a restart, which finds only the new generation, costs one pread
+    if (others.length === 0) return others;
     const libuv = libuvChildren();
-    return this.#children.read().filter((pid) => !this.isOwn(pid) && !libuv.has(pid));
+    return others.filter((pid) => !libuv.has(pid));
   }
 }
