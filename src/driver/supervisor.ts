@@ -33,7 +33,7 @@ interface HeldEvent {
 export interface ReaperLike {
   start(): void;
   scan(): void;
-  /** A scan after this turn of the event loop. */
+  /** A scan shortly (one for many requests). */
   scanSoon(): void;
   drain(timeoutMs: number): Promise<void>;
   stop(): void;
@@ -287,8 +287,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       this.#readyAt.delete(generation.number);
       const servedMs = readyAt === undefined ? 0 : at - readyAt;
       const oomKilled = generation.oomKilled ?? false;
-      // its first process's children were reparented to angel as it died: found once the restart is under way,
-      // they end with it (its session is an ended one by then)
+      // its first process's children were reparented to angel as it died: found by a scan shortly after the
+      // restart, they end with it (its session is an ended one by then)
       this.#reaper?.scanSoon();
       this.#enqueue({ type: 'exited', generation: generation.number, status: statusOf(exit), cleanExit: exit.code === 0, uptimeMs, servedMs, now: at, ...(oomKilled && { oomKilled }) });
     },
