@@ -7,7 +7,8 @@ import { get } from 'node:http';
 import { startAngel } from './lib/angel.js';
 import { buildC, sleep } from './lib/compile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
-import { cpuMs, CPU_RESOLUTION_MS, descendants, rssMb, threadsCpuMs } from './lib/proc.js';
+import { cpuMs, CPU_RESOLUTION_MS, rssMb, threadsCpuMs } from './lib/proc.js';
+import { treePids } from '../src/kernel/proctree.js';
 import { summarize } from '../src/core/stats.js';
 import { errorRow, verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './lib/benchmark.js';
@@ -39,11 +40,14 @@ interface Cost {
   perSecond: number[];
 }
 
+/** The processes below `root` (treePids lists the root first, and nothing once it is gone). */
+const descendants = (root: number): number => Math.max(0, treePids(root).length - 1);
+
 async function measure(start: () => Watcher | Promise<Watcher>, seconds: number): Promise<Cost> {
   const watcher = await start();
   try {
     const deadline = Date.now() + 15_000;
-    while (descendants(watcher.treeParent).length < PROCESSES) {
+    while (descendants(watcher.treeParent) < PROCESSES) {
       if (Date.now() > deadline) throw new Error(`the tree did not reach ${PROCESSES} processes`);
       await sleep(20);
     }
@@ -59,7 +63,7 @@ async function measure(start: () => Watcher | Promise<Watcher>, seconds: number)
       last = now;
     }
     const cost = { cpuMs: cpuMs(watcher.pid) - before, rssMb: rssMb(watcher.pid), perSecond };
-    const seen = descendants(watcher.treeParent).length;
+    const seen = descendants(watcher.treeParent);
     if (seen < PROCESSES) throw new Error(`only ${seen} processes of the tree left at the end`);
     return cost;
   } finally {

@@ -2,15 +2,16 @@
 // and a peer are measured by the same ruler.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { statFields } from '../../src/kernel/proctree.js';
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (Node has no sysconf). */
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 /** utime + stime of every thread of the process, living or ended (not its children's), in ms. */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // the command name may hold spaces and parentheses: fields start after the last ')'; utime is field 14
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
+  if (fields === null) throw new Error(`/proc/${pid}/stat: the process is gone`);
+  // utime is field 14, stime 15
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
 }
 
@@ -20,32 +21,6 @@ export const CPU_RESOLUTION_MS = 1000 / CLK_TCK;
 export function rssMb(pid: number): number {
   const kib = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return Number(kib ?? NaN) / 1024;
-}
-
-/** Every pid below `root`, through /proc/<pid>/task/<tid>/children of each thread. */
-export function descendants(root: number): number[] {
-  const found: number[] = [];
-  const pending = [root];
-  while (pending.length > 0) {
-    const pid = pending.pop() as number;
-    let tids: string[];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue; // gone meanwhile
-    }
-    for (const tid of tids) {
-      let list = '';
-      try {
-        list = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
-      } catch {}
-      for (const child of list.split(' ').filter((word) => word.trim())) {
-        found.push(Number(child));
-        pending.push(Number(child));
-      }
-    }
-  }
-  return found;
 }
 
 /** Time on a CPU of all the process's live threads, in ms, from /proc/<pid>/task/<tid>/schedstat (ns):

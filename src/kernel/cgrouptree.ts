@@ -2,13 +2,13 @@
 // with SIGKILL left behind is killed and removed, and taken apart at the end, every generation's cgroup
 // first. Where cgroups cannot be made or configured, --cgroup is a usage error naming the path and the errno,
 // never a silent fallback to sampling.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import {
   CgroupError, childCgroups, killAndRemove, makeDir, memoryCgroupOf, readText, removeTree, writeText, type Cgroup,
 } from './cgroup.js';
 import { GenerationCgroup } from './generationcgroup.js';
+import { statFields } from './proctree.js';
 
 const OWN = /^angel\.(\d+)\.(\d+)$/;
 const LEAF = 'supervisor';
@@ -16,12 +16,7 @@ const LEAF = 'supervisor';
 /** A process's start time in clock ticks since boot (proc(5) stat field 22): with the pid, it names one process
  * for good, as pids are reused. */
 function startTime(pid: number | 'self'): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
+  return statFields(pid)?.[19] ?? null;
 }
 
 const asUsage = (error: unknown): never => {

@@ -269,16 +269,23 @@ export function processState(pid: number): string | null {
   return readStatus(pid)?.state ?? null;
 }
 
-/** The parent of a process (from /proc/<pid>/stat, whose command name may hold spaces and parentheses), or
- * null when it is gone. */
-function parentOf(pid: number): number | null {
+/** The fields of /proc/<pid>/stat after the command name, from field 3 (the state) on, or null once the process
+ * is gone. The command name sits in parentheses and may hold spaces and parentheses, so the fields start after
+ * the last ')'. */
+export function statFields(pid: number | 'self'): string[] | null {
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[1]);
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   } catch {
     return null;
   }
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The parent of a process, or null when it is gone. */
+function parentOf(pid: number): number | null {
+  const fields = statFields(pid);
+  return fields === null ? null : Number(fields[1]);
 }
 
 /** Whether `pid` is `root` or one of its descendants now: its parents are followed up to `root` (or to init).

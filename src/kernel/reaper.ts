@@ -9,31 +9,12 @@
 // are reaped by pid: on SIGCHLD each ended child is peeked at first (waitid WNOWAIT) and reaped only when it is
 // neither; live orphans are found by listing angel's children in /proc when a generation's tree changed.
 import { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { OwnChildren, treePids } from './proctree.js';
+import { OwnChildren, statFields, treePids } from './proctree.js';
 import { endedChild, reapPid, setChildSubreaper } from './syscalls.js';
 
 export interface OrphanSeen {
   pid: number;
   session: number;
-}
-
-interface Stat {
-  state: string;
-  session: number;
-}
-
-/** State and session of a process from /proc/<pid>/stat, or null once it is gone. The command name sits in
- * parentheses and may hold anything, so the fields are read after the last ')'. */
-function readStat(pid: number): Stat | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return null;
-  }
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '?', session: Number(fields[3]) };
 }
 
 /** The pids of the children Node's child_process started and libuv still waits for. */
@@ -110,10 +91,11 @@ export class Reaper {
       // a non-blocking waitid is the cheapest look at a child: it reaps one that ended, and answers false for
       // one that runs; only a live orphan not seen before costs a read of its stat
       if (reapPid(pid) || this.#seen.has(pid)) continue;
-      const stat = readStat(pid);
-      if (stat === null || stat.state === 'Z') continue;
+      // stat fields 3 and 6: its state, and the session it is attributed by
+      const fields = statFields(pid);
+      if (fields === null || fields[0] === 'Z') continue;
       this.#seen.add(pid);
-      this.onOrphan({ pid, session: stat.session });
+      this.onOrphan({ pid, session: Number(fields[3]) });
     }
     const live = new Set(children);
     for (const pid of this.#seen) if (!live.has(pid)) this.#seen.delete(pid);
