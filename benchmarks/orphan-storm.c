@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../support/others.h"
 #include "floor.h"
 
 
@@ -25,19 +26,6 @@ static double reaper_cpu_ms(void) {
   /* after ')': state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
   if (!field || sscanf(field + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return -1;
   return (utime + stime) * 1000.0 / sysconf(_SC_CLK_TCK);
-}
-
-/* Processes other than PID 1 and this one, zombies included. */
-static int others(void) {
-  int count = 0;
-  DIR *proc = opendir("/proc");
-  if (!proc) return -1;
-  for (struct dirent *entry; (entry = readdir(proc));) {
-    int pid = atoi(entry->d_name);
-    if (pid > 1 && pid != getpid()) count++;
-  }
-  closedir(proc);
-  return count;
 }
 
 int main(int argc, char **argv) {
