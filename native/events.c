@@ -42,14 +42,7 @@ static void on_ready(uv_poll_t *poll, int status, int events) {
   napi_env env = watch->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value callback, receiver, ignored;
-  if (napi_get_reference_value(env, watch->callback, &callback) == napi_ok && napi_get_global(env, &receiver) == napi_ok) {
-    if (napi_make_callback(env, watch->async_context, receiver, callback, 0, NULL, &ignored) == napi_pending_exception) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-  }
+  js_call_back(env, watch->async_context, watch->callback, 0, NULL);
   napi_close_handle_scope(env, scope);
 }
 

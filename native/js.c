@@ -162,3 +162,13 @@ bool js_is_nullish(napi_env env, napi_value value) {
   return napi_typeof(env, value, &type) == napi_ok && (type == napi_null || type == napi_undefined);
 }
 
+
+void js_call_back(napi_env env, napi_async_context context, napi_ref callback, size_t argc, const napi_value *argv) {
+  napi_value function, receiver, ignored;
+  if (napi_get_reference_value(env, callback, &function) != napi_ok || napi_get_global(env, &receiver) != napi_ok) return;
+  if (napi_make_callback(env, context, receiver, function, argc, argv, &ignored) == napi_pending_exception) {
+    napi_value exception;
+    napi_get_and_clear_last_exception(env, &exception);
+    napi_fatal_exception(env, exception);
+  }
+}

@@ -27,5 +27,9 @@ bool js_get_array(napi_env env, napi_value value, const char *what, uint32_t max
 char **js_get_string_vector(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index, size_t slot_extra);
 void js_free_string_vector(char **vector);
 bool js_is_nullish(napi_env env, napi_value value);
+/* Calls a watch's callback from the loop, in its async context, with the global object as receiver
+ * (napi_make_callback with an undefined receiver fails, napi_object_expected, and never calls); an exception
+ * it throws is Node's uncaught exception, as any callback's. The caller holds a handle scope. */
+void js_call_back(napi_env env, napi_async_context context, napi_ref callback, size_t argc, const napi_value *argv);
 
 #endif

@@ -113,19 +113,12 @@ static void deliver(struct notify_watch *watch, const char *text, size_t length,
   napi_env env = watch->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value argv[4], callback, receiver, ignored;
+  napi_value argv[4];
   if (napi_create_string_utf8(env, text, length, &argv[0]) == napi_ok &&
       napi_create_int32(env, cred ? cred->pid : 0, &argv[1]) == napi_ok &&
       napi_create_int64(env, cred ? (int64_t)cred->uid : -1, &argv[2]) == napi_ok &&
-      napi_get_boolean(env, truncated, &argv[3]) == napi_ok &&
-      napi_get_reference_value(env, watch->callback, &callback) == napi_ok &&
-      napi_get_global(env, &receiver) == napi_ok) {
-    /* make_callback needs an object receiver: with undefined it fails and never calls (watch.c) */
-    if (napi_make_callback(env, watch->async_context, receiver, callback, 4, argv, &ignored) == napi_pending_exception) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
+      napi_get_boolean(env, truncated, &argv[3]) == napi_ok) {
+    js_call_back(env, watch->async_context, watch->callback, 4, argv);
   }
   napi_close_handle_scope(env, scope);
 }

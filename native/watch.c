@@ -44,22 +44,13 @@ static void deliver_exit(struct exit_watch *watch, const siginfo_t *info) {
     sig = info->si_status;
     core = info->si_code == CLD_DUMPED;
   }
-  napi_value argv[3], callback, receiver, ignored;
+  napi_value argv[3];
   napi_value null_value;
   napi_get_null(env, &null_value);
   if (code >= 0) napi_create_int32(env, code, &argv[0]); else argv[0] = null_value;
   if (sig > 0) napi_create_int32(env, sig, &argv[1]); else argv[1] = null_value;
   napi_get_boolean(env, core, &argv[2]);
-  /* make_callback needs an object receiver: with undefined it fails (napi_object_expected) and never calls */
-  if (napi_get_reference_value(env, watch->callback, &callback) == napi_ok &&
-      napi_get_global(env, &receiver) == napi_ok) {
-    napi_status status = napi_make_callback(env, watch->async_context, receiver, callback, 3, argv, &ignored);
-    if (status == napi_pending_exception) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      napi_fatal_exception(env, exception);
-    }
-  }
+  js_call_back(env, watch->async_context, watch->callback, 3, argv);
   napi_delete_reference(env, watch->callback);
   napi_async_destroy(env, watch->async_context);
   napi_close_handle_scope(env, scope);
