@@ -16,8 +16,7 @@
 struct fd_watch {
   uv_poll_t poll;
   napi_env env;
-  napi_ref callback;
-  napi_async_context async_context;
+  struct js_callback callback;
 };
 
 /* What JS holds: the watch until it is unwatched, then NULL; freed when JS lets go of it. */
@@ -42,7 +41,7 @@ static void on_ready(uv_poll_t *poll, int status, int events) {
   napi_env env = watch->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  js_call_back(env, watch->async_context, watch->callback, 0, NULL);
+  js_call_back(env, &watch->callback, 0, NULL);
   napi_close_handle_scope(env, scope);
 }
 
@@ -55,8 +54,7 @@ static void stop_watch(struct watch_box *box) {
   if (!watch) return;
   box->watch = NULL;
   uv_poll_stop(&watch->poll);
-  napi_delete_reference(watch->env, watch->callback);
-  napi_async_destroy(watch->env, watch->async_context);
+  js_release_callback(watch->env, &watch->callback);
   uv_close((uv_handle_t *)&watch->poll, on_closed);
 }
 
@@ -97,13 +95,11 @@ napi_value angel_watch_fd(napi_env env, napi_callback_info info) {
   watch->env = env;
   watch->poll.data = watch;
   box->watch = watch;
-  napi_value name, handle;
-  if (napi_create_string_utf8(env, "angel:fd", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_async_init(env, NULL, name, &watch->async_context) != napi_ok ||
-      napi_create_reference(env, argv[2], 1, &watch->callback) != napi_ok) {
+  napi_value handle;
+  if (!js_hold_callback(env, argv[2], "angel:fd", &watch->callback)) {
     uv_close((uv_handle_t *)&watch->poll, on_closed);
     free(box);
-    return js_throw_status(env, "watchFd: setting up the callback");
+    return NULL;
   }
   rc = uv_poll_start(&watch->poll, priority ? UV_PRIORITIZED : UV_READABLE, on_ready);
   if (rc == 0) uv_unref((uv_handle_t *)&watch->poll);
@@ -120,12 +116,8 @@ napi_value angel_unwatch_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  napi_valuetype type;
   void *box;
-  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, argv[0], &box) != napi_ok) {
-    return js_throw_usage(env, "unwatchFd: expected a handle from watchFd");
-  }
+  if (!js_get_handle(env, argc, argv, "unwatchFd: expected a handle from watchFd", &box)) return NULL;
   stop_watch(box);
   return NULL;
 }

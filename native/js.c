@@ -163,12 +163,42 @@ bool js_is_nullish(napi_env env, napi_value value) {
 }
 
 
-void js_call_back(napi_env env, napi_async_context context, napi_ref callback, size_t argc, const napi_value *argv) {
+bool js_hold_callback(napi_env env, napi_value function, const char *name, struct js_callback *held) {
+  napi_value resource_name;
+  if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_async_init(env, NULL, resource_name, &held->context) != napi_ok) {
+    js_throw_status(env, "napi_async_init");
+    return false;
+  }
+  if (napi_create_reference(env, function, 1, &held->function) != napi_ok) {
+    napi_async_destroy(env, held->context);
+    js_throw_status(env, "napi_create_reference");
+    return false;
+  }
+  return true;
+}
+
+void js_release_callback(napi_env env, struct js_callback *held) {
+  napi_delete_reference(env, held->function);
+  napi_async_destroy(env, held->context);
+}
+
+void js_call_back(napi_env env, const struct js_callback *held, size_t argc, const napi_value *argv) {
   napi_value function, receiver, ignored;
-  if (napi_get_reference_value(env, callback, &function) != napi_ok || napi_get_global(env, &receiver) != napi_ok) return;
-  if (napi_make_callback(env, context, receiver, function, argc, argv, &ignored) == napi_pending_exception) {
+  if (napi_get_reference_value(env, held->function, &function) != napi_ok || napi_get_global(env, &receiver) != napi_ok) return;
+  if (napi_make_callback(env, held->context, receiver, function, argc, argv, &ignored) == napi_pending_exception) {
     napi_value exception;
     napi_get_and_clear_last_exception(env, &exception);
     napi_fatal_exception(env, exception);
   }
+}
+
+bool js_get_handle(napi_env env, size_t argc, const napi_value *argv, const char *message, void **data) {
+  napi_valuetype type;
+  if (argc != 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], data) != napi_ok) {
+    js_throw_usage(env, message);
+    return false;
+  }
+  return true;
 }

@@ -27,9 +27,21 @@ bool js_get_array(napi_env env, napi_value value, const char *what, uint32_t max
 char **js_get_string_vector(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index, size_t slot_extra);
 void js_free_string_vector(char **vector);
 bool js_is_nullish(napi_env env, napi_value value);
-/* Calls a watch's callback from the loop, in its async context, with the global object as receiver
- * (napi_make_callback with an undefined receiver fails, napi_object_expected, and never calls); an exception
- * it throws is Node's uncaught exception, as any callback's. The caller holds a handle scope. */
-void js_call_back(napi_env env, napi_async_context context, napi_ref callback, size_t argc, const napi_value *argv);
+/* The data of the one argument, a handle (napi_external) an entry handed out; false, with a TypeError
+ * `message` thrown, for anything else. */
+bool js_get_handle(napi_env env, size_t argc, const napi_value *argv, const char *message, void **data);
+/* A JS function a watch calls from the loop, across turns: a reference to it, and the async context it runs in. */
+struct js_callback {
+  napi_ref function;
+  napi_async_context context;
+};
+/* Holds `function` for a watch named `name` (its async resource name); false, with an exception pending and
+ * nothing held, when N-API cannot. */
+bool js_hold_callback(napi_env env, napi_value function, const char *name, struct js_callback *held);
+void js_release_callback(napi_env env, struct js_callback *held);
+/* Calls a held callback, with the global object as receiver (napi_make_callback with an undefined receiver
+ * fails, napi_object_expected, and never calls); an exception it throws is Node's uncaught exception, as any
+ * callback's. The caller holds a handle scope. */
+void js_call_back(napi_env env, const struct js_callback *held, size_t argc, const napi_value *argv);
 
 #endif

@@ -74,8 +74,7 @@ napi_value angel_notify_socket(napi_env env, napi_callback_info info) {
 struct notify_watch {
   uv_poll_t poll;
   napi_env env;
-  napi_ref callback;
-  napi_async_context async_context;
+  struct js_callback callback;
   int fd;
   bool closing, handle_closed, collected;
 };
@@ -103,8 +102,7 @@ static void stop_watch(struct notify_watch *watch) {
   if (watch->closing) return;
   watch->closing = true;
   uv_poll_stop(&watch->poll);
-  napi_delete_reference(watch->env, watch->callback);
-  napi_async_destroy(watch->env, watch->async_context);
+  js_release_callback(watch->env, &watch->callback);
   uv_close((uv_handle_t *)&watch->poll, on_notify_closed);
 }
 
@@ -118,7 +116,7 @@ static void deliver(struct notify_watch *watch, const char *text, size_t length,
       napi_create_int32(env, cred ? cred->pid : 0, &argv[1]) == napi_ok &&
       napi_create_int64(env, cred ? (int64_t)cred->uid : -1, &argv[2]) == napi_ok &&
       napi_get_boolean(env, truncated, &argv[3]) == napi_ok) {
-    js_call_back(env, watch->async_context, watch->callback, 4, argv);
+    js_call_back(env, &watch->callback, 4, argv);
   }
   napi_close_handle_scope(env, scope);
 }
@@ -154,8 +152,7 @@ static void on_notify_readable(uv_poll_t *poll, int status, int events) {
 }
 
 static void on_notify_error(napi_env env, struct notify_watch *watch) {
-  napi_delete_reference(env, watch->callback);
-  napi_async_destroy(env, watch->async_context);
+  js_release_callback(env, &watch->callback);
   free(watch);
 }
 
@@ -174,16 +171,9 @@ napi_value angel_notify_watch(napi_env env, napi_callback_info info) {
   if (!watch) return js_throw_errno(env, "notifyWatch", ENOMEM);
   watch->env = env;
   watch->fd = fd;
-  napi_value resource_name;
-  if (napi_create_string_utf8(env, "angel:notify", NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
-      napi_async_init(env, NULL, resource_name, &watch->async_context) != napi_ok) {
+  if (!js_hold_callback(env, argv[1], "angel:notify", &watch->callback)) {
     free(watch);
-    return js_throw_status(env, "notifyWatch: napi_async_init");
-  }
-  if (napi_create_reference(env, argv[1], 1, &watch->callback) != napi_ok) {
-    napi_async_destroy(env, watch->async_context);
-    free(watch);
-    return js_throw_status(env, "notifyWatch: napi_create_reference");
+    return NULL;
   }
   int rc = uv_poll_init(loop, &watch->poll, fd);
   if (rc != 0) {
@@ -211,12 +201,8 @@ napi_value angel_notify_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  napi_valuetype type;
   void *data;
-  if (argc != 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, argv[0], &data) != napi_ok) {
-    return js_throw_usage(env, "notifyClose: expected a handle from notifyWatch");
-  }
+  if (!js_get_handle(env, argc, argv, "notifyClose: expected a handle from notifyWatch", &data)) return NULL;
   stop_watch(data);
   return NULL;
 }

@@ -23,8 +23,7 @@
 struct exit_watch {
   uv_poll_t poll;
   napi_env env;
-  napi_ref callback;
-  napi_async_context async_context;
+  struct js_callback callback;
   int pidfd;
 };
 
@@ -50,9 +49,8 @@ static void deliver_exit(struct exit_watch *watch, const siginfo_t *info) {
   if (code >= 0) napi_create_int32(env, code, &argv[0]); else argv[0] = null_value;
   if (sig > 0) napi_create_int32(env, sig, &argv[1]); else argv[1] = null_value;
   napi_get_boolean(env, core, &argv[2]);
-  js_call_back(env, watch->async_context, watch->callback, 3, argv);
-  napi_delete_reference(env, watch->callback);
-  napi_async_destroy(env, watch->async_context);
+  js_call_back(env, &watch->callback, 3, argv);
+  js_release_callback(env, &watch->callback);
   napi_close_handle_scope(env, scope);
 }
 
@@ -93,10 +91,10 @@ napi_value angel_watch_exit(napi_env env, napi_callback_info info) {
   if (!watch) return js_throw_errno(env, "watchExit", ENOMEM);
   watch->env = env;
   watch->pidfd = pidfd;
-  napi_value resource_name;
-  NAPI_CALL(env, napi_create_string_utf8(env, "angel:exit", NAPI_AUTO_LENGTH, &resource_name));
-  NAPI_CALL(env, napi_async_init(env, NULL, resource_name, &watch->async_context));
-  NAPI_CALL(env, napi_create_reference(env, argv[1], 1, &watch->callback));
+  if (!js_hold_callback(env, argv[1], "angel:exit", &watch->callback)) {
+    free(watch);
+    return NULL;
+  }
 
   int rc = uv_poll_init(loop, &watch->poll, pidfd);
   if (rc == 0) {
@@ -104,8 +102,7 @@ napi_value angel_watch_exit(napi_env env, napi_callback_info info) {
     rc = uv_poll_start(&watch->poll, UV_READABLE, on_pidfd_readable);
     if (rc != 0) uv_close((uv_handle_t *)&watch->poll, on_watch_closed);
   } else {
-    napi_delete_reference(env, watch->callback);
-    napi_async_destroy(env, watch->async_context);
+    js_release_callback(env, &watch->callback);
     free(watch);
   }
   if (rc != 0) return js_throw_errno(env, "watchExit", -rc);
