@@ -2,23 +2,22 @@
 // socket activation (server.systemd-socket-activation) and its graceful stop on SIGINT. Without lighttpd on
 // PATH the test is skipped, saying so; in CI (CI=true; .ci/run installs it) it fails instead, so CI always runs it.
 import assert from 'node:assert/strict';
-import { accessSync, constants, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { resolveProgram } from '../src/kernel/spawn.js';
 import { AngelRun } from './helpers/events.js';
 import { freePort } from '../support/net.js';
 import { loadDuring } from '../support/load.js';
 
-/** lighttpd's path, found on PATH as a shell would, or null. */
+/** lighttpd's path, found on PATH as angel itself finds a program (execvp's rule), or null. */
 function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {}
+  try {
+    return resolveProgram(name, process.env.PATH, undefined);
+  } catch {
+    return null;
   }
-  return null;
 }
 
 const LIGHTTPD = onPath('lighttpd');

@@ -1,8 +1,17 @@
 // Peers that are Debian packages (tini, dumb-init), installed on first use as benchmarks/lib/pm2.ts installs
 // PM2: apt-get when angel's benchmarks run as root, and otherwise a reason that names the package.
 import { spawnSync } from 'node:child_process';
+import { resolveProgram } from '../../src/kernel/spawn.js';
 
-const onPath = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+/** Whether the command is found on PATH, as angel itself would find a program (execvp's rule). */
+function onPath(command: string): boolean {
+  try {
+    resolveProgram(command, process.env.PATH, undefined);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function aptInstall(packages: readonly string[]): boolean {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
