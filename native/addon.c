@@ -41,6 +41,7 @@ static napi_value make_rlimit_table(napi_env env) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
     {"spawn", NULL, angel_spawn_entry, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"prepareStrings", NULL, angel_prepare_strings, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchExit", NULL, angel_watch_exit, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sendSignal", NULL, angel_send_signal, NULL, NULL, NULL, napi_enumerable, NULL},
     {"signalGroup", NULL, angel_signal_group, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -157,6 +157,109 @@ void js_free_string_vector(char **vector) {
   free(vector);
 }
 
+/* Tags a prepared list, so that no other handle is ever read as one. */
+static const napi_type_tag PREPARED_TAG = {0x616e67656c2d7374ULL, 0x72696e67732d7631ULL};
+
+struct js_prepared {
+  char **strings; /* NULL-terminated, owned */
+  uint32_t count;
+};
+
+static void free_prepared(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  struct js_prepared *prepared = data;
+  js_free_string_vector(prepared->strings);
+  free(prepared);
+}
+
+napi_value js_prepare_strings(napi_env env, napi_value array, const char *what, uint32_t max) {
+  struct js_prepared *prepared = malloc(sizeof *prepared);
+  if (!prepared) return js_throw_errno(env, "malloc", ENOMEM);
+  if (!(prepared->strings = js_get_string_vector(env, array, what, max, -1, 0))) {
+    free(prepared);
+    return NULL;
+  }
+  for (prepared->count = 0; prepared->strings[prepared->count]; prepared->count++) {}
+  napi_value handle;
+  if (napi_create_external(env, prepared, free_prepared, NULL, &handle) != napi_ok) {
+    free_prepared(env, prepared, NULL);
+    return js_throw_status(env, "napi_create_external");
+  }
+  if (napi_type_tag_object(env, handle, &PREPARED_TAG) != napi_ok) return js_throw_status(env, "napi_type_tag_object");
+  return handle;
+}
+
+/* The prepared list `value` is, or NULL when it is none (no exception). */
+static struct js_prepared *as_prepared(napi_env env, napi_value value) {
+  napi_valuetype type;
+  bool tagged = false;
+  void *data = NULL;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
+      napi_check_object_type_tag(env, value, &PREPARED_TAG, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, value, &data) != napi_ok) return NULL;
+  return data;
+}
+
+char **js_get_string_list(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index,
+                          size_t slot_extra, char ***owned) {
+  uint32_t length;
+  *owned = NULL;
+  if (!js_get_array(env, array, what, max, &length)) return NULL;
+  /* the items, once: a prepared list's strings are counted in, a string's place is kept for the copy */
+  napi_value *items = calloc(length ? length : 1, sizeof *items);
+  struct js_prepared **lists = calloc(length ? length : 1, sizeof *lists);
+  char **vector = NULL, **copies = NULL;
+  size_t total = 0, ncopies = 0;
+  if (!items || !lists) {
+    js_throw_errno(env, "malloc", ENOMEM);
+    goto fail;
+  }
+  for (uint32_t i = 0; i < length; i++) {
+    if (napi_get_element(env, array, i, &items[i]) != napi_ok) {
+      js_throw_status(env, "napi_get_element");
+      goto fail;
+    }
+    lists[i] = as_prepared(env, items[i]);
+    total += lists[i] ? lists[i]->count : 1;
+    if (!lists[i]) ncopies++;
+  }
+  if (total > max) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: more than %u strings", what, max);
+    js_throw_usage(env, message);
+    goto fail;
+  }
+  vector = calloc(total + 1, sizeof *vector);
+  copies = calloc(ncopies + 1, sizeof *copies);
+  if (!vector || !copies) {
+    js_throw_errno(env, "malloc", ENOMEM);
+    goto fail;
+  }
+  size_t at = 0, copied = 0;
+  for (uint32_t i = 0; i < length; i++) {
+    if (lists[i]) {
+      memcpy(vector + at, lists[i]->strings, lists[i]->count * sizeof *vector);
+      at += lists[i]->count;
+      continue;
+    }
+    char *copy = js_get_string(env, items[i], what, (int)at == slot_index ? slot_extra : 0);
+    if (!copy) goto fail;
+    vector[at++] = copies[copied++] = copy;
+  }
+  free(items);
+  free(lists);
+  *owned = copies;
+  return vector;
+
+fail:
+  free(items);
+  free(lists);
+  free(vector);
+  js_free_string_vector(copies);
+  return NULL;
+}
+
 bool js_is_nullish(napi_env env, napi_value value) {
   napi_valuetype type;
   return napi_typeof(env, value, &type) == napi_ok && (type == napi_null || type == napi_undefined);

@@ -24,13 +24,27 @@
 #define MAX_STRINGS (1u << 20)
 #define LISTEN_PID_DIGITS 24
 
+/* The '=' of string `index` of envp, when that string is one of the copies (the child writes its pid after
+ * it; a prepared list's strings are shared by every spawn); NULL otherwise. */
+static char *slot_of(char **envp, char **copies, int index) {
+  for (int i = 0; envp[i]; i++) {
+    if (i != index) continue;
+    for (char **copy = copies; *copy; copy++) {
+      if (*copy == envp[i]) return strchr(envp[i], '=');
+    }
+    return NULL;
+  }
+  return NULL;
+}
+
 static unsigned long long to_rlim(double value) {
   return value < 0 ? RLIM_INFINITY : (unsigned long long)value;
 }
 
 /* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
  *       groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd,
- *       cgroupProcsFd) -> [pid, pidfd]. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none.
+ *       cgroupProcsFd) -> [pid, pidfd]. envp's items are strings and prepared lists (prepareStrings), whose
+ *       strings take their place. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none.
  *       The envp string at watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20
  *       placeholder bytes. A cgroup fd of -1 is none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs
  *       open for writing). */
@@ -48,7 +62,7 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   int fds[MAX_FDS];
   struct angel_rlimit rlimits[MAX_RLIMITS];
   gid_t *groups = NULL;
-  char *path = NULL, *cwd = NULL, **child_argv = NULL, **envp = NULL;
+  char *path = NULL, *cwd = NULL, **child_argv = NULL, **envp = NULL, **env_copies = NULL;
   napi_value result = NULL;
 
   if (!js_get_int32(env, argv[3], "spawn: listenPidIndex", &listen_pid_index) ||
@@ -98,7 +112,7 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
 
   if (!(path = js_get_string(env, argv[0], "spawn: path", 0))) goto done;
   if (!(child_argv = js_get_string_vector(env, argv[1], "spawn: argv", MAX_STRINGS, -1, 0))) goto done;
-  if (!(envp = js_get_string_vector(env, argv[2], "spawn: envp", MAX_STRINGS, listen_pid_index, LISTEN_PID_DIGITS))) goto done;
+  if (!(envp = js_get_string_list(env, argv[2], "spawn: envp", MAX_STRINGS, listen_pid_index, LISTEN_PID_DIGITS, &env_copies))) goto done;
   if (!js_is_nullish(env, argv[4]) && !(cwd = js_get_string(env, argv[4], "spawn: cwd", 0))) goto done;
   if (!child_argv[0]) {
     js_throw_usage(env, "spawn: argv must hold at least the program name");
@@ -109,21 +123,15 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   spec.argv = child_argv;
   spec.envp = envp;
   if (listen_pid_index >= 0) {
-    char *slot = NULL;
-    for (int i = 0; envp[i]; i++) {
-      if (i == listen_pid_index) slot = strchr(envp[i], '=');
-    }
+    char *slot = slot_of(envp, env_copies, listen_pid_index);
     if (!slot) {
-      js_throw_usage(env, "spawn: listenPidIndex must point at a NAME= string of envp");
+      js_throw_usage(env, "spawn: listenPidIndex must point at a NAME= string of envp, not of a prepared list");
       goto done;
     }
     spec.listen_pid_slot = slot + 1;
   }
   if (watchdog_pid_index >= 0) {
-    char *slot = NULL;
-    for (int i = 0; envp[i]; i++) {
-      if (i == watchdog_pid_index && i != listen_pid_index) slot = strchr(envp[i], '=');
-    }
+    char *slot = watchdog_pid_index == listen_pid_index ? NULL : slot_of(envp, env_copies, watchdog_pid_index);
     if (!slot || strlen(slot + 1) < 20) {
       js_throw_usage(env, "spawn: watchdogPidIndex must point at a NAME= string of envp with 20 bytes of room");
       goto done;
@@ -177,8 +185,19 @@ done:
   free(cwd);
   free(groups);
   js_free_string_vector(child_argv);
-  js_free_string_vector(envp);
+  free(envp);
+  js_free_string_vector(env_copies);
   return result;
+}
+
+/* prepareStrings(strings) -> a handle spawn's envp takes in place of those strings: converted once, for an
+ * environment that is spawned with again and again (76 variables under npm took 12 µs per spawn to convert). */
+napi_value angel_prepare_strings(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 1) return js_throw_usage(env, "prepareStrings: expected 1 argument");
+  return js_prepare_strings(env, argv[0], "prepareStrings: strings", MAX_STRINGS);
 }
 
 /* getgrouplist(user, gid) -> gids: the supplementary groups initgroups(3) would set. */

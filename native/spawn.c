@@ -43,6 +43,9 @@ struct angel_clone_args {
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
 #if defined(__x86_64__) && !defined(SYS_clone3)
 #define SYS_clone3 435
 #endif
@@ -91,30 +94,37 @@ struct child_args {
   /* Written by the child, read by the parent once the clone returns. */
   struct angel_spawn_failure failure;
   volatile int failed;
-  /* The signals whose disposition is not SIG_DFL in the parent (bit n-1 for signal n). */
-  unsigned long long non_default;
+  /* The signals the child sets to SIG_DFL (bit n-1 for signal n): those not SIG_DFL in the parent, or, when
+   * the kernel has already cleared the handlers (CLONE_CLEAR_SIGHAND), the ignored ones. */
+  unsigned long long reset;
 };
 
-/* SigCgt | SigIgn of this process, from /proc/self/status (proc(5)): the child then resets only those,
- * instead of 64 rt_sigaction calls. All ones when it cannot be read, so nothing is ever missed. */
-static unsigned long long non_default_signals(void) {
-  /* opened once and pread each time: a seq_file read at offset 0 is generated afresh, and the open and
-   * close were half of this function's cost. "self" is resolved at open, to this process, on any thread. */
-  static _Atomic int status_fd = -1;
-  int fd = status_fd;
+/* A file of /proc/self, read whole into text (NUL-terminated); -1 when it cannot be. Opened once and pread
+ * each time: a seq_file read at offset 0 is generated afresh, and the open and close were half the cost.
+ * "self" is resolved at open, to this process, on any thread. */
+static ssize_t read_self(_Atomic int *cached, const char *path, char *text, size_t size) {
+  int fd = *cached;
   if (fd < 0) {
-    fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ~0ULL;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
     int expected = -1;
-    if (!atomic_compare_exchange_strong(&status_fd, &expected, fd)) {
+    if (!atomic_compare_exchange_strong(cached, &expected, fd)) {
       close(fd); /* another thread won the race; use its fd */
       fd = expected;
     }
   }
-  char text[4096];
-  ssize_t length = pread(fd, text, sizeof text - 1, 0);
-  if (length <= 0) return ~0ULL;
+  ssize_t length = pread(fd, text, size - 1, 0);
+  if (length <= 0) return -1;
   text[length] = '\0';
+  return length;
+}
+
+/* SigCgt | SigIgn of this process, from /proc/self/status (proc(5)): the child then resets only those,
+ * instead of 64 rt_sigaction calls. All ones when it cannot be read, so nothing is ever missed. */
+static unsigned long long non_default_signals(void) {
+  static _Atomic int status_fd = -1;
+  char text[4096];
+  if (read_self(&status_fd, "/proc/self/status", text, sizeof text) < 0) return ~0ULL;
   unsigned long long mask = 0;
   int found = 0;
   for (const char *field = text; (field = strstr(field, "\nSig")) != NULL; field++) {
@@ -124,6 +134,22 @@ static unsigned long long non_default_signals(void) {
     }
   }
   return found == 2 ? mask : ~0ULL;
+}
+
+/* The ignored signals among 1-31, from field 33 of /proc/self/stat (proc(5)): what the child must still reset
+ * once the kernel has cleared the handlers. /proc/self/stat is generated in half the time of status (3 against
+ * 6.5 µs in a process of Node's 13 threads); it holds no real-time signals, and an ignored one of those stays
+ * ignored in the program, as it would after posix_spawn. All ones when it cannot be read. */
+static unsigned long long ignored_signals(void) {
+  static _Atomic int stat_fd = -1;
+  char text[1024];
+  if (read_self(&stat_fd, "/proc/self/stat", text, sizeof text) < 0) return ~0ULL;
+  /* the fields after the command name, which may itself hold spaces and parentheses */
+  const char *cursor = strrchr(text, ')');
+  for (int field = 2; cursor != NULL && *cursor != '\0'; cursor++) {
+    if (*cursor == ' ' && ++field == 33) return strtoull(cursor + 1, NULL, 10);
+  }
+  return ~0ULL;
 }
 
 /* One child stack, kept: an mmap/munmap per spawn costs a TLB shootdown each time. A second thread
@@ -222,7 +248,7 @@ static int child_main(void *raw) {
   struct kernel_sigaction dfl;
   memset(&dfl, 0, sizeof dfl); /* handler SIG_DFL, no flags, empty mask */
   for (int sig = 1; sig < NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP || !(args->non_default & (1ULL << (sig - 1)))) continue;
+    if (sig == SIGKILL || sig == SIGSTOP || !(args->reset & (1ULL << (sig - 1)))) continue;
     syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
   }
 
@@ -316,21 +342,27 @@ static long clone3_call(struct angel_clone_args *clone_args, int (*fn)(void *), 
 }
 #endif
 
-/* The clone: into a cgroup v2 directory with clone3(CLONE_INTO_CGROUP), so the child is never anywhere else;
- * otherwise glibc's clone. Returns the pid, or -1 with errno set. */
-static pid_t clone_child(const struct angel_spawn_spec *spec, void *stack, struct child_args *args, int *pidfd) {
-  if (spec->cgroup_fd < 0) {
+/* Whether clone3 takes CLONE_CLEAR_SIGHAND here: 1 until a refusal says otherwise (a kernel before 5.5, or a
+ * seccomp filter that answers clone3 with ENOSYS, as older container runtimes' default profiles do). */
+static _Atomic int clear_sighand_works = 1;
+
+/* The clone, with clone3 where there is one (x86_64): the kernel clears the child's signal handlers
+ * (CLONE_CLEAR_SIGHAND), and a cgroup v2 directory is where the child starts (CLONE_INTO_CGROUP), so it is
+ * never anywhere else; otherwise glibc's clone. Returns the pid, or -1 with errno set. */
+static pid_t clone_child(const struct angel_spawn_spec *spec, void *stack, struct child_args *args, int *pidfd, int clear_sighand) {
+  if (spec->cgroup_fd < 0 && !clear_sighand) {
     return clone(child_main, (char *)stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, args, pidfd);
   }
 #if defined(__x86_64__)
   struct angel_clone_args clone_args;
   memset(&clone_args, 0, sizeof clone_args);
-  clone_args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP;
+  clone_args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | (clear_sighand ? CLONE_CLEAR_SIGHAND : 0) |
+                     (spec->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
   clone_args.pidfd = (unsigned long long)(uintptr_t)pidfd;
   clone_args.exit_signal = SIGCHLD;
   clone_args.stack = (unsigned long long)(uintptr_t)stack;
   clone_args.stack_size = CHILD_STACK_SIZE;
-  clone_args.cgroup = (unsigned long long)spec->cgroup_fd;
+  if (spec->cgroup_fd >= 0) clone_args.cgroup = (unsigned long long)spec->cgroup_fd;
   long pid = clone3_call(&clone_args, child_main, args);
   if (pid < 0) {
     errno = (int)-pid;
@@ -372,13 +404,29 @@ int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
 
-  /* Read on every spawn, just before the clone: Node installs handlers only from its main thread, which
-   * is this one, so no disposition changes between this read and the child's reset. */
+  /* Read on every spawn, just before the clone: Node installs handlers only from its main thread, which is
+   * this one, so no disposition changes between this read and the child's reset. With CLONE_CLEAR_SIGHAND
+   * the kernel sets every handled signal to SIG_DFL in the child, and what is left to reset is the ignored
+   * ones: a cheaper read in the parent, and two rt_sigaction calls instead of twenty in the child, both on
+   * a restart's path (measured: -13 µs of the native call in a crash loop). */
   struct child_args args = {.spec = spec, .failed = 0};
-  args.non_default = non_default_signals();
   int pidfd = -1;
-  pid_t pid = clone_child(spec, stack, &args, &pidfd);
-  int clone_errno = errno;
+  pid_t pid = -1;
+  int clone_errno = 0;
+#if defined(__x86_64__)
+  if (clear_sighand_works) {
+    args.reset = ignored_signals();
+    pid = clone_child(spec, stack, &args, &pidfd, 1);
+    clone_errno = errno;
+  }
+#endif
+  if (pid < 0 && (clone_errno == 0 || clone_errno == ENOSYS || clone_errno == EINVAL || clone_errno == EPERM)) {
+    args.reset = non_default_signals();
+    pid = clone_child(spec, stack, &args, &pidfd, 0);
+    /* the flag was what was refused only if the same clone succeeds without it */
+    if (pid >= 0 && clone_errno != 0) clear_sighand_works = 0;
+    clone_errno = errno;
+  }
 
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   give_back_stack(stack, stack_cached);

@@ -10,12 +10,12 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { SpawnError } from '../src/core/errors.js';
-import { pipe } from '../src/kernel/syscalls.js';
+import { eventfd, pipe, prepareStrings, spawnNative, unwatchFd, watchFd } from '../src/kernel/syscalls.js';
 import { Environ, spawnChild, type ChildExit } from '../src/kernel/spawn.js';
 import { fixture } from './helpers/events.js';
 import { isAlive } from './helpers/proc.js';
 import {
-  childPids, limitsText, openFdCount, runCaptured, runNodeScript, scratch, scratchPath, statFields, until, zombieChildren,
+  childPids, limitsText, openFdCount, runCaptured, runNodeScript, scratch, scratchPath, SPAWN_MODULE, statFields, until, zombieChildren,
 } from './helpers/spawn-output.js';
 
 const KiB = 2 ** 10;
@@ -390,6 +390,22 @@ describe('the child\'s starting state', () => {
     assert.deepEqual(await child.exited, { code: null, signal: 'SIGPIPE', coreDumped: false });
   });
 
+  test('under a seccomp filter that answers clone3 with ENOSYS (older container runtimes), the spawn falls back to clone, and still nothing is ignored or blocked', async () => {
+    // no-clone3 runs a Node process under the filter; its spawn's clone3 is refused, so clone is what starts the child
+    const source = `import { spawnChild } from ${JSON.stringify(SPAWN_MODULE)};
+import { readFileSync } from 'node:fs';
+const child = spawnChild({ program: 'sleep', args: ['30'] });
+const status = readFileSync('/proc/' + child.pid + '/status', 'utf8');
+child.signal('SIGKILL');
+await child.exited;
+console.log(JSON.stringify({ status }));`;
+    const { exit, output } = await runCaptured({ program: fixture('no-clone3'), args: [process.execPath, '--input-type=module', '-e', source] });
+    assert.equal(exit.code, 0, output);
+    const { status } = JSON.parse(output) as { status: string };
+    assert.equal(statusMask(status, 'SigIgn'), 0n, 'SigIgn after the fallback');
+    assert.equal(statusMask(status, 'SigBlk'), 0n, 'SigBlk after the fallback');
+  });
+
   test('it leads its own session and process group, and signalGroup reaches a grandchild', async (t) => {
     const out = scratchPath('forker');
     const fd = openSync(out, 'w');
@@ -434,6 +450,37 @@ describe('Environ', () => {
     assert.equal(base.with({ PATH: '/x' }).path, '/x');
     // a name that is the prefix of another is not that other
     assert.deepEqual(Environ.of({ KEEPER: '1', KEEP: '2' }).strings('KEEP'), ['KEEPER=1']);
+  });
+
+  test('spawned with again, an Environ goes to C prepared: every child gets the same strings, with its own LISTEN_PID and WATCHDOG_PID', async () => {
+    const env = Environ.of({ PATH: '/usr/bin:/bin', KEEP: 'a', LISTEN_PID: 'stale', GEN: 'outer' }).with({ GEN: '3' });
+    const printed: string[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const { output, pid } = await runCaptured({ program: 'env', env, listenPid: true, watchdogPid: true });
+      printed.push(output.trim().split('\n').map((line) => line.replaceAll(String(pid), '<pid>')));
+    }
+    // the first spawn converts as it goes, the next ones use the prepared base: the same strings each time
+    assert.deepEqual(printed[0], ['PATH=/usr/bin:/bin', 'KEEP=a', 'GEN=3', 'LISTEN_PID=<pid>', 'WATCHDOG_PID=<pid>']);
+    assert.deepEqual(printed[1], printed[0]);
+    assert.deepEqual(printed[2], printed[0]);
+    // and a derived environment shares that base without its replaced variable coming back
+    const { output } = await runCaptured({ program: 'env', env: env.with({ NEW: 'n' }) });
+    assert.deepEqual(output.trim().split('\n'), ['PATH=/usr/bin:/bin', 'KEEP=a', 'LISTEN_PID=stale', 'GEN=3', 'NEW=n']);
+  });
+
+  test('a prepared list is checked as spawn checks strings, and no other handle passes for one', () => {
+    assert.throws(() => prepareStrings(['OK=1', 'BAD=a\0b']), { name: 'TypeError', message: /NUL/ });
+    const fd = eventfd();
+    const watch = watchFd(fd, false, () => {});
+    try {
+      assert.throws(
+        () => spawnNative('/bin/true', ['true'], [watch as never], -1, null, [0, 1, 2], [], -1, -1, null, false, -1, false, 0, -1, -1, -1),
+        { name: 'TypeError', message: /spawn: envp: expected a string/ },
+      );
+    } finally {
+      unwatchFd(watch);
+      closeSync(fd);
+    }
   });
 
   test('the child gets exactly the strings of an Environ, and the program is looked up in its PATH', async () => {

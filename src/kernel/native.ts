@@ -8,12 +8,18 @@ import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Strings converted for C once (prepareStrings), which spawn's envp takes in their place. */
+export interface PreparedStrings {
+  readonly __prepared: unique symbol;
+}
+
 export interface NativeAddon {
   /** Returns [pid, pidfd] once the child has exec'd; throws an Error with code/errno/syscall(/resource). */
   spawn(
     path: string,
     argv: readonly string[],
-    envp: readonly string[],
+    /** Strings, and prepared lists whose strings take their place. */
+    envp: ReadonlyArray<string | PreparedStrings>,
     listenPidIndex: number,
     cwd: string | null,
     fds: readonly number[],
@@ -30,6 +36,8 @@ export interface NativeAddon {
     cgroupFd: number,
     cgroupProcsFd: number,
   ): [number, number];
+  /** Throws a TypeError for a string with a NUL byte, as spawn does. */
+  prepareStrings(strings: readonly string[]): PreparedStrings;
   watchExit(
     pidfd: number,
     callback: (code: number | null, signal: number | null, coreDumped: boolean) => void,

@@ -4,6 +4,7 @@ import { delimiter, isAbsolute, resolve } from 'node:path';
 import { errorCode } from '../core/errnos.js';
 import { SpawnError } from '../core/errors.js';
 import { RLIMIT_NAMES, type Rlimits } from '../core/limits.js';
+import type { PreparedStrings } from './native.js';
 import * as syscalls from './syscalls.js';
 import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
 
@@ -61,22 +62,50 @@ export interface ChildProcess {
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 const WATCHDOG_PID_SLOT = `WATCHDOG_PID=${'0'.repeat(20)}`;
 
+/** The strings an environment starts from, shared by those derived from it. From their second spawn on they go
+ * to C prepared (converted once, kept by the addon): under npm's 76 variables the conversion was 12 µs of
+ * every restart. A one-off spawn converts its strings as it goes, as before. */
+class BaseStrings {
+  /** Per set of names left out: the uses so far, then the prepared strings. */
+  readonly #forms = new Map<string, number | PreparedStrings>();
+
+  constructor(
+    readonly strings: readonly string[],
+    readonly names: ReadonlySet<string>,
+  ) {}
+
+  /** The strings less the variables `left` (names of this base), as spawn's envp takes them; and how many. */
+  forSpawn(left: readonly string[]): { items: ReadonlyArray<string | PreparedStrings>; count: number } {
+    const kept = left.length === 0 ? this.strings : this.strings.filter((entry) => !left.some((name) => isVariable(entry, name)));
+    const key = left.length === 0 ? '' : JSON.stringify([...left].sort());
+    const form = this.#forms.get(key) ?? 0;
+    if (typeof form !== 'number') return { items: [form], count: kept.length };
+    if (form === 0) {
+      this.#forms.set(key, 1);
+      return { items: kept, count: kept.length };
+    }
+    const prepared = syscalls.prepareStrings(kept);
+    this.#forms.set(key, prepared);
+    return { items: [prepared], count: kept.length };
+  }
+}
+
 /**
  * An environment as execve takes it (KEY=VALUE strings), converted once. The supervisor spawns with the same
  * environment at every restart, less one variable: walking an object's entries and joining the strings took
  * 60 µs of a cold restart path (6 µs once optimized), ahead of the exec.
  */
 export class Environ {
-  readonly #strings: readonly string[];
-  /** The names in #strings: one set shared by an environment and those derived from it, plus the added. */
-  readonly #names: ReadonlySet<string>;
+  readonly #base: BaseStrings;
+  /** The base's variables that #added replaces. */
+  readonly #replaced: readonly string[];
   readonly #added: readonly string[];
   /** The PATH the program is looked up in. */
   readonly path: string | undefined;
 
-  private constructor(strings: readonly string[], names: ReadonlySet<string>, added: readonly string[], path: string | undefined) {
-    this.#strings = strings;
-    this.#names = names;
+  private constructor(base: BaseStrings, replaced: readonly string[], added: readonly string[], path: string | undefined) {
+    this.#base = base;
+    this.#replaced = replaced;
     this.#added = added;
     this.path = path;
   }
@@ -89,25 +118,31 @@ export class Environ {
       strings.push(`${key}=${value}`);
       names.add(key);
     }
-    return new Environ(strings, names, [], env.PATH);
+    return new Environ(new BaseStrings(strings, names), [], [], env.PATH);
   }
 
   /** This environment with `extra`'s variables set (replacing any of the same name). */
   with(extra: Readonly<Record<string, string>>): Environ {
-    const added = Object.keys(extra);
-    const replaced = added.filter((name) => this.#has(name));
-    const strings = replaced.length === 0 ? [...this.#strings] : this.#strings.filter((entry) => !replaced.some((name) => isVariable(entry, name)));
-    for (const name of added) strings.push(`${name}=${extra[name]}`);
-    return new Environ(strings, this.#names, [...this.#added, ...added], extra.PATH ?? this.path);
+    const names = Object.keys(extra);
+    const replaced = [...this.#replaced, ...names.filter((name) => this.#base.names.has(name) && !this.#replaced.includes(name))];
+    const added = this.#added.filter((entry) => !names.some((name) => isVariable(entry, name)));
+    for (const name of names) added.push(`${name}=${extra[name]}`);
+    return new Environ(this.#base, replaced, added, extra.PATH ?? this.path);
   }
 
-  /** The strings, less the variable `drop` (a copy only when there is one to drop). */
-  strings(drop?: string): readonly string[] {
-    return drop === undefined || !this.#has(drop) ? this.#strings : this.#strings.filter((entry) => !isVariable(entry, drop));
+  /** The strings, less the variables `drop`. */
+  strings(...drop: string[]): string[] {
+    const left = [...this.#replaced, ...drop];
+    const base = this.#base.strings.filter((entry) => !left.some((name) => isVariable(entry, name)));
+    return [...base, ...this.#added.filter((entry) => !drop.some((name) => isVariable(entry, name)))];
   }
 
-  #has(name: string): boolean {
-    return this.#names.has(name) || this.#added.includes(name);
+  /** The strings less the variables `drop`, as spawn's envp takes them (the base's prepared), and how many. */
+  envp(drop: readonly string[]): { items: Array<string | PreparedStrings>; count: number } {
+    const left = drop.length === 0 ? this.#replaced : [...this.#replaced, ...drop.filter((name) => this.#base.names.has(name))];
+    const base = this.#base.forSpawn(left);
+    const added = drop.length === 0 ? this.#added : this.#added.filter((entry) => !drop.some((name) => isVariable(entry, name)));
+    return { items: [...base.items, ...added], count: base.count + added.length };
   }
 }
 
@@ -182,10 +217,12 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
   const path = resolveProgram(options.program, env.path, options.cwd);
   // the addon writes the child's own pid into the LISTEN_PID= slot between fork and exec, and into
   // WATCHDOG_PID=, whose string brings its own room (a pid is at most 7 digits; 20 are reserved)
-  let envp = options.listenPid ? [...env.strings('LISTEN_PID'), 'LISTEN_PID='] : env.strings();
-  if (options.watchdogPid) envp = [...envp.filter((entry) => !isVariable(entry, 'WATCHDOG_PID')), WATCHDOG_PID_SLOT];
-  const listenPidIndex = options.listenPid ? envp.length - (options.watchdogPid ? 2 : 1) : -1;
-  const watchdogPidIndex = options.watchdogPid ? envp.length - 1 : -1;
+  const drop = [...(options.listenPid ? ['LISTEN_PID'] : []), ...(options.watchdogPid ? ['WATCHDOG_PID'] : [])];
+  const { items: envp, count } = env.envp(drop);
+  const listenPidIndex = options.listenPid ? count : -1;
+  const watchdogPidIndex = options.watchdogPid ? count + (options.listenPid ? 1 : 0) : -1;
+  if (options.listenPid) envp.push('LISTEN_PID=');
+  if (options.watchdogPid) envp.push(WATCHDOG_PID_SLOT);
 
   let pid: number, pidfd: number;
   try {

@@ -21,6 +21,7 @@ function named<T>(call: () => T): T {
 }
 
 export const spawnNative: NativeAddon['spawn'] = (...args) => named(() => addon().spawn(...args));
+export const prepareStrings: NativeAddon['prepareStrings'] = (...args) => named(() => addon().prepareStrings(...args));
 export const watchExit: NativeAddon['watchExit'] = (...args) => named(() => addon().watchExit(...args));
 export const sendSignal: NativeAddon['sendSignal'] = (...args) => named(() => addon().sendSignal(...args));
 export const signalGroup: NativeAddon['signalGroup'] = (...args) => named(() => addon().signalGroup(...args));
