@@ -19,6 +19,8 @@ import type { LogFormat, LogLevel } from '../core/types.js';
 
 export interface EventLog {
   logger: Logger;
+  /** Writes, in one write, the lines the logger formatted since the last flush. */
+  flush(): void;
   /** Resolves once every line handed to the logger is written (or after `boundMs`, should stderr's reader
    * be stuck); call before process.exit. An asynchronous write may still be in flight, so a synchronous
    * flush here would put the lines after it ahead of it. */
@@ -35,6 +37,25 @@ export function cannotStall(fd: number): boolean {
     return stat.isFile() || (stat.isCharacterDevice() && !isatty(fd));
   } catch {
     return false;
+  }
+}
+
+/** The lines pino formats during one drain of the deferred writer, handed to the destination as one: the
+ * four events of a restart were four write(2)s, each a sonic-boom pass, in the time the next child runs. */
+class LineBatch {
+  readonly #lines: string[] = [];
+
+  constructor(readonly destination: { write(text: string): unknown }) {}
+
+  write(line: string): boolean {
+    this.#lines.push(line);
+    return true;
+  }
+
+  flush(): void {
+    if (this.#lines.length === 0) return;
+    this.destination.write(this.#lines.length === 1 ? this.#lines[0] as string : this.#lines.join(''));
+    this.#lines.length = 0;
   }
 }
 
@@ -57,14 +78,15 @@ export async function createEventLog(format: LogFormat, level: LogLevel): Promis
         });
         destination.end();
       });
-    return { logger: pino(options, destination), close };
+    const batch = new LineBatch(destination);
+    return { logger: pino(options, batch), flush: () => batch.flush(), close };
   }
   // loaded only when wanted: it costs start-up time the json path does not need
   const { default: pretty } = await import('pino-pretty');
   // pino-pretty puts a line's `pid` in the slot after the level, where pino users read the logger's own pid:
   // an event's pid is the child's, and the message says it
   const logger = pino(options, pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), hideObject: true, ignore: 'pid,hostname' }));
-  return { logger, close: () => Promise.resolve() };
+  return { logger, flush: () => {}, close: () => Promise.resolve() };
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -73,16 +95,17 @@ type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
  * loaded): the child is started before pino is imported at launch, and a restart's exec never waits
  * behind the serialization and write of the old child's exit line. drain() writes what waits, at once. */
 function deferredWriter(pending: Promise<EventLog>): { write: (level: Level, fields: object, message: string) => void; drain: () => void } {
-  let log: Logger | null = null;
+  let log: EventLog | null = null;
   let scheduled = false;
   const queue: Array<[Level, object, string]> = [];
   const drain = (): void => {
     scheduled = false;
     if (!log) return;
-    for (const [level, fields, message] of queue.splice(0)) log[level](fields, message);
+    for (const [level, fields, message] of queue.splice(0)) log.logger[level](fields, message);
+    log.flush();
   };
-  void pending.then(({ logger }) => {
-    log = logger;
+  void pending.then((eventLog) => {
+    log = eventLog;
     drain();
   });
   const write = (level: Level, fields: object, message: string): void => {
