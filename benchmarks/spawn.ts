@@ -7,7 +7,7 @@ import { closeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { spawnNative, watchExit } from '../src/kernel/syscalls.js';
-import { spawnChild, type SpawnOptions } from '../src/kernel/spawn.js';
+import { Environ, spawnChild, type SpawnOptions } from '../src/kernel/spawn.js';
 import { sampleInRounds, toRow, type Contender, type Sampled } from './lib/interleave.js';
 import { buildC, parseSamples, runC } from './lib/compile.js';
 import { ratioText } from './lib/stats.js';
@@ -129,15 +129,17 @@ export const spawnBenchmark: Benchmark = {
     const rounds = { samples: quick ? 100 : 300, rounds: quick ? 4 : 10, warmup: 20 };
     const floor = cProgram('C floor: vfork + execve, a failure written to the shared memory', () => buildC('spawn-floor'));
     const path = cProgram("angel's fork path from C (angel_spawn, no Node)", () => buildC('spawn-path', { with: ['native/spawn.c'] }));
-    // The supervisor reads the environment once per options (src/supervisor.ts); spawnChild without `env`
-    // walks process.env, an exotic object that calls into C++ for every key, on each call.
-    const preparedEnv = { ...process.env };
+    // The supervisor converts the environment once per launch, an Environ, and derives each generation's from it
+    // (driver/supervisor.ts, driver/launch.ts); spawnChild without `env` walks process.env, an exotic object that
+    // calls into C++ for every key, on each call.
+    const baseEnv = Environ.of(process.env);
+    let generation = 0;
     const plain = await sampleInRounds(
       [
         floor,
         path,
         nativeCall('angel addon call (native.spawn, arguments ready)'),
-        spawnChildCalls('angel spawnChild, env prepared once (as the supervisor calls it)', () => ({ program: PROGRAM, env: preparedEnv })),
+        spawnChildCalls('angel spawnChild, env prepared once (as the supervisor calls it)', () => ({ program: PROGRAM, env: baseEnv.with({ ANGEL_GENERATION: String(generation++) }) })),
         spawnChildCalls("angel spawnChild({ program: '/bin/true' }) (walks process.env)", () => ({ program: PROGRAM })),
         childProcessSpawns("child_process.spawn, to its 'spawn' event"),
       ],

@@ -101,3 +101,9 @@ export function exitStatusForSpawnError(error: SpawnError): number {
   }
   return EXIT_NOT_EXECUTABLE;
 }
+
+/** `angel status` could not read a running angel (no such pid, no control socket, a refused metrics address):
+ * exit status 1. */
+export class StatusError extends Error {
+  override name = 'StatusError';
+}

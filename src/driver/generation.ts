@@ -304,6 +304,8 @@ export class Generation implements GenerationHandle {
       return;
     }
     this.#child.signalGroup(number);
+    // the common end: the first process exited, nothing left its group and no orphan was adopted
+    if (this.exit && this.#stopPids.length === 0 && this.#adopted.size === 0) return;
     // once the first process is gone (its pid may be another's by now) the tree is found through its orphans
     const [first, ...rest] = this.#adopted;
     const live = !this.exit ? treePids(this.pid, this.#adopted).slice(1) : first === undefined ? [] : treePids(first, rest);

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { mergeOptions } from '../core/config.js';
 import {
-  EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, oneLine, PermissionError, SpawnError, truncate, UsageError,
+  EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, oneLine, PermissionError, SpawnError, StatusError, truncate, UsageError,
 } from '../core/errors.js';
 import { isPercent } from '../core/memory.js';
 import { changedFixedOption, FLAGS, resolveOptions, showOptions, type ResolvedOptions } from '../core/options.js';
@@ -19,7 +19,7 @@ import { checkProgram } from '../kernel/spawn.js';
 import { addonLoadError } from '../kernel/syscalls.js';
 import { childEnvironment } from '../core/environment.js';
 import { startingUser, type StartingUser } from '../kernel/rootrule.js';
-import { addBenchOptions, bench, BENCH_HELP, benchSettings } from './bench.js';
+import { addBenchOptions, BENCH_HELP, benchSettings } from './bench-flags.js';
 import { addRunOptions, flagOptions, type Flags } from './flags.js';
 import { HELP_AFTER } from './help.js';
 import { StatusBoard, VERSION } from './board.js';
@@ -28,7 +28,6 @@ import { serveMetrics } from './monitoring.js';
 import { attachEventLog, createEventLog } from './log.js';
 import { speakToManager } from './manager.js';
 import { installSignalHandlers } from './signals.js';
-import { status as statusCommand, StatusError } from './status.js';
 
 async function run(program: string | undefined, args: string[], flags: Flags): Promise<number> {
   const forUser = startingUser();
@@ -81,7 +80,10 @@ function rereadConfig(supervisor: Supervisor, flags: Flags, program: string | un
 async function runBench(program: string | undefined, args: string[], flags: Flags): Promise<number> {
   const forUser = startingUser();
   const options = resolveFlags(flags, program, args, forUser);
-  return bench(options, forUser, benchSettings(flags));
+  const settings = benchSettings(flags);
+  // loaded only for a bench: `angel run` keeps neither its reports nor its progress bar in memory
+  const { bench } = await import('./bench.js');
+  return bench(options, forUser, settings);
 }
 
 /** Every check `run` makes before it starts the program, with the same words and status, and nothing started:
@@ -203,6 +205,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--json', 'the report as JSON')
     .exitOverride()
     .action(async (pid: string | undefined, flags: { metrics?: string; json?: boolean }) => {
+      // loaded only for `angel status`: its HTTP and socket clients and the exposition parser
+      const { status: statusCommand } = await import('./status.js');
       status = await statusCommand(pid, flags);
     });
 

@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { parseMetrics } from '../core/addresses.js';
-import { UsageError } from '../core/errors.js';
+import { StatusError, UsageError } from '../core/errors.js';
 import { parseExposition } from '../core/exposition.js';
 import { formatStatus, statusFromMetrics, type StatusReport } from '../core/status.js';
 import { processOwner, runtimeCandidates } from '../kernel/runtime.js';
@@ -13,9 +13,6 @@ import { controlPath } from './control.js';
 const TIMEOUT_MS = 5000;
 
 /** An angel that cannot be reached or read: exit status 1, one line. */
-export class StatusError extends Error {
-  override name = 'StatusError';
-}
 
 function readControlSocket(path: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -180,13 +180,23 @@ export function checkProgram(program: string, pathList: string | undefined, cwd:
   }
 }
 
-function flattenRlimits(rlimits: Rlimits | undefined): number[] {
-  const flat: number[] = [];
+/** The limits as the addon takes them, flattened once per limits object: a launch's, at every restart. */
+const flatRlimits = new WeakMap<Rlimits, readonly number[]>();
+const NO_RLIMITS: readonly number[] = [];
+
+function flattenRlimits(rlimits: Rlimits | undefined): readonly number[] {
+  if (!rlimits) return NO_RLIMITS;
+  let flat = flatRlimits.get(rlimits);
+  if (flat) return flat;
+  const resources = syscalls.rlimitResources();
+  const values: number[] = [];
   for (const name of RLIMIT_NAMES) {
-    const limit = rlimits?.[name];
-    const resource = syscalls.rlimitResources()[name];
-    if (limit && resource !== undefined) flat.push(resource, limit.soft, limit.hard);
+    const limit = rlimits[name];
+    const resource = resources[name];
+    if (limit && resource !== undefined) values.push(resource, limit.soft, limit.hard);
   }
+  flat = values;
+  flatRlimits.set(rlimits, flat);
   return flat;
 }
 
