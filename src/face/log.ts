@@ -54,7 +54,7 @@ class LineBatch {
 
   flush(): void {
     if (this.#lines.length === 0) return;
-    this.destination.write(this.#lines.length === 1 ? this.#lines[0] as string : this.#lines.join(''));
+    this.destination.write(this.#lines.join(''));
     this.#lines.length = 0;
   }
 }

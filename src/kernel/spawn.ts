@@ -66,27 +66,32 @@ const WATCHDOG_PID_SLOT = `WATCHDOG_PID=${'0'.repeat(20)}`;
  * to C prepared (converted once, kept by the addon): under npm's 76 variables the conversion was 12 µs of
  * every restart. A one-off spawn converts its strings as it goes, as before. */
 class BaseStrings {
-  /** Per set of names left out: the uses so far, then the prepared strings. */
-  readonly #forms = new Map<string, number | PreparedStrings>();
+  /** Per set of names left out: the uses so far, then the prepared strings and how many they are. */
+  readonly #forms = new Map<string, number | { prepared: PreparedStrings; count: number }>();
 
   constructor(
     readonly strings: readonly string[],
     readonly names: ReadonlySet<string>,
   ) {}
 
+  /** The strings less the variables `left`. */
+  less(left: readonly string[]): readonly string[] {
+    return left.length === 0 ? this.strings : this.strings.filter((entry) => !left.some((name) => isVariable(entry, name)));
+  }
+
   /** The strings less the variables `left` (names of this base), as spawn's envp takes them; and how many. */
   forSpawn(left: readonly string[]): { items: ReadonlyArray<string | PreparedStrings>; count: number } {
-    const kept = left.length === 0 ? this.strings : this.strings.filter((entry) => !left.some((name) => isVariable(entry, name)));
     const key = left.length === 0 ? '' : JSON.stringify([...left].sort());
     const form = this.#forms.get(key) ?? 0;
-    if (typeof form !== 'number') return { items: [form], count: kept.length };
+    if (typeof form !== 'number') return { items: [form.prepared], count: form.count };
+    const kept = this.less(left);
     if (form === 0) {
       this.#forms.set(key, 1);
       return { items: kept, count: kept.length };
     }
-    const prepared = syscalls.prepareStrings(kept);
+    const prepared = { prepared: syscalls.prepareStrings(kept), count: kept.length };
     this.#forms.set(key, prepared);
-    return { items: [prepared], count: kept.length };
+    return { items: [prepared.prepared], count: prepared.count };
   }
 }
 
@@ -132,17 +137,19 @@ export class Environ {
 
   /** The strings, less the variables `drop`. */
   strings(...drop: string[]): string[] {
-    const left = [...this.#replaced, ...drop];
-    const base = this.#base.strings.filter((entry) => !left.some((name) => isVariable(entry, name)));
-    return [...base, ...this.#added.filter((entry) => !drop.some((name) => isVariable(entry, name)))];
+    return [...this.#base.less([...this.#replaced, ...drop]), ...this.#addedLess(drop)];
   }
 
   /** The strings less the variables `drop`, as spawn's envp takes them (the base's prepared), and how many. */
   envp(drop: readonly string[]): { items: Array<string | PreparedStrings>; count: number } {
     const left = drop.length === 0 ? this.#replaced : [...this.#replaced, ...drop.filter((name) => this.#base.names.has(name))];
     const base = this.#base.forSpawn(left);
-    const added = drop.length === 0 ? this.#added : this.#added.filter((entry) => !drop.some((name) => isVariable(entry, name)));
+    const added = this.#addedLess(drop);
     return { items: [...base.items, ...added], count: base.count + added.length };
+  }
+
+  #addedLess(drop: readonly string[]): readonly string[] {
+    return drop.length === 0 ? this.#added : this.#added.filter((entry) => !drop.some((name) => isVariable(entry, name)));
   }
 }
 
@@ -213,7 +220,6 @@ function toSpawnError(program: string, error: unknown): Error {
   return new SpawnError(program, step, native.code, native.errno);
 }
 
-/** Starts the program with its limits, identity and fds already in force; resolves nothing until exec succeeded. */
 /** Lets a child just started on this CPU run before angel goes on. The kernel releases a vfork parent at the
  * child's exec, and the waking parent preempts the child on their shared CPU: the rest of the exec and the
  * program's start would wait for angel's bookkeeping (0.4 ms of a 1.5 ms restart, measured after an idle CPU).
@@ -222,6 +228,7 @@ export function letChildRun(): void {
   syscalls.yieldProcessor();
 }
 
+/** Starts the program with its limits, identity and fds already in force; resolves nothing until exec succeeded. */
 export function spawnChild(options: SpawnOptions): ChildProcess {
   const env = options.env instanceof Environ ? options.env : Environ.of(options.env ?? process.env);
   const path = resolveProgram(options.program, env.path, options.cwd);
