@@ -1,5 +1,6 @@
 // The typed library API, as a tool that offers its own --max-mem would use it.
 import assert from 'node:assert/strict';
+import { constants } from 'node:os';
 import { test } from 'node:test';
 import { supervise as superviseNow, UsageError, type Angel, type ExitEvent, type Options, type OverrunEvent, type RestartEvent, type StartEvent } from '../src/index.js';
 import { atTestEnd } from './helpers/cleanup.js';
@@ -59,4 +60,16 @@ test('reload() stops the old generation and starts the next', async () => {
   angel.stop();
   assert.equal(await angel.done, 143, 'sleep dies of the stop signal, SIGTERM');
   assert.equal(exits[1]?.reason, 'shutdown');
+});
+
+test('every exit status 0-255 is what done resolves to, and a death by signal n is 128+n', async () => {
+  const failures: string[] = [];
+  const check = async (script: string, expected: number): Promise<void> => {
+    const status = await supervise({ program: 'sh', args: ['-c', script], restart: 'never' }).done;
+    if (status !== expected) failures.push(`${script} -> ${status}, not ${expected}`);
+  };
+  const codes = Array.from({ length: 256 }, (_, code) => code);
+  for (let next = 0; next < codes.length;) await Promise.all(codes.slice(next, next += 32).map((code) => check(`exit ${code}`, code)));
+  for (const signal of ['HUP', 'INT', 'KILL', 'SEGV', 'TERM', 'USR2'] as const) await check(`kill -${signal} $$`, 128 + constants.signals[`SIG${signal}`]);
+  assert.deepEqual(failures, []);
 });
