@@ -2,7 +2,7 @@
 // base; it lacks the Linux errnos libuv has no name for (ENOTBLK, EREMOTE, EKEYREJECTED, …), and libuv's
 // uv_err_name, which Node's own errors use, lacks some it has (ENOEXEC: `Unknown system error -8`), so the
 // rest of Linux's list (asm-generic/errno.h, the numbers of x86-64 and arm64) is written out here.
-// test/errnos.test.ts holds the table to the C library's strerrorname_np(3) for every number it knows.
+// test/core/errnos.test.ts holds the table to the C library's strerrorname_np(3) for every number it knows.
 import { constants } from 'node:os';
 
 const LINUX_ONLY: Readonly<Record<string, number>> = {

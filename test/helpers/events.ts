@@ -10,9 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { treePids } from '../../src/kernel/proctree.js';
 import { atTestEnd } from './cleanup.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const CLI = join(root, 'dist', 'src', 'face', 'cli.js');
-export const fixture = (name: string): string => join(root, 'test', 'fixtures', 'bin', name);
+/** The checkout: the compiled helpers are in dist/test/helpers. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const CLI = join(ROOT, 'dist', 'src', 'face', 'cli.js');
+export const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', 'bin', name);
+/** A fixture that is not compiled (a script), by its file name. */
+export const fixtureSource = (name: string): string => join(ROOT, 'test', 'fixtures', name);
 
 export interface AngelEventLine {
   event: string;

@@ -1,0 +1,73 @@
+// The event log's two ways of writing: synchronously where stderr cannot stall on a reader, asynchronously
+// where it can; either way every line is out, in order, when angel exits.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { cannotStall } from '../../src/face/log.js';
+import { openReadyPipe } from '../../src/kernel/ready.js';
+import { parseListen } from '../../src/core/addresses.js';
+import { bindAll, closeAll, type HeldSocket } from '../../src/kernel/sockets.js';
+import { AngelRun, CLI } from '../helpers/events.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'angel-log-'));
+process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
+
+test('a regular file and /dev/null cannot stall; a pipe, a socket and a terminal can', () => {
+  const file = openSync(join(scratch, 'file'), 'w');
+  const devNull = openSync('/dev/null', 'w');
+  const terminal = openSync('/dev/ptmx', 'r+'); // a pseudo-terminal's master side
+  try {
+    assert.equal(cannotStall(file), true);
+    assert.equal(cannotStall(devNull), true);
+    assert.equal(cannotStall(terminal), false);
+  } finally {
+    for (const fd of [file, devNull, terminal]) closeSync(fd);
+  }
+
+  const pipe = openReadyPipe();
+  try {
+    assert.equal(cannotStall(pipe.writeFd), false);
+  } finally {
+    closeSync(pipe.readFd);
+    closeSync(pipe.writeFd);
+  }
+
+  const [socket] = bindAll([parseListen(`unix:${join(scratch, 'socket')}`, 0)], 0o600);
+  try {
+    assert.equal(cannotStall((socket as HeldSocket).fd), false);
+  } finally {
+    closeAll([socket as HeldSocket]);
+  }
+});
+
+test('with stderr on a regular file, the event log holds every event of a run, in the order a pipe sees them', async () => {
+  const args = ['--max-restarts', '3', '--max-restart-delay', '0', '--', 'sh', '-c', 'exit 3'];
+  const logPath = join(scratch, 'events.ndjson');
+  const logFd = openSync(logPath, 'w');
+  const angel = spawn(process.execPath, [CLI, '--log-format', 'json', ...args], { stdio: ['ignore', 'ignore', logFd] });
+  closeSync(logFd);
+  const status = await new Promise((resolve) => angel.once('exit', resolve));
+  assert.equal(status, 3);
+  const fromFile = readFileSync(logPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line).event as string);
+
+  const piped = new AngelRun(args);
+  assert.equal(await piped.status(), 3);
+  const fromPipe = piped.events.items.map((event) => event.event);
+
+  assert.deepEqual(fromFile, fromPipe);
+  assert.deepEqual(fromFile.filter((event) => event === 'start').length, 4);
+  assert.deepEqual(fromFile.slice(-2), ['giveup', 'shutdown']);
+});
+
+test('pretty lines: no child pid in pino\'s (pid) slot, and counts in the right number (`giving up: 1 restart`)', async () => {
+  const run = new AngelRun(['--log-format', 'pretty', '--max-restarts', '1', '--max-restart-delay', '0', '--', 'sh', '-c', 'exit 3'], { json: false });
+  assert.equal(await run.status(), 3);
+  const text = run.stderrText.join('\n');
+  const started = /start pid (\d+) generation 0/.exec(text);
+  assert.ok(started, text);
+  assert.doesNotMatch(text, /(INFO|ERROR|WARN) \(\d+\)/, 'the slot after the level is the logger\'s pid, never the child\'s');
+  assert.match(text, /ERROR: giving up: 1 restart after quick deaths \(under --min-uptime\) within 60 s, status \d+$/m);
+});
