@@ -56,6 +56,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openAt", NULL, angel_open_at, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lstatAt", NULL, angel_lstat_at, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unlinkAt", NULL, angel_unlink_at, NULL, NULL, NULL, napi_enumerable, NULL},
     {"eventfd", NULL, angel_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchFd", NULL, angel_watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unwatchFd", NULL, angel_unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},

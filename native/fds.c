@@ -8,6 +8,7 @@
 #endif
 #include "fds.h"
 #include "js.h"
+#include "rights.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -88,30 +89,121 @@ napi_value angel_listen_inet(napi_env env, napi_callback_info info) {
   return fd_and_port(env, fd, bound);
 }
 
-/* listenUnix(path, backlog, mode) -> fd. The caller removes a stale socket file first: that is policy. */
+/* A name of 1 to max-1 bytes without a NUL, into buffer; false with a TypeError thrown otherwise. */
+static bool get_name(napi_env env, napi_value value, char *buffer, size_t max, const char *message) {
+  size_t length;
+  if (napi_get_value_string_utf8(env, value, buffer, max, &length) != napi_ok || length == 0 || length >= max - 1 ||
+      strlen(buffer) != length) {
+    js_throw_usage(env, message);
+    return false;
+  }
+  return true;
+}
+
+/* listenUnix(path, backlog, mode, rights|null) -> fd. The socket file gets its mode from the umask at bind:
+ * a chmod by name after it would act on whatever the name holds by then. With rights (rights.c), the bind is
+ * made with that user's filesystem rights, and the file is that user's. The caller removes a stale socket
+ * file first: that is policy. */
 napi_value angel_listen_unix(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t backlog, mode;
   struct sockaddr_un address;
   memset(&address, 0, sizeof address);
   address.sun_family = AF_UNIX;
-  size_t length;
-  if (!js_get_int32(env, argv[1], "listenUnix: backlog", &backlog) ||
+  struct fs_rights rights;
+  if (argc != 4 || !js_get_int32(env, argv[1], "listenUnix: backlog", &backlog) ||
       !js_get_int32(env, argv[2], "listenUnix: mode", &mode)) return NULL;
-  if (napi_get_value_string_utf8(env, argv[0], address.sun_path, sizeof address.sun_path, &length) != napi_ok ||
-      length == 0 || length >= sizeof address.sun_path - 1) {
-    return js_throw_usage(env, "listenUnix: expected a path of 1-107 bytes");
-  }
+  if (mode < 0 || mode > 0777) return js_throw_usage(env, "listenUnix: expected a mode from 0 to 0777");
+  if (!get_name(env, argv[0], address.sun_path, sizeof address.sun_path, "listenUnix: expected a path of 1-107 bytes")) return NULL;
+  if (!js_get_fs_rights(env, argv[3], &rights)) return NULL;
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail_closing(env, -1, "socket");
-  if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) return fail_closing(env, fd, "bind");
-  if (chmod(address.sun_path, (mode_t)mode) < 0) return fail_closing(env, fd, "chmod");
+  if (fd < 0) {
+    fs_rights_free(&rights);
+    return fail_closing(env, -1, "socket");
+  }
+  struct fs_saved saved;
+  const char *step = "setfsuid";
+  int bound = -1;
+  if (fs_rights_enter(&rights, &saved) == 0) {
+    /* the umask is the process's (threads share it): no other thread creates files while the bind takes it */
+    mode_t umask_before = umask(~(mode_t)mode & 0777);
+    bound = bind(fd, (struct sockaddr *)&address, sizeof address);
+    umask(umask_before);
+    step = "bind";
+    fs_rights_leave(&saved);
+  }
+  fs_rights_free(&rights);
+  if (bound < 0) return fail_closing(env, fd, step);
   if (listen(fd, backlog) < 0) return fail_closing(env, fd, "listen");
   napi_value result;
   NAPI_CALL(env, napi_create_int32(env, fd, &result));
   return result;
+}
+
+/* lstatAt(dirFd, name, rights|null) -> [mode, dev, ino] (dev and ino as bigints), or null when there is no such
+ * entry; with rights, looked up with that user's filesystem rights. */
+napi_value angel_lstat_at(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dir_fd;
+  char name[4096];
+  struct fs_rights rights;
+  if (argc != 3 || !js_get_int32(env, argv[0], "lstatAt: dirFd", &dir_fd) ||
+      !get_name(env, argv[1], name, sizeof name, "lstatAt: expected a name of 1-4094 bytes without NUL") ||
+      !js_get_fs_rights(env, argv[2], &rights)) return NULL;
+  struct fs_saved saved;
+  struct stat stat;
+  int result = -1;
+  const char *step = "setfsuid";
+  if (fs_rights_enter(&rights, &saved) == 0) {
+    result = fstatat(dir_fd, name, &stat, AT_SYMLINK_NOFOLLOW);
+    step = "lstat";
+    fs_rights_leave(&saved);
+  }
+  fs_rights_free(&rights);
+  napi_value value;
+  if (result < 0) {
+    if (errno == ENOENT) NAPI_CALL(env, napi_get_null(env, &value));
+    else return js_throw_errno(env, step, errno);
+    return value;
+  }
+  napi_value mode, dev, ino;
+  NAPI_CALL(env, napi_create_array_with_length(env, 3, &value));
+  NAPI_CALL(env, napi_create_uint32(env, stat.st_mode, &mode));
+  NAPI_CALL(env, napi_create_bigint_uint64(env, stat.st_dev, &dev));
+  NAPI_CALL(env, napi_create_bigint_uint64(env, stat.st_ino, &ino));
+  NAPI_CALL(env, napi_set_element(env, value, 0, mode));
+  NAPI_CALL(env, napi_set_element(env, value, 1, dev));
+  NAPI_CALL(env, napi_set_element(env, value, 2, ino));
+  return value;
+}
+
+/* unlinkAt(dirFd, name, rights|null) -> whether it removed one (false: there was none); with rights, removed
+ * with that user's filesystem rights. */
+napi_value angel_unlink_at(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t dir_fd;
+  char name[4096];
+  struct fs_rights rights;
+  if (argc != 3 || !js_get_int32(env, argv[0], "unlinkAt: dirFd", &dir_fd) ||
+      !get_name(env, argv[1], name, sizeof name, "unlinkAt: expected a name of 1-4094 bytes without NUL") ||
+      !js_get_fs_rights(env, argv[2], &rights)) return NULL;
+  struct fs_saved saved;
+  int result = -1;
+  const char *step = "setfsuid";
+  if (fs_rights_enter(&rights, &saved) == 0) {
+    result = unlinkat(dir_fd, name, 0);
+    step = "unlink";
+    fs_rights_leave(&saved);
+  }
+  fs_rights_free(&rights);
+  if (result < 0 && errno != ENOENT) return js_throw_errno(env, step, errno);
+  return js_bool(env, result == 0);
 }
 
 /* pipe() -> [readFd, writeFd], both close-on-exec (Node has no pipe(2)). */
@@ -130,24 +222,32 @@ napi_value angel_pipe(napi_env env, napi_callback_info info) {
   return pair;
 }
 
-/* openAt(dirFd, name, flags, mode) -> fd: openat(2), close-on-exec always; dirFd -100 is AT_FDCWD. */
+/* openAt(dirFd, name, flags, mode, rights|null) -> fd: openat(2), close-on-exec always; dirFd -100 is
+ * AT_FDCWD. With rights, opened (and created) with that user's filesystem rights (rights.c). */
 napi_value angel_open_at(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t dir_fd, flags, mode;
   char name[4096];
-  size_t length;
-  if (argc != 4 || !js_get_int32(env, argv[0], "openAt: dirFd", &dir_fd) ||
+  struct fs_rights rights;
+  if (argc < 4 || !js_get_int32(env, argv[0], "openAt: dirFd", &dir_fd) ||
       !js_get_int32(env, argv[2], "openAt: flags", &flags) || !js_get_int32(env, argv[3], "openAt: mode", &mode)) {
     return NULL;
   }
-  if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, &length) != napi_ok || length == 0 ||
-      length >= sizeof name - 1 || strlen(name) != length) {
-    return js_throw_usage(env, "openAt: expected a name of 1-4094 bytes without NUL");
+  if (!get_name(env, argv[1], name, sizeof name, "openAt: expected a name of 1-4094 bytes without NUL")) return NULL;
+  if (argc < 5) rights.active = false, rights.groups = NULL;
+  else if (!js_get_fs_rights(env, argv[4], &rights)) return NULL;
+  struct fs_saved saved;
+  int fd = -1;
+  const char *step = "setfsuid";
+  if (fs_rights_enter(&rights, &saved) == 0) {
+    fd = openat(dir_fd, name, flags | O_CLOEXEC, (mode_t)mode);
+    step = "openat";
+    fs_rights_leave(&saved);
   }
-  int fd = openat(dir_fd, name, flags | O_CLOEXEC, (mode_t)mode);
-  if (fd < 0) return js_throw_errno(env, "openat", errno);
+  fs_rights_free(&rights);
+  if (fd < 0) return js_throw_errno(env, step, errno);
   napi_value result;
   NAPI_CALL(env, napi_create_int32(env, fd, &result));
   return result;

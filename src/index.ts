@@ -32,7 +32,8 @@ export type Angel = Pick<
  * Throws a UsageError (with `flag` and `value`) for options that do not parse.
  */
 export function supervise(options: Options, control: SuperviseControl = {}): Angel {
-  const supervisor = createSupervisor(resolveOptions(options), startingUser(), { subreaper: control.subreaper ?? false });
+  const forUser = startingUser();
+  const supervisor = createSupervisor(resolveOptions(options), forUser, { subreaper: control.subreaper ?? false });
   if (control.handleSignals) {
     const uninstall = installSignalHandlers(supervisor);
     void supervisor.done.then(uninstall);
@@ -40,7 +41,7 @@ export function supervise(options: Options, control: SuperviseControl = {}): Ang
   const { metrics } = supervisor.options;
   if (metrics) {
     // served before the start; one that cannot be bound stops the supervisor and is a warning
-    void serveMetrics(supervisor, new StatusBoard(supervisor), metrics).then(
+    void serveMetrics(supervisor, new StatusBoard(supervisor), metrics, forUser).then(
       () => supervisor.start(),
       (error: Error) => supervisor.emit('warning', { message: error.message }),
     );

@@ -27,35 +27,39 @@ export function childEnvironment(
  * would decide which `ls` a root shell script runs. */
 const SECURE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** What a root child inherits from the environment of the user it was started for (sudo's env_reset): the
- * terminal and locale, and a locale or time zone only by name (glibc reads a locale or zone from a path
- * named there). */
-const KEPT_FOR_ROOT = /^(TERM|COLORTERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|COLUMNS|LINES)$/;
+// A locale or language name as glibc and gettext take it (en_US.UTF-8, de_DE@euro, C): no `/` (a name with one
+// is a path glibc loads a locale or a catalog from: LANGUAGE=../../tmp/x read the user's own .mo, format
+// strings and all, in a root process), no `..`, no `%`.
+const NAME = '[A-Za-z][A-Za-z0-9_.@+-]{0,63}';
+const LOCALE = new RegExp(`^(?!.*\\.\\.)${NAME}$`);
 
-/** Variables that make a program load code, or read its settings, from a path they name: the dynamic
- * loader's and glibc's unsecure list (LD_*, GCONV_PATH, …), shells', and the interpreters' (Node, Python,
- * Perl, Ruby, Java, Lua, Tcl, PHP), OpenSSL's and git's; PATH and HOME, which angel sets itself. Given with
- * --env by a user angel runs as root for, each is refused: it would run that user's code as root. */
-export const RUNS_CODE = new RegExp(
-  '^(' +
-    [
-      'LD_[A-Z_]*', 'GCONV_PATH', 'GETCONF_DIR', 'GLIBC_TUNABLES', 'HOSTALIASES', 'LOCALDOMAIN', 'LOCPATH', 'MALLOC_[A-Z_]*',
-      'NIS_PATH', 'NLSPATH', 'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TMPDIR', 'TZDIR',
-      'BASH_ENV', 'ENV', 'BASH_FUNC_.*', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'IFS', 'CDPATH', 'GLOBIGNORE',
-      'NODE_OPTIONS', 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE', 'NODE_EXTRA_CA_CERTS',
-      'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONUSERBASE', 'PYTHONBREAKPOINT', 'PYTHONEXECUTABLE',
-      'PYTHONPLATLIBDIR', 'PYTHONPYCACHEPREFIX', 'PYTHONINSPECT',
-      'PERL5LIB', 'PERLLIB', 'PERL5OPT', 'PERL5DB', 'PERLIO_DEBUG', 'RUBYLIB', 'RUBYOPT', 'GEM_HOME', 'GEM_PATH',
-      'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'CLASSPATH', 'JAVA_HOME',
-      'LUA_PATH.*', 'LUA_CPATH.*', 'LUA_INIT.*', 'TCLLIBPATH', 'PHPRC', 'PHP_INI_SCAN_DIR',
-      'OPENSSL_CONF', 'OPENSSL_ENGINES', 'OPENSSL_MODULES', 'SSLKEYLOGFILE', 'GIT_[A-Z_]*',
-      'XDG_CONFIG_HOME', 'XDG_CONFIG_DIRS', 'XDG_DATA_HOME', 'XDG_DATA_DIRS', 'PATH', 'HOME',
-    ].join('|') +
-    ')$',
-);
+/** What a user angel is root for may hand the child (with --env, or from their own environment, which sudo's
+ * env_reset keeps): sudo's env_check set and the terminal's size, each value checked as env_check checks it.
+ * Everything else is the admin's to give, in a root-owned --config. */
+const FOR_ROOT: ReadonlyArray<{ name: RegExp; value: RegExp }> = [
+  { name: /^(TERM|COLORTERM)$/, value: /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/ },
+  { name: /^NO_COLOR$/, value: /^[A-Za-z0-9]{0,16}$/ },
+  { name: /^(LANG|LC_[A-Z]+)$/, value: LOCALE },
+  { name: /^LANGUAGE$/, value: new RegExp(`^(?!.*\\.\\.)${NAME}(:${NAME})*$`) },
+  // a zone by name (Europe/Berlin) or a POSIX rule (EST5EDT,M3.2.0,M11.1.0); never a path of the user's choosing
+  { name: /^TZ$/, value: /^(?!.*\.\.):?[A-Za-z0-9_+,.<>-]{1,64}(\/[A-Za-z0-9_+,.<>-]{1,64}){0,3}$/ },
+  { name: /^(COLUMNS|LINES)$/, value: /^[0-9]{1,5}$/ },
+];
 
-/** The environment of a child that angel starts as root for another user: only KEPT_FOR_ROOT of angel's
- * own, PATH and HOME set by angel, plus `extra`, which the caller has checked against RUNS_CODE. */
+/** The variables a user angel is root for may give, as help and errors name them. */
+export const ALLOWED_FOR_USER = 'TERM, COLORTERM, NO_COLOR, LANG, LANGUAGE, LC_*, TZ, COLUMNS, LINES';
+
+/** Whether a variable may reach a root child from the user angel acts for: its name on the allowlist, its
+ * value of the shape that name takes. */
+export function allowedForUser(name: string, value: string): boolean {
+  const rule = FOR_ROOT.find((entry) => entry.name.test(name));
+  return rule !== undefined && rule.value.test(value);
+}
+
+/** The environment of a child that angel starts as root for another user: PATH, HOME, USER and LOGNAME set
+ * by angel, what of angel's own environment allowedForUser keeps (sudo's env_reset and env_check), plus
+ * `extra`, which the caller has checked (allowedForUser for the user's variables; a root-owned config's are
+ * the admin's word). */
 export function childEnvironmentForRoot(
   base: Readonly<Record<string, string | undefined>>,
   extra: Readonly<Record<string, string>>,
@@ -63,7 +67,7 @@ export function childEnvironmentForRoot(
 ): Record<string, string> {
   const env: Record<string, string> = { PATH: SECURE_PATH, HOME: account.home, USER: account.name, LOGNAME: account.name };
   for (const [key, value] of Object.entries(base)) {
-    if (value !== undefined && KEPT_FOR_ROOT.test(key) && !/[/%]|\.\./.test(value)) env[key] = value;
+    if (value !== undefined && allowedForUser(key, value)) env[key] = value;
   }
   return Object.assign(env, extra);
 }

@@ -123,8 +123,10 @@ export function isOptionKey(key: string): key is keyof Options {
   return key === 'program' || key === 'args' || ROWS.has(key);
 }
 
-/** Where each value came from, so an error names the flag (`--max-mem`) or the file's key (`angel.json: maxMem`). */
-export type Origins = Partial<Record<keyof Options, string>>;
+/** Where each value came from, so an error names the flag (`--max-mem`) or the file's key (`angel.json: maxMem`);
+ * and which of the env variables the config file gave (they are the admin's word when angel is root for
+ * another user, whose own are held to an allowlist). */
+export type Origins = Partial<Record<keyof Options, string>> & { envFromFile?: readonly string[] };
 
 /** Where each resolved value came from, for the checks against the system made later (launch, log file). */
 const ORIGINS = new WeakMap<object, Origins>();
@@ -133,6 +135,11 @@ const ORIGINS = new WeakMap<object, Origins>();
  * otherwise (`angel.json: user`, `--user`). */
 export function nameOf(options: ResolvedOptions, key: keyof Options): string {
   return ORIGINS.get(options)?.[key] ?? FLAGS[key];
+}
+
+/** The env variables of these options that the config file gave (none without one). */
+export function envFromFile(options: ResolvedOptions): ReadonlySet<string> {
+  return new Set(ORIGINS.get(options)?.envFromFile ?? []);
 }
 
 /** Parses and checks every option; an error names the flag or the config file's key. */

@@ -116,6 +116,8 @@ export function flag(value: unknown, name: string): boolean {
 
 export function environment(value: unknown, name: string): Record<string, string> {
   const result: Record<string, string> = {};
+  // a list or an object of strings: anything deeper is refused before a String() of it recurses its depth
+  if (nestedDeeper(value, 1)) throw new UsageError(name, value, 'expected KEY=VALUE entries with string values');
   const variables = Array.isArray(value) ? value.length : value && typeof value === 'object' ? Object.keys(value).length : 0;
   if (variables > MAX_ENV) throw new UsageError(name, variables, `expected at most ${MAX_ENV} variables`);
   const entries = Array.isArray(value)
@@ -149,9 +151,11 @@ export function listenSpecs(value: unknown, name: string): ListenSpec[] {
   return specs;
 }
 
+/** A socket file's permission bits: set through the umask at bind, so there are no setuid, setgid or sticky
+ * bits to give (and a socket has no use for them). */
 export function fileMode(value: unknown, name: string): number {
   const mode = typeof value === 'number' ? value : typeof value === 'string' && /^0?[0-7]{3,4}$/.test(value) ? parseInt(value, 8) : NaN;
-  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new UsageError(name, value, 'expected an octal mode such as 0660');
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new UsageError(name, value, 'expected an octal mode from 0000 to 0777 such as 0660');
   return mode;
 }
 

@@ -17,9 +17,9 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
   let cgroups: CgroupTree | null = null;
   let supervisor: Supervisor | null = null;
   try {
-    logPipe = options.logFile === null ? null : new LogPipe(options.logFile, nameOf(options, 'logFile'));
+    logPipe = options.logFile === null ? null : new LogPipe(options.logFile, nameOf(options, 'logFile'), forUser);
     cgroups = options.cgroup ? CgroupTree.open((message) => supervisor?.emit('warning', { message })) : null;
-    const sockets = bindAll(options.listen, options.socketMode);
+    const sockets = bindAll(options.listen, options.socketMode, forUser);
     supervisor = new Supervisor(launch, sockets, logPipe, subreaper ? { reaper: (isOwn, onOrphan) => new Reaper(isOwn, onOrphan) } : {}, cgroups);
     return supervisor;
   } catch (error) {

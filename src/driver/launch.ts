@@ -2,9 +2,9 @@
 // start and again on a reload: who the child runs as, its environment, which file it executes, and, when
 // angel is root for someone else, whether that someone may ask for all of it. The CLI and supervise() both
 // start from here, and a SIGHUP's new config goes through the same checks before it replaces anything.
-import { nameOf, type ResolvedOptions } from '../core/options.js';
+import { envFromFile, nameOf, type ResolvedOptions } from '../core/options.js';
 import type { Options } from '../core/types.js';
-import { childEnvironment, childEnvironmentForRoot, RUNS_CODE } from '../core/environment.js';
+import { ALLOWED_FOR_USER, allowedForUser, childEnvironment, childEnvironmentForRoot } from '../core/environment.js';
 import { SpawnError, UsageError } from '../core/errors.js';
 import { sampleIntervalOf } from '../core/memory.js';
 import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
@@ -33,11 +33,13 @@ export interface Launch {
   readonly capBytes: number | null;
 }
 
-function refuseCodeVariables(env: Readonly<Record<string, string>>, user: StartingUser, name: string): void {
-  for (const key of Object.keys(env)) {
-    if (RUNS_CODE.test(key)) {
-      throw new UsageError(name, key, `expected no variable that makes a program run code or read settings from a path (angel runs as root for ${user.name})`);
-    }
+/** The user angel is root for gives the child only what allowedForUser lets through; the rest of --env comes
+ * from a root-owned config file (the admin's word) or not at all. */
+function refuseUserVariables(options: ResolvedOptions, user: StartingUser, name: string): void {
+  const fromFile = envFromFile(options);
+  for (const [key, value] of Object.entries(options.env)) {
+    if (fromFile.has(key) || allowedForUser(key, value)) continue;
+    throw new UsageError(name, `${key}=${value}`, `expected only ${ALLOWED_FOR_USER}, each with a plain name as its value, when angel runs as root for ${user.name} (others belong in a root-owned --config)`);
   }
 }
 
@@ -49,12 +51,12 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
   const identity = resolveIdentity(options.user, options.group, { user: name('user'), group: name('group') });
   let env: Record<string, string>;
   if (forUser) {
-    refuseCodeVariables(options.env, forUser, name('env'));
+    refuseUserVariables(options, forUser, name('env'));
     env = childEnvironmentForRoot(environment, options.env, accountOf(identity?.uid ?? 0));
     // the child would read and write relative paths there as root: a directory that user controls is theirs
     if (options.cwd !== null) {
       try {
-        closeDirectory(openRootOnlyDirectory(options.cwd));
+        closeDirectory(openRootOnlyDirectory(options.cwd, forUser));
       } catch (error) {
         asUsageError(error, name('cwd'), options.cwd, 'expected a directory only root can write to');
       }
@@ -85,7 +87,7 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
 export function checkLaunch(options: ResolvedOptions, forUser: StartingUser | null): void {
   const launch = prepareLaunch(options, forUser);
   try {
-    if (options.logFile !== null) checkLogFile(options.logFile, nameOf(options, 'logFile'));
+    if (options.logFile !== null) checkLogFile(options.logFile, nameOf(options, 'logFile'), forUser);
     // a launch that opened its program (root for someone else, a locked build) has checked that very file
     if (!launch.program) checkProgram(options.program, launch.env.PATH, options.cwd ?? undefined);
   } finally {

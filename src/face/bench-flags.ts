@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { count, text } from '../core/parse.js';
 import { parseProbe, type ProbeTarget } from '../core/probe.js';
 import { checkWritable } from '../kernel/benchfiles.js';
+import type { FsRights } from '../kernel/syscalls.js';
 import type { Flags } from './flags.js';
 
 export interface BenchSettings {
@@ -44,11 +45,11 @@ Example:
   angel bench --runs 20 --warmup 2 --listen 127.0.0.1:8080 --ready fd --probe http://127.0.0.1:8080/ -- node server.js
 `;
 
-export function benchSettings(flags: Flags): BenchSettings {
+export function benchSettings(flags: Flags, rights: FsRights | null = null): BenchSettings {
   const file = (flag: string, value: unknown): string | null => {
     if (value === undefined) return null;
     const path = text(value, flag);
-    checkWritable(path, flag);
+    checkWritable(path, flag, rights);
     return path;
   };
   return {

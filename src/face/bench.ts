@@ -71,7 +71,7 @@ function collect(into: Collected, cycle: number, result: CycleResult): void {
 }
 
 export async function bench(given: ResolvedOptions, forUser: StartingUser | null, settings: BenchSettings): Promise<number> {
-  const scratch = given.logFile === null ? makeScratch() : null;
+  const scratch = given.logFile === null ? makeScratch(forUser) : null;
   const options: ResolvedOptions = {
     ...given,
     restart: given.restart === 'never' ? 'on-failure' : given.restart,
@@ -118,7 +118,7 @@ export async function bench(given: ResolvedOptions, forUser: StartingUser | null
     }
     if (!(error instanceof BenchFailure)) throw error;
     process.stderr.write(`angel bench: ${oneLine(error.message)}\n`);
-    const output = lastLines(options.logFile as string, OUTPUT_LINES);
+    const output = lastLines(options.logFile as string, OUTPUT_LINES, forUser);
     if (output.length > 0) {
       const where = scratch ? 'its last output' : `its last output, in ${options.logFile}`;
       process.stderr.write(`angel bench: ${where}:\n${output.map((line) => `  ${oneLine(line)}\n`).join('')}`);
@@ -142,8 +142,8 @@ export async function bench(given: ResolvedOptions, forUser: StartingUser | null
       machine: { node: process.version, kernel: release(), cpus: cpus().length },
       date: new Date().toISOString(),
     };
-    writeExport(settings.exportJson, `${JSON.stringify(jsonReport(collected, facts, extra, warnings), null, 2)}\n`, '--export-json');
+    writeExport(settings.exportJson, `${JSON.stringify(jsonReport(collected, facts, extra, warnings), null, 2)}\n`, '--export-json', forUser);
   }
-  if (settings.exportMarkdown !== null) writeExport(settings.exportMarkdown, renderMarkdown(collected, facts, warnings), '--export-markdown');
+  if (settings.exportMarkdown !== null) writeExport(settings.exportMarkdown, renderMarkdown(collected, facts, warnings), '--export-markdown', forUser);
   return 0;
 }

@@ -40,7 +40,7 @@ async function run(program: string | undefined, args: string[], flags: Flags): P
   const board = new StatusBoard(supervisor);
   openControlSocket(supervisor, board);
   speakToManager(supervisor, board);
-  if (options.metrics) await serveMetrics(supervisor, board, options.metrics);
+  if (options.metrics) await serveMetrics(supervisor, board, options.metrics, forUser);
   supervisor.start();
   const status = await supervisor.done;
   const { close } = await log;
@@ -80,7 +80,7 @@ function rereadConfig(supervisor: Supervisor, flags: Flags, program: string | un
 async function runBench(program: string | undefined, args: string[], flags: Flags): Promise<number> {
   const forUser = startingUser();
   const options = resolveFlags(flags, program, args, forUser);
-  const settings = benchSettings(flags);
+  const settings = benchSettings(flags, forUser);
   // loaded only for a bench: `angel run` keeps neither its reports nor its progress bar in memory
   const { bench } = await import('./bench.js');
   return bench(options, forUser, settings);

@@ -2,11 +2,11 @@
 // /run/angel for root, $XDG_RUNTIME_DIR/angel or /tmp/angel-<uid> for others), mode 0600, so only angel's
 // own user (and root) can ask. A connection gets the status report as one line of JSON and is closed; the
 // socket reads nothing, so there is nothing to send it but a connect.
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Supervisor } from '../driver/supervisor.js';
 import { ensureRuntimeDirectory, runtimeDirectory } from '../kernel/runtime.js';
+import { bindUnix, removeBound, type BoundPath } from '../kernel/sockets.js';
 import type { StatusBoard } from './board.js';
 
 /** Where the control socket of the angel with this pid, running as this uid in this environment, is. */
@@ -19,9 +19,11 @@ export function openControlSocket(supervisor: Supervisor, board: StatusBoard): v
   if (process.pid === 1) return;
   const uid = process.getuid?.() ?? 0;
   let path: string;
+  let socket: { fd: number; bound: BoundPath };
   try {
     path = controlPath(ensureRuntimeDirectory(runtimeDirectory(uid), uid), process.pid);
-    if (lstatSync(path, { throwIfNoEntry: false })?.isSocket()) unlinkSync(path); // an earlier angel of this pid
+    // an earlier angel of this pid may have left its socket: bound afresh, mode 0600 from the umask at bind
+    socket = bindUnix(path, 0o600, 'control socket', null);
   } catch (error) {
     supervisor.emit('warning', { message: `control socket: ${(error as Error).message}; angel status ${process.pid} will not reach this angel` });
     return;
@@ -31,18 +33,9 @@ export function openControlSocket(supervisor: Supervisor, board: StatusBoard): v
     connection.end(`${JSON.stringify(board.snapshot())}\n`);
   });
   server.on('error', (error) => supervisor.emit('warning', { message: `control socket ${path}: ${error.message}` }));
-  server.listen(path, () => {
-    try {
-      chmodSync(path, 0o600);
-    } catch (error) {
-      supervisor.emit('warning', { message: `control socket ${path}: ${(error as Error).message}` });
-    }
-    server.unref();
-  });
+  server.listen({ fd: socket.fd }, () => server.unref());
   supervisor.on('shutdown', () => {
     server.close();
-    try {
-      unlinkSync(path);
-    } catch {}
+    removeBound(socket.bound);
   });
 }

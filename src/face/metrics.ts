@@ -3,12 +3,13 @@
 // watchdog misses, the restart latency as a histogram, and readiness. Served by Node's http on an address of
 // its own, never one of the child's held sockets (assemble checks), 127.0.0.1 unless the address names a host.
 // Everything is read when scraped: between scrapes the metrics cost the counters' increments only.
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ListenSpec } from '../core/addresses.js';
 import type { Supervisor } from '../driver/supervisor.js';
+import { bindUnix, removeBound, type BoundPath } from '../kernel/sockets.js';
+import type { FsRights } from '../kernel/syscalls.js';
 import type { StatusBoard } from './board.js';
 
 /** Restart latency buckets, in seconds: a crash loop restarts in well under a millisecond, a --ready probe
@@ -88,8 +89,10 @@ export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Reg
   return register;
 }
 
-/** Serves the registry on `spec`; resolves with the address bound (host:port, or unix:path). */
-export function serveMetrics(spec: ListenSpec, register: Registry): Promise<{ server: Server; address: string }> {
+/** Serves the registry on `spec`; resolves with the address bound (host:port, or unix:path). A unix socket is
+ * bound as --listen's are (mode 0660 from the umask at bind; with `rights`, as the user angel acts for) and
+ * handed to Node's server as an fd. */
+export function serveMetrics(spec: ListenSpec, register: Registry, rights: FsRights | null): Promise<{ server: Server; address: string; bound: BoundPath | null }> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
@@ -102,43 +105,29 @@ export function serveMetrics(spec: ListenSpec, register: Registry): Promise<{ se
   });
   // a scraper's keep-alive connection must not hold angel open at exit
   server.keepAliveTimeout = 5000;
+  const bound = spec.kind === 'unix' ? bindUnix(spec.path, 0o660, '--metrics', rights) : null;
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      removeBound(bound?.bound ?? null);
+      reject(error);
+    });
     const listening = (): void => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       server.unref();
       if (spec.kind === 'unix') {
-        chmodSync(spec.path, 0o660);
-        resolve({ server, address: `unix:${spec.path}` });
+        resolve({ server, address: `unix:${spec.path}`, bound: bound?.bound ?? null });
         return;
       }
       const { address, port } = server.address() as AddressInfo;
-      resolve({ server, address: spec.family === 6 ? `[${address}]:${port}` : `${address}:${port}` });
+      resolve({ server, address: spec.family === 6 ? `[${address}]:${port}` : `${address}:${port}`, bound: null });
     };
-    if (spec.kind === 'unix') {
-      removeStaleSocket(spec.path);
-      server.listen(spec.path, listening);
-    } else {
-      server.listen({ host: spec.address, port: spec.port, ipv6Only: spec.family === 6 }, listening);
-    }
+    if (bound) server.listen({ fd: bound.fd }, listening);
+    else if (spec.kind === 'inet') server.listen({ host: spec.address, port: spec.port, ipv6Only: spec.family === 6 }, listening);
   });
 }
 
-/** A socket file left by an earlier angel is removed; anything else at the path is not angel's to remove. */
-function removeStaleSocket(path: string): void {
-  try {
-    if (lstatSync(path).isSocket()) unlinkSync(path);
-  } catch {
-    // not there
-  }
-}
-
-export function closeMetrics(server: Server, spec: ListenSpec): void {
+export function closeMetrics(server: Server, bound: BoundPath | null): void {
   server.close();
   server.closeAllConnections();
-  if (spec.kind === 'unix') {
-    try {
-      unlinkSync(spec.path);
-    } catch {}
-  }
+  removeBound(bound);
 }

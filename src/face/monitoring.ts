@@ -3,16 +3,22 @@
 import type { ListenSpec } from '../core/addresses.js';
 import { UsageError } from '../core/errors.js';
 import type { Supervisor } from '../driver/supervisor.js';
+import type { FsRights } from '../kernel/syscalls.js';
 import type { StatusBoard } from './board.js';
 
-/** Serves /metrics on `spec` until the supervisor shuts down; emits `listening` once bound. */
-export async function serveMetrics(supervisor: Supervisor, board: StatusBoard, spec: ListenSpec): Promise<void> {
+/** Serves /metrics on `spec` until the supervisor shuts down; emits `listening` once bound. A unix socket's
+ * path is used with `rights` (the user angel is root for). */
+export async function serveMetrics(supervisor: Supervisor, board: StatusBoard, spec: ListenSpec, rights: FsRights | null = null): Promise<void> {
   const metrics = await import('./metrics.js');
   try {
-    const { server, address } = await metrics.serveMetrics(spec, metrics.metricsRegistry(supervisor, board));
-    supervisor.once('shutdown', () => metrics.closeMetrics(server, spec));
+    const { server, address, bound } = await metrics.serveMetrics(spec, metrics.metricsRegistry(supervisor, board), rights);
+    supervisor.once('shutdown', () => metrics.closeMetrics(server, bound));
     supervisor.emit('listening', { what: 'metrics', address });
   } catch (error) {
+    if (error instanceof UsageError) {
+      supervisor.stop();
+      throw error;
+    }
     const { code, syscall } = error as NodeJS.ErrnoException;
     if (typeof code !== 'string') throw error;
     supervisor.stop();

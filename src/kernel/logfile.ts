@@ -12,8 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { errorCode } from '../core/errnos.js';
 import { counted } from '../core/errors.js';
-import { pipe } from './syscalls.js';
-import { asUsageError, AT_FDCWD, isDirectory, openInRootOnlyDirectory, openRegularFile, UnsafePath } from './safeopen.js';
+import { openAt, pipe, type FsRights } from './syscalls.js';
+import { asUsageError, AT_FDCWD, isDirectory, openInRootOnlyDirectory, openRegularFile, refusePseudoFilesystem, UnsafePath } from './safeopen.js';
 import type { WarningEvent } from '../core/types.js';
 
 const writeAsync = promisify(write);
@@ -38,39 +38,45 @@ function countLines(data: Buffer): number {
   return data.length > 0 && data[data.length - 1] !== 0x0a ? count + 1 : count;
 }
 
-/** Opens the log file as angel. When root, every directory on the way must be root's and writable by no one
- * else, walked with openat (lighttpd's "unsafe logfiles": a planted symlink, in the path or at the file,
- * would make root append to any file). Never a FIFO or a device: opening one would block angel, and
- * writing to one is not logging. */
-function openLogFile(path: string, name: string): number {
+/** Opens the log file as angel. Root for another user (`rights`) opens and creates it with that user's
+ * filesystem rights, as sudoedit does: a file that user could not write (root's ~/.bashrc) is refused, and one
+ * angel creates is theirs. Root for itself walks every directory on the way, each root's and writable by no
+ * one else (lighttpd's "unsafe logfiles": a planted symlink, in the path or at the file, would make root append
+ * to any file). Never a FIFO or a device (opening one would block angel, and writing to one is not logging),
+ * and never a file of the kernel's own filesystems (/proc/sys/kernel/core_pattern). */
+function openLogFile(path: string, name: string, rights: FsRights | null): number {
   const asRoot = process.geteuid?.() === 0;
   try {
-    return openLog(path, OPEN_FLAGS, asRoot);
+    return openLog(path, OPEN_FLAGS, asRoot, rights);
   } catch (error) {
-    return asUsageError(error, name, path, expectedOf(asRoot));
+    return asUsageError(error, name, path, expectedOf(asRoot, rights));
   }
 }
 
-function openLog(path: string, flags: number, asRoot: boolean): number {
-  return (asRoot ? openInRootOnlyDirectory(path, flags, 0o640) : openRegularFile(AT_FDCWD, resolve(path), flags, 0o640, path)).fd;
+function openLog(path: string, flags: number, asRoot: boolean, rights: FsRights | null): number {
+  const { fd } = asRoot && rights === null ? openInRootOnlyDirectory(path, flags, 0o640) : openRegularFile(AT_FDCWD, resolve(path), flags, 0o640, path, false, rights);
+  refusePseudoFilesystem(fd, path);
+  return fd;
 }
 
-const expectedOf = (asRoot: boolean): string => (asRoot ? 'expected a file in a directory only root can write to' : 'expected a regular file angel can open');
+const expectedOf = (asRoot: boolean, rights: FsRights | null): string =>
+  rights !== null ? `expected a regular file uid ${rights.uid} can write` : asRoot ? 'expected a file in a directory only root can write to' : 'expected a regular file angel can open';
 
 /** What opening the log file at start would answer, in the same words, without creating it (`angel check`):
- * a file not there yet passes when angel may create it in its directory. */
-export function checkLogFile(path: string, name = '--log-file'): void {
+ * a file not there yet passes when angel (or the user it acts for) may create it in its directory. */
+export function checkLogFile(path: string, name = '--log-file', rights: FsRights | null = null): void {
   const asRoot = process.geteuid?.() === 0;
   try {
-    closeSync(openLog(path, OPEN_FLAGS & ~constants.O_CREAT, asRoot));
+    closeSync(openLog(path, OPEN_FLAGS & ~constants.O_CREAT, asRoot, rights));
   } catch (error) {
     const directory = dirname(resolve(path));
     // a missing directory, or anything but a missing file, is what the start's open says too
-    if (!(error instanceof UnsafePath && error.code === 'ENOENT' && isDirectory(directory))) asUsageError(error, name, path, expectedOf(asRoot));
+    if (!(error instanceof UnsafePath && error.code === 'ENOENT' && isDirectory(directory))) asUsageError(error, name, path, expectedOf(asRoot, rights));
     try {
-      accessSync(directory, constants.W_OK);
+      if (rights === null) accessSync(directory, constants.W_OK);
+      else closeSync(openAt(AT_FDCWD, directory, constants.O_RDONLY | constants.O_DIRECTORY, 0, rights));
     } catch (denied) {
-      asUsageError(new UnsafePath(`open ${asRoot ? resolve(path) : path}: ${errorCode(denied)}`), name, path, expectedOf(asRoot));
+      asUsageError(new UnsafePath(`open ${asRoot ? resolve(path) : path}: ${errorCode(denied)}`), name, path, expectedOf(asRoot, rights));
     }
   }
 }
@@ -96,9 +102,10 @@ export class LogPipe {
   /** The fd a cut line could not be taken back from: the next write there first ends it. */
   #cutFd: number | null = null;
 
-  /** `name` is what messages call the path: --log-file, or the config file's key. */
-  constructor(readonly path: string, readonly name = '--log-file') {
-    this.#fd = openLogFile(path, name);
+  /** `name` is what messages call the path: --log-file, or the config file's key; `rights`, the user angel is
+   * root for, whose rights open it (at start and at every reopen). */
+  constructor(readonly path: string, readonly name = '--log-file', readonly rights: FsRights | null = null) {
+    this.#fd = openLogFile(path, name, rights);
     const [readFd, writeFd] = pipe();
     this.writeFd = writeFd;
     this.#reader = new Socket({ fd: readFd, readable: true, writable: false });
@@ -108,7 +115,7 @@ export class LogPipe {
 
   /** Starts a new file at the same path (after a rotation); every whole line so far goes to the old one. */
   reopen(): void {
-    this.#nextFds.push(openLogFile(this.path, this.name));
+    this.#nextFds.push(openLogFile(this.path, this.name, this.rights));
     this.#enqueue(null);
   }
 

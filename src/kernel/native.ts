@@ -58,11 +58,17 @@ export interface NativeAddon {
   yieldProcessor(): void;
   /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … */
   listenInet(family: 4 | 6, address: string, port: number, backlog: number): [number, number];
-  listenUnix(path: string, backlog: number, mode: number): number;
+  /** Binds with the mode from the umask (never a chmod by name), with `rights` when given. */
+  listenUnix(path: string, backlog: number, mode: number, rights: RightsTuple | null): number;
   /** Returns [readFd, writeFd], both close-on-exec. */
   pipe(): [number, number];
-  /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory. */
-  openAt(dirFd: number, name: string, flags: number, mode: number): number;
+  /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory; with `rights`,
+   * opened with that user's filesystem rights. */
+  openAt(dirFd: number, name: string, flags: number, mode: number, rights: RightsTuple | null): number;
+  /** fstatat(AT_SYMLINK_NOFOLLOW): [st_mode, st_dev, st_ino], or null when there is no such entry. */
+  lstatAt(dirFd: number, name: string, rights: RightsTuple | null): [number, bigint, bigint] | null;
+  /** unlinkat(2): true when it removed one, false when there was none. */
+  unlinkAt(dirFd: number, name: string, rights: RightsTuple | null): boolean;
   /** An eventfd, close-on-exec and non-blocking. */
   eventfd(): number;
   /** Calls back (on the loop, unref'd) while `fd` is readable, or has priority data with `priority`. */
@@ -81,6 +87,9 @@ export interface NativeAddon {
   /** The one program of a locked build, or null. */
   readonly lockedProgram: string | null;
 }
+
+/** Another user's filesystem rights for the span of one call (native/rights.c): [uid, gid, groups]. */
+export type RightsTuple = readonly [number, number, readonly number[]];
 
 /** A watch from watchFd, to hand back to unwatchFd. */
 export type FdWatch = { readonly __brand: 'FdWatch' };

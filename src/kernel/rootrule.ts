@@ -12,6 +12,8 @@ import { supplementaryGroups } from './spawn.js';
 /** The user angel acts for while root: who gives every path, variable and value, and must not gain by it. */
 export interface StartingUser {
   uid: number;
+  /** Their primary group: with `groups`, the filesystem rights angel uses their paths with. */
+  gid: number;
   name: string;
   groups: number[];
 }
@@ -36,7 +38,8 @@ export function startingUser(env: Readonly<Record<string, string | undefined>> =
   }
   const entry = userEntry(uid);
   // a uid without a passwd entry is in no group at all
-  return entry ? { uid, name: entry.name, groups: supplementaryGroups(entry.name, entry.gid) } : { uid, name: String(uid), groups: [] };
+  // one without a passwd entry gets the nobody group's rights (65534): no group of root's
+  return entry ? { uid, gid: entry.gid, name: entry.name, groups: supplementaryGroups(entry.name, entry.gid) } : { uid, gid: 65534, name: String(uid), groups: [] };
 }
 
 /** Throws a PermissionError naming the user, the group and the binary when the rule is broken. The

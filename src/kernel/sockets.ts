@@ -1,42 +1,78 @@
 // --listen: sockets bound once by angel, kept for its whole life, and handed to every generation as fds
 // 3, 4, … with LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (sd_listen_fds(3)). A connection that arrives
-// while no child runs waits in the backlog instead of being refused.
-import { closeSync, lstatSync, unlinkSync } from 'node:fs';
+// while no child runs waits in the backlog instead of being refused. A unix socket's path is the user's: when
+// angel is root for someone else it is bound and removed with that user's filesystem rights, its mode comes
+// from the umask at bind, and at the end only the very socket angel bound is removed.
+import { closeSync, constants } from 'node:fs';
 import type { ListenSpec } from '../core/addresses.js';
 import { errorCode } from '../core/errnos.js';
 import { UsageError } from '../core/errors.js';
-import { listenInet, listenUnix } from './syscalls.js';
+import { AT_FDCWD } from './safeopen.js';
+import { listenInet, listenUnix, lstatAt, unlinkAt, type FsRights } from './syscalls.js';
 
 const DEFAULT_BACKLOG = 511;
+
+/** A socket file angel bound: which file it is (device and inode), and with whose rights it is removed. */
+export interface BoundPath {
+  readonly path: string;
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly rights: FsRights | null;
+}
 
 export interface HeldSocket {
   readonly spec: ListenSpec;
   readonly fd: number;
   /** The port actually bound (differs from the spec's when it asked for port 0). */
   readonly port: number | null;
+  /** A unix socket's file, removed at the end. */
+  readonly bound: BoundPath | null;
 }
 
-function removeStaleSocket(path: string, text: string): void {
+const isSocket = (mode: number): boolean => (mode & constants.S_IFMT) === constants.S_IFSOCK;
+
+/** Removes a socket file left at `path` by an earlier angel (or its earlier run); nothing at all is fine.
+ * Anything but a socket is not angel's to remove: a UsageError naming `flag`. */
+export function removeStaleSocket(path: string, flag: string, rights: FsRights | null = null): void {
+  const entry = lstatAt(AT_FDCWD, path, rights);
+  if (entry === null) return;
+  if (!isSocket(entry[0])) throw new UsageError(flag, path, 'expected a path that is free or a stale socket, found a file');
+  unlinkAt(AT_FDCWD, path, rights);
+}
+
+/** Binds a unix socket at `path` (a stale one removed first), its mode from the umask at bind; with `rights`,
+ * as that user. Returns the listening fd and the file it made. */
+export function bindUnix(path: string, mode: number, flag: string, rights: FsRights | null, backlog = DEFAULT_BACKLOG): { fd: number; bound: BoundPath } {
+  removeStaleSocket(path, flag, rights);
+  const fd = listenUnix(path, backlog, mode, rights);
+  const entry = lstatAt(AT_FDCWD, path, rights);
+  return { fd, bound: { path, dev: entry?.[1] ?? -1n, ino: entry?.[2] ?? -1n, rights } };
+}
+
+/** Removes the socket file angel bound, if the path still holds that very file; never another at its name. */
+export function removeBound(bound: BoundPath | null): void {
+  if (bound === null) return;
   try {
-    if (!lstatSync(path).isSocket()) throw new UsageError('--listen', text, 'expected a path that is free or a stale socket, found a file');
-    unlinkSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const entry = lstatAt(AT_FDCWD, bound.path, bound.rights);
+    if (entry !== null && isSocket(entry[0]) && entry[1] === bound.dev && entry[2] === bound.ino) unlinkAt(AT_FDCWD, bound.path, bound.rights);
+  } catch {
+    // gone, or no longer reachable: nothing of angel's to remove
   }
 }
 
-/** Binds every spec; on any failure closes those already bound and throws a UsageError naming the address and errno. */
-export function bindAll(specs: readonly ListenSpec[], socketMode: number, backlog = DEFAULT_BACKLOG): HeldSocket[] {
+/** Binds every spec; on any failure closes those already bound and throws a UsageError naming the address and
+ * errno. A unix socket is bound with `rights` when angel is root for another user. */
+export function bindAll(specs: readonly ListenSpec[], socketMode: number, rights: FsRights | null = null, backlog = DEFAULT_BACKLOG): HeldSocket[] {
   const held: HeldSocket[] = [];
   try {
     for (const spec of specs) {
       try {
         if (spec.kind === 'inet') {
           const [fd, port] = listenInet(spec.family, spec.address, spec.port, backlog);
-          held.push({ spec, fd, port });
+          held.push({ spec, fd, port, bound: null });
         } else {
-          removeStaleSocket(spec.path, spec.text);
-          held.push({ spec, fd: listenUnix(spec.path, backlog, socketMode), port: null });
+          const { fd, bound } = bindUnix(spec.path, socketMode, '--listen', rights, backlog);
+          held.push({ spec, fd, port: null, bound });
         }
       } catch (error) {
         const { code, syscall } = error as NodeJS.ErrnoException;
@@ -57,11 +93,7 @@ export function closeAll(held: readonly HeldSocket[]): void {
     try {
       closeSync(socket.fd);
     } catch {}
-    if (socket.spec.kind === 'unix') {
-      try {
-        unlinkSync(socket.spec.path);
-      } catch {}
-    }
+    removeBound(socket.bound);
   }
 }
 

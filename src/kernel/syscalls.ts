@@ -3,7 +3,17 @@
 // forwards, so a reader sees in one place all that angel asks of the kernel beyond Node. A failed system call
 // comes out of C as its errno number and step; it is named here, from the one table (core/errnos.ts).
 import { errnoName } from '../core/errnos.js';
-import { addon, type NativeAddon } from './native.js';
+import { addon, type NativeAddon, type RightsTuple } from './native.js';
+
+/** A user's filesystem rights: when angel is root for that user, the paths they name are used with these
+ * (native/rights.c), so angel can do with them only what that user could. */
+export interface FsRights {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+}
+
+const tupleOf = (rights: FsRights | null): RightsTuple | null => rights && [rights.uid, rights.gid, rights.groups];
 
 /** Runs a call into C; a system error it throws gets its errno's name as `code` and in its message. */
 function named<T>(call: () => T): T {
@@ -33,9 +43,14 @@ export const reapPid: NativeAddon['reapPid'] = (...args) => named(() => addon().
 export const endedChild: NativeAddon['endedChild'] = () => named(() => addon().endedChild());
 export const yieldProcessor: NativeAddon['yieldProcessor'] = () => addon().yieldProcessor();
 export const listenInet: NativeAddon['listenInet'] = (...args) => named(() => addon().listenInet(...args));
-export const listenUnix: NativeAddon['listenUnix'] = (...args) => named(() => addon().listenUnix(...args));
+export const listenUnix = (path: string, backlog: number, mode: number, rights: FsRights | null): number =>
+  named(() => addon().listenUnix(path, backlog, mode, tupleOf(rights)));
 export const pipe: NativeAddon['pipe'] = () => named(() => addon().pipe());
-export const openAt: NativeAddon['openAt'] = (...args) => named(() => addon().openAt(...args));
+export const openAt = (dirFd: number, name: string, flags: number, mode: number, rights: FsRights | null = null): number =>
+  named(() => addon().openAt(dirFd, name, flags, mode, tupleOf(rights)));
+export const lstatAt = (dirFd: number, name: string, rights: FsRights | null): [number, bigint, bigint] | null =>
+  named(() => addon().lstatAt(dirFd, name, tupleOf(rights)));
+export const unlinkAt = (dirFd: number, name: string, rights: FsRights | null): boolean => named(() => addon().unlinkAt(dirFd, name, tupleOf(rights)));
 export const notifySocket: NativeAddon['notifySocket'] = (...args) => named(() => addon().notifySocket(...args));
 export const notifyWatch: NativeAddon['notifyWatch'] = (...args) => named(() => addon().notifyWatch(...args));
 export const notifyClose: NativeAddon['notifyClose'] = (...args) => named(() => addon().notifyClose(...args));

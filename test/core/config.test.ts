@@ -68,7 +68,7 @@ test('every key, in every shape it takes', () => {
     ['user', 2 ** 32 - 2, 2 ** 32 - 2], ['group', '4294967294', 2 ** 32 - 2],
     ['cwd', '/srv', '/srv'], ['logFile', '/var/log/x.log', '/var/log/x.log'], ['program', '/usr/sbin/lighttpd', '/usr/sbin/lighttpd'],
     ['args', ['-D', '-f', 'a b'], ['-D', '-f', 'a b']],
-    ['socketMode', '0660', 0o660], ['socketMode', '600', 0o600], ['socketMode', 0o600, 0o600], ['socketMode', '01777', 0o1777],
+    ['socketMode', '0660', 0o660], ['socketMode', '600', 0o600], ['socketMode', 0o600, 0o600], ['socketMode', '0777', 0o777], ['socketMode', '0000', 0],
     ['ready', 'exec', { kind: 'exec' }], ['ready', 'fd', { kind: 'fd' }], ['ready', 'tcp:8080', { kind: 'tcp', host: '127.0.0.1', port: 8080 }],
     ['ready', 'tcp:10.0.0.1:80', { kind: 'tcp', host: '10.0.0.1', port: 80 }], ['ready', 'delay:50', { kind: 'delay', ms: 50 }],
     ['ready', 'notify', { kind: 'notify' }], ['watchdog', '500', 500], ['watchdog', 30_000, 30_000],
@@ -175,7 +175,7 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['clearEnv', 'true'], ['clearEnv', 1],
   ['listen', ['nowhere'], '"nowhere"'], ['listen', ['example.com:80'], '"example.com:80"'], ['listen', ['70000'], '"70000"'],
   ['listen', ['unix:'], '"unix:"'], ['listen', 8080], ['listen', ['a=1', 'a=2']], ['listen', [''], '""'],
-  ['socketMode', '999'], ['socketMode', '0o777'], ['socketMode', 0o10000], ['socketMode', -1], ['socketMode', 'rw'], ['socketMode', 1.5],
+  ['socketMode', '999'], ['socketMode', '0o777'], ['socketMode', 0o10000], ['socketMode', '04777'], ['socketMode', 0o1777], ['socketMode', -1], ['socketMode', 'rw'], ['socketMode', 1.5],
   ['watchdog', '0'], ['watchdog', 'soon'], ['watchdog', -1], ['metrics', 'x=9100'], ['metrics', 'example.org:80'], ['metrics', '70000'],
   ['metrics', ''], ['metrics', 9100],
   ['ready', 'soon'], ['ready', 'tcp:0'], ['ready', 'tcp:70000'], ['ready', 'delay:x'], ['ready', ''], ['ready', 5],
@@ -246,7 +246,7 @@ test('mergeOptions: flags win key by key, and an overridden key is named by its 
   const file = parseConfigText(JSON.stringify({ program: 'a', maxMem: '1G', killTimeout: 100, env: { A: '1' } }), 'angel.json');
   const { options, origins } = mergeOptions(file, { maxMem: '2G', program: 'b', restart: 'always', killTimeout: undefined });
   assert.deepEqual(options, { program: 'b', maxMem: '2G', killTimeout: 100, env: { A: '1' }, restart: 'always' });
-  assert.deepEqual(origins, { killTimeout: 'angel.json: killTimeout', env: 'angel.json: env' });
+  assert.deepEqual(origins, { killTimeout: 'angel.json: killTimeout', env: 'angel.json: env', envFromFile: ['A'] });
   const resolved = resolveOptions(options, origins);
   assert.equal(resolved.maxMem, 2 * 2 ** 30);
   assert.equal(resolved.killTimeout, 100, 'an undefined flag does not override the file');
@@ -261,6 +261,12 @@ test('mergeOptions: flags win key by key, and an overridden key is named by its 
     const bad = mergeOptions(parseConfigText('{"program": "a", "killTimeout": "soon"}', 'angel.json'), { maxMem: '1G' });
     resolveOptions(bad.options, bad.origins);
   }, 'angel.json: killTimeout', '"soon"');
+
+  // env is merged variable by variable, a flag's value winning; the file's own are recorded
+  const both = mergeOptions(file, { env: ['B=2', 'A=3'] });
+  assert.deepEqual(both.options.env, { A: '3', B: '2' });
+  assert.deepEqual(both.origins.envFromFile, []);
+  assert.deepEqual(mergeOptions(parseConfigText('{"env": {"A": "1", "C": "4"}}', 'angel.json'), { env: ['B=2'] }).origins.envFromFile, ['A', 'C']);
 
   // the file is left as it was; no file at all is the flags alone
   assert.equal(file.options.maxMem, '1G');
