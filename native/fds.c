@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -203,6 +204,28 @@ napi_value angel_unlink_at(napi_env env, napi_callback_info info) {
   }
   fs_rights_free(&rights);
   if (result < 0 && errno != ENOENT) return js_throw_errno(env, step, errno);
+  return js_bool(env, result == 0);
+}
+
+/* lockFd(fd, exclusive, wait) -> whether the lock was taken: flock(2), which Node lacks. Without wait, a lock
+ * another holds answers false (EWOULDBLOCK). The kernel drops a lock when its last fd closes, so a lock held by
+ * a living process proves it alive, across PID namespaces. */
+napi_value angel_lock_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  bool exclusive, wait;
+  if (argc != 3 || !js_get_int32(env, argv[0], "lockFd: fd", &fd) || napi_get_value_bool(env, argv[1], &exclusive) != napi_ok ||
+      napi_get_value_bool(env, argv[2], &wait) != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    return pending ? NULL : js_throw_usage(env, "lockFd: expected (fd, exclusive, wait)");
+  }
+  int result;
+  do result = flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB));
+  while (result < 0 && errno == EINTR);
+  if (result < 0 && errno != EWOULDBLOCK) return js_throw_errno(env, "flock", errno);
   return js_bool(env, result == 0);
 }
 

@@ -26,7 +26,7 @@ export function parseConfigText(textContent: string, file: string): { options: P
 
 /** Where JSON.parse stopped, as a line and column, and never the text there: V8's message quotes the start of
  * the file (`"root:x:0:0"... is not valid JSON`), which is not for a message to repeat. */
-export function syntaxErrorAt(textContent: string, message: string): string {
+function syntaxErrorAt(textContent: string, message: string): string {
   const position = /at position (\d+)/.exec(message)?.[1];
   if (position === undefined) return /Unexpected end/.test(message) ? 'it ends too soon' : 'a syntax error';
   const before = textContent.slice(0, Number(position));

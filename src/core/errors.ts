@@ -35,6 +35,15 @@ export function oneLine(text: string): string {
   return text.replace(CONTROLS, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+// What JSON.stringify leaves raw of those: DEL, the C1 controls (CSI is U+009B) and the line separators.
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** JSON that prints no control character: the C0 ones are escaped by JSON.stringify, the rest here (still
+ * valid JSON, the same value). */
+export function printableJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(RAW_IN_JSON, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** `1 restart`, `2 restarts`: a count with its noun in the right number. */
 export function counted(count: number, noun: string, plural = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : plural}`;

@@ -2,6 +2,7 @@
 // assignments; a manager acts on those it knows and ignores the rest, as systemd does. A child tells angel
 // READY=1, RELOADING=1, STOPPING=1, STATUS=…, WATCHDOG=1 (or =trigger) and WATCHDOG_USEC=…; angel tells its
 // own manager the same words about itself.
+import { oneLine } from './errors.js';
 
 export interface NotifyMessage {
   ready: boolean;
@@ -13,7 +14,8 @@ export interface NotifyMessage {
   watchdog: 'ping' | 'trigger' | null;
   /** WATCHDOG_USEC=: the program asks for another watchdog period (ms, rounded up). */
   watchdogMs: number | null;
-  /** STATUS=: free text for a person, the latest one wins. */
+  /** STATUS=: free text for a person, the latest one wins; its control characters escaped (it is shown on
+   * terminals, in logs and in metrics, and a child could send escape sequences). */
   status: string | null;
 }
 
@@ -47,7 +49,7 @@ export function parseNotify(text: string): NotifyMessage | null {
         if (/^\d{1,16}$/.test(value) && Number(value) > 0) message.watchdogMs = Math.min(MAX_PERIOD_MS, Math.ceil(Number(value) / 1000));
         break;
       case 'STATUS':
-        message.status = value;
+        message.status = oneLine(value);
         break;
     }
   }

@@ -50,6 +50,17 @@ export function rewrites(value: unknown, name: string): Rewrites {
   return result;
 }
 
+/** SIGUSR1 opens a Node program's inspector, where anyone who can connect evaluates JavaScript in it: angel
+ * never delivers it to a child that runs as root for another user, whoever asks (a forward, a --rewrite, the
+ * stop or parent-death signal), and that user's signals reach angel through sudo. */
+export const INSPECTOR_SIGNAL = 'SIGUSR1';
+
+/** Whether angel may deliver `signal` to its child; `rootChildForUser`: the child runs as root for another
+ * user. */
+export function deliverable(signal: NodeJS.Signals, rootChildForUser: boolean): boolean {
+  return !(rootChildForUser && signal === INSPECTOR_SIGNAL);
+}
+
 /** What the child gets for a signal angel received. */
 export function rewriteSignal(table: Rewrites, received: NodeJS.Signals): NodeJS.Signals {
   return table[received] ?? received;

@@ -1,5 +1,6 @@
 // Pure: what `angel status` says about a running angel, and how a person reads it. The report comes from the
 // angel's control socket as JSON, or is rebuilt from its /metrics (core/exposition.ts).
+import { oneLine } from './errors.js';
 import { sampleValue, type Family } from './exposition.js';
 import type { ExitReason, State } from './types.js';
 
@@ -41,8 +42,13 @@ function duration(ms: number): string {
   return `${s}s`;
 }
 
-/** The summary a person reads, one fact a line. */
+/** The summary a person reads, one fact a line. Every text in it came from the angel read or its child (a
+ * STATUS= can hold any byte): control characters are escaped, so none reaches the terminal as a command. */
 export function formatStatus(report: StatusReport, now: number): string {
+  return `${statusLines(report, now).map(oneLine).join('\n')}\n`;
+}
+
+function statusLines(report: StatusReport, now: number): string[] {
   const memory = report.rssBytes === null ? 'not read' : mib(report.rssBytes);
   const cap = report.capBytes === null ? 'no cap' : `cap ${mib(report.capBytes)} (${report.rssBytes === null ? '?' : Math.round((100 * report.rssBytes) / report.capBytes)}%)`;
   const reasons = Object.entries(report.restartsByReason).filter(([, count]) => count).map(([reason, count]) => `${reason} ${count}`).join(', ');
@@ -57,7 +63,46 @@ export function formatStatus(report: StatusReport, now: number): string {
     `last exit   ${last === null ? 'none' : `generation ${last.generation}, ${last.reason}, ${last.signal ?? `code ${last.code}`}, ${duration(now - last.at)} ago`}`,
   ];
   if (report.status !== null) lines.push(`status      ${report.status}`);
-  return `${lines.join('\n')}\n`;
+  return lines;
+}
+
+const STATES: readonly State[] = ['idle', 'starting', 'running', 'reloading', 'stopping', 'backoff', 'stopped'];
+
+/** A control socket's answer as a report, checked field by field: what answers there may be no angel (or a
+ * hostile one), and a bad answer is one line of error, never a TypeError later. */
+export function parseReport(text: string): StatusReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error('the answer is not JSON: not an angel\'s control socket');
+  }
+  const report = value as Record<string, unknown>;
+  const wrong = (field: string): never => {
+    throw new Error(`the answer's ${field} is missing or of the wrong type: not an angel's report`);
+  };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) wrong('report');
+  const number = (field: string, nullable = false): void => {
+    const item = report[field];
+    if (!(typeof item === 'number' && Number.isFinite(item)) && !(nullable && item === null)) wrong(field);
+  };
+  const string = (field: string, nullable = false): void => {
+    const item = report[field];
+    if (typeof item !== 'string' && !(nullable && item === null)) wrong(field);
+  };
+  for (const field of ['angelPid', 'startedAt', 'generation', 'restarts', 'overruns', 'watchdogMisses']) number(field);
+  for (const field of ['childPid', 'childStartedAt', 'rssBytes', 'capBytes']) number(field, true);
+  for (const field of ['version', 'program']) string(field);
+  string('status', true);
+  if (!Array.isArray(report.args) || !report.args.every((arg) => typeof arg === 'string')) wrong('args');
+  if (!STATES.includes(report.state as State)) wrong('state');
+  if (typeof report.ready !== 'boolean') wrong('ready');
+  const reasons = report.restartsByReason;
+  if (reasons === null || typeof reasons !== 'object' || !Object.values(reasons).every((count) => typeof count === 'number')) wrong('restartsByReason');
+  const last = report.lastExit as Record<string, unknown> | null;
+  if (last !== null && (typeof last !== 'object' || typeof last.generation !== 'number' || typeof last.reason !== 'string' || typeof last.at !== 'number'
+    || !(typeof last.code === 'number' || last.code === null) || !(typeof last.signal === 'string' || last.signal === null))) wrong('lastExit');
+  return value as StatusReport;
 }
 
 /** The one line angel tells its own manager (STATUS=), as `systemctl status` shows it. */

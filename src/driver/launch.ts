@@ -4,6 +4,7 @@
 // start from here, and a SIGHUP's new config goes through the same checks before it replaces anything.
 import { envFromFile, nameOf, type ResolvedOptions } from '../core/options.js';
 import type { Options } from '../core/types.js';
+import { deliverable, INSPECTOR_SIGNAL } from '../core/rewrite.js';
 import { ALLOWED_FOR_USER, allowedForUser, childEnvironment, childEnvironmentForRoot } from '../core/environment.js';
 import { SpawnError, UsageError } from '../core/errors.js';
 import { sampleIntervalOf } from '../core/memory.js';
@@ -31,6 +32,20 @@ export interface Launch {
   readonly program: ProgramFile | null;
   /** --max-mem in bytes (a percentage resolved against the limit of angel's cgroup now), or null. */
   readonly capBytes: number | null;
+  /** The child runs as root, and angel acts for another user: signals that would hand that user the child
+   * (SIGUSR1, core/rewrite.ts) are withheld. */
+  readonly rootChildForUser: boolean;
+}
+
+/** No configured way of sending SIGUSR1 to a root child of another user: the stop signal, the parent-death
+ * signal, a --rewrite's target. */
+function refuseInspectorSignal(options: ResolvedOptions, user: StartingUser, name: (key: keyof Options) => string): void {
+  const why = `expected a signal other than ${INSPECTOR_SIGNAL}, which opens a Node child's inspector (the child runs as root for ${user.name})`;
+  if (!deliverable(options.stopSignal, true)) throw new UsageError(name('stopSignal'), options.stopSignal, why);
+  if (!deliverable(options.parentDeathSignal, true)) throw new UsageError(name('parentDeathSignal'), options.parentDeathSignal, why);
+  for (const [from, to] of Object.entries(options.rewrite)) {
+    if (to !== undefined && !deliverable(to, true)) throw new UsageError(name('rewrite'), `${from}:${to}`, why);
+  }
 }
 
 /** The user angel is root for gives the child only what allowedForUser lets through; the rest of --env comes
@@ -78,7 +93,9 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
     closeProgram(program);
     throw error;
   }
-  return { options, identity, env, program, capBytes };
+  const rootChildForUser = forUser !== null && (identity?.uid ?? 0) === 0;
+  if (forUser && rootChildForUser) refuseInspectorSignal(options, forUser, name);
+  return { options, identity, env, program, capBytes, rootChildForUser };
 }
 
 /** Every check a start makes before it spawns, without starting, binding or creating anything (`angel check`),

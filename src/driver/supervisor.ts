@@ -10,11 +10,11 @@ import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
 import { Generation, statusOf, type GenerationHandle, type GenerationSink, type StartGeneration } from './generation.js';
 import { generationSpec, releaseLaunch, type Launch } from './launch.js';
 import { NotifyDirectory } from '../kernel/notify.js';
-import { runtimeDirectory } from '../kernel/runtime.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
 import type { LogPipe } from '../kernel/logfile.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
-import { signalNumber, type SignalLike } from '../core/signames.js';
+import { deliverable } from '../core/rewrite.js';
+import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
 import { CgroupError } from '../kernel/cgroup.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
@@ -88,7 +88,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   /** The first processes (session ids) of generations that ended: their orphans follow them at once. */
   #endedSessions = new Set<number>();
   /** Where generations' NOTIFY_SOCKETs are made (--ready notify, --watchdog); nothing is created until one is. */
-  readonly #notifyDir = new NotifyDirectory(runtimeDirectory(process.getuid?.() ?? 0), process.getuid?.() ?? 0);
+  readonly #notifyDir = new NotifyDirectory();
 
   constructor(
     launch: Launch,
@@ -203,8 +203,14 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     return true;
   }
 
-  /** Sends a signal to the serving child (through its pidfd: no pid-reuse race); false when there is none. */
+  /** Sends a signal to the serving child (through its pidfd: no pid-reuse race); false when there is none, or
+   * when angel withholds it (SIGUSR1 to a root child of another user: core/rewrite.ts). */
   forward(signal: SignalLike): boolean {
+    const name = typeof signal === 'number' ? signalName(signal) : signal;
+    if (name !== undefined && !deliverable(name, this.#launch.rootChildForUser)) {
+      this.emit('warning', { message: `${name} not forwarded: it would open a Node child's inspector, and the child runs as root for another user` });
+      return false;
+    }
     const current = this.#life.current === null ? undefined : this.#generations.get(this.#life.current);
     return current?.signal(signal) ?? false;
   }

@@ -2,6 +2,7 @@
 // `angel [run] [options] -- <program> [args...]`, `angel check --config <file>` and `angel bench … -- <program>`.
 // Reads as the algorithm: parse, resolve (usage errors exit 2 in one line), log, supervise, exit with the
 // child's status.
+import { inspectorGuarded } from './inspector.js';
 import { Command, CommanderError } from 'commander';
 import { mergeOptions } from '../core/config.js';
 import {
@@ -14,6 +15,7 @@ import { checkLaunch, prepareLaunch } from '../driver/launch.js';
 import type { Supervisor } from '../driver/supervisor.js';
 import { resolveMemoryCap } from '../kernel/cgroup.js';
 import { readConfigFile } from '../kernel/configfile.js';
+import { becomeUser } from '../kernel/identity.js';
 import { lockedProgram } from '../kernel/lock.js';
 import { checkProgram } from '../kernel/spawn.js';
 import { addonLoadError } from '../kernel/syscalls.js';
@@ -29,8 +31,19 @@ import { attachEventLog, createEventLog } from './log.js';
 import { speakToManager } from './manager.js';
 import { installSignalHandlers } from './signals.js';
 
-async function run(program: string | undefined, args: string[], flags: Flags): Promise<number> {
+/** Who angel acts for when it is root for someone else (rootrule.ts), or null. Such an angel must have been
+ * started by its command, bin/angel, which keeps Node's inspector shut (inspector.ts): started as `node
+ * cli.js`, the user's SIGUSR1 could have opened it already, and it is refused at once. */
+function actingFor(): StartingUser | null {
   const forUser = startingUser();
+  if (forUser !== null && !inspectorGuarded()) {
+    throw new PermissionError(`angel runs as root for ${forUser.name} without its command's guard: Node would open its inspector on that user's SIGUSR1; run the angel command (bin/angel), not node with its script`);
+  }
+  return forUser;
+}
+
+async function run(program: string | undefined, args: string[], flags: Flags): Promise<number> {
+  const forUser = actingFor();
   // the CLI is a child subreaper, and as PID 1 the reaper anyway: no orphan of the child's escapes or lingers
   const supervisor = createSupervisor(resolveFlags(flags, program, args, forUser), forUser, { subreaper: true });
   const { options } = supervisor;
@@ -78,7 +91,7 @@ function rereadConfig(supervisor: Supervisor, flags: Flags, program: string | un
 
 /** `angel bench`: the same options as run, and the bench's own; the run itself is bench.ts's. */
 async function runBench(program: string | undefined, args: string[], flags: Flags): Promise<number> {
-  const forUser = startingUser();
+  const forUser = actingFor();
   const options = resolveFlags(flags, program, args, forUser);
   const settings = benchSettings(flags, forUser);
   // loaded only for a bench: `angel run` keeps neither its reports nor its progress bar in memory
@@ -90,7 +103,7 @@ async function runBench(program: string | undefined, args: string[], flags: Flag
  * then the resolved options. Without the addon (a machine it was not built for) what needs it is left out,
  * and said so. */
 function check(program: string | undefined, args: string[], flags: Flags): number {
-  const forUser = startingUser();
+  const forUser = actingFor();
   const options = resolveFlags(flags, program, args, forUser);
   const unloadable = addonLoadError();
   if (unloadable === null) {
@@ -142,6 +155,22 @@ function withCommand(args: readonly string[]): string[] {
   return args.length > 0 && ROOT_WORDS.has(args[0] ?? '') ? [...args] : ['run', ...args];
 }
 
+/** Past this many words after the program, they are kept from commander, which spreads them into one call
+ * (`unknown.push(...args)`) and overflows the stack at about 100,000: they are the program's, and join its
+ * arguments after the parse. */
+const SET_ASIDE_PAST = 10_000;
+
+/** Where the program's own arguments start (after `--` and the program), or -1: a `--` that is an option's
+ * value (`--env --`) does not count. */
+function programArgsStart(words: readonly string[], takesValue: ReadonlySet<string>): number {
+  for (let at = 1; at < words.length; at++) {
+    const word = words[at] as string;
+    if (word === '--') return at + 2 <= words.length ? at + 2 : -1;
+    if (takesValue.has(word)) at++;
+  }
+  return -1;
+}
+
 /** commander's message as one line: its own line breaks folded, an unknown option as typed escaped and cut. */
 function commanderLine(message: string): string {
   return truncate(oneLine(message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')));
@@ -152,6 +181,9 @@ function versionText(): string {
   const locked = lockedProgram();
   return `angel ${VERSION} (${locked === null ? 'not locked' : `locked to ${locked}`})`;
 }
+
+/** The program's arguments kept from commander (SET_ASIDE_PAST), joined to those it parsed. */
+let aside: string[] = [];
 
 async function main(argv: string[]): Promise<void> {
   const words = withCommand(argv.slice(2));
@@ -173,7 +205,7 @@ async function main(argv: string[]): Promise<void> {
     .addHelpText('after', HELP_AFTER)
     .exitOverride()
     .action(async (program: string | undefined, args: string[], flags: Flags) => {
-      status = await run(program, args, flags);
+      status = await run(program, [...args, ...aside], flags);
     });
   addRunOptions(cli.command('check'))
     .description('Make every check a run makes before it starts the program (options, config, user and group, working '
@@ -184,7 +216,7 @@ async function main(argv: string[]): Promise<void> {
     .argument('[args...]', 'its arguments')
     .exitOverride()
     .action((program: string | undefined, args: string[], flags: Flags) => {
-      status = check(program, args, flags);
+      status = check(program, [...args, ...aside], flags);
     });
 
   addBenchOptions(addRunOptions(cli.command('bench')))
@@ -195,7 +227,7 @@ async function main(argv: string[]): Promise<void> {
     .addHelpText('after', BENCH_HELP)
     .exitOverride()
     .action(async (program: string | undefined, args: string[], flags: Flags) => {
-      status = await runBench(program, args, flags);
+      status = await runBench(program, [...args, ...aside], flags);
     });
 
   cli.command('status')
@@ -205,11 +237,17 @@ async function main(argv: string[]): Promise<void> {
     .option('--json', 'the report as JSON')
     .exitOverride()
     .action(async (pid: string | undefined, flags: { metrics?: string; json?: boolean }) => {
+      // root for someone else reads nothing as root: it becomes that user first
+      const forUser = actingFor();
+      if (forUser !== null) becomeUser(forUser);
       // loaded only for `angel status`: its HTTP and socket clients and the exposition parser
       const { status: statusCommand } = await import('./status.js');
       status = await statusCommand(pid, flags);
     });
 
+  const takesValue = new Set(cli.commands.flatMap((command) => command.options.filter((option) => option.required || option.optional).map((option) => option.long ?? '')));
+  const start = programArgsStart(words, takesValue);
+  if (start >= 0 && words.length - start > SET_ASIDE_PAST) aside = words.splice(start);
   try {
     await cli.parseAsync(words, { from: 'user' });
   } catch (error) {

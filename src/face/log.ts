@@ -14,7 +14,7 @@ import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../driver/supervisor.js';
-import { counted } from '../core/errors.js';
+import { counted, oneLine } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../core/types.js';
 
 export interface EventLog {
@@ -109,7 +109,8 @@ function deferredWriter(pending: Promise<EventLog>): { write: (level: Level, fie
     drain();
   });
   const write = (level: Level, fields: object, message: string): void => {
-    queue.push([level, fields, message]);
+    // a message can quote what a user or a child gave (a path, a STATUS=): no control character is printed
+    queue.push([level, fields, oneLine(message)]);
     if (!scheduled && log) {
       scheduled = true;
       setImmediate(drain);

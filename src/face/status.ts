@@ -1,56 +1,94 @@
 // `angel status <pid> [--json]` and `angel status --metrics <addr> [--json]`: a summary of a running angel.
-// By pid it connects to that angel's control socket, looked for where an angel of the pid's owner keeps it
-// (kernel/runtime.ts); by address it scrapes /metrics and reads them with the strict exposition parser.
+// By pid it connects to the control socket that process listens on, as /proc tells it (kernel/runtime.ts); by address it scrapes /metrics and reads them with the strict exposition parser. What
+// answers may be no angel at all: each read has one deadline for the whole answer and a bound on its size,
+// and a bad answer is one line of error.
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { parseMetrics } from '../core/addresses.js';
-import { StatusError, UsageError } from '../core/errors.js';
+import { oneLine, printableJson, StatusError, UsageError } from '../core/errors.js';
 import { parseExposition } from '../core/exposition.js';
-import { formatStatus, statusFromMetrics, type StatusReport } from '../core/status.js';
-import { processOwner, runtimeCandidates } from '../kernel/runtime.js';
-import { controlPath } from './control.js';
+import { formatStatus, parseReport, statusFromMetrics, type StatusReport } from '../core/status.js';
+import { controlSocketOf, processOwner } from '../kernel/runtime.js';
 
-const TIMEOUT_MS = 5000;
+/** The whole answer, from the connect to its last byte: a server that drips a byte a second is cut off here. */
+const DEADLINE_MS = 5000;
+/** A report is a few hundred bytes, a scrape a few dozen KiB: more is no angel's. */
+const MAX_REPORT_BYTES = 64 * 1024;
+const MAX_SCRAPE_BYTES = 4 * 1024 * 1024;
 
-/** An angel that cannot be reached or read: exit status 1, one line. */
+/** Collects a stream's bytes up to `max`, within the deadline; `end` and `fail` settle it once. */
+function bounded(max: number, what: string, destroy: (error: Error) => void): { take(chunk: Buffer): void; text(): string; timer: NodeJS.Timeout } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const timer = setTimeout(() => destroy(Object.assign(new Error(`no whole answer within ${DEADLINE_MS / 1000} s`), { code: 'ETIMEDOUT' })), DEADLINE_MS);
+  return {
+    take(chunk) {
+      size += chunk.length;
+      if (size > max) destroy(new Error(`${what} longer than ${max} bytes`));
+      else chunks.push(chunk);
+    },
+    text: () => Buffer.concat(chunks).toString('utf8'),
+    timer,
+  };
+}
 
 function readControlSocket(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
-    let text = '';
-    socket.setTimeout(TIMEOUT_MS, () => socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    socket.on('data', (chunk) => (text += chunk.toString('utf8')));
-    socket.on('end', () => resolve(text));
-    socket.on('error', reject);
+    const answer = bounded(MAX_REPORT_BYTES, 'an answer', (error) => socket.destroy(error));
+    socket.on('data', (chunk: Buffer) => answer.take(chunk));
+    socket.on('end', () => {
+      clearTimeout(answer.timer);
+      resolve(answer.text());
+    });
+    socket.on('error', (error) => {
+      clearTimeout(answer.timer);
+      reject(error);
+    });
   });
 }
 
+const why = (error: unknown): string => oneLine((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+
 async function byPid(pid: number): Promise<StatusReport> {
-  const tried: string[] = [];
-  const owner = processOwner(pid);
-  if (owner === null) throw new StatusError(`no process ${pid}`);
-  for (const directory of runtimeCandidates(owner)) {
-    const path = controlPath(directory, pid);
-    try {
-      return JSON.parse(await readControlSocket(path)) as StatusReport;
-    } catch (error) {
-      tried.push(`${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
+  if (processOwner(pid) === null) throw new StatusError(`no process ${pid}`);
+  let path: string;
+  try {
+    path = controlSocketOf(pid);
+  } catch (error) {
+    throw new StatusError(`pid ${pid} is no angel this user can reach (${why(error)})`);
   }
-  throw new StatusError(`pid ${pid} is no angel this user can reach (${tried.join('; ')})`);
+  let text: string;
+  try {
+    text = await readControlSocket(path);
+  } catch (error) {
+    throw new StatusError(`pid ${pid} is no angel this user can reach (${path}: ${why(error)})`);
+  }
+  try {
+    return parseReport(text);
+  } catch (error) {
+    throw new StatusError(`${path}: ${oneLine((error as Error).message)}`);
+  }
 }
 
 function scrape(address: string): Promise<string> {
   const spec = parseMetrics(address, '--metrics');
   const target = spec.kind === 'unix' ? { socketPath: spec.path } : { host: spec.address, port: spec.port };
   return new Promise((resolve, reject) => {
-    const req = request({ ...target, path: '/metrics', timeout: TIMEOUT_MS }, (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      response.on('end', () => (response.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${response.statusCode}`))));
+    const req = request({ ...target, path: '/metrics' }, (response) => {
+      response.on('data', (chunk: Buffer) => body.take(chunk));
+      response.on('end', () => {
+        clearTimeout(body.timer);
+        if (response.statusCode === 200) resolve(body.text());
+        else reject(new Error(`HTTP ${response.statusCode}`));
+      });
+      response.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
+    const body = bounded(MAX_SCRAPE_BYTES, 'the metrics', (error) => req.destroy(error));
+    req.on('error', (error) => {
+      clearTimeout(body.timer);
+      reject(error);
+    });
     req.end();
   });
 }
@@ -61,12 +99,12 @@ async function byMetrics(address: string): Promise<StatusReport> {
     text = await scrape(address);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new StatusError(`${address}/metrics: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new StatusError(`${address}/metrics: ${why(error)}`);
   }
   try {
     return statusFromMetrics(parseExposition(text));
   } catch (error) {
-    throw new StatusError(`${address}/metrics: ${(error as Error).message}`);
+    throw new StatusError(`${address}/metrics: ${oneLine((error as Error).message)}`);
   }
 }
 
@@ -75,6 +113,6 @@ export async function status(target: string | undefined, flags: { metrics?: stri
   if ((target === undefined) === (flags.metrics === undefined)) throw new UsageError('status', target ?? null, 'expected a pid or --metrics <addr>, one of the two');
   if (target !== undefined && !/^[1-9]\d{0,9}$/.test(target)) throw new UsageError('status', target, 'expected the pid of an angel');
   const report = target === undefined ? await byMetrics(flags.metrics as string) : await byPid(Number(target));
-  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, Date.now()));
+  process.stdout.write(flags.json ? `${printableJson(report, 2)}\n` : formatStatus(report, Date.now()));
   return 0;
 }

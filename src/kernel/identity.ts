@@ -56,6 +56,14 @@ export function resolveIdentity(user: string | number | null, group: string | nu
   return { uid: entry.uid, gid, groups };
 }
 
+/** Makes this whole process that user, for good (setgroups, setgid, setuid: glibc changes every thread):
+ * a command that needs no privilege of root's (`angel status`) does nothing with it for another user. */
+export function becomeUser(user: { uid: number; gid: number; groups: readonly number[] }): void {
+  process.setgroups?.([...user.groups]);
+  process.setgid?.(user.gid);
+  process.setuid?.(user.uid);
+}
+
 /** The home and name of the account the child runs as (root when it keeps angel's identity). */
 export function accountOf(uid: number): { home: string; name: string } {
   const entry = userEntry(uid);

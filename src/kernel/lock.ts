@@ -7,13 +7,25 @@ import { closeSync, constants } from 'node:fs';
 import { PermissionError } from '../core/errors.js';
 import * as syscalls from './syscalls.js';
 import { openExecutable, openProgram, type ProgramFile } from './program.js';
+import { rootOnlyPath } from './rootpath.js';
+import { UnsafePath } from './safeopen.js';
 
 /** The one program of a locked build, or null (loads the addon). */
 export const lockedProgram = syscalls.lockedProgram;
 
 function openVerified(path: string): ProgramFile {
+  // as root, the path is walked: a directory on the way that someone else owns could be swapped for a link
+  let walked = path;
+  if (process.geteuid?.() === 0) {
+    try {
+      walked = rootOnlyPath(path, false);
+    } catch (error) {
+      if (!(error instanceof UnsafePath)) throw error;
+      throw new PermissionError(`refusing locked program ${path}: ${error.message}`);
+    }
+  }
   // O_NOFOLLOW: the lock names the file itself, not whatever a link points to at the moment
-  const locked = openExecutable(path, constants.O_NOFOLLOW);
+  const locked = openExecutable(walked, constants.O_NOFOLLOW);
   const { stat } = locked;
   const refuse = (why: string): never => {
     closeSync(locked.fd);

@@ -60,6 +60,8 @@ export interface NativeAddon {
   listenInet(family: 4 | 6, address: string, port: number, backlog: number): [number, number];
   /** Binds with the mode from the umask (never a chmod by name), with `rights` when given. */
   listenUnix(path: string, backlog: number, mode: number, rights: RightsTuple | null): number;
+  /** flock(2): true once taken; without `wait`, false when another holds it. */
+  lockFd(fd: number, exclusive: boolean, wait: boolean): boolean;
   /** Returns [readFd, writeFd], both close-on-exec. */
   pipe(): [number, number];
   /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory; with `rights`,

@@ -2,10 +2,10 @@
 // directory only angel and the child's user can reach, read with the sender's credentials (SO_PASSCRED);
 // and angel tells its own manager about itself through the socket its manager named. What the messages mean
 // is core/notify.ts's; who may send them is the generation's call.
-import { chmodSync, chownSync, closeSync, lchownSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, lchownSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NotifyWatchHandle } from './native.js';
-import { ensureRuntimeDirectory } from './runtime.js';
+import { Instance } from './runtime.js';
 import { notifyClose, notifySend, notifySocket, notifyWatch } from './syscalls.js';
 
 /** The child's user, when angel is root and the child runs as another. */
@@ -41,13 +41,14 @@ export class NotifySocket {
   }
 }
 
-/** `<runtime>/<angel pid>.notify/<generation>`, made on first use: root's (angel's) and 0700, or 0710 with the
- * child's group when the child runs as another user, so no one but angel can put a path there; each socket
- * 0600 and the child's. */
+/** Each supervisor's directory of its generations' sockets, `notify.<n>` in this angel's runtime instance
+ * (runtime.ts: unique across PID namespaces, and removed by the next angel if this one is killed); made on
+ * first use: angel's and 0700, or 0710 with the child's group when the child runs as another user, so no one
+ * but angel can put a path there; each socket 0600 and the child's. */
 export class NotifyDirectory {
+  static #made = 0;
   #path: string | null = null;
-
-  constructor(readonly runtime: string, readonly uid: number) {}
+  #instance: Instance | null = null;
 
   open(generation: number, owner: SocketOwner | null): NotifySocket {
     const directory = this.#ensure(owner);
@@ -67,14 +68,16 @@ export class NotifyDirectory {
   close(): void {
     if (this.#path !== null) rmSync(this.#path, { recursive: true, force: true });
     this.#path = null;
+    this.#instance?.release();
+    this.#instance = null;
   }
 
   #ensure(owner: SocketOwner | null): string {
     if (this.#path !== null) return this.#path;
-    const path = join(ensureRuntimeDirectory(this.runtime, this.uid), `${process.pid}.notify`);
-    rmSync(path, { recursive: true, force: true }); // left by an earlier angel of the same pid
-    ensureRuntimeDirectory(path, this.uid);
-    if (owner) chownSync(path, this.uid, owner.gid);
+    const instance = (this.#instance ??= Instance.acquire());
+    const path = join(instance.path, `notify.${NotifyDirectory.#made++}`);
+    mkdirSync(path, { mode: 0o700 });
+    if (owner) chownSync(path, instance.uid, owner.gid);
     chmodSync(path, owner ? 0o710 : 0o700);
     this.#path = path;
     return path;

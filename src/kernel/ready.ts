@@ -50,10 +50,10 @@ export function probeReady(mode: Exclude<ReadyMode, { kind: 'notify' }>, pipe: R
       // angel's copy of the write end must go, or EOF never comes when the child dies without a word
       closeSync(pipe.writeFd);
       const reader = new Socket({ fd: pipe.readFd, readable: true, writable: false });
-      let seen = '';
-      reader.on('data', (chunk) => {
-        seen += chunk.toString('latin1');
-        if (seen.includes('\n')) {
+      // only whether a line has ended: nothing is kept, so a child that writes without end costs one scan of
+      // each chunk, never a string that grows
+      reader.on('data', (chunk: Buffer) => {
+        if (chunk.includes(0x0a)) {
           reader.destroy();
           finish();
         }

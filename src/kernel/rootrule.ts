@@ -7,6 +7,8 @@
 import { PermissionError } from '../core/errors.js';
 import { groupEntry, userEntry } from './identity.js';
 import type { ProgramFile } from './program.js';
+import { checkInterpreter, firstLine } from './rootpath.js';
+import { UnsafePath } from './safeopen.js';
 import { supplementaryGroups } from './spawn.js';
 
 /** The user angel acts for while root: who gives every path, variable and value, and must not gain by it. */
@@ -43,7 +45,9 @@ export function startingUser(env: Readonly<Record<string, string | undefined>> =
 }
 
 /** Throws a PermissionError naming the user, the group and the binary when the rule is broken. The
- * program was opened once (ProgramFile): this checks the file that will be executed. */
+ * program was opened once (ProgramFile): this checks the file that will be executed. A script's interpreter
+ * (and its own, to the kernel's depth) must be root's alone too (rootpath.ts): the kernel runs it by the name
+ * on the `#!` line, and a user's interpreter there would run as root. */
 export function checkRootRule(program: ProgramFile, user: StartingUser): void {
   const { stat, path } = program;
   const refuse = (why: string): never => {
@@ -51,7 +55,12 @@ export function checkRootRule(program: ProgramFile, user: StartingUser): void {
   };
   if (stat.uid !== 0) refuse(`it is owned by uid ${stat.uid}, not root`);
   if ((stat.mode & 0o022) !== 0) refuse(`it is writable by group or others (mode ${(stat.mode & 0o7777).toString(8)})`);
-  if (user.groups.includes(stat.gid)) return;
-  const groupName = groupEntry(stat.gid)?.name ?? String(stat.gid);
-  refuse(`not in its group ${groupName} (gid ${stat.gid})`);
+  if (!user.groups.includes(stat.gid)) refuse(`not in its group ${groupEntry(stat.gid)?.name ?? String(stat.gid)} (gid ${stat.gid})`);
+  if (!program.script) return;
+  try {
+    checkInterpreter(firstLine(program.fd), path);
+  } catch (error) {
+    if (!(error instanceof UnsafePath)) throw error;
+    refuse(error.message);
+  }
 }

@@ -1,24 +1,152 @@
-// Where one running angel keeps what others reach it by: its control socket (`angel status <pid>`) and the
-// directory of its generations' NOTIFY_SOCKETs. Root's is /run/angel; another user's is
-// $XDG_RUNTIME_DIR/angel, or /tmp/angel-<uid> without one. Each is checked through what was created: a
-// directory of that user that no one else can write to, so no other user can plant a path in it.
-import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+// Where a running angel keeps what others reach it by: its control socket (`angel status <pid>`) and its
+// generations' NOTIFY_SOCKETs. Two levels:
+// - the runtime base, one per user: root's /run/angel; another user's $XDG_RUNTIME_DIR/angel, or
+//   /run/user/<uid>/angel, or /tmp/angel-<uid>; when someone else took that name first (any user can create
+//   it in /tmp), a fresh private directory. Each is checked through what was found: a directory of that user's
+//   that no one else can write to, so no other user can plant or swap a path in it.
+// - the instance, one per angel: <base>/angel.<random id>, unique across PID namespaces (two containers'
+//   PID-1 angels may share /run, and both are pid 1). Its liveness is a lock the living angel holds on the
+//   directory (flock(2)): the kernel drops it when angel dies, however it dies, so the next angel removes what
+//   a dead one left (its sockets) and nothing of a living one, in whatever namespace that one runs.
+// `angel status <pid>` needs no name at all: it asks /proc which control socket that process listens on.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { AT_FDCWD } from './safeopen.js';
+import { lockFd, openAt } from './syscalls.js';
 
-const ROOT_DIRECTORY = '/run/angel';
+const ROOT_BASE = '/run/angel';
+const INSTANCE_PREFIX = 'angel.';
+const CONTROL_SOCKET = 'control.sock';
 
-/** The runtime directory of an angel running as `uid`, as that angel's environment names it. */
-export function runtimeDirectory(uid: number, env: Readonly<Record<string, string | undefined>> = process.env): string {
-  if (uid === 0) return ROOT_DIRECTORY;
-  const xdg = env.XDG_RUNTIME_DIR;
-  return xdg !== undefined && isAbsolute(xdg) ? join(xdg, 'angel') : `/tmp/angel-${uid}`;
+/** A directory of `uid`'s that no one else can write to, not a link: the only kind a base or instance may be. */
+function ownedBy(path: string, uid: number): boolean {
+  try {
+    const stat = lstatSync(path);
+    return stat.isDirectory() && stat.uid === uid && (stat.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
 }
 
-/** Where the angel of `uid` may keep its sockets, seen from another environment (angel status): the runtime
- * directory this environment names, systemd's per-user one, and the fallback. */
-export function runtimeCandidates(uid: number, env: Readonly<Record<string, string | undefined>> = process.env): string[] {
-  const candidates = [runtimeDirectory(uid, env), uid === 0 ? ROOT_DIRECTORY : `/run/user/${uid}/angel`, `/tmp/angel-${uid}`];
-  return [...new Set(candidates)];
+/** Makes `path` (mode) unless it is there; true when what is there is `uid`'s own (ownedBy). */
+function made(path: string, uid: number, mode: number): boolean {
+  try {
+    mkdirSync(path, { mode });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+  }
+  return ownedBy(path, uid);
+}
+
+/** The base an angel running as `uid` keeps its instances in, created and checked; for another user the first
+ * of $XDG_RUNTIME_DIR/angel, /run/user/<uid>/angel and /tmp/angel-<uid> that is that user's alone, else a fresh
+ * private directory in /tmp. Throws when none can be made. */
+export function runtimeBase(uid: number, env: Readonly<Record<string, string | undefined>> = process.env): string {
+  // 0711 for root: a child of another user must pass through it to its generation's notify socket
+  if (uid === 0) {
+    if (made(ROOT_BASE, 0, 0o711)) return ROOT_BASE;
+    throw Object.assign(new Error(`${ROOT_BASE}: expected a directory of root's that no one else can write to`), { code: 'EPERM' });
+  }
+  const xdg = env.XDG_RUNTIME_DIR;
+  for (const parent of [xdg !== undefined && isAbsolute(xdg) ? xdg : null, `/run/user/${uid}`]) {
+    if (parent !== null && ownedBy(parent, uid) && made(join(parent, 'angel'), uid, 0o700)) return join(parent, 'angel');
+  }
+  const fallback = `/tmp/angel-${uid}`;
+  if (made(fallback, uid, 0o700)) return fallback;
+  // someone else has the name: a directory of its own, which mkdtemp makes 0700 and new
+  return mkdtempSync(`${fallback}.`);
+}
+
+/** Opens a directory and takes its lock; null when another process holds it (a living angel's). */
+function lockDirectory(path: string, wait: boolean): number | null {
+  const fd = openAt(AT_FDCWD, path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW, 0);
+  try {
+    if (lockFd(fd, true, wait)) return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  closeSync(fd);
+  return null;
+}
+
+/** Removes the instances in `base` whose angel is gone: those whose lock can be taken. A living angel's lock
+ * cannot, wherever it runs. Returns how many were removed. */
+export function sweepInstances(base: string): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(base).filter((name) => name.startsWith(INSTANCE_PREFIX));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const path = join(base, name);
+    let fd: number | null;
+    try {
+      fd = lockDirectory(path, false);
+    } catch {
+      continue; // not a directory (a socket an older angel left?), or gone meanwhile
+    }
+    if (fd === null) continue;
+    try {
+      rmSync(path, { recursive: true, force: true });
+      removed++;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return removed;
+}
+
+/** This angel's own directory in the runtime base: made on first use, locked for angel's whole life, removed
+ * at its end. One per process: every supervisor of a library host shares it. */
+export class Instance {
+  static #current: Instance | null = null;
+  readonly path: string;
+  readonly uid: number;
+  #fd: number;
+  #users = 0;
+
+  private constructor(path: string, uid: number, fd: number) {
+    this.path = path;
+    this.uid = uid;
+    this.#fd = fd;
+  }
+
+  /** This process's instance, made (and dead angels' swept) on first use. Throws when the base cannot be. */
+  static acquire(uid: number = process.getuid?.() ?? 0): Instance {
+    if (Instance.#current === null) {
+      const base = runtimeBase(uid);
+      sweepInstances(base);
+      const id = randomBytes(8).toString('hex');
+      // made and locked under a name no sweep looks at, then renamed into place: a sweep never sees it unlocked
+      const making = join(base, `.${INSTANCE_PREFIX}${id}`);
+      const path = join(base, `${INSTANCE_PREFIX}${id}`);
+      mkdirSync(making, { mode: 0o700 });
+      // a root angel's notify directories must be reachable by children of other users: 0711
+      chmodSync(making, uid === 0 ? 0o711 : 0o700);
+      const fd = lockDirectory(making, true) as number;
+      renameSync(making, path);
+      Instance.#current = new Instance(path, uid, fd);
+    }
+    Instance.#current.#users++;
+    return Instance.#current;
+  }
+
+  get controlPath(): string {
+    return join(this.path, CONTROL_SOCKET);
+  }
+
+  /** Gives up one use; the last removes the directory and drops the lock. */
+  release(): void {
+    if (--this.#users > 0 || this.#fd < 0) return;
+    rmSync(this.path, { recursive: true, force: true });
+    closeSync(this.#fd);
+    this.#fd = -1;
+    if (Instance.#current === this) Instance.#current = null;
+  }
 }
 
 /** The real uid a process runs as (/proc/<pid>/status), or null when there is no such process. */
@@ -31,17 +159,25 @@ export function processOwner(pid: number): number | null {
   }
 }
 
-/** Creates the directory (0711 for root, whose children of other users must pass through it; 0700 otherwise)
- * and checks what is there: a directory, not a link, of `uid`, writable by no one else. Throws naming why. */
-export function ensureRuntimeDirectory(path: string, uid: number): string {
-  try {
-    mkdirSync(path, { mode: uid === 0 ? 0o711 : 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+/** The control socket the process `pid` listens on, as a path this process can connect to: its socket fds
+ * (/proc/<pid>/fd) matched with the listening unix sockets of its network namespace (/proc/<pid>/net/unix),
+ * reached through its root (/proc/<pid>/root), so an angel in a container of its own is found by its pid on
+ * the host. Throws with the errno when /proc says no (EACCES: another user's angel), or ENOENT: no angel's
+ * control socket there. */
+export function controlSocketOf(pid: number): string {
+  const sockets = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('socket:[')) sockets.add(target.slice(8, -1));
+    } catch {}
   }
-  const stat = lstatSync(path);
-  if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o022) !== 0) {
-    throw Object.assign(new Error(`${path}: expected a directory of uid ${uid} that no one else can write to`), { code: 'EPERM' });
+  for (const line of readFileSync(`/proc/${pid}/net/unix`, 'latin1').split('\n').slice(1)) {
+    // Num RefCount Protocol Flags Type St Inode Path: Flags 00010000 is a listening socket
+    const fields = line.trim().split(/\s+/);
+    const [path, inode, flags] = [fields[7], fields[6], fields[3]];
+    if (path === undefined || inode === undefined || !sockets.has(inode) || flags !== '00010000') continue;
+    if (path.endsWith(`/${CONTROL_SOCKET}`) && path.includes(`/${INSTANCE_PREFIX}`)) return `/proc/${pid}/root${path}`;
   }
-  return path;
+  throw Object.assign(new Error(`pid ${pid} listens on no angel control socket`), { code: 'ENOENT' });
 }

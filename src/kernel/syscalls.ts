@@ -46,6 +46,7 @@ export const listenInet: NativeAddon['listenInet'] = (...args) => named(() => ad
 export const listenUnix = (path: string, backlog: number, mode: number, rights: FsRights | null): number =>
   named(() => addon().listenUnix(path, backlog, mode, tupleOf(rights)));
 export const pipe: NativeAddon['pipe'] = () => named(() => addon().pipe());
+export const lockFd: NativeAddon['lockFd'] = (...args) => named(() => addon().lockFd(...args));
 export const openAt = (dirFd: number, name: string, flags: number, mode: number, rights: FsRights | null = null): number =>
   named(() => addon().openAt(dirFd, name, flags, mode, tupleOf(rights)));
 export const lstatAt = (dirFd: number, name: string, rights: FsRights | null): [number, bigint, bigint] | null =>

@@ -52,7 +52,7 @@ describe('the package', { skip: hasNpm ? false : 'needs npm on PATH' }, () => {
     // what git would give a clone: the sources, the lock file, no build/, dist/ or prebuilds/
     const copy = join(work, 'checkout');
     mkdirSync(copy);
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'binding.gyp', 'README.md', 'src', 'scripts']) {
+    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'binding.gyp', 'README.md', 'bin', 'src', 'scripts']) {
       cpSync(join(ROOT, entry), join(copy, entry), { recursive: true });
     }
     mkdirSync(join(copy, 'native'));

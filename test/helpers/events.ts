@@ -13,6 +13,8 @@ import { atTestEnd } from './cleanup.js';
 /** The checkout: the compiled helpers are in dist/test/helpers. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'src', 'face', 'cli.js');
+/** The command as users run it: bin/angel starts node with the inspector shut, then CLI. */
+const COMMAND = join(ROOT, 'bin', 'angel');
 export const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', 'bin', name);
 /** A fixture that is not compiled (a script), by its file name. */
 export const fixtureSource = (name: string): string => join(ROOT, 'test', 'fixtures', name);
@@ -75,13 +77,14 @@ export class AngelRun {
 
   /** `prefix` runs angel under another command, e.g. `unshare --pid --fork --mount-proc` to make it PID 1.
    * `cgroup`: a cgroup v1 or v2 directory angel is started in (a shell writes itself into its cgroup.procs, then
-   * execs the command). */
+   * execs the command). `cli`: another angel, a script run by this node or a command (an installed bin). */
   constructor(
     args: readonly string[],
     options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; prefix?: readonly string[]; cgroup?: string } = {},
   ) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
-    const command = [...(options.prefix ?? []), process.execPath, options.cli ?? CLI, ...jsonArgs, ...args];
+    const angel = options.cli === undefined ? [COMMAND] : options.cli.endsWith('.js') ? [process.execPath, options.cli] : [options.cli];
+    const command = [...(options.prefix ?? []), ...angel, ...jsonArgs, ...args];
     this.process = options.cgroup === undefined
       ? spawn(command[0] as string, command.slice(1), { env: options.env ?? process.env })
       : spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, ...command], { env: options.env ?? process.env });
