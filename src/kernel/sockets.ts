@@ -33,7 +33,7 @@ const isSocket = (mode: number): boolean => (mode & constants.S_IFMT) === consta
 
 /** Removes a socket file left at `path` by an earlier angel (or its earlier run); nothing at all is fine.
  * Anything but a socket is not angel's to remove: a UsageError naming `flag`. */
-export function removeStaleSocket(path: string, flag: string, rights: FsRights | null = null): void {
+function removeStaleSocket(path: string, flag: string, rights: FsRights | null = null): void {
   const entry = lstatAt(AT_FDCWD, path, rights);
   if (entry === null) return;
   if (!isSocket(entry[0])) throw new UsageError(flag, path, 'expected a path that is free or a stale socket, found a file');

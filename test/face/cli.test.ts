@@ -1,5 +1,6 @@
 // The CLI contract of DESIGN.md, case by case, with real processes and real signals.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -393,5 +394,24 @@ describe('reload with --config', () => {
     assert.equal(await run.status(), 143);
     const starts = run.events.items.filter((event) => event.event === 'start').map((event) => event.generation);
     assert.deepEqual(starts, [0, 1, 2], 'the rejected reload started no generation');
+  });
+});
+
+describe('one line, never a stack trace', () => {
+  test('130,000 program arguments reach the program (commander never sees them)', async () => {
+    const many = Array.from({ length: 130_000 }, (_, index) => String(index));
+    const run = new AngelRun(['--restart', 'never', '--log-level', 'warn', '--', 'sh', '-c', 'echo "$# $1 ${130000}"', 'sh', ...many]);
+    assert.equal(await run.status(), 0);
+    assert.deepEqual(run.stdout.items, ['130000 0 129999']);
+  });
+
+  test('an open-file limit below what Node needs: a soft one is raised, a hard one is one line and 125', async () => {
+    const command = join(ROOT, 'bin', 'angel');
+    const soft = spawnSync('sh', ['-c', `ulimit -S -n 20; exec "$0" --restart never --log-level warn -- sh -c 'ulimit -n'`, command], { encoding: 'utf8' });
+    assert.equal(soft.status, 0, soft.stderr);
+    assert.ok(Number(soft.stdout.trim()) >= 64, `the child inherits the raised limit: ${soft.stdout}`);
+    const hard = spawnSync('sh', ['-c', 'ulimit -S -n 40 && ulimit -H -n 40 && exec "$0" --restart never -- true', command], { encoding: 'utf8' });
+    assert.equal(hard.status, 125);
+    assert.equal(hard.stderr, 'angel: RLIMIT_NOFILE: expected a limit of at least 64 open files for angel itself, got 40 (hard limit 40): EMFILE\n');
   });
 });

@@ -2,7 +2,7 @@
 // starts its one program, refuses others, verifies the binary and runs the file it opened.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -79,4 +79,17 @@ test('the lock compares the file, not its spelling: a name found in PATH or a li
   const refused = new AngelRun(['--', twin], { cli, env });
   assert.equal(await refused.status(), 126);
   assert.equal(refused.stderrText[0], `angel: this angel is locked to ${program}; refusing ${twin}`);
+});
+
+test('as root, the lock path is walked: a directory on the way that another user owns is refused, for it could be swapped for a link', async () => {
+  const bin = join(copy, 'bin');
+  chownSync(bin, 65534, 65534);
+  try {
+    const run = locked(['--', program, 'x']);
+    assert.equal(await run.status(), 126);
+    assert.equal(run.stderrText[0], `angel: refusing locked program ${program}: ${bin} is owned by uid 65534, mode 0755`);
+    assert.deepEqual(run.stdout.items, [], 'nothing ran');
+  } finally {
+    chownSync(bin, 0, 0);
+  }
 });

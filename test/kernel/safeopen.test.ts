@@ -3,10 +3,11 @@
 // and a config is read with a bound. Runs as root, as CI does.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lchownSync, mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lchownSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pseudoFilesystemOf } from '../../src/kernel/safeopen.js';
 import { AngelRun } from '../helpers/events.js';
 
 const scratch = (): string => {
@@ -85,4 +86,30 @@ test('SIGHUP after the config was replaced by a FIFO: a warning, and the running
   run.signal('SIGTERM');
   assert.equal(await run.status(5000), 143);
   assert.equal(run.count('start'), 1, 'no new generation');
+});
+
+test('the kernel\'s own filesystems are no log or export target, for anyone: proc, sysfs, cgroup; tmpfs is fine', () => {
+  const rows: Array<[string, string | null]> = [
+    ['/proc/sys/kernel/core_pattern', 'proc'], ['/proc/self/status', 'proc'], ['/sys/kernel/mm/transparent_hugepage/enabled', 'sysfs'],
+    ['/etc/hostname', null],
+  ];
+  const shm = join('/dev/shm', `angel-safeopen-${process.pid}`);
+  writeFileSync(shm, 'x');
+  rows.push([shm, null]);
+  for (const [path, expected] of rows) {
+    if (!existsSync(path)) continue;
+    const fd = openSync(path, 'r');
+    try {
+      assert.equal(pseudoFilesystemOf(fd), expected, path);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  rmSync(shm);
+});
+
+test('--log-file on a kernel file is refused by name, as root and as anyone', async () => {
+  const run = new AngelRun(['--log-file', '/proc/sys/kernel/core_pattern', '--', 'true']);
+  assert.equal(await run.status(), 2);
+  assert.match(run.stderrText[0] ?? '', /^angel: --log-file: expected a file in a directory only root can write to \(.*(proc is owned|on proc, the kernel's own filesystem)/);
 });

@@ -1,0 +1,81 @@
+// Runtime names: each angel's instance directory, alive by a lock its process holds (flock(2), dropped by the
+// kernel at its death, in whatever PID namespace it runs); a sweep removes only the dead; a runtime base that
+// another user took first is not used. Real directories, real locks held by real processes (flock(1)).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, test } from 'node:test';
+import { runtimeBase, sweepInstances } from '../../src/kernel/runtime.js';
+import { atTestEnd } from '../helpers/cleanup.js';
+import { reachable } from '../helpers/reachable.js';
+
+const scratch = mkdtempSync('/tmp/angel-runtime-test-');
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Holds the lock of `dir` in another process until the test ends; resolves once it is held. */
+async function holdLock(dir: string): Promise<void> {
+  // in a group of its own: flock and the sleep it runs end together
+  const holder = spawn('flock', [dir, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  atTestEnd(() => {
+    try {
+      process.kill(-(holder.pid as number), 'SIGKILL');
+    } catch {}
+  });
+  await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+  holder.stdout.destroy();
+}
+
+test('a sweep removes the instances whose lock it can take, and none whose lock a living process holds', async () => {
+  const base = join(scratch, 'sweep');
+  mkdirSync(base);
+  for (const name of ['angel.dead1', 'angel.dead2', 'angel.alive']) {
+    mkdirSync(join(base, name));
+    writeFileSync(join(base, name, 'control.sock'), '');
+  }
+  mkdirSync(join(base, 'not-an-angel'));
+  writeFileSync(join(base, 'angel.file'), 'a file, not an instance');
+  await holdLock(join(base, 'angel.alive'));
+  assert.equal(sweepInstances(base), 2);
+  assert.deepEqual(readdirSync(base).sort(), ['angel.alive', 'angel.file', 'not-an-angel']);
+  assert.ok(existsSync(join(base, 'angel.alive', 'control.sock')), 'the living one keeps what it holds');
+});
+
+/** runtimeBase as `uid` would find it, from the copy of the package that user can reach. */
+function baseAs(uid: number, env: Record<string, string>): string {
+  const module = pathToFileURL(reachable('dist/src/kernel/runtime.js')).href;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', `const { runtimeBase } = await import(${JSON.stringify(module)}); console.log(runtimeBase(${uid}, ${JSON.stringify(env)}))`], {
+    encoding: 'utf8', uid, gid: uid, env: { PATH: process.env.PATH ?? '' },
+  });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+test('another user\'s runtime base: the first of XDG_RUNTIME_DIR, /tmp/angel-<uid> that is theirs alone, else a fresh one', () => {
+  assert.equal(runtimeBase(0), '/run/angel', 'root\'s, always');
+  const uid = 65534;
+  const xdg = join(scratch, 'xdg');
+  mkdirSync(xdg, { mode: 0o700 });
+  chownSync(xdg, uid, uid);
+  chmodSync(scratch, 0o755);
+  assert.equal(baseAs(uid, { XDG_RUNTIME_DIR: xdg }), join(xdg, 'angel'));
+  assert.equal(statSync(join(xdg, 'angel')).uid, uid);
+  // someone else (root here: any other owner) took /tmp/angel-<uid> first: a fresh private directory instead
+  const squatted = `/tmp/angel-${uid}`;
+  const had = existsSync(squatted) ? statSync(squatted).uid : null;
+  if (had === null) mkdirSync(squatted, { mode: 0o755 });
+  try {
+    const path = baseAs(uid, {});
+    if (had === uid) {
+      assert.equal(path, squatted, 'theirs already: used');
+    } else {
+      assert.match(path, new RegExp(`^/tmp/angel-${uid}\\.[A-Za-z0-9]{6}$`));
+      assert.equal(statSync(path).uid, uid);
+      assert.equal(statSync(path).mode & 0o777, 0o700);
+      rmSync(path, { recursive: true, force: true });
+    }
+  } finally {
+    if (had === null) rmSync(squatted, { recursive: true, force: true });
+  }
+});
