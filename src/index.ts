@@ -9,6 +9,7 @@ import type { Supervisor } from './driver/supervisor.js';
 import { StatusBoard } from './face/board.js';
 import { serveMetrics } from './face/monitoring.js';
 import { installSignalHandlers } from './face/signals.js';
+import { writeTerminationLog } from './face/termination.js';
 import { startingUser } from './kernel/rootrule.js';
 
 export interface SuperviseControl {
@@ -38,7 +39,8 @@ export function supervise(options: Options, control: SuperviseControl = {}): Ang
     const uninstall = installSignalHandlers(supervisor);
     void supervisor.done.then(uninstall);
   }
-  const { metrics } = supervisor.options;
+  const { metrics, terminationLog } = supervisor.options;
+  if (terminationLog !== null) writeTerminationLog(supervisor, terminationLog, forUser);
   if (metrics) {
     // served before the start; one that cannot be bound stops the supervisor and is a warning
     void serveMetrics(supervisor, new StatusBoard(supervisor), metrics, forUser).then(
@@ -55,7 +57,7 @@ export { PermissionError, SpawnError, UsageError } from './core/errors.js';
 export { parseSize } from './core/limits.js';
 export type { Rlimit, RlimitName, Rlimits } from './core/limits.js';
 export type {
-  AngelEvents, ExitEvent, ExitReason, ExitStatus, GiveupEvent, ListeningEvent, LogFormat, LogLevel, NotifyEvent, Options,
+  AngelEvents, CapEvent, ExitEvent, ExitReason, ExitStatus, GiveupEvent, ListeningEvent, LogFormat, LogLevel, NotifyEvent, Options,
   OverrunEvent, ReadyEvent, ReloadMode, RestartEvent, RestartPolicy, SampleEvent, ShutdownEvent, Size, SpawnErrorEvent,
   StartEvent, State, StateEvent, WarningEvent, WatchdogEvent,
 } from './core/types.js';

@@ -38,6 +38,39 @@ export function parseSize(text: string, flag = 'size'): number {
   return bytes;
 }
 
+// Durations as systemd writes them (systemd.time(7)): units ms, s, m (min), h, combinable (`1m30s`, `1min 30s`),
+// a fraction of a unit where it comes to whole milliseconds (`1.5s`); a bare number is the option's own unit.
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1, msec: 1, s: 1000, sec: 1000, second: 1000, seconds: 1000, m: 60_000, min: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hr: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+};
+const DURATION_PART = /(\d+(?:\.\d+)?)\s*([a-z]+)\s*/gy;
+
+/** A duration in milliseconds: `5000` (bare: `unitMs` each), `5s`, `500ms`, `1m30s`, `1min 30s`, `2h`. */
+export function parseDuration(text: string, flag: string, unitMs = 1): number {
+  const trimmed = text.trim();
+  const unitName = unitMs === 1000 ? 's' : 'ms';
+  const expected = `expected a duration: a number of ${unitName === 's' ? 'seconds' : 'ms'}, or with units ms, s, m, h (5s, 1m30s)`;
+  if (/^\d+$/.test(trimmed)) {
+    const bare = Number(trimmed) * unitMs;
+    if (!Number.isSafeInteger(bare)) throw new UsageError(flag, text, expected);
+    return bare;
+  }
+  DURATION_PART.lastIndex = 0;
+  let total = 0;
+  let end = 0;
+  for (let part = DURATION_PART.exec(trimmed); part !== null; part = DURATION_PART.exec(trimmed)) {
+    const unit = DURATION_UNITS[(part[2] ?? '').toLowerCase()];
+    if (unit === undefined) throw new UsageError(flag, text, expected);
+    total += Number(part[1]) * unit;
+    end = DURATION_PART.lastIndex;
+  }
+  // 1.1s is 1100.0000000000002 in floating point: whole milliseconds within a rounding error are whole
+  const whole = Math.round(total);
+  if (end === 0 || end !== trimmed.length || Math.abs(total - whole) > 1e-6 || !Number.isSafeInteger(whole)) throw new UsageError(flag, text, expected);
+  return whole;
+}
+
 /** Parses a whole, non-negative count (a number of fds, samples, restarts). */
 export function parseCount(text: string, flag: string, min = 0): number {
   const trimmed = text.trim();

@@ -43,12 +43,96 @@ export function capBytes(cap: MemoryCap, limitBytes: number): number {
   return Math.max(page, Math.floor((limitBytes * cap.percent) / 100 / page) * page);
 }
 
-/** With --cgroup the kernel tells angel when the cap is passed; the periodic sample is only the fallback (a v1
- * cgroup whose cache stays past the cap after its thresholds ran out) and the peak figure, so it comes at most this
- * often: a Node process woken every 100 ms costs about 3 ms of CPU a second, 90 ms per 30 s (benchmarks/watch.ts). */
-const CGROUP_SAMPLE_MS = 1000;
+/** Where --max-mem's bytes come from: a size given, a share of the limit of angel's own cgroup, or (no limit on
+ * the way up: a plain `docker run`) a share of the machine's memory, as systemd's `MemoryMax=90%`. */
+export type CapSource = 'size' | 'cgroup' | 'machine';
 
-export const sampleIntervalOf = (intervalMs: number, cgroup: boolean): number => (cgroup ? Math.max(intervalMs, CGROUP_SAMPLE_MS) : intervalMs);
+export interface ResolvedCap {
+  capBytes: number;
+  /** The limit the share is of (the cgroup's, or the machine's memory); null for a size. */
+  ofBytes: number | null;
+  source: CapSource;
+}
+
+/** The cap in bytes, from the limit of angel's cgroup (null: none) or else the machine's memory. */
+export function resolveCap(cap: MemoryCap, limitBytes: number | null, machineBytes: number): ResolvedCap {
+  if (!isPercent(cap)) return { capBytes: cap, ofBytes: null, source: 'size' };
+  const of = limitBytes ?? machineBytes;
+  return { capBytes: capBytes(cap, of), ofBytes: of, source: limitBytes === null ? 'machine' : 'cgroup' };
+}
+
+/** How the memory is watched:
+ * - `cgroup` (--cgroup): each generation in a cgroup of angel's, its figure told by the kernel;
+ * - `container`: N% of the limit of angel's own cgroup, where it cannot make cgroups (a pod's read-only
+ *   /sys/fs/cgroup): that cgroup's own figure, angel included, since the kernel OOM-kills on it;
+ * - `tree`: the resident memory of the child's process tree, sampled from /proc (a size, or N% of the
+ *   machine's memory where no limit is set). */
+export type WatchMode = 'tree' | 'container' | 'cgroup';
+
+export function watchModeOf(cap: ResolvedCap, cgroups: boolean): WatchMode {
+  if (cgroups) return 'cgroup';
+  return cap.source === 'cgroup' ? 'container' : 'tree';
+}
+
+/** The smallest headroom a cap must leave above what is charged to the container before the program starts
+ * (angel itself, and whatever else runs there): less, and the program would be stopped as it starts. */
+export const MIN_PROGRAM_BYTES = 16 * 2 ** 20;
+
+/** What the kernel would OOM-kill on, from a memory cgroup's usage and memory.stat: anonymous memory, shmem
+ * (tmpfs, /dev/shm, memfd), kernel memory that cannot be reclaimed, dirty and writeback file pages; not the
+ * clean page cache, active or inactive, nor reclaimable slab, which the kernel reclaims before it OOM-kills.
+ * (The kubelet's working set, usage less inactive_file only, counts active file pages too.) */
+export function unreclaimable(version: 1 | 2, usageBytes: number, statText: string): number {
+  const field = (name: string): number => statField(statText, version === 1 ? `total_${name}` : name) ?? 0;
+  const [file, dirty, writeback] = version === 1 ? [field('cache'), field('dirty'), field('writeback')] : [field('file'), field('file_dirty'), field('file_writeback')];
+  const cleanFile = Math.max(0, file - field('shmem') - dirty - writeback);
+  const reclaimableSlab = version === 2 ? field('slab_reclaimable') : 0;
+  return Math.max(0, usageBytes - cleanFile - reclaimableSlab);
+}
+
+/** How often a cgroup's figure is sampled where the kernel does not tell angel first (container mode) or as the
+ * fallback to its notices (--cgroup): the time the figure would take to reach the cap at the rate it grows (at
+ * least FLOOR_RATE, twice what was seen), between `minMs` and `maxMs`. A quiet program far below its cap is
+ * looked at once a second; a leak near the cap, every few milliseconds. */
+export interface Pace {
+  minMs: number;
+  maxMs: number;
+}
+
+/** The growth assumed of a program seen flat: 128 MiB/s, in bytes per ms. */
+const FLOOR_RATE = (128 * 2 ** 20) / 1000;
+
+export interface PaceState {
+  figureBytes: number;
+  at: number;
+  /** Bytes per ms, decaying: the fastest growth seen lately. */
+  rate: number;
+}
+
+export function nextSample(pace: Pace, capBytes: number, figureBytes: number, now: number, last: PaceState | null): { delayMs: number; state: PaceState } {
+  const seen = last === null || now <= last.at ? 0 : Math.max(0, (figureBytes - last.figureBytes) / (now - last.at));
+  const rate = Math.max(seen, (last?.rate ?? 0) / 2);
+  const headroom = capBytes - figureBytes;
+  const delayMs = headroom <= 0 ? pace.minMs : Math.min(pace.maxMs, Math.max(pace.minMs, Math.floor(headroom / Math.max(FLOOR_RATE, 2 * rate))));
+  return { delayMs, state: { figureBytes, at: now, rate } };
+}
+
+/** How often each mode samples: the tree every --sample-interval; with --cgroup the kernel tells angel (a
+ * threshold, memory.high), so the sample is the fallback and the peak figure, once a second (or the interval,
+ * when longer); in container mode nothing tells angel, and the one read of the container's figure adapts to its
+ * headroom, from 10 ms near the cap to that second. */
+export function paceOf(mode: WatchMode, intervalMs: number): Pace {
+  return mode === 'tree' ? { minMs: intervalMs, maxMs: intervalMs } : { minMs: Math.min(10, intervalMs), maxMs: Math.max(1000, intervalMs) };
+}
+
+/** The delay before a generation's next sample in its mode. With --cgroup the kernel's notices carry the figure
+ * up to the early threshold; from there, where a step may stop past the cap between two of v1's checks, the
+ * container's pace takes over until it falls back below. */
+export function delayAfter(mode: WatchMode, pace: Pace, capBytes: number, figureBytes: number, now: number, last: PaceState | null): { delayMs: number; state: PaceState } {
+  const next = nextSample(pace, capBytes, figureBytes, now, last);
+  if (mode === 'tree' || (mode === 'cgroup' && figureBytes < earlyThreshold(capBytes))) return { delayMs: pace.maxMs, state: next.state };
+  return next;
+}
 
 /** How far past the cap a generation may grow during its grace period before it is killed at once: by angel's
  * judge (overrun.ts) when it samples RSS, by the kernel (memory.max, memory.limit_in_bytes) with --cgroup. */
@@ -90,14 +174,15 @@ export function statField(text: string, key: string): number | null {
  * reaches a threshold, and only on crossing it, so: the first just past the cap; after a notice that found usage
  * past the cap but a working set within it (cache), the usage at which the working set would pass the cap if all
  * the growth from there were not cache; null when no other is needed. */
-export function nextThreshold(capBytes: number, reading?: { usageBytes: number; workingSetBytes: number }): number | null {
+export function nextThreshold(capBytes: number, reading?: { usageBytes: number; figureBytes: number }): number | null {
   if (!reading) return capBytes + 1;
-  if (reading.usageBytes <= capBytes || reading.workingSetBytes > capBytes) return null;
-  return reading.usageBytes + (capBytes - reading.workingSetBytes) + 1;
+  if (reading.usageBytes <= capBytes || reading.figureBytes > capBytes) return null;
+  return reading.usageBytes + (capBytes - reading.figureBytes) + 1;
 }
 
-/** The working set, as the kubelet and cAdvisor count a container's memory: usage less the inactive file cache,
- * which the kernel reclaims first. A big file read fills the cache but not the working set. */
-export function workingSet(usageBytes: number, inactiveFileBytes: number): number {
-  return Math.max(0, usageBytes - inactiveFileBytes);
+/** v1 notices only on crossing a threshold, and checks for one every 128 pages charged: a step that ends just
+ * past the cap may be charged without a check after it. A threshold this far below the cap is crossed with
+ * that many pages to spare, and its notice starts the sampling that the pace (nextSample) quickens near the cap. */
+export function earlyThreshold(capBytes: number): number {
+  return Math.max(1, capBytes - Math.max(2 ** 20, Math.floor(capBytes / 64)));
 }

@@ -8,7 +8,7 @@ import type { Rlimits } from './limits.js';
 import { memoryCap, showCap, type MemoryCap } from './memory.js';
 import {
   count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, metricsAddress, milliseconds, nestedDeeper,
-  oneOf, readyMode, rlimits, signal, size, text,
+  oneOf, readyMode, rlimits, seconds, signal, size, text,
 } from './parse.js';
 import { formatReady } from './readiness.js';
 import { formatRewrites, rewrites } from './rewrite.js';
@@ -34,6 +34,8 @@ interface Row<K extends string, T> {
   readonly show?: (value: T) => unknown;
   /** The default as help text, where the value alone would not say it. */
   readonly initialText?: string;
+  /** A duration's unit when it is given as a bare number (help says it after the default). */
+  readonly unit?: 'ms' | 's';
   /** Set once at start: a config re-read on SIGHUP may not change it (the sockets are bound, the log file
    * open, the identity decided); angel must be restarted for that. */
   readonly fixed?: boolean;
@@ -44,6 +46,7 @@ const row = <K extends string, T>(spec: Omit<Row<K, T>, 'initial'> & { initial: 
 /** An option without one: null when not given. */
 const optional = <K extends string, T>(spec: Omit<Row<K, T>, 'initial' | 'show'>): Row<K, T | null> => ({ ...spec, initial: null });
 const ms = (min: number) => (value: unknown, name: string): number => milliseconds(value, name, min);
+const secs = (min: number) => (value: unknown, name: string): number => seconds(value, name, min);
 const whole = (min: number) => (value: unknown, name: string): number => count(value, name, min);
 const choice = <T extends string>(allowed: readonly T[]) => (value: unknown, name: string): T => oneOf(value, name, allowed);
 const octal = (mode: number): string => `0${mode.toString(8)}`;
@@ -56,18 +59,18 @@ const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'erro
 export const OPTIONS = [
   row<'maxMem', MemoryCap | null>({ key: 'maxMem', flag: '--max-mem', value: '<size|N%>', group: 'Memory cap', help: 'cap on the resident memory of the child\'s whole process tree (its cgroup\'s working set with --cgroup), or N% of the memory limit of angel\'s cgroup; overrun: stop, restart', parse: memoryCap, initial: null, show: showCap }),
   row({ key: 'cgroup', flag: '--cgroup', group: 'Memory cap', help: 'each generation in a cgroup of its own under angel\'s: the kernel\'s working set, overrun by event, the 1.5x ceiling and OOM kills by the kernel, the whole cgroup killed at its end', parse: flag, initial: false, fixed: true }),
-  row({ key: 'sampleInterval', flag: '--sample-interval', value: '<ms>', group: 'Memory cap', help: 'how often the tree\'s memory is sampled', parse: ms(1), initial: 100 }),
+  row({ key: 'sampleInterval', flag: '--sample-interval', value: '<duration>', group: 'Memory cap', help: 'how often the tree\'s memory is sampled', parse: ms(1), initial: 100, unit: 'ms' }),
   row({ key: 'overrunSamples', flag: '--overrun-samples', value: '<n>', group: 'Memory cap', help: 'consecutive samples over the cap that make an overrun (start-up spikes pass)', parse: whole(1), initial: 1 }),
   optional({ key: 'maxVmem', flag: '--max-vmem', value: '<size>', group: 'Limits', help: 'RLIMIT_AS (soft = hard) before exec: a backstop, it counts address space', parse: size }),
   optional({ key: 'maxFds', flag: '--max-fds', value: '<n>', group: 'Limits', help: 'RLIMIT_NOFILE (soft = hard) before exec', parse: whole(1) }),
   row({ key: 'rlimits', flag: '--rlimit', value: '<name=soft[:hard]>', group: 'Limits', help: 'any rlimit before exec (core, cpu, nproc, stack, …), repeatable', parse: rlimits, initial: {}, repeatable: true }),
   row({ key: 'restart', flag: '--restart', value: '<policy>', group: 'Restarts', help: 'on-failure | always | never', parse: choice(RESTART_POLICIES), initial: 'on-failure' }),
   row({ key: 'maxRestarts', flag: '--max-restarts', value: '<n>', group: 'Restarts', help: 'more quick deaths (under --min-uptime) than n within the window: give up', parse: whole(0), initial: 10 }),
-  row({ key: 'restartWindow', flag: '--restart-window', value: '<s>', group: 'Restarts', help: 'the crash-loop window, in seconds', parse: whole(1), initial: 60 }),
-  row({ key: 'minUptime', flag: '--min-uptime', value: '<ms>', group: 'Restarts', help: 'a child ready at least this long did not crash-loop: it restarts at once, resets the backoff and is not counted', parse: ms(0), initial: 1000 }),
-  row({ key: 'restartDelay', flag: '--restart-delay', value: '<ms>', group: 'Restarts', help: 'a fixed delay before every restart (the backoff wins when larger)', parse: ms(0), initial: 0 }),
-  row({ key: 'maxRestartDelay', flag: '--max-restart-delay', value: '<ms>', group: 'Restarts', help: 'the longest backoff between restarts (0: always at once)', parse: ms(0), initial: 10_000 }),
-  row({ key: 'killTimeout', flag: '--kill-timeout', value: '<ms>', group: 'Signals', help: 'grace between the stop signal and SIGKILL', parse: ms(0), initial: 5000 }),
+  row({ key: 'restartWindow', flag: '--restart-window', value: '<duration>', group: 'Restarts', help: 'the crash-loop window: seconds, or with units (10m)', parse: secs(1), initial: 60, unit: 's' }),
+  row({ key: 'minUptime', flag: '--min-uptime', value: '<duration>', group: 'Restarts', help: 'a child ready at least this long did not crash-loop: it restarts at once, resets the backoff and is not counted', parse: ms(0), initial: 1000, unit: 'ms' }),
+  row({ key: 'restartDelay', flag: '--restart-delay', value: '<duration>', group: 'Restarts', help: 'a fixed delay before every restart (the backoff wins when larger)', parse: ms(0), initial: 0, unit: 'ms' }),
+  row({ key: 'maxRestartDelay', flag: '--max-restart-delay', value: '<duration>', group: 'Restarts', help: 'the longest backoff between restarts (0: always at once)', parse: ms(0), initial: 10_000, unit: 'ms' }),
+  row({ key: 'killTimeout', flag: '--kill-timeout', value: '<duration>', group: 'Signals', help: 'grace between the stop signal and SIGKILL', parse: ms(0), initial: 5000, unit: 'ms' }),
   row({ key: 'stopSignal', flag: '--stop-signal', value: '<sig>', group: 'Signals', help: 'the signal angel sends to stop the child (overrun, reload)', parse: signal, initial: 'SIGTERM' }),
   row({ key: 'parentDeathSignal', flag: '--parent-death-signal', value: '<sig>', group: 'Signals', help: 'what the child gets if angel itself dies (PR_SET_PDEATHSIG), so it is never left unsupervised', parse: signal, initial: 'SIGKILL' }),
   row({ key: 'rewrite', flag: '--rewrite', value: '<from:to>', group: 'Signals', help: 'a signal angel receives reaches the child as another (SIGTERM:SIGINT), forwarded or as a shutdown; repeatable', parse: rewrites, initial: {}, repeatable: true, show: formatRewrites }),
@@ -75,16 +78,17 @@ export const OPTIONS = [
   row({ key: 'listen', flag: '--listen', value: '<addr>', group: 'Sockets and readiness', help: '[name=][host:]port, [::1]:port or unix:/path, bound by angel, passed as fds 3, 4, … (LISTEN_FDS); repeatable', parse: listenSpecs, initial: [], repeatable: true, fixed: true, show: (specs) => specs.map((spec) => spec.text) }),
   row({ key: 'socketMode', flag: '--socket-mode', value: '<mode>', group: 'Sockets and readiness', help: 'mode of the unix sockets angel creates', parse: fileMode, initial: 0o666, fixed: true, show: octal }),
   row({ key: 'ready', flag: '--ready', value: '<mode>', group: 'Sockets and readiness', help: 'when a child counts as started: exec | fd | notify | tcp:PORT | delay:MS', parse: readyMode, initial: { kind: 'exec' }, show: formatReady }),
-  row({ key: 'readyTimeout', flag: '--ready-timeout', value: '<ms>', group: 'Sockets and readiness', help: 'a child not ready by then is killed and counts as failed to start', parse: ms(1), initial: 30_000 }),
+  row({ key: 'readyTimeout', flag: '--ready-timeout', value: '<duration>', group: 'Sockets and readiness', help: 'a child not ready by then is killed and counts as failed to start', parse: ms(1), initial: 30_000, unit: 'ms' }),
   optional({ key: 'user', flag: '--user', value: '<user>', group: 'Identity and environment', help: 'the child runs as this user (name or uid), with its groups; angel stays root', parse: identity, fixed: true }),
   optional({ key: 'group', flag: '--group', value: '<group>', group: 'Identity and environment', help: 'the child runs with this group', parse: identity, fixed: true }),
   optional({ key: 'cwd', flag: '--cwd', value: '<dir>', group: 'Identity and environment', help: 'the child\'s working directory', parse: text }),
   row({ key: 'env', flag: '--env', value: '<K=V>', group: 'Identity and environment', help: 'extra environment for the child, repeatable', parse: environment, initial: {}, repeatable: true }),
   row({ key: 'clearEnv', flag: '--clear-env', group: 'Identity and environment', help: 'the child gets only PATH, --env and angel\'s own variables', parse: flag, initial: false }),
   optional({ key: 'logFile', flag: '--log-file', value: '<path>', group: 'Logs', help: 'the child\'s stdout and stderr, appended here by angel; reopened on SIGUSR1', parse: text, fixed: true }),
+  optional({ key: 'terminationLog', flag: '--termination-log', value: '<path>', group: 'Logs', help: 'a summary of how angel ended (status, the last generation\'s reason, cap, peak, restarts) written here at exit, where Kubernetes reads it', parse: text, fixed: true, initialText: '/dev/termination-log where it exists' }),
   optional({ key: 'logFormat', flag: '--log-format', value: '<format>', group: 'Logs', help: 'angel\'s own events: json | pretty', parse: choice(LOG_FORMATS), initialText: 'pretty on a TTY, else json' }),
   row({ key: 'logLevel', flag: '--log-level', value: '<level>', group: 'Logs', help: 'trace | debug | info | warn | error | silent', parse: choice(LOG_LEVELS), initial: 'info' }),
-  optional({ key: 'watchdog', flag: '--watchdog', value: '<ms>', group: 'Monitoring', help: 'the child must send WATCHDOG=1 to $NOTIFY_SOCKET within this period (it gets WATCHDOG_USEC); a miss stops and restarts it', parse: ms(1) }),
+  optional({ key: 'watchdog', flag: '--watchdog', value: '<duration>', group: 'Monitoring', help: 'the child must send WATCHDOG=1 to $NOTIFY_SOCKET within this period (it gets WATCHDOG_USEC); a miss stops and restarts it', parse: ms(1), unit: 'ms' }),
   row<'metrics', ListenSpec | null>({ key: 'metrics', flag: '--metrics', value: '<addr>', group: 'Monitoring', help: 'Prometheus text on http://ADDR/metrics: [host:]port (host 127.0.0.1 unless given) or unix:/path', parse: metricsAddress, initial: null, fixed: true, show: (spec) => spec?.text ?? null }),
 ] as const;
 

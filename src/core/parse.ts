@@ -3,7 +3,7 @@
 import { parseListen, parseMetrics, type ListenSpec } from './addresses.js';
 import { UsageError } from './errors.js';
 import {
-  isRlimitName, parseCount, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, type Rlimit, type Rlimits,
+  isRlimitName, parseCount, parseDuration, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, type Rlimit, type Rlimits,
 } from './limits.js';
 import { parseReady, type ReadyMode } from './readiness.js';
 import { parseSignal } from './signames.js';
@@ -39,10 +39,19 @@ export const MAX_NESTING = 8;
  * timeout of 3e9 ms would SIGKILL at once and a sample interval of 3e9 would sample every millisecond. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export function milliseconds(value: unknown, name: string, min: number): number {
-  const ms = count(value, name, min);
-  if (ms > MAX_TIMER_MS) throw new UsageError(name, value, `expected a whole number of ms from ${min} to ${MAX_TIMER_MS}`);
+/** A duration in ms: a number (of ms, or of seconds with `unitMs` 1000) or a text with units (`5s`, `1m30s`). */
+export function milliseconds(value: unknown, name: string, min: number, unitMs = 1): number {
+  const ms = typeof value === 'string' ? parseDuration(value, name, unitMs) : count(value, name, min) * unitMs;
+  const unit = unitMs === 1000 ? 's' : 'ms';
+  if (ms < min * unitMs || ms > MAX_TIMER_MS) throw new UsageError(name, value, `expected a duration from ${min} ${unit} to ${MAX_TIMER_MS} ms (24.8 days)`);
   return ms;
+}
+
+/** A duration in whole seconds (--restart-window): a number of seconds, or a text with units. */
+export function seconds(value: unknown, name: string, min: number): number {
+  const ms = milliseconds(value, name, min, 1000);
+  if (ms % 1000 !== 0) throw new UsageError(name, value, 'expected whole seconds (1m30s, 90, 90s)');
+  return ms / 1000;
 }
 
 export function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {

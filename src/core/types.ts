@@ -1,5 +1,6 @@
 // The public types: what a caller passes to supervise() and the typed events it gets back.
 import type { Rlimit, RlimitName } from './limits.js';
+import type { CapSource } from './memory.js';
 
 /** A size: bytes, or a string with a binary suffix (`512M`, `1.5G`, `64KiB`). */
 export type Size = number | string;
@@ -68,6 +69,9 @@ export interface Options {
   readyTimeout?: number | string;
   /** The child's stdout and stderr, through a pipe angel owns, appended to this file; reopened on SIGUSR1. */
   logFile?: string;
+  /** A summary of how angel ended, written here at exit (default: /dev/termination-log where it exists, as
+   * Kubernetes makes it; the library writes one only where this is given). */
+  terminationLog?: string;
   logFormat?: LogFormat;
   logLevel?: LogLevel;
   /** The child must send WATCHDOG=1 to its NOTIFY_SOCKET within this many ms; a miss stops and restarts it. */
@@ -141,6 +145,15 @@ export interface NotifyEvent {
   /** STATUS= text, when the message had one. */
   status: string | null;
 }
+/** An N% cap moved with the limit it is a share of (a container resized in place, read at a reload or within a
+ * second while sampling); the new cap is judged from the next sample. */
+export interface CapEvent {
+  capBytes: number;
+  previousBytes: number;
+  /** What it is a share of: the cgroup's limit, or the machine's memory where none is set. */
+  ofBytes: number | null;
+  source: CapSource;
+}
 /** angel listens for someone (--metrics): where, once bound. */
 export interface ListeningEvent {
   what: 'metrics';
@@ -186,6 +199,7 @@ export interface AngelEvents {
   ready: [ReadyEvent];
   exit: [ExitEvent];
   overrun: [OverrunEvent];
+  cap: [CapEvent];
   watchdog: [WatchdogEvent];
   notify: [NotifyEvent];
   listening: [ListeningEvent];

@@ -1,13 +1,42 @@
 // One way to put a supervisor together, for the CLI and for supervise(): the launch checked against the
 // system, the log pipe, the cgroups (--cgroup) and the held sockets opened by angel, then the driver over them.
+import { UsageError } from '../core/errors.js';
+import { isPercent, MIN_PROGRAM_BYTES, showCap, watchModeOf } from '../core/memory.js';
 import { nameOf, type ResolvedOptions } from '../core/options.js';
-import { CgroupTree } from '../kernel/cgrouptree.js';
+import { CgroupRefused, CgroupTree } from '../kernel/cgrouptree.js';
+import { OwnMemory } from '../kernel/ownmemory.js';
 import { LogPipe } from '../kernel/logfile.js';
 import { Reaper } from '../kernel/reaper.js';
 import type { StartingUser } from '../kernel/rootrule.js';
 import { bindAll } from '../kernel/sockets.js';
-import { prepareLaunch, releaseLaunch } from './launch.js';
+import { prepareLaunch, releaseLaunch, type Launch } from './launch.js';
 import { Supervisor } from './supervisor.js';
+
+/** --cgroup where the hierarchy is mounted read-only (a Kubernetes pod's /sys/fs/cgroup): said in one warning
+ * naming the mount, and --max-mem is watched without cgroups of angel's own (container mode for N%, the tree
+ * for a size). Any other refusal (no permission, no memory controller) is the usage error it was. */
+function openCgroups(options: ResolvedOptions, warn: (message: string) => void): CgroupTree | null {
+  if (!options.cgroup) return null;
+  try {
+    return CgroupTree.open(warn);
+  } catch (error) {
+    if (!(error instanceof CgroupRefused) || error.code !== 'EROFS') throw error;
+    const instead = isPercent(options.maxMem) ? 'watches the cgroup angel runs in, read only' : 'samples the process tree';
+    warn(`--cgroup: the cgroup mount ${error.mount} is read-only (EROFS), so generations get no cgroup of their own here; --max-mem ${instead}`);
+    return null;
+  }
+}
+
+/** Container mode needs room for the program: a cap at or below what angel and the rest of its cgroup already
+ * use (plus MIN_PROGRAM_BYTES) would stop every child as it starts. */
+function checkHeadroom(options: ResolvedOptions, launch: Launch, own: OwnMemory | null, cgroups: CgroupTree | null): void {
+  const cap = launch.cap;
+  if (cap === null || own === null || watchModeOf(cap, cgroups !== null) !== 'container') return;
+  const used = own.figureBytes();
+  if (cap.capBytes >= used + MIN_PROGRAM_BYTES) return;
+  const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  throw new UsageError(nameOf(options, 'maxMem'), showCap(options.maxMem), `expected a cap that leaves the program at least ${mib(MIN_PROGRAM_BYTES)} above what angel and its cgroup already use (${mib(used)} of the limit ${mib(cap.ofBytes ?? 0)}), but it is ${mib(cap.capBytes)}`);
+}
 
 /** Throws UsageError (2), PermissionError (126) or SpawnError (126/127) before anything starts. With
  * `subreaper`, angel adopts and reaps the orphans of its children's trees (kernel/reaper.ts). */
@@ -15,18 +44,25 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
   const launch = prepareLaunch(options, forUser);
   let logPipe: LogPipe | null = null;
   let cgroups: CgroupTree | null = null;
-  let supervisor: Supervisor | null = null;
+  let own: OwnMemory | null = null;
+  // what is found while it is put together is said once the supervisor is there, and its listeners
+  const early: string[] = [];
+  let warn = (message: string): void => void early.push(message);
   try {
     logPipe = options.logFile === null ? null : new LogPipe(options.logFile, nameOf(options, 'logFile'), forUser);
-    cgroups = options.cgroup ? CgroupTree.open((message) => supervisor?.emit('warning', { message })) : null;
+    cgroups = openCgroups(options, (message) => warn(message));
+    own = OwnMemory.find();
+    checkHeadroom(options, launch, own, cgroups);
     const sockets = bindAll(options.listen, options.socketMode, forUser);
-    supervisor = new Supervisor(launch, sockets, logPipe, subreaper ? { reaper: (isOwn, onOrphan) => new Reaper(isOwn, onOrphan) } : {}, cgroups);
+    const supervisor = new Supervisor(launch, sockets, logPipe, subreaper ? { reaper: (isOwn, onOrphan) => new Reaper(isOwn, onOrphan) } : {}, cgroups, own);
+    for (const message of early) supervisor.warnAtStart(message);
+    warn = (message) => supervisor.emit('warning', { message });
     return supervisor;
   } catch (error) {
     releaseLaunch(launch);
+    own?.close();
     void logPipe?.close();
     void cgroups?.close();
     throw error;
   }
 }
-

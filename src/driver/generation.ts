@@ -3,9 +3,11 @@
 // cleared here and nowhere else. It reports what happens to it and does what it is told (stop, kill); what any
 // of it means is the lifecycle's call.
 import { performance } from 'node:perf_hooks';
+import { delayAfter, type Pace, type PaceState, type WatchMode } from '../core/memory.js';
 import { parseNotify, type NotifyMessage } from '../core/notify.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import type { NotifySocket } from '../kernel/notify.js';
+import type { OwnMemory } from '../kernel/ownmemory.js';
 import { inTree, treePids, type TreeSample } from '../kernel/proctree.js';
 import type { ReadyMode } from '../core/readiness.js';
 import { closeReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
@@ -30,6 +32,16 @@ export interface GenerationSink {
   oomKill(generation: GenerationHandle): void;
 }
 
+/** What a generation's memory samples read, and how often (core/memory.ts: WatchMode, Pace). */
+export interface Sampling {
+  mode: WatchMode;
+  pace: Pace;
+  /** The cap in force, which a pace measures the headroom against (a resized container moves it). */
+  capBytes: () => number;
+  /** Container mode: angel's own cgroup, whose figure every sample reads. */
+  own: OwnMemory | null;
+}
+
 export interface GenerationSpec {
   number: number;
   spawn: SpawnOptions;
@@ -37,10 +49,13 @@ export interface GenerationSpec {
   /** The pipe of `--ready fd`, whose write end is in spawn.fds. */
   readyPipe: ReadyPipe | null;
   readyTimeoutMs: number;
-  /** Sample the tree's RSS (the cgroup's working set) this often; null: no --max-mem, no sampling. */
-  sampleIntervalMs: number | null;
+  /** How its memory is sampled; null: no --max-mem, no sampling. */
+  sampling: Sampling | null;
   /** --cgroup: the generation's own cgroup, made for it; the child starts in it, and it goes with the generation. */
   cgroup: GenerationCgroup | null;
+  /** angel's own memory cgroup: without a cgroup of its own, a generation's SIGKILL while its OOM kill count
+   * moved was the kernel's OOM killer. */
+  own: OwnMemory | null;
   /** Its NOTIFY_SOCKET (--ready notify, --watchdog), named in spawn.env. */
   notify: NotifySocket | null;
   /** The watchdog period (--watchdog): WATCHDOG=1 must come within it; null: none. */
@@ -89,6 +104,8 @@ export class Generation implements GenerationHandle {
   readonly #spec: GenerationSpec;
   readonly #cgroup: GenerationCgroup | null;
   #oomKills = 0;
+  /** angel's own cgroup's OOM kill count when this generation began (no cgroup of its own). */
+  #ownOomKills: number | null = null;
   oomKilled = false;
   #sampler: Sampler | null = null;
   #probe: ReadyProbe | null = null;
@@ -156,9 +173,13 @@ export class Generation implements GenerationHandle {
   begin(sink: GenerationSink): void {
     const spec = this.#spec;
     this.#sink = sink;
+    if (!this.#cgroup && spec.own) this.#ownOomKills = spec.own.oomKills();
     void this.#child.exited.then((exit) => {
       const at = performance.now();
-      this.oomKilled = this.#oomKills > 0 || this.#readOomKills() > 0;
+      // the kernel's OOM killer: in the generation's cgroup, or (without one) a SIGKILL while angel's own cgroup
+      // counted a kill
+      this.oomKilled = this.#oomKills > 0 || this.#readOomKills() > 0
+        || (!this.#cgroup && exit.signal === 'SIGKILL' && this.#ownOomKills !== null && (spec.own?.oomKills() ?? 0) > this.#ownOomKills);
       this.dispose();
       // whatever is left of its process group (its cgroup) goes with it, so no orphan outlives a generation
       this.kill();
@@ -169,16 +190,12 @@ export class Generation implements GenerationHandle {
     // a start-up is judged by --ready-timeout; the watchdog from readiness (exec here) or the first ping on
     if (spec.ready.kind === 'exec') this.#armWatchdog();
     const cgroup = this.#cgroup;
-    if (spec.sampleIntervalMs !== null) {
-      // with --cgroup the sample is the cgroup's: every process in it, adopted orphans too
-      const source = cgroup ? () => {
-        const reading = cgroup.read();
-        return { pids: reading.pids, rssBytes: reading.workingSetBytes };
-      } : undefined;
-      this.#sampler = new Sampler(this.pid, spec.sampleIntervalMs, (sample) => {
+    const sampling = spec.sampling;
+    if (sampling !== null) {
+      this.#sampler = new Sampler(this.pid, this.#delayOf(sampling), (sample) => {
         this.#lastTree = sample.pids;
         sink.sample(this, sample);
-      }, this.#adopted, source);
+      }, this.#adopted, this.#sourceOf(sampling));
       this.#sampler.start();
     }
     // the kernel's notices: a look at the working set at once, and its OOM kills
@@ -198,6 +215,32 @@ export class Generation implements GenerationHandle {
     this.#arm('ready', spec.readyTimeoutMs, () => sink.readyTimeout(this));
     // with notify, READY=1 on its socket is the probe (#onNotify)
     if (spec.ready.kind !== 'notify') this.#probe = probeReady(spec.ready, spec.readyPipe, () => this.#becameReady());
+  }
+
+  /** The tree by default; with --cgroup the cgroup's figure, every process in it (adopted orphans too); in
+   * container mode angel's own cgroup's, one read whatever the tree. */
+  #sourceOf(sampling: Sampling): (() => TreeSample) | undefined {
+    const cgroup = this.#cgroup;
+    if (sampling.mode === 'cgroup' && cgroup) {
+      return () => {
+        const reading = cgroup.read();
+        return { pids: reading.pids, rssBytes: reading.figureBytes };
+      };
+    }
+    const own = sampling.own;
+    if (sampling.mode === 'container' && own) return () => ({ pids: this.exit ? [] : [this.pid], rssBytes: own.figureBytes() });
+    return undefined;
+  }
+
+  /** The tree every --sample-interval; a cgroup's figure at the pace its mode and headroom set (core/memory.ts). */
+  #delayOf(sampling: Sampling): (sample: TreeSample, now: number) => number {
+    if (sampling.mode === 'tree') return () => sampling.pace.maxMs;
+    let state: PaceState | null = null;
+    return (sample, now) => {
+      const next = delayAfter(sampling.mode, sampling.pace, sampling.capBytes(), sample.rssBytes, now, state);
+      state = next.state;
+      return next.delayMs;
+    };
   }
 
   #becameReady(): void {

@@ -7,16 +7,17 @@ import type { Options } from '../core/types.js';
 import { deliverable, INSPECTOR_SIGNAL } from '../core/rewrite.js';
 import { ALLOWED_FOR_USER, allowedForUser, childEnvironment, childEnvironmentForRoot } from '../core/environment.js';
 import { SpawnError, UsageError } from '../core/errors.js';
-import { sampleIntervalOf } from '../core/memory.js';
+import type { ResolvedCap } from '../core/memory.js';
 import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
 import { openLockedProgram } from '../kernel/lock.js';
 import { closeProgram, openProgram, type ProgramFile } from '../kernel/program.js';
 import { checkRootRule, type StartingUser } from '../kernel/rootrule.js';
 import { asUsageError, closeDirectory, isDirectory, openRootOnlyDirectory } from '../kernel/safeopen.js';
-import type { GenerationSpec } from './generation.js';
-import { resolveMemoryCap } from '../kernel/cgroup.js';
+import type { GenerationSpec, Sampling } from './generation.js';
+import { resolveMemoryCap } from '../kernel/ownmemory.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import type { NotifyDirectory, NotifySocket } from '../kernel/notify.js';
+import type { OwnMemory } from '../kernel/ownmemory.js';
 import { closeReadyPipe, openReadyPipe } from '../kernel/ready.js';
 import type { HeldSocket } from '../kernel/sockets.js';
 import { checkLogFile } from '../kernel/logfile.js';
@@ -30,8 +31,9 @@ export interface Launch {
   /** The file every generation executes, when it must be the file that was checked (angel is root for
    * another user, or locked to one binary); null: the program is looked up as execvp(3) would. */
   readonly program: ProgramFile | null;
-  /** --max-mem in bytes (a percentage resolved against the limit of angel's cgroup now), or null. */
-  readonly capBytes: number | null;
+  /** --max-mem in bytes, and what they are a share of (a percentage resolved against the limit of angel's
+   * cgroup now, or the machine's memory), or null. */
+  readonly cap: ResolvedCap | null;
   /** The child runs as root, and angel acts for another user: signals that would hand that user the child
    * (SIGUSR1, core/rewrite.ts) are withheld. */
   readonly rootChildForUser: boolean;
@@ -83,7 +85,7 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
   if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError(name('cwd'), options.cwd, 'expected a directory that exists');
   const cwd = options.cwd ?? undefined;
   // the limit is read again at every launch: a container resized in place gets a cap to match at its next reload
-  const capBytes = resolveMemoryCap(options.maxMem);
+  const cap = resolveMemoryCap(options.maxMem);
   // resolved in the PATH the child gets, which is where execvp(3) in the child would have looked
   let program = openLockedProgram(options.program, env.PATH, cwd);
   if (!program && forUser) program = openProgram(options.program, env.PATH, cwd);
@@ -95,7 +97,7 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
   }
   const rootChildForUser = forUser !== null && (identity?.uid ?? 0) === 0;
   if (forUser && rootChildForUser) refuseInspectorSignal(options, forUser, name);
-  return { options, identity, env, program, capBytes, rootChildForUser };
+  return { options, identity, env, program, cap, rootChildForUser };
 }
 
 /** Every check a start makes before it spawns, without starting, binding or creating anything (`angel check`),
@@ -130,9 +132,11 @@ export function generationSpec(
     baseEnv: Environ;
     sockets: readonly HeldSocket[];
     outFd: number | undefined;
-    sampled: boolean;
+    sampling: Sampling | null;
     notify: NotifyDirectory | null;
     cgroup?: GenerationCgroup | null;
+    /** angel's own memory cgroup, whose OOM kills a generation without a cgroup of its own counts. */
+    own?: OwnMemory | null;
   },
 ): GenerationSpec {
   const { options, program, identity } = launch;
@@ -169,8 +173,9 @@ export function generationSpec(
     ready: options.ready,
     readyPipe,
     readyTimeoutMs: options.readyTimeout,
-    sampleIntervalMs: io.sampled ? sampleIntervalOf(options.sampleInterval, Boolean(io.cgroup)) : null,
+    sampling: io.sampling,
     cgroup: io.cgroup ?? null,
+    own: io.own ?? null,
     notify,
     watchdogMs: options.watchdog,
   };

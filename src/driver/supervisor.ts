@@ -7,7 +7,10 @@ import { EventEmitter } from 'node:events';
 import { NO_HISTORY, type RestartRules } from '../core/backoff.js';
 import type { ResolvedOptions } from '../core/options.js';
 import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
-import { Generation, statusOf, type GenerationHandle, type GenerationSink, type StartGeneration } from './generation.js';
+import { Generation, statusOf, type GenerationHandle, type GenerationSink, type Sampling, type StartGeneration } from './generation.js';
+import { paceOf, showCap, watchModeOf, type ResolvedCap, type WatchMode } from '../core/memory.js';
+import { resolveMemoryCap, type OwnMemory } from '../kernel/ownmemory.js';
+import { performance } from 'node:perf_hooks';
 import { generationSpec, releaseLaunch, type Launch } from './launch.js';
 import { NotifyDirectory } from '../kernel/notify.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
@@ -23,6 +26,11 @@ import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.
 import { familyOf, type Orphan } from '../core/orphans.js';
 import { Environ, type ChildExit } from '../kernel/spawn.js';
 import type { AngelEvents, ExitReason, ExitStatus, State } from '../core/types.js';
+
+/** How often the limit behind an N% cap is read again, at least, while a generation is sampled. */
+const CAP_READ_MS = 1000;
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 interface HeldEvent {
   name: keyof AngelEvents;
@@ -63,6 +71,13 @@ export class Supervisor extends EventEmitter<AngelEvents> {
   readonly #logPipe: LogPipe | null;
   /** --cgroup: this angel's cgroups, one per generation. */
   readonly #cgroups: CgroupTree | null;
+  /** angel's own memory cgroup, read only: container mode's figure, N%'s limit, the kernel's OOM kills. */
+  readonly #own: OwnMemory | null;
+  #cap: ResolvedCap | null = null;
+  #watchMode: WatchMode | null = null;
+  /** When the limit behind an N% cap was last read. */
+  #capReadAt = 0;
+  #startWarnings: string[] = [];
   #launch!: Launch;
   #options!: ResolvedOptions;
   #rules!: RestartRules;
@@ -96,12 +111,14 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     logPipe: LogPipe | null = null,
     deps: Partial<SupervisorDeps> = {},
     cgroups: CgroupTree | null = null,
+    own: OwnMemory | null = null,
   ) {
     super();
     this.#deps = { ...REAL, ...deps };
     this.#sockets = sockets;
     this.#logPipe = logPipe;
     this.#cgroups = cgroups;
+    this.#own = own;
     if (logPipe) logPipe.onWarning = (warning) => this.emit('warning', warning);
     this.#take(launch);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
@@ -120,7 +137,9 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       stopSignalNumber: signalNumber(launch.options.stopSignal),
       overlap: this.#sockets.length > 0,
     };
-    this.#overrunRules = launch.capBytes === null ? null : { capBytes: launch.capBytes, samples: launch.options.overrunSamples };
+    this.#cap = launch.cap;
+    this.#overrunRules = launch.cap === null ? null : { capBytes: launch.cap.capBytes, samples: launch.options.overrunSamples };
+    this.#watchMode = launch.cap === null ? null : watchModeOf(launch.cap, this.#cgroups !== null);
     this.#baseEnv = Environ.of({ ...launch.env, ...listenEnvironment(this.#sockets) });
   }
 
@@ -131,6 +150,11 @@ export class Supervisor extends EventEmitter<AngelEvents> {
 
   get state(): State {
     return this.#life.state;
+  }
+
+  /** The --max-mem cap in force and what it is a share of, or null. */
+  get cap(): ResolvedCap | null {
+    return this.#cap;
   }
 
   /** The --max-mem cap in force, in bytes (a percentage resolved at the last start or reload), or null. */
@@ -149,7 +173,18 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     return this.#life.current ?? this.#life.spawned - 1;
   }
 
+  /** A warning from putting this supervisor together, said when it starts (its listeners are there by then). */
+  warnAtStart(message: string): void {
+    this.#startWarnings.push(message);
+  }
+
   start(): void {
+    for (const message of this.#startWarnings.splice(0)) this.emit('warning', { message });
+    const cap = this.#cap;
+    if (cap?.source === 'machine') {
+      this.emit('warning', { message: `--max-mem ${showCap(this.#options.maxMem)}: no memory limit is set on angel's cgroup or above it, so the cap is that share of the machine's memory, ${mib(cap.capBytes)} of ${mib(cap.ofBytes ?? 0)}` });
+    }
+    this.#capReadAt = performance.now();
     this.#reaper = this.#deps.reaper?.((pid) => this.#isOwn(pid), (orphan) => this.#adopt(orphan)) ?? null;
     this.#reaper?.start();
     this.#enqueue({ type: 'start' });
@@ -175,8 +210,22 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     this.#take(launch);
   }
 
+  /** An N% cap follows the limit it is a share of: read again at every reload and, while a generation is
+   * sampled, at least once a second; a change is a `cap` event, and the new cap is judged from the next sample. */
+  #refreshCap(now: number): void {
+    const before = this.#cap;
+    if (before === null || before.source === 'size' || this.#overrunRules === null) return;
+    this.#capReadAt = now;
+    const cap = resolveMemoryCap(this.#options.maxMem, this.#own);
+    if (cap === null || cap.capBytes === before.capBytes) return;
+    this.#cap = cap;
+    this.#overrunRules = { ...this.#overrunRules, capBytes: cap.capBytes };
+    this.emit('cap', { capBytes: cap.capBytes, previousBytes: before.capBytes, ofBytes: cap.ofBytes, source: cap.source });
+  }
+
   /** Graceful restart (or, with reload: 'signal', `forwarded` sent to the child: SIGHUP, or its --rewrite). */
   reload(forwarded: NodeJS.Signals = 'SIGHUP'): void {
+    this.#refreshCap(performance.now());
     if (this.#options.reload === 'signal') this.forward(forwarded);
     else this.#enqueue({ type: 'reload' });
   }
@@ -267,6 +316,8 @@ export class Supervisor extends EventEmitter<AngelEvents> {
         }
       }
       this.emit('sample', { pid: generation.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
+      const now = performance.now();
+      if (now - this.#capReadAt >= CAP_READ_MS) this.#refreshCap(now);
       if (!this.#overrunRules) return;
       const judged = judgeSample(this.#overrunRules, watchOf(this.#life, generation.number), generation.samplesOver, sample.rssBytes);
       generation.samplesOver = judged.samplesOver;
@@ -366,7 +417,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     let generation: GenerationHandle;
     try {
       const cgroup = this.#cgroupFor(number);
-      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampled: this.#overrunRules !== null, notify: this.#notifyDir, cgroup };
+      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampling: this.#sampling(), notify: this.#notifyDir, cgroup, own: this.#own };
       generation = this.#deps.startGeneration(generationSpec(this.#launch, number, io));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;
@@ -380,6 +431,13 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     const capBytes = this.#overrunRules?.capBytes;
     this.emit('start', { pid: generation.pid, generation: number, ...(capBytes !== undefined && { capBytes }) });
     generation.begin(this.#sink);
+  }
+
+  /** How a generation's memory is sampled: in the mode the cap and the system chose, at its pace. */
+  #sampling(): Sampling | null {
+    const mode = this.#watchMode;
+    if (mode === null || this.#overrunRules === null) return null;
+    return { mode, pace: paceOf(mode, this.#options.sampleInterval), capBytes: () => this.#overrunRules?.capBytes ?? 0, own: this.#own };
   }
 
   /** The generation's cgroup; one that cannot be made fails the spawn as a step before exec would (126). */
@@ -406,6 +464,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     }
     closeAll(this.#sockets);
     this.#notifyDir.close();
+    this.#own?.close();
     releaseLaunch(this.#launch);
     this.emit('shutdown', { cause, status });
     // done once no orphan is left, everything the children wrote is in the log file, and their cgroups are gone

@@ -130,7 +130,7 @@ export class Peaks {
   #samplerOf(generation: number): Sampler | undefined {
     const pid = this.#pids.get(generation);
     if (this.#samplers.has(generation) || this.#exited.has(generation) || pid === undefined) return this.#samplers.get(generation);
-    const sampler = new Sampler(pid, this.intervalMs, () => {});
+    const sampler = new Sampler(pid, () => this.intervalMs, () => {});
     this.#samplers.set(generation, sampler);
     sampler.start();
     return sampler;

@@ -8,12 +8,12 @@ import { mergeOptions } from '../core/config.js';
 import {
   EXIT_NOT_EXECUTABLE, EXIT_USAGE, exitStatusForSpawnError, oneLine, PermissionError, SpawnError, StatusError, truncate, UsageError,
 } from '../core/errors.js';
-import { isPercent } from '../core/memory.js';
+import { isPercent, showCap } from '../core/memory.js';
 import { changedFixedOption, FLAGS, resolveOptions, showOptions, type ResolvedOptions } from '../core/options.js';
 import { createSupervisor } from '../driver/assemble.js';
 import { checkLaunch, prepareLaunch } from '../driver/launch.js';
 import type { Supervisor } from '../driver/supervisor.js';
-import { resolveMemoryCap } from '../kernel/cgroup.js';
+import { resolveMemoryCap } from '../kernel/ownmemory.js';
 import { readConfigFile } from '../kernel/configfile.js';
 import { becomeUser } from '../kernel/identity.js';
 import { lockedProgram } from '../kernel/lock.js';
@@ -30,6 +30,7 @@ import { serveMetrics } from './monitoring.js';
 import { attachEventLog, createEventLog } from './log.js';
 import { speakToManager } from './manager.js';
 import { installSignalHandlers } from './signals.js';
+import { writeTerminationLog } from './termination.js';
 
 /** Who angel acts for when it is root for someone else (rootrule.ts), or null. Such an angel must have been
  * started by its command, bin/angel, which keeps Node's inspector shut (inspector.ts): started as `node
@@ -53,6 +54,7 @@ async function run(program: string | undefined, args: string[], flags: Flags): P
   const board = new StatusBoard(supervisor);
   openControlSocket(supervisor, board);
   speakToManager(supervisor, board);
+  writeTerminationLog(supervisor, options.terminationLog, forUser);
   if (options.metrics) await serveMetrics(supervisor, board, options.metrics, forUser);
   supervisor.start();
   const status = await supervisor.done;
@@ -112,9 +114,12 @@ function check(program: string | undefined, args: string[], flags: Flags): numbe
     process.stderr.write(`angel: not checked without the native addon, which a run needs: the user, group, lock, root rule and log file (${oneLine(unloadable)})\n`);
     checkProgram(options.program, childEnvironment(process.env, options.env, options.clearEnv).PATH, options.cwd ?? undefined);
   }
-  // a percentage is resolved as a start would resolve it, against the limit of the cgroup angel runs in
-  const capBytes = isPercent(options.maxMem) ? { capBytes: resolveMemoryCap(options.maxMem) } : {};
-  process.stdout.write(`${JSON.stringify({ ...showOptions(options), ...capBytes }, null, 2)}\n`);
+  // a percentage is resolved as a start would resolve it, against the limit of the cgroup angel runs in (or
+  // the machine's memory, where none is set)
+  const cap = isPercent(options.maxMem) ? resolveMemoryCap(options.maxMem) : null;
+  if (cap?.source === 'machine') process.stderr.write(`angel: warning: --max-mem ${cap.capBytes} bytes is ${showCap(options.maxMem)} of the machine's memory: no memory limit is set on angel's cgroup or above it\n`);
+  const resolved = cap === null ? {} : { capBytes: cap.capBytes, capOf: cap.source };
+  process.stdout.write(`${JSON.stringify({ ...showOptions(options), ...resolved }, null, 2)}\n`);
   return 0;
 }
 

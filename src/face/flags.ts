@@ -14,7 +14,7 @@ function defaultText(option: (typeof OPTIONS)[number]): string {
   const { initial } = option;
   if (initial === null || typeof initial === 'boolean' || (typeof initial === 'object' && !('kind' in initial))) return '';
   const shown = 'show' in option && option.show ? (option.show as (value: unknown) => unknown)(initial) : initial;
-  return ` (default: ${String(shown)})`;
+  return ` (default: ${String(shown)}${'unit' in option && option.unit ? ` ${option.unit}` : ''})`;
 }
 
 const commanderOptions = OPTIONS.map((option) => {

@@ -9,6 +9,9 @@ Examples:
   angel check --config angel.json
       every check a run makes (user, program on PATH, log file, root rule, lock), nothing started
 
+Durations (--kill-timeout, --min-uptime, …): a number of ms (of seconds for --restart-window), or with units
+  ms, s, m, h, combinable: 5s, 500ms, 1m30s, "1min 30s". Sizes: bytes, or 512M, 1.5G (binary).
+
 Signals to angel:
   SIGHUP           graceful restart (re-reads --config; a bad one keeps the running child)
   SIGINT, SIGTERM  graceful shutdown: the signal to the child, SIGKILL after --kill-timeout

@@ -137,6 +137,9 @@ export function attachEventLog(supervisor: Supervisor, pending: Promise<EventLog
   supervisor.on('overrun', (e) =>
     log.warn({ event: 'overrun', ...e }, `overrun pid ${e.pid}: ${mib(e.rssBytes)} > cap ${mib(e.capBytes)}${e.hardKill ? ', SIGKILL' : ''}`),
   );
+  supervisor.on('cap', (e) =>
+    log.info({ event: 'cap', ...e }, `cap ${mib(e.capBytes)}, was ${mib(e.previousBytes)}${e.ofBytes === null ? '' : ` (the limit it is a share of is now ${mib(e.ofBytes)})`}`),
+  );
   supervisor.on('watchdog', (e) =>
     log.warn({ event: 'watchdog', ...e }, `watchdog: pid ${e.pid} ${e.triggered ? 'sent WATCHDOG=trigger' : `sent no WATCHDOG=1 within ${e.periodMs} ms`}; stopping it`),
   );

@@ -1,17 +1,15 @@
-// Where angel's memory cgroup is, what limit it is under, and the cgroups angel makes for its generations: all
-// of it plain files under the cgroup mounts, read and written here and nowhere else. What the numbers mean is
-// core/memory.ts's.
+// Where angel's memory cgroup is, and the files of the cgroups angel makes for its generations: all of it plain
+// files under the cgroup mounts, read and written here and nowhere else. What the numbers mean is
+// core/memory.ts's; angel's own cgroup, read only, is ownmemory.ts's.
 //
-// The layout: under the cgroup angel was started in (its home), one directory per angel, named after its pid and
-// start time so that a later angel can tell whether the one that made it is still alive: `angel.<pid>.<start>`,
-// and in it one cgroup per generation, `gen.<n>`. cgroup v2 lets no process stay in a cgroup that hands
-// controllers to its children (the no-internal-process rule, cgroup-v2.rst), so there angel first moves itself
-// into a leaf of its own, `angel.<pid>.<start>/supervisor`, then enables +memory on the way down, as container
+// The layout: under the cgroup angel was started in (its home), one directory per angel, `angel.<random id>`,
+// locked by its angel for its whole life (flock(2): a later angel, in whatever PID namespace, removes only what
+// it can lock), and in it one cgroup per generation, `gen.<n>`. cgroup v2 lets no process stay in a cgroup that
+// hands controllers to its children (the no-internal-process rule, cgroup-v2.rst), so there angel first moves
+// itself into a leaf of its own, `angel.<id>/supervisor`, then enables +memory on the way down, as container
 // init systems do. angel writes limits only on the generations' cgroups, never on its home or above it.
 import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.js';
-import { capBytes, isPercent, limitOf, lowestLimit, type MemoryCap } from '../core/memory.js';
 
 export type CgroupVersion = 1 | 2;
 
@@ -79,43 +77,6 @@ export function memoryCgroupOf(pid: number | 'self' = 'self'): Cgroup | null {
   } catch {
     return null;
   }
-}
-
-/** The memory limit a cgroup is under, and the file that says so (or the cgroup read, when there is none).
- * v1: hierarchical_memory_limit of memory.stat, which the kernel takes as the lowest memory.limit_in_bytes
- * from the cgroup up (use_hierarchy); v2: the lowest memory.max on the path up to the mount. */
-function memoryLimitOf(cgroup: Cgroup): { bytes: number | null; read: string } {
-  if (cgroup.version === 1) {
-    const stat = join(cgroup.dir, 'memory.stat');
-    const line = /^hierarchical_memory_limit (\d+)$/m.exec(readText(stat));
-    return { bytes: line ? limitOf(line[1] ?? '') : null, read: stat };
-  }
-  const limits: Array<number | null> = [];
-  for (let dir = cgroup.dir; dir.startsWith(cgroup.mount) && dir.length > cgroup.mount.length; dir = join(dir, '..')) {
-    // the root has no memory.max; neither has a cgroup without the memory controller
-    try {
-      limits.push(limitOf(readFileSync(join(dir, 'memory.max'), 'utf8')));
-    } catch {}
-  }
-  return { bytes: lowestLimit(limits), read: join(cgroup.dir, 'memory.max') };
-}
-
-/** --max-mem in bytes: a percentage resolved against the limit of angel's cgroup; a usage error naming the flag
- * and the cgroup read when there is none. */
-export function resolveMemoryCap(cap: MemoryCap | null, flag = '--max-mem'): number | null {
-  if (cap === null || !isPercent(cap)) return cap;
-  const cgroup = memoryCgroupOf();
-  if (!cgroup) throw new UsageError(flag, `${cap.percent}%`, 'expected a memory cgroup to take a share of, but /proc/self/cgroup names none that is mounted');
-  let limit: { bytes: number | null; read: string };
-  try {
-    limit = memoryLimitOf(cgroup);
-  } catch (error) {
-    throw new UsageError(flag, `${cap.percent}%`, `expected a memory limit to take a share of: ${(error as CgroupError).message}`);
-  }
-  if (limit.bytes === null) {
-    throw new UsageError(flag, `${cap.percent}%`, `expected a memory limit to take a share of, but ${limit.read} (and the cgroups above) set none`);
-  }
-  return capBytes(cap, limit.bytes);
 }
 
 // ---- files ----

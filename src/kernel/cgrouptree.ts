@@ -2,25 +2,32 @@
 // with SIGKILL left behind is killed and removed, and taken apart at the end, every generation's cgroup
 // first. Where cgroups cannot be made or configured, --cgroup is a usage error naming the path and the errno,
 // never a silent fallback to sampling.
+import { randomBytes } from 'node:crypto';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import {
   CgroupError, childCgroups, killAndRemove, makeDir, memoryCgroupOf, readText, removeTree, writeText, type Cgroup,
 } from './cgroup.js';
 import { GenerationCgroup } from './generationcgroup.js';
-import { statFields } from './proctree.js';
+import { lockDirectory } from './dirlock.js';
 
-const OWN = /^angel\.(\d+)\.(\d+)$/;
+const PREFIX = 'angel.';
 const LEAF = 'supervisor';
 
-/** A process's start time in clock ticks since boot (proc(5) stat field 22): with the pid, it names one process
- * for good, as pids are reused. */
-function startTime(pid: number | 'self'): string | null {
-  return statFields(pid)?.[19] ?? null;
+/** --cgroup cannot have its cgroups here: the usage error, with the errno and the mount, so a read-only mount
+ * (a Kubernetes pod's) can be told from a refusal. */
+export class CgroupRefused extends UsageError {
+  constructor(error: CgroupError, readonly mount: string) {
+    super('--cgroup', error.path, `cannot ${error.op} (${error.code})`);
+    this.code = error.code;
+  }
+
+  readonly code: string;
 }
 
-const asUsage = (error: unknown): never => {
-  if (error instanceof CgroupError) throw new UsageError('--cgroup', error.path, `cannot ${error.op} (${error.code})`);
+const asUsage = (error: unknown, mount: string): never => {
+  if (error instanceof CgroupError) throw new CgroupRefused(error, mount);
   throw error;
 };
 
@@ -36,6 +43,8 @@ export class CgroupTree {
    * it is gone or given up on. */
   readonly #pending = new Set<Promise<void>>();
   readonly #warn: (message: string) => void;
+  /** The lock on this angel's directory, held for its whole life. */
+  #lockFd = -1;
 
   /** Throws UsageError (exit 2) when the cgroups cannot be made here. */
   static open(warn: (message: string) => void = () => {}): CgroupTree {
@@ -44,7 +53,7 @@ export class CgroupTree {
     try {
       return new CgroupTree(home, warn);
     } catch (error) {
-      return asUsage(error);
+      return asUsage(error, home.mount);
     }
   }
 
@@ -53,9 +62,12 @@ export class CgroupTree {
     this.#warn = warn;
     this.version = home.version;
     this.#sweep();
-    this.dir = join(home.dir, `angel.${process.pid}.${startTime('self') ?? '0'}`);
+    this.dir = join(home.dir, `${PREFIX}${randomBytes(8).toString('hex')}`);
     makeDir(this.dir);
     try {
+      // made, then locked: a sweep that finds it unlocked in between takes it for a dead angel's and removes
+      // an empty directory, which makes the lock fail with ENOENT here: a usage error, never a mix-up
+      this.#lockFd = lockDirectory(this.dir, true) as number;
       if (home.version === 2) this.#delegate();
     } catch (error) {
       this.#undo();
@@ -100,13 +112,21 @@ export class CgroupTree {
   }
 
   /** The directories of angels that are gone (killed with SIGKILL: nothing of theirs ran to clean up), with
-   * whatever still runs in them (a daemon that escaped its parent-death signal). */
+   * whatever still runs in them (a daemon that escaped its parent-death signal): those whose lock this angel
+   * can take. A living angel's, in this namespace or another, holds its own. */
   #sweep(): void {
     for (const name of childCgroups(this.#home.dir)) {
-      const match = OWN.exec(name);
-      if (!match || startTime(Number(match[1])) === match[2]) continue;
+      if (!name.startsWith(PREFIX)) continue;
       const dir = join(this.#home.dir, name);
-      this.#expect(this.#report(killAndRemove(this.#home.version, dir), dir));
+      let fd: number | null;
+      try {
+        fd = lockDirectory(dir, false);
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (fd === null) continue;
+      const held = fd;
+      this.#expect(this.#report(killAndRemove(this.#home.version, dir), dir).finally(() => closeSync(held)));
     }
   }
 
@@ -147,6 +167,9 @@ export class CgroupTree {
         done = false;
       }
     }
-    return removeTree(this.dir) && done;
+    const removed = removeTree(this.dir) && done;
+    if (this.#lockFd >= 0) closeSync(this.#lockFd);
+    this.#lockFd = -1;
+    return removed;
   }
 }

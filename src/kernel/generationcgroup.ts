@@ -15,19 +15,20 @@
 import { closeSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:fs';
-import { ceilingBytes, nextThreshold, statField, workingSet } from '../core/memory.js';
+import { ceilingBytes, earlyThreshold, nextThreshold, statField, unreclaimable } from '../core/memory.js';
 import { CgroupError, killAndRemove, makeDir, openDir, openFile, pidsIn, removeTree, signalAll, writeText, type CgroupVersion } from './cgroup.js';
 import type { FdWatch } from './native.js';
 import * as syscalls from './syscalls.js';
 
 const FILES = {
-  1: { usage: 'memory.usage_in_bytes', inactiveFile: 'total_inactive_file', oom: 'memory.oom_control' },
-  2: { usage: 'memory.current', inactiveFile: 'inactive_file', oom: 'memory.events' },
+  1: { usage: 'memory.usage_in_bytes', oom: 'memory.oom_control' },
+  2: { usage: 'memory.current', oom: 'memory.events' },
 } as const;
 
 export interface CgroupReading {
   usageBytes: number;
-  workingSetBytes: number;
+  /** What the kernel would OOM-kill on (core/memory.ts's unreclaimable): clean cache, active or not, left out. */
+  figureBytes: number;
   pids: number[];
 }
 
@@ -49,6 +50,7 @@ export class GenerationCgroup {
   readonly #capBytes: number | null;
   #thresholds = 0;
   #armedAt = 0;
+  #onNotice: (() => void) | null = null;
 
   /** Makes and configures the cgroup; throws CgroupError (and leaves nothing behind). `onRelease` is handed its
    * removal, once release() is called. */
@@ -85,8 +87,12 @@ export class GenerationCgroup {
         if (capBytes !== null) writeText(join(dir, 'memory.limit_in_bytes'), String(ceilingBytes(capBytes)));
         this.#eventFd = syscalls.eventfd();
         this.#fds.push(this.#eventFd);
-        // both notices on one eventfd: each only means "read the numbers now"
-        if (capBytes !== null) this.#threshold(nextThreshold(capBytes));
+        // every notice on one eventfd: each only means "read the numbers now"; the early threshold first, since
+        // a threshold below one armed before is not armed
+        if (capBytes !== null) {
+          this.#threshold(earlyThreshold(capBytes));
+          this.#threshold(nextThreshold(capBytes));
+        }
         writeText(join(dir, 'cgroup.event_control'), `${this.#eventFd} ${this.#oomFd}`);
         this.#spawnFd = openFile(join(dir, 'cgroup.procs'), constants.O_WRONLY);
       }
@@ -118,19 +124,22 @@ export class GenerationCgroup {
    * past the cap that is mostly cache sets the next threshold (nextThreshold), so the notices go on. */
   read(): CgroupReading {
     const usageBytes = Number(this.#text(this.#usageFd));
-    const inactiveFile = statField(this.#text(this.#statFd), FILES[this.version].inactiveFile) ?? 0;
-    const reading = { usageBytes, workingSetBytes: workingSet(usageBytes, inactiveFile), pids: pidsIn(this.dir) };
+    const reading = { usageBytes, figureBytes: unreclaimable(this.version, usageBytes, this.#text(this.#statFd)), pids: pidsIn(this.dir) };
     if (this.version === 1 && this.#capBytes !== null && this.#thresholds < MAX_THRESHOLDS && !this.#released) {
-      this.#threshold(nextThreshold(this.#capBytes, reading));
+      const armed = this.#threshold(nextThreshold(this.#capBytes, reading));
+      // a usage already past it when it was armed crosses nothing: the notice it will not give comes now
+      if (armed !== null && Number(this.#text(this.#usageFd)) >= armed && this.#onNotice) setImmediate(this.#onNotice);
     }
     return reading;
   }
 
-  #threshold(bytes: number | null): void {
-    if (bytes === null || bytes <= this.#armedAt) return;
+  /** Arms a v1 threshold above those armed before; returns it, or null when none was armed. */
+  #threshold(bytes: number | null): number | null {
+    if (bytes === null || bytes <= this.#armedAt) return null;
     writeText(join(this.dir, 'cgroup.event_control'), `${this.#eventFd} ${this.#usageFd} ${bytes}`);
     this.#armedAt = bytes;
     this.#thresholds++;
+    return bytes;
   }
 
   /** How many processes of the cgroup the kernel's OOM killer has killed. */
@@ -140,6 +149,9 @@ export class GenerationCgroup {
 
   /** Calls `onNotice` on the kernel's every notice: a threshold crossed or an OOM (v1), memory.events changed (v2). */
   watch(onNotice: () => void): void {
+    this.#onNotice = () => {
+      if (!this.#released) onNotice();
+    };
     const fd = this.version === 1 ? this.#eventFd : this.#oomFd;
     this.#watch = syscalls.watchFd(fd, this.version === 2, () => {
       // consumed, or the level-triggered poll calls again at once: the eventfd's count, or kernfs's changed flag,

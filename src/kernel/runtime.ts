@@ -10,10 +10,9 @@
 //   a dead one left (its sockets) and nothing of a living one, in whatever namespace that one runs.
 // `angel status <pid>` needs no name at all: it asks /proc which control socket that process listens on.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { AT_FDCWD } from './safeopen.js';
-import { lockFd, openAt } from './syscalls.js';
+import { lockDirectory } from './dirlock.js';
 
 const ROOT_BASE = '/run/angel';
 const INSTANCE_PREFIX = 'angel.';
@@ -56,19 +55,6 @@ export function runtimeBase(uid: number, env: Readonly<Record<string, string | u
   if (made(fallback, uid, 0o700)) return fallback;
   // someone else has the name: a directory of its own, which mkdtemp makes 0700 and new
   return mkdtempSync(`${fallback}.`);
-}
-
-/** Opens a directory and takes its lock; null when another process holds it (a living angel's). */
-function lockDirectory(path: string, wait: boolean): number | null {
-  const fd = openAt(AT_FDCWD, path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW, 0);
-  try {
-    if (lockFd(fd, true, wait)) return fd;
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-  closeSync(fd);
-  return null;
 }
 
 /** Removes the instances in `base` whose angel is gone: those whose lock can be taken. A living angel's lock

@@ -1,8 +1,10 @@
-// Samples the tree RSS of one child every interval. It only reports: the supervisor decides what an
-// overrun means. One sample at a time (the next is scheduled when the last is done); the timer is unref'd
-// so sampling never keeps angel alive on its own. One timer for the sampler's life, re-armed with refresh():
-// no new timer object every 100 ms. With --cgroup the sample is the cgroup's working set instead of the tree's
-// RSS (`source`), and the kernel's notices ask for one at once (sampleNow) between two periodic ones.
+// Samples the memory of one generation: the tree's RSS, or a cgroup's figure (`source`: with --cgroup the
+// generation's own, in container mode angel's). It only reports: the supervisor decides what an overrun
+// means. One sample at a time, the next scheduled when the last is done, after the delay `delay` gives for it
+// (a fixed interval for the tree, a pace by the headroom for a cgroup's one read); the timer is unref'd so
+// sampling never keeps angel alive on its own, and re-armed with refresh() when the delay is the same. The
+// kernel's notices with --cgroup ask for a sample at once (sampleNow) between two periodic ones.
+import { performance } from 'node:perf_hooks';
 import { TreeReader, type TreeSample } from './proctree.js';
 
 export class Sampler {
@@ -11,9 +13,12 @@ export class Sampler {
   #peak = 0;
   #reader = new TreeReader();
 
+  #delayMs = -1;
+
   constructor(
     readonly pid: number,
-    readonly intervalMs: number,
+    /** The delay before the next sample, after this one. */
+    readonly delay: (sample: TreeSample, now: number) => number,
     readonly onSample: (sample: TreeSample) => void,
     /** Orphans of this tree that angel adopted: they count as its part. */
     readonly adopted: ReadonlySet<number> = new Set(),
@@ -52,8 +57,14 @@ export class Sampler {
       return;
     }
     if (sample.rssBytes > this.#peak) this.#peak = sample.rssBytes;
-    if (this.#timer) this.#timer.refresh();
-    else this.#timer = setTimeout(this.#sampleNow, this.intervalMs).unref();
+    const delayMs = this.delay(sample, performance.now());
+    if (this.#timer && delayMs === this.#delayMs) {
+      this.#timer.refresh();
+    } else {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = setTimeout(this.#sampleNow, delayMs).unref();
+      this.#delayMs = delayMs;
+    }
     this.onSample(sample);
   };
 }

@@ -35,7 +35,7 @@ test('the defaults are those of the contract', () => {
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, killTimeout: 5000,
     stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', rewrite: {},
     minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
-    ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, logFormat: null, logLevel: 'info',
+    ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, terminationLog: null, logFormat: null, logLevel: 'info',
     // off unless asked for
     watchdog: null, metrics: null,
   });
@@ -51,6 +51,9 @@ test('every key, in every shape it takes', () => {
     ['sampleInterval', 50, 50], ['sampleInterval', '250', 250], ['overrunSamples', '3', 3], ['overrunSamples', 1, 1],
     ['maxRestarts', 0, 0], ['maxRestarts', '0', 0], ['maxRestarts', '25', 25], ['restartWindow', '1', 1], ['restartWindow', 3600, 3600],
     ['maxRestartDelay', 0, 0], ['maxRestartDelay', '30000', 30_000], ['killTimeout', 0, 0], ['killTimeout', ' 200 ', 200],
+    // durations with units, in flags and config alike; --restart-window's bare unit is the second
+    ['killTimeout', '5s', 5000], ['killTimeout', '1m30s', 90_000], ['killTimeout', '1min 30s', 90_000], ['minUptime', '1.5s', 1500],
+    ['restartWindow', '10m', 600], ['restartWindow', '90s', 90], ['watchdog', '2s', 2000], ['sampleInterval', '250ms', 250],
     ['readyTimeout', '1', 1],
     // the longest delay Node's timers hold (2^31 - 1 ms, about 24.8 days)
     ['killTimeout', 2 ** 31 - 1, 2 ** 31 - 1], ['killTimeout', '2147483647', 2 ** 31 - 1], ['sampleInterval', 2 ** 31 - 1, 2 ** 31 - 1],
@@ -70,7 +73,7 @@ test('every key, in every shape it takes', () => {
     ['args', ['-D', '-f', 'a b'], ['-D', '-f', 'a b']],
     ['socketMode', '0660', 0o660], ['socketMode', '600', 0o600], ['socketMode', 0o600, 0o600], ['socketMode', '0777', 0o777], ['socketMode', '0000', 0],
     ['ready', 'exec', { kind: 'exec' }], ['ready', 'fd', { kind: 'fd' }], ['ready', 'tcp:8080', { kind: 'tcp', host: '127.0.0.1', port: 8080 }],
-    ['ready', 'tcp:10.0.0.1:80', { kind: 'tcp', host: '10.0.0.1', port: 80 }], ['ready', 'delay:50', { kind: 'delay', ms: 50 }],
+    ['ready', 'tcp:10.0.0.1:80', { kind: 'tcp', host: '10.0.0.1', port: 80 }], ['ready', 'delay:50', { kind: 'delay', ms: 50 }], ['ready', 'delay:2s', { kind: 'delay', ms: 2000 }],
     ['ready', 'notify', { kind: 'notify' }], ['watchdog', '500', 500], ['watchdog', 30_000, 30_000],
     // metrics: the machine's own loopback unless the address names a host
     ['metrics', '9100', { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 9100, text: '127.0.0.1:9100' }],
@@ -152,12 +155,12 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['rlimits', { nofile: { soft: 20, hard: 10 } }, '"nofile=20:10"'], ['rlimits', { nofile: { soft: 10 } }, '{"soft":10}'],
   ['rlimits', { nofile: null }, 'null'], ['rlimits', { core: true }, 'true'],
   ['sampleInterval', '0'], ['sampleInterval', 0], ['sampleInterval', -1], ['sampleInterval', 'fast'], ['sampleInterval', 2.5],
-  ['sampleInterval', '100ms'], ['overrunSamples', 'x'], ['overrunSamples', 0],
+  ['overrunSamples', 'x'], ['overrunSamples', 0],
   ['restart', 'sometimes'], ['restart', ''], ['restart', 1], ['restart', null],
   ['maxRestarts', '-1'], ['maxRestarts', -1], ['maxRestarts', 'ten'], ['maxRestarts', 1.5], ['maxRestarts', NaN, 'NaN'],
-  ['restartWindow', 0], ['restartWindow', '0'], ['restartWindow', 'minute'], ['restartWindow', '60s'],
+  ['restartWindow', 0], ['restartWindow', '0'], ['restartWindow', 'minute'], ['restartWindow', '60.5s'],
   ['maxRestartDelay', -1], ['maxRestartDelay', 'long'],
-  ['killTimeout', 'soon'], ['killTimeout', -1], ['killTimeout', '5s'], ['killTimeout', Infinity, 'Infinity'],
+  ['killTimeout', 'soon'], ['killTimeout', -1], ['killTimeout', '5x'], ['killTimeout', '-5s'], ['killTimeout', Infinity, 'Infinity'], ['restartWindow', '500ms'], ['restartWindow', '0s'],
   ['stopSignal', 'SIGNOPE'], ['stopSignal', 'NOPE'], ['stopSignal', ''], ['stopSignal', 0, '"0"'], ['stopSignal', 999, '"999"'],
   ['stopSignal', '1.5'], ['stopSignal', ['TERM']], ['stopSignal', true], ['stopSignal', {}],
   ['reload', 'later'], ['reload', 'SIGHUP'],
@@ -196,7 +199,7 @@ test('every bad value is a UsageError naming the flag and showing the value', ()
 test('a delay longer than a Node timer holds is refused with the range, not fired after 1 ms', () => {
   for (const key of ['sampleInterval', 'killTimeout', 'maxRestartDelay', 'readyTimeout'] as const) {
     assert.throws(() => resolve({ [key]: 2 ** 31 }), {
-      name: 'UsageError', message: new RegExp(`^${FLAGS[key]}: expected a whole number of ms from [01] to 2147483647, got 2147483648$`),
+      name: 'UsageError', message: new RegExp(`^${FLAGS[key]}: expected a duration from [01] ms to 2147483647 ms \\(24\\.8 days\\), got 2147483648$`),
     }, key);
     assert.equal(resolve({ [key]: 2 ** 31 - 1 })[key], 2 ** 31 - 1, key);
   }

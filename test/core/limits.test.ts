@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { test } from 'node:test';
 import { UsageError } from '../../src/core/errors.js';
-import { parseCount, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, UNLIMITED, type RlimitName } from '../../src/core/limits.js';
+import { parseCount, parseDuration, parseRlimitSpec, parseRlimitValue, parseSize, RLIMIT_NAMES, UNLIMITED, type RlimitName } from '../../src/core/limits.js';
 import { parseSignal } from '../../src/core/signames.js';
 
 const KiB = 2 ** 10;
@@ -238,5 +238,18 @@ test('parseSignal: every signal of this platform by name, without SIG, in lower 
 test('parseSignal: bad signals name the flag and the input', () => {
   for (const input of ['', ' ', 'SIGNOPE', 'TERMS', 'SIG', 'SIGSIGTERM', '0', '65', '99', '-15', '+15', '15.0', '1e1', 'SIG TERM', 'UNUSED', 'SIGUNUSED']) {
     assertUsage(() => parseSignal(input, '--stop-signal'), '--stop-signal', input);
+  }
+});
+
+test('parseDuration: bare numbers in the option\'s unit, units ms s m h combinable as systemd writes them, refusals named', () => {
+  const rows: Array<[string, number, number]> = [
+    ['5000', 1, 5000], ['5000', 1000, 5_000_000], ['5s', 1, 5000], ['500ms', 1, 500], ['1m30s', 1, 90_000], ['1min 30s', 1, 90_000],
+    ['2h', 1, 7_200_000], ['1.5s', 1, 1500], ['1.1s', 1, 1100], ['0.5m', 1, 30_000], [' 10 s ', 1, 10_000], ['1h 1m 1s 1ms', 1, 3_661_001],
+    ['90s', 1000, 90_000], ['10m', 1000, 600_000], ['3 seconds', 1, 3000], ['1 hour', 1, 3_600_000], ['0', 1, 0], ['0s', 1, 0],
+  ];
+  for (const [text, unit, ms] of rows) assert.equal(parseDuration(text, '--kill-timeout', unit), ms, text);
+  for (const bad of ['', 's', '5x', '5 s s', '-5s', '1.5', '0.5ms', '5s garbage', 'ms5', '1e3s', '5sec5']) {
+    assert.throws(() => parseDuration(bad, '--kill-timeout'), (error: unknown) => error instanceof UsageError && error.flag === '--kill-timeout'
+      && /expected a duration: a number of ms, or with units ms, s, m, h \(5s, 1m30s\)/.test(error.message), bad);
   }
 });
