@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { resolveProgram } from '../../src/kernel/spawn.js';
 import { AngelRun } from '../helpers/events.js';
+import { needs } from '../helpers/skip.js';
 import { freePort } from '../../support/net.js';
 import { loadDuring } from '../../support/load.js';
 
@@ -23,7 +24,7 @@ function onPath(name: string): string | null {
 const LIGHTTPD = onPath('lighttpd');
 const MISSING = 'needs lighttpd on PATH (apt-get install lighttpd), not found';
 
-test('lighttpd serves a file and survives 10 reloads under load with zero failed requests', { skip: LIGHTTPD || process.env.CI ? false : MISSING }, async (t) => {
+test('lighttpd serves a file and survives 10 reloads under load with zero failed requests', { skip: needs(LIGHTTPD ? false : MISSING) }, async (t) => {
   assert.ok(LIGHTTPD, `${MISSING}: CI installs it (.ci/run), and must run this test`);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'angel-lighttpd-'));

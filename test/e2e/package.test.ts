@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { AngelRun, ROOT } from '../helpers/events.js';
+import { needs } from '../helpers/skip.js';
 
 const NAME = 'angel-supervisor';
 const work = mkdtempSync(join(tmpdir(), 'angel-package-'));
@@ -47,7 +48,7 @@ const angelBin = (app: string): string => join(app, 'node_modules', '.bin', 'ang
 const version = (app: string, extra: NodeJS.ProcessEnv = {}): string =>
   execFileSync(angelBin(app), ['--version'], { encoding: 'utf8', env: userEnv(extra) }).trim();
 
-describe('the package', { skip: hasNpm ? false : 'needs npm on PATH' }, () => {
+describe('the package', { skip: needs(hasNpm ? false : 'needs npm on PATH') }, () => {
   before(() => {
     // what git would give a clone: the sources, the lock file, no build/, dist/ or prebuilds/
     const copy = join(work, 'checkout');
@@ -75,7 +76,7 @@ describe('the package', { skip: hasNpm ? false : 'needs npm on PATH' }, () => {
     assert.equal(await run.status(), 143);
   });
 
-  test('the musl prebuild is in the tarball and loads in a process linked with musl', { skip: hasMusl ? false : 'needs musl-gcc (apt-get install musl-tools)', timeout: 120_000 }, () => {
+  test('the musl prebuild is in the tarball and loads in a process linked with musl', { skip: needs(hasMusl ? false : 'needs musl-gcc (apt-get install musl-tools)'), timeout: 120_000 }, () => {
     const unpacked = join(work, 'unpacked');
     mkdirSync(unpacked);
     execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
@@ -95,7 +96,7 @@ describe('the package', { skip: hasNpm ? false : 'needs npm on PATH' }, () => {
     assert.match(glibc.stdout, /^dlopen failed: .*symbol not found/);
   });
 
-  test('a locked install compiles from source with npm\'s node-gyp, and no prebuild shadows it', { skip: hasCompiler ? false : 'needs a C compiler (cc)', timeout: 240_000 }, () => {
+  test('a locked install compiles from source with npm\'s node-gyp, and no prebuild shadows it', { skip: needs(hasCompiler ? false : 'needs a C compiler (cc)'), timeout: 240_000 }, () => {
     const { app, packageDir } = install({ ANGEL_LOCK_PROGRAM: '/bin/sleep' });
     assert.ok(existsSync(join(packageDir, 'build', 'Release', 'angel.node')), 'compiled');
     assert.ok(existsSync(join(packageDir, 'prebuilds')), 'the prebuilds are there too');
@@ -104,7 +105,7 @@ describe('the package', { skip: hasNpm ? false : 'needs npm on PATH' }, () => {
     assert.equal(refused.status, 126);
   });
 
-  test('where no prebuild loads (a musl prebuild picked on glibc), the install compiles one', { skip: hasCompiler ? false : 'needs a C compiler (cc)', timeout: 240_000 }, () => {
+  test('where no prebuild loads (a musl prebuild picked on glibc), the install compiles one', { skip: needs(hasCompiler ? false : 'needs a C compiler (cc)'), timeout: 240_000 }, () => {
     const { app, output, packageDir } = install({ LIBC: 'musl' });
     assert.match(output, /angel: no prebuilt addon loads here \(.*\); compiling it from source/);
     assert.ok(existsSync(join(packageDir, 'build', 'Release', 'angel.node')));

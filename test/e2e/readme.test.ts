@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { OPTIONS, resolveOptions } from '../../src/core/options.js';
 import type { Options } from '../../src/core/types.js';
 import { AngelRun, ROOT } from '../helpers/events.js';
+import { needs } from '../helpers/skip.js';
 import { freePort } from '../../support/net.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -73,13 +74,13 @@ describe('your server takes its socket from fd 3', () => {
     await serves([process.execPath, file], ['--ready', 'fd']);
   });
 
-  test('Python', { skip: has('python3', ['--version']) ? false : 'needs python3' }, async () => {
+  test('Python', { skip: needs(has('python3', ['--version']) ? false : 'needs python3') }, async () => {
     const file = join(scratch, 'server.py');
     writeFileSync(file, code('python'));
     await serves(['python3', file]);
   });
 
-  test('Go', { skip: has('go', ['version']) ? false : 'needs go (apt-get install golang-go)', timeout: 180_000 }, async () => {
+  test('Go', { skip: needs(has('go', ['version']) ? false : 'needs go (apt-get install golang-go)'), timeout: 180_000 }, async () => {
     const file = join(scratch, 'server.go');
     writeFileSync(file, code('go'));
     const binary = join(scratch, 'server');
