@@ -3,6 +3,7 @@
 // set) and resets the backoff; only a quick death makes the delay grow (0, 100, 200, 400 ms … up to the cap)
 // and counts toward the crash-loop guard: more quick deaths than maxRestarts within the window is a crash
 // loop, and angel gives up. A service that runs and crashes now and then is restarted forever.
+import type { ResolvedOptions } from './options.js';
 import type { ExitReason, RestartPolicy } from './types.js';
 
 export const FIRST_DELAY_MS = 100;
@@ -145,4 +146,30 @@ export function decideRestart(
 export function giveupStatus(status: number, reason: ExitReason, rules: RestartRules): number {
   if (status !== 0) return status;
   return reason === 'overrun' || reason === 'watchdog' || reason === 'oom' ? 128 + rules.stopSignalNumber : 1;
+}
+
+/** The rules of a launch's options; `socketsHeld`: a reload or an overrun overlaps (the next generation starts
+ * and becomes ready before the current one is stopped) exactly when angel holds the sockets both can serve. */
+export function restartRulesOf(
+  options: Pick<ResolvedOptions, 'restart' | 'maxRestarts' | 'restartWindow' | 'maxRestartDelay' | 'minUptime' | 'restartDelay'>,
+  stopSignalNumber: number,
+  socketsHeld: boolean,
+): RestartRules {
+  return {
+    policy: options.restart,
+    maxRestarts: options.maxRestarts,
+    windowMs: options.restartWindow * 1000,
+    maxDelayMs: options.maxRestartDelay,
+    minUptimeMs: options.minUptime,
+    restartDelayMs: options.restartDelay,
+    stopSignalNumber,
+    overlap: socketsHeld,
+  };
+}
+
+/** A restart's latency, by angel's clock: from the old child's death (angel's exit callback for it) to the new
+ * one counting as started (its exec, or its readiness with --ready), less the backoff waited; an overlapped
+ * reload has no gap: 0. */
+export function restartLatencyMs(readyAt: number, diedAt: number, delayMs: number, overlapped: boolean): number {
+  return overlapped ? 0 : Math.max(0, readyAt - diedAt - delayMs);
 }

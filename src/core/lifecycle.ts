@@ -61,6 +61,8 @@ export interface Lifecycle {
   readonly retiring: Readonly<Record<number, ExitReason>>;
   /** How many generations were spawned: the number the next one gets. */
   readonly spawned: number;
+  /** A reload asked for while one was under way: it runs once that one ends, with the launch in force then. */
+  readonly reloadPending: boolean;
 }
 
 export interface Transition {
@@ -68,10 +70,13 @@ export interface Transition {
   effects: Effect[];
   /** For an 'exited' event: how that generation's ending is reported. */
   exit?: { generation: number; reason: ExitReason };
+  /** For a 'ready' event: the readiness counts and is reported (not that of a generation replaced or gone);
+   * `overlapped`: a successor that came up beside the one it replaces, with no gap to measure. */
+  ready?: { generation: number; overlapped: boolean };
 }
 
 export function initialLifecycle(history: RestartHistory): Lifecycle {
-  return { state: 'idle', stopReason: null, shutdownCause: null, lastStatus: 0, history, current: null, next: null, retiring: {}, spawned: 0 };
+  return { state: 'idle', stopReason: null, shutdownCause: null, lastStatus: 0, history, current: null, next: null, retiring: {}, spawned: 0, reloadPending: false };
 }
 
 /** How the overrun judge (overrun.ts) is to read a sample of this generation. */
@@ -174,8 +179,16 @@ const shutDown: Action<'shutdown'> = (life, event) => stop(life, 'shutdown', eve
 const shutDownAgain: Action<'shutdown'> = (life, event, rules) =>
   life.stopReason === 'shutdown' && life.current !== null ? killIt(life, { generation: life.current }) : shutDown(life, event, rules);
 
+/** A reload asked for during another runs now that that one has ended, serving again. */
+function thenPending(transition: Transition, rules: RestartRules): Transition {
+  const { next } = transition;
+  if (!next.reloadPending || next.state !== 'running') return transition;
+  const again = replace({ ...next, reloadPending: false }, 'reload', rules);
+  return { ...transition, next: again.next, effects: [...transition.effects, ...again.effects] };
+}
+
 /** Reloading: the next generation is ready, so it takes over and the current one retires gracefully. */
-const promote: Action<'ready'> = (life, event) => {
+const promote: Action<'ready'> = (life, event, rules) => {
   if (event.generation !== life.next) return unchanged(life);
   const old = life.current;
   const retire: ExitReason = life.stopReason === 'overrun' ? 'overrun' : 'reload';
@@ -183,8 +196,12 @@ const promote: Action<'ready'> = (life, event) => {
     ...life, state: 'running', stopReason: null, current: event.generation, next: null,
     retiring: old === null ? life.retiring : { ...life.retiring, [old]: retire },
   };
-  return { next, effects: old === null ? [] : [{ type: 'stop', generation: old, signal: 'stop-signal' }] };
+  return thenPending({ next, effects: old === null ? [] : [{ type: 'stop', generation: old, signal: 'stop-signal' }] }, rules);
 };
+
+/** Reloading: another reload is asked for. It is not lost: it runs once this one ends (with the launch in force
+ * then, so the newest config is the one that serves), and the generation starting now runs the one it took. */
+const reloadAgain: Action<'reload'> = (life) => ({ next: { ...life, reloadPending: true }, effects: [] });
 
 /** Reloading: the next generation failed to start. The current one keeps serving, unless it was being
  * replaced for an overrun: then it is stopped the plain way. */
@@ -197,17 +214,18 @@ function nextFailed(life: Lifecycle, status: number, why = `failed to start (sta
   }
   return { next: { ...failed, state: 'running', stopReason: null }, effects: [warn] };
 }
+const nextFailedThenPending = (life: Lifecycle, status: number, rules: RestartRules, why?: string): Transition => thenPending(nextFailed(life, status, why), rules);
 /** Its number is given back: a generation that never ran is not counted in ANGEL_GENERATION. */
 const nextSpawnFailed: Action<'spawn-failed'> = (life, event) => {
   if (event.generation !== life.next) return impossible(life, event);
   const failed = nextFailed(life, event.status);
-  return { ...failed, next: { ...failed.next, spawned: event.generation } };
+  return { ...failed, next: { ...failed.next, spawned: event.generation, reloadPending: false } };
 };
 
 /** Reloading: a generation exited. The next one: it failed. The current one (it crashed, or the 1.5x
  * ceiling's SIGKILL ended an overrunning one): its successor is now the one starting. */
-const exitWhileReloading: Action<'exited'> = (life, event) => {
-  if (event.generation === life.next) return { ...nextFailed(life, event.status), exit: { generation: event.generation, reason: withOom('crash', event) } };
+const exitWhileReloading: Action<'exited'> = (life, event, rules) => {
+  if (event.generation === life.next) return { ...nextFailedThenPending(life, event.status, rules), exit: { generation: event.generation, reason: withOom('crash', event) } };
   const reason = withOom(life.stopReason === 'overrun' ? 'overrun' : event.cleanExit ? 'exit' : 'crash', event);
   return {
     next: { ...life, state: 'starting', stopReason: null, lastStatus: event.status, current: life.next, next: null },
@@ -259,7 +277,7 @@ const GRID: { [E in EventType]: Row<E> } = {
   'oom-kill':         [never,       killIt,             killIt,             killIt,                  killIt,             ignore],
   'ready-timeout':    [never,       notReady,           ignore,             notReadyWhileReloading,  killIt,             ignore],
   watchdog:           [never,       stopHung,           stopHung,           hangWhileReloading,      ignore,             ignore],
-  reload:             [ignore,      replaceForReload,   replaceForReload,   ignore,                  ignore,             restartOnReload],
+  reload:             [ignore,      replaceForReload,   replaceForReload,   reloadAgain,             ignore,             restartOnReload],
   shutdown:           [finishIdle,  shutDown,           shutDown,           shutDown,                shutDownAgain,      finishInBackoff],
   deadline:           [never,       never,              never,              never,                   killIt,             ignore],
   'backoff-elapsed':  [never,       never,              never,              never,                   never,              restartNow],
@@ -292,5 +310,8 @@ export function transition(life: Lifecycle, event: LifecycleEvent, rules: Restar
     }
   }
   const action = GRID[event.type][COLUMNS.indexOf(life.state)] as Action<EventType>;
-  return action(life, event, rules);
+  const result = action(life, event, rules);
+  // a readiness counts when it is the current or the next generation's, whatever it changes
+  if (event.type === 'ready') return { ...result, ready: { generation: event.generation, overlapped: event.generation === life.next } };
+  return result;
 }

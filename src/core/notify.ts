@@ -69,3 +69,22 @@ export function managerWatchdogMs(env: Readonly<Record<string, string | undefine
   if (env.WATCHDOG_PID !== undefined && env.WATCHDOG_PID !== String(pid)) return null;
   return Math.min(MAX_PERIOD_MS, Math.max(1, Math.floor(Number(usec) / 1000)));
 }
+
+/** Why a datagram on a generation's NOTIFY_SOCKET is not taken, or null when it is: it must carry the sender's
+ * credentials (the kernel vouches for the pid), come from a process of the generation (systemd's
+ * NotifyAccess=all, within its family: core/orphans.ts), fit angel's 4 KiB and hold no NUL byte. */
+export function refusalOf(sender: { pid: number; owned: boolean }, truncated: boolean, message: NotifyMessage | null, generation: number): string | null {
+  if (sender.pid === 0) return 'no sender credentials';
+  if (!sender.owned) return `pid ${sender.pid} is not of generation ${generation}'s processes`;
+  if (truncated) return 'longer than 4096 bytes';
+  return message === null ? 'a NUL byte' : null;
+}
+
+/** What a taken message does to the watchdog (sd_watchdog_enabled(3)): WATCHDOG_USEC= sets a new period where
+ * there is one, WATCHDOG=1 or a new period starts it again, WATCHDOG=trigger is a hang at once. A generation
+ * being stopped is judged by its kill deadline, not its watchdog. */
+export function watchdogAfter(message: NotifyMessage, periodMs: number | null, stopping: boolean): { periodMs: number | null; rearm: boolean; hang: boolean } {
+  const period = message.watchdogMs !== null && periodMs !== null ? message.watchdogMs : periodMs;
+  const hang = message.watchdog === 'trigger';
+  return { periodMs: period, rearm: !hang && !stopping && period !== null && (message.watchdog === 'ping' || message.watchdogMs !== null), hang };
+}

@@ -61,6 +61,12 @@ export function deliverable(signal: NodeJS.Signals, rootChildForUser: boolean): 
   return !(rootChildForUser && signal === INSPECTOR_SIGNAL);
 }
 
+/** Why angel withholds `signal` from its child (the warning it says instead), or null when it delivers it. */
+export function withholding(signal: NodeJS.Signals | undefined, rootChildForUser: boolean): string | null {
+  if (signal === undefined || deliverable(signal, rootChildForUser)) return null;
+  return `${signal} not forwarded: it would open a Node child's inspector, and the child runs as root for another user`;
+}
+
 /** What the child gets for a signal angel received. */
 export function rewriteSignal(table: Rewrites, received: NodeJS.Signals): NodeJS.Signals {
   return table[received] ?? received;

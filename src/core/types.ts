@@ -89,6 +89,9 @@ export type ExitReason = 'exit' | 'crash' | 'overrun' | 'oom' | 'watchdog' | 're
 export interface StartEvent {
   pid: number;
   generation: number;
+  /** Which launch (config) it runs: 0 for angel's start, one more for each reload that took a new one, so a
+   * SIGHUP during a reload is seen to land. */
+  revision: number;
   /** The memory cap in bytes (a --max-mem percentage resolved against the cgroup's limit), when there is one. */
   capBytes?: number;
 }

@@ -5,6 +5,8 @@ import { isPercent, MIN_PROGRAM_BYTES, showCap, watchModeOf } from '../core/memo
 import { nameOf, type ResolvedOptions } from '../core/options.js';
 import { CgroupRefused, CgroupTree } from '../kernel/cgrouptree.js';
 import { OwnMemory } from '../kernel/ownmemory.js';
+import { Instance } from '../kernel/runtime.js';
+import type { Orphan } from '../core/orphans.js';
 import { LogPipe } from '../kernel/logfile.js';
 import { Reaper } from '../kernel/reaper.js';
 import type { StartingUser } from '../kernel/rootrule.js';
@@ -38,6 +40,17 @@ function checkHeadroom(options: ResolvedOptions, launch: Launch, own: OwnMemory 
   throw new UsageError(nameOf(options, 'maxMem'), showCap(options.maxMem), `expected a cap that leaves the program at least ${mib(MIN_PROGRAM_BYTES)} above what angel and its cgroup already use (${mib(used)} of the limit ${mib(cap.ofBytes ?? 0)}), but it is ${mib(cap.capBytes)}`);
 }
 
+/** This angel's runtime instance, made now (a dead angel's leftovers swept); angel runs on without one, said in
+ * a warning. */
+function openInstance(warn: (message: string) => void): Instance | null {
+  try {
+    return Instance.acquire();
+  } catch (error) {
+    warn(`runtime directory: ${(error as Error).message}; a next angel will not find what this one leaves if killed`);
+    return null;
+  }
+}
+
 /** Throws UsageError (2), PermissionError (126) or SpawnError (126/127) before anything starts. With
  * `subreaper`, angel adopts and reaps the orphans of its children's trees (kernel/reaper.ts). */
 export function createSupervisor(options: ResolvedOptions, forUser: StartingUser | null, { subreaper = false } = {}): Supervisor {
@@ -45,6 +58,7 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
   let logPipe: LogPipe | null = null;
   let cgroups: CgroupTree | null = null;
   let own: OwnMemory | null = null;
+  let instance: Instance | null = null;
   // what is found while it is put together is said once the supervisor is there, and its listeners
   const early: string[] = [];
   let warn = (message: string): void => void early.push(message);
@@ -53,14 +67,18 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
     cgroups = openCgroups(options, (message) => warn(message));
     own = OwnMemory.find();
     checkHeadroom(options, launch, own, cgroups);
+    // before the sockets: a dead angel's leftovers may hold them (kernel/runtime.ts)
+    instance = openInstance((message) => warn(message));
     const sockets = bindAll(options.listen, options.socketMode, forUser);
-    const supervisor = new Supervisor(launch, sockets, logPipe, subreaper ? { reaper: (isOwn, onOrphan) => new Reaper(isOwn, onOrphan) } : {}, cgroups, own);
+    const deps = subreaper ? { reaper: (isOwn: (pid: number) => boolean, onOrphan: (orphan: Orphan) => void) => new Reaper(isOwn, onOrphan) } : {};
+    const supervisor = new Supervisor(launch, { sockets, logPipe, deps, cgroups, own, instance });
     for (const message of early) supervisor.warnAtStart(message);
     warn = (message) => supervisor.emit('warning', { message });
     return supervisor;
   } catch (error) {
     releaseLaunch(launch);
     own?.close();
+    instance?.release();
     void logPipe?.close();
     void cgroups?.close();
     throw error;

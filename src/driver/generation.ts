@@ -1,18 +1,24 @@
-// One generation of the child: its process, its sampler, its readiness probe, its NOTIFY_SOCKET, its cgroup
-// (--cgroup) and its three timers (the readiness deadline, the kill deadline and the watchdog), each armed and
-// cleared here and nowhere else. It reports what happens to it and does what it is told (stop, kill); what any
-// of it means is the lifecycle's call.
+// One generation of the child: its process and the family it starts (kernel/family.ts, or its cgroup with
+// --cgroup), its sampler, its readiness probe, its NOTIFY_SOCKET and its three timers (the readiness deadline,
+// the kill deadline and the watchdog), each armed and cleared here and nowhere else. It reports what happens to
+// it and does what it is told (stop, kill); what any of it means is core's: the lifecycle's, the notify rules',
+// the stop's (core/stopping.ts). A generation is over when its whole family is gone: the end of its first
+// process is reported at once (a restart does not wait), and what is left of it is stopped as it would have
+// been, SIGKILL coming at the deadline.
 import { performance } from 'node:perf_hooks';
 import { delayAfter, type Pace, type PaceState, type WatchMode } from '../core/memory.js';
-import { parseNotify, type NotifyMessage } from '../core/notify.js';
+import { parseNotify, refusalOf, watchdogAfter } from '../core/notify.js';
+import type { NotifyMessage } from '../core/notify.js';
+import type { ReadyMode } from '../core/readiness.js';
+import { signalNumber, type SignalLike } from '../core/signames.js';
+import { stopSignals } from '../core/stopping.js';
+import { ProcessFamily } from '../kernel/family.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import type { NotifySocket } from '../kernel/notify.js';
 import type { OwnMemory } from '../kernel/ownmemory.js';
-import { inTree, treePids, type TreeSample } from '../kernel/proctree.js';
-import type { ReadyMode } from '../core/readiness.js';
+import { statFields, type TreeSample } from '../kernel/proctree.js';
 import { closeReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
 import { Sampler } from '../kernel/sampler.js';
-import { signalNumber, type SignalLike } from '../core/signames.js';
 import { letChildRun, spawnChild, type ChildExit, type ChildProcess, type SpawnOptions } from '../kernel/spawn.js';
 
 /** What a generation reports, each with itself as the first argument. */
@@ -23,13 +29,18 @@ export interface GenerationSink {
   deadline(generation: GenerationHandle): void;
   /** It missed its watchdog period, or asked to be treated as hung (WATCHDOG=trigger: `triggered`). */
   watchdog(generation: GenerationHandle, triggered: boolean): void;
-  /** A message from its tree on its NOTIFY_SOCKET. */
+  /** A message from its processes on its NOTIFY_SOCKET. */
   notified(generation: GenerationHandle, message: NotifyMessage): void;
   /** A datagram on its NOTIFY_SOCKET that was not taken, and why (once per generation: a flood is one line). */
   refused(generation: GenerationHandle, why: string): void;
+  /** Its first process ended. */
   exited(generation: GenerationHandle, exit: ChildExit, at: number): void;
+  /** Every process of it is gone: it is over. */
+  gone(generation: GenerationHandle): void;
   /** The kernel's OOM killer killed a process of the generation's cgroup (--cgroup). */
   oomKill(generation: GenerationHandle): void;
+  /** Orphans reparented to angel are looked for and attributed now (a sender it does not know yet may be one). */
+  adoptNow(): void;
 }
 
 /** What a generation's memory samples read, and how often (core/memory.ts: WatchMode, Pace). */
@@ -60,6 +71,10 @@ export interface GenerationSpec {
   notify: NotifySocket | null;
   /** The watchdog period (--watchdog): WATCHDOG=1 must come within it; null: none. */
   watchdogMs: number | null;
+  /** The stop's grace before SIGKILL (--kill-timeout), for what is left when its first process ends. */
+  killTimeoutMs: number;
+  /** The signal that stops it (--stop-signal). */
+  stopSignal: NodeJS.Signals;
 }
 
 /** What the driver needs of a generation; tests drive the supervisor with their own. */
@@ -69,20 +84,25 @@ export interface GenerationHandle {
   /** When the spawn was asked for, and when it returned with the child exec'd (performance.now()). */
   readonly spawnAt: number;
   readonly execAt: number;
+  /** When it counted as ready, once it did. */
+  readonly readyAt: number | undefined;
+  /** When its first process started, in clock ticks since boot (for attributing orphans); null if unknown. */
+  readonly startTick: number | null;
   readonly exit: ChildExit | undefined;
-  /** The highest tree RSS sampled, or null when nothing was sampled. */
+  /** The highest figure sampled (tree RSS or a cgroup's), or null when nothing was sampled. */
   readonly peakRssBytes: number | null;
-  /** With --cgroup, once it has exited: the kernel's OOM killer killed a process of its cgroup. */
+  /** Once it has exited: the kernel's OOM killer killed a process of it. */
   readonly oomKilled?: boolean;
   /** The overrun judge's count of consecutive samples over the cap (overrun.ts). */
   samplesOver: number;
   /** The pids of its tree in the last sample (for attributing orphans, core/orphans.ts). */
   readonly lastTree: readonly number[];
-  /** Takes an orphan of its tree (reparented to angel) as its own: counted in its memory, stopped with it. */
+  /** Takes an orphan of it (reparented to angel) as its own: counted in its memory, stopped with it; one that
+   * came after its first process ended is stopped at once, as what is left of it is. */
   adopt(pid: number): void;
   /** Starts watching: exit, samples, readiness. Reports only from here on. */
   begin(sink: GenerationSink): void;
-  /** The signal to the tree, SIGCONT, and `deadline` after `killTimeoutMs`. */
+  /** The stop signal to every process of it, SIGCONT, and `deadline` after `killTimeoutMs`. */
   stop(signal: NodeJS.Signals, killTimeoutMs: number): void;
   kill(): void;
   /** Signals the child itself (not its tree); false once it has exited. */
@@ -93,16 +113,22 @@ export interface GenerationHandle {
 
 export type StartGeneration = (spec: GenerationSpec) => GenerationHandle;
 
-type Timer = 'ready' | 'deadline' | 'watchdog';
+type Timer = 'ready' | 'deadline' | 'watchdog' | 'gone';
+
+/** How often a generation whose first process ended looks whether what is left of it is gone. */
+const GONE_POLL_MS = 20;
 
 export class Generation implements GenerationHandle {
   readonly number: number;
   readonly spawnAt: number;
   readonly execAt: number;
+  readyAt: number | undefined;
+  startTick: number | null = null;
   samplesOver = 0;
   readonly #child: ChildProcess;
   readonly #spec: GenerationSpec;
   readonly #cgroup: GenerationCgroup | null;
+  readonly #family: ProcessFamily;
   #oomKills = 0;
   /** angel's own cgroup's OOM kill count when this generation began (no cgroup of its own). */
   #ownOomKills: number | null = null;
@@ -110,16 +136,13 @@ export class Generation implements GenerationHandle {
   #sampler: Sampler | null = null;
   #probe: ReadyProbe | null = null;
   #sink: GenerationSink | null = null;
-  #adopted = new Set<number>();
   #lastTree: readonly number[] = [];
   #timers = new Map<Timer, NodeJS.Timeout>();
   #watchdogMs: number | null;
   #refused = false;
-  /** The tree when a stop began: processes that left the process group are signalled by pid. */
-  #stopPids: readonly number[] = [];
   #stopping = false;
   #armedMs = 0;
-  #readyReported = false;
+  #over = false;
 
   /** Spawns the child; throws SpawnError (after closing the ready pipe) when it cannot be started. */
   static start(spec: GenerationSpec): Generation {
@@ -145,6 +168,7 @@ export class Generation implements GenerationHandle {
     this.#spec = spec;
     this.#child = child;
     this.#cgroup = spec.cgroup;
+    this.#family = new ProcessFamily(child.pid);
     this.#watchdogMs = spec.watchdogMs;
   }
 
@@ -161,9 +185,11 @@ export class Generation implements GenerationHandle {
   }
 
   adopt(pid: number): void {
-    this.#adopted.add(pid);
-    // one that is already over takes its orphans with it at once
-    if (this.exit) this.kill();
+    this.#family.adopted.add(pid);
+    // a generation being stopped stops an orphan found meanwhile too, and it gets the same grace
+    if (this.#stopping && !this.#over && !this.#cgroup) {
+      for (const each of stopSignals(this.#spec.stopSignal)) this.#family.signalTree(pid, signalNumber(each));
+    }
   }
 
   get peakRssBytes(): number | null {
@@ -173,33 +199,24 @@ export class Generation implements GenerationHandle {
   begin(sink: GenerationSink): void {
     const spec = this.#spec;
     this.#sink = sink;
+    // off the child's critical path (after its exec and the yield): what orphans are attributed by
+    const startTick = Number(statFields(this.pid)?.[19]);
+    this.startTick = Number.isFinite(startTick) ? startTick : null;
     if (!this.#cgroup && spec.own) this.#ownOomKills = spec.own.oomKills();
-    void this.#child.exited.then((exit) => {
-      const at = performance.now();
-      // the kernel's OOM killer: in the generation's cgroup, or (without one) a SIGKILL while angel's own cgroup
-      // counted a kill
-      this.oomKilled = this.#oomKills > 0 || this.#readOomKills() > 0
-        || (!this.#cgroup && exit.signal === 'SIGKILL' && this.#ownOomKills !== null && (spec.own?.oomKills() ?? 0) > this.#ownOomKills);
-      this.dispose();
-      // whatever is left of its process group (its cgroup) goes with it, so no orphan outlives a generation
-      this.kill();
-      this.#cgroup?.release();
-      sink.exited(this, exit, at);
-    });
+    void this.#child.exited.then((exit) => this.#ended(exit, performance.now()));
     spec.notify?.watch((text, pid, _uid, truncated) => this.#onNotify(text, pid, truncated));
     // a start-up is judged by --ready-timeout; the watchdog from readiness (exec here) or the first ping on
     if (spec.ready.kind === 'exec') this.#armWatchdog();
-    const cgroup = this.#cgroup;
     const sampling = spec.sampling;
     if (sampling !== null) {
       this.#sampler = new Sampler(this.pid, this.#delayOf(sampling), (sample) => {
         this.#lastTree = sample.pids;
         sink.sample(this, sample);
-      }, this.#adopted, this.#sourceOf(sampling));
+      }, this.#family.adopted, this.#sourceOf(sampling));
       this.#sampler.start();
     }
-    // the kernel's notices: a look at the working set at once, and its OOM kills
-    cgroup?.watch(() => {
+    // the kernel's notices: a look at the figure at once, and its OOM kills
+    this.#cgroup?.watch(() => {
       this.#sampler?.sampleNow();
       const kills = this.#readOomKills();
       if (kills > this.#oomKills) {
@@ -209,12 +226,98 @@ export class Generation implements GenerationHandle {
     });
     if (spec.ready.kind === 'exec') {
       // exec'd is started, and spawnChild confirmed it at execAt; no need to wait for a tick
+      this.readyAt = this.execAt;
       sink.ready(this, this.execAt);
       return;
     }
     this.#arm('ready', spec.readyTimeoutMs, () => sink.readyTimeout(this));
     // with notify, READY=1 on its socket is the probe (#onNotify)
     if (spec.ready.kind !== 'notify') this.#probe = probeReady(spec.ready, spec.readyPipe, () => this.#becameReady());
+  }
+
+  /** Its first process ended: reported at once; what is left of it is stopped as it would have been (its stop
+   * goes on, or one begins), and the generation is over once nothing of it is left. */
+  #ended(exit: ChildExit, at: number): void {
+    const sink = this.#sink as GenerationSink;
+    // the kernel's OOM killer: in the generation's cgroup, or (without one) a SIGKILL while angel's own cgroup
+    // counted a kill
+    this.oomKilled = this.#oomKills > 0 || this.#readOomKills() > 0
+      || (!this.#cgroup && exit.signal === 'SIGKILL' && this.#ownOomKills !== null && (this.#spec.own?.oomKills() ?? 0) > this.#ownOomKills);
+    this.#family.leaderEnded();
+    this.#sampler?.stop();
+    this.#cgroup?.unwatch();
+    this.#probe?.cancel();
+    this.#probe = null;
+    this.#spec.notify?.close();
+    for (const timer of ['ready', 'watchdog'] as const) this.#clear(timer);
+    sink.exited(this, exit, at);
+    // after the restart it may have caused: its children were reparented to angel as it ended, and the daemons it
+    // left before are angel's too; found now, they are what is left of it
+    sink.adoptNow();
+    if (!this.#left()) return this.#gone();
+    if (!this.#stopping) this.stop(this.#spec.stopSignal, this.#spec.killTimeoutMs);
+    this.#watchGone();
+  }
+
+  /** Whether any process of the generation is left. */
+  #left(): boolean {
+    return this.#cgroup ? this.#cgroup.read().pids.length > 0 : this.#family.alive();
+  }
+
+  #watchGone(): void {
+    this.#arm('gone', GONE_POLL_MS, () => (this.#left() ? this.#watchGone() : this.#gone()));
+  }
+
+  #gone(): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.dispose();
+    this.#cgroup?.release();
+    this.#sink?.gone(this);
+  }
+
+  #becameReady(): void {
+    if (this.readyAt !== undefined) return; // READY=1 again (after a RELOADING=1 of its own) is no second start
+    this.readyAt = performance.now();
+    this.#clear('ready');
+    if (!this.#timers.has('watchdog')) this.#armWatchdog();
+    if (!this.exit) this.#sink?.ready(this, this.readyAt);
+  }
+
+  /** Whether a process is one of this generation's, by the one rule of membership (core/orphans.ts): in its
+   * cgroup, or its family; a daemon not adopted yet is looked for first. */
+  #owns(pid: number): boolean {
+    if (this.#cgroup) return this.#cgroup.read().pids.includes(pid);
+    if (this.#family.owns(pid)) return true;
+    this.#sink?.adoptNow();
+    return this.#family.adopted.has(pid) || this.#family.owns(pid);
+  }
+
+  /** A datagram on its socket: taken only from a process of its own (the kernel vouches for the pid). */
+  #onNotify(text: string, pid: number, truncated: boolean): void {
+    const sink = this.#sink;
+    if (!sink || this.exit) return;
+    const message = truncated ? null : parseNotify(text);
+    const why = refusalOf({ pid, owned: pid !== 0 && this.#owns(pid) }, truncated, message, this.number);
+    if (why !== null || message === null) {
+      if (!this.#refused) sink.refused(this, `NOTIFY_SOCKET: a message was ignored (${why}); further ones are ignored silently`);
+      this.#refused = true;
+      return;
+    }
+    const watchdog = watchdogAfter(message, this.#watchdogMs, this.#stopping);
+    this.#watchdogMs = watchdog.periodMs;
+    if (watchdog.rearm) this.#armWatchdog();
+    sink.notified(this, message);
+    if (watchdog.hang) {
+      this.#clear('watchdog');
+      sink.watchdog(this, true);
+    }
+    if (message.ready && this.#spec.ready.kind === 'notify') this.#becameReady();
+  }
+
+  #armWatchdog(): void {
+    if (this.#watchdogMs === null || this.exit || this.#stopping) return;
+    this.#arm('watchdog', this.#watchdogMs, () => this.#sink?.watchdog(this, false));
   }
 
   /** The tree by default; with --cgroup the cgroup's figure, every process in it (adopted orphans too); in
@@ -243,56 +346,25 @@ export class Generation implements GenerationHandle {
     };
   }
 
-  #becameReady(): void {
-    if (this.#readyReported) return; // READY=1 again (after a RELOADING=1 of its own) is no second start
-    this.#readyReported = true;
-    this.#clear('ready');
-    if (!this.#timers.has('watchdog')) this.#armWatchdog();
-    if (!this.exit) this.#sink?.ready(this, performance.now());
-  }
-
-  /** A datagram on its socket: taken only from the child or its descendants (the kernel vouches for the pid). */
-  #onNotify(text: string, pid: number, truncated: boolean): void {
-    const sink = this.#sink;
-    if (!sink || this.exit) return;
-    const message = truncated ? null : parseNotify(text);
-    const why = pid === 0 ? 'no sender credentials' : pid !== this.pid && !inTree(this.pid, pid) ? `pid ${pid} is not of generation ${this.number}'s tree`
-      : message === null ? (truncated ? 'longer than 4096 bytes' : 'a NUL byte') : null;
-    if (why !== null || message === null) {
-      if (!this.#refused) sink.refused(this, `NOTIFY_SOCKET: a message was ignored (${why}); further ones are ignored silently`);
-      this.#refused = true;
-      return;
-    }
-    if (message.watchdogMs !== null && this.#watchdogMs !== null) this.#watchdogMs = message.watchdogMs;
-    if (message.watchdog === 'ping' || message.watchdogMs !== null) this.#armWatchdog();
-    sink.notified(this, message);
-    if (message.watchdog === 'trigger') {
-      this.#clear('watchdog');
-      sink.watchdog(this, true);
-    }
-    if (message.ready && this.#spec.ready.kind === 'notify') this.#becameReady();
-  }
-
-  /** From readiness on, each WATCHDOG=1 starts the period again (sd_watchdog_enabled(3)). */
-  #armWatchdog(): void {
-    if (this.#watchdogMs === null || this.exit || this.#stopping) return;
-    this.#arm('watchdog', this.#watchdogMs, () => this.#sink?.watchdog(this, false));
-  }
-
   stop(signal: NodeJS.Signals, killTimeoutMs: number): void {
-    if (this.exit) return;
+    if (this.#over) return;
     // a child being stopped is judged by the kill deadline, not its watchdog
     this.#stopping = true;
     this.#clear('watchdog');
-    if (!this.#cgroup) this.#stopPids = treePids(this.pid, this.#adopted).slice(1);
-    this.#signalTree(signal);
-    if (signal !== 'SIGKILL' && signal !== 'SIGCONT') this.#signalTree('SIGCONT');
-    this.#arm('deadline', killTimeoutMs, () => this.#sink?.deadline(this));
+    // every orphan of it adopted first: all of the generation gets the signal, and the grace
+    this.#sink?.adoptNow();
+    this.#family.beginStop();
+    for (const each of stopSignals(signal)) this.#signal(each);
+    this.#arm('deadline', killTimeoutMs, () => {
+      // the deadline is the lifecycle's to act on while the first process lives; after, what is left is killed
+      if (this.exit) this.kill();
+      else this.#sink?.deadline(this);
+    });
   }
 
   kill(): void {
     if (this.#cgroup) this.#cgroup.kill();
-    else this.#signalTree('SIGKILL');
+    else this.#signal('SIGKILL');
   }
 
   signal(signal: SignalLike): boolean {
@@ -338,27 +410,11 @@ export class Generation implements GenerationHandle {
     }
   }
 
-  /** The process group, and every process of the tree that left it (some daemonize into a group of their own);
-   * with --cgroup, every process in the cgroup, whatever its parentage. */
-  #signalTree(signal: NodeJS.Signals): void {
+  /** Every process of the generation: its cgroup's, or its family's (kernel/family.ts). */
+  #signal(signal: NodeJS.Signals): void {
     const number = signalNumber(signal);
-    if (this.#cgroup) {
-      this.#cgroup.signalAll(number);
-      return;
-    }
-    this.#child.signalGroup(number);
-    // the common end: the first process exited, nothing left its group and no orphan was adopted
-    if (this.exit && this.#stopPids.length === 0 && this.#adopted.size === 0) return;
-    // once the first process is gone (its pid may be another's by now) the tree is found through its orphans
-    const [first, ...rest] = this.#adopted;
-    const live = !this.exit ? treePids(this.pid, this.#adopted).slice(1) : first === undefined ? [] : treePids(first, rest);
-    for (const pid of new Set([...this.#stopPids, ...live, ...this.#adopted])) {
-      try {
-        process.kill(pid, number);
-      } catch {
-        // ESRCH: it ended on its own meanwhile
-      }
-    }
+    if (this.#cgroup) this.#cgroup.signalAll(number);
+    else this.#family.signal(number);
   }
 }
 

@@ -15,6 +15,8 @@ import { checkRootRule, type StartingUser } from '../kernel/rootrule.js';
 import { asUsageError, closeDirectory, isDirectory, openRootOnlyDirectory } from '../kernel/safeopen.js';
 import type { GenerationSpec, Sampling } from './generation.js';
 import { resolveMemoryCap } from '../kernel/ownmemory.js';
+import { CgroupError } from '../kernel/cgroup.js';
+import type { CgroupTree } from '../kernel/cgrouptree.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import type { NotifyDirectory, NotifySocket } from '../kernel/notify.js';
 import type { OwnMemory } from '../kernel/ownmemory.js';
@@ -119,6 +121,16 @@ export function releaseLaunch(launch: Launch): void {
   closeProgram(launch.program);
 }
 
+/** The generation's cgroup (--cgroup); one that cannot be made fails the spawn as a step before exec would (126). */
+function cgroupOf(cgroups: CgroupTree | null, number: number, capBytes: number | null, program: string): GenerationCgroup | null {
+  try {
+    return cgroups?.generation(number, capBytes) ?? null;
+  } catch (error) {
+    if (!(error instanceof CgroupError)) throw error;
+    throw new SpawnError(program, `cgroup: ${error.op} ${error.path}`, error.code, undefined);
+  }
+}
+
 /** Whether generations get a NOTIFY_SOCKET of their own. */
 const wantsNotify = (options: ResolvedOptions): boolean => options.ready.kind === 'notify' || options.watchdog !== null;
 
@@ -134,21 +146,25 @@ export function generationSpec(
     outFd: number | undefined;
     sampling: Sampling | null;
     notify: NotifyDirectory | null;
-    cgroup?: GenerationCgroup | null;
+    /** --cgroup: this angel's cgroups; the generation's is made here, for the cap in force. */
+    cgroups?: CgroupTree | null;
+    capBytes?: number | null;
     /** angel's own memory cgroup, whose OOM kills a generation without a cgroup of its own counts. */
     own?: OwnMemory | null;
   },
 ): GenerationSpec {
   const { options, program, identity } = launch;
+  const path = program?.path ?? options.program;
+  const cgroup = cgroupOf(io.cgroups ?? null, number, io.capBytes ?? null, path);
   const readyPipe = options.ready.kind === 'fd' ? openReadyPipe() : null;
   let notify: NotifySocket | null = null;
   try {
     if (wantsNotify(options) && io.notify) notify = io.notify.open(number, identity && { uid: identity.uid, gid: identity.gid });
   } catch (error) {
     if (readyPipe) closeReadyPipe(readyPipe);
-    io.cgroup?.release();
+    cgroup?.release();
     const { code, syscall, errno } = error as NodeJS.ErrnoException;
-    throw new SpawnError(program?.path ?? options.program, `NOTIFY_SOCKET ${syscall ?? 'mkdir'}`, code ?? 'EIO', errno, (error as Error).message);
+    throw new SpawnError(path, `NOTIFY_SOCKET ${syscall ?? 'mkdir'}`, code ?? 'EIO', errno, (error as Error).message);
   }
   const fds = [0, io.outFd ?? 1, io.outFd ?? 2, ...io.sockets.map((socket) => socket.fd)];
   const perStart: Record<string, string> = { ANGEL_GENERATION: String(number) };
@@ -174,9 +190,11 @@ export function generationSpec(
     readyPipe,
     readyTimeoutMs: options.readyTimeout,
     sampling: io.sampling,
-    cgroup: io.cgroup ?? null,
+    cgroup,
     own: io.own ?? null,
     notify,
     watchdogMs: options.watchdog,
+    killTimeoutMs: options.killTimeout,
+    stopSignal: options.stopSignal,
   };
 }

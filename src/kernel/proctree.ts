@@ -297,3 +297,31 @@ export function inTree(root: number, pid: number): boolean {
   }
   return false;
 }
+
+const GENERATION_VARIABLE = Buffer.from('\0ANGEL_GENERATION=', 'latin1');
+const environBuffer = Buffer.alloc(64 * 1024);
+
+/** ANGEL_GENERATION in the environment a process was started with (/proc/<pid>/environ: NUL-separated, the first
+ * 64 KiB), or null. */
+export function generationOf(pid: number): number | null {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/environ`, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    environBuffer[0] = 0;
+    const length = readSync(fd, environBuffer, 1, environBuffer.length - 1, 0) + 1;
+    const at = environBuffer.subarray(0, length).indexOf(GENERATION_VARIABLE);
+    if (at < 0) return null;
+    const start = at + GENERATION_VARIABLE.length;
+    const end = environBuffer.indexOf(0, start);
+    const value = environBuffer.toString('latin1', start, end < 0 || end > length ? length : end);
+    return /^\d{1,9}$/.test(value) ? Number(value) : null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}

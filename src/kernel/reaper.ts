@@ -9,12 +9,17 @@
 // are reaped by pid: on SIGCHLD each ended child is peeked at first (waitid WNOWAIT) and reaped only when it is
 // neither; live orphans are found by listing angel's children in /proc when a generation's tree changed.
 import { ChildProcess } from 'node:child_process';
-import { OwnChildren, statFields, treePids } from './proctree.js';
+import type { Orphan } from '../core/orphans.js';
+import { generationOf, OwnChildren, statFields, treePids } from './proctree.js';
 import { endedChild, reapPid, setChildSubreaper } from './syscalls.js';
 
-export interface OrphanSeen {
-  pid: number;
-  session: number;
+/** What attribution needs of a live process (core/orphans.ts), or null when it is gone or a zombie. */
+function orphanFacts(pid: number): Orphan | null {
+  // stat fields 3, 6 and 22: its state, its session, its start time
+  const fields = statFields(pid);
+  if (fields === null || fields[0] === 'Z') return null;
+  const startTick = Number(fields[19]);
+  return { pid, session: Number(fields[3]), startTick: Number.isFinite(startTick) ? startTick : null, generation: generationOf(pid) };
 }
 
 /** The pids of the children Node's child_process started and libuv still waits for. */
@@ -49,7 +54,7 @@ export class Reaper {
   constructor(
     /** The pids reaped elsewhere (the generations' first processes). */
     readonly isOwn: (pid: number) => boolean,
-    readonly onOrphan: (orphan: OrphanSeen) => void,
+    readonly onOrphan: (orphan: Orphan) => void,
   ) {}
 
   start(): void {
@@ -91,11 +96,10 @@ export class Reaper {
       // a non-blocking waitid is the cheapest look at a child: it reaps one that ended, and answers false for
       // one that runs; only a live orphan not seen before costs a read of its stat
       if (reapPid(pid) || this.#seen.has(pid)) continue;
-      // stat fields 3 and 6: its state, and the session it is attributed by
-      const fields = statFields(pid);
-      if (fields === null || fields[0] === 'Z') continue;
+      const orphan = orphanFacts(pid);
+      if (orphan === null) continue;
       this.#seen.add(pid);
-      this.onOrphan({ pid, session: Number(fields[3]) });
+      this.onOrphan(orphan);
     }
     const live = new Set(children);
     for (const pid of this.#seen) if (!live.has(pid)) this.#seen.delete(pid);

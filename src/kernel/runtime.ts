@@ -9,10 +9,15 @@
 //   directory (flock(2)): the kernel drops it when angel dies, however it dies, so the next angel removes what
 //   a dead one left (its sockets) and nothing of a living one, in whatever namespace that one runs.
 // `angel status <pid>` needs no name at all: it asks /proc which control socket that process listens on.
+// Each instance also records its generations (`gen.<n>`: the PID namespace, the first process's pid and start
+// time): a `kill -9` of angel leaves a server grandchild of a wrapper (`sh -c 'server; …'`) holding the port, out
+// of reach of the parent-death signal, and the next angel's sweep stops what such a record proves was the dead
+// angel's before it binds.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { lockDirectory } from './dirlock.js';
+import { generationOf, statFields } from './proctree.js';
 
 const ROOT_BASE = '/run/angel';
 const INSTANCE_PREFIX = 'angel.';
@@ -77,6 +82,7 @@ export function sweepInstances(base: string): number {
     }
     if (fd === null) continue;
     try {
+      killLeftovers(path);
       rmSync(path, { recursive: true, force: true });
       removed++;
     } finally {
@@ -125,6 +131,19 @@ export class Instance {
     return join(this.path, CONTROL_SOCKET);
   }
 
+  /** Records a generation's first process, for the sweep of a next angel should this one be killed. */
+  record(generation: number, leader: number, startTick: number | null): void {
+    if (startTick === null || this.#fd < 0) return;
+    try {
+      writeFileSync(join(this.path, `gen.${generation}`), `${pidNamespace()} ${leader} ${startTick}\n`);
+    } catch {}
+  }
+
+  /** The generation is over: nothing of it is left to sweep. */
+  forget(generation: number): void {
+    rmSync(join(this.path, `gen.${generation}`), { force: true });
+  }
+
   /** Gives up one use; the last removes the directory and drops the lock. */
   release(): void {
     if (--this.#users > 0 || this.#fd < 0) return;
@@ -133,6 +152,62 @@ export class Instance {
     this.#fd = -1;
     if (Instance.#current === this) Instance.#current = null;
   }
+}
+
+/** This process's PID namespace (the inode of /proc/self/ns/pid): a pid means something only within one. */
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return 'pid:[?]';
+  }
+}
+
+/** How long a sweep waits for the leftovers it killed to be gone (their sockets closed) before it goes on. */
+const LEFTOVER_WAIT_MS = 2000;
+
+/** Every process in session `session`, started no earlier than its leader, with the generation's number in the
+ * environment it started with: what a dead angel's record proves its own. A session id stays taken by the
+ * kernel while any process is in that session, so the members found are of the session the generation began
+ * (unless all of it ended and the number was taken again since: the start time and the environment say no). */
+function sessionMembers(session: number, leaderStart: number, generation: number): number[] {
+  const members: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const fields = statFields(Number(name));
+    if (fields === null || fields[0] === 'Z') continue;
+    if (Number(fields[3]) === session && Number(fields[19]) >= leaderStart && generationOf(Number(name)) === generation) members.push(Number(name));
+  }
+  return members;
+}
+
+/** SIGKILLs what a dead angel's generation records say is left of them, in this PID namespace only (a record
+ * of another namespace names other processes here), and waits until they are gone. */
+function killLeftovers(instance: string): void {
+  const here = pidNamespace();
+  const doomed: number[] = [];
+  for (const name of readdirSync(instance).filter((entry) => entry.startsWith('gen.'))) {
+    let record: string[];
+    try {
+      record = readFileSync(join(instance, name), 'latin1').trim().split(' ');
+    } catch {
+      continue;
+    }
+    const [namespace, leader, start] = record;
+    if (namespace !== here || !/^\d+$/.test(leader ?? '') || !/^\d+$/.test(start ?? '')) continue;
+    doomed.push(...sessionMembers(Number(leader), Number(start), Number(name.slice('gen.'.length))));
+  }
+  for (const pid of doomed) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+  const deadline = Date.now() + LEFTOVER_WAIT_MS;
+  const left = (): boolean => doomed.some((pid) => {
+    const state = statFields(pid)?.[0];
+    return state !== undefined && state !== 'Z';
+  });
+  while (left() && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
 }
 
 /** The real uid a process runs as (/proc/<pid>/status), or null when there is no such process. */

@@ -252,6 +252,21 @@ const table: Row[] = [
     name: 'overlap: reloading(overrun)/spawn-failed of the next: the overrunning one is stopped plainly', life: at('reloading', { stopReason: 'overrun' }), event: spawnFailed(126, 1),
     rules: overlap, state: 'stopping', effects: [{ type: 'warn', message: 'the next generation failed to start (status 126); the current one keeps serving' }, stop(0)], stopReason: 'overrun',
   },
+  {
+    name: 'overlap: reloading/reload: not lost, it is pending', life: at('reloading', { stopReason: 'reload' }), event: { type: 'reload' }, rules: overlap,
+    state: 'reloading', effects: [], generations: { current: 0, next: 1, retiring: {} },
+  },
+  {
+    name: 'overlap: reloading(reload pending)/ready of the next: it takes over, and the pending reload starts the one after',
+    life: at('reloading', { stopReason: 'reload', reloadPending: true }), event: ready(1), rules: overlap,
+    state: 'reloading', effects: [stop(0), spawn(2, 'next')], stopReason: 'reload', generations: { current: 1, next: 2, retiring: { 0: 'reload' } },
+  },
+  {
+    name: 'overlap: reloading(reload pending)/exited next: the current one serves, and the pending reload starts another next',
+    life: at('reloading', { stopReason: 'reload', reloadPending: true }), event: exited(1, { generation: 1 }), rules: overlap,
+    state: 'reloading', effects: [{ type: 'warn', message: 'the next generation failed to start (status 1); the current one keeps serving' }, spawn(2, 'next')],
+    exit: crash(1), stopReason: 'reload', generations: { current: 0, next: 2, retiring: {} },
+  },
   { name: 'overlap: reloading/ready-timeout of the next: it is killed', life: at('reloading', { stopReason: 'reload' }), event: notReady(1), rules: overlap, state: 'reloading', effects: [{ type: 'warn', message: 'generation 1 not ready within 400 ms; killing it' }, kill(1)] },
   {
     name: 'overlap: reloading/watchdog of the next: it is stopped, the current one keeps serving', life: at('reloading', { stopReason: 'reload' }), event: hung(1), rules: overlap,

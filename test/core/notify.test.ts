@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ExpositionError, parseExposition, sampleValue } from '../../src/core/exposition.js';
-import { formatNotify, managerWatchdogMs, parseNotify } from '../../src/core/notify.js';
+import { formatNotify, managerWatchdogMs, parseNotify, refusalOf, watchdogAfter } from '../../src/core/notify.js';
 
 test('parseNotify: what angel acts on, the rest ignored as systemd does', () => {
   const none = { ready: false, reloading: false, stopping: false, watchdog: null, watchdogMs: null, status: null };
@@ -69,4 +69,23 @@ test('parseExposition refuses what the format does not allow, naming the line', 
   ];
   for (const [text, message] of bad) assert.throws(() => parseExposition(text), (error: Error) => error instanceof ExpositionError && message.test(error.message), text);
   assert.deepEqual(parseExposition('# a comment\n\nx 1 1700000000000\ny NaN\nz +Inf\nw Nan\nv -inf\n').map((family) => family.samples[0]?.value), [1, NaN, Infinity, NaN, -Infinity]);
+});
+
+test('refusalOf: credentials, membership, size and NUL, in that order', () => {
+  const message = parseNotify('READY=1');
+  assert.equal(refusalOf({ pid: 0, owned: false }, false, message, 3), 'no sender credentials');
+  assert.equal(refusalOf({ pid: 42, owned: false }, false, message, 3), 'pid 42 is not of generation 3\'s processes');
+  assert.equal(refusalOf({ pid: 42, owned: true }, true, null, 3), 'longer than 4096 bytes');
+  assert.equal(refusalOf({ pid: 42, owned: true }, false, null, 3), 'a NUL byte');
+  assert.equal(refusalOf({ pid: 42, owned: true }, false, message, 3), null);
+});
+
+test('watchdogAfter: a ping or a new period re-arms, a trigger hangs, a stop is judged by its deadline', () => {
+  const of = (text: string) => parseNotify(text) as NonNullable<ReturnType<typeof parseNotify>>;
+  assert.deepEqual(watchdogAfter(of('WATCHDOG=1'), 500, false), { periodMs: 500, rearm: true, hang: false });
+  assert.deepEqual(watchdogAfter(of('WATCHDOG_USEC=2000000'), 500, false), { periodMs: 2000, rearm: true, hang: false });
+  assert.deepEqual(watchdogAfter(of('WATCHDOG_USEC=2000000'), null, false), { periodMs: null, rearm: false, hang: false }, 'no watchdog asked: none started');
+  assert.deepEqual(watchdogAfter(of('WATCHDOG=trigger'), 500, false), { periodMs: 500, rearm: false, hang: true });
+  assert.deepEqual(watchdogAfter(of('WATCHDOG=1'), 500, true), { periodMs: 500, rearm: false, hang: false }, 'while stopping');
+  assert.deepEqual(watchdogAfter(of('STATUS=x'), 500, false), { periodMs: 500, rearm: false, hang: false });
 });

@@ -16,6 +16,8 @@ class FakeGeneration implements GenerationHandle {
   readonly pid: number;
   readonly spawnAt = 0;
   readonly execAt = 0;
+  readyAt: number | undefined;
+  readonly startTick = null;
   exit: ChildExit | undefined;
   peakRssBytes: number | null = null;
   samplesOver = 0;
@@ -30,7 +32,7 @@ class FakeGeneration implements GenerationHandle {
   begin(sink: GenerationSink): void {
     this.#sink = sink;
     // as the real one: with --ready exec, started is ready
-    if (this.spec.ready.kind === 'exec') sink.ready(this, 1);
+    if (this.spec.ready.kind === 'exec') this.ready();
   }
   stop(signal: NodeJS.Signals, killTimeoutMs: number): void {
     this.did.push(`stop ${signal} ${killTimeoutMs}`);
@@ -49,6 +51,7 @@ class FakeGeneration implements GenerationHandle {
 
   // what the kernel would report
   ready(): void {
+    this.readyAt = 1;
     this.#sink?.ready(this, 1);
   }
   sample(rssBytes: number): void {
@@ -61,6 +64,8 @@ class FakeGeneration implements GenerationHandle {
   exits(code: number | null, signal: NodeJS.Signals | null = null): void {
     this.exit = { code, signal, coreDumped: false };
     this.#sink?.exited(this, this.exit, 10);
+    // nothing of it is left: it is over
+    this.#sink?.gone(this);
   }
 }
 
@@ -80,7 +85,7 @@ function rig(options: Partial<Options>, sockets = 0): Rig {
   const resolved = resolveOptions({ program: 'server', ...options });
   const launch: Launch = { options: resolved, identity: null, env: {}, program: null, cap: typeof resolved.maxMem === 'number' ? { capBytes: resolved.maxMem, ofBytes: null, source: 'size' } : null, rootChildForUser: false };
   const held: HeldSocket[] = Array.from({ length: sockets }, (_, index) => ({ spec: { kind: 'inet', name: `s${index}`, family: 4, address: '127.0.0.1', port: 1, text: '1' }, fd: -1, port: 1, bound: null }));
-  const supervisor = new Supervisor(launch, held, null, {
+  const supervisor = new Supervisor(launch, { sockets: held, deps: {
     startGeneration: (spec) => {
       const failure = failures.shift();
       if (failure) throw failure;
@@ -90,7 +95,7 @@ function rig(options: Partial<Options>, sockets = 0): Rig {
     },
     setTimeout: (fire, ms) => timers.push({ fire, ms }),
     clearTimeout: () => {},
-  });
+  } });
   const events: Rig['events'] = [];
   for (const name of ['start', 'ready', 'exit', 'overrun', 'restart', 'giveup', 'shutdown', 'warning', 'spawn-error'] as const) {
     supervisor.on(name, (event: object) => events.push([name, event as Record<string, unknown>]));

@@ -121,7 +121,7 @@ test('a message from outside the generation\'s tree is ignored: READY=1 from ano
     await run.line(/^waiting /);
     assert.equal(await sendFromOutside(env.NOTIFY_SOCKET as string, 'READY=1'), 'sent');
     const warning = await run.event('warning', (event) => /NOTIFY_SOCKET/.test(String(event.message)));
-    assert.match(String(warning.message), /pid \d+ is not of generation 0's tree/);
+    assert.match(String(warning.message), /pid \d+ is not of generation 0's processes/);
     assert.equal(run.seenSoFar('ready'), 0, 'not ready on a stranger\'s word');
     writeFileSync(`${go}0`, '');
     assert.equal((await run.event('ready')).generation, 0);
