@@ -42,7 +42,10 @@ function nativeCall(name: string): Contender {
       const samples: number[] = [];
       for (let i = 0; i < count; i++) {
         const start = process.hrtime.bigint();
-        const [, pidfd] = spawnNative(PROGRAM, [PROGRAM], envp, -1, null, [0, 1, 2], [], -1, -1, null, false, -1, false, 0, -1, -1, -1);
+        const [, pidfd] = spawnNative({
+          path: PROGRAM, argv: [PROGRAM], envp, listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
+          groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false, parentDeathSignal: 0, cgroupFd: -1, cgroupProcsFd: -1,
+        });
         samples.push(elapsedMs(start));
         await new Promise<void>((resolve) => watchExit(pidfd, () => resolve()));
         closeSync(pidfd);

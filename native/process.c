@@ -1,5 +1,5 @@
-/* The entries that start and shape processes: spawn (arguments in, the fork path of spawn.c, [pid, pidfd]
- * out), getgrouplist (for initgroups-like supplementary groups; the posix package lacks it) and the child
+/* The entries that start and shape processes: spawn (one named spec in, the fork path of spawn.c, [pid,
+ * pidfd] out), getgrouplist (for initgroups-like supplementary groups; the posix package lacks it) and the child
  * subreaper flag. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -41,18 +41,35 @@ static unsigned long long to_rlim(double value) {
   return value < 0 ? RLIM_INFINITY : (unsigned long long)value;
 }
 
-/* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
- *       groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd,
- *       cgroupProcsFd) -> [pid, pidfd]. envp's items are strings and prepared lists (prepareStrings), whose
+/* The fields of spawn's one argument, named as struct angel_spawn_spec names them (spawn.h). */
+enum spec_field {
+  F_PATH, F_ARGV, F_ENVP, F_LISTEN_PID_INDEX, F_CWD, F_FDS, F_RLIMITS, F_UID, F_GID, F_GROUPS, F_NO_NEW_PRIVS,
+  F_EXEC_FD, F_EXEC_FD_INHERIT, F_PARENT_DEATH_SIGNAL, F_WATCHDOG_PID_INDEX, F_CGROUP_FD, F_CGROUP_PROCS_FD, F_COUNT
+};
+static const char *const SPEC_FIELDS[F_COUNT] = {
+  "path", "argv", "envp", "listenPidIndex", "cwd", "fds", "rlimits", "uid", "gid", "groups", "noNewPrivs",
+  "execFd", "execFdInherit", "parentDeathSignal", "watchdogPidIndex", "cgroupFd", "cgroupProcsFd",
+};
+
+/* spawn({path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
+ *        groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd,
+ *        cgroupProcsFd}) -> [pid, pidfd]. envp's items are strings and prepared lists (prepareStrings), whose
  *       strings take their place. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none.
  *       The envp string at watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20
  *       placeholder bytes. A cgroup fd of -1 is none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs
- *       open for writing). */
+ *       open for writing). Every field is required: the TypeScript side fills what the caller left out. */
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 17;
-  napi_value argv[17];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 17) return js_throw_usage(env, "spawn: expected 17 arguments");
+  size_t argc = 1;
+  napi_value object;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &object, NULL, NULL));
+  napi_valuetype type;
+  if (argc != 1 || napi_typeof(env, object, &type) != napi_ok || type != napi_object) {
+    return js_throw_usage(env, "spawn: expected one object, the spawn spec");
+  }
+  napi_value field[F_COUNT];
+  for (int i = 0; i < F_COUNT; i++) {
+    NAPI_CALL(env, napi_get_named_property(env, object, SPEC_FIELDS[i], &field[i]));
+  }
 
   struct angel_spawn_spec spec;
   memset(&spec, 0, sizeof spec);
@@ -65,18 +82,18 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   char *path = NULL, *cwd = NULL, **child_argv = NULL, **envp = NULL, **env_copies = NULL;
   napi_value result = NULL;
 
-  if (!js_get_int32(env, argv[3], "spawn: listenPidIndex", &listen_pid_index) ||
-      !js_get_int32(env, argv[7], "spawn: uid", &uid) ||
-      !js_get_int32(env, argv[8], "spawn: gid", &gid) ||
-      !js_get_int32(env, argv[11], "spawn: execFd", &exec_fd) ||
-      !js_get_int32(env, argv[13], "spawn: parentDeathSignal", &parent_death_signal) ||
-      !js_get_int32(env, argv[14], "spawn: watchdogPidIndex", &watchdog_pid_index) ||
-      !js_get_int32(env, argv[15], "spawn: cgroupFd", &cgroup_fd) ||
-      !js_get_int32(env, argv[16], "spawn: cgroupProcsFd", &cgroup_procs_fd) ||
-      napi_get_value_bool(env, argv[10], &no_new_privs) != napi_ok ||
-      napi_get_value_bool(env, argv[12], &exec_fd_inherit) != napi_ok ||
-      !js_get_array(env, argv[5], "spawn: fds", MAX_FDS, &nfds) ||
-      !js_get_array(env, argv[6], "spawn: rlimits", MAX_RLIMITS * 3, &nrlimit_values) || nrlimit_values % 3) {
+  if (!js_get_int32(env, field[F_LISTEN_PID_INDEX], "spawn: listenPidIndex", &listen_pid_index) ||
+      !js_get_int32(env, field[F_UID], "spawn: uid", &uid) ||
+      !js_get_int32(env, field[F_GID], "spawn: gid", &gid) ||
+      !js_get_int32(env, field[F_EXEC_FD], "spawn: execFd", &exec_fd) ||
+      !js_get_int32(env, field[F_PARENT_DEATH_SIGNAL], "spawn: parentDeathSignal", &parent_death_signal) ||
+      !js_get_int32(env, field[F_WATCHDOG_PID_INDEX], "spawn: watchdogPidIndex", &watchdog_pid_index) ||
+      !js_get_int32(env, field[F_CGROUP_FD], "spawn: cgroupFd", &cgroup_fd) ||
+      !js_get_int32(env, field[F_CGROUP_PROCS_FD], "spawn: cgroupProcsFd", &cgroup_procs_fd) ||
+      napi_get_value_bool(env, field[F_NO_NEW_PRIVS], &no_new_privs) != napi_ok ||
+      napi_get_value_bool(env, field[F_EXEC_FD_INHERIT], &exec_fd_inherit) != napi_ok ||
+      !js_get_array(env, field[F_FDS], "spawn: fds", MAX_FDS, &nfds) ||
+      !js_get_array(env, field[F_RLIMITS], "spawn: rlimits", MAX_RLIMITS * 3, &nrlimit_values) || nrlimit_values % 3) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (!pending) js_throw_usage(env, "spawn: noNewPrivs and execFdInherit must be booleans, rlimits a list of triples");
@@ -84,36 +101,36 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   }
   for (uint32_t i = 0; i < nfds; i++) {
     napi_value item;
-    if (napi_get_element(env, argv[5], i, &item) != napi_ok ||
+    if (napi_get_element(env, field[F_FDS], i, &item) != napi_ok ||
         !js_get_int32(env, item, "spawn: fds[i]", &fds[i])) return NULL;
   }
   for (uint32_t i = 0; i < nrlimit_values / 3; i++) {
     double values[3];
     for (int k = 0; k < 3; k++) {
       napi_value item;
-      if (napi_get_element(env, argv[6], i * 3 + k, &item) != napi_ok ||
+      if (napi_get_element(env, field[F_RLIMITS], i * 3 + k, &item) != napi_ok ||
           !js_get_double(env, item, "spawn: rlimits[i]", &values[k])) return NULL;
     }
     rlimits[i] = (struct angel_rlimit){(int)values[0], to_rlim(values[1]), to_rlim(values[2])};
   }
 
-  if (!js_is_nullish(env, argv[9])) {
-    if (!js_get_array(env, argv[9], "spawn: groups", MAX_GROUPS, &ngroups)) return NULL;
+  if (!js_is_nullish(env, field[F_GROUPS])) {
+    if (!js_get_array(env, field[F_GROUPS], "spawn: groups", MAX_GROUPS, &ngroups)) return NULL;
     groups = calloc(ngroups ? ngroups : 1, sizeof *groups);
     if (!groups) return js_throw_errno(env, "malloc", ENOMEM);
     for (uint32_t i = 0; i < ngroups; i++) {
       napi_value item;
       int32_t group;
-      if (napi_get_element(env, argv[9], i, &item) != napi_ok ||
+      if (napi_get_element(env, field[F_GROUPS], i, &item) != napi_ok ||
           !js_get_int32(env, item, "spawn: groups[i]", &group)) goto done;
       groups[i] = (gid_t)group;
     }
   }
 
-  if (!(path = js_get_string(env, argv[0], "spawn: path", 0))) goto done;
-  if (!(child_argv = js_get_string_vector(env, argv[1], "spawn: argv", MAX_STRINGS, -1, 0))) goto done;
-  if (!(envp = js_get_string_list(env, argv[2], "spawn: envp", MAX_STRINGS, listen_pid_index, LISTEN_PID_DIGITS, &env_copies))) goto done;
-  if (!js_is_nullish(env, argv[4]) && !(cwd = js_get_string(env, argv[4], "spawn: cwd", 0))) goto done;
+  if (!(path = js_get_string(env, field[F_PATH], "spawn: path", 0))) goto done;
+  if (!(child_argv = js_get_string_vector(env, field[F_ARGV], "spawn: argv", MAX_STRINGS, -1, 0))) goto done;
+  if (!(envp = js_get_string_list(env, field[F_ENVP], "spawn: envp", MAX_STRINGS, listen_pid_index, LISTEN_PID_DIGITS, &env_copies))) goto done;
+  if (!js_is_nullish(env, field[F_CWD]) && !(cwd = js_get_string(env, field[F_CWD], "spawn: cwd", 0))) goto done;
   if (!child_argv[0]) {
     js_throw_usage(env, "spawn: argv must hold at least the program name");
     goto done;

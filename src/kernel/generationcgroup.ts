@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { constants } from 'node:fs';
 import { ceilingBytes, earlyThreshold, nextThreshold, statField, unreclaimable } from '../core/memory.js';
 import { CgroupError, killAndRemove, makeDir, openDir, openFile, pidsIn, removeTree, signalAll, writeText, type CgroupVersion } from './cgroup.js';
-import type { FdWatch } from './native.js';
+import type { FdWatch } from './syscalls.js';
 import * as syscalls from './syscalls.js';
 
 const FILES = {

@@ -1,13 +1,17 @@
 // Resolves --user/--group in angel (names, or numeric ids) into the uid, gid and supplementary groups the
 // child gets, the way initgroups(3) + setgid + setuid would.
 import { UsageError } from '../core/errors.js';
-import { supplementaryGroups } from './spawn.js';
 import * as syscalls from './syscalls.js';
 
 export interface ChildIdentity {
   uid: number;
   gid: number;
   groups: number[];
+}
+
+/** The supplementary groups of a user, as initgroups(3) would set them. */
+export function supplementaryGroups(user: string, gid: number): number[] {
+  return syscalls.getgrouplist(user, gid);
 }
 
 /** What messages call the two values: their flags, or the config file's keys. */

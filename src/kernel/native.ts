@@ -13,29 +13,42 @@ export interface PreparedStrings {
   readonly __prepared: unique symbol;
 }
 
+/** Everything the fork path needs, as struct angel_spawn_spec names it (native/spawn.h); every field given. */
+export interface NativeSpawnSpec {
+  /** Absolute: resolved before the fork. */
+  path: string;
+  argv: readonly string[];
+  /** Strings, and prepared lists whose strings take their place. */
+  envp: ReadonlyArray<string | PreparedStrings>;
+  /** The envp string NAME= the child writes its pid after (-1: none). */
+  listenPidIndex: number;
+  /** The same for WATCHDOG_PID= (-1: none); its string brings 20 bytes of room. */
+  watchdogPidIndex: number;
+  cwd: string | null;
+  /** fds[i] becomes the child's fd i; -1 leaves it closed. */
+  fds: readonly number[];
+  /** [resource, soft, hard, …]; -1 is RLIM_INFINITY. */
+  rlimits: readonly number[];
+  /** -1 keeps angel's. */
+  uid: number;
+  gid: number;
+  /** null keeps angel's supplementary groups. */
+  groups: readonly number[] | null;
+  noNewPrivs: boolean;
+  /** >= 0: the program is executed through this fd (execveat), not its path. */
+  execFd: number;
+  execFdInherit: boolean;
+  /** 0: none. */
+  parentDeathSignal: number;
+  /** A cgroup v2 directory the child starts in (-1: none). */
+  cgroupFd: number;
+  /** A cgroup v1 cgroup.procs the child writes itself into (-1: none). */
+  cgroupProcsFd: number;
+}
+
 export interface NativeAddon {
   /** Returns [pid, pidfd] once the child has exec'd; throws an Error with code/errno/syscall(/resource). */
-  spawn(
-    path: string,
-    argv: readonly string[],
-    /** Strings, and prepared lists whose strings take their place. */
-    envp: ReadonlyArray<string | PreparedStrings>,
-    listenPidIndex: number,
-    cwd: string | null,
-    fds: readonly number[],
-    rlimits: readonly number[],
-    uid: number,
-    gid: number,
-    groups: readonly number[] | null,
-    noNewPrivs: boolean,
-    execFd: number,
-    execFdInherit: boolean,
-    parentDeathSignal: number,
-    /** The envp string that gets the child's pid as WATCHDOG_PID (-1: none); it brings 20 bytes of room. */
-    watchdogPidIndex: number,
-    cgroupFd: number,
-    cgroupProcsFd: number,
-  ): [number, number];
+  spawn(spec: NativeSpawnSpec): [number, number];
   /** Throws a TypeError for a string with a NUL byte, as spawn does. */
   prepareStrings(strings: readonly string[]): PreparedStrings;
   watchExit(

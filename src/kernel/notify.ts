@@ -4,7 +4,7 @@
 // is core/notify.ts's; who may send them is the generation's call.
 import { chmodSync, chownSync, closeSync, lchownSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NotifyWatchHandle } from './native.js';
+import type { NotifyWatchHandle } from './syscalls.js';
 import { Instance } from './runtime.js';
 import { notifyClose, notifySend, notifySocket, notifyWatch } from './syscalls.js';
 

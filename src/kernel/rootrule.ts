@@ -5,11 +5,10 @@
 // that group or could change the file since: the binary must be root's and writable by no one else (a
 // user's own copy of /bin/sh, in their own group, would pass a check of the group alone).
 import { PermissionError } from '../core/errors.js';
-import { groupEntry, userEntry } from './identity.js';
+import { groupEntry, supplementaryGroups, userEntry } from './identity.js';
 import type { ProgramFile } from './program.js';
 import { checkInterpreter, firstLine } from './rootpath.js';
 import { UnsafePath } from './safeopen.js';
-import { supplementaryGroups } from './spawn.js';
 
 /** The user angel acts for while root: who gives every path, variable and value, and must not gain by it. */
 export interface StartingUser {

@@ -4,7 +4,7 @@ import { delimiter, isAbsolute, resolve } from 'node:path';
 import { errorCode } from '../core/errnos.js';
 import { SpawnError } from '../core/errors.js';
 import { RLIMIT_NAMES, type Rlimits } from '../core/limits.js';
-import type { PreparedStrings } from './native.js';
+import type { PreparedStrings } from './syscalls.js';
 import * as syscalls from './syscalls.js';
 import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
 
@@ -243,25 +243,25 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
 
   let pid: number, pidfd: number;
   try {
-    [pid, pidfd] = syscalls.spawnNative(
+    [pid, pidfd] = syscalls.spawnNative({
       path,
-      [options.program, ...(options.args ?? [])],
+      argv: [options.program, ...(options.args ?? [])],
       envp,
       listenPidIndex,
-      options.cwd ?? null,
-      options.fds ?? [0, 1, 2],
-      flattenRlimits(options.rlimits),
-      options.uid ?? -1,
-      options.gid ?? -1,
-      options.groups ?? null,
-      options.noNewPrivs ?? false,
-      options.execFd ?? -1,
-      options.execFdInherit ?? false,
-      options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
       watchdogPidIndex,
-      options.cgroup && 'dirFd' in options.cgroup ? options.cgroup.dirFd : -1,
-      options.cgroup && 'procsFd' in options.cgroup ? options.cgroup.procsFd : -1,
-    );
+      cwd: options.cwd ?? null,
+      fds: options.fds ?? [0, 1, 2],
+      rlimits: flattenRlimits(options.rlimits),
+      uid: options.uid ?? -1,
+      gid: options.gid ?? -1,
+      groups: options.groups ?? null,
+      noNewPrivs: options.noNewPrivs ?? false,
+      execFd: options.execFd ?? -1,
+      execFdInherit: options.execFdInherit ?? false,
+      parentDeathSignal: options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
+      cgroupFd: options.cgroup && 'dirFd' in options.cgroup ? options.cgroup.dirFd : -1,
+      cgroupProcsFd: options.cgroup && 'procsFd' in options.cgroup ? options.cgroup.procsFd : -1,
+    });
   } catch (error) {
     throw toSpawnError(path, error);
   }
@@ -305,14 +305,4 @@ class Child implements ChildProcess {
   signalGroup(signal: SignalLike): boolean {
     return syscalls.signalGroup(this.pid, signalNumber(signal));
   }
-}
-
-/** The supplementary groups of a user, as initgroups(3) would set them. */
-export function supplementaryGroups(user: string, gid: number): number[] {
-  return syscalls.getgrouplist(user, gid);
-}
-
-/** Makes angel the reaper of orphans in the child's tree, so a daemonizing grandchild stays in view. */
-export function becomeChildSubreaper(): void {
-  syscalls.setChildSubreaper(true);
 }

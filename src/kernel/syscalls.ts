@@ -5,6 +5,9 @@
 import { errnoName } from '../core/errnos.js';
 import { addon, type NativeAddon, type RightsTuple } from './native.js';
 
+// the addon's own types, for the modules beside this one: they name the addon only through this door
+export type { FdWatch, NativeSpawnSpec, NotifyWatchHandle, PreparedStrings } from './native.js';
+
 /** A user's filesystem rights: when angel is root for that user, the paths they name are used with these
  * (native/rights.c), so angel can do with them only what that user could. */
 export interface FsRights {

@@ -10,8 +10,9 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { SpawnError } from '../../src/core/errors.js';
-import { eventfd, pipe, prepareStrings, spawnNative, unwatchFd, watchFd } from '../../src/kernel/syscalls.js';
+import { eventfd, pipe, prepareStrings, spawnNative, unwatchFd, watchExit, watchFd } from '../../src/kernel/syscalls.js';
 import { Environ, spawnChild, type ChildExit } from '../../src/kernel/spawn.js';
+import type { NativeSpawnSpec } from '../../src/kernel/syscalls.js';
 import { fixture } from '../helpers/events.js';
 import { isAlive } from '../helpers/proc.js';
 import {
@@ -20,6 +21,11 @@ import {
 
 const KiB = 2 ** 10;
 const MiB = 2 ** 20;
+/** The addon's spawn spec with every field at its "none": /bin/true, angel's fds 0-2. */
+const BARE_SPEC: NativeSpawnSpec = {
+  path: '/bin/true', argv: ['true'], envp: [], listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
+  groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false, parentDeathSignal: 0, cgroupFd: -1, cgroupProcsFd: -1,
+};
 const SIGPIPE_BIT = 1n << 12n; // bit n-1 for signal n in /proc/<pid>/status masks (proc(5))
 
 /** What the child's fds point at, from `fd-list --targets`: fd -> path, pipe:[inode], socket:[inode]. */
@@ -468,13 +474,25 @@ describe('Environ', () => {
     assert.deepEqual(output.trim().split('\n'), ['PATH=/usr/bin:/bin', 'KEEP=a', 'LISTEN_PID=stale', 'GEN=3', 'NEW=n']);
   });
 
+  test('the addon takes one named spec: each field is checked by its name, and nothing else passes for a spec', async () => {
+    const [pid, pidfd] = spawnNative(BARE_SPEC);
+    assert.ok(pid > 0);
+    await new Promise<void>((resolve) => watchExit(pidfd, () => resolve()));
+    closeSync(pidfd);
+    assert.throws(() => (spawnNative as (spec: unknown) => unknown)('/bin/true'), { name: 'TypeError', message: /spawn: expected one object/ });
+    const { uid: _missing, ...withoutUid } = BARE_SPEC;
+    assert.throws(() => spawnNative(withoutUid as NativeSpawnSpec), { name: 'TypeError', message: /spawn: uid/ });
+    assert.throws(() => spawnNative({ ...BARE_SPEC, cwd: 7 as never }), { name: 'TypeError', message: /spawn: cwd/ });
+    assert.throws(() => spawnNative({ ...BARE_SPEC, argv: [] }), { name: 'TypeError', message: /at least the program name/ });
+  });
+
   test('a prepared list is checked as spawn checks strings, and no other handle passes for one', () => {
     assert.throws(() => prepareStrings(['OK=1', 'BAD=a\0b']), { name: 'TypeError', message: /NUL/ });
     const fd = eventfd();
     const watch = watchFd(fd, false, () => {});
     try {
       assert.throws(
-        () => spawnNative('/bin/true', ['true'], [watch as never], -1, null, [0, 1, 2], [], -1, -1, null, false, -1, false, 0, -1, -1, -1),
+        () => spawnNative({ ...BARE_SPEC, envp: [watch as never] }),
         { name: 'TypeError', message: /spawn: envp: expected a string/ },
       );
     } finally {
