@@ -1,7 +1,6 @@
 // Pure: the --listen addresses, `[name=][host:]port`, `[name=][::1]:port` or `[name=]unix:/path`, as angel
 // binds them (kernel/sockets.ts) and hands them to every generation as fds 3, 4, … (sd_listen_fds(3)).
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
 import { UsageError } from './errors.js';
 
 export type ListenSpec =
@@ -16,7 +15,8 @@ export function parseListen(text: string, index: number, flag = '--listen'): Lis
   if (address.startsWith('unix:')) {
     const path = address.slice('unix:'.length);
     if (!path || Buffer.byteLength(path) > 100) throw new UsageError(flag, text, 'expected unix:/path (at most 100 bytes)');
-    return { kind: 'unix', name, path: resolve(path), text };
+    // as given: a relative path is the kernel's to resolve, against angel's working directory, at the bind
+    return { kind: 'unix', name, path, text };
   }
   const match = /^(?:\[([0-9a-fA-F:.]+)\]:|([^:[\]]*):)?(\d+)$/.exec(address);
   const port = Number(match?.[3]);

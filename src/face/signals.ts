@@ -1,4 +1,6 @@
-// Signals to angel become requests to the supervisor; nothing acts inside a handler beyond enqueueing.
+// Signals to angel become requests to the supervisor. Node runs a listener on the loop, not in the signal
+// handler; still, a listener here only asks: SIGHUP's work (re-reading the config, which may be slow or fail)
+// is scheduled for the next turn, and SIGHUPs that arrive before it runs are one reload.
 // Which signals are passed on, and as what (--rewrite), is core/rewrite.ts's; SIGPIPE stays ignored, as Node
 // sets it.
 import type { Supervisor } from '../driver/supervisor.js';
@@ -14,8 +16,15 @@ export function installSignalHandlers(supervisor: Supervisor, hooks: SignalHooks
   // read at each signal: a config re-read on SIGHUP may change the rewrites
   const delivered = (signal: NodeJS.Signals): NodeJS.Signals => rewriteSignal(supervisor.options.rewrite, signal);
   const handlers = new Map<NodeJS.Signals, () => void>();
-  handlers.set('SIGHUP', () => {
+  let reloadScheduled = false;
+  const reloadNow = (): void => {
+    reloadScheduled = false;
     if (hooks.beforeReload?.() !== false) supervisor.reload(delivered('SIGHUP'));
+  };
+  handlers.set('SIGHUP', () => {
+    if (reloadScheduled) return;
+    reloadScheduled = true;
+    setImmediate(reloadNow);
   });
   // the cause stays the signal angel received; the child gets what it is rewritten to
   for (const signal of SHUTDOWN_SIGNALS) handlers.set(signal, () => supervisor.shutdown(delivered(signal), signal));

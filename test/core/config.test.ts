@@ -80,6 +80,8 @@ test('every key, in every shape it takes', () => {
     ['metrics', '0.0.0.0:9100', { kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 9100, text: '0.0.0.0:9100' }],
     ['metrics', '[::1]:9100', { kind: 'inet', name: 'listen0', family: 6, address: '::1', port: 9100, text: '[::1]:9100' }],
     ['metrics', 'unix:/run/m.sock', { kind: 'unix', name: 'listen0', path: '/run/m.sock', text: 'unix:/run/m.sock' }],
+    // a relative path is kept as given: core reads no working directory; the bind resolves it
+    ['metrics', 'unix:run/m.sock', { kind: 'unix', name: 'listen0', path: 'run/m.sock', text: 'unix:run/m.sock' }],
     ['listen', '8080', [{ kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 8080, text: '8080' }]],
     ['listen', ['127.0.0.1:80', 'admin=[::1]:81', 'unix:/run/x.sock'], [
       { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 80, text: '127.0.0.1:80' },
