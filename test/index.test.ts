@@ -62,6 +62,21 @@ test('reload() stops the old generation and starts the next', async () => {
   assert.equal(exits[1]?.reason, 'shutdown');
 });
 
+test('a restart says why: a crash, then an overlapping reload while the crashed one\'s exit is the last seen', async () => {
+  const angel = supervise({
+    program: 'sh', args: ['-c', '[ "$ANGEL_GENERATION" = 0 ] && exit 3; exec sleep 100'], listen: ['127.0.0.1:0'], restartDelay: 0,
+  });
+  const restarts: RestartEvent[] = [];
+  angel.on('restart', (event) => restarts.push(event));
+  await new Promise<void>((resolve) => angel.on('ready', (event) => { if (event.generation === 1) resolve(); }));
+  const second = new Promise<void>((resolve) => angel.on('restart', (event) => { if (event.generation === 2) resolve(); }));
+  angel.reload();
+  await second;
+  assert.deepEqual(restarts.map((event) => [event.generation, event.reason]), [[1, 'crash'], [2, 'reload']]);
+  angel.stop();
+  assert.equal(await angel.done, 143);
+});
+
 test('every exit status 0-255 is what done resolves to, and a death by signal n is 128+n', async () => {
   const failures: string[] = [];
   const check = async (script: string, expected: number): Promise<void> => {

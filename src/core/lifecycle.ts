@@ -33,7 +33,8 @@ type EventType = LifecycleEvent['type'];
 type EventOf<T extends EventType> = Extract<LifecycleEvent, { type: T }>;
 
 export type Effect =
-  | { type: 'spawn'; generation: number; role: Role }
+  /** `reason`: why it starts, the reason its predecessor ended or is replaced (null for the first). */
+  | { type: 'spawn'; generation: number; role: Role; reason: ExitReason | null }
   /** The stop signal (or the shutdown's), SIGCONT, and a deadline after the kill timeout. */
   | { type: 'stop'; generation: number; signal: NodeJS.Signals | 'stop-signal' }
   | { type: 'kill'; generation: number }
@@ -63,6 +64,8 @@ export interface Lifecycle {
   readonly spawned: number;
   /** A reload asked for while one was under way: it runs once that one ends, with the launch in force then. */
   readonly reloadPending: boolean;
+  /** In backoff: the reason the restart waited for is due to (the last child's ending). */
+  readonly restartFor: ExitReason | null;
 }
 
 export interface Transition {
@@ -76,7 +79,7 @@ export interface Transition {
 }
 
 export function initialLifecycle(history: RestartHistory): Lifecycle {
-  return { state: 'idle', stopReason: null, shutdownCause: null, lastStatus: 0, history, current: null, next: null, retiring: {}, spawned: 0, reloadPending: false };
+  return { state: 'idle', stopReason: null, shutdownCause: null, lastStatus: 0, history, current: null, next: null, retiring: {}, spawned: 0, reloadPending: false, restartFor: null };
 }
 
 /** How the overrun judge (overrun.ts) is to read a sample of this generation. */
@@ -99,16 +102,16 @@ const impossible = (life: Lifecycle, event: LifecycleEvent): Transition => ({
 const without = (retiring: Lifecycle['retiring'], generation: number): Lifecycle['retiring'] =>
   Object.fromEntries(Object.entries(retiring).filter(([key]) => Number(key) !== generation));
 
-/** Spawns the next generation in `role`; a new current one means the lifecycle is starting. */
-function spawn(life: Lifecycle, role: Role, effects: Effect[] = []): Transition {
+/** Spawns the next generation in `role`, for `reason`; a new current one means the lifecycle is starting. */
+function spawn(life: Lifecycle, role: Role, reason: ExitReason | null, effects: Effect[] = []): Transition {
   const generation = life.spawned;
   const next: Lifecycle = role === 'current'
-    ? { ...life, state: 'starting', current: generation, spawned: generation + 1 }
+    ? { ...life, state: 'starting', current: generation, spawned: generation + 1, restartFor: null }
     : { ...life, state: 'reloading', next: generation, spawned: generation + 1 };
-  return { next, effects: [...effects, { type: 'spawn', generation, role }] };
+  return { next, effects: [...effects, { type: 'spawn', generation, role, reason }] };
 }
 
-const startFirst: Action<'start'> = (life) => spawn(life, 'current');
+const startFirst: Action<'start'> = (life) => spawn(life, 'current', null);
 const finishIdle: Action<'shutdown'> = (life, event) => ({ next: { ...life, state: 'stopped' }, effects: [{ type: 'finish', status: 0, cause: event.cause }] });
 const becomeRunning: Action<'ready'> = (life, event) => (event.generation === life.current ? { next: { ...life, state: 'running' }, effects: [] } : unchanged(life));
 const endOnSpawnFailure: Action<'spawn-failed'> = (life, event) => ({
@@ -145,8 +148,8 @@ const afterExit: Action<'exited'> = (life, event, rules) => {
     }
     case 'restart': {
       const counted = { ...base, history: decision.history };
-      if (decision.delayMs > 0) return { next: { ...counted, state: 'backoff' }, effects: [{ type: 'schedule-restart', delayMs: decision.delayMs }], exit };
-      return { ...spawn(counted, 'current'), exit };
+      if (decision.delayMs > 0) return { next: { ...counted, state: 'backoff', restartFor: reason }, effects: [{ type: 'schedule-restart', delayMs: decision.delayMs }], exit };
+      return { ...spawn(counted, 'current', reason), exit };
     }
   }
 };
@@ -154,7 +157,7 @@ const afterExit: Action<'exited'> = (life, event, rules) => {
 /** A reload or an overrun: with held sockets and a child that serves, the next generation starts beside it;
  * otherwise the current one is stopped and its exit restarts it. */
 function replace(life: Lifecycle, reason: 'reload' | 'overrun', rules: RestartRules): Transition {
-  if (rules.overlap && life.state === 'running') return spawn({ ...life, stopReason: reason }, 'next');
+  if (rules.overlap && life.state === 'running') return spawn({ ...life, stopReason: reason }, 'next', reason);
   return stop(life, reason, 'stop-signal');
 }
 const replaceForReload: Action<'reload'> = (life, _event, rules) => replace(life, 'reload', rules);
@@ -251,8 +254,8 @@ const hangWhileReloading: Action<'watchdog'> = (life, event) => {
   return { next: { ...life, state: 'starting', stopReason: null, current: life.next, next: null, retiring }, effects: [stopIt] };
 };
 
-const restartNow: Action<'backoff-elapsed'> = (life) => spawn(life, 'current');
-const restartOnReload: Action<'reload'> = (life) => spawn(life, 'current', [{ type: 'cancel-restart' }]);
+const restartNow: Action<'backoff-elapsed'> = (life) => spawn(life, 'current', life.restartFor);
+const restartOnReload: Action<'reload'> = (life) => spawn(life, 'current', 'reload', [{ type: 'cancel-restart' }]);
 const finishInBackoff: Action<'shutdown'> = (life, event) => ({
   next: { ...life, state: 'stopped', shutdownCause: event.cause },
   effects: [{ type: 'cancel-restart' }, { type: 'finish', status: life.lastStatus, cause: event.cause }],

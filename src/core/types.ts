@@ -122,6 +122,8 @@ export interface OverrunEvent {
 }
 export interface RestartEvent {
   generation: number;
+  /** Why it was restarted: how the generation it replaces ended, or is ending ('reload' for an overlapping reload). */
+  reason: ExitReason;
   /** The backoff delay that was waited. */
   delayMs: number;
   /** From the old child's death to the new child's exec, not counting delayMs. */

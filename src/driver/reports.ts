@@ -5,14 +5,15 @@ import type { ExitEvent, ExitReason, ReadyEvent, RestartEvent } from '../core/ty
 import type { ChildExit } from '../kernel/spawn.js';
 import type { GenerationHandle } from './generation.js';
 
-/** Its `ready`, and from the second generation on its `restart`: from the last current one's death (`diedAt`,
- * angel's clock) to this one counting as started, less the backoff waited; no gap when it overlapped. */
-export function readyReports(generation: GenerationHandle, overlapped: boolean, diedAt: number, delayMs: number): { ready: ReadyEvent; restart: RestartEvent | null } | null {
+/** Its `ready`, and for a generation started for a `reason` (every one after the first) its `restart`: from the
+ * last current one's death (`diedAt`, angel's clock) to this one counting as started, less the backoff waited;
+ * no gap when it overlapped. */
+export function readyReports(generation: GenerationHandle, reason: ExitReason | null, overlapped: boolean, diedAt: number, delayMs: number): { ready: ReadyEvent; restart: RestartEvent | null } | null {
   const { readyAt } = generation;
   if (readyAt === undefined) return null;
   const ready = { pid: generation.pid, generation: generation.number, startLatencyMs: readyAt - generation.spawnAt };
-  if (generation.number === 0) return { ready, restart: null };
-  return { ready, restart: { generation: generation.number, delayMs, restartLatencyMs: restartLatencyMs(readyAt, diedAt, delayMs, overlapped) } };
+  if (reason === null) return { ready, restart: null };
+  return { ready, restart: { generation: generation.number, reason, delayMs, restartLatencyMs: restartLatencyMs(readyAt, diedAt, delayMs, overlapped) } };
 }
 
 export function exitReport(generation: GenerationHandle, reason: ExitReason, uptimeMs: number): ExitEvent {

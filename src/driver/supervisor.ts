@@ -12,7 +12,7 @@ import type { ResolvedCap } from '../core/memory.js';
 import type { ResolvedOptions } from '../core/options.js';
 import { withholding } from '../core/rewrite.js';
 import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
-import type { ExitStatus, State } from '../core/types.js';
+import type { ExitReason, ExitStatus, State } from '../core/types.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
 import type { LogPipe } from '../kernel/logfile.js';
 import { NotifyDirectory } from '../kernel/notify.js';
@@ -49,6 +49,8 @@ export class Supervisor extends OrderedEmitter {
   #life: Lifecycle = initialLifecycle(NO_HISTORY);
   /** Every generation not over yet: its first process may have ended while what is left of it is stopped. */
   #generations = new Map<number, GenerationHandle>();
+  /** Why each generation after the first was started, as the lifecycle said: its restart's reason. */
+  #restartReasons = new Map<number, ExitReason>();
   #queue: LifecycleEvent[] = [];
   #draining = false;
   #restartTimer: unknown = null;
@@ -207,6 +209,7 @@ export class Supervisor extends OrderedEmitter {
     },
     gone: (generation) => {
       this.#generations.delete(generation);
+      this.#restartReasons.delete(generation);
       this.#instance?.forget(generation);
       if (this.#generations.size === 0) this.#finished?.();
     },
@@ -216,7 +219,7 @@ export class Supervisor extends OrderedEmitter {
 
   #reportReady(number: number, overlapped: boolean): void {
     const generation = this.#generations.get(number);
-    const reports = generation && readyReports(generation, overlapped, this.#diedAt, this.#restartDelayMs);
+    const reports = generation && readyReports(generation, this.#restartReasons.get(number) ?? null, overlapped, this.#diedAt, this.#restartDelayMs);
     if (!reports) return;
     this.emit('ready', reports.ready);
     if (reports.restart) this.emit('restart', reports.restart);
@@ -227,7 +230,7 @@ export class Supervisor extends OrderedEmitter {
 
   #run(effect: Effect): void {
     switch (effect.type) {
-      case 'spawn': return this.#spawn(effect.generation);
+      case 'spawn': return this.#spawn(effect.generation, effect.reason);
       case 'stop': {
         const signal = effect.signal === 'stop-signal' ? this.options.stopSignal : effect.signal;
         return this.#generations.get(effect.generation)?.stop(signal, this.options.killTimeout);
@@ -245,7 +248,7 @@ export class Supervisor extends OrderedEmitter {
     }
   }
 
-  #spawn(number: number): void {
+  #spawn(number: number, reason: ExitReason | null): void {
     let generation: GenerationHandle;
     try {
       const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampling: this.#memory.sampling(), notify: this.#notifyDir, cgroups: this.#cgroups, capBytes: this.capBytes, own: this.#memory.own };
@@ -259,6 +262,7 @@ export class Supervisor extends OrderedEmitter {
       return;
     }
     this.#generations.set(number, generation);
+    if (reason !== null) this.#restartReasons.set(number, reason);
     const capBytes = this.capBytes;
     this.emit('start', { pid: generation.pid, generation: number, revision: this.#revision, ...(capBytes !== null && { capBytes }) });
     generation.begin(this.#sink);

@@ -19,7 +19,6 @@ export class StatusBoard {
   #overruns = 0;
   #watchdogMisses = 0;
   #lastExit: StatusReport['lastExit'] = null;
-  #lastReason: ExitReason | null = null;
   /** Each live generation's last STATUS=: a successor's comes before it serves. */
   #statuses = new Map<number, string>();
 
@@ -39,17 +38,15 @@ export class StatusBoard {
     supervisor.on('exit', (e) => {
       this.#statuses.delete(e.generation);
       this.#lastExit = { generation: e.generation, reason: e.reason, code: e.code, signal: e.signal, at: Date.now() };
-      this.#lastReason = e.reason;
       if (supervisor.pid === undefined) {
         this.#ready = false;
         this.#childStartedAt = null;
         this.#rssBytes = null;
       }
     });
-    supervisor.on('restart', () => {
+    supervisor.on('restart', (e) => {
       this.#restarts++;
-      const reason = this.#lastReason ?? 'reload';
-      this.#restartsByReason[reason] = (this.#restartsByReason[reason] ?? 0) + 1;
+      this.#restartsByReason[e.reason] = (this.#restartsByReason[e.reason] ?? 0) + 1;
     });
     supervisor.on('overrun', () => this.#overruns++);
     supervisor.on('watchdog', () => this.#watchdogMisses++);

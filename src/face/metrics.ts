@@ -67,7 +67,7 @@ export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Reg
       if (status !== null) this.set({ status }, 1);
     },
   });
-  const restarts = new Counter({ name: 'angel_restarts_total', help: 'restarts of the child, by the reason the last one ended', labelNames: ['reason'], registers: [register] });
+  const restarts = new Counter({ name: 'angel_restarts_total', help: 'restarts of the child, by why: how the generation it replaces ended or is ending', labelNames: ['reason'], registers: [register] });
   const exits = new Counter({ name: 'angel_child_exits_total', help: 'ends of a generation, by reason', labelNames: ['reason'], registers: [register] });
   const overruns = new Counter({ name: 'angel_overruns_total', help: 'memory overruns (--max-mem)', registers: [register] });
   const misses = new Counter({ name: 'angel_watchdog_misses_total', help: 'watchdog periods missed (--watchdog), WATCHDOG=trigger included', registers: [register] });
@@ -75,13 +75,9 @@ export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Reg
     name: 'angel_restart_latency_seconds', help: 'old child\'s death to the new child\'s exec (or readiness with --ready); 0 for an overlapping reload',
     buckets: LATENCY_BUCKETS, registers: [register],
   });
-  let lastReason = 'reload';
-  supervisor.on('exit', (e) => {
-    exits.inc({ reason: e.reason });
-    lastReason = e.reason;
-  });
+  supervisor.on('exit', (e) => exits.inc({ reason: e.reason }));
   supervisor.on('restart', (e) => {
-    restarts.inc({ reason: lastReason });
+    restarts.inc({ reason: e.reason });
     latency.observe(e.restartLatencyMs / 1000);
   });
   supervisor.on('overrun', () => overruns.inc());

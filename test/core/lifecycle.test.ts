@@ -44,7 +44,8 @@ const notReady = (generation = 0): LifecycleEvent => ({ type: 'ready-timeout', g
 const hung = (generation = 0): LifecycleEvent => ({ type: 'watchdog', generation });
 const spawnFailed = (status: number, generation = 0): LifecycleEvent => ({ type: 'spawn-failed', generation, status });
 const shutdown = (signal: NodeJS.Signals = 'SIGTERM', cause: string = signal): LifecycleEvent => ({ type: 'shutdown', signal, cause });
-const spawn = (generation: number, role: 'current' | 'next' = 'current'): Effect => ({ type: 'spawn', generation, role });
+/** A spawn of `generation` for `reason` (null: the first). */
+const spawn = (generation: number, reason: ExitReason | null, role: 'current' | 'next' = 'current'): Effect => ({ type: 'spawn', generation, role, reason });
 const stop = (generation: number, signal: NodeJS.Signals | 'stop-signal' = 'stop-signal'): Effect => ({ type: 'stop', generation, signal });
 const kill = (generation = 0): Effect => ({ type: 'kill', generation });
 const crashed = historyOf([900]);
@@ -67,7 +68,7 @@ const crash = (generation = 0): Row['exit'] => ({ generation, reason: 'crash' })
 
 const table: Row[] = [
   // starting
-  { name: 'idle/start', life: at('idle'), event: { type: 'start' }, state: 'starting', effects: [spawn(0)], generations: { current: 0, next: null, retiring: {} } },
+  { name: 'idle/start', life: at('idle'), event: { type: 'start' }, state: 'starting', effects: [spawn(0, null)], generations: { current: 0, next: null, retiring: {} } },
   { name: 'idle/shutdown', life: at('idle'), event: shutdown(), state: 'stopped', effects: [{ type: 'finish', status: 0, cause: 'SIGTERM' }] },
   { name: 'idle/reload', life: at('idle'), event: { type: 'reload' }, state: 'idle', effects: [] },
   { name: 'starting/ready', life: at('starting'), event: ready(), state: 'running', effects: [] },
@@ -75,7 +76,7 @@ const table: Row[] = [
   { name: 'starting/spawn-failed', life: at('starting'), event: spawnFailed(127), state: 'stopped', effects: [{ type: 'finish', status: 127, cause: 'spawn' }] },
   {
     name: 'starting/exited before ready restarts at once', life: at('starting'), event: exited(1),
-    state: 'starting', effects: [spawn(1)], exit: crash(), history: { times: [1000], consecutive: 1 }, generations: { current: 1, next: null, retiring: {} },
+    state: 'starting', effects: [spawn(1, 'crash')], exit: crash(), history: { times: [1000], consecutive: 1 }, generations: { current: 1, next: null, retiring: {} },
   },
   { name: 'starting/ready-timeout: warned and killed', life: at('starting'), event: notReady(), state: 'starting', effects: [{ type: 'warn', message: 'generation 0 not ready within 400 ms; killing it' }, kill()] },
 
@@ -83,7 +84,7 @@ const table: Row[] = [
   { name: 'running/exited clean, on-failure', life: at('running'), event: exited(0), state: 'stopped', effects: [{ type: 'finish', status: 0, cause: 'exit' }], exit: { generation: 0, reason: 'exit' } },
   {
     name: 'running/exited crash: the first restart is immediate', life: at('running'), event: exited(139),
-    state: 'starting', effects: [spawn(1)], exit: crash(), history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1, 'crash')], exit: crash(), history: { times: [1000], consecutive: 1 },
   },
   {
     name: 'running/exited crash again: backoff 100 ms', life: at('running', { history: crashed }), event: exited(1),
@@ -92,7 +93,7 @@ const table: Row[] = [
   },
   {
     name: 'running/exited crash after serving --min-uptime: immediate again, not counted', life: at('running', { history: historyOf([900], 6) }),
-    event: exited(1, { uptimeMs: MIN_UPTIME }), state: 'starting', effects: [spawn(1)], exit: crash(), history: { times: [900], consecutive: 0 },
+    event: exited(1, { uptimeMs: MIN_UPTIME }), state: 'starting', effects: [spawn(1, 'crash')], exit: crash(), history: { times: [900], consecutive: 0 },
   },
   {
     name: 'running/exited, never: the child\'s status', life: at('running'), event: exited(7), rules: { ...rules, policy: 'never' },
@@ -104,7 +105,7 @@ const table: Row[] = [
   },
   {
     name: 'running/exited clean, always: restarts', life: at('running'), event: exited(0), rules: { ...rules, policy: 'always' },
-    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'exit' }, history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1, 'exit')], exit: { generation: 0, reason: 'exit' }, history: { times: [1000], consecutive: 1 },
   },
   {
     name: 'running/exited with the window full: giveup', life: at('running', { history: historyOf([1, 2, 3]) }), event: exited(2),
@@ -116,7 +117,7 @@ const table: Row[] = [
   { name: 'starting/overrun (a start-up spike past the cap)', life: at('starting'), event: overrun(), state: 'stopping', effects: [stop(0)], stopReason: 'overrun' },
   {
     name: 'stopping(overrun)/exited: reason overrun, restart, counted', life: at('stopping', { stopReason: 'overrun' }), event: exited(143),
-    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'overrun' }, stopReason: null, history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1, 'overrun')], exit: { generation: 0, reason: 'overrun' }, stopReason: null, history: { times: [1000], consecutive: 1 },
   },
   {
     name: 'stopping(overrun)/exited, never: ends with the child\'s status', life: at('stopping', { stopReason: 'overrun' }), event: exited(143),
@@ -130,11 +131,11 @@ const table: Row[] = [
   { name: 'stopping(overrun)/oom-kill (past the kernel\'s 1.5x ceiling)', life: at('stopping', { stopReason: 'overrun' }), event: oomKill(), state: 'stopping', effects: [kill()] },
   {
     name: 'running/exited, OOM-killed: reason oom, restart, counted', life: at('running'), event: exited(137, { oomKilled: true }),
-    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'oom' }, history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1, 'oom')], exit: { generation: 0, reason: 'oom' }, history: { times: [1000], consecutive: 1 },
   },
   {
     name: 'stopping(overrun)/exited, OOM-killed in its grace period: reason oom', life: at('stopping', { stopReason: 'overrun' }), event: exited(137, { oomKilled: true }),
-    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'oom' }, stopReason: null, history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1, 'oom')], exit: { generation: 0, reason: 'oom' }, stopReason: null, history: { times: [1000], consecutive: 1 },
   },
   {
     name: 'stopping(shutdown)/exited, OOM-killed: the shutdown still ends it', life: at('stopping', { stopReason: 'shutdown', shutdownCause: 'SIGTERM' }), event: exited(137, { oomKilled: true }),
@@ -142,7 +143,7 @@ const table: Row[] = [
   },
   {
     name: 'running/exited clean but OOM-killed (a grandchild was the victim): reason oom', life: at('running'), event: exited(0, { oomKilled: true }),
-    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'oom' }, history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1, 'oom')], exit: { generation: 0, reason: 'oom' }, history: { times: [1000], consecutive: 1 },
   },
   // a missed watchdog: a hang, stopped the plain way (even with held sockets) and restarted as after a crash
   { name: 'running/watchdog', life: at('running'), event: hung(), state: 'stopping', effects: [stop(0)], stopReason: 'watchdog' },
@@ -150,7 +151,7 @@ const table: Row[] = [
   { name: 'overlap: running/watchdog stops plainly (a hung child is not overlapped)', life: at('running'), event: hung(), rules: overlap, state: 'stopping', effects: [stop(0)], stopReason: 'watchdog' },
   {
     name: 'stopping(watchdog)/exited: reason watchdog, restart, counted', life: at('stopping', { stopReason: 'watchdog' }), event: exited(143),
-    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'watchdog' }, stopReason: null, history: { times: [1000], consecutive: 1 },
+    state: 'starting', effects: [spawn(1, 'watchdog')], exit: { generation: 0, reason: 'watchdog' }, stopReason: null, history: { times: [1000], consecutive: 1 },
   },
   {
     name: 'stopping(watchdog)/exited, never: ends with the child\'s status', life: at('stopping', { stopReason: 'watchdog' }), event: exited(137),
@@ -169,16 +170,16 @@ const table: Row[] = [
   { name: 'running/reload', life: at('running'), event: { type: 'reload' }, state: 'stopping', effects: [stop(0)], stopReason: 'reload' },
   {
     name: 'stopping(reload)/exited: spawn at once, history unchanged', life: at('stopping', { stopReason: 'reload', history: crashed }), event: exited(0),
-    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'reload' }, stopReason: null, history: plain(crashed),
+    state: 'starting', effects: [spawn(1, 'reload')], exit: { generation: 0, reason: 'reload' }, stopReason: null, history: plain(crashed),
   },
   {
     name: 'stopping(reload)/exited, even a crash status, even with the window full',
     life: at('stopping', { stopReason: 'reload', history: historyOf([1, 2, 3]) }), event: exited(143),
-    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'reload' }, history: { times: [1, 2, 3], consecutive: 3 },
+    state: 'starting', effects: [spawn(1, 'reload')], exit: { generation: 0, reason: 'reload' }, history: { times: [1, 2, 3], consecutive: 3 },
   },
   {
     name: 'stopping(reload)/exited, never: still restarts', life: at('stopping', { stopReason: 'reload' }), event: exited(0), rules: { ...rules, policy: 'never' },
-    state: 'starting', effects: [spawn(1)], exit: { generation: 0, reason: 'reload' },
+    state: 'starting', effects: [spawn(1, 'reload')], exit: { generation: 0, reason: 'reload' },
   },
   { name: 'stopping(reload)/reload again', life: at('stopping', { stopReason: 'reload' }), event: { type: 'reload' }, state: 'stopping', effects: [], stopReason: 'reload' },
 
@@ -203,8 +204,8 @@ const table: Row[] = [
   { name: 'stopping(overrun)/shutdown', life: at('stopping', { stopReason: 'overrun' }), event: shutdown('SIGINT'), state: 'stopping', effects: [stop(0, 'SIGINT')], stopReason: 'shutdown' },
 
   // backoff: generation 0 is gone, the next one will be 1
-  { name: 'backoff/backoff-elapsed', life: at('backoff', { history: crashed }), event: { type: 'backoff-elapsed' }, state: 'starting', effects: [spawn(1)], history: plain(crashed) },
-  { name: 'backoff/reload', life: at('backoff'), event: { type: 'reload' }, state: 'starting', effects: [{ type: 'cancel-restart' }, spawn(1)] },
+  { name: 'backoff/backoff-elapsed', life: at('backoff', { history: crashed, restartFor: 'crash' }), event: { type: 'backoff-elapsed' }, state: 'starting', effects: [spawn(1, 'crash')], history: plain(crashed) },
+  { name: 'backoff/reload', life: at('backoff'), event: { type: 'reload' }, state: 'starting', effects: [{ type: 'cancel-restart' }, spawn(1, 'reload')] },
   {
     name: 'backoff/shutdown: the last child\'s status', life: at('backoff', { lastStatus: 3 }), event: shutdown('SIGTERM'),
     state: 'stopped', effects: [{ type: 'cancel-restart' }, { type: 'finish', status: 3, cause: 'SIGTERM' }],
@@ -218,8 +219,8 @@ const table: Row[] = [
   { name: 'stopped/shutdown', life: at('stopped'), event: shutdown(), state: 'stopped', effects: [] },
 
   // with held sockets a reload or an overrun overlaps: the next generation first, then the old one retires
-  { name: 'overlap: running/reload', life: at('running'), event: { type: 'reload' }, rules: overlap, state: 'reloading', effects: [spawn(1, 'next')], stopReason: 'reload', generations: { current: 0, next: 1, retiring: {} } },
-  { name: 'overlap: running/overrun', life: at('running'), event: overrun(), rules: overlap, state: 'reloading', effects: [spawn(1, 'next')], stopReason: 'overrun' },
+  { name: 'overlap: running/reload', life: at('running'), event: { type: 'reload' }, rules: overlap, state: 'reloading', effects: [spawn(1, 'reload', 'next')], stopReason: 'reload', generations: { current: 0, next: 1, retiring: {} } },
+  { name: 'overlap: running/overrun', life: at('running'), event: overrun(), rules: overlap, state: 'reloading', effects: [spawn(1, 'overrun', 'next')], stopReason: 'overrun' },
   { name: 'overlap: starting/reload stops plainly (nothing serves yet)', life: at('starting'), event: { type: 'reload' }, rules: overlap, state: 'stopping', effects: [stop(0)], stopReason: 'reload' },
   {
     name: 'overlap: reloading(reload)/ready of the next: it takes over, the old one retires', life: at('reloading', { stopReason: 'reload' }), event: ready(1), rules: overlap,
@@ -259,12 +260,12 @@ const table: Row[] = [
   {
     name: 'overlap: reloading(reload pending)/ready of the next: it takes over, and the pending reload starts the one after',
     life: at('reloading', { stopReason: 'reload', reloadPending: true }), event: ready(1), rules: overlap,
-    state: 'reloading', effects: [stop(0), spawn(2, 'next')], stopReason: 'reload', generations: { current: 1, next: 2, retiring: { 0: 'reload' } },
+    state: 'reloading', effects: [stop(0), spawn(2, 'reload', 'next')], stopReason: 'reload', generations: { current: 1, next: 2, retiring: { 0: 'reload' } },
   },
   {
     name: 'overlap: reloading(reload pending)/exited next: the current one serves, and the pending reload starts another next',
     life: at('reloading', { stopReason: 'reload', reloadPending: true }), event: exited(1, { generation: 1 }), rules: overlap,
-    state: 'reloading', effects: [{ type: 'warn', message: 'the next generation failed to start (status 1); the current one keeps serving' }, spawn(2, 'next')],
+    state: 'reloading', effects: [{ type: 'warn', message: 'the next generation failed to start (status 1); the current one keeps serving' }, spawn(2, 'reload', 'next')],
     exit: crash(1), stopReason: 'reload', generations: { current: 0, next: 2, retiring: {} },
   },
   { name: 'overlap: reloading/ready-timeout of the next: it is killed', life: at('reloading', { stopReason: 'reload' }), event: notReady(1), rules: overlap, state: 'reloading', effects: [{ type: 'warn', message: 'generation 1 not ready within 400 ms; killing it' }, kill(1)] },
@@ -371,7 +372,7 @@ test('a start, a crash, an immediate restart, a second crash after 100 ms of bac
     { type: 'start' }, ready(0), exited(1, { generation: 0, now: 1000 }), ready(1), exited(1, { generation: 1, now: 1010 }), { type: 'backoff-elapsed' }, ready(2),
   ]);
   assert.deepEqual(steps.map((step) => step.next.state), ['starting', 'running', 'starting', 'running', 'backoff', 'starting', 'running']);
-  assert.deepEqual(steps.map((step) => step.effects), [[spawn(0)], [], [spawn(1)], [], [{ type: 'schedule-restart', delayMs: 100 }], [spawn(2)], []]);
+  assert.deepEqual(steps.map((step) => step.effects), [[spawn(0, null)], [], [spawn(1, 'crash')], [], [{ type: 'schedule-restart', delayMs: 100 }], [spawn(2, 'crash')], []]);
   assert.equal(last(steps).next.current, 2);
 });
 
@@ -422,7 +423,7 @@ test('overlapping reloads: each ready successor retires its predecessor, whose e
     { type: 'reload' }, ready(1), exited(143, { generation: 0 }), { type: 'reload' }, ready(2), exited(143, { generation: 1 }),
   ], overlap);
   assert.deepEqual(steps.map((step) => step.next.state), ['reloading', 'running', 'running', 'reloading', 'running', 'running']);
-  assert.deepEqual(steps.map((step) => step.effects), [[spawn(1, 'next')], [stop(0)], [], [spawn(2, 'next')], [stop(1)], []]);
+  assert.deepEqual(steps.map((step) => step.effects), [[spawn(1, 'reload', 'next')], [stop(0)], [], [spawn(2, 'reload', 'next')], [stop(1)], []]);
   assert.deepEqual(steps.map((step) => step.exit), [undefined, undefined, { generation: 0, reason: 'reload' }, undefined, undefined, { generation: 1, reason: 'reload' }]);
   assert.deepEqual(last(steps).next.retiring, {});
 });
@@ -452,7 +453,7 @@ test('a crash loop gives up after maxRestarts restarts within the window, with t
           delays.push(first.delayMs);
           life = transition(step.next, { type: 'backoff-elapsed' }, loopRules).next;
         } else {
-          assert.deepEqual(step.effects, [spawn(restarts)]);
+          assert.deepEqual(step.effects, [spawn(restarts, 'crash')]);
           delays.push(0);
           life = step.next;
         }
@@ -469,7 +470,7 @@ test('crashes spread wider than the window never give up', () => {
   let life = at('running');
   for (let crash = 0; crash < 50; crash++) {
     const step = transition(life, exited(1, { generation: life.current ?? -1, now: crash * 600 }), loopRules);
-    assert.deepEqual(step.effects, [spawn(crash + 1)], `crash ${crash}`);
+    assert.deepEqual(step.effects, [spawn(crash + 1, 'crash')], `crash ${crash}`);
     life = step.next;
   }
   assert.ok(plain(life.history).times.length <= 2);
