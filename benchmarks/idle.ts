@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { summarize } from '../src/core/stats.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { BIN_ANGEL, buildC, sleep } from './lib/compile.js';
-import { rssMb, threadCount } from './lib/proc.js';
+import { rssMb, rssParts, threadCount } from './lib/proc.js';
 import { fmt, verdict, type Row } from './lib/table.js';
 import { TARGETS } from './lib/targets.js';
 
@@ -23,6 +23,8 @@ interface Idler {
 
 interface Reading {
   rss: number[];
+  anon: number[];
+  file: number[];
   threads: number[];
   error?: string;
 }
@@ -43,7 +45,7 @@ export const idleBenchmark: Benchmark = {
       { name: 'the same with UV_THREADPOOL_SIZE=1 (libuv\'s threadpool cut to one thread)', command: () => [BIN_ANGEL, '--max-mem', '512M', '--', program(), '1'], judged: false, env: { UV_THREADPOOL_SIZE: '1' } },
     ];
     const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
-    const readings: Reading[] = idlers.map(() => ({ rss: [], threads: [] }));
+    const readings: Reading[] = idlers.map(() => ({ rss: [], anon: [], file: [], threads: [] }));
     for (let round = 0; round < rounds; round++) {
       const started: Array<ChildProcess | null> = idlers.map((idler, index) => {
         if (readings[index]!.error !== undefined) return null;
@@ -61,6 +63,9 @@ export const idleBenchmark: Benchmark = {
         if (!child) continue;
         try {
           reading.rss.push(rssMb(child.pid as number));
+          const { anonMb, fileMb } = rssParts(child.pid as number);
+          reading.anon.push(anonMb);
+          reading.file.push(fileMb);
           reading.threads.push(threadCount(child.pid as number));
         } catch {
           reading.error = `exited ${child.exitCode ?? child.signalCode} before it was read`;
@@ -78,7 +83,13 @@ export const idleBenchmark: Benchmark = {
       if (reading.error !== undefined) return { name: idler.name, error: reading.error };
       const rss = summarize(reading.rss).median;
       const threads = summarize(reading.threads).median;
-      const row: Row = { name: idler.name, summary: summarize(reading.rss), values: { 'MB over Node': `${rss - nodeRss >= 0 ? '+' : ''}${fmt(rss - nodeRss)}`, threads: String(threads) } };
+      const values = {
+        'MB over Node': `${rss - nodeRss >= 0 ? '+' : ''}${fmt(rss - nodeRss)}`,
+        'of it anon MB': fmt(summarize(reading.anon).median),
+        'file MB': fmt(summarize(reading.file).median),
+        threads: String(threads),
+      };
+      const row: Row = { name: idler.name, summary: summarize(reading.rss), values };
       if (idler.judged && node.error === undefined) {
         row.target = `RSS <= Node + ${TARGETS.idleRssOverNodeMb} MB: ${verdict(rss - nodeRss <= TARGETS.idleRssOverNodeMb)}; ` +
           `threads <= Node's ${nodeThreads}: ${verdict(threads <= nodeThreads)}`;
@@ -93,7 +104,8 @@ export const idleBenchmark: Benchmark = {
       rows,
       notes: [
         `Targets (benchmarks/lib/targets.ts): angel's RSS within bare idle Node's + ${TARGETS.idleRssOverNodeMb} MB at the median, and no ` +
-          "more threads than Node's own unless a feature asked for them. RSS is VmRSS and threads the Threads line of " +
+          "more threads than Node's own unless a feature asked for them. RSS is VmRSS, taken apart into RssAnon (heaps, " +
+          'stacks) and RssFile (mapped files: code, the addon), and threads the Threads line of ' +
           `/proc/<pid>/status, ${SETTLE_MS} ms after the start (angel: the Node process bin/angel execs, not its program); the ` +
           "rows of a round run side by side. Node 20 names every thread `node`, so the last row tells angel's extra threads " +
           "apart: with libuv's threadpool cut to one thread, angel has that many fewer (the pool starts at the first " +

@@ -2,10 +2,14 @@
 // orphan's death to zero zombies, and the reaper's CPU over the storm (orphan-storm.c measures both from inside).
 // angel beside tini and dumb-init (Debian packages), in rotating rounds, one run.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { summarize } from '../src/core/stats.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { buildC, CLI } from './lib/compile.js';
 import { ensureDebianCommands } from './lib/debian.js';
+import { profileSummary } from './lib/profile.js';
 import { ratioText } from './lib/stats.js';
 import { fmt, msText, verdict, type Row } from './lib/table.js';
 import { TARGETS } from './lib/targets.js';
@@ -13,10 +17,13 @@ import { TARGETS } from './lib/targets.js';
 const ORPHANS = 10_000;
 const TARGET = TARGETS.reapVsTini;
 
+/** angel's script and flags, after Node and its own flags. */
+const ANGEL = [CLI, '--log-level', 'silent', '--restart', 'never', '--'];
+
 const REAPERS: Array<{ name: string; command: string[] }> = [
   { name: 'tini (floor)', command: ['tini', '--'] },
   { name: 'dumb-init', command: ['dumb-init', '--'] },
-  { name: 'angel', command: [process.execPath, CLI, '--log-level', 'silent', '--restart', 'never', '--'] },
+  { name: 'angel', command: [process.execPath, ...ANGEL] },
 ];
 
 function storm(command: readonly string[], program: string, orphans: number): { ms: number; cpuMs: number } {
@@ -24,6 +31,19 @@ function storm(command: readonly string[], program: string, orphans: number): { 
   const [ms, cpu] = run.stdout.trim().split(' ').map(Number);
   if (run.status !== 0 || ms === undefined || cpu === undefined || Number.isNaN(ms)) throw new Error(`${command[0]}: status ${run.status}, ${run.stderr.trim() || run.stdout.trim()}`);
   return { ms, cpuMs: cpu };
+}
+
+/** Where angel's CPU goes in a storm: one more, angel under `node --cpu-prof`, the storm's part of its profile. */
+function angelProfile(program: string, orphans: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'angel-bench-profile-'));
+  try {
+    const { ms } = storm([process.execPath, '--cpu-prof', '--cpu-prof-dir', dir, ...ANGEL], program, orphans);
+    return profileSummary(dir, 6, ms);
+  } catch (error) {
+    return `no profile (${(error as Error).message})`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export const reapBenchmark: Benchmark = {
@@ -65,6 +85,7 @@ export const reapBenchmark: Benchmark = {
       if (reaper.name === 'angel') row.target = `${judged('time', sampled.ms, floor.ms)}; ${judged('CPU', sampled.cpu, floor.cpu)}`;
       return row;
     });
+    const profile = /CPU <= [\d.]+x tini: NOT met/.test(rows[2]?.target ?? '') ? angelProfile(program, orphans) : null;
     const figures = (index: number): string => {
       const row = rows[index]!;
       return row.error !== undefined ? `error: ${row.error}` : `${msText(row.summary?.median)}, ${row.values?.['reaper CPU ms (median)']} ms of CPU`;
@@ -82,6 +103,12 @@ export const reapBenchmark: Benchmark = {
           'orphan-storm) to the poll that finds zero zombies: the storm as the reaper lives it, its CPU competing with the forks ' +
           'on the same cores. The CPU is PID 1\'s time on a CPU over the storm (from before the first fork to zero zombies), every ' +
           "thread's sum_exec_runtime from /proc/1/task/<tid>/schedstat (ns).",
+        ...(profile === null
+          ? []
+          : [
+            "Where angel's CPU goes (its CPU target missed): one more storm, angel under `node --cpu-prof` (its main thread " +
+              `sampled every ms), the storm's part of the profile by self time and where the code lives: ${profile}.`,
+          ]),
       ],
       headline: [
         {

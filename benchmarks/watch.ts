@@ -5,9 +5,13 @@
 // and a once-a-second check take the place of the sampling: --cgroup, and the container mode (--max-mem 90% in
 // a cgroup with a limit). One watcher at a time, nothing else running.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startAngel } from './lib/angel.js';
 import { buildC, sleep } from './lib/compile.js';
+import { profileSummary } from './lib/profile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
 import { rssMb, threadsCpuMs, wakeUps } from './lib/proc.js';
 import { treePids } from '../src/kernel/proctree.js';
@@ -23,6 +27,8 @@ const CAP = String(10 * 2 ** 30);
 /** The container's limit in the container mode's row: far above the tree, so the pace is its slowest. */
 const CONTAINER_LIMIT = 2 ** 30;
 const RSS_TARGET_MB = TARGETS.watchRssMb;
+/** The window of a profiled run (a row that missed its CPU target). */
+const PROFILE_SECONDS = 10;
 /** After the tree is complete, before the window: start-up work (Node's boot, the first compiles) is not
  * the cost of watching. */
 const SETTLE_MS = 1000;
@@ -37,6 +43,8 @@ interface Watcher {
 
 interface Cost {
   cpuMs: number;
+  /** Of it, the main thread's. */
+  mainMs: number;
   wakeUps: number;
   rssMb: number;
   /** CPU ms of each second of the window. */
@@ -56,6 +64,7 @@ async function measure(start: () => Watcher | Promise<Watcher>, seconds: number)
     }
     await sleep(SETTLE_MS);
     const wokenBefore = wakeUps(watcher.pid);
+    const mainBefore = threadsCpuMs(watcher.pid, true);
     const perSecond: number[] = [];
     let last = threadsCpuMs(watcher.pid);
     const started = Date.now();
@@ -65,7 +74,13 @@ async function measure(start: () => Watcher | Promise<Watcher>, seconds: number)
       perSecond.push(now - last);
       last = now;
     }
-    const cost = { cpuMs: perSecond.reduce((sum, ms) => sum + ms, 0), wakeUps: wakeUps(watcher.pid) - wokenBefore, rssMb: rssMb(watcher.pid), perSecond };
+    const cost = {
+      cpuMs: perSecond.reduce((sum, ms) => sum + ms, 0),
+      mainMs: threadsCpuMs(watcher.pid, true) - mainBefore,
+      wakeUps: wakeUps(watcher.pid) - wokenBefore,
+      rssMb: rssMb(watcher.pid),
+      perSecond,
+    };
     const seen = descendants(watcher.treeParent);
     if (seen < PROCESSES) throw new Error(`only ${seen} processes of the tree left at the end`);
     return cost;
@@ -96,6 +111,8 @@ interface AngelSetup {
   metrics?: { scrapeMs: number | null };
   /** Started in a cgroup of its own with this limit (a container's). */
   containerLimit?: number;
+  /** Under `node --cpu-prof`, its profile written here when it ends. */
+  profileDir?: string;
 }
 
 async function angelWatcher(tree: string, setup: AngelSetup = {}): Promise<Watcher> {
@@ -103,7 +120,8 @@ async function angelWatcher(tree: string, setup: AngelSetup = {}): Promise<Watch
   const cap = setup.flags?.includes('--max-mem') ? [] : ['--max-mem', CAP];
   const extra = [...(setup.flags ?? []), ...cap, ...(metrics ? ['--metrics', '127.0.0.1:0'] : [])];
   const cgroup = setup.containerLimit === undefined ? undefined : childCgroup('angel-bench', setup.containerLimit);
-  const angel = startAngel([...extra, '--sample-interval', String(INTERVAL_MS), '--', tree, String(PROCESSES)], { quiet: true, ...(cgroup && { cgroup }) });
+  const nodeFlags = setup.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', setup.profileDir];
+  const angel = startAngel([...extra, '--sample-interval', String(INTERVAL_MS), '--', tree, String(PROCESSES)], { quiet: true, nodeFlags, ...(cgroup && { cgroup }) });
   try {
     await angel.until(() => angel.count('ready') > 0 && (!metrics || angel.count('listening') > 0), 10_000);
   } catch (error) {
@@ -164,17 +182,14 @@ export const watchBenchmark: Benchmark = {
     const tight = { cpuMs: TARGETS.treeWatchCpuMs, rssMb: RSS_TARGET_MB, what: 'the tree every 100 ms' };
     const feature = { cpuMs: TARGETS.featureWatchCpuMs, rssMb: RSS_TARGET_MB, what: 'a feature beside the tree' };
     const idle = { cpuMs: TARGETS.eventWatchCpuMs, what: "the kernel's notices and a check a second" };
-    const watchers: Array<{ name: string; start: () => Watcher | Promise<Watcher>; target?: Judged }> = [
+    const angelRow = (name: string, setup: AngelSetup, target: Judged) => ({ name, setup, start: () => angelWatcher(tree, setup), target });
+    const watchers: Array<{ name: string; start: () => Watcher | Promise<Watcher>; setup?: AngelSetup; target?: Judged }> = [
       { name: `C sampler (overrun-floor watch), every ${INTERVAL_MS} ms`, start: () => floorWatcher(tree) },
-      { name: `angel --max-mem 10G --sample-interval ${INTERVAL_MS} (the tree sampled: the default)`, start: () => angelWatcher(tree), target: tight },
-      { name: 'the same with --metrics, not scraped', start: () => angelWatcher(tree, { metrics: { scrapeMs: null } }), target: feature },
-      { name: 'the same with --metrics, scraped every second', start: () => angelWatcher(tree, { metrics: { scrapeMs: 1000 } }), target: feature },
-      { name: `angel --cgroup --max-mem 10G --sample-interval ${INTERVAL_MS}`, start: () => angelWatcher(tree, { flags: ['--cgroup'] }), target: idle },
-      {
-        name: `angel --max-mem 90% in a cgroup limited to ${CONTAINER_LIMIT / 2 ** 20} MiB (the container mode)`,
-        start: () => angelWatcher(tree, { flags: ['--max-mem', '90%'], containerLimit: CONTAINER_LIMIT }),
-        target: idle,
-      },
+      angelRow(`angel --max-mem 10G --sample-interval ${INTERVAL_MS} (the tree sampled: the default)`, {}, tight),
+      angelRow('the same with --metrics, not scraped', { metrics: { scrapeMs: null } }, feature),
+      angelRow('the same with --metrics, scraped every second', { metrics: { scrapeMs: 1000 } }, feature),
+      angelRow(`angel --cgroup --max-mem 10G --sample-interval ${INTERVAL_MS}`, { flags: ['--cgroup'] }, idle),
+      angelRow(`angel --max-mem 90% in a cgroup limited to ${CONTAINER_LIMIT / 2 ** 20} MiB (the container mode)`, { flags: ['--max-mem', '90%'], containerLimit: CONTAINER_LIMIT }, idle),
       { name: `PM2 ${pm2Version()} daemon, max_memory_restart 10G, PM2_WORKER_INTERVAL=${INTERVAL_MS}`, start: () => pm2Watcher(tree) },
     ];
     const costs: Array<Cost | Error> = [];
@@ -191,6 +206,7 @@ export const watchBenchmark: Benchmark = {
         summary: summarize(cost.perSecond),
         values: {
           'CPU ms per 30 s': cpu.toFixed(1),
+          'of it the main thread': (cost.mainMs * scale).toFixed(1),
           'x floor (CPU)': Number.isNaN(floorCpu) || floorCpu === 0 ? '-' : `${(cpu / floorCpu).toFixed(2)}x`,
           'wake-ups per 30 s': (cost.wakeUps * scale).toFixed(0),
           'RSS MB': cost.rssMb.toFixed(1),
@@ -207,6 +223,20 @@ export const watchBenchmark: Benchmark = {
       return row.error !== undefined ? `error: ${row.error}` : `${row.values?.['CPU ms per 30 s']} ms of CPU, ${row.values?.['wake-ups per 30 s']} wake-ups, ${row.values?.['RSS MB']} MB`;
     };
     const verdictOf = (index: number): string => rows[index]?.target ?? `error: ${rows[index]?.error}`;
+    // where the CPU goes, for each angel row that missed its target: the same watcher again, under --cpu-prof
+    const profiles: string[] = [];
+    for (const [index, { name, setup }] of watchers.entries()) {
+      if (!setup || !/CPU < \d+: NOT met/.test(rows[index]?.target ?? '')) continue;
+      const dir = mkdtempSync(join(tmpdir(), 'angel-bench-profile-'));
+      try {
+        await measure(() => angelWatcher(tree, { ...setup, profileDir: dir }), PROFILE_SECONDS);
+        profiles.push(`${name}: ${profileSummary(dir, 6, PROFILE_SECONDS * 1000)}`);
+      } catch (error) {
+        profiles.push(`${name}: no profile (${(error as Error).message})`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
     return {
       title: `cost of watching a ${PROCESSES}-process tree, ${seconds} s window per row${quick ? ' (scaled to 30 s)' : ''}`,
       unit: 'CPU ms per s',
@@ -218,7 +248,8 @@ export const watchBenchmark: Benchmark = {
           `check a second replace the sampling (--cgroup, the container mode) under ${TARGETS.eventWatchCpuMs} ms; angel under ${RSS_TARGET_MB} MB of ` +
           'RSS where it samples the tree. CPU is the time on a CPU of all the watcher\'s threads (/proc/<pid>/task/<tid>/schedstat, ' +
           "ns: the task-clock perf counts), read at each second of the window (the samples, in ms per s) and summed over it" +
-          `${quick ? ', scaled from the shorter window' : ''}; not its children's. Wake-ups are the voluntary context switches of ` +
+          `${quick ? ', scaled from the shorter window' : ''}; not its children's; the main thread's part beside it (the rest is ` +
+          "V8's and libuv's threads). Wake-ups are the voluntary context switches of " +
           'its threads over the window (each a sleep the thread was woken from). RSS is VmRSS at the end. ' +
           `The tree is tree.c: a process that forks ${PROCESSES - 1} children that sleep. Each watcher runs alone; its window ` +
           `starts ${SETTLE_MS} ms after the tree is complete. The C sampler walks the tree as angel does, with its /proc files ` +
@@ -228,6 +259,13 @@ export const watchBenchmark: Benchmark = {
           `cgroup of the benchmark's own limited to ${CONTAINER_LIMIT / 2 ** 20} MiB, the tree with it, and reads that cgroup's ` +
           'figure at a pace set by the headroom: once a second this far below the cap. The --metrics rows are the cost of ' +
           "prom-client's registry and of a scrape (GET /metrics from the benchmark process, every second).",
+        ...(profiles.length === 0
+          ? []
+          : [
+            `Where the main thread's CPU goes in the rows that missed their target: each watcher again, under \`node --cpu-prof\` (its ` +
+              `main thread sampled every ms, which costs CPU of its own: a profile, not a figure), its last ${PROFILE_SECONDS} s, its stop included, ` +
+              `of samples by self time and where the code lives: ${profiles.join('; ')}.`,
+          ]),
       ],
       headline: [
         {

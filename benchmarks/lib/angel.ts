@@ -28,6 +28,8 @@ export interface AngelOptions {
   quiet?: boolean;
   /** A cgroup directory to start angel in (a container's, say): its first process writes itself in, then execs. */
   cgroup?: string;
+  /** Flags for angel's Node before its script (`--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeFlags?: readonly string[];
 }
 
 let quietRuns = 0;
@@ -35,7 +37,7 @@ let quietRuns = 0;
 export function startAngel(args: readonly string[], options: AngelOptions = {}): AngelProcess {
   const logPath = join(tmpdir(), `angel-bench-events-${process.pid}-${quietRuns++}.ndjson`);
   const logFd = options.quiet ? openSync(logPath, 'w+') : -1;
-  const command = [process.execPath, CLI, '--log-format', 'json', ...args];
+  const command = [process.execPath, ...(options.nodeFlags ?? []), CLI, '--log-format', 'json', ...args];
   const argv = options.cgroup === undefined ? command : inCgroup(options.cgroup, command);
   const child = spawn(argv[0] as string, argv.slice(1), {
     stdio: ['ignore', 'pipe', options.quiet ? logFd : 'pipe'],

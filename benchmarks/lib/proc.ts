@@ -9,15 +9,23 @@ export function rssMb(pid: number): number {
 }
 
 /** Time on a CPU of all the process's live threads, in ms, from /proc/<pid>/task/<tid>/schedstat (ns):
- * finer than stat's ticks, for per-second samples (a thread that ended takes its time with it). */
-export function threadsCpuMs(pid: number): number {
+ * finer than stat's ticks, for per-second samples (a thread that ended takes its time with it). With
+ * `mainOnly`, of its main thread alone (a JavaScript program's, whose time a CPU profile sees). */
+export function threadsCpuMs(pid: number, mainOnly = false): number {
   let ns = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+  for (const tid of mainOnly ? [String(pid)] : readdirSync(`/proc/${pid}/task`)) {
     try {
       ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
     } catch {} // ended meanwhile
   }
   return ns / 1e6;
+}
+
+/** What the resident memory is: RssAnon (the heaps, stacks) and RssFile (mapped files: code, the addon), in MB. */
+export function rssParts(pid: number): { anonMb: number; fileMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+  return { anonMb: mb('RssAnon'), fileMb: mb('RssFile') };
 }
 
 /** The number of the process's threads (Threads: of its status). */

@@ -7,6 +7,9 @@ import { ROOT } from './compile.js';
 
 interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { url: string; functionName: string } }>;
+  /** µs, as timeDeltas. */
+  endTime: number;
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -21,20 +24,26 @@ function placeOf(url: string, functionName: string): string {
   return file.startsWith(ROOT) ? `angel ${file.slice(ROOT.length + 1).replace(/^dist\//, '')}` : file;
 }
 
-/** "node:internal/modules 41 ms, commander 12 ms, …": the `top` places of the one profile in `dir`, by self time. */
-export function profileSummary(dir: string, top = 8): string {
+/** "node:internal/modules 41 ms, commander 12 ms, …": the `top` places of the one profile in `dir`, by self time;
+ * with `lastMs`, of the samples of the profile's last that many ms only (a window before the process ended). */
+export function profileSummary(dir: string, top = 8, lastMs = Infinity): string {
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile in ${dir}`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const places = new Map(profile.nodes.map((node) => [node.id, placeOf(node.callFrame.url, node.callFrame.functionName)]));
   const self = new Map<string, number>();
+  const from = profile.endTime - lastMs * 1000;
   let total = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, index) => {
     const ms = (profile.timeDeltas[index] ?? 0) / 1000;
+    at += profile.timeDeltas[index] ?? 0;
+    if (at < from) return;
     total += ms;
     const place = places.get(id) ?? '?';
     self.set(place, (self.get(place) ?? 0) + ms);
   });
   const ranked = [...self].filter(([place]) => place !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top);
-  return `${total.toFixed(0)} ms profiled: ${ranked.map(([place, ms]) => `${place} ${ms.toFixed(1)} ms`).join(', ')}`;
+  const span = Number.isFinite(lastMs) ? ` (its last ${(lastMs / 1000).toFixed(0)} s)` : '';
+  return `${(total - (self.get('(idle)') ?? 0)).toFixed(0)} ms busy of ${total.toFixed(0)} ms profiled${span}: ${ranked.map(([place, ms]) => `${place} ${ms.toFixed(1)} ms`).join(', ')}`;
 }
