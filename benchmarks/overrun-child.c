@@ -5,9 +5,14 @@
  * the crossing would be that blurred. It notes CLOCK_MONOTONIC when its
  * RSS first passes the cap, and on SIGTERM (or SIGINT, PM2's stop signal) prints the ms from that crossing to
  * the signal and exits 0: the latency of whatever sampler watches it. Exits 3 if no signal comes within 5 s.
- * With OVERRUN_CGROUP=<the memory hierarchy's mount>, the crossing is its cgroup's usage passing the cap instead
- * (memory.usage_in_bytes on v1, memory.current on v2): what a supervisor watching the cgroup is told about, which
- * counts no shared file pages (libc's, charged to whoever read them first) and so passes the cap later than RSS. */
+ * With OVERRUN_CGROUP=<the memory hierarchy's mount>, the crossing is its cgroup's figure passing the cap instead
+ * (figure.h: the usage less the clean page cache, what angel's --cgroup and container mode watch), which counts
+ * no shared file pages (libc's, charged to whoever read them first) and so passes the cap later than RSS, and
+ * counts whatever else is in the cgroup (angel itself, in the container mode). Then the SETTLE_MS wait comes
+ * before the growth to 6 MiB under the cap (a supervisor in the same cgroup still growing as it starts would
+ * otherwise take the figure past the cap before this process had begun), and after that growth it waits STEADY_MS:
+ * a watcher whose pace follows the growth it has seen (angel's container mode, looking as seldom as once a second
+ * far below the cap) then watches a program that sits near its cap, not one that has just jumped to it. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
@@ -17,10 +22,12 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include "figure.h"
 #include "floor.h"
 
 #define STEP (2L << 20)
 #define HEADROOM (6L << 20)
+#define STEADY_MS 1200
 
 static volatile double crossed_at = 0;
 /* when the current growth step began: if the signal comes before this process has read its own crossing,
@@ -51,41 +58,14 @@ static long own_rss(int statm, long page) {
   return resident * page;
 }
 
-/* The usage file of this process's memory cgroup under `mount`, open, or -1. */
-static int cgroup_usage(const char *mount) {
-  char text[4096], path[4400];
-  int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-  ssize_t length = fd < 0 ? -1 : read(fd, text, sizeof text - 1);
-  if (fd >= 0) close(fd);
-  if (length <= 0) return -1;
-  text[length] = '\0';
-  char *line = strstr(text, ":memory:");
-  int v1 = line != NULL;
-  if (!v1) line = strstr(text, "0::");
-  if (!line) return -1;
-  line += v1 ? strlen(":memory:") : strlen("0::");
-  char *end = strchr(line, '\n');
-  if (end) *end = '\0';
-  snprintf(path, sizeof path, "%s%s/%s", mount, line, v1 ? "memory.usage_in_bytes" : "memory.current");
-  return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-static long usage_of(int fd) {
-  char text[64];
-  ssize_t length = pread(fd, text, sizeof text - 1, 0);
-  if (length <= 0) return 0;
-  text[length] = '\0';
-  return atol(text);
-}
-
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   long cap = atol(argv[1]);
   long page = sysconf(_SC_PAGESIZE);
   int statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
   const char *mount = getenv("OVERRUN_CGROUP");
-  int usage = mount ? cgroup_usage(mount) : -1;
-  if (mount && usage < 0) return 5;
+  struct cgroup_figure figure;
+  if (mount && figure_open(&figure, mount) < 0) return 5;
   struct sigaction stop = {.sa_handler = on_stop};
   sigaction(SIGTERM, &stop, NULL);
   sigaction(SIGINT, &stop, NULL);
@@ -98,14 +78,23 @@ int main(int argc, char **argv) {
     srand((unsigned)getpid() ^ (unsigned)(now_ms() * 1000));
     phase_us = rand() % 200000;
   }
-  grow(cap - HEADROOM - own_rss(statm, page));
-  phase_us += (argc > 3 ? atol(argv[3]) : 0) * 1000;
+  long settle_ms = argc > 3 ? atol(argv[3]) : 0;
+  if (mount) {
+    struct timespec settle = {settle_ms / 1000, (settle_ms % 1000) * 1000000L};
+    nanosleep(&settle, NULL);
+    grow(cap - HEADROOM - figure_bytes(&figure));
+    struct timespec steady = {STEADY_MS / 1000, (STEADY_MS % 1000) * 1000000L};
+    nanosleep(&steady, NULL);
+  } else {
+    grow(cap - HEADROOM - own_rss(statm, page));
+    phase_us += settle_ms * 1000;
+  }
   struct timespec phase = {phase_us / 1000000, (phase_us % 1000000) * 1000L};
   nanosleep(&phase, NULL);
   for (;;) {
     step_at = now_ms();
     grow(STEP);
-    if (crossed_at == 0 && (usage >= 0 ? usage_of(usage) : own_rss(statm, page)) > cap) crossed_at = now_ms();
+    if (crossed_at == 0 && (mount ? figure_bytes(&figure) : own_rss(statm, page)) > cap) crossed_at = now_ms();
     struct timespec pause = {0, 2000000L};
     nanosleep(&pause, NULL);
     if (crossed_at != 0 && now_ms() - crossed_at > 5000) return 3; /* nobody stopped it */

@@ -5,7 +5,11 @@
  * the main thread's children only: enough for the single-threaded trees the benchmarks run.
  *   overrun-floor overrun INTERVAL_MS CAP_BYTES PROGRAM [ARGS...]  SIGTERM the group once the tree passes
  *       the cap, wait for the program, exit 0 (1 if it ended first).
- *   overrun-floor watch INTERVAL_MS CAP_BYTES PROGRAM [ARGS...]    sample until SIGTERM, then SIGKILL the group. */
+ *   overrun-floor watch INTERVAL_MS CAP_BYTES PROGRAM [ARGS...]    sample until SIGTERM, then SIGKILL the group.
+ *   overrun-floor container INTERVAL_MS CAP_BYTES PROGRAM [ARGS...]  with OVERRUN_CGROUP=<the memory mount>: read
+ *       its own cgroup's figure (figure.h, what angel's container mode reads) every INTERVAL_MS instead of the
+ *       tree's RSS; SIGTERM the group once it passes the cap, and exit 0 if the program then died of that
+ *       SIGTERM, 1 if it ended otherwise (the kernel's OOM kill, say). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "figure.h"
 
 #define MAX_PROCS 1024
 
@@ -100,7 +105,10 @@ int main(int argc, char **argv) {
   if (argc < 5) return 2;
   page_size = sysconf(_SC_PAGESIZE);
   int watching = strcmp(argv[1], "watch") == 0;
+  int container = strcmp(argv[1], "container") == 0;
   long interval = atol(argv[2]), cap = atol(argv[3]);
+  struct cgroup_figure figure;
+  if (container && (!getenv("OVERRUN_CGROUP") || figure_open(&figure, getenv("OVERRUN_CGROUP")) < 0)) return 5;
   struct sigaction term = {.sa_handler = on_term};
   sigaction(SIGTERM, &term, NULL);
   pid_t pid = fork();
@@ -112,8 +120,13 @@ int main(int argc, char **argv) {
   }
   while (!stopping) {
     if (waitpid(pid, NULL, WNOHANG) == pid) return 1;
-    if (sample(pid) > cap) {
+    if ((container ? figure_bytes(&figure) : sample(pid)) > cap) {
       kill(-pid, SIGTERM);
+      if (container) {
+        int status;
+        waitpid(pid, &status, 0);
+        return WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM ? 0 : 1;
+      }
       if (!watching) {
         waitpid(pid, NULL, 0);
         return 0;

@@ -3,12 +3,13 @@
 // figure is held to the fork/exec/wait loop restarting the same child, the floor the crash-loop target uses.
 import { buildC } from './lib/compile.js';
 import { summarize } from '../src/core/stats.js';
-import { errorRow, verdict, type Row } from './lib/table.js';
+import { errorRow, msText, verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './lib/benchmark.js';
+import { TARGETS } from './lib/targets.js';
 import { angelRun, floorRun } from './restart.js';
 
 const LIFE_MS = 1100;
-const TARGET = 1.6;
+const TARGET = TARGETS.ranVsForkLoop;
 
 export const ranBenchmark: Benchmark = {
   name: 'ran',
@@ -37,15 +38,26 @@ export const ranBenchmark: Benchmark = {
     } catch (error) {
       rows.push(errorRow('angel, default restart policy', error));
     }
+    const angelRow = rows[1];
     return {
       title: `a service that ran: the child lives ${LIFE_MS} ms, exits 1, is restarted; ${cycles} restarts per row after 10 warm-up`,
       unit: 'ms',
       floor: 'C fork/exec/wait loop, the child\'s clock (floor)',
       rows,
       notes: [
-        `Target: angel's default policy within ${TARGET}x of the fork/exec/wait loop. The child's clock: restart-child notes its ` +
-          'exit and its next start, so the figure is death to the next main(), the same ruler for both rows. With --min-uptime ' +
-          '1000 (the default) a child that lived 1.1 s is not a crash loop: no backoff, no count toward the give-up.',
+        `Target (benchmarks/lib/targets.ts): angel's default policy within ${TARGET}x of the fork/exec/wait loop. The child's clock: ` +
+          'restart-child notes its exit and its next start (CLOCK_MONOTONIC), so the figure is death to the next main(), the same ' +
+          'ruler for both rows. With --min-uptime 1000 (the default) a child that lived 1.1 s is not a crash loop: no backoff, no ' +
+          'count toward the give-up.',
+      ],
+      headline: [
+        {
+          measure: `a service that ran ${LIFE_MS / 1000} s: its exit -> the next child's main() (the child's clock)`,
+          angel: msText(angelRow?.summary?.median),
+          floor: `${msText(floorMedian)}, fork/exec/wait loop`,
+          peers: '',
+          target: angelRow?.target ?? angelRow?.error ?? '',
+        },
       ],
     };
   },

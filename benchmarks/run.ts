@@ -1,17 +1,22 @@
 // `npm run bench [-- NAME...] [-- --quick]` (or BENCH_QUICK=1): each measure prints one table, with the
 // floor, angel and the peers side by side, and the tables go to benchmarks/results.md, which is committed as
 // the last measured result. A run of some measures only replaces their sections there; each section says
-// when and how (quick or full) it was measured. Adding a measure is one line in `benchmarks` below.
+// when and how (quick or full) it was measured, and the file's head names the quick ones. Each section ends with
+// the rows it gives the README's Performance table, which the run then regenerates (scripts/performance-table.mjs). Adding a measure is one line in `benchmarks` below.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { crashLoopBenchmark } from './crash-loop.js';
-import { BENCHMARKS } from './lib/compile.js';
+import { idleBenchmark } from './idle.js';
+import { launchBenchmark } from './launch.js';
+import { BENCHMARKS, ROOT } from './lib/compile.js';
 import type { Benchmark } from './lib/benchmark.js';
 import type { Table } from './lib/table.js';
 import { errorRow, toMarkdown } from './lib/table.js';
 import { overrunBenchmark } from './overrun.js';
+import { raceBenchmark } from './race.js';
 import { ranBenchmark } from './ran.js';
 import { reapBenchmark } from './reap.js';
 import { reloadBenchmark } from './reload.js';
@@ -21,7 +26,9 @@ import { watchBenchmark } from './watch.js';
 
 // In this order, one after another: none runs beside another (the watch cost is CPU time).
 // The crash loop last: it is the long one (a minute or more).
-const benchmarks: Benchmark[] = [spawnBenchmark, restartBenchmark, overrunBenchmark, watchBenchmark, reloadBenchmark, crashLoopBenchmark, reapBenchmark, ranBenchmark];
+const benchmarks: Benchmark[] = [
+  launchBenchmark, idleBenchmark, spawnBenchmark, restartBenchmark, overrunBenchmark, raceBenchmark, watchBenchmark, reloadBenchmark, crashLoopBenchmark, reapBenchmark, ranBenchmark,
+];
 
 const RESULTS = join(BENCHMARKS, 'results.md');
 const marker = (name: string): string => `<!-- bench:${name} -->`;
@@ -42,10 +49,17 @@ function writeSections(sections: Map<string, string>): void {
   const ordered = [
     ...benchmarks.map((benchmark) => sections.get(benchmark.name)).filter((text) => text !== undefined),
   ];
+  const quick = benchmarks.filter((benchmark) => /^_Quick run, /m.test(sections.get(benchmark.name) ?? '')).map((benchmark) => benchmark.name);
   const head =
     '# Benchmark results\n\nThe tables of the last `npm run bench`, one section per measure (a run of some measures ' +
-    'replaces only theirs). Each says when, on what and how it was measured; a quick run is a check, not a figure to quote.';
-  writeFileSync(RESULTS, `${head}\n\n${ordered.join('\n\n')}\n`);
+    'replaces only theirs). Each says when, on what and how it was measured, and ends with the rows it gives the ' +
+    "README's Performance table (`node scripts/performance-table.mjs` copies them; `npm run bench` runs it at its end).";
+  const warning = quick.length === 0
+    ? ''
+    : `\n\n**Quick runs here: ${quick.join(', ')}.** Their figures come from a short validation run (fewer samples, shorter ` +
+      'windows, often on a loaded machine): a check that the benchmark runs end to end and its table is sane, not figures to ' +
+      'quote. A full `npm run bench` on a quiet machine replaces them.';
+  writeFileSync(RESULTS, `${head}${warning}\n\n${ordered.join('\n\n')}\n`);
 }
 
 const args = process.argv.slice(2);
@@ -67,7 +81,8 @@ for (const benchmark of benchmarks) {
   try {
     table = await benchmark.run({ quick });
   } catch (error) {
-    table = { title: benchmark.name, unit: 'ms', rows: [errorRow(benchmark.name, error)] };
+    const row = errorRow(benchmark.name, error);
+    table = { title: benchmark.name, unit: 'ms', rows: [row], headline: [{ measure: benchmark.name, angel: `error: ${row.error}`, floor: '', peers: '', target: '' }] };
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   const text = `${toMarkdown(table)}\n\n_${quick ? 'Quick run' : 'Full run'}, ${new Date().toISOString()}, ${machine}; took ${seconds} s._`;
@@ -75,3 +90,7 @@ for (const benchmark of benchmarks) {
   sections.set(benchmark.name, `${marker(benchmark.name)}\n${text}`);
   writeSections(sections); // after each measure: an interrupted run keeps what it measured
 }
+
+// the README's Performance table, from the sections as they now are
+const readme = spawnSync(process.execPath, [join(ROOT, 'scripts', 'performance-table.mjs')], { stdio: 'inherit' });
+if (readme.status !== 0) process.exitCode = 1;

@@ -6,6 +6,7 @@ import { closeSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { inCgroup } from '../../support/cgroup.js';
 import { CLI } from './compile.js';
 
 export interface AngelProcess {
@@ -25,6 +26,10 @@ export interface AngelProcess {
 export interface AngelOptions {
   /** The event log to a file read every 50 ms instead of a pipe read per line. */
   quiet?: boolean;
+  /** A cgroup directory to start angel in (a container's, say): its first process writes itself in, then execs. */
+  cgroup?: string;
+  /** Flags for angel's Node before its script (`--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeFlags?: readonly string[];
 }
 
 let quietRuns = 0;
@@ -32,7 +37,9 @@ let quietRuns = 0;
 export function startAngel(args: readonly string[], options: AngelOptions = {}): AngelProcess {
   const logPath = join(tmpdir(), `angel-bench-events-${process.pid}-${quietRuns++}.ndjson`);
   const logFd = options.quiet ? openSync(logPath, 'w+') : -1;
-  const child = spawn(process.execPath, [CLI, '--log-format', 'json', ...args], {
+  const command = [process.execPath, ...(options.nodeFlags ?? []), CLI, '--log-format', 'json', ...args];
+  const argv = options.cgroup === undefined ? command : inCgroup(options.cgroup, command);
+  const child = spawn(argv[0] as string, argv.slice(1), {
     stdio: ['ignore', 'pipe', options.quiet ? logFd : 'pipe'],
   });
   const events: Array<Record<string, unknown>> = [];

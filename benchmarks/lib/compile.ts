@@ -32,9 +32,11 @@ export function buildC(name: string, options: BuildOptions = {}): string {
   return output;
 }
 
-/** Runs a C helper to its end; its stdout, or an error with its stderr. */
-export function runC(binary: string, args: readonly string[]): string {
-  const result = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+export const BIN_ANGEL = join(ROOT, 'bin', 'angel');
+
+/** Runs a C helper to its end (with `env`, in that environment); its stdout, or an error with its stderr. */
+export function runC(binary: string, args: readonly string[], env?: NodeJS.ProcessEnv): string {
+  const result = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...(env && { env }) });
   if (result.status !== 0) {
     throw new Error(`${binary.slice(ROOT.length + 1)} exited ${result.status ?? result.signal}: ${result.stderr || result.error?.message}`);
   }

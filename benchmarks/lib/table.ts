@@ -1,5 +1,5 @@
 // One table per measure: the floor first, then angel and the peers, each with its ratio to its floor and,
-// where docs/ARCHITECTURE.md sets one, whether it meets the target. A row that errored stays in the table with its error.
+// where benchmarks/lib/targets.ts sets one, whether it meets the target. A row that errored stays in the table with its error.
 import type { Summary } from '../../src/core/stats.js';
 
 export interface Row {
@@ -10,9 +10,24 @@ export interface Row {
   error?: string;
   /** The row this one's ratio is taken against, when not the table's floor (a floor sampled beside it). */
   floor?: string;
-  /** What docs/ARCHITECTURE.md asks of this row and whether it holds, e.g. "<= 1.5x: met". */
+  /** What benchmarks/lib/targets.ts asks of this row and whether it holds, e.g. "<= 1.5x: met". */
   target?: string;
 }
+
+/** One row of the README's Performance table: the figures a table above it printed, restated with their clock
+ * (scripts/performance-table.mjs copies these rows from benchmarks/results.md into the README). */
+interface HeadlineRow {
+  /** What is measured, from where to where, and by which clock. */
+  measure: string;
+  angel: string;
+  floor: string;
+  peers: string;
+  /** The target and its verdict, as the table's target cell gives it. */
+  target: string;
+}
+
+/** The line that opens a section's headline rows in results.md; scripts/performance-table.mjs looks for it. */
+const HEADLINE_MARK = 'In the README (its Performance table is generated from these rows by `node scripts/performance-table.mjs`):';
 
 export interface Table {
   title: string;
@@ -23,11 +38,16 @@ export interface Table {
   floor?: string;
   /** Paragraphs printed under the table: the targets' verdicts, the method, what the rows leave out. */
   notes?: string[];
+  /** The rows this measure gives the README's Performance table. */
+  headline?: HeadlineRow[];
 }
 
 /** 3 significant-ish decimals for small figures, one for large ones. */
 export const fmt = (value: number | undefined): string =>
   value === undefined || Number.isNaN(value) ? '-' : Math.abs(value) < 10 ? value.toFixed(3) : value.toFixed(1);
+
+/** A median (or any figure) in ms for a headline row: "0.168 ms". */
+export const msText = (value: number | undefined): string => `${fmt(value)} ms`;
 
 export const verdict = (met: boolean): string => (met ? 'met' : 'NOT met');
 
@@ -68,5 +88,9 @@ export function toMarkdown(table: Table): string {
     lines.push(`| ${cells.map(cell).join(' | ')} |`);
   }
   for (const note of table.notes ?? []) lines.push('', note);
+  if (table.headline && table.headline.length > 0) {
+    lines.push('', HEADLINE_MARK, '', '| measure | angel | floor | peers | target |', '|---|---|---|---|---|');
+    for (const row of table.headline) lines.push(`| ${[row.measure, row.angel, row.floor, row.peers, row.target].map(cell).join(' | ')} |`);
+  }
   return lines.join('\n');
 }

@@ -126,7 +126,8 @@ export interface RestartEvent {
   reason: ExitReason;
   /** The backoff delay that was waited. */
   delayMs: number;
-  /** From the old child's death to the new child's exec, not counting delayMs. */
+  /** angel's clock: from its exit callback (the old child's death read from its pidfd) to the new child's exec
+   * confirmed (its readiness with a `ready` other than exec), not counting delayMs; 0 for an overlapping reload. */
   restartLatencyMs: number;
 }
 /** The child missed its watchdog period (or sent WATCHDOG=trigger): it is stopped and restarted (reason

@@ -12,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import { capBytes } from '../../src/core/memory.js';
 import { AngelRun, fixture, ROOT } from '../helpers/events.js';
 import { home, noV1, removeTestCgroup, testCgroup } from '../helpers/cgroup.js';
+import { oomKills } from '../../support/cgroup.js';
 
 const MiB = 2 ** 20;
 const scratch = mkdtempSync(join(tmpdir(), 'angel-pod-'));
@@ -31,8 +32,6 @@ function inPod(dir: string, args: readonly string[]): AngelRun {
   const readOnly = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -o remount,ro,bind "$0" && exec "$@"', home?.mount ?? ''];
   return new AngelRun(args, { cgroup: dir, prefix: readOnly });
 }
-
-const oomKills = (dir: string): number => Number(/^oom_kill (\d+)$/m.exec(readFileSync(join(dir, 'memory.oom_control'), 'latin1'))?.[1] ?? 0);
 
 describe('a simulated pod: a read-only cgroup mount, angel inside the container\'s limit', { skip: noV1 }, () => {
   test('the example\'s invocation: a leak is stopped gracefully at 90% of the limit, before the kernel kills, and the summary is left', async () => {

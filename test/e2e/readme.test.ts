@@ -1,10 +1,12 @@
 // What the README promises that code can hold it to: its config file section lists every key of the option
-// table, in shapes that parse; its options table names every flag; its "fd 3" servers serve under angel --listen.
+// table, in shapes that parse; its options table names every flag; its "fd 3" servers serve under angel --listen;
+// its Performance table is the one benchmarks/results.md gives.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { OPTIONS, resolveOptions } from '../../src/core/options.js';
 import type { Options } from '../../src/core/types.js';
@@ -86,5 +88,21 @@ describe('your server takes its socket from fd 3', () => {
     const binary = join(scratch, 'server');
     execFileSync('go', ['build', '-o', binary, file], { cwd: scratch, stdio: 'pipe' });
     await serves([binary]);
+  });
+});
+
+describe('the Performance table', () => {
+  interface Generator {
+    performanceTable(results: string): string;
+    withPerformanceTable(readme: string, table: string): string;
+  }
+
+  test('is what scripts/performance-table.mjs generates from benchmarks/results.md, to the character', async () => {
+    const generator = (await import(pathToFileURL(join(ROOT, 'scripts', 'performance-table.mjs')).href)) as Generator;
+    // no figure is written by hand: every row is copied from a section's README rows
+    const results = readFileSync(join(ROOT, 'benchmarks', 'results.md'), 'utf8');
+    const table = generator.performanceTable(results);
+    assert.ok(README.includes(table), 'README.md\'s Performance table differs from benchmarks/results.md\'s rows: run node scripts/performance-table.mjs');
+    assert.equal(generator.withPerformanceTable(README, table), README);
   });
 });

@@ -1,32 +1,23 @@
 // Cgroups a test makes for itself: children of the test process's own memory cgroup, which angel is then started
 // in. A test creates, configures and removes only these (and angel only cgroups under them); no limit is ever
 // written on the test's own cgroup or above it.
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { childCgroups, killAndRemove, memoryCgroupOf, pidsIn } from '../../src/kernel/cgroup.js';
+import { childCgroups, pidsIn } from '../../src/kernel/cgroup.js';
+import { childCgroup, home, removeChildCgroup } from '../../support/cgroup.js';
 
-export const home = memoryCgroupOf();
+export { home };
 
 /** Why the v1 tests cannot run here, or false when they can. */
 export const noV1 = home?.version === 1
   ? (existsSync(join(home.dir, 'cgroup.event_control')) ? false : `the v1 memory cgroup ${home.dir} has no cgroup.event_control`)
   : `needs the cgroup v1 memory hierarchy with this process in it; /proc/self/cgroup and mountinfo give ${home ? `v2 at ${home.dir}` : 'none'}`;
 
-let made = 0;
-
 /** A fresh child of the test's own memory cgroup, with a limit when one is given. */
-export function testCgroup(limitBytes?: number): string {
-  if (!home) throw new Error('no memory cgroup');
-  const dir = join(home.dir, `angel-test.${process.pid}.${made++}`);
-  mkdirSync(dir);
-  if (limitBytes !== undefined) writeFileSync(join(dir, 'memory.limit_in_bytes'), String(limitBytes));
-  return dir;
-}
+export const testCgroup = (limitBytes?: number): string => childCgroup('angel-test', limitBytes);
 
 /** Whatever is still in it is killed; then it is removed. */
-export async function removeTestCgroup(dir: string): Promise<void> {
-  await killAndRemove(home?.version ?? 1, dir);
-}
+export const removeTestCgroup = removeChildCgroup;
 
 /** The cgroups angel left under `dir`, and the processes in `dir` and below. */
 export function leftIn(dir: string): { cgroups: string[]; pids: number[] } {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { treePids } from '../../src/kernel/proctree.js';
+import { inCgroup } from '../../support/cgroup.js';
 import { atTestEnd } from './cleanup.js';
 
 /** The checkout: the compiled helpers are in dist/test/helpers. */
@@ -85,9 +86,8 @@ export class AngelRun {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
     const angel = options.cli === undefined ? [COMMAND] : options.cli.endsWith('.js') ? [process.execPath, options.cli] : [options.cli];
     const command = [...(options.prefix ?? []), ...angel, ...jsonArgs, ...args];
-    this.process = options.cgroup === undefined
-      ? spawn(command[0] as string, command.slice(1), { env: options.env ?? process.env })
-      : spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, ...command], { env: options.env ?? process.env });
+    const argv = options.cgroup === undefined ? command : inCgroup(options.cgroup, command);
+    this.process = spawn(argv[0] as string, argv.slice(1), { env: options.env ?? process.env });
     createInterface({ input: this.process.stdout }).on('line', (line) => this.stdout.push(line));
     createInterface({ input: this.process.stderr }).on('line', (line) => {
       this.stderrText.push(line);

@@ -1,0 +1,94 @@
+// Launch: angel started as users run it (bin/angel, a sh launcher that execs Node with a guard flag, then angel's
+// CLI) -> the first instruction of the program it runs, beside the least a launch costs (the program started
+// directly) and bare Node's start (`node -e 0`, started -> exited), the base of the target. launch-timer.c starts
+// each, one at a time, in rotating rounds.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { summarize } from '../src/core/stats.js';
+import type { Benchmark } from './lib/benchmark.js';
+import { BIN_ANGEL, buildC, CLI, parseSamples, runC } from './lib/compile.js';
+import { sampleInRounds, toRow, type Contender } from './lib/interleave.js';
+import { profileSummary } from './lib/profile.js';
+import { fmt, msText, verdict, type Row } from './lib/table.js';
+import { TARGETS } from './lib/targets.js';
+
+const TARGET_MS = TARGETS.launchOverNodeMs;
+
+/** Where one launch's time goes in angel's Node process, as bin/angel runs it, by a V8 CPU profile. */
+function launchProfile(child: string, log: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'angel-bench-profile-'));
+  try {
+    const run = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--inspect-port=192.0.2.1:9229', CLI, '--restart', 'never', '--', child, log], { stdio: 'ignore' });
+    if (run.error) throw run.error;
+    return profileSummary(dir);
+  } catch (error) {
+    return `no profile (${(error as Error).message})`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const launchBenchmark: Benchmark = {
+  name: 'launch',
+  async run({ quick }) {
+    const log = join(tmpdir(), `angel-bench-launch-${process.pid}.log`);
+    // bin/angel runs the `node` on PATH: this one
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+    const launches = (name: string, mode: 'exit' | 'log', command: () => string[]): Contender => ({
+      name,
+      measure: (count) => parseSamples(runC(buildC('launch-timer'), [String(count), '0', mode, log, ...command()], env)),
+    });
+    const child = (): string => buildC('restart-child', { static: true });
+    const names = {
+      floor: 'C floor: the program itself (restart-child), posix_spawn -> its main()',
+      node: 'bare Node: `node -e 0`, posix_spawn -> exited',
+      angel: 'angel as users run it: `bin/angel --restart never -- restart-child`, posix_spawn -> the child\'s main()',
+      cli: 'the same without the sh launcher: `node dist/src/face/cli.js …`',
+    };
+    const sampled = await sampleInRounds(
+      [
+        launches(names.floor, 'log', () => [child(), log]),
+        launches(names.node, 'exit', () => [process.execPath, '-e', '0']),
+        launches(names.angel, 'log', () => [BIN_ANGEL, '--restart', 'never', '--', child(), log]),
+        launches(names.cli, 'log', () => [process.execPath, CLI, '--restart', 'never', '--', child(), log]),
+      ],
+      { samples: quick ? 10 : 60, rounds: quick ? 2 : 6, warmup: 2 },
+    );
+    const profile = launchProfile(child(), log);
+    rmSync(log, { force: true });
+    const rows: Row[] = sampled.map((one) => toRow(one));
+    const [, nodeRow, angelRow] = rows as [Row, Row, Row, Row];
+    const node = nodeRow.summary?.median ?? NaN;
+    const angel = angelRow.summary?.median ?? NaN;
+    if (angelRow.error === undefined && nodeRow.error === undefined) {
+      const over = angel - node;
+      angelRow.target = `<= node -e 0 + ${TARGET_MS} ms: ${verdict(over <= TARGET_MS)}, ${over >= 0 ? '+' : ''}${fmt(over)} ms`;
+    }
+    return {
+      title: `launch -> the program's first instruction, ${summarize(sampled[0]?.samples ?? []).samples} launches per row in rotating rounds`,
+      unit: 'ms',
+      floor: names.node,
+      rows,
+      notes: [
+        `Target (benchmarks/lib/targets.ts): angel's launch within bare Node's start + ${TARGET_MS} ms at the median, both in this run. ` +
+          'The clock is CLOCK_MONOTONIC at both ends, read by launch-timer.c just before posix_spawn and, for the programs angel ' +
+          "runs, by restart-child at the top of its main() (a static C program that notes its start in a log and exits 1; " +
+          "angel's `--restart never` then ends with it, untimed); `node -e 0` ends at its waitpid (its start and its exit, " +
+          'the least Node itself costs). stdout and stderr go to /dev/null. The ratios are against `node -e 0`.',
+        'Where the launch goes in angel\'s process: one launch as bin/angel runs it, under `node --cpu-prof`, its samples\' self ' +
+          `time by where the code lives (a package, a file of angel's, Node's internals; the profile starts once Node has booted): ${profile}.`,
+      ],
+      headline: [
+        {
+          measure: "launch: bin/angel started -> the program's first instruction (CLOCK_MONOTONIC, the child's main)",
+          angel: angelRow.error !== undefined ? `error: ${angelRow.error}` : msText(angel),
+          floor: `\`node -e 0\` ${msText(node)} (start -> exit); the program alone ${msText(rows[0]?.summary?.median)}`,
+          peers: '',
+          target: angelRow.target ?? `error: ${angelRow.error ?? nodeRow.error}`,
+        },
+      ],
+    };
+  },
+};
