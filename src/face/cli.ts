@@ -49,7 +49,7 @@ async function run(program: string | undefined, args: string[], flags: Flags): P
   const supervisor = createSupervisor(resolveFlags(flags, program, args, forUser), forUser, { subreaper: true });
   const { options } = supervisor;
   installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args, forUser) });
-  const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
+  const log = createEventLog({ format: options.logFormat, level: options.logLevel, stderr: true });
   const drainEventLog = attachEventLog(supervisor, log, options.logLevel);
   const board = new StatusBoard(supervisor);
   openControlSocket(supervisor, board);

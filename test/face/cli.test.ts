@@ -368,6 +368,21 @@ describe('reload with --config', () => {
   });
 
 
+  test('a SIGHUP whose config changes the log level is refused, not ignored: the event log is made at start', async () => {
+    const file = join(scratch, 'level.json');
+    const config = (logLevel: string): void => writeFileSync(file, JSON.stringify({ program: 'sleep', args: ['30'], logLevel }));
+    config('info');
+    const run = new AngelRun(['--config', file]);
+    await run.event('start');
+    config('debug');
+    run.signal('SIGHUP');
+    const warning = await run.event('warning', (event) => /rejected/.test(String(event.message)));
+    assert.match(String(warning.message), /logLevel cannot change while angel runs \(--log-level: restart angel to change it\)/);
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 143);
+    assert.equal(run.count('start'), 1, 'no new generation');
+  });
+
   test('SIGHUP re-reads the config file; a bad one is reported and the running child keeps running', async () => {
     const file = join(scratch, 'reload.json');
     const config = (mark: string, extra: Record<string, unknown> = {}): void =>

@@ -10,7 +10,7 @@ import { cannotStall } from '../../src/face/log.js';
 import { openReadyPipe } from '../../src/kernel/ready.js';
 import { parseListen } from '../../src/core/addresses.js';
 import { bindAll, closeAll, type HeldSocket } from '../../src/kernel/sockets.js';
-import { AngelRun, CLI } from '../helpers/events.js';
+import { AngelRun, CLI, COMMAND } from '../helpers/events.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-log-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
@@ -70,4 +70,39 @@ test('pretty lines: no child pid in pino\'s (pid) slot, and counts in the right 
   assert.ok(started, text);
   assert.doesNotMatch(text, /(INFO|ERROR|WARN) \(\d+\)/, 'the slot after the level is the logger\'s pid, never the child\'s');
   assert.match(text, /ERROR: giving up: 1 restart after quick deaths \(under --min-uptime\) within 60 s, status \d+$/m);
+});
+
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+test('JSON events carry ISO 8601 times with milliseconds, in UTC (pino\'s isoTime)', async () => {
+  const run = new AngelRun(['--restart', 'never', '--', 'true']);
+  assert.equal(await run.status(), 0);
+  const times = run.events.items.map((event) => event.time);
+  assert.ok(times.length >= 3, JSON.stringify(times));
+  for (const time of times) assert.match(String(time), ISO_UTC);
+});
+
+/** angel's stderr when it runs on a terminal: script(1) gives it a pseudo-terminal, and copies what it
+ * printed there to its own stdout. */
+function onTerminal(args: string[]): Promise<string> {
+  const command = [COMMAND, ...args].map((word) => `'${word}'`).join(' ');
+  const script = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  script.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => script.once('close', () => resolve(output)));
+}
+
+test('--log-format wins over the terminal guess: pretty into a pipe (| tee), JSON onto a terminal', async () => {
+  const piped = new AngelRun(['--log-format', 'pretty', '--restart', 'never', '--', 'true'], { json: false });
+  assert.equal(await piped.status(), 0);
+  assert.match(piped.stderrText.join('\n'), /^\[[\d:.]+\] INFO: start pid \d+ generation 0$/m, 'pretty lines, uncoloured, into a pipe');
+
+  const json = await onTerminal(['--log-format', 'json', '--restart', 'never', '--', 'true']);
+  const lines = json.split(/\r?\n/).filter((line) => line !== '');
+  assert.ok(lines.length >= 3, json);
+  for (const line of lines) assert.equal(typeof (JSON.parse(line) as { event?: unknown }).event, 'string', line);
+
+  const guessed = await onTerminal(['--restart', 'never', '--', 'true']);
+  assert.match(guessed, /INFO.*start pid \d+ generation 0/, 'without --log-format, pretty on a terminal');
+  assert.doesNotMatch(guessed, /"event"/);
 });

@@ -14,7 +14,7 @@ import { atTestEnd } from './cleanup.js';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'src', 'face', 'cli.js');
 /** The command as users run it: bin/angel starts node with the inspector shut, then CLI. */
-const COMMAND = join(ROOT, 'bin', 'angel');
+export const COMMAND = join(ROOT, 'bin', 'angel');
 export const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', 'bin', name);
 /** A fixture that is not compiled (a script), by its file name. */
 export const fixtureSource = (name: string): string => join(ROOT, 'test', 'fixtures', name);

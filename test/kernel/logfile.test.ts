@@ -64,7 +64,7 @@ test('a full disk: lines are dropped whole with a warning, and a warning says wh
     const recovered = await run.event('warning', (event) => /recovered/.test(String(event.message)));
     assert.match(String(recovered.message), /ENOSPC/);
     // every batch the chatty child sends fails meanwhile: the warnings about it come at most once a second
-    const streakMs = Number(recovered.time) - Number(failing.time);
+    const streakMs = Date.parse(String(recovered.time)) - Date.parse(String(failing.time));
     const failureWarnings = run.events.items.slice(0, run.events.items.indexOf(recovered)).filter((event) => event.event === 'warning').length;
     assert.ok(failureWarnings <= 2 + streakMs / 1000, `${failureWarnings} warnings in ${streakMs} ms`);
     run.signal('SIGTERM');
