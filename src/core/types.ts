@@ -69,6 +69,16 @@ export interface Options {
   readyTimeout?: number | string;
   /** The child's stdout and stderr, through a pipe angel owns, appended to this file; reopened on SIGUSR1. */
   logFile?: string;
+  /** Each line in logFile starts with the time angel read it: ISO 8601 with milliseconds, in UTC. */
+  logTimestamps?: boolean;
+  /** Each line in logFile says its stream after the time: `out` or `err` (stdout and stderr then go through a
+   * pipe each: the order of lines is kept within a stream, not across the two). */
+  logStreamTag?: boolean;
+  /** logFile is renamed to FILE.1 (and FILE.1 to FILE.2, …) before it would pass this size, and a fresh one
+   * started; a line is never split between files. */
+  logMaxSize?: Size;
+  /** How many rotated files logMaxSize keeps (default 5); the oldest beyond that is removed. */
+  logKeep?: number | string;
   /** A summary of how angel ended, written here at exit (default: /dev/termination-log where it exists, as
    * Kubernetes makes it; the library writes one only where this is given). */
   terminationLog?: string;

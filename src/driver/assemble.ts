@@ -5,7 +5,7 @@ import { isPercent, MIN_PROGRAM_BYTES, showCap, watchModeOf } from '../core/memo
 import { nameOf, type ResolvedOptions } from '../core/options.js';
 import { CgroupRefused, CgroupTree } from '../kernel/cgrouptree.js';
 import { OwnMemory } from '../kernel/ownmemory.js';
-import { LogPipe } from '../kernel/logfile.js';
+import { LogPipe, type LogFileSettings } from '../kernel/logpipe.js';
 import { Reaper } from '../kernel/reaper.js';
 import type { StartingUser } from '../kernel/rootrule.js';
 import { bindAll } from '../kernel/sockets.js';
@@ -38,6 +38,14 @@ function checkHeadroom(options: ResolvedOptions, launch: Launch, own: OwnMemory 
   throw new UsageError(nameOf(options, 'maxMem'), showCap(options.maxMem), `expected a cap that leaves the program at least ${mib(MIN_PROGRAM_BYTES)} above what angel and its cgroup already use (${mib(used)} of the limit ${mib(cap.ofBytes ?? 0)}), but it is ${mib(cap.capBytes)}`);
 }
 
+/** How --log-file is written: the lines' prefixes, the rotation, whose rights open it. */
+function logFileSettings(options: ResolvedOptions, path: string, forUser: StartingUser | null): LogFileSettings {
+  return {
+    path, name: nameOf(options, 'logFile'), rights: forUser, timestamps: options.logTimestamps, streamTag: options.logStreamTag,
+    maxBytes: options.logMaxSize, keep: options.logKeep,
+  };
+}
+
 /** Throws UsageError (2), PermissionError (126) or SpawnError (126/127) before anything starts. With
  * `subreaper`, angel adopts and reaps the orphans of its children's trees (kernel/reaper.ts). */
 export function createSupervisor(options: ResolvedOptions, forUser: StartingUser | null, { subreaper = false } = {}): Supervisor {
@@ -49,7 +57,7 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
   const early: string[] = [];
   let warn = (message: string): void => void early.push(message);
   try {
-    logPipe = options.logFile === null ? null : new LogPipe(options.logFile, nameOf(options, 'logFile'), forUser);
+    logPipe = options.logFile === null ? null : new LogPipe(logFileSettings(options, options.logFile, forUser));
     cgroups = openCgroups(options, (message) => warn(message));
     own = OwnMemory.find();
     checkHeadroom(options, launch, own, cgroups);

@@ -131,7 +131,10 @@ export function generationSpec(
   io: {
     baseEnv: Environ;
     sockets: readonly HeldSocket[];
+    /** The log pipes (--log-file) the child writes its stdout and stderr into; angel's own stdout and stderr
+     * without. */
     outFd: number | undefined;
+    errFd: number | undefined;
     sampling: Sampling | null;
     notify: NotifyDirectory | null;
     cgroup?: GenerationCgroup | null;
@@ -150,7 +153,7 @@ export function generationSpec(
     const { code, syscall, errno } = error as NodeJS.ErrnoException;
     throw new SpawnError(program?.path ?? options.program, `NOTIFY_SOCKET ${syscall ?? 'mkdir'}`, code ?? 'EIO', errno, (error as Error).message);
   }
-  const fds = [0, io.outFd ?? 1, io.outFd ?? 2, ...io.sockets.map((socket) => socket.fd)];
+  const fds = [0, io.outFd ?? 1, io.errFd ?? 2, ...io.sockets.map((socket) => socket.fd)];
   const perStart: Record<string, string> = { ANGEL_GENERATION: String(number) };
   if (readyPipe) perStart.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
   if (notify) perStart.NOTIFY_SOCKET = notify.path;

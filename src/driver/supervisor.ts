@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { generationSpec, releaseLaunch, type Launch } from './launch.js';
 import { NotifyDirectory } from '../kernel/notify.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
-import type { LogPipe } from '../kernel/logfile.js';
+import type { LogPipe } from '../kernel/logpipe.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
 import { deliverable } from '../core/rewrite.js';
 import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
@@ -417,7 +417,7 @@ export class Supervisor extends EventEmitter<AngelEvents> {
     let generation: GenerationHandle;
     try {
       const cgroup = this.#cgroupFor(number);
-      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampling: this.#sampling(), notify: this.#notifyDir, cgroup, own: this.#own };
+      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.outFd, errFd: this.#logPipe?.errFd, sampling: this.#sampling(), notify: this.#notifyDir, cgroup, own: this.#own };
       generation = this.#deps.startGeneration(generationSpec(this.#launch, number, io));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;

@@ -28,6 +28,7 @@ test('the defaults are those of the contract', () => {
   assert.deepEqual(DEFAULTS, {
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000,
     killTimeout: 5000, stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', socketMode: 0o666, readyTimeout: 30_000, logLevel: 'info',
+    logKeep: 5,
   });
   assert.deepEqual(resolveOptions({ program: 'x' }), {
     program: 'x', args: [], maxMem: null, cgroup: false, maxVmem: null, maxFds: null, rlimits: {},
@@ -36,6 +37,7 @@ test('the defaults are those of the contract', () => {
     stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', rewrite: {},
     minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
     ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, terminationLog: null, logFormat: null, logLevel: 'info',
+    logTimestamps: false, logStreamTag: false, logMaxSize: null, logKeep: 5,
     // off unless asked for
     watchdog: null, metrics: null,
   });
@@ -91,6 +93,24 @@ test('every key, in every shape it takes', () => {
     const resolved = resolve({ [key]: value });
     assert.deepEqual(resolved[key as keyof ResolvedOptions], expected, `${key}: ${JSON.stringify(value)}`);
   }
+});
+
+test('the shape of --log-file\'s lines and its rotation need --log-file: without it the child writes to angel\'s stdout and stderr itself', () => {
+  const logFile = '/var/log/app.log';
+  assert.deepEqual(
+    (({ logTimestamps, logStreamTag, logMaxSize, logKeep }) => ({ logTimestamps, logStreamTag, logMaxSize, logKeep }))(
+      resolve({ logFile, logTimestamps: true, logStreamTag: true, logMaxSize: '10M', logKeep: '3' }),
+    ),
+    { logTimestamps: true, logStreamTag: true, logMaxSize: 10 * 2 ** 20, logKeep: 3 },
+  );
+  for (const [key, value, shown] of [['logTimestamps', true, 'true'], ['logStreamTag', true, 'true'], ['logMaxSize', '10M', '"10M"']] as const) {
+    assertUsage(() => resolve({ [key]: value }), FLAGS[key], shown);
+    assert.throws(() => resolve({ [key]: value }), /expected with --log-file/);
+    const file = parseConfigText(JSON.stringify({ program: 'x', [key]: value }), 'angel.json');
+    assertUsage(() => resolveOptions(file.options as Options, file.origins), `angel.json: ${key}`, shown);
+  }
+  // off, they need nothing
+  assert.equal(resolve({ logTimestamps: false, logKeep: 9 }).logKeep, 9);
 });
 
 test('maxVmem and maxFds fold into rlimits.as and rlimits.nofile with soft = hard, and win over rlimits', () => {
@@ -187,6 +207,9 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['killTimeout', 2 ** 31], ['killTimeout', '3000000000'], ['sampleInterval', '2147483648'], ['sampleInterval', 3e9],
   ['maxRestartDelay', 2 ** 31], ['readyTimeout', '99999999999'],
   ['logFile', ''], ['logFile', 5], ['logFormat', 'xml'], ['logFormat', true], ['logLevel', 'verbose'],
+  ['logTimestamps', 'yes'], ['logStreamTag', 1], ['logMaxSize', 0], ['logMaxSize', 'big'], ['logMaxSize', '-1M'],
+  // every rotation renames each kept file
+  ['logKeep', 0], ['logKeep', 1001], ['logKeep', 'all'], ['logKeep', 1.5],
 ];
 const shown = (value: unknown, explicit: string | undefined): string => explicit ?? JSON.stringify(value);
 

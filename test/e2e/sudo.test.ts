@@ -6,7 +6,7 @@
 // suite is skipped, saying why; under CI=true (.ci/run installs sudo) it fails instead.
 import assert from 'node:assert/strict';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -227,6 +227,36 @@ describe('root for another user, through real sudo', { skip: missing && !process
       assert.equal(sudo.run(['--restart', 'never', '--log-file', own, '--', printenv]).status, 0);
       assert.equal(statSync(own).uid, sudo.uid, 'created with the user\'s rights: theirs');
       assert.match(readFileSync(own, 'utf8'), /^PATH=/m);
+    });
+
+    test('--log-max-size: rotated files are the user\'s, and a log directory swapped for a link to root\'s has nothing renamed in it', async () => {
+      const logs = join(sudo.home, 'logs');
+      const before = join(sudo.home, 'logs-before');
+      mkdirSync(logs);
+      chownSync(logs, sudo.uid, sudo.gid);
+      // named as root's file is, so a rotation that reached root's directory would rename it
+      const log = join(logs, 'secret');
+      const angel = sudo.spawn(['--log-format', 'json', '--log-file', log, '--log-max-size', '4K', '--log-keep', '2', '--', sh, '-c', 'while :; do echo line; done']);
+      const done = finished(angel);
+      try {
+        const failed = seen(angel.stderr, /"message":"log file [^"]*: rotation failed \(open [^"]*: EACCES\)/);
+        for (const started = Date.now(); !existsSync(`${log}.2`);) {
+          assert.ok(Date.now() - started < 10_000, 'rotated twice within 10 s');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        renameSync(logs, before);
+        symlinkSync(vault, logs);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([failed, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no failed rotation within 10 s')), 10_000)))]);
+        clearTimeout(timer);
+      } finally {
+        sudo.run(['kill', '-TERM', String(angel.pid)], { sudo: false });
+        await done;
+      }
+      secretIntact();
+      assert.deepEqual(readdirSync(vault), ['secret'], 'nothing renamed or created in root\'s directory');
+      assert.deepEqual(readdirSync(before).sort(), ['secret', 'secret.1', 'secret.2']);
+      for (const file of readdirSync(before)) assert.equal(statSync(join(before, file)).uid, sudo.uid, `${file} is the user's`);
     });
 
     test('bench exports never follow a link, and are written as the user', () => {
