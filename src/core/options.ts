@@ -12,7 +12,7 @@ import {
 } from './parse.js';
 import { formatReady } from './readiness.js';
 import { formatRewrites, rewrites } from './rewrite.js';
-import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
+import type { LogEvents, LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
 
 /** The headings of `angel --help`, in order. */
 const GROUPS = ['Memory cap', 'Limits', 'Restarts', 'Signals', 'Sockets and readiness', 'Identity and environment', 'Logs', 'Monitoring'] as const;
@@ -59,6 +59,7 @@ const RESTART_POLICIES: readonly RestartPolicy[] = ['on-failure', 'always', 'nev
 const RELOAD_MODES: readonly ReloadMode[] = ['restart', 'signal'];
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const LOG_EVENTS: readonly LogEvents[] = ['stderr', 'file', 'both'];
 /** Each rotation renames every kept file: a bound keeps a typo from costing a million renames a rotation. */
 const MAX_LOG_KEEP = 1000;
 
@@ -92,9 +93,10 @@ export const OPTIONS = [
   row({ key: 'clearEnv', flag: '--clear-env', group: 'Identity and environment', help: 'the child gets only PATH, --env and angel\'s own variables', parse: flag, initial: false }),
   optional({ key: 'logFile', flag: '--log-file', value: '<path>', group: 'Logs', help: 'the child\'s stdout and stderr, appended here by angel; reopened on SIGUSR1', parse: text, fixed: true }),
   row({ key: 'logTimestamps', flag: '--log-timestamps', group: 'Logs', help: 'each line in --log-file starts with the time angel read it: ISO 8601 with milliseconds, in UTC', parse: flag, initial: false, fixed: true }),
-  row({ key: 'logStreamTag', flag: '--log-stream-tag', group: 'Logs', help: 'each line in --log-file says whose it is: out or err (a pipe each)', parse: flag, initial: false, fixed: true }),
+  row({ key: 'logStreamTag', flag: '--log-stream-tag', group: 'Logs', help: 'each line in --log-file says whose it is: out, err (a pipe each), or angel (an event, with --log-events)', parse: flag, initial: false, fixed: true }),
   optional({ key: 'logMaxSize', flag: '--log-max-size', value: '<size>', group: 'Logs', help: '--log-file is renamed to FILE.1 (FILE.1 to FILE.2, …) before it would pass this size, and a fresh one started; no line is split', parse: size, fixed: true }),
   row({ key: 'logKeep', flag: '--log-keep', value: '<n>', group: 'Logs', help: 'how many rotated files --log-max-size keeps; the oldest beyond is removed', parse: whole(1, MAX_LOG_KEEP), initial: 5, fixed: true }),
+  row({ key: 'logEvents', flag: '--log-events', value: '<where>', group: 'Logs', help: 'where angel\'s own events go: stderr | file (--log-file, a line each among the child\'s) | both', parse: choice(LOG_EVENTS), initial: 'stderr', fixed: true }),
   optional({ key: 'terminationLog', flag: '--termination-log', value: '<path>', group: 'Logs', help: 'a summary of how angel ended (status, the last generation\'s reason, cap, peak, restarts) written here at exit, where Kubernetes reads it', parse: text, fixed: true, initialText: '/dev/termination-log where it exists' }),
   optional({ key: 'logFormat', flag: '--log-format', value: '<format>', group: 'Logs', help: 'angel\'s own events: json | pretty, for every destination', parse: choice(LOG_FORMATS), fixed: true, initialText: 'pretty on a terminal, else json' }),
   row({ key: 'logLevel', flag: '--log-level', value: '<level>', group: 'Logs', help: 'trace | debug | info | warn | error | silent', parse: choice(LOG_LEVELS), initial: 'info', fixed: true }),
@@ -191,6 +193,7 @@ function refuseWithoutLogFile(options: ResolvedOptions, input: Options, name: (k
   if (options.logFile !== null) return;
   const needing: Array<[keyof Options, boolean]> = [
     ['logTimestamps', options.logTimestamps], ['logStreamTag', options.logStreamTag], ['logMaxSize', options.logMaxSize !== null],
+    ['logEvents', options.logEvents !== 'stderr'],
   ];
   for (const [key, asked] of needing) {
     if (asked) throw new UsageError(name(key), input[key], `expected with ${name('logFile')} (without it the child writes to angel's stdout and stderr itself)`);

@@ -8,6 +8,8 @@ export type RestartPolicy = 'on-failure' | 'always' | 'never';
 export type ReloadMode = 'restart' | 'signal';
 export type LogFormat = 'json' | 'pretty';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+/** Where angel's own events go: stderr, the log file (among the child's lines), or both. */
+export type LogEvents = 'stderr' | 'file' | 'both';
 
 /** What a caller (the CLI, or a tool that offers its own --max-mem) asks for. Keys match the config file's. */
 export interface Options {
@@ -71,14 +73,17 @@ export interface Options {
   logFile?: string;
   /** Each line in logFile starts with the time angel read it: ISO 8601 with milliseconds, in UTC. */
   logTimestamps?: boolean;
-  /** Each line in logFile says its stream after the time: `out` or `err` (stdout and stderr then go through a
-   * pipe each: the order of lines is kept within a stream, not across the two). */
+  /** Each line in logFile says its stream after the time: `out`, `err`, or `angel` for an event (stdout and
+   * stderr then go through a pipe each: the order of lines is kept within a stream, not across the two). */
   logStreamTag?: boolean;
   /** logFile is renamed to FILE.1 (and FILE.1 to FILE.2, …) before it would pass this size, and a fresh one
    * started; a line is never split between files. */
   logMaxSize?: Size;
   /** How many rotated files logMaxSize keeps (default 5); the oldest beyond that is removed. */
   logKeep?: number | string;
+  /** Where the CLI's event log goes: stderr (default), `file` (logFile, a line each among the child's), or
+   * `both`. */
+  logEvents?: LogEvents;
   /** A summary of how angel ended, written here at exit (default: /dev/termination-log where it exists, as
    * Kubernetes makes it; the library writes one only where this is given). */
   terminationLog?: string;

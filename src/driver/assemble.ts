@@ -42,7 +42,7 @@ function checkHeadroom(options: ResolvedOptions, launch: Launch, own: OwnMemory 
 function logFileSettings(options: ResolvedOptions, path: string, forUser: StartingUser | null): LogFileSettings {
   return {
     path, name: nameOf(options, 'logFile'), rights: forUser, timestamps: options.logTimestamps, streamTag: options.logStreamTag,
-    maxBytes: options.logMaxSize, keep: options.logKeep,
+    maxBytes: options.logMaxSize, keep: options.logKeep, events: options.logEvents !== 'stderr',
   };
 }
 

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { generationSpec, releaseLaunch, type Launch } from './launch.js';
 import { NotifyDirectory } from '../kernel/notify.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
-import type { LogPipe } from '../kernel/logpipe.js';
+import type { LineWriter, LogPipe } from '../kernel/logpipe.js';
 import { judgeSample, type OverrunRules } from '../core/overrun.js';
 import { deliverable } from '../core/rewrite.js';
 import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
@@ -250,6 +250,12 @@ export class Supervisor extends EventEmitter<AngelEvents> {
       this.emit('warning', { message: `reopen: ${(error as Error).message}` });
     }
     return true;
+  }
+
+  /** A writer of whole lines into --log-file among the child's (the CLI's event log, with --log-events), or
+   * null without one; the file stays open until it has ended. */
+  logWriter(): LineWriter | null {
+    return this.#logPipe?.writer() ?? null;
   }
 
   /** Sends a signal to the serving child (through its pidfd: no pid-reuse race); false when there is none, or

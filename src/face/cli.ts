@@ -49,7 +49,8 @@ async function run(program: string | undefined, args: string[], flags: Flags): P
   const supervisor = createSupervisor(resolveFlags(flags, program, args, forUser), forUser, { subreaper: true });
   const { options } = supervisor;
   installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args, forUser) });
-  const log = createEventLog({ format: options.logFormat, level: options.logLevel, stderr: true });
+  const file = options.logEvents === 'stderr' ? null : supervisor.logWriter();
+  const log = createEventLog({ format: options.logFormat, level: options.logLevel, stderr: options.logEvents !== 'file', file });
   const drainEventLog = attachEventLog(supervisor, log, options.logLevel);
   const board = new StatusBoard(supervisor);
   openControlSocket(supervisor, board);

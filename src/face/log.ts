@@ -1,5 +1,6 @@
 // angel's own events through pino: NDJSON (one `event` field each: the public schema the README lists, with
-// ISO 8601 times), or pino-pretty's lines for humans, to stderr. Lines are handed to pino on the turn of the
+// ISO 8601 times), or pino-pretty's lines for humans, to stderr and, with --log-events, into --log-file among
+// the child's lines. Lines are handed to pino on the turn of the
 // event loop after the event (deferredWriter), so a restart's exec never waits behind the serialization and
 // write of the old child's exit line.
 //
@@ -17,6 +18,7 @@ import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../driver/supervisor.js';
+import type { LineWriter } from '../kernel/logpipe.js';
 import { counted, oneLine } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../core/types.js';
 
@@ -35,6 +37,8 @@ export interface EventLogTargets {
   format: LogFormat | null;
   level: LogLevel;
   stderr: boolean;
+  /** The log file's writer (--log-events file or both). */
+  file: LineWriter | null;
 }
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -101,11 +105,12 @@ async function prettifier(colorize: boolean): Promise<(line: string) => string> 
   return prettyFactory({ colorize, hideObject: true, ignore: 'pid,hostname' });
 }
 
-export async function createEventLog({ format, level, stderr }: EventLogTargets): Promise<EventLog> {
+export async function createEventLog({ format, level, stderr, file }: EventLogTargets): Promise<EventLog> {
   const { pino, stdTimeFunctions } = await import('pino');
   const terminal = isatty(2);
   const destinations: Destination[] = [];
   if (stderr) destinations.push(await stderrDestination((format ?? (terminal ? 'pretty' : 'json')) === 'pretty' ? await prettifier(terminal) : null));
+  if (file) destinations.push({ format: format === 'pretty' ? await prettifier(false) : null, write: (text) => file.write(text), close: () => file.end() });
   const batch = new LineBatch(destinations);
   const logger = pino({
     level,

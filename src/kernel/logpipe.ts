@@ -49,6 +49,15 @@ export interface LogFileSettings {
   maxBytes: number | null;
   /** How many rotated files are kept (FILE.1 the newest). */
   keep: number;
+  /** angel's events share the file (writer()). */
+  events: boolean;
+}
+
+/** A writer of whole lines into the file, among the child's (angel's event log). */
+export interface LineWriter {
+  write(text: string): void;
+  /** Resolves once what was written is in the file. */
+  end(): Promise<void>;
 }
 
 /** One pipe the children write into. */
@@ -87,12 +96,14 @@ export class LogPipe {
   #failing: { code: string; droppedLines: number; warnedAt: number } | null = null;
   /** The fd a cut line could not be taken back from: the next write there first ends it. */
   #cutFd: number | null = null;
+  /** The pipes and each writer(): the file is closed when the last of them is done. */
+  #holders = 1;
 
   constructor(settings: LogFileSettings) {
     this.#settings = settings;
     this.#fd = openLogFile(settings.path, settings.name, settings.rights);
     // a piece of a line left unended would have the next source's line, or a prefix, run into it
-    const endPieces = settings.timestamps || settings.streamTag;
+    const endPieces = settings.timestamps || settings.streamTag || settings.events;
     this.#sources = settings.streamTag ? [this.#source('out', endPieces), this.#source('err', endPieces)] : [this.#source(null, endPieces)];
     const [out, err = out] = this.#sources as [Source, Source?];
     this.outFd = out.writeFd;
@@ -105,7 +116,26 @@ export class LogPipe {
     this.#enqueue(null);
   }
 
-  /** Closes the children's ends, drains what is left, writes it, closes the file. */
+  /** Whole lines written among the child's, with the same prefix, tagged `angel` with --log-stream-tag. */
+  writer(): LineWriter {
+    this.#holders++;
+    let ended = false;
+    const tag = this.#settings.streamTag ? 'angel' : null;
+    return {
+      write: (text) => {
+        if (!ended) this.#enqueue(this.#prefixed(Buffer.from(text), tag));
+      },
+      end: async () => {
+        if (ended) return;
+        ended = true;
+        await this.#whenIdle();
+        this.#release();
+      },
+    };
+  }
+
+  /** Closes the children's ends, drains what is left and writes it; the file is closed then, or once the
+   * last writer() has ended. */
   async close(): Promise<void> {
     for (const fd of new Set([this.outFd, this.errFd])) closeSync(fd);
     // EOF comes once every holder of the write end is gone; an orphan that escaped the tree may keep a
@@ -120,9 +150,7 @@ export class LogPipe {
       if (rest) this.#enqueue(this.#prefixed(rest, source.tag));
     }
     await this.#whenIdle();
-    closeSync(this.#fd);
-    // the last rate-limited warning may be up to WARN_INTERVAL_MS behind: say the final count
-    if (this.#failing) this.#warn(`writes still failing (${this.#failing.code}) at close`, 'in all', this.#failing);
+    this.#release();
   }
 
   #source(tag: string | null, endPieces: boolean): Source {
@@ -139,6 +167,13 @@ export class LogPipe {
 
   #prefixed(lines: Buffer, tag: string | null): Buffer {
     return prefixLines(lines, linePrefix(this.#settings.timestamps ? Date.now() : null, tag));
+  }
+
+  #release(): void {
+    if (--this.#holders > 0) return;
+    closeSync(this.#fd);
+    // the last rate-limited warning may be up to WARN_INTERVAL_MS behind: say the final count
+    if (this.#failing) this.#warn(`writes still failing (${this.#failing.code}) at close`, 'in all', this.#failing);
   }
 
   #whenIdle(): Promise<void> {

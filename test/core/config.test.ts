@@ -28,7 +28,7 @@ test('the defaults are those of the contract', () => {
   assert.deepEqual(DEFAULTS, {
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000,
     killTimeout: 5000, stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', socketMode: 0o666, readyTimeout: 30_000, logLevel: 'info',
-    logKeep: 5,
+    logKeep: 5, logEvents: 'stderr',
   });
   assert.deepEqual(resolveOptions({ program: 'x' }), {
     program: 'x', args: [], maxMem: null, cgroup: false, maxVmem: null, maxFds: null, rlimits: {},
@@ -37,7 +37,7 @@ test('the defaults are those of the contract', () => {
     stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', rewrite: {},
     minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
     ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, terminationLog: null, logFormat: null, logLevel: 'info',
-    logTimestamps: false, logStreamTag: false, logMaxSize: null, logKeep: 5,
+    logTimestamps: false, logStreamTag: false, logMaxSize: null, logKeep: 5, logEvents: 'stderr',
     // off unless asked for
     watchdog: null, metrics: null,
   });
@@ -95,7 +95,7 @@ test('every key, in every shape it takes', () => {
   }
 });
 
-test('the shape of --log-file\'s lines and its rotation need --log-file: without it the child writes to angel\'s stdout and stderr itself', () => {
+test('the shape of --log-file\'s lines, its rotation and events in it need --log-file: without it the child writes to angel\'s stdout and stderr itself', () => {
   const logFile = '/var/log/app.log';
   assert.deepEqual(
     (({ logTimestamps, logStreamTag, logMaxSize, logKeep }) => ({ logTimestamps, logStreamTag, logMaxSize, logKeep }))(
@@ -103,14 +103,15 @@ test('the shape of --log-file\'s lines and its rotation need --log-file: without
     ),
     { logTimestamps: true, logStreamTag: true, logMaxSize: 10 * 2 ** 20, logKeep: 3 },
   );
-  for (const [key, value, shown] of [['logTimestamps', true, 'true'], ['logStreamTag', true, 'true'], ['logMaxSize', '10M', '"10M"']] as const) {
+  for (const [key, value, shown] of [['logTimestamps', true, 'true'], ['logStreamTag', true, 'true'], ['logMaxSize', '10M', '"10M"'], ['logEvents', 'both', '"both"']] as const) {
     assertUsage(() => resolve({ [key]: value }), FLAGS[key], shown);
     assert.throws(() => resolve({ [key]: value }), /expected with --log-file/);
     const file = parseConfigText(JSON.stringify({ program: 'x', [key]: value }), 'angel.json');
     assertUsage(() => resolveOptions(file.options as Options, file.origins), `angel.json: ${key}`, shown);
   }
   // off, they need nothing
-  assert.equal(resolve({ logTimestamps: false, logKeep: 9 }).logKeep, 9);
+  assert.equal(resolve({ logTimestamps: false, logKeep: 9, logEvents: 'stderr' }).logKeep, 9);
+  assert.equal(resolve({ logFile, logEvents: 'file' }).logEvents, 'file');
 });
 
 test('maxVmem and maxFds fold into rlimits.as and rlimits.nofile with soft = hard, and win over rlimits', () => {
@@ -209,7 +210,7 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['logFile', ''], ['logFile', 5], ['logFormat', 'xml'], ['logFormat', true], ['logLevel', 'verbose'],
   ['logTimestamps', 'yes'], ['logStreamTag', 1], ['logMaxSize', 0], ['logMaxSize', 'big'], ['logMaxSize', '-1M'],
   // every rotation renames each kept file
-  ['logKeep', 0], ['logKeep', 1001], ['logKeep', 'all'], ['logKeep', 1.5],
+  ['logKeep', 0], ['logKeep', 1001], ['logKeep', 'all'], ['logKeep', 1.5], ['logEvents', 'syslog'], ['logEvents', true],
 ];
 const shown = (value: unknown, explicit: string | undefined): string => explicit ?? JSON.stringify(value);
 

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AngelRun, fixture } from '../helpers/events.js';
+import { until as untilWithin } from '../helpers/spawn-output.js';
+
+const until = (condition: () => boolean, what: string): Promise<void> => untilWithin(condition, what, 10_000);
 
 // a directory only root may write to, as the rule for a root angel asks
 function safeDir(): string {
@@ -35,13 +38,6 @@ function consecutive(numbers: readonly number[], what: string): void {
   numbers.forEach((number, index) => index > 0 && assert.equal(number, (numbers[index - 1] as number) + 1, `${what}: after ${numbers[index - 1]}`));
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 test('rename + SIGUSR1 under a child printing without pause: no line lost, cut or duplicated', async () => {
   const dir = safeDir();
