@@ -285,6 +285,21 @@ describe('root for another user, through real sudo', { skip: missing && !process
     });
   });
 
+  describe('Node reads nothing the user names', () => {
+    test('an --env-file among angel\'s arguments: the NODE_OPTIONS in it would --require the user\'s code into root\'s angel', () => {
+      const marker = join(sudo.home, 'hook-ran');
+      const hook = join(sudo.home, 'hook.cjs');
+      writeFileSync(hook, `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.getuid()));\n`);
+      const file = join(sudo.home, 'evil.env');
+      writeFileSync(file, `NODE_OPTIONS=--require ${hook}\n`);
+      for (const path of [hook, file]) chownSync(path, sudo.uid, sudo.gid);
+      const run = sudo.run(['--env', `--env-file=${file}`, '--', sleep, '0']);
+      assert.equal(run.status, 2, run.stderr);
+      assert.match(run.stderr, /^angel: --env: expected only TERM/);
+      assert.equal(existsSync(marker), false, 'no code of the user\'s ran in angel');
+    });
+  });
+
   describe('a script\'s interpreter passes the root rule', () => {
     test('#! naming the user\'s own interpreter is refused, and it never runs', () => {
       const interpreter = join(sudo.home, 'interp');

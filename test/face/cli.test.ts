@@ -412,6 +412,20 @@ describe('reload with --config', () => {
   });
 });
 
+describe('the command, bin/angel', () => {
+  test('an --env-file among angel\'s arguments is never read by Node itself: the NODE_OPTIONS in it would run code in angel', async () => {
+    const marker = join(scratch, 'required-by-node');
+    const hook = join(scratch, 'hook.cjs');
+    writeFileSync(hook, `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid));\n`);
+    const file = join(scratch, 'node-options.env');
+    writeFileSync(file, `NODE_OPTIONS=--require ${hook}\n`);
+    // a word before angel's `--` (here the value of --env: a variable named `--env-file`), which Node 20 reads
+    const run = new AngelRun(['--env', `--env-file=${file}`, '--restart', 'never', '--', 'true']);
+    assert.equal(await run.status(), 0);
+    assert.equal(existsSync(marker), false, 'Node loaded no hook into angel');
+  });
+});
+
 describe('one line, never a stack trace', () => {
   test('130,000 program arguments reach the program (commander never sees them)', async () => {
     const many = Array.from({ length: 130_000 }, (_, index) => String(index));
