@@ -7,7 +7,7 @@ import { sameSocket, type ListenSpec } from './addresses.js';
 import type { Rlimits } from './limits.js';
 import { memoryCap, showCap, type MemoryCap } from './memory.js';
 import {
-  count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, metricsAddress, milliseconds, nestedDeeper,
+  count, environment, envFiles, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, metricsAddress, milliseconds, nestedDeeper,
   oneOf, readyMode, rlimits, seconds, signal, size, text,
 } from './parse.js';
 import { formatReady } from './readiness.js';
@@ -90,6 +90,7 @@ export const OPTIONS = [
   optional({ key: 'group', flag: '--group', value: '<group>', group: 'Identity and environment', help: 'the child runs with this group', parse: identity, fixed: true }),
   optional({ key: 'cwd', flag: '--cwd', value: '<dir>', group: 'Identity and environment', help: 'the child\'s working directory', parse: text }),
   row({ key: 'env', flag: '--env', value: '<K=V>', group: 'Identity and environment', help: 'extra environment for the child, repeatable', parse: environment, initial: {}, repeatable: true }),
+  row({ key: 'envFile', flag: '--env-file', value: '<file>', group: 'Identity and environment', help: 'variables for the child from a dotenv file (as Node\'s util.parseEnv reads it), repeatable, later files winning and --env over all; -FILE: skipped when missing; read again on SIGHUP', parse: envFiles, initial: [], repeatable: true, show: (specs) => specs.map((spec) => spec.text) }),
   row({ key: 'clearEnv', flag: '--clear-env', group: 'Identity and environment', help: 'the child gets only PATH, --env and angel\'s own variables', parse: flag, initial: false }),
   optional({ key: 'logFile', flag: '--log-file', value: '<path>', group: 'Logs', help: 'the child\'s stdout and stderr, appended here by angel; reopened on SIGUSR1', parse: text, fixed: true }),
   row({ key: 'logTimestamps', flag: '--log-timestamps', group: 'Logs', help: 'each line in --log-file starts with the time angel read it: ISO 8601 with milliseconds, in UTC', parse: flag, initial: false, fixed: true }),
@@ -151,6 +152,11 @@ const ORIGINS = new WeakMap<object, Origins>();
  * otherwise (`angel.json: user`, `--user`). */
 export function nameOf(options: ResolvedOptions, key: keyof Options): string {
   return ORIGINS.get(options)?.[key] ?? FLAGS[key];
+}
+
+/** Whether the config file gave this key (a flag would have replaced it). */
+export function fromConfigFile(options: ResolvedOptions, key: keyof Options): boolean {
+  return ORIGINS.get(options)?.[key] !== undefined;
 }
 
 /** The env variables of these options that the config file gave (none without one). */

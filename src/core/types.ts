@@ -58,6 +58,9 @@ export interface Options {
   clearEnv?: boolean;
   /** Extra environment: `{ K: 'V' }` or `['K=V']`. */
   env?: Readonly<Record<string, string>> | readonly string[];
+  /** dotenv files of variables for the child (the format Node's util.parseEnv reads), read at every start and
+   * reload, later files winning and `env` over all; a path starting with `-` is skipped when missing. */
+  envFile?: readonly string[] | string;
   /** Sockets bound by angel and passed to every generation: `[name=][host:]port`, `[::1]:port`, `unix:/path`. */
   listen?: readonly string[] | string;
   /** Each generation in a cgroup of its own under angel's: the kernel's working set, event-driven overrun, the

@@ -285,6 +285,44 @@ describe('root for another user, through real sudo', { skip: missing && !process
     });
   });
 
+  describe('--env-file, as --env', () => {
+    test('the user\'s file is opened with their rights and each variable held to the allowlist; a -FILE that is missing is skipped', () => {
+      const shadow = sudo.run(['--env-file', '/etc/shadow', '--', printenv]);
+      assert.equal(shadow.status, 2);
+      assert.match(shadow.stderr, /^angel: --env-file: expected a regular file uid \d+ can read \(open \/etc\/shadow: EACCES\)/);
+      assert.doesNotMatch(`${shadow.stdout}${shadow.stderr}`, /root:/);
+      const file = join(sudo.home, 'app.env');
+      writeFileSync(file, 'TZ=Europe/Berlin\nNODE_OPTIONS=--require /tmp/x.js\n');
+      chownSync(file, sudo.uid, sudo.gid);
+      const refused = sudo.run(['--env-file', file, '--', printenv]);
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /^angel: --env-file: expected only TERM, COLORTERM, NO_COLOR, LANG, LANGUAGE, LC_\*, TZ, COLUMNS, LINES.*got "NODE_OPTIONS=--require \/tmp\/x\.js"/);
+      assert.equal(refused.stdout, '', 'nothing ran');
+      writeFileSync(file, 'TZ=Europe/Berlin\n');
+      const allowed = sudo.run(['--restart', 'never', '--env-file', file, '--env-file', `-${join(sudo.home, 'none.env')}`, '--', printenv]);
+      assert.equal(allowed.status, 0, allowed.stderr);
+      assert.match(allowed.stdout, /^TZ=Europe\/Berlin$/m);
+    });
+
+    test('a file a root-owned config names is the admin\'s word when it is root\'s alone, and refused when the user could write it', () => {
+      const adminFile = join(sudo.granted, 'app.env');
+      writeFileSync(adminFile, 'APP_MODE=prod\n', { mode: 0o644 });
+      const config = join(sudo.granted, 'env-file.json');
+      writeFileSync(config, JSON.stringify({ program: printenv, restart: 'never', envFile: [adminFile] }), { mode: 0o644 });
+      const run = sudo.run(['--config', config]);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /^APP_MODE=prod$/m);
+      const userFile = join(sudo.home, 'admin-named.env');
+      writeFileSync(userFile, 'APP_MODE=mine\n');
+      chownSync(userFile, sudo.uid, sudo.gid);
+      writeFileSync(config, JSON.stringify({ program: printenv, restart: 'never', envFile: [userFile] }), { mode: 0o644 });
+      const theirs = sudo.run(['--config', config]);
+      assert.equal(theirs.status, 2);
+      assert.match(theirs.stderr, new RegExp(`^angel: ${config.replace(/[.]/g, '\\.')}: envFile: expected a file only root can write to and ${sudo.user} can read`));
+      assert.equal(theirs.stdout, '', 'nothing ran');
+    });
+  });
+
   describe('Node reads nothing the user names', () => {
     test('an --env-file among angel\'s arguments: the NODE_OPTIONS in it would --require the user\'s code into root\'s angel', () => {
       const marker = join(sudo.home, 'hook-ran');
