@@ -4,15 +4,15 @@
 // whole, so a reopen on SIGUSR1 (logrotate's rename + signal) and a rotation by size put each line in exactly
 // one file. Writes go through libuv's threadpool (a slow disk never blocks the event loop) and the pipes are
 // paused past a bound (the child then blocks on write), so nothing buffers without limit. A write that fails
-// (a full disk) drops whole lines, never blocks the child, and is reported as a warning, as is the recovery.
+// (a full disk) drops whole lines and never blocks the child (logfailures.ts reports it).
 import { closeSync, fstat, fstatSync, ftruncate, write } from 'node:fs';
 import { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { errorCode } from '../core/errnos.js';
-import { counted, oneLine } from '../core/errors.js';
+import { oneLine } from '../core/errors.js';
 import { LineAssembler, linePrefix, planRotation, prefixLines } from '../core/loglines.js';
 import type { WarningEvent } from '../core/types.js';
+import { FailureStreak } from './logfailures.js';
 import { openLogFile, rotateLogFile } from './logfile.js';
 import { pipe, type FsRights } from './syscalls.js';
 
@@ -22,17 +22,7 @@ const ftruncateAsync = promisify(ftruncate);
 
 const HIGH_WATER = 1 << 20;
 const DRAIN_TIMEOUT_MS = 1000;
-/** A streak of failing writes is reported when it starts, then at most this often, with the running count:
- * a chatty child on a full disk fails a write per batch. */
-const WARN_INTERVAL_MS = 1000;
 const NEWLINE = Buffer.from('\n');
-
-/** The lines in data, counting an unended last one (a piece of an over-long line, or the tail at close). */
-function countLines(data: Buffer): number {
-  let count = 0;
-  for (let at = data.indexOf(0x0a); at !== -1; at = data.indexOf(0x0a, at + 1)) count++;
-  return data.length > 0 && data[data.length - 1] !== 0x0a ? count + 1 : count;
-}
 
 export interface LogFileSettings {
   path: string;
@@ -92,8 +82,7 @@ export class LogPipe {
   #queued = 0;
   #writing = false;
   #idle: Array<() => void> = [];
-  /** Since the last write that succeeded: the last errno and the lines dropped. */
-  #failing: { code: string; droppedLines: number; warnedAt: number } | null = null;
+  readonly #failures: FailureStreak;
   /** The fd a cut line could not be taken back from: the next write there first ends it. */
   #cutFd: number | null = null;
   /** The pipes and each writer(): the file is closed when the last of them is done. */
@@ -101,6 +90,7 @@ export class LogPipe {
 
   constructor(settings: LogFileSettings) {
     this.#settings = settings;
+    this.#failures = new FailureStreak(settings.path, (warning) => this.onWarning(warning));
     this.#fd = openLogFile(settings.path, settings.name, settings.rights);
     // a piece of a line left unended would have the next source's line, or a prefix, run into it
     const endPieces = settings.timestamps || settings.streamTag || settings.events;
@@ -172,8 +162,7 @@ export class LogPipe {
   #release(): void {
     if (--this.#holders > 0) return;
     closeSync(this.#fd);
-    // the last rate-limited warning may be up to WARN_INTERVAL_MS behind: say the final count
-    if (this.#failing) this.#warn(`writes still failing (${this.#failing.code}) at close`, 'in all', this.#failing);
+    this.#failures.closed();
   }
 
   #whenIdle(): Promise<void> {
@@ -229,6 +218,7 @@ export class LogPipe {
     // a reopen waiting in the queue replaces this file: logrotate has it by now
     if (maxBytes === null || this.#nextFds.length > 0) return this.#writeWhole(this.#fd, data);
     let size = this.#size;
+    if (size !== null && size < this.#retryAt) return this.#writeWhole(this.#fd, data);
     // a copytruncate shrinks the file behind angel's count: asked again before a rotation
     if (size === null || size + data.length > maxBytes) size = await this.#fileSize();
     if (size < this.#retryAt) return this.#writeWhole(this.#fd, data);
@@ -280,13 +270,12 @@ export class LogPipe {
       await this.#unwrite(fd, written - whole);
       this.#size = null;
       this.#midLine = false;
-      this.#dropped(errorCode(error), countLines(data.subarray(whole)));
+      this.#failures.dropped(errorCode(error), data.subarray(whole));
       return;
     }
     if (this.#size !== null) this.#size += data.length;
     if (data.length > 0) this.#midLine = data[data.length - 1] !== 0x0a;
-    if (this.#failing) this.#warn(`writes recovered after ${this.#failing.code}`, 'in all', this.#failing);
-    this.#failing = null;
+    this.#failures.recovered();
   }
 
   /** Takes back the last bytes appended to fd. The size comes from fstat now rather than an offset kept
@@ -300,19 +289,5 @@ export class LogPipe {
     // a FIFO or a tty (no size to cut back to), or a truncate that failed: the cut line stays, but the next
     // line must not be appended to it
     this.#cutFd = fd;
-  }
-
-  #dropped(code: string, lines: number): void {
-    const now = performance.now();
-    const failing = (this.#failing ??= { code, droppedLines: 0, warnedAt: -Infinity });
-    failing.droppedLines += lines;
-    if (code === failing.code && now - failing.warnedAt < WARN_INTERVAL_MS) return;
-    failing.code = code;
-    failing.warnedAt = now;
-    this.#warn(`write failed (${code}), dropping lines`, 'so far', failing);
-  }
-
-  #warn(what: string, when: string, { code, droppedLines }: { code: string; droppedLines: number }): void {
-    this.onWarning({ message: `log file ${this.#settings.path}: ${what}; ${counted(droppedLines, 'line')} dropped ${when}`, code, droppedLines });
   }
 }
