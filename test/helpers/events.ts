@@ -83,7 +83,8 @@ export class AngelRun {
     options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; prefix?: readonly string[]; cgroup?: string } = {},
   ) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
-    const angel = options.cli === undefined ? [COMMAND] : options.cli.endsWith('.js') ? [process.execPath, options.cli] : [options.cli];
+    // a script's `--` as bin/angel's: Node 20 reads an --env-file anywhere before one, angel's arguments included
+    const angel = options.cli === undefined ? [COMMAND] : options.cli.endsWith('.js') ? [process.execPath, '--', options.cli] : [options.cli];
     const command = [...(options.prefix ?? []), ...angel, ...jsonArgs, ...args];
     this.process = options.cgroup === undefined
       ? spawn(command[0] as string, command.slice(1), { env: options.env ?? process.env })

@@ -59,8 +59,9 @@ const OUTPUT_CAP = 1 << 20;
 
 function runAngel(args: readonly string[]): Promise<Outcome> {
   return new Promise((resolve) => {
-    // in the scratch directory: a relative --log-file or --cwd value (`-h`) lands there, not in the checkout
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratch });
+    // in the scratch directory: a relative --log-file or --cwd value (`-h`) lands there, not in the checkout;
+    // Node's options end before the script, as bin/angel ends them: Node 20 would read an --env-file of angel's
+    const child = spawn(process.execPath, ['--', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratch });
     const output = { stdout: '', stderr: '' };
     for (const stream of ['stdout', 'stderr'] as const) {
       child[stream].setEncoding('utf8').on('data', (chunk: string) => {
