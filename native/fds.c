@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h> /* renameat */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -182,29 +183,55 @@ napi_value angel_lstat_at(napi_env env, napi_callback_info info) {
   return value;
 }
 
-/* unlinkAt(dirFd, name, rights|null) -> whether it removed one (false: there was none); with rights, removed
- * with that user's filesystem rights. */
-napi_value angel_unlink_at(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t dir_fd;
-  char name[4096];
-  struct fs_rights rights;
-  if (argc != 3 || !js_get_int32(env, argv[0], "unlinkAt: dirFd", &dir_fd) ||
-      !get_name(env, argv[1], name, sizeof name, "unlinkAt: expected a name of 1-4094 bytes without NUL") ||
-      !js_get_fs_rights(env, argv[2], &rights)) return NULL;
+/* The entry's name at dirFd removed (to == NULL) or renamed to `to` in the same directory, with `rights`
+ * taken on for the call: 1 done, 0 when there was no such entry, -1 with errno. */
+static int change_entry(int dir_fd, const char *name, const char *to, const struct fs_rights *rights, const char **step) {
   struct fs_saved saved;
-  int result = -1;
-  const char *step = "setfsuid";
-  if (fs_rights_enter(&rights, &saved) == 0) {
-    result = unlinkat(dir_fd, name, 0);
-    step = "unlink";
-    fs_rights_leave(&saved);
+  *step = "setfsuid";
+  if (fs_rights_enter(rights, &saved) < 0) return -1;
+  /* rename(2) replaces `to` at once, so an oldest rotated file is gone in the same step as the next takes its name */
+  int result = to ? renameat(dir_fd, name, dir_fd, to) : unlinkat(dir_fd, name, 0);
+  *step = to ? "rename" : "unlink";
+  fs_rights_leave(&saved);
+  if (result < 0) return errno == ENOENT ? 0 : -1;
+  return 1;
+}
+
+/* unlinkAt(dirFd, name, rights|null) -> whether it removed one (false: there was none); renameAt(dirFd, from,
+ * to, rights|null) -> whether it renamed one, within the directory (false: there was no `from`). With rights,
+ * made with that user's filesystem rights. */
+static napi_value entry_call(napi_env env, napi_callback_info info, bool rename) {
+  size_t argc = 4;
+  napi_value argv[4];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  size_t names = rename ? 2 : 1;
+  int32_t dir_fd;
+  char name[4096], to[4096];
+  struct fs_rights rights;
+  if (argc != names + 2 || !js_get_int32(env, argv[0], rename ? "renameAt: dirFd" : "unlinkAt: dirFd", &dir_fd) ||
+      !get_name(env, argv[1], name, sizeof name,
+                rename ? "renameAt: expected names of 1-4094 bytes without NUL" : "unlinkAt: expected a name of 1-4094 bytes without NUL") ||
+      (rename && !get_name(env, argv[2], to, sizeof to, "renameAt: expected names of 1-4094 bytes without NUL")) ||
+      !js_get_fs_rights(env, argv[names + 1], &rights)) return NULL;
+  /* within the one directory: a missing directory on the way would read as a missing entry (ENOENT) */
+  if (rename && (strchr(name, '/') || strchr(to, '/'))) {
+    fs_rights_free(&rights);
+    return js_throw_usage(env, "renameAt: expected names without /");
   }
+  const char *step;
+  int result = change_entry(dir_fd, name, rename ? to : NULL, &rights, &step);
+  int err = errno;
   fs_rights_free(&rights);
-  if (result < 0 && errno != ENOENT) return js_throw_errno(env, step, errno);
-  return js_bool(env, result == 0);
+  if (result < 0) return js_throw_errno(env, step, err);
+  return js_bool(env, result == 1);
+}
+
+napi_value angel_unlink_at(napi_env env, napi_callback_info info) {
+  return entry_call(env, info, false);
+}
+
+napi_value angel_rename_at(napi_env env, napi_callback_info info) {
+  return entry_call(env, info, true);
 }
 
 /* lockFd(fd, exclusive, wait) -> whether the lock was taken: flock(2), which Node lacks. Without wait, a lock

@@ -57,7 +57,7 @@ export { PermissionError, SpawnError, UsageError } from './core/errors.js';
 export { parseSize } from './core/limits.js';
 export type { Rlimit, RlimitName, Rlimits } from './core/limits.js';
 export type {
-  AngelEvents, CapEvent, ExitEvent, ExitReason, ExitStatus, GiveupEvent, ListeningEvent, LogFormat, LogLevel, NotifyEvent, Options,
+  AngelEvents, CapEvent, ExitEvent, ExitReason, ExitStatus, GiveupEvent, ListeningEvent, LogEvents, LogFormat, LogLevel, NotifyEvent, Options,
   OverrunEvent, ReadyEvent, ReloadMode, RestartEvent, RestartPolicy, SampleEvent, ShutdownEvent, Size, SpawnErrorEvent,
   StartEvent, State, StateEvent, WarningEvent, WatchdogEvent,
 } from './core/types.js';

@@ -3,6 +3,10 @@
 // (sd_listen_fds(3) and sd_notify(3) say to unset them; with --ready notify a child gets a NOTIFY_SOCKET of its
 // own), NODE_CHANNEL_FD would make a Node child adopt a channel fd it does not have, and an outer angel's
 // ANGEL_GENERATION counts angel's generations, not the child's (each start sets its own).
+import * as util from 'node:util';
+import { UsageError } from './errors.js';
+import { MAX_ENV } from './parse.js';
+
 const ANGEL_ONLY = /^(LISTEN_PID|LISTEN_FDS|LISTEN_FDNAMES|NOTIFY_SOCKET|WATCHDOG_USEC|WATCHDOG_PID|NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE|ANGEL_READY_FD|ANGEL_GENERATION)$/;
 
 /** angel's environment (only its PATH with `clear`) less its own activation variables, plus `extra`;
@@ -70,4 +74,25 @@ export function childEnvironmentForRoot(
     if (value !== undefined && allowedForUser(key, value)) env[key] = value;
   }
   return Object.assign(env, extra);
+}
+
+/** A name a shell can export, as systemd's EnvironmentFile= takes it: Node's dotenv parser makes a line without
+ * `=` into the start of the next line's name. */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The variables of a dotenv file's text, read by Node's own parser (util.parseEnv: `export`, quotes, `#`
+ * comments); `name` and `file` are what an error names. */
+export function parseEnvText(text: string, name: string, file: string): Record<string, string> {
+  // named import would fail to link on a Node that lacks it, taking angel down with it
+  const parse = (util as { parseEnv?: (content: string) => Record<string, string | undefined> }).parseEnv;
+  if (typeof parse !== 'function') throw new UsageError(name, file, `expected a Node with util.parseEnv (20.12 or later) to read it; this is ${process.version}`);
+  const env: Record<string, string> = {};
+  const entries = Object.entries(parse(text));
+  if (entries.length > MAX_ENV) throw new UsageError(name, file, `expected at most ${MAX_ENV} variables`);
+  for (const [key, value = ''] of entries) {
+    if (!VARIABLE_NAME.test(key)) throw new UsageError(name, file, `expected lines NAME=value, NAME of letters, digits and _ not starting with a digit, but one names ${JSON.stringify(key.slice(0, 64))}`);
+    if (value.includes('\0')) throw new UsageError(name, file, `expected values without NUL bytes, but ${key} has one`);
+    env[key] = value;
+  }
+  return env;
 }

@@ -7,12 +7,12 @@ import { sameSocket, type ListenSpec } from './addresses.js';
 import type { Rlimits } from './limits.js';
 import { memoryCap, showCap, type MemoryCap } from './memory.js';
 import {
-  count, environment, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, metricsAddress, milliseconds, nestedDeeper,
+  count, environment, envFiles, fileMode, flag, hasNul, identity, listenSpecs, MAX_ARGS, MAX_NESTING, metricsAddress, milliseconds, nestedDeeper,
   oneOf, readyMode, rlimits, seconds, signal, size, text,
 } from './parse.js';
 import { formatReady } from './readiness.js';
 import { formatRewrites, rewrites } from './rewrite.js';
-import type { LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
+import type { LogEvents, LogFormat, LogLevel, Options, ReloadMode, RestartPolicy } from './types.js';
 
 /** The headings of `angel --help`, in order. */
 const GROUPS = ['Memory cap', 'Limits', 'Restarts', 'Signals', 'Sockets and readiness', 'Identity and environment', 'Logs', 'Monitoring'] as const;
@@ -47,7 +47,11 @@ const row = <K extends string, T>(spec: Omit<Row<K, T>, 'initial'> & { initial: 
 const optional = <K extends string, T>(spec: Omit<Row<K, T>, 'initial' | 'show'>): Row<K, T | null> => ({ ...spec, initial: null });
 const ms = (min: number) => (value: unknown, name: string): number => milliseconds(value, name, min);
 const secs = (min: number) => (value: unknown, name: string): number => seconds(value, name, min);
-const whole = (min: number) => (value: unknown, name: string): number => count(value, name, min);
+const whole = (min: number, max = Number.MAX_SAFE_INTEGER) => (value: unknown, name: string): number => {
+  const number = count(value, name, min);
+  if (number > max) throw new UsageError(name, value, `expected a whole number from ${min} to ${max}`);
+  return number;
+};
 const choice = <T extends string>(allowed: readonly T[]) => (value: unknown, name: string): T => oneOf(value, name, allowed);
 const octal = (mode: number): string => `0${mode.toString(8)}`;
 
@@ -55,6 +59,9 @@ const RESTART_POLICIES: readonly RestartPolicy[] = ['on-failure', 'always', 'nev
 const RELOAD_MODES: readonly ReloadMode[] = ['restart', 'signal'];
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const LOG_EVENTS: readonly LogEvents[] = ['stderr', 'file', 'both'];
+/** Each rotation renames every kept file: a bound keeps a typo from costing a million renames a rotation. */
+const MAX_LOG_KEEP = 1000;
 
 export const OPTIONS = [
   row<'maxMem', MemoryCap | null>({ key: 'maxMem', flag: '--max-mem', value: '<size|N%>', group: 'Memory cap', help: 'cap on the resident memory of the child\'s whole process tree (its cgroup\'s working set with --cgroup), or N% of the memory limit of angel\'s cgroup; overrun: stop, restart', parse: memoryCap, initial: null, show: showCap }),
@@ -83,11 +90,17 @@ export const OPTIONS = [
   optional({ key: 'group', flag: '--group', value: '<group>', group: 'Identity and environment', help: 'the child runs with this group', parse: identity, fixed: true }),
   optional({ key: 'cwd', flag: '--cwd', value: '<dir>', group: 'Identity and environment', help: 'the child\'s working directory', parse: text }),
   row({ key: 'env', flag: '--env', value: '<K=V>', group: 'Identity and environment', help: 'extra environment for the child, repeatable', parse: environment, initial: {}, repeatable: true }),
+  row({ key: 'envFile', flag: '--env-file', value: '<file>', group: 'Identity and environment', help: 'variables for the child from a dotenv file (as Node\'s util.parseEnv reads it), repeatable, later files winning and --env over all; -FILE: skipped when missing; read again on SIGHUP', parse: envFiles, initial: [], repeatable: true, show: (specs) => specs.map((spec) => spec.text) }),
   row({ key: 'clearEnv', flag: '--clear-env', group: 'Identity and environment', help: 'the child gets only PATH, --env and angel\'s own variables', parse: flag, initial: false }),
   optional({ key: 'logFile', flag: '--log-file', value: '<path>', group: 'Logs', help: 'the child\'s stdout and stderr, appended here by angel; reopened on SIGUSR1', parse: text, fixed: true }),
+  row({ key: 'logTimestamps', flag: '--log-timestamps', group: 'Logs', help: 'each line in --log-file starts with the time angel read it: ISO 8601 with milliseconds, in UTC', parse: flag, initial: false, fixed: true }),
+  row({ key: 'logStreamTag', flag: '--log-stream-tag', group: 'Logs', help: 'each line in --log-file says whose it is: out, err (a pipe each), or angel (an event, with --log-events)', parse: flag, initial: false, fixed: true }),
+  optional({ key: 'logMaxSize', flag: '--log-max-size', value: '<size>', group: 'Logs', help: '--log-file is renamed to FILE.1 (FILE.1 to FILE.2, …) before it would pass this size, and a fresh one started; no line is split', parse: size, fixed: true }),
+  row({ key: 'logKeep', flag: '--log-keep', value: '<n>', group: 'Logs', help: 'how many rotated files --log-max-size keeps; the oldest beyond is removed', parse: whole(1, MAX_LOG_KEEP), initial: 5, fixed: true }),
+  row({ key: 'logEvents', flag: '--log-events', value: '<where>', group: 'Logs', help: 'where angel\'s own events go: stderr | file (--log-file, a line each among the child\'s) | both', parse: choice(LOG_EVENTS), initial: 'stderr', fixed: true }),
   optional({ key: 'terminationLog', flag: '--termination-log', value: '<path>', group: 'Logs', help: 'a summary of how angel ended (status, the last generation\'s reason, cap, peak, restarts) written here at exit, where Kubernetes reads it', parse: text, fixed: true, initialText: '/dev/termination-log where it exists' }),
-  optional({ key: 'logFormat', flag: '--log-format', value: '<format>', group: 'Logs', help: 'angel\'s own events: json | pretty', parse: choice(LOG_FORMATS), initialText: 'pretty on a TTY, else json' }),
-  row({ key: 'logLevel', flag: '--log-level', value: '<level>', group: 'Logs', help: 'trace | debug | info | warn | error | silent', parse: choice(LOG_LEVELS), initial: 'info' }),
+  optional({ key: 'logFormat', flag: '--log-format', value: '<format>', group: 'Logs', help: 'angel\'s own events: json | pretty, for every destination', parse: choice(LOG_FORMATS), fixed: true, initialText: 'pretty on a terminal, else json' }),
+  row({ key: 'logLevel', flag: '--log-level', value: '<level>', group: 'Logs', help: 'trace | debug | info | warn | error | silent', parse: choice(LOG_LEVELS), initial: 'info', fixed: true }),
   optional({ key: 'watchdog', flag: '--watchdog', value: '<duration>', group: 'Monitoring', help: 'the child must send WATCHDOG=1 to $NOTIFY_SOCKET within this period (it gets WATCHDOG_USEC); a miss stops and restarts it', parse: ms(1), unit: 'ms' }),
   row<'metrics', ListenSpec | null>({ key: 'metrics', flag: '--metrics', value: '<addr>', group: 'Monitoring', help: 'Prometheus text on http://ADDR/metrics: [host:]port (host 127.0.0.1 unless given) or unix:/path', parse: metricsAddress, initial: null, fixed: true, show: (spec) => spec?.text ?? null }),
 ] as const;
@@ -141,6 +154,11 @@ export function nameOf(options: ResolvedOptions, key: keyof Options): string {
   return ORIGINS.get(options)?.[key] ?? FLAGS[key];
 }
 
+/** Whether the config file gave this key (a flag would have replaced it). */
+export function fromConfigFile(options: ResolvedOptions, key: keyof Options): boolean {
+  return ORIGINS.get(options)?.[key] !== undefined;
+}
+
 /** The env variables of these options that the config file gave (none without one). */
 export function envFromFile(options: ResolvedOptions): ReadonlySet<string> {
   return new Set(ORIGINS.get(options)?.envFromFile ?? []);
@@ -168,9 +186,24 @@ export function resolveOptions(input: Options, origins: Origins = {}): ResolvedO
   // metrics are angel's own, never served on a socket the child holds
   const { metrics } = options;
   if (metrics && options.listen.some((spec) => sameSocket(spec, metrics))) throw new UsageError(name('metrics'), metrics.text, 'expected an address that is not one of the --listen sockets');
+  refuseWithoutLogFile(options, input, name);
   const result = { ...options, rlimits: foldLimits(options) };
   ORIGINS.set(result, origins);
   return result;
+}
+
+/** What shapes the lines of --log-file needs one: without it the child writes to angel's own stdout and stderr
+ * itself, through no pipe of angel's, and whatever reads those (journald, a container runtime) stamps and tags
+ * each line. An error shows the value as given. */
+function refuseWithoutLogFile(options: ResolvedOptions, input: Options, name: (key: keyof Options) => string): void {
+  if (options.logFile !== null) return;
+  const needing: Array<[keyof Options, boolean]> = [
+    ['logTimestamps', options.logTimestamps], ['logStreamTag', options.logStreamTag], ['logMaxSize', options.logMaxSize !== null],
+    ['logEvents', options.logEvents !== 'stderr'],
+  ];
+  for (const [key, asked] of needing) {
+    if (asked) throw new UsageError(name(key), input[key], `expected with ${name('logFile')} (without it the child writes to angel's stdout and stderr itself)`);
+  }
 }
 
 /** --max-vmem and --max-fds are rlimits by other names: the child gets them with the rest. */

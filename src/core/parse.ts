@@ -150,6 +150,30 @@ export function environment(value: unknown, name: string): Record<string, string
   return result;
 }
 
+/** An --env-file: its path, and whether a missing file is skipped (a `-` before it, systemd's EnvironmentFile=). */
+export interface EnvFileSpec {
+  path: string;
+  optional: boolean;
+  /** As given: `-/etc/app/env`. */
+  text: string;
+}
+
+/** Each file is opened and read at every start and reload: a bound on how many a config may name. */
+const MAX_ENV_FILES = 64;
+
+export function envFiles(value: unknown, name: string): EnvFileSpec[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) throw new UsageError(name, value, 'expected a path, or a list of paths');
+  if (list.length > MAX_ENV_FILES) throw new UsageError(name, list.length, `expected at most ${MAX_ENV_FILES} files`);
+  return list.map((item) => {
+    const given = text(item, name);
+    const optional = given.startsWith('-');
+    const path = optional ? given.slice(1) : given;
+    if (path === '') throw new UsageError(name, given, 'expected a path after the -');
+    return { path, optional, text: given };
+  });
+}
+
 export function listenSpecs(value: unknown, name: string): ListenSpec[] {
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list)) throw new UsageError(name, value, 'expected [host:]port or unix:/path entries');

@@ -8,6 +8,8 @@ export type RestartPolicy = 'on-failure' | 'always' | 'never';
 export type ReloadMode = 'restart' | 'signal';
 export type LogFormat = 'json' | 'pretty';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+/** Where angel's own events go: stderr, the log file (among the child's lines), or both. */
+export type LogEvents = 'stderr' | 'file' | 'both';
 
 /** What a caller (the CLI, or a tool that offers its own --max-mem) asks for. Keys match the config file's. */
 export interface Options {
@@ -56,6 +58,9 @@ export interface Options {
   clearEnv?: boolean;
   /** Extra environment: `{ K: 'V' }` or `['K=V']`. */
   env?: Readonly<Record<string, string>> | readonly string[];
+  /** dotenv files of variables for the child (the format Node's util.parseEnv reads), read at every start and
+   * reload, later files winning and `env` over all; a path starting with `-` is skipped when missing. */
+  envFile?: readonly string[] | string;
   /** Sockets bound by angel and passed to every generation: `[name=][host:]port`, `[::1]:port`, `unix:/path`. */
   listen?: readonly string[] | string;
   /** Each generation in a cgroup of its own under angel's: the kernel's working set, event-driven overrun, the
@@ -69,6 +74,19 @@ export interface Options {
   readyTimeout?: number | string;
   /** The child's stdout and stderr, through a pipe angel owns, appended to this file; reopened on SIGUSR1. */
   logFile?: string;
+  /** Each line in logFile starts with the time angel read it: ISO 8601 with milliseconds, in UTC. */
+  logTimestamps?: boolean;
+  /** Each line in logFile says its stream after the time: `out`, `err`, or `angel` for an event (stdout and
+   * stderr then go through a pipe each: the order of lines is kept within a stream, not across the two). */
+  logStreamTag?: boolean;
+  /** logFile is renamed to FILE.1 (and FILE.1 to FILE.2, …) before it would pass this size, and a fresh one
+   * started; a line is never split between files. */
+  logMaxSize?: Size;
+  /** How many rotated files logMaxSize keeps (default 5); the oldest beyond that is removed. */
+  logKeep?: number | string;
+  /** Where the CLI's event log goes: stderr (default), `file` (logFile, a line each among the child's), or
+   * `both`. */
+  logEvents?: LogEvents;
   /** A summary of how angel ended, written here at exit (default: /dev/termination-log where it exists, as
    * Kubernetes makes it; the library writes one only where this is given). */
   terminationLog?: string;

@@ -7,7 +7,7 @@ import { CgroupRefused, CgroupTree } from '../kernel/cgrouptree.js';
 import { OwnMemory } from '../kernel/ownmemory.js';
 import { Instance } from '../kernel/runtime.js';
 import type { Orphan } from '../core/orphans.js';
-import { LogPipe } from '../kernel/logfile.js';
+import { LogPipe, type LogFileSettings } from '../kernel/logpipe.js';
 import { Reaper } from '../kernel/reaper.js';
 import type { StartingUser } from '../kernel/rootrule.js';
 import { bindAll } from '../kernel/sockets.js';
@@ -51,6 +51,14 @@ function openInstance(warn: (message: string) => void): Instance | null {
   }
 }
 
+/** How --log-file is written: the lines' prefixes, the rotation, whose rights open it. */
+function logFileSettings(options: ResolvedOptions, path: string, forUser: StartingUser | null): LogFileSettings {
+  return {
+    path, name: nameOf(options, 'logFile'), rights: forUser, timestamps: options.logTimestamps, streamTag: options.logStreamTag,
+    maxBytes: options.logMaxSize, keep: options.logKeep, events: options.logEvents !== 'stderr',
+  };
+}
+
 /** Throws UsageError (2), PermissionError (126) or SpawnError (126/127) before anything starts. With
  * `subreaper`, angel adopts and reaps the orphans of its children's trees (kernel/reaper.ts). */
 export function createSupervisor(options: ResolvedOptions, forUser: StartingUser | null, { subreaper = false } = {}): Supervisor {
@@ -63,7 +71,7 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
   const early: string[] = [];
   let warn = (message: string): void => void early.push(message);
   try {
-    logPipe = options.logFile === null ? null : new LogPipe(options.logFile, nameOf(options, 'logFile'), forUser);
+    logPipe = options.logFile === null ? null : new LogPipe(logFileSettings(options, options.logFile, forUser));
     cgroups = openCgroups(options, (message) => warn(message));
     own = OwnMemory.find();
     checkHeadroom(options, launch, own, cgroups);

@@ -2,7 +2,7 @@
 // start and again on a reload: who the child runs as, its environment, which file it executes, and, when
 // angel is root for someone else, whether that someone may ask for all of it. The CLI and supervise() both
 // start from here, and a SIGHUP's new config goes through the same checks before it replaces anything.
-import { envFromFile, nameOf, type ResolvedOptions } from '../core/options.js';
+import { envFromFile, fromConfigFile, nameOf, type ResolvedOptions } from '../core/options.js';
 import type { Options } from '../core/types.js';
 import { deliverable, INSPECTOR_SIGNAL } from '../core/rewrite.js';
 import { ALLOWED_FOR_USER, allowedForUser, childEnvironment, childEnvironmentForRoot } from '../core/environment.js';
@@ -23,6 +23,7 @@ import type { OwnMemory } from '../kernel/ownmemory.js';
 import { closeReadyPipe, openReadyPipe } from '../kernel/ready.js';
 import type { HeldSocket } from '../kernel/sockets.js';
 import { checkLogFile } from '../kernel/logfile.js';
+import { readEnvFiles } from '../kernel/envfile.js';
 import { checkProgram, type Environ } from '../kernel/spawn.js';
 
 export interface Launch {
@@ -52,14 +53,27 @@ function refuseInspectorSignal(options: ResolvedOptions, user: StartingUser, nam
   }
 }
 
-/** The user angel is root for gives the child only what allowedForUser lets through; the rest of --env comes
- * from a root-owned config file (the admin's word) or not at all. */
-function refuseUserVariables(options: ResolvedOptions, user: StartingUser, name: string): void {
-  const fromFile = envFromFile(options);
-  for (const [key, value] of Object.entries(options.env)) {
-    if (fromFile.has(key) || allowedForUser(key, value)) continue;
+/** The user angel is root for gives the child only what allowedForUser lets through; the rest comes from a
+ * root-owned config file (the admin's word: its env, and the env files it names) or not at all. */
+function refuseUserVariables(variables: Readonly<Record<string, string>>, admins: ReadonlySet<string>, user: StartingUser, name: string): void {
+  for (const [key, value] of Object.entries(variables)) {
+    if (admins.has(key) || allowedForUser(key, value)) continue;
     throw new UsageError(name, `${key}=${value}`, `expected only ${ALLOWED_FOR_USER}, each with a plain name as its value, when angel runs as root for ${user.name} (others belong in a root-owned --config)`);
   }
+}
+
+/** What the options add to the child's environment: the --env-file files, read now, in order, then --env (and
+ * a config's env) over them. When angel is root for another user, each variable must be one they may give,
+ * unless the admin's config gave it. */
+export function requestedEnvironment(options: ResolvedOptions, forUser: StartingUser | null): Record<string, string> {
+  const name = (key: keyof Options): string => nameOf(options, key);
+  const adminsFiles = fromConfigFile(options, 'envFile');
+  const fromFiles = readEnvFiles(options.envFile, name('envFile'), forUser, adminsFiles);
+  if (forUser) {
+    refuseUserVariables(options.env, envFromFile(options), forUser, name('env'));
+    if (!adminsFiles) refuseUserVariables(fromFiles, new Set(), forUser, name('envFile'));
+  }
+  return { ...fromFiles, ...options.env };
 }
 
 /** Checks `options` against the system and opens what the child will run. Throws UsageError (2),
@@ -68,10 +82,10 @@ function refuseUserVariables(options: ResolvedOptions, user: StartingUser, name:
 export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | null, environment = process.env): Launch {
   const name = (key: keyof Options): string => nameOf(options, key);
   const identity = resolveIdentity(options.user, options.group, { user: name('user'), group: name('group') });
+  const requested = requestedEnvironment(options, forUser);
   let env: Record<string, string>;
   if (forUser) {
-    refuseUserVariables(options, forUser, name('env'));
-    env = childEnvironmentForRoot(environment, options.env, accountOf(identity?.uid ?? 0));
+    env = childEnvironmentForRoot(environment, requested, accountOf(identity?.uid ?? 0));
     // the child would read and write relative paths there as root: a directory that user controls is theirs
     if (options.cwd !== null) {
       try {
@@ -81,7 +95,7 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
       }
     }
   } else {
-    env = childEnvironment(environment, options.env, options.clearEnv);
+    env = childEnvironment(environment, requested, options.clearEnv);
   }
   // a working directory that is not there is a mistake in the options, not a program that cannot run
   if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError(name('cwd'), options.cwd, 'expected a directory that exists');
@@ -143,7 +157,10 @@ export function generationSpec(
   io: {
     baseEnv: Environ;
     sockets: readonly HeldSocket[];
+    /** The log pipes (--log-file) the child writes its stdout and stderr into; angel's own stdout and stderr
+     * without. */
     outFd: number | undefined;
+    errFd: number | undefined;
     sampling: Sampling | null;
     notify: NotifyDirectory | null;
     /** --cgroup: this angel's cgroups; the generation's is made here, for the cap in force. */
@@ -166,7 +183,7 @@ export function generationSpec(
     const { code, syscall, errno } = error as NodeJS.ErrnoException;
     throw new SpawnError(path, `NOTIFY_SOCKET ${syscall ?? 'mkdir'}`, code ?? 'EIO', errno, (error as Error).message);
   }
-  const fds = [0, io.outFd ?? 1, io.outFd ?? 2, ...io.sockets.map((socket) => socket.fd)];
+  const fds = [0, io.outFd ?? 1, io.errFd ?? 2, ...io.sockets.map((socket) => socket.fd)];
   const perStart: Record<string, string> = { ANGEL_GENERATION: String(number) };
   if (readyPipe) perStart.ANGEL_READY_FD = String(fds.push(readyPipe.writeFd) - 1);
   if (notify) perStart.NOTIFY_SOCKET = notify.path;

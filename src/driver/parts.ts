@@ -1,6 +1,6 @@
 // What a supervisor is put together from besides its launch (driver/assemble.ts puts it together; tests inject
 // their own generations and timers).
-import type { LogPipe } from '../kernel/logfile.js';
+import type { LogPipe } from '../kernel/logpipe.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
 import type { OwnMemory } from '../kernel/ownmemory.js';
 import type { Instance } from '../kernel/runtime.js';

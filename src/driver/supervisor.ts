@@ -14,7 +14,7 @@ import { withholding } from '../core/rewrite.js';
 import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
 import type { ExitReason, ExitStatus, State } from '../core/types.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
-import type { LogPipe } from '../kernel/logfile.js';
+import type { LineWriter, LogPipe } from '../kernel/logpipe.js';
 import { NotifyDirectory } from '../kernel/notify.js';
 import type { Instance } from '../kernel/runtime.js';
 import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.js';
@@ -159,6 +159,12 @@ export class Supervisor extends OrderedEmitter {
     return true;
   }
 
+  /** A writer of whole lines into --log-file among the child's (the CLI's event log, with --log-events), or
+   * null without one; the file stays open until it has ended. */
+  logWriter(): LineWriter | null {
+    return this.#logPipe?.writer() ?? null;
+  }
+
   /** Sends a signal to the serving child (through its pidfd: no pid-reuse race); false when there is none, or
    * when angel withholds it (SIGUSR1 to a root child of another user: core/rewrite.ts). */
   forward(signal: SignalLike): boolean {
@@ -251,7 +257,7 @@ export class Supervisor extends OrderedEmitter {
   #spawn(number: number, reason: ExitReason | null): void {
     let generation: GenerationHandle;
     try {
-      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.writeFd, sampling: this.#memory.sampling(), notify: this.#notifyDir, cgroups: this.#cgroups, capBytes: this.capBytes, own: this.#memory.own };
+      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.outFd, errFd: this.#logPipe?.errFd, sampling: this.#memory.sampling(), notify: this.#notifyDir, cgroups: this.#cgroups, capBytes: this.capBytes, own: this.#memory.own };
       generation = this.#deps.startGeneration(generationSpec(this.#launch, number, io));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;

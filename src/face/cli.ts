@@ -11,7 +11,7 @@ import {
 import { isPercent, showCap } from '../core/memory.js';
 import { changedFixedOption, FLAGS, resolveOptions, showOptions, type ResolvedOptions } from '../core/options.js';
 import { createSupervisor } from '../driver/assemble.js';
-import { checkLaunch, prepareLaunch } from '../driver/launch.js';
+import { checkLaunch, prepareLaunch, requestedEnvironment } from '../driver/launch.js';
 import type { Supervisor } from '../driver/supervisor.js';
 import { resolveMemoryCap } from '../kernel/ownmemory.js';
 import { readConfigFile } from '../kernel/configfile.js';
@@ -48,8 +48,9 @@ async function run(program: string | undefined, args: string[], flags: Flags): P
   // the CLI is a child subreaper, and as PID 1 the reaper anyway: no orphan of the child's escapes or lingers
   const supervisor = createSupervisor(resolveFlags(flags, program, args, forUser), forUser, { subreaper: true });
   const { options } = supervisor;
-  installSignalHandlers(supervisor, { beforeReload: () => rereadConfig(supervisor, flags, program, args, forUser) });
-  const log = createEventLog(options.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json'), options.logLevel);
+  installSignalHandlers(supervisor, { beforeReload: () => rereadFiles(supervisor, flags, program, args, forUser) });
+  const file = options.logEvents === 'stderr' ? null : supervisor.logWriter();
+  const log = createEventLog({ format: options.logFormat, level: options.logLevel, stderr: options.logEvents !== 'file', file });
   const drainEventLog = attachEventLog(supervisor, log, options.logLevel);
   const board = new StatusBoard(supervisor);
   openControlSocket(supervisor, board);
@@ -70,13 +71,13 @@ function resolveFlags(flags: Flags, program: string | undefined, args: string[],
   return resolveOptions(options, origins);
 }
 
-/** SIGHUP re-reads the config file first, with every check a start makes; a bad one, or one that changes what
- * is fixed at start (the user, the sockets, the log file), is reported and changes nothing: the child keeps
- * running. */
-function rereadConfig(supervisor: Supervisor, flags: Flags, program: string | undefined, args: string[], forUser: StartingUser | null): boolean {
-  if (flags.config === undefined) return true;
+/** SIGHUP re-reads the config file and the --env-file files first, with every check a start makes; a bad one,
+ * or a config that changes what is fixed at start (the user, the sockets, the log file), is reported and
+ * changes nothing: the child keeps running. */
+function rereadFiles(supervisor: Supervisor, flags: Flags, program: string | undefined, args: string[], forUser: StartingUser | null): boolean {
+  if (flags.config === undefined && supervisor.options.envFile.length === 0) return true;
   const reject = (why: string): false => {
-    supervisor.emit('warning', { message: `reload: ${flags.config} rejected, nothing changed: ${why}` });
+    supervisor.emit('warning', { message: `reload: ${flags.config ?? 'the --env-file files'} rejected, nothing changed: ${why}` });
     return false;
   };
   try {
@@ -112,7 +113,7 @@ function check(program: string | undefined, args: string[], flags: Flags): numbe
     checkLaunch(options, forUser);
   } else {
     process.stderr.write(`angel: not checked without the native addon, which a run needs: the user, group, lock, root rule and log file (${oneLine(unloadable)})\n`);
-    checkProgram(options.program, childEnvironment(process.env, options.env, options.clearEnv).PATH, options.cwd ?? undefined);
+    checkProgram(options.program, childEnvironment(process.env, requestedEnvironment(options, forUser), options.clearEnv).PATH, options.cwd ?? undefined);
   }
   // a percentage is resolved as a start would resolve it, against the limit of the cgroup angel runs in (or
   // the machine's memory, where none is set)

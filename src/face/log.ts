@@ -1,30 +1,44 @@
-// angel's own events through pino: NDJSON on stderr (one `event` field each: the public schema the README
-// lists), or pino-pretty for humans. Lines are handed to pino on the turn of the event loop after the
-// event (deferredWriter), so a restart's exec never waits behind the serialization and write of the old
-// child's exit line.
+// angel's own events through pino: NDJSON (one `event` field each: the public schema the README lists, with
+// ISO 8601 times), or pino-pretty's lines for humans, to stderr and, with --log-events, into --log-file among
+// the child's lines. Lines are handed to pino on the turn of the
+// event loop after the event (deferredWriter), so a restart's exec never waits behind the serialization and
+// write of the old child's exit line.
 //
-// How they are written depends on what stderr is. A regular file (or /dev/null) cannot stall on a reader,
-// so it is written synchronously: measured on the crash-loop benchmark, the asynchronous write (a threadpool
-// thread woken per write, then the main thread woken again) took the CPU from the child just as it started,
-// 0.25 ms of the child's 2.6 ms exit -> main() against 2.3 ms with synchronous writes. A pipe, a socket or a
-// terminal can stall (a stuck journald, a full `docker logs` pipe, Ctrl-S): there a synchronous write would
-// freeze angel, overrun checks included, so the lines go out asynchronously and wait in memory meanwhile.
-// EventLog.close() waits until what is left is written before angel exits.
+// pino formats each event once, as JSON; each destination then writes it in its own format: --log-format
+// when given, whatever the destination is; otherwise pretty where it is a terminal and JSON where it is not
+// (a file, a pipe to a collector).
+//
+// How stderr is written depends on what it is. A regular file (or /dev/null) cannot stall on a reader, so it
+// is written synchronously: the asynchronous write (a threadpool thread woken per write, then the main thread
+// woken again) took the CPU from a restarted child just as it started, in the crash-loop benchmark. A pipe, a
+// socket or a terminal can stall (a stuck journald, a full `docker logs` pipe, Ctrl-S): there a synchronous
+// write would freeze angel, overrun checks included, so the lines go out asynchronously and wait in memory
+// meanwhile. EventLog.close() waits until what is left is written before angel exits.
 import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../driver/supervisor.js';
+import type { LineWriter } from '../kernel/logpipe.js';
 import { counted, oneLine } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../core/types.js';
 
 export interface EventLog {
   logger: Logger;
-  /** Writes, in one write, the lines the logger formatted since the last flush. */
+  /** Writes, in one write per destination, the lines the logger formatted since the last flush. */
   flush(): void;
   /** Resolves once every line handed to the logger is written (or after `boundMs`, should stderr's reader
    * be stuck); call before process.exit. An asynchronous write may still be in flight, so a synchronous
    * flush here would put the lines after it ahead of it. */
   close(boundMs: number): Promise<void>;
+}
+
+/** Where the event log writes, and in what format (null: pretty on a terminal, JSON elsewhere). */
+export interface EventLogTargets {
+  format: LogFormat | null;
+  level: LogLevel;
+  stderr: boolean;
+  /** The log file's writer (--log-events file or both). */
+  file: LineWriter | null;
 }
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -40,12 +54,19 @@ export function cannotStall(fd: number): boolean {
   }
 }
 
-/** The lines pino formats during one drain of the deferred writer, handed to the destination as one: the
- * four events of a restart were four write(2)s, each a sonic-boom pass, in the time the next child runs. */
+interface Destination {
+  /** The JSON line as this destination writes it. */
+  format: ((line: string) => string) | null;
+  write(text: string): void;
+  close(boundMs: number): Promise<void>;
+}
+
+/** The lines pino formats during one drain of the deferred writer, handed to each destination as one write:
+ * the four events of a restart were four write(2)s, each a sonic-boom pass, in the time the next child runs. */
 class LineBatch {
   readonly #lines: string[] = [];
 
-  constructor(readonly destination: { write(text: string): unknown }) {}
+  constructor(readonly destinations: readonly Destination[]) {}
 
   write(line: string): boolean {
     this.#lines.push(line);
@@ -54,39 +75,51 @@ class LineBatch {
 
   flush(): void {
     if (this.#lines.length === 0) return;
-    this.destination.write(this.#lines.join(''));
+    for (const { format, write } of this.destinations) write(format === null ? this.#lines.join('') : this.#lines.map(format).join(''));
     this.#lines.length = 0;
   }
 }
 
-export async function createEventLog(format: LogFormat, level: LogLevel): Promise<EventLog> {
-  const options = {
+async function stderrDestination(format: ((line: string) => string) | null): Promise<Destination> {
+  const { pino } = await import('pino');
+  const sync = cannotStall(2);
+  const stream = pino.destination({ fd: 2, sync, minLength: 0 });
+  const close = (boundMs: number): Promise<void> =>
+    sync ? Promise.resolve() : new Promise((resolve) => {
+      const bound = setTimeout(resolve, boundMs).unref();
+      stream.once('close', () => {
+        clearTimeout(bound);
+        resolve();
+      });
+      stream.end();
+    });
+  return { format, write: (text) => stream.write(text), close };
+}
+
+/** pino-pretty's line for one JSON event line; loaded only when wanted: it costs start-up time JSON does not
+ * need. */
+async function prettifier(colorize: boolean): Promise<(line: string) => string> {
+  const { prettyFactory } = await import('pino-pretty');
+  // pino-pretty puts a line's `pid` in the slot after the level, where pino users read the logger's own pid:
+  // an event's pid is the child's, and the message says it
+  return prettyFactory({ colorize, hideObject: true, ignore: 'pid,hostname' });
+}
+
+export async function createEventLog({ format, level, stderr, file }: EventLogTargets): Promise<EventLog> {
+  const { pino, stdTimeFunctions } = await import('pino');
+  const terminal = isatty(2);
+  const destinations: Destination[] = [];
+  if (stderr) destinations.push(await stderrDestination((format ?? (terminal ? 'pretty' : 'json')) === 'pretty' ? await prettifier(terminal) : null));
+  if (file) destinations.push({ format: format === 'pretty' ? await prettifier(false) : null, write: (text) => file.write(text), close: () => file.end() });
+  const batch = new LineBatch(destinations);
+  const logger = pino({
     level,
     base: null, // the events carry the child's pid; angel's own would be ambiguous
     formatters: { level: (label: string) => ({ level: label }) },
-  };
-  const { pino } = await import('pino');
-  if (format === 'json') {
-    const sync = cannotStall(2);
-    const destination = pino.destination({ fd: 2, sync, minLength: 0 });
-    const close = (boundMs: number): Promise<void> =>
-      sync ? Promise.resolve() : new Promise((resolve) => {
-        const bound = setTimeout(resolve, boundMs).unref();
-        destination.once('close', () => {
-          clearTimeout(bound);
-          resolve();
-        });
-        destination.end();
-      });
-    const batch = new LineBatch(destination);
-    return { logger: pino(options, batch), flush: () => batch.flush(), close };
-  }
-  // loaded only when wanted: it costs start-up time the json path does not need
-  const { default: pretty } = await import('pino-pretty');
-  // pino-pretty puts a line's `pid` in the slot after the level, where pino users read the logger's own pid:
-  // an event's pid is the child's, and the message says it
-  const logger = pino(options, pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), hideObject: true, ignore: 'pid,hostname' }));
-  return { logger, flush: () => {}, close: () => Promise.resolve() };
+    timestamp: stdTimeFunctions.isoTime,
+  }, batch);
+  const close = async (boundMs: number): Promise<void> => void (await Promise.all(destinations.map((destination) => destination.close(boundMs))));
+  return { logger, flush: () => batch.flush(), close };
 }
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';

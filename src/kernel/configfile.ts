@@ -4,12 +4,10 @@
 // file only root could have written, in directories only root can write to, reached without a symlink; and
 // it is walked and opened with that user's rights, so a file that user cannot read (/etc/shadow) is refused
 // before a byte of it is parsed, and nothing of it reaches a message.
-import { closeSync, constants } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseConfigText } from '../core/config.js';
 import type { Origins } from '../core/options.js';
 import type { StartingUser } from './rootrule.js';
-import { asUsageError, AT_FDCWD, openInRootOnlyDirectory, openRegularFile, readBounded, UnsafePath } from './safeopen.js';
+import { asUsageError, readNamedFile } from './safeopen.js';
 import type { Options } from '../core/types.js';
 
 const MAX_CONFIG_BYTES = 1 << 20;
@@ -20,18 +18,7 @@ export function readConfigFile(file: string, forUser: StartingUser | null): { op
     : 'expected a readable regular file';
   let text: string;
   try {
-    // a symlink is followed for an ordinary run: a Kubernetes ConfigMap's files are symlinks
-    const { fd, stat } = forUser
-      ? openInRootOnlyDirectory(file, constants.O_RDONLY, 0, forUser)
-      : openRegularFile(AT_FDCWD, resolve(file), constants.O_RDONLY, 0, file, true);
-    try {
-      if (forUser && (stat.uid !== 0 || (stat.mode & 0o022) !== 0)) {
-        throw new UnsafePath(`${file} is owned by uid ${stat.uid}, mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')}`);
-      }
-      text = readBounded(fd, MAX_CONFIG_BYTES, file).toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
+    text = readNamedFile(file, MAX_CONFIG_BYTES, forUser, forUser !== null).toString('utf8');
   } catch (error) {
     return asUsageError(error, '--config', file, expected);
   }

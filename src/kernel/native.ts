@@ -84,6 +84,8 @@ export interface NativeAddon {
   lstatAt(dirFd: number, name: string, rights: RightsTuple | null): [number, bigint, bigint] | null;
   /** unlinkat(2): true when it removed one, false when there was none. */
   unlinkAt(dirFd: number, name: string, rights: RightsTuple | null): boolean;
+  /** renameat(2) within one directory, replacing `to`: true when it renamed, false when there was no `from`. */
+  renameAt(dirFd: number, from: string, to: string, rights: RightsTuple | null): boolean;
   /** An eventfd, close-on-exec and non-blocking. */
   eventfd(): number;
   /** Calls back (on the loop, unref'd) while `fd` is readable, or has priority data with `priority`. */

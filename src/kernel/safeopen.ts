@@ -189,7 +189,7 @@ export function refusePseudoFilesystem(fd: number, path: string): void {
 /** Reads at most `maxBytes` of an open regular file; more is an error, so /dev/zero-sized input cannot grow
  * angel (the size fstat reports is not trusted: /proc files say 0). A read the kernel refuses (EIO from
  * /proc/self/mem, EAGAIN from /proc/kmsg) is an UnsafePath naming its errno. */
-export function readBounded(fd: number, maxBytes: number, path: string): Buffer {
+function readBounded(fd: number, maxBytes: number, path: string): Buffer {
   const buffer = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
   const chunks: Buffer[] = [];
   let total = 0;
@@ -204,6 +204,22 @@ export function readBounded(fd: number, maxBytes: number, path: string): Buffer 
     total += read;
     if (total > maxBytes) throw new UnsafePath(`${path} is larger than ${maxBytes} bytes`);
     chunks.push(Buffer.from(buffer.subarray(0, read)));
+  }
+}
+
+/** Reads a regular file someone named, at most `maxBytes` of it, symlinks followed (a Kubernetes ConfigMap's
+ * files are symlinks). With `rights`, opened as that user: a file they cannot read is refused before a byte is
+ * read. With `rootsOwn`, the file is trusted as root's own settings, so it must be a file only root could have
+ * written, in directories only root can write to, reached without a symlink. Throws UnsafePath. */
+export function readNamedFile(path: string, maxBytes: number, rights: FsRights | null, rootsOwn: boolean): Buffer {
+  const { fd, stat } = rootsOwn
+    ? openInRootOnlyDirectory(path, constants.O_RDONLY, 0, rights)
+    : openRegularFile(AT_FDCWD, resolve(path), constants.O_RDONLY, 0, path, true, rights);
+  try {
+    if (rootsOwn && (stat.uid !== 0 || (stat.mode & 0o022) !== 0)) throw new UnsafePath(`${path} is owned by uid ${stat.uid}, mode ${octal(stat.mode)}`);
+    return readBounded(fd, maxBytes, path);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -55,6 +55,8 @@ export const openAt = (dirFd: number, name: string, flags: number, mode: number,
 export const lstatAt = (dirFd: number, name: string, rights: FsRights | null): [number, bigint, bigint] | null =>
   named(() => addon().lstatAt(dirFd, name, tupleOf(rights)));
 export const unlinkAt = (dirFd: number, name: string, rights: FsRights | null): boolean => named(() => addon().unlinkAt(dirFd, name, tupleOf(rights)));
+export const renameAt = (dirFd: number, from: string, to: string, rights: FsRights | null): boolean =>
+  named(() => addon().renameAt(dirFd, from, to, tupleOf(rights)));
 export const notifySocket: NativeAddon['notifySocket'] = (...args) => named(() => addon().notifySocket(...args));
 export const notifyWatch: NativeAddon['notifyWatch'] = (...args) => named(() => addon().notifyWatch(...args));
 export const notifyClose: NativeAddon['notifyClose'] = (...args) => named(() => addon().notifyClose(...args));

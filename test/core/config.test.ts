@@ -28,14 +28,16 @@ test('the defaults are those of the contract', () => {
   assert.deepEqual(DEFAULTS, {
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000,
     killTimeout: 5000, stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', socketMode: 0o666, readyTimeout: 30_000, logLevel: 'info',
+    logKeep: 5, logEvents: 'stderr',
   });
   assert.deepEqual(resolveOptions({ program: 'x' }), {
     program: 'x', args: [], maxMem: null, cgroup: false, maxVmem: null, maxFds: null, rlimits: {},
     // DESIGN.md's table
     sampleInterval: 100, overrunSamples: 1, restart: 'on-failure', maxRestarts: 10, restartWindow: 60, killTimeout: 5000,
     stopSignal: 'SIGTERM', parentDeathSignal: 'SIGKILL', reload: 'restart', rewrite: {},
-    minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, clearEnv: false, listen: [], socketMode: 0o666,
+    minUptime: 1000, restartDelay: 0, maxRestartDelay: 10_000, user: null, group: null, cwd: null, env: {}, envFile: [], clearEnv: false, listen: [], socketMode: 0o666,
     ready: { kind: 'exec' }, readyTimeout: 30_000, logFile: null, terminationLog: null, logFormat: null, logLevel: 'info',
+    logTimestamps: false, logStreamTag: false, logMaxSize: null, logKeep: 5, logEvents: 'stderr',
     // off unless asked for
     watchdog: null, metrics: null,
   });
@@ -69,6 +71,10 @@ test('every key, in every shape it takes', () => {
     // identities: a name, or a numeric id as a number or digits
     ['user', 'www-data', 'www-data'], ['user', '1000', 1000], ['user', 0, 0], ['group', 'adm', 'adm'], ['group', '0', 0],
     ['user', 2 ** 32 - 2, 2 ** 32 - 2], ['group', '4294967294', 2 ** 32 - 2],
+    // env files: a path, or a list; a `-` before one makes it optional
+    ['envFile', '/etc/app.env', [{ path: '/etc/app.env', optional: false, text: '/etc/app.env' }]],
+    ['envFile', ['-/etc/app.env', 'local.env'], [{ path: '/etc/app.env', optional: true, text: '-/etc/app.env' }, { path: 'local.env', optional: false, text: 'local.env' }]],
+    ['envFile', [], []],
     ['cwd', '/srv', '/srv'], ['logFile', '/var/log/x.log', '/var/log/x.log'], ['program', '/usr/sbin/lighttpd', '/usr/sbin/lighttpd'],
     ['args', ['-D', '-f', 'a b'], ['-D', '-f', 'a b']],
     ['socketMode', '0660', 0o660], ['socketMode', '600', 0o600], ['socketMode', 0o600, 0o600], ['socketMode', '0777', 0o777], ['socketMode', '0000', 0],
@@ -93,6 +99,25 @@ test('every key, in every shape it takes', () => {
     const resolved = resolve({ [key]: value });
     assert.deepEqual(resolved[key as keyof ResolvedOptions], expected, `${key}: ${JSON.stringify(value)}`);
   }
+});
+
+test('the shape of --log-file\'s lines, its rotation and events in it need --log-file: without it the child writes to angel\'s stdout and stderr itself', () => {
+  const logFile = '/var/log/app.log';
+  assert.deepEqual(
+    (({ logTimestamps, logStreamTag, logMaxSize, logKeep }) => ({ logTimestamps, logStreamTag, logMaxSize, logKeep }))(
+      resolve({ logFile, logTimestamps: true, logStreamTag: true, logMaxSize: '10M', logKeep: '3' }),
+    ),
+    { logTimestamps: true, logStreamTag: true, logMaxSize: 10 * 2 ** 20, logKeep: 3 },
+  );
+  for (const [key, value, shown] of [['logTimestamps', true, 'true'], ['logStreamTag', true, 'true'], ['logMaxSize', '10M', '"10M"'], ['logEvents', 'both', '"both"']] as const) {
+    assertUsage(() => resolve({ [key]: value }), FLAGS[key], shown);
+    assert.throws(() => resolve({ [key]: value }), /expected with --log-file/);
+    const file = parseConfigText(JSON.stringify({ program: 'x', [key]: value }), 'angel.json');
+    assertUsage(() => resolveOptions(file.options as Options, file.origins), `angel.json: ${key}`, shown);
+  }
+  // off, they need nothing
+  assert.equal(resolve({ logTimestamps: false, logKeep: 9, logEvents: 'stderr' }).logKeep, 9);
+  assert.equal(resolve({ logFile, logEvents: 'file' }).logEvents, 'file');
 });
 
 test('maxVmem and maxFds fold into rlimits.as and rlimits.nofile with soft = hard, and win over rlimits', () => {
@@ -178,6 +203,8 @@ const BAD: Array<[Key, unknown, string?]> = [
   // an object cannot hold it as a plain key: refused rather than dropped
   ['env', ['__proto__=x'], '"__proto__=x"'], ['env', JSON.parse('{"__proto__": "x"}'), '"__proto__=x"'],
   ['clearEnv', 'true'], ['clearEnv', 1],
+  ['envFile', ''], ['envFile', '-'], ['envFile', ['-'], '"-"'], ['envFile', 5], ['envFile', [5], '5'], ['envFile', ['a\0b'], JSON.stringify('a\0b')],
+  ['envFile', Array.from({ length: 65 }, () => 'x'), '65'],
   ['listen', ['nowhere'], '"nowhere"'], ['listen', ['example.com:80'], '"example.com:80"'], ['listen', ['70000'], '"70000"'],
   ['listen', ['unix:'], '"unix:"'], ['listen', 8080], ['listen', ['a=1', 'a=2']], ['listen', [''], '""'],
   ['socketMode', '999'], ['socketMode', '0o777'], ['socketMode', 0o10000], ['socketMode', '04777'], ['socketMode', 0o1777], ['socketMode', -1], ['socketMode', 'rw'], ['socketMode', 1.5],
@@ -189,6 +216,9 @@ const BAD: Array<[Key, unknown, string?]> = [
   ['killTimeout', 2 ** 31], ['killTimeout', '3000000000'], ['sampleInterval', '2147483648'], ['sampleInterval', 3e9],
   ['maxRestartDelay', 2 ** 31], ['readyTimeout', '99999999999'],
   ['logFile', ''], ['logFile', 5], ['logFormat', 'xml'], ['logFormat', true], ['logLevel', 'verbose'],
+  ['logTimestamps', 'yes'], ['logStreamTag', 1], ['logMaxSize', 0], ['logMaxSize', 'big'], ['logMaxSize', '-1M'],
+  // every rotation renames each kept file
+  ['logKeep', 0], ['logKeep', 1001], ['logKeep', 'all'], ['logKeep', 1.5], ['logEvents', 'syslog'], ['logEvents', true],
 ];
 const shown = (value: unknown, explicit: string | undefined): string => explicit ?? JSON.stringify(value);
 

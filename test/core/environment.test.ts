@@ -1,8 +1,9 @@
-// The child's environment, pure: what angel's own activation takes out, and the allowlist a user angel is
-// root for is held to (sudo's env_check), row by row.
+// The child's environment, pure: what angel's own activation takes out, the allowlist a user angel is root
+// for is held to (sudo's env_check), and dotenv files' text, row by row.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allowedForUser, childEnvironment, childEnvironmentForRoot } from '../../src/core/environment.js';
+import { allowedForUser, childEnvironment, childEnvironmentForRoot, parseEnvText } from '../../src/core/environment.js';
+import { UsageError } from '../../src/core/errors.js';
 
 test('childEnvironment: angel\'s own activation variables are not passed on; --env is added; clear keeps PATH', () => {
   const base = { PATH: '/bin', HOME: '/root', LISTEN_FDS: '2', LISTEN_PID: '9', NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '1', NODE_CHANNEL_FD: '3', ANGEL_GENERATION: '4', KEEP: 'yes' };
@@ -35,4 +36,34 @@ test('childEnvironmentForRoot: PATH, HOME, USER and LOGNAME are angel\'s; of the
     { home: '/root', name: 'root' },
   );
   assert.deepEqual(env, { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', USER: 'root', LOGNAME: 'root', LANG: 'C.UTF-8', TERM: 'xterm', TZ: 'UTC' });
+});
+
+test('parseEnvText: a dotenv file as Node reads it (export, quotes, comments), and names a shell can export', () => {
+  const rows: Array<[string, Record<string, string>]> = [
+    ['A=1\nB=two\n', { A: '1', B: 'two' }],
+    ['export A="two words"\n# a comment\nB=\'single\'\nC=x # trailing\n', { A: 'two words', B: 'single', C: 'x' }],
+    ['A=1\nA=2\n', { A: '2' }],
+    ['MULTI="one\ntwo"\n', { MULTI: 'one\ntwo' }],
+    ['EMPTY=\n_UNDER=1\nMixed9=x\n', { EMPTY: '', _UNDER: '1', Mixed9: 'x' }],
+    ['', {}],
+  ];
+  for (const [text, expected] of rows) assert.deepEqual(parseEnvText(text, '--env-file', 'app.env'), expected, JSON.stringify(text));
+});
+
+test('parseEnvText: a line without = (Node joins it to the next name), a name a shell cannot export, a NUL: usage errors naming the flag and the file', () => {
+  const rows: Array<[string, RegExp]> = [
+    ['NOEQUALS\nB=1\n', /but one names "NOEQUALS\\nB"/],
+    ['1ST=x\n', /but one names "1ST"/],
+    ['A.B=x\n', /but one names "A\.B"/],
+    ['A=x\0y\n', /without NUL bytes, but A has one/],
+  ];
+  for (const [text, message] of rows) {
+    assert.throws(() => parseEnvText(text, '--env-file', 'app.env'), (error: unknown) => {
+      assert.ok(error instanceof UsageError, String(error));
+      assert.match(error.message, /^--env-file: /);
+      assert.match(error.message, message);
+      assert.match(error.message, /got "app\.env"$/);
+      return true;
+    }, JSON.stringify(text));
+  }
 });

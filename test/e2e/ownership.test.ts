@@ -16,10 +16,11 @@ const PID1 = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'];
 let made = 0;
 
 /** A generation that leaves a setsid daemon (its own session, reparented to angel once the shell is gone),
- * `sleep <token>` so the host can find it whatever PID namespace it is in, then does `then`. */
+ * `sleep <token><generation>` so the host can find it whatever PID namespace it is in and tell generation 0's
+ * from the next one's, then does `then`. `daemon` is generation 0's. */
 function withDaemon(then: string): { args: string[]; daemon: string } {
   const token = String(100_000 + process.pid * 10 + made++);
-  return { args: ['sh', '-c', `(setsid sleep ${token} &); echo daemon started; ${then}`], daemon: `sleep ${token}` };
+  return { args: ['sh', '-c', `(setsid sleep ${token}$ANGEL_GENERATION &); echo daemon started; ${then}`], daemon: `sleep ${token}0` };
 }
 
 /** Whether a process with exactly this command line lives (not a zombie), as the host sees it. */

@@ -6,7 +6,7 @@
 // suite is skipped, saying why; under CI=true (.ci/run installs sudo) it fails instead.
 import assert from 'node:assert/strict';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -231,6 +231,36 @@ describe('root for another user, through real sudo', { skip: needs(missing ?? fa
       assert.match(readFileSync(own, 'utf8'), /^PATH=/m);
     });
 
+    test('--log-max-size: rotated files are the user\'s, and a log directory swapped for a link to root\'s has nothing renamed in it', async () => {
+      const logs = join(sudo.home, 'logs');
+      const before = join(sudo.home, 'logs-before');
+      mkdirSync(logs);
+      chownSync(logs, sudo.uid, sudo.gid);
+      // named as root's file is, so a rotation that reached root's directory would rename it
+      const log = join(logs, 'secret');
+      const angel = sudo.spawn(['--log-format', 'json', '--log-file', log, '--log-max-size', '4K', '--log-keep', '2', '--', sh, '-c', 'while :; do echo line; done']);
+      const done = finished(angel);
+      try {
+        const failed = seen(angel.stderr, /"message":"log file [^"]*: rotation failed \(open [^"]*: EACCES\)/);
+        for (const started = Date.now(); !existsSync(`${log}.2`);) {
+          assert.ok(Date.now() - started < 10_000, 'rotated twice within 10 s');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        renameSync(logs, before);
+        symlinkSync(vault, logs);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([failed, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no failed rotation within 10 s')), 10_000)))]);
+        clearTimeout(timer);
+      } finally {
+        sudo.run(['kill', '-TERM', String(angel.pid)], { sudo: false });
+        await done;
+      }
+      secretIntact();
+      assert.deepEqual(readdirSync(vault), ['secret'], 'nothing renamed or created in root\'s directory');
+      assert.deepEqual(readdirSync(before).sort(), ['secret', 'secret.1', 'secret.2']);
+      for (const file of readdirSync(before)) assert.equal(statSync(join(before, file)).uid, sudo.uid, `${file} is the user's`);
+    });
+
     test('bench exports never follow a link, and are written as the user', () => {
       const link = join(sudo.home, 'table.md');
       symlinkSync(secret, link);
@@ -254,6 +284,59 @@ describe('root for another user, through real sudo', { skip: needs(missing ?? fa
       assert.equal(run.status, 0);
       assert.match(run.stdout, /^TZ=Europe\/Berlin$/m);
       assert.match(run.stdout, /^PATH=\/usr\/local\/sbin:\/usr\/local\/bin:\/usr\/sbin:\/usr\/bin:\/sbin:\/bin$/m);
+    });
+  });
+
+  describe('--env-file, as --env', () => {
+    test('the user\'s file is opened with their rights and each variable held to the allowlist; a -FILE that is missing is skipped', () => {
+      const shadow = sudo.run(['--env-file', '/etc/shadow', '--', printenv]);
+      assert.equal(shadow.status, 2);
+      assert.match(shadow.stderr, /^angel: --env-file: expected a regular file uid \d+ can read \(open \/etc\/shadow: EACCES\)/);
+      assert.doesNotMatch(`${shadow.stdout}${shadow.stderr}`, /root:/);
+      const file = join(sudo.home, 'app.env');
+      writeFileSync(file, 'TZ=Europe/Berlin\nNODE_OPTIONS=--require /tmp/x.js\n');
+      chownSync(file, sudo.uid, sudo.gid);
+      const refused = sudo.run(['--env-file', file, '--', printenv]);
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /^angel: --env-file: expected only TERM, COLORTERM, NO_COLOR, LANG, LANGUAGE, LC_\*, TZ, COLUMNS, LINES.*got "NODE_OPTIONS=--require \/tmp\/x\.js"/);
+      assert.equal(refused.stdout, '', 'nothing ran');
+      writeFileSync(file, 'TZ=Europe/Berlin\n');
+      const allowed = sudo.run(['--restart', 'never', '--env-file', file, '--env-file', `-${join(sudo.home, 'none.env')}`, '--', printenv]);
+      assert.equal(allowed.status, 0, allowed.stderr);
+      assert.match(allowed.stdout, /^TZ=Europe\/Berlin$/m);
+    });
+
+    test('a file a root-owned config names is the admin\'s word when it is root\'s alone, and refused when the user could write it', () => {
+      const adminFile = join(sudo.granted, 'app.env');
+      writeFileSync(adminFile, 'APP_MODE=prod\n', { mode: 0o644 });
+      const config = join(sudo.granted, 'env-file.json');
+      writeFileSync(config, JSON.stringify({ program: printenv, restart: 'never', envFile: [adminFile] }), { mode: 0o644 });
+      const run = sudo.run(['--config', config]);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /^APP_MODE=prod$/m);
+      const userFile = join(sudo.home, 'admin-named.env');
+      writeFileSync(userFile, 'APP_MODE=mine\n');
+      chownSync(userFile, sudo.uid, sudo.gid);
+      writeFileSync(config, JSON.stringify({ program: printenv, restart: 'never', envFile: [userFile] }), { mode: 0o644 });
+      const theirs = sudo.run(['--config', config]);
+      assert.equal(theirs.status, 2);
+      assert.match(theirs.stderr, new RegExp(`^angel: ${config.replace(/[.]/g, '\\.')}: envFile: expected a file only root can write to and ${sudo.user} can read`));
+      assert.equal(theirs.stdout, '', 'nothing ran');
+    });
+  });
+
+  describe('Node reads nothing the user names', () => {
+    test('an --env-file among angel\'s arguments: the NODE_OPTIONS in it would --require the user\'s code into root\'s angel', () => {
+      const marker = join(sudo.home, 'hook-ran');
+      const hook = join(sudo.home, 'hook.cjs');
+      writeFileSync(hook, `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.getuid()));\n`);
+      const file = join(sudo.home, 'evil.env');
+      writeFileSync(file, `NODE_OPTIONS=--require ${hook}\n`);
+      for (const path of [hook, file]) chownSync(path, sudo.uid, sudo.gid);
+      const run = sudo.run(['--env', `--env-file=${file}`, '--', sleep, '0']);
+      assert.equal(run.status, 2, run.stderr);
+      assert.match(run.stderr, /^angel: --env: expected only TERM/);
+      assert.equal(existsSync(marker), false, 'no code of the user\'s ran in angel');
     });
   });
 

@@ -43,6 +43,50 @@ describe('environment', () => {
   });
 });
 
+describe('--env-file', () => {
+  test('dotenv files, a later one winning and --env over all; a missing -FILE is skipped', async () => {
+    const base = join(scratch, 'base.env');
+    const local = join(scratch, 'local.env');
+    writeFileSync(base, 'export FROM_BASE="two words"\nSHARED=base\nOVERRIDDEN=base # a comment\n');
+    writeFileSync(local, 'SHARED=local\n');
+    const run = new AngelRun(['--env-file', base, '--env-file', local, '--env-file', `-${join(scratch, 'missing.env')}`, '--env', 'OVERRIDDEN=flag',
+      '--restart', 'never', '--', '/usr/bin/env']);
+    assert.equal(await run.status(), 0);
+    const lines = new Set(run.stdout.items);
+    for (const line of ['FROM_BASE=two words', 'SHARED=local', 'OVERRIDDEN=flag']) assert.ok(lines.has(line), line);
+  });
+
+  test('a missing file without -, or one that is not a file, is a usage error naming the flag, the file and the errno', async () => {
+    const missing = join(scratch, 'nowhere.env');
+    const run = new AngelRun(['--env-file', missing, '--', 'true']);
+    assert.equal(await run.status(), 2);
+    assert.deepEqual(run.stderrText, [`angel: --env-file: expected a readable regular file (open ${missing}: ENOENT), got "${missing}"`]);
+    const directory = new AngelRun(['--env-file', `-${scratch}`, '--', 'true']);
+    assert.equal(await directory.status(), 2, 'only a missing file is skipped');
+    assert.match(directory.stderrText.join('\n'), /^angel: --env-file: expected a readable regular file \(.* is not a regular file \(a directory\)\), got "-/);
+  });
+
+  test('SIGHUP reads the files again, without --config; a bad one is reported and the running child keeps running', async () => {
+    const file = join(scratch, 'reload.env');
+    writeFileSync(file, 'MARK=one\n');
+    const run = new AngelRun(['--env-file', file, '--', 'sh', '-c', 'echo "mark=$MARK generation=$ANGEL_GENERATION"; exec sleep 30']);
+    await run.line(/^mark=one generation=0$/);
+    writeFileSync(file, 'MARK=two\n');
+    run.signal('SIGHUP');
+    await run.line(/^mark=two generation=1$/);
+    writeFileSync(file, 'NO EQUALS\nMARK=four\n');
+    run.signal('SIGHUP');
+    const warning = await run.event('warning', (event) => /rejected/.test(String(event.message)));
+    assert.match(String(warning.message), /^reload: the --env-file files rejected, nothing changed: --env-file: expected lines NAME=value/);
+    writeFileSync(file, 'MARK=three\n');
+    run.signal('SIGHUP');
+    await run.line(/^mark=three generation=2$/);
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 143);
+    assert.deepEqual(run.stdout.items, ['mark=one generation=0', 'mark=two generation=1', 'mark=three generation=2'], 'the rejected reload started no generation');
+  });
+});
+
 describe('memory cap', () => {
   test('a leaking child is stopped and restarted, then angel gives up with its status', async () => {
     const run = new AngelRun(['--max-mem', '40M', '--max-restarts', '2', '--max-restart-delay', '0', '--kill-timeout', '2000',
@@ -369,6 +413,21 @@ describe('reload with --config', () => {
   });
 
 
+  test('a SIGHUP whose config changes the log level is refused, not ignored: the event log is made at start', async () => {
+    const file = join(scratch, 'level.json');
+    const config = (logLevel: string): void => writeFileSync(file, JSON.stringify({ program: 'sleep', args: ['30'], logLevel }));
+    config('info');
+    const run = new AngelRun(['--config', file]);
+    await run.event('start');
+    config('debug');
+    run.signal('SIGHUP');
+    const warning = await run.event('warning', (event) => /rejected/.test(String(event.message)));
+    assert.match(String(warning.message), /logLevel cannot change while angel runs \(--log-level: restart angel to change it\)/);
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 143);
+    assert.equal(run.count('start'), 1, 'no new generation');
+  });
+
   test('SIGHUP re-reads the config file; a bad one is reported and the running child keeps running', async () => {
     const file = join(scratch, 'reload.json');
     const config = (mark: string, extra: Record<string, unknown> = {}): void =>
@@ -395,6 +454,20 @@ describe('reload with --config', () => {
     assert.equal(await run.status(), 143);
     const starts = run.events.items.filter((event) => event.event === 'start').map((event) => event.generation);
     assert.deepEqual(starts, [0, 1, 2], 'the rejected reload started no generation');
+  });
+});
+
+describe('the command, bin/angel', () => {
+  test('an --env-file among angel\'s arguments is never read by Node itself: the NODE_OPTIONS in it would run code in angel', async () => {
+    const marker = join(scratch, 'required-by-node');
+    const hook = join(scratch, 'hook.cjs');
+    writeFileSync(hook, `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.pid));\n`);
+    const file = join(scratch, 'node-options.env');
+    writeFileSync(file, `NODE_OPTIONS=--require ${hook}\n`);
+    // a word before angel's `--` (here the value of --env: a variable named `--env-file`), which Node 20 reads
+    const run = new AngelRun(['--env', `--env-file=${file}`, '--restart', 'never', '--', 'true']);
+    assert.equal(await run.status(), 0);
+    assert.equal(existsSync(marker), false, 'Node loaded no hook into angel');
   });
 });
 

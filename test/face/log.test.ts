@@ -2,7 +2,7 @@
 // where it can; either way every line is out, in order, when angel exits.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,7 +10,8 @@ import { cannotStall } from '../../src/face/log.js';
 import { openReadyPipe } from '../../src/kernel/ready.js';
 import { parseListen } from '../../src/core/addresses.js';
 import { bindAll, closeAll, type HeldSocket } from '../../src/kernel/sockets.js';
-import { AngelRun, CLI } from '../helpers/events.js';
+import { AngelRun, CLI, COMMAND } from '../helpers/events.js';
+import { until } from '../helpers/spawn-output.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-log-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
@@ -70,4 +71,85 @@ test('pretty lines: no child pid in pino\'s (pid) slot, and counts in the right 
   assert.ok(started, text);
   assert.doesNotMatch(text, /(INFO|ERROR|WARN) \(\d+\)/, 'the slot after the level is the logger\'s pid, never the child\'s');
   assert.match(text, /ERROR: giving up: 1 restart after quick deaths \(under --min-uptime\) within 60 s, status \d+$/m);
+});
+
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+test('JSON events carry ISO 8601 times with milliseconds, in UTC (pino\'s isoTime)', async () => {
+  const run = new AngelRun(['--restart', 'never', '--', 'true']);
+  assert.equal(await run.status(), 0);
+  const times = run.events.items.map((event) => event.time);
+  assert.ok(times.length >= 3, JSON.stringify(times));
+  for (const time of times) assert.match(String(time), ISO_UTC);
+});
+
+/** angel's stderr when it runs on a terminal: script(1) gives it a pseudo-terminal, and copies what it
+ * printed there to its own stdout. */
+function onTerminal(args: string[]): Promise<string> {
+  const command = [COMMAND, ...args].map((word) => `'${word}'`).join(' ');
+  const script = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  script.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => script.once('close', () => resolve(output)));
+}
+
+test('--log-format wins over the terminal guess: pretty into a pipe (| tee), JSON onto a terminal', async () => {
+  const piped = new AngelRun(['--log-format', 'pretty', '--restart', 'never', '--', 'true'], { json: false });
+  assert.equal(await piped.status(), 0);
+  assert.match(piped.stderrText.join('\n'), /^\[[\d:.]+\] INFO: start pid \d+ generation 0$/m, 'pretty lines, uncoloured, into a pipe');
+
+  const json = await onTerminal(['--log-format', 'json', '--restart', 'never', '--', 'true']);
+  const lines = json.split(/\r?\n/).filter((line) => line !== '');
+  assert.ok(lines.length >= 3, json);
+  for (const line of lines) assert.equal(typeof (JSON.parse(line) as { event?: unknown }).event, 'string', line);
+
+  const guessed = await onTerminal(['--restart', 'never', '--', 'true']);
+  assert.match(guessed, /INFO.*start pid \d+ generation 0/, 'without --log-format, pretty on a terminal');
+  assert.doesNotMatch(guessed, /"event"/);
+});
+
+/** The lines of a log file, as JSON events where they are one (after any prefix), else as text. */
+function fileLines(path: string, prefix = ''): Array<{ event?: string; text: string }> {
+  const line = new RegExp(`^${prefix}(.*)$`);
+  return readFileSync(path, 'utf8').split('\n').slice(0, -1).map((whole) => {
+    const text = line.exec(whole)?.[1];
+    assert.ok(text !== undefined, `${JSON.stringify(whole)} starts with ${prefix}`);
+    try {
+      return { event: (JSON.parse(text) as { event: string }).event, text };
+    } catch {
+      return { text };
+    }
+  });
+}
+
+test('--log-events file: the events are lines of the log file, in their order, and none goes to stderr', async () => {
+  const log = join(scratch, 'events-file.log');
+  const run = new AngelRun(['--log-file', log, '--log-events', 'file', '--restart', 'never', '--', 'sh', '-c', 'echo from the child']);
+  assert.equal(await run.status(), 0);
+  assert.equal(run.stderrText.length, 0, run.stderrText.join('\n'));
+  const lines = fileLines(log);
+  assert.deepEqual(lines.filter((line) => line.event).map((line) => line.event), ['start', 'ready', 'exit', 'shutdown']);
+  assert.deepEqual(lines.filter((line) => !line.event).map((line) => line.text), ['from the child']);
+});
+
+test('--log-events both, with stamps and tags: the same events on stderr and in the file, tagged angel', async () => {
+  const log = join(scratch, 'events-both.log');
+  const run = new AngelRun(['--log-file', log, '--log-events', 'both', '--log-timestamps', '--log-stream-tag', '--restart', 'never', '--', 'sh', '-c', 'echo out; echo err >&2']);
+  assert.equal(await run.status(), 0);
+  const lines = fileLines(log, `${ISO_UTC.source.slice(1, -1)} (?:out|err|angel) `);
+  const tagged = readFileSync(log, 'utf8').split('\n').slice(0, -1).map((line) => line.split(' ')[1]);
+  lines.forEach((line, index) => assert.equal(tagged[index], line.event ? 'angel' : line.text, JSON.stringify(line)));
+  assert.deepEqual(lines.filter((line) => line.event).map((line) => line.text), run.events.items.map((event) => JSON.stringify(event)));
+});
+
+test('an event never joins an unended line of the child\'s: the line is held until it ends, and ended at the close', async () => {
+  const log = join(scratch, 'events-unended.log');
+  const run = new AngelRun(['--log-file', log, '--log-events', 'file', '--', 'sh', '-c', 'printf "half a line"; exec sleep 30']);
+  // the start and ready events are written while the child's line waits for its end
+  await until(() => existsSync(log) && fileLines(log).some((line) => line.event === 'ready'), 'the ready event in the file', 10_000);
+  run.signal('SIGTERM');
+  assert.equal(await run.status(), 143);
+  const lines = fileLines(log);
+  assert.deepEqual(lines.filter((line) => !line.event).map((line) => line.text), ['half a line']);
+  assert.deepEqual(lines.filter((line) => line.event).map((line) => line.event), ['start', 'ready', 'exit', 'shutdown']);
 });

@@ -15,7 +15,7 @@ import { atTestEnd } from './cleanup.js';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'src', 'face', 'cli.js');
 /** The command as users run it: bin/angel starts node with the inspector shut, then CLI. */
-const COMMAND = join(ROOT, 'bin', 'angel');
+export const COMMAND = join(ROOT, 'bin', 'angel');
 export const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', 'bin', name);
 /** A fixture that is not compiled (a script), by its file name. */
 export const fixtureSource = (name: string): string => join(ROOT, 'test', 'fixtures', name);
@@ -84,7 +84,8 @@ export class AngelRun {
     options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; prefix?: readonly string[]; cgroup?: string } = {},
   ) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
-    const angel = options.cli === undefined ? [COMMAND] : options.cli.endsWith('.js') ? [process.execPath, options.cli] : [options.cli];
+    // a script's `--` as bin/angel's: Node 20 reads an --env-file anywhere before one, angel's arguments included
+    const angel = options.cli === undefined ? [COMMAND] : options.cli.endsWith('.js') ? [process.execPath, '--', options.cli] : [options.cli];
     const command = [...(options.prefix ?? []), ...angel, ...jsonArgs, ...args];
     const argv = options.cgroup === undefined ? command : inCgroup(options.cgroup, command);
     this.process = spawn(argv[0] as string, argv.slice(1), { env: options.env ?? process.env });

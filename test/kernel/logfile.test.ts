@@ -1,5 +1,6 @@
-// --log-file: opened by angel, fed through a pipe angel owns, rotated with rename + SIGUSR1 without a line
-// lost, cut or duplicated; on a full disk lines are dropped whole, with warnings; unsafe paths refused.
+// --log-file: opened by angel, fed through a pipe angel owns (one a stream with tags), rotated with rename +
+// SIGUSR1 and by size without a line lost, cut or duplicated; lines stamped and tagged; on a full disk lines
+// are dropped whole, with warnings; unsafe paths refused.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync, statSync, symlinkSync, writeFileSync, chownSync, readdirSync } from 'node:fs';
@@ -7,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AngelRun, fixture } from '../helpers/events.js';
+import { until as untilWithin } from '../helpers/spawn-output.js';
+
+const until = (condition: () => boolean, what: string): Promise<void> => untilWithin(condition, what, 10_000);
 
 // a directory only root may write to, as the rule for a root angel asks
 function safeDir(): string {
@@ -16,14 +20,24 @@ function safeDir(): string {
 }
 
 const lineCount = (path: string): number => (existsSync(path) ? readFileSync(path, 'latin1').split('\n').length - 1 : 0);
+const linesOf = (path: string): string[] => readFileSync(path, 'latin1').split('\n').slice(0, -1);
+const ISO_UTC = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** The counter's numbers in `lines` (`[prefix]line <n>`), each line whole, and in order. */
+function counted(lines: readonly string[], prefix = ''): number[] {
+  const line = new RegExp(`^${prefix}line (\\d+)$`);
+  return lines.map((text, index) => {
+    const match = line.exec(text);
+    assert.ok(match, `line ${index + 1} is whole: ${JSON.stringify(text)}`);
+    return Number(match[1]);
+  });
 }
+
+/** Asserts numbers run on without a gap or a repeat. */
+function consecutive(numbers: readonly number[], what: string): void {
+  numbers.forEach((number, index) => index > 0 && assert.equal(number, (numbers[index - 1] as number) + 1, `${what}: after ${numbers[index - 1]}`));
+}
+
 
 test('rename + SIGUSR1 under a child printing without pause: no line lost, cut or duplicated', async () => {
   const dir = safeDir();
@@ -64,7 +78,7 @@ test('a full disk: lines are dropped whole with a warning, and a warning says wh
     const recovered = await run.event('warning', (event) => /recovered/.test(String(event.message)));
     assert.match(String(recovered.message), /ENOSPC/);
     // every batch the chatty child sends fails meanwhile: the warnings about it come at most once a second
-    const streakMs = Number(recovered.time) - Number(failing.time);
+    const streakMs = Date.parse(String(recovered.time)) - Date.parse(String(failing.time));
     const failureWarnings = run.events.items.slice(0, run.events.items.indexOf(recovered)).filter((event) => event.event === 'warning').length;
     assert.ok(failureWarnings <= 2 + streakMs / 1000, `${failureWarnings} warnings in ${streakMs} ms`);
     run.signal('SIGTERM');
@@ -121,4 +135,95 @@ test('a symlink planted at the log path is refused; so is a directory others may
   assert.equal(await unsafe.status(), 2);
   assert.match(unsafe.stderrText.join('\n'), /--log-file.*only root can write.*uid 65534/);
   assert.deepEqual(readdirSync(open), [], 'no file was created there');
+});
+
+test('--log-timestamps --log-stream-tag: every line starts with the time angel read it and its stream; each stream keeps its order, and none is lost', async () => {
+  const log = join(safeDir(), 'app.log');
+  const run = new AngelRun(['--log-file', log, '--log-timestamps', '--log-stream-tag', '--', fixture('counter')]);
+  await until(() => lineCount(log) > 3000, 'lines in the file');
+  run.signal('SIGTERM');
+  assert.equal(await run.status(), 0);
+  const line = new RegExp(`^(${ISO_UTC}) (out|err) line (\\d+)$`);
+  const streams = { out: [] as number[], err: [] as number[] };
+  let previous = '';
+  for (const text of linesOf(log)) {
+    const match = line.exec(text);
+    assert.ok(match, JSON.stringify(text));
+    const [, time = '', tag = '', number = ''] = match;
+    assert.ok(time >= previous, `times never go back: ${previous} then ${time}`);
+    previous = time;
+    // the counter writes every 100th line to stderr
+    assert.equal(tag, Number(number) % 100 === 0 ? 'err' : 'out', text);
+    streams[tag as 'out' | 'err'].push(Number(number));
+  }
+  for (const numbers of Object.values(streams)) assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), 'in order within its stream');
+  const all = [...streams.out, ...streams.err].sort((a, b) => a - b);
+  consecutive(all, 'both streams together');
+  assert.equal(all[0], 1);
+});
+
+test('--log-max-size under a child printing without pause: no line lost, cut or duplicated across the files, none past the size, the oldest removed', async () => {
+  const log = join(safeDir(), 'app.log');
+  const run = new AngelRun(['--log-file', log, '--log-max-size', '4K', '--log-keep', '3', '--log-timestamps', '--', fixture('counter'), '8']);
+  // the first file has been rotated away once the oldest kept one no longer starts at line 1
+  await until(() => existsSync(`${log}.3`) && !readFileSync(`${log}.3`, 'latin1').startsWith('line 00000001', 25), 'rotations past --log-keep');
+  run.signal('SIGTERM');
+  assert.equal(await run.status(), 0);
+  assert.equal(existsSync(`${log}.4`), false, 'three kept');
+  const files = [`${log}.3`, `${log}.2`, `${log}.1`, log];
+  for (const file of files) {
+    const { size } = statSync(file);
+    assert.ok(size <= 4096, `${file}: ${size} bytes`);
+    if (file !== log) assert.ok(size > 4096 - 40, `${file} was filled before it was rotated: ${size} bytes`);
+    assert.equal(statSync(file).mode & 0o777, 0o640);
+  }
+  const numbers = counted(files.flatMap(linesOf), `${ISO_UTC} `);
+  consecutive(numbers, 'across the files');
+  assert.ok(numbers[0] as number > 1, 'the oldest was removed');
+});
+
+test('a rotation by size between logrotate\'s rename and its SIGUSR1 moves none of logrotate\'s files and loses no line', async () => {
+  const dir = safeDir();
+  const log = join(dir, 'app.log');
+  const theirs = join(dir, 'app.log-logrotate');
+  // the child copies what the test writes: no output, so no rotation, while logrotate acts
+  const run = new AngelRun(['--log-file', log, '--log-max-size', '4K', '--', 'cat']);
+  let next = 1;
+  const print = async (lines: number): Promise<void> => {
+    for (const last = next + lines; next < last; next++) run.process.stdin.write(`line ${String(next).padStart(8, '0')}\n`);
+    await until(() => [theirs, log].map(lineCount).reduce((sum, count) => sum + count, 0) >= next - 1 + (existsSync(theirs) ? 1 : 0), `line ${next - 1} in a file`);
+  };
+  await print(200);
+  // logrotate's rename, then its `create`
+  renameSync(log, theirs);
+  writeFileSync(log, 'created by logrotate\n', { mode: 0o640 });
+  await print(200); // past 4K: a rotation, which finds logrotate's new file at the name
+  run.signal('SIGUSR1');
+  await print(100);
+  run.process.stdin.end();
+  assert.equal(await run.status(), 0);
+
+  assert.deepEqual(readdirSync(dir).sort(), ['app.log', 'app.log-logrotate'], 'nothing was renamed: the file at the name was not angel\'s');
+  const [created, ...rest] = linesOf(log);
+  assert.equal(created, 'created by logrotate', 'angel took up the file logrotate created');
+  const numbers = [...counted(linesOf(theirs)), ...counted(rest)];
+  consecutive(numbers, 'logrotate\'s file, then the new one');
+  assert.deepEqual([numbers[0], numbers.at(-1)], [1, 500]);
+});
+
+test('a rotation that fails is a warning naming the errno; angel writes on into the file it has, and no line is lost', async () => {
+  const log = join(safeDir(), 'app.log');
+  mkdirSync(`${log}.1`); // rename(2) of a file over a directory: EISDIR
+  const run = new AngelRun(['--log-file', log, '--log-max-size', '4K', '--log-keep', '1', '--', fixture('counter'), '8']);
+  const warning = await run.event('warning', (event) => /rotation failed/.test(String(event.message)));
+  assert.equal(warning.code, 'EISDIR');
+  assert.match(String(warning.message), new RegExp(`^log file ${log}: rotation failed \\(rename: EISDIR .*\\); writing on into it, next try past \\d+ bytes$`));
+  await until(() => existsSync(log) && statSync(log).size > 3 * 4096, 'the file growing past the size');
+  run.signal('SIGTERM');
+  assert.equal(await run.status(), 0);
+  const numbers = counted(linesOf(log));
+  consecutive(numbers, 'the one file');
+  assert.equal(numbers[0], 1);
+  const failures = run.events.items.filter((event) => /rotation failed/.test(String(event.message))).length;
+  assert.ok(failures <= 1 + statSync(log).size / 4096, `tried again once a size later, not at every batch: ${failures} warnings`);
 });

@@ -70,7 +70,7 @@ describe('held sockets', () => {
     const exit = await run.event('exit', (event) => event.generation === 0);
     assert.equal(exit.reason, 'overrun');
     assert.equal(exit.code, 0, 'stopped gracefully by SIGTERM, after its successor was ready');
-    assert.ok((exit.time as number) >= (ready.time as number), 'the successor was ready before the leaking one ended');
+    assert.ok(Date.parse(String(exit.time)) >= Date.parse(String(ready.time)), 'the successor was ready before the leaking one ended');
     await load.answered(20);
     const result = await load.stop();
     assert.equal(result.failed, 0, result.errors.join('; '));
