@@ -5,7 +5,8 @@
 // (v2's files are read from a laid-out directory in test/kernel/ownmemory.test.ts).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -13,6 +14,7 @@ import { capBytes } from '../../src/core/memory.js';
 import { AngelRun, fixture, ROOT } from '../helpers/events.js';
 import { home, noV1, removeTestCgroup, testCgroup } from '../helpers/cgroup.js';
 import { oomKills } from '../../support/cgroup.js';
+import { freePort } from '../../support/net.js';
 
 const MiB = 2 ** 20;
 const scratch = mkdtempSync(join(tmpdir(), 'angel-pod-'));
@@ -26,6 +28,34 @@ function exampleArgs(): string[] {
   const args = JSON.parse(line) as string[];
   return args.slice(0, args.indexOf('--'));
 }
+
+/** One HTTP GET's body. */
+function fetchText(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/' }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+test('the example image runs as written: its ENTRYPOINT and CMD serve the COPYed server, ready by fd, and a SIGTERM drains it to 0', async () => {
+  const dockerfile = readFileSync(join(ROOT, 'examples', 'kubernetes', 'Dockerfile'), 'utf8');
+  for (const [, source] of dockerfile.matchAll(/^COPY (\S+) /gm)) {
+    if (!source?.endsWith('.tgz')) assert.equal(existsSync(join(ROOT, 'examples', 'kubernetes', source ?? '')), true, `${source} is in the example`);
+  }
+  const array = (instruction: string): string[] => JSON.parse(new RegExp(`^${instruction} (\\[.*\\])$`, 'm').exec(dockerfile)?.[1] ?? '[]') as string[];
+  const [angel, ...entrypoint] = array('ENTRYPOINT');
+  assert.equal(angel, 'angel');
+  const port = await freePort();
+  const asHere = (arg: string): string => (arg === '8080' ? `127.0.0.1:${port}` : arg.replace(/^\/srv\//, `${join(ROOT, 'examples', 'kubernetes')}/`));
+  // outside a pod there may be no memory limit: 90% is then of the machine's memory, with a warning
+  const run = new AngelRun([...entrypoint, ...array('CMD')].map(asHere));
+  await run.event('ready', () => true, 20_000);
+  assert.equal(await fetchText(port), 'hello\n');
+  run.signal('SIGTERM');
+  assert.equal(await run.status(20_000), 0, 'the server drained and exited 0, and angel with it');
+});
 
 /** Runs as in a pod: the memory hierarchy read-only in a mount namespace of angel's own, angel in `dir`. */
 function inPod(dir: string, args: readonly string[]): AngelRun {
