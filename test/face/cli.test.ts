@@ -1,7 +1,7 @@
 // The CLI contract of DESIGN.md, case by case, with real processes and real signals.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -299,6 +299,13 @@ describe('an option that takes a value takes the next word, whatever it is', () 
     const run = new AngelRun(['--restart', 'never', '--', 'echo', '-h', '--version', '--help']);
     assert.equal(await run.status(), 0);
     assert.deepEqual(run.stdout.items, ['-h --version --help']);
+  });
+
+  test('--version says the version package.json holds', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const run = new AngelRun(['--version'], { json: false });
+    assert.equal(await run.status(), 0);
+    assert.equal(run.stdout.items[0], `angel ${version} (not locked)`);
   });
 
   test('as the first word, -h and --version are still angel\'s', async () => {
