@@ -39,20 +39,23 @@ static napi_value fail_closing(napi_env env, int fd, const char *step) {
   return js_throw_errno(env, step, err);
 }
 
-/* listenInet(family 4|6, numericAddress, port, backlog) -> [fd, boundPort] */
+/* listenInet(family 4|6, numericAddress, port, backlog, v6only) -> [fd, boundPort]. An IPv6 socket with v6only
+ * false takes IPv4 connections too, as IPv4-mapped addresses (ipv6(7)). */
 napi_value angel_listen_inet(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t family, port, backlog;
+  bool v6only;
   char address[INET6_ADDRSTRLEN + 1];
   size_t length;
-  if (!js_get_int32(env, argv[0], "listenInet: family", &family) ||
+  if (argc != 5 || !js_get_int32(env, argv[0], "listenInet: family", &family) ||
       !js_get_int32(env, argv[2], "listenInet: port", &port) ||
       !js_get_int32(env, argv[3], "listenInet: backlog", &backlog)) return NULL;
   if ((family != 4 && family != 6) || port < 0 || port > 65535 ||
-      napi_get_value_string_utf8(env, argv[1], address, sizeof address, &length) != napi_ok) {
-    return js_throw_usage(env, "listenInet: expected family 4|6, a numeric address and a port 0-65535");
+      napi_get_value_string_utf8(env, argv[1], address, sizeof address, &length) != napi_ok ||
+      napi_get_value_bool(env, argv[4], &v6only) != napi_ok) {
+    return js_throw_usage(env, "listenInet: expected family 4|6, a numeric address, a port 0-65535, a backlog and v6only");
   }
 
   struct sockaddr_storage storage;
@@ -77,8 +80,9 @@ napi_value angel_listen_inet(napi_env env, napi_callback_info info) {
   int one = 1;
   /* SO_REUSEADDR: a restarted angel can bind again while old connections sit in TIME_WAIT */
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail_closing(env, fd, "setsockopt(SO_REUSEADDR)");
-  /* an IPv6 listener holds only IPv6, so [::]:80 and 0.0.0.0:80 can both be asked for */
-  if (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) {
+  /* set either way: the default is the sysctl net.ipv6.bindv6only, which the caller should not depend on */
+  int only = v6only ? 1 : 0;
+  if (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only) < 0) {
     return fail_closing(env, fd, "setsockopt(IPV6_V6ONLY)");
   }
   if (bind(fd, (struct sockaddr *)&storage, size) < 0) return fail_closing(env, fd, "bind");

@@ -56,8 +56,9 @@ export interface NativeAddon {
   endedChild(): number;
   /** sched_yield(2). */
   yieldProcessor(): void;
-  /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … */
-  listenInet(family: 4 | 6, address: string, port: number, backlog: number): [number, number];
+  /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … An IPv6 socket without `v6only` takes IPv4
+   * connections too. */
+  listenInet(family: 4 | 6, address: string, port: number, backlog: number, v6only: boolean): [number, number];
   /** Binds with the mode from the umask (never a chmod by name), with `rights` when given. */
   listenUnix(path: string, backlog: number, mode: number, rights: RightsTuple | null): number;
   /** flock(2): true once taken; without `wait`, false when another holds it. */

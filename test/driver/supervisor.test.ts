@@ -82,7 +82,7 @@ function rig(options: Partial<Options>, sockets = 0): Rig {
   const timers: Rig['timers'] = [];
   const resolved = resolveOptions({ program: 'server', ...options });
   const launch: Launch = { options: resolved, identity: null, env: {}, program: null, cap: typeof resolved.maxMem === 'number' ? { capBytes: resolved.maxMem, ofBytes: null, source: 'size' } : null, rootChildForUser: false };
-  const held: HeldSocket[] = Array.from({ length: sockets }, (_, index) => ({ spec: { kind: 'inet', name: `s${index}`, family: 4, address: '127.0.0.1', port: 1, text: '1' }, fd: -1, port: 1, bound: null }));
+  const held: HeldSocket[] = Array.from({ length: sockets }, (_, index) => ({ spec: { kind: 'inet', name: `s${index}`, family: 4, address: '127.0.0.1', port: 1, text: '1', dualStack: false }, fd: -1, port: 1, bound: null }));
   const supervisor = new Supervisor(launch, held, null, {
     startGeneration: (spec) => {
       const failure = failures.shift();
