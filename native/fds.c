@@ -14,11 +14,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -147,18 +149,35 @@ napi_value angel_listen_unix(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The (dirFd, name, …, rights|null) the *At entries take: rights at argv[rights_at]; false with the usage
+ * error thrown otherwise. */
+static bool get_at_args(napi_env env, napi_callback_info info, napi_value *argv, size_t want, size_t rights_at, const char *entry,
+                        int32_t *dir_fd, char *name, size_t max, struct fs_rights *rights) {
+  size_t argc = want;
+  char what[96];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    js_throw_status(env, "napi_get_cb_info");
+    return false;
+  }
+  if (argc != want) {
+    snprintf(what, sizeof what, "%s: expected %zu arguments", entry, want);
+    js_throw_usage(env, what);
+    return false;
+  }
+  snprintf(what, sizeof what, "%s: dirFd", entry);
+  if (!js_get_int32(env, argv[0], what, dir_fd)) return false;
+  snprintf(what, sizeof what, "%s: expected a name of 1-%zu bytes without NUL", entry, max - 2);
+  return get_name(env, argv[1], name, max, what) && js_get_fs_rights(env, argv[rights_at], rights);
+}
+
 /* lstatAt(dirFd, name, rights|null) -> [mode, dev, ino] (dev and ino as bigints), or null when there is no such
  * entry; with rights, looked up with that user's filesystem rights. */
 napi_value angel_lstat_at(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t dir_fd;
   char name[4096];
   struct fs_rights rights;
-  if (argc != 3 || !js_get_int32(env, argv[0], "lstatAt: dirFd", &dir_fd) ||
-      !get_name(env, argv[1], name, sizeof name, "lstatAt: expected a name of 1-4094 bytes without NUL") ||
-      !js_get_fs_rights(env, argv[2], &rights)) return NULL;
+  if (!get_at_args(env, info, argv, 3, 2, "lstatAt", &dir_fd, name, sizeof name, &rights)) return NULL;
   struct fs_saved saved;
   struct stat stat;
   int result = -1;
@@ -189,15 +208,11 @@ napi_value angel_lstat_at(napi_env env, napi_callback_info info) {
 /* unlinkAt(dirFd, name, rights|null) -> whether it removed one (false: there was none); with rights, removed
  * with that user's filesystem rights. */
 napi_value angel_unlink_at(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t dir_fd;
   char name[4096];
   struct fs_rights rights;
-  if (argc != 3 || !js_get_int32(env, argv[0], "unlinkAt: dirFd", &dir_fd) ||
-      !get_name(env, argv[1], name, sizeof name, "unlinkAt: expected a name of 1-4094 bytes without NUL") ||
-      !js_get_fs_rights(env, argv[2], &rights)) return NULL;
+  if (!get_at_args(env, info, argv, 3, 2, "unlinkAt", &dir_fd, name, sizeof name, &rights)) return NULL;
   struct fs_saved saved;
   int result = -1;
   const char *step = "setfsuid";
@@ -209,6 +224,38 @@ napi_value angel_unlink_at(napi_env env, napi_callback_info info) {
   fs_rights_free(&rights);
   if (result < 0 && errno != ENOENT) return js_throw_errno(env, step, errno);
   return js_bool(env, result == 0);
+}
+
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
+
+/* accessAt(dirFd, name, mode, rights|null): throws unless the calling thread's credentials may (mode: R_OK,
+ * W_OK, X_OK) on the file, as faccessat2(AT_EACCESS) decides it: with the filesystem ids, so with rights it is
+ * that user's answer (search rights on every directory on the way, the file's mode and ACL, a noexec mount),
+ * the one that user's own open, chdir or execve would get. glibc's faccessat emulates AT_EACCESS from stat on
+ * older versions, so the system call is made directly. */
+napi_value angel_access_at(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t dir_fd, mode;
+  char name[4096];
+  struct fs_rights rights;
+  if (!get_at_args(env, info, argv, 4, 3, "accessAt", &dir_fd, name, sizeof name, &rights)) return NULL;
+  if (!js_get_int32(env, argv[2], "accessAt: mode", &mode)) {
+    fs_rights_free(&rights);
+    return NULL;
+  }
+  struct fs_saved saved;
+  long result = -1;
+  const char *step = "setfsuid";
+  if (fs_rights_enter(&rights, &saved) == 0) {
+    result = syscall(SYS_faccessat2, dir_fd, name, mode, AT_EACCESS);
+    step = "faccessat2";
+    fs_rights_leave(&saved);
+  }
+  fs_rights_free(&rights);
+  if (result < 0) return js_throw_errno(env, step, errno);
+  return NULL;
 }
 
 /* lockFd(fd, exclusive, wait) -> whether the lock was taken: flock(2), which Node lacks. Without wait, a lock

@@ -8,6 +8,7 @@ import { deliverable, INSPECTOR_SIGNAL } from '../core/rewrite.js';
 import { ALLOWED_FOR_USER, allowedForUser, childEnvironment, childEnvironmentForRoot } from '../core/environment.js';
 import { SpawnError, UsageError } from '../core/errors.js';
 import { MIN_CAP_BYTES, showCap, type ResolvedCap } from '../core/memory.js';
+import { checkChildAccess } from '../kernel/childaccess.js';
 import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
 import { openLockedProgram } from '../kernel/lock.js';
 import { closeProgram, openProgram, type ProgramFile } from '../kernel/program.js';
@@ -95,6 +96,7 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
   if (!program && forUser) program = openProgram(options.program, env.PATH, cwd);
   try {
     if (forUser && program) checkRootRule(program, forUser);
+    checkChildAccess(program?.path ?? options.program, env.PATH, options.cwd, identity && { rights: identity, name: accountOf(identity.uid).name });
   } catch (error) {
     closeProgram(program);
     throw error;

@@ -214,8 +214,9 @@ async function main(argv: string[]): Promise<void> {
     });
   addRunOptions(cli.command('check'))
     .description('Make every check a run makes before it starts the program (options, config, user and group, working '
-      + 'directory, log file, program on PATH, root rule, lock), starting and binding nothing, and print the resolved '
-      + 'options. Exit 0, or the status the run would have: 2, 126, 127.')
+      + 'directory, log file, program on PATH, root rule, lock, and, as the child\'s user, its working directory, program, '
+      + 'script and interpreter), starting and binding nothing, and print the resolved options. Exit 0, or the status '
+      + 'the run would have: 2, 126, 127.')
     .usage('[options] [-- <program> [args...]]')
     .argument('[program]', 'the program to check')
     .argument('[args...]', 'its arguments')

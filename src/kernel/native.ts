@@ -68,6 +68,9 @@ export interface NativeAddon {
   /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory; with `rights`,
    * opened with that user's filesystem rights. */
   openAt(dirFd: number, name: string, flags: number, mode: number, rights: RightsTuple | null): number;
+  /** faccessat2(AT_EACCESS) with `rights` when given: throws (EACCES, ENOENT, …) unless they may (mode R_OK,
+   * W_OK, X_OK). */
+  accessAt(dirFd: number, name: string, mode: number, rights: RightsTuple | null): void;
   /** fstatat(AT_SYMLINK_NOFOLLOW): [st_mode, st_dev, st_ino], or null when there is no such entry. */
   lstatAt(dirFd: number, name: string, rights: RightsTuple | null): [number, bigint, bigint] | null;
   /** unlinkat(2): true when it removed one, false when there was none. */

@@ -51,6 +51,8 @@ export const openAt = (dirFd: number, name: string, flags: number, mode: number,
   named(() => addon().openAt(dirFd, name, flags, mode, tupleOf(rights)));
 export const lstatAt = (dirFd: number, name: string, rights: FsRights | null): [number, bigint, bigint] | null =>
   named(() => addon().lstatAt(dirFd, name, tupleOf(rights)));
+export const accessAt = (dirFd: number, name: string, mode: number, rights: FsRights | null): void =>
+  named(() => addon().accessAt(dirFd, name, mode, tupleOf(rights)));
 export const unlinkAt = (dirFd: number, name: string, rights: FsRights | null): boolean => named(() => addon().unlinkAt(dirFd, name, tupleOf(rights)));
 export const notifySocket: NativeAddon['notifySocket'] = (...args) => named(() => addon().notifySocket(...args));
 export const notifyWatch: NativeAddon['notifyWatch'] = (...args) => named(() => addon().notifyWatch(...args));
