@@ -75,6 +75,7 @@ describe('bash', () => {
       for (const option of OPTIONS) assert.ok(offered.includes(option.flag), `${command}: ${option.flag}`);
       assert.ok(offered.includes('--'));
     }
+    assert.ok(bashOffers(file, 'angel bench --').includes('--export-csv'));
   });
 });
 
