@@ -46,7 +46,7 @@ written. A program that cannot start, or exits on its own during a cycle, ends t
 angel's status for it (127 not found, 126 not executable, else its own status); SIGINT stops it and exits 130.
 
 Example:
-  angel bench --runs 20 --warmup 2 --listen 127.0.0.1:8080 --ready fd --probe http://127.0.0.1:8080/ -- node server.js
+  angel bench -r 10 -w 1 --listen 8080 --ready fd --probe http://127.0.0.1:8080/ --export-json bench.json -- node server.mjs
 `;
 
 export function benchSettings(flags: Flags, rights: FsRights | null = null): BenchSettings {

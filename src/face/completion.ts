@@ -9,12 +9,14 @@ import { OPTIONS } from '../core/options.js';
 const SHELLS = ['bash', 'zsh'] as const;
 type Shell = (typeof SHELLS)[number];
 
-/** Where each shell finds the script: a file its completion system loads on demand, or an eval at start-up. */
+/** Where each shell finds the script: a file its completion system loads on demand (bash-completion's
+ * directory; a directory on zsh's fpath), or an eval at start-up. */
 export const COMPLETION_HELP = `
-  bash: angel completion bash > ~/.local/share/bash-completion/completions/angel
-        (without the bash-completion package: eval "$(angel completion bash)" in ~/.bashrc)
-  zsh:  angel completion zsh > ~/.zfunc/_angel, with fpath=(~/.zfunc $fpath) before compinit in ~/.zshrc
-        (or eval "$(angel completion zsh)" there, after compinit)`;
+  mkdir -p ~/.local/share/bash-completion/completions && angel completion bash > ~/.local/share/bash-completion/completions/angel
+  mkdir -p ~/.zfunc && angel completion zsh > ~/.zfunc/_angel
+bash-completion loads the first when angel is completed; zsh finds the second with fpath=(~/.zfunc $fpath) before
+compinit in ~/.zshrc. Or: eval "$(angel completion bash)" in ~/.bashrc, eval "$(angel completion zsh)" in
+~/.zshrc after compinit.`;
 
 export function shellOf(value: string): Shell {
   if ((SHELLS as readonly string[]).includes(value)) return value as Shell;
@@ -97,9 +99,8 @@ function bash(specs: readonly CommandSpec[]): string {
     const dashes = spec.operands === 'program' ? ' --' : '';
     return `    ${spec.name}) COMPREPLY=($(compgen -W '${flags} --help${dashes}${words}' -- "$cur")) ;;`;
   };
-  return `# bash completion for angel, made by \`angel completion bash\` from angel's own options.
-# Install: angel completion bash > ~/.local/share/bash-completion/completions/angel
-# (or, without the bash-completion package, in ~/.bashrc: eval "$(angel completion bash)")
+  return `# bash completion for angel, made by \`angel completion bash\` from angel's own options; \`angel help completion\`
+# says where it goes.
 _angel() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} command=run i=1
   case \${COMP_WORDS[1]} in
@@ -149,9 +150,8 @@ function zsh(specs: readonly CommandSpec[]): string {
   };
   const cases = specs.map((command) => `    ${command.name}) _arguments -S \\\n      ${[...command.flags.flatMap(spec), operands(command)].join(' \\\n      ')} ;;`);
   return `#compdef angel
-# zsh completion for angel, made by \`angel completion zsh\` from angel's own options.
-# Install: angel completion zsh > ~/.zfunc/_angel, with fpath=(~/.zfunc $fpath) before compinit in ~/.zshrc
-# (or, after compinit there: eval "$(angel completion zsh)")
+# zsh completion for angel, made by \`angel completion zsh\` from angel's own options; \`angel help completion\`
+# says where it goes.
 _angel() {
   local -a subcommands=(
 ${specs.map((command) => `    '${command.name}:${command.summary.replace(/'/g, `'\\''`)}'`).join('\n')}

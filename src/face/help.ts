@@ -1,11 +1,13 @@
 // What `angel --help` says after the options: examples, the signals, the exit statuses. The options themselves
 // come from the option table (face/flags.ts).
 export const HELP_AFTER = `
-Examples:
-  angel --max-mem 512M -- node server.js
-      restart the server whenever its process tree holds more than 512 MiB
-  angel --listen 8080 --ready fd --max-mem 1G --stop-signal SIGINT -- lighttpd -D -f lighttpd.conf
-      angel holds port 8080 (the server takes it from fd 3); a reload starts the next one before stopping the old
+Examples (server.mjs and lighttpd.conf are the README's, under Quick start and lighttpd):
+  angel --listen 8080 --ready fd --max-mem 512M -- node server.mjs
+      angel holds port 8080 (the server takes it from fd 3) and restarts the server past 512 MiB; SIGHUP starts
+      the next one, waits for its ready line, then stops the old one, which drains: nothing refused, nothing lost
+  angel --listen 8080 --stop-signal SIGINT --max-mem 1G -- lighttpd -D -f lighttpd.conf
+      lighttpd takes the socket (server.systemd-socket-activation); ready at exec, since it writes no ready
+      line; SIGINT, its graceful stop, ends the old one at a reload
   angel check --config angel.json
       every check a run makes (user, program on PATH, log file, root rule, lock), nothing started
 

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { AngelRun, ROOT } from '../helpers/events.js';
+import { block } from '../helpers/readme.js';
 
 const NAME = 'angel-supervisor';
 const { version: VERSION } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -74,6 +75,18 @@ describe('the package', { skip: hasNpm ? false : 'needs npm on PATH' }, () => {
     const overrun = await run.event('overrun');
     assert.equal(overrun.capBytes, 40 * 2 ** 20);
     assert.equal(await run.status(), 143);
+  });
+
+  test('the README\'s Install lines, as written: npm pack names the tarball npm install -g installs, angel runs', { timeout: 240_000 }, () => {
+    const lines = block('Install', 'sh').split('\n').map((line) => line.replace(/\s{2,}#.*$/, '').trim()).filter((line) => line !== '');
+    assert.deepEqual(lines.slice(0, 2), ['npm ci', 'npm pack'], 'the tarball above is what npm pack made in a checkout after npm ci');
+    const install = lines[2] ?? '';
+    assert.equal(install, `npm install -g ./${basename(tarball)}`, 'the line names the tarball npm pack made');
+    // -g as written, into a prefix of this test's rather than the machine's
+    const prefix = mkdtempSync(join(work, 'global-'));
+    const result = spawnSync('sh', ['-c', install], { cwd: dirname(tarball), env: userEnv({ npm_config_prefix: prefix }), encoding: 'utf8', timeout: 240_000 });
+    assert.equal(result.status, 0, `${install}:\n${result.stdout}\n${result.stderr}`);
+    assert.equal(execFileSync(join(prefix, 'bin', 'angel'), ['--version'], { encoding: 'utf8', env: userEnv() }).trim(), `angel ${VERSION} (not locked)`);
   });
 
   test('the tarball ships no source maps: they would point to TypeScript sources it does not ship', () => {

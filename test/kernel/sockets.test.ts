@@ -19,12 +19,8 @@ describe('held sockets', () => {
     const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--', process.execPath, server]);
     await run.event('ready');
     const load = loadDuring(t, run, port);
-    for (let generation = 1; generation <= 10; generation++) {
-        run.signal('SIGHUP');
-      await run.event('exit', (event) => event.generation === generation - 1, 15_000);
-      // let the new generation answer a few before the next reload
-      await load.answered(5);
-    }
+    // the new generation answers a few before the next reload
+    await run.reloads(10, () => load.answered(5));
     const result = await load.stop();
     run.signal('SIGTERM');
     assert.equal(await run.status(), 0);
