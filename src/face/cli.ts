@@ -22,9 +22,8 @@ import { addonLoadError } from '../kernel/syscalls.js';
 import { childEnvironment } from '../core/environment.js';
 import { startingUser, type StartingUser } from '../kernel/rootrule.js';
 import { addBenchOptions, BENCH_HELP, benchSettings } from './bench-flags.js';
-import { COMPLETION_HELP, completionScript, shellOf } from './completion.js';
 import { addRunOptions, flagOptions, type Flags } from './flags.js';
-import { HELP_AFTER } from './help.js';
+import { COMPLETION_HELP, HELP_AFTER } from './help.js';
 import { StatusBoard, VERSION } from './board.js';
 import { openControlSocket } from './control.js';
 import { serveMetrics } from './monitoring.js';
@@ -242,7 +241,9 @@ async function main(argv: string[]): Promise<void> {
     .argument('<shell>', 'bash or zsh')
     .addHelpText('after', `\nInstall:${COMPLETION_HELP}`)
     .exitOverride()
-    .action((shell: string) => {
+    .action(async (shell: string) => {
+      // loaded only for `angel completion`
+      const { completionScript, shellOf } = await import('./completion.js');
       process.stdout.write(completionScript(shellOf(shell), cli));
     });
 

@@ -9,15 +9,6 @@ import { OPTIONS } from '../core/options.js';
 const SHELLS = ['bash', 'zsh'] as const;
 type Shell = (typeof SHELLS)[number];
 
-/** Where each shell finds the script: a file its completion system loads on demand (bash-completion's
- * directory; a directory on zsh's fpath), or an eval at start-up. */
-export const COMPLETION_HELP = `
-  mkdir -p ~/.local/share/bash-completion/completions && angel completion bash > ~/.local/share/bash-completion/completions/angel
-  mkdir -p ~/.zfunc && angel completion zsh > ~/.zfunc/_angel
-bash-completion loads the first when angel is completed; zsh finds the second with fpath=(~/.zfunc $fpath) before
-compinit in ~/.zshrc. Or: eval "$(angel completion bash)" in ~/.bashrc, eval "$(angel completion zsh)" in
-~/.zshrc after compinit.`;
-
 export function shellOf(value: string): Shell {
   if ((SHELLS as readonly string[]).includes(value)) return value as Shell;
   throw new UsageError('<shell>', value, `expected ${SHELLS.join(' or ')}`);

@@ -1,4 +1,5 @@
-// What `angel --help` says after the options: examples, the signals, the exit statuses. The options themselves
+// What `angel --help` says after the options: examples, the signals, the exit statuses (and `angel help
+// completion`, where the scripts go). The options themselves
 // come from the option table (face/flags.ts).
 export const HELP_AFTER = `
 Examples (server.mjs and lighttpd.conf are the README's, under Quick start and lighttpd):
@@ -25,3 +26,12 @@ Exit status:
   the child's (its code, or 128 + the signal that ended it); 2 bad usage or config;
   126 the program cannot be run (or the root rule refused it); 127 the program was not found
 `;
+
+/** Where each shell finds the script: a file its completion system loads on demand (bash-completion's
+ * directory; a directory on zsh's fpath), or an eval at start-up. */
+export const COMPLETION_HELP = `
+  mkdir -p ~/.local/share/bash-completion/completions && angel completion bash > ~/.local/share/bash-completion/completions/angel
+  mkdir -p ~/.zfunc && angel completion zsh > ~/.zfunc/_angel
+bash-completion loads the first when angel is completed; zsh finds the second with fpath=(~/.zfunc $fpath) before
+compinit in ~/.zshrc. Or: eval "$(angel completion bash)" in ~/.bashrc, eval "$(angel completion zsh)" in
+~/.zshrc after compinit.`;
