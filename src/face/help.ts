@@ -1,6 +1,5 @@
 // What `angel --help` says after the options: examples, the signals, the exit statuses (and `angel help
-// completion`, where the scripts go). The options themselves
-// come from the option table (face/flags.ts).
+// completion`, where the scripts go). The options themselves come from the option table (face/flags.ts).
 export const HELP_AFTER = `
 Examples (server.mjs and lighttpd.conf are the README's, under Quick start and lighttpd):
   angel --listen 8080 --ready fd --max-mem 512M -- node server.mjs
