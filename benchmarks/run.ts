@@ -1,13 +1,16 @@
-// `npm run bench [-- NAME...] [-- --quick]` (or BENCH_QUICK=1): each measure prints one table, with the
-// floor, angel and the peers side by side, and the tables go to benchmarks/results.md, which is committed as
-// the last measured result. A run of some measures only replaces their sections there; each section says
-// when and how (quick or full) it was measured, and the file's head names the quick ones. Each section ends with
-// the rows it gives the README's Performance table, which the run then regenerates (scripts/performance-table.mjs). Adding a measure is one line in `benchmarks` below.
+// `npm run bench [-- NAME...] [-- --quick] [-- --output FILE]` (or BENCH_QUICK=1): each measure prints one
+// table, with the floor, angel and the peers side by side, and with --output the tables go to FILE. The tracked
+// benchmarks/results.md, the last measured result, is written only when asked for by name (`npm run
+// bench:results`), so a trial run leaves the checkout clean; then the README's Performance table is regenerated
+// from it (scripts/performance-table.mjs: each section ends with the rows it gives the table). A run of some
+// measures only replaces their sections in the file; each section says when and how (quick or full) it was
+// measured, and the file's head names the quick ones. Adding a measure is one line in `benchmarks` below.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import { crashLoopBenchmark } from './crash-loop.js';
 import { idleBenchmark } from './idle.js';
 import { launchBenchmark } from './launch.js';
@@ -30,14 +33,13 @@ const benchmarks: Benchmark[] = [
   launchBenchmark, idleBenchmark, spawnBenchmark, restartBenchmark, overrunBenchmark, raceBenchmark, watchBenchmark, reloadBenchmark, crashLoopBenchmark, reapBenchmark, ranBenchmark,
 ];
 
-const RESULTS = join(BENCHMARKS, 'results.md');
 const marker = (name: string): string => `<!-- bench:${name} -->`;
 
-/** Sections of the results file by benchmark name, in file order. */
-function readSections(): Map<string, string> {
+/** Sections of a results file by benchmark name, in file order. */
+function readSections(file: string): Map<string, string> {
   const sections = new Map<string, string>();
-  if (!existsSync(RESULTS)) return sections;
-  const parts = readFileSync(RESULTS, 'utf8').split(/^(?=<!-- bench:)/m);
+  if (!existsSync(file)) return sections;
+  const parts = readFileSync(file, 'utf8').split(/^(?=<!-- bench:)/m);
   for (const part of parts) {
     const name = /^<!-- bench:([\w-]+) -->/.exec(part)?.[1];
     if (name) sections.set(name, part.trimEnd());
@@ -45,7 +47,7 @@ function readSections(): Map<string, string> {
   return sections;
 }
 
-function writeSections(sections: Map<string, string>): void {
+function writeSections(file: string, sections: Map<string, string>): void {
   const ordered = [
     ...benchmarks.map((benchmark) => sections.get(benchmark.name)).filter((text) => text !== undefined),
   ];
@@ -53,18 +55,18 @@ function writeSections(sections: Map<string, string>): void {
   const head =
     '# Benchmark results\n\nThe tables of the last `npm run bench`, one section per measure (a run of some measures ' +
     'replaces only theirs). Each says when, on what and how it was measured, and ends with the rows it gives the ' +
-    "README's Performance table (`node scripts/performance-table.mjs` copies them; `npm run bench` runs it at its end).";
+    "README's Performance table (`node scripts/performance-table.mjs` copies them; `npm run bench:results` runs it at its end).";
   const warning = quick.length === 0
     ? ''
     : `\n\n**Quick runs here: ${quick.join(', ')}.** Their figures come from a short validation run (fewer samples, shorter ` +
       'windows, often on a loaded machine): a check that the benchmark runs end to end and its table is sane, not figures to ' +
-      'quote. A full `npm run bench` on a quiet machine replaces them.';
-  writeFileSync(RESULTS, `${head}${warning}\n\n${ordered.join('\n\n')}\n`);
+      'quote. A full `npm run bench:results` on a quiet machine replaces them.';
+  writeFileSync(file, `${head}${warning}\n\n${ordered.join('\n\n')}\n`);
 }
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
-const wanted = args.filter((arg) => !arg.startsWith('--'));
+const { values: flags, positionals: wanted } = parseArgs({ options: { quick: { type: 'boolean' }, output: { type: 'string' } }, allowPositionals: true });
+const quick = flags.quick === true || process.env.BENCH_QUICK === '1';
+const output = flags.output === undefined ? null : resolve(flags.output);
 const unknown = wanted.filter((name) => !benchmarks.some((benchmark) => benchmark.name === name));
 if (unknown.length > 0) {
   process.stderr.write(`bench: no benchmark named ${unknown.join(', ')}; there are: ${benchmarks.map((b) => b.name).join(', ')}\n`);
@@ -72,7 +74,8 @@ if (unknown.length > 0) {
 }
 
 const machine = `${process.platform} ${process.arch}, ${cpus().length} cores, node ${process.version}`;
-const sections = readSections();
+if (output === null) process.stderr.write(`bench: the tables are printed only: --output FILE writes them to a file, npm run bench:results to ${join(BENCHMARKS, 'results.md')}\n`);
+const sections = output === null ? new Map<string, string>() : readSections(output);
 for (const benchmark of benchmarks) {
   if (wanted.length > 0 && !wanted.includes(benchmark.name)) continue;
   process.stderr.write(`running ${benchmark.name}${quick ? ' (quick)' : ''}…\n`);
@@ -88,9 +91,11 @@ for (const benchmark of benchmarks) {
   const text = `${toMarkdown(table)}\n\n_${quick ? 'Quick run' : 'Full run'}, ${new Date().toISOString()}, ${machine}; took ${seconds} s._`;
   process.stdout.write(`\n${text}\n`);
   sections.set(benchmark.name, `${marker(benchmark.name)}\n${text}`);
-  writeSections(sections); // after each measure: an interrupted run keeps what it measured
+  if (output !== null) writeSections(output, sections); // after each measure: an interrupted run keeps what it measured
 }
 
-// the README's Performance table, from the sections as they now are
-const readme = spawnSync(process.execPath, [join(ROOT, 'scripts', 'performance-table.mjs')], { stdio: 'inherit' });
-if (readme.status !== 0) process.exitCode = 1;
+// the README's Performance table, from the tracked results as they now are
+if (output === join(BENCHMARKS, 'results.md')) {
+  const readme = spawnSync(process.execPath, [join(ROOT, 'scripts', 'performance-table.mjs')], { stdio: 'inherit' });
+  if (readme.status !== 0) process.exitCode = 1;
+}

@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -40,20 +41,23 @@ static napi_value fail_closing(napi_env env, int fd, const char *step) {
   return js_throw_errno(env, step, err);
 }
 
-/* listenInet(family 4|6, numericAddress, port, backlog) -> [fd, boundPort] */
+/* listenInet(family 4|6, numericAddress, port, backlog, v6only) -> [fd, boundPort]. An IPv6 socket with v6only
+ * false takes IPv4 connections too, as IPv4-mapped addresses (ipv6(7)). */
 napi_value angel_listen_inet(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t family, port, backlog;
+  bool v6only;
   char address[INET6_ADDRSTRLEN + 1];
   size_t length;
-  if (!js_get_int32(env, argv[0], "listenInet: family", &family) ||
+  if (argc != 5 || !js_get_int32(env, argv[0], "listenInet: family", &family) ||
       !js_get_int32(env, argv[2], "listenInet: port", &port) ||
       !js_get_int32(env, argv[3], "listenInet: backlog", &backlog)) return NULL;
   if ((family != 4 && family != 6) || port < 0 || port > 65535 ||
-      napi_get_value_string_utf8(env, argv[1], address, sizeof address, &length) != napi_ok) {
-    return js_throw_usage(env, "listenInet: expected family 4|6, a numeric address and a port 0-65535");
+      napi_get_value_string_utf8(env, argv[1], address, sizeof address, &length) != napi_ok ||
+      napi_get_value_bool(env, argv[4], &v6only) != napi_ok) {
+    return js_throw_usage(env, "listenInet: expected family 4|6, a numeric address, a port 0-65535, a backlog and v6only");
   }
 
   struct sockaddr_storage storage;
@@ -78,8 +82,9 @@ napi_value angel_listen_inet(napi_env env, napi_callback_info info) {
   int one = 1;
   /* SO_REUSEADDR: a restarted angel can bind again while old connections sit in TIME_WAIT */
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail_closing(env, fd, "setsockopt(SO_REUSEADDR)");
-  /* an IPv6 listener holds only IPv6, so [::]:80 and 0.0.0.0:80 can both be asked for */
-  if (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) {
+  /* set either way: the default is the sysctl net.ipv6.bindv6only, which the caller should not depend on */
+  int only = v6only ? 1 : 0;
+  if (family == 6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof only) < 0) {
     return fail_closing(env, fd, "setsockopt(IPV6_V6ONLY)");
   }
   if (bind(fd, (struct sockaddr *)&storage, size) < 0) return fail_closing(env, fd, "bind");
@@ -144,18 +149,35 @@ napi_value angel_listen_unix(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The (dirFd, name, …, rights|null) the *At entries take: rights at argv[rights_at]; false with the usage
+ * error thrown otherwise. */
+static bool get_at_args(napi_env env, napi_callback_info info, napi_value *argv, size_t want, size_t rights_at, const char *entry,
+                        int32_t *dir_fd, char *name, size_t max, struct fs_rights *rights) {
+  size_t argc = want;
+  char what[96];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    js_throw_status(env, "napi_get_cb_info");
+    return false;
+  }
+  if (argc != want) {
+    snprintf(what, sizeof what, "%s: expected %zu arguments", entry, want);
+    js_throw_usage(env, what);
+    return false;
+  }
+  snprintf(what, sizeof what, "%s: dirFd", entry);
+  if (!js_get_int32(env, argv[0], what, dir_fd)) return false;
+  snprintf(what, sizeof what, "%s: expected a name of 1-%zu bytes without NUL", entry, max - 2);
+  return get_name(env, argv[1], name, max, what) && js_get_fs_rights(env, argv[rights_at], rights);
+}
+
 /* lstatAt(dirFd, name, rights|null) -> [mode, dev, ino] (dev and ino as bigints), or null when there is no such
  * entry; with rights, looked up with that user's filesystem rights. */
 napi_value angel_lstat_at(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t dir_fd;
   char name[4096];
   struct fs_rights rights;
-  if (argc != 3 || !js_get_int32(env, argv[0], "lstatAt: dirFd", &dir_fd) ||
-      !get_name(env, argv[1], name, sizeof name, "lstatAt: expected a name of 1-4094 bytes without NUL") ||
-      !js_get_fs_rights(env, argv[2], &rights)) return NULL;
+  if (!get_at_args(env, info, argv, 3, 2, "lstatAt", &dir_fd, name, sizeof name, &rights)) return NULL;
   struct fs_saved saved;
   struct stat stat;
   int result = -1;
@@ -232,6 +254,38 @@ napi_value angel_unlink_at(napi_env env, napi_callback_info info) {
 
 napi_value angel_rename_at(napi_env env, napi_callback_info info) {
   return entry_call(env, info, true);
+}
+
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
+
+/* accessAt(dirFd, name, mode, rights|null): throws unless the calling thread's credentials may (mode: R_OK,
+ * W_OK, X_OK) on the file, as faccessat2(AT_EACCESS) decides it: with the filesystem ids, so with rights it is
+ * that user's answer (search rights on every directory on the way, the file's mode and ACL, a noexec mount),
+ * the one that user's own open, chdir or execve would get. glibc's faccessat emulates AT_EACCESS from stat on
+ * older versions, so the system call is made directly. */
+napi_value angel_access_at(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int32_t dir_fd, mode;
+  char name[4096];
+  struct fs_rights rights;
+  if (!get_at_args(env, info, argv, 4, 3, "accessAt", &dir_fd, name, sizeof name, &rights)) return NULL;
+  if (!js_get_int32(env, argv[2], "accessAt: mode", &mode)) {
+    fs_rights_free(&rights);
+    return NULL;
+  }
+  struct fs_saved saved;
+  long result = -1;
+  const char *step = "setfsuid";
+  if (fs_rights_enter(&rights, &saved) == 0) {
+    result = syscall(SYS_faccessat2, dir_fd, name, mode, AT_EACCESS);
+    step = "faccessat2";
+    fs_rights_leave(&saved);
+  }
+  fs_rights_free(&rights);
+  if (result < 0) return js_throw_errno(env, step, errno);
+  return NULL;
 }
 
 /* lockFd(fd, exclusive, wait) -> whether the lock was taken: flock(2), which Node lacks. Without wait, a lock

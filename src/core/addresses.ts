@@ -4,10 +4,16 @@ import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
 
 export type ListenSpec =
-  | { kind: 'inet'; name: string; family: 4 | 6; address: string; port: number; text: string }
+  | {
+      kind: 'inet'; name: string; family: 4 | 6; address: string; port: number; text: string;
+      /** No host given (`8080`, `*:8080`): every address of both families, as systemd's `ListenStream=8080`
+       * binds it: `[::]` taking IPv4 too (IPV6_V6ONLY off), or `0.0.0.0` where the kernel has no IPv6. */
+      dualStack: boolean;
+    }
   | { kind: 'unix'; name: string; path: string; text: string };
 
-/** Parses `[name=][host:]port`, `[name=][::1]:port` or `[name=]unix:/path`. Hosts are numeric (or localhost, or empty/`*` for all). */
+/** Parses `[name=][host:]port`, `[name=][::1]:port` or `[name=]unix:/path`. Hosts are numeric (or localhost);
+ * none, or `*`, is every address of both families, while `0.0.0.0` is IPv4's alone and `[::]` IPv6's alone. */
 export function parseListen(text: string, index: number, flag = '--listen'): ListenSpec {
   const named = /^([A-Za-z0-9_.-]+)=(.*)$/.exec(text);
   const name = named?.[1] ?? `listen${index}`;
@@ -24,10 +30,11 @@ export function parseListen(text: string, index: number, flag = '--listen'): Lis
     throw new UsageError(flag, text, 'expected [host:]port, [::1]:port or unix:/path');
   }
   const host = match[1] ?? match[2] ?? '';
-  const numeric = host === '' || host === '*' ? '0.0.0.0' : host === 'localhost' ? '127.0.0.1' : host;
+  if (host === '' || host === '*') return { kind: 'inet', name, family: 6, address: '::', port, text, dualStack: true };
+  const numeric = host === 'localhost' ? '127.0.0.1' : host;
   const family = isIP(numeric);
   if (family !== 4 && family !== 6) throw new UsageError(flag, text, 'expected a numeric host address (or localhost)');
-  return { kind: 'inet', name, family, address: numeric, port, text };
+  return { kind: 'inet', name, family, address: numeric, port, text, dualStack: false };
 }
 
 /** --metrics: `[host:]port`, `[::1]:port` or `unix:/path`, as --listen takes them, but bound to 127.0.0.1 when
@@ -46,7 +53,9 @@ export function parseMetrics(text: string, flag = '--metrics'): ListenSpec {
 /** Whether two addresses name the same socket: --metrics may not take one of the child's held sockets. */
 export function sameSocket(a: ListenSpec, b: ListenSpec): boolean {
   if (a.kind === 'unix' || b.kind === 'unix') return a.kind === 'unix' && b.kind === 'unix' && a.path === b.path;
-  if (a.port !== b.port || a.port === 0 || a.family !== b.family) return false;
+  if (a.port !== b.port || a.port === 0) return false;
+  if (a.dualStack || b.dualStack) return true;
+  if (a.family !== b.family) return false;
   const any = a.family === 4 ? '0.0.0.0' : '::';
   return a.address === b.address || a.address === any || b.address === any;
 }

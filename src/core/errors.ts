@@ -21,6 +21,15 @@ export class MissingProgramError extends UsageError {
   }
 }
 
+/** A command line of another shape than angel's (a mistyped command, a program without `--` before it): exit
+ * status 2, one line that shows the line as it was most likely meant. */
+export class CommandLineError extends UsageError {
+  constructor(word: string, message: string) {
+    super('<command>', word, 'unknown');
+    this.message = message;
+  }
+}
+
 /** The most characters of a value (or a config key) an error shows: a 10 MB value still makes one readable line. */
 export const MAX_SHOWN = 200;
 

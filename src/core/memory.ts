@@ -21,17 +21,27 @@ export function memoryCap(value: unknown, name: string): MemoryCap {
     throw new UsageError(name, value, 'expected a percentage above 0 and at most 100, such as 80%');
   }
   const expected = 'expected a size above 0 such as 512M or 1.5G, or a percentage of the cgroup\'s limit such as 80%';
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  let bytes = typeof value === 'number' && Number.isSafeInteger(value) ? value : NaN;
   if (typeof value === 'string') {
-    let bytes: number;
     try {
       bytes = parseSize(value, name);
     } catch {
       throw new UsageError(name, value, expected);
     }
-    if (bytes > 0) return bytes;
   }
-  throw new UsageError(name, value, expected);
+  if (!(bytes > 0)) throw new UsageError(name, value, expected);
+  if (bytes < MIN_CAP_BYTES) throw new UsageError(name, value, `expected a cap of at least 1M${bytesMeant(value)}`);
+  return bytes;
+}
+
+/** The least a cap can mean: a process of the smallest kind (a static program just exec'd) holds about this
+ * much resident memory, so a smaller cap stops every child as it starts, and restarts it until angel gives up. */
+export const MIN_CAP_BYTES = 2 ** 20;
+
+/** A cap written as a bare number is bytes: `--max-mem 100` was most likely meant as 100M, and is told so. */
+function bytesMeant(value: unknown): string {
+  const bare = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+  return /^\d+$/.test(bare) ? ` (a number alone is bytes: did you mean ${bare}M?)` : '';
 }
 
 export const showCap = (cap: MemoryCap | null): unknown => (isPercent(cap) ? `${cap.percent}%` : cap);

@@ -36,6 +36,8 @@ interface Row<K extends string, T> {
   readonly initialText?: string;
   /** A duration's unit when it is given as a bare number (help says it after the default). */
   readonly unit?: 'ms' | 's';
+  /** The words its value may be, or begin with, offered by shell completion (face/completion.ts). */
+  readonly choices?: readonly string[];
   /** Set once at start: a config re-read on SIGHUP may not change it (the sockets are bound, the log file
    * open, the identity decided); angel must be restarted for that. */
   readonly fixed?: boolean;
@@ -71,7 +73,7 @@ export const OPTIONS = [
   optional({ key: 'maxVmem', flag: '--max-vmem', value: '<size>', group: 'Limits', help: 'RLIMIT_AS (soft = hard) before exec: a backstop, it counts address space', parse: size }),
   optional({ key: 'maxFds', flag: '--max-fds', value: '<n>', group: 'Limits', help: 'RLIMIT_NOFILE (soft = hard) before exec', parse: whole(1) }),
   row({ key: 'rlimits', flag: '--rlimit', value: '<name=soft[:hard]>', group: 'Limits', help: 'any rlimit before exec (core, cpu, nproc, stack, …), repeatable', parse: rlimits, initial: {}, repeatable: true }),
-  row({ key: 'restart', flag: '--restart', value: '<policy>', group: 'Restarts', help: 'on-failure | always | never', parse: choice(RESTART_POLICIES), initial: 'on-failure' }),
+  row({ key: 'restart', flag: '--restart', value: '<policy>', group: 'Restarts', help: 'on-failure | always | never', parse: choice(RESTART_POLICIES), initial: 'on-failure', choices: RESTART_POLICIES }),
   row({ key: 'maxRestarts', flag: '--max-restarts', value: '<n>', group: 'Restarts', help: 'more quick deaths (under --min-uptime) than n within the window: give up', parse: whole(0), initial: 10 }),
   row({ key: 'restartWindow', flag: '--restart-window', value: '<duration>', group: 'Restarts', help: 'the crash-loop window: seconds, or with units (10m)', parse: secs(1), initial: 60, unit: 's' }),
   row({ key: 'minUptime', flag: '--min-uptime', value: '<duration>', group: 'Restarts', help: 'a child ready at least this long did not crash-loop: it restarts at once, resets the backoff and is not counted', parse: ms(0), initial: 1000, unit: 'ms' }),
@@ -81,10 +83,10 @@ export const OPTIONS = [
   row({ key: 'stopSignal', flag: '--stop-signal', value: '<sig>', group: 'Signals', help: 'the signal angel sends to stop the child (overrun, reload)', parse: signal, initial: 'SIGTERM' }),
   row({ key: 'parentDeathSignal', flag: '--parent-death-signal', value: '<sig>', group: 'Signals', help: 'what the child gets if angel itself dies (PR_SET_PDEATHSIG), so it is never left unsupervised', parse: signal, initial: 'SIGKILL' }),
   row({ key: 'rewrite', flag: '--rewrite', value: '<from:to>', group: 'Signals', help: 'a signal angel receives reaches the child as another (SIGTERM:SIGINT), forwarded or as a shutdown; repeatable', parse: rewrites, initial: {}, repeatable: true, show: formatRewrites }),
-  row({ key: 'reload', flag: '--reload', value: '<mode>', group: 'Signals', help: 'what SIGHUP does: restart | signal (forward it)', parse: choice(RELOAD_MODES), initial: 'restart' }),
-  row({ key: 'listen', flag: '--listen', value: '<addr>', group: 'Sockets and readiness', help: '[name=][host:]port, [::1]:port or unix:/path, bound by angel, passed as fds 3, 4, … (LISTEN_FDS); repeatable', parse: listenSpecs, initial: [], repeatable: true, fixed: true, show: (specs) => specs.map((spec) => spec.text) }),
+  row({ key: 'reload', flag: '--reload', value: '<mode>', group: 'Signals', help: 'what SIGHUP does: restart | signal (forward it)', parse: choice(RELOAD_MODES), initial: 'restart', choices: RELOAD_MODES }),
+  row({ key: 'listen', flag: '--listen', value: '<addr>', group: 'Sockets and readiness', help: '[name=][host:]port, [::1]:port or unix:/path, bound by angel, passed as fds 3, 4, … (LISTEN_FDS); a port alone is IPv4 and IPv6; repeatable', parse: listenSpecs, initial: [], repeatable: true, fixed: true, show: (specs) => specs.map((spec) => spec.text) }),
   row({ key: 'socketMode', flag: '--socket-mode', value: '<mode>', group: 'Sockets and readiness', help: 'mode of the unix sockets angel creates', parse: fileMode, initial: 0o666, fixed: true, show: octal }),
-  row({ key: 'ready', flag: '--ready', value: '<mode>', group: 'Sockets and readiness', help: 'when a child counts as started: exec | fd | notify | tcp:PORT | delay:MS', parse: readyMode, initial: { kind: 'exec' }, show: formatReady }),
+  row({ key: 'ready', flag: '--ready', value: '<mode>', group: 'Sockets and readiness', help: 'when a child counts as started: exec | fd | notify | tcp:PORT | delay:MS', parse: readyMode, initial: { kind: 'exec' }, show: formatReady, choices: ['exec', 'fd', 'notify', 'tcp:', 'delay:'] }),
   row({ key: 'readyTimeout', flag: '--ready-timeout', value: '<duration>', group: 'Sockets and readiness', help: 'a child not ready by then is killed and counts as failed to start', parse: ms(1), initial: 30_000, unit: 'ms' }),
   optional({ key: 'user', flag: '--user', value: '<user>', group: 'Identity and environment', help: 'the child runs as this user (name or uid), with its groups; angel stays root', parse: identity, fixed: true }),
   optional({ key: 'group', flag: '--group', value: '<group>', group: 'Identity and environment', help: 'the child runs with this group', parse: identity, fixed: true }),
@@ -97,10 +99,10 @@ export const OPTIONS = [
   row({ key: 'logStreamTag', flag: '--log-stream-tag', group: 'Logs', help: 'each line in --log-file says whose it is: out, err (a pipe each), or angel (an event, with --log-events)', parse: flag, initial: false, fixed: true }),
   optional({ key: 'logMaxSize', flag: '--log-max-size', value: '<size>', group: 'Logs', help: '--log-file is renamed to FILE.1 (FILE.1 to FILE.2, …) before it would pass this size, and a fresh one started; no line is split', parse: size, fixed: true }),
   row({ key: 'logKeep', flag: '--log-keep', value: '<n>', group: 'Logs', help: 'how many rotated files --log-max-size keeps; the oldest beyond is removed', parse: whole(1, MAX_LOG_KEEP), initial: 5, fixed: true }),
-  row({ key: 'logEvents', flag: '--log-events', value: '<where>', group: 'Logs', help: 'where angel\'s own events go: stderr | file (--log-file, a line each among the child\'s) | both', parse: choice(LOG_EVENTS), initial: 'stderr', fixed: true }),
+  row({ key: 'logEvents', flag: '--log-events', value: '<where>', group: 'Logs', help: 'where angel\'s own events go: stderr | file (--log-file, a line each among the child\'s) | both', parse: choice(LOG_EVENTS), initial: 'stderr', fixed: true, choices: LOG_EVENTS }),
   optional({ key: 'terminationLog', flag: '--termination-log', value: '<path>', group: 'Logs', help: 'a summary of how angel ended (status, the last generation\'s reason, cap, peak, restarts) written here at exit, where Kubernetes reads it', parse: text, fixed: true, initialText: '/dev/termination-log where it exists' }),
-  optional({ key: 'logFormat', flag: '--log-format', value: '<format>', group: 'Logs', help: 'angel\'s own events: json | pretty, for every destination', parse: choice(LOG_FORMATS), fixed: true, initialText: 'pretty on a terminal, else json' }),
-  row({ key: 'logLevel', flag: '--log-level', value: '<level>', group: 'Logs', help: 'trace | debug | info | warn | error | silent', parse: choice(LOG_LEVELS), initial: 'info', fixed: true }),
+  optional({ key: 'logFormat', flag: '--log-format', value: '<format>', group: 'Logs', help: 'angel\'s own events: json | pretty, for every destination', parse: choice(LOG_FORMATS), fixed: true, initialText: 'pretty on a terminal, else json', choices: LOG_FORMATS }),
+  row({ key: 'logLevel', flag: '--log-level', value: '<level>', group: 'Logs', help: 'trace | debug | info | warn | error | silent', parse: choice(LOG_LEVELS), initial: 'info', fixed: true, choices: LOG_LEVELS }),
   optional({ key: 'watchdog', flag: '--watchdog', value: '<duration>', group: 'Monitoring', help: 'the child must send WATCHDOG=1 to $NOTIFY_SOCKET within this period (it gets WATCHDOG_USEC); a miss stops and restarts it', parse: ms(1), unit: 'ms' }),
   row<'metrics', ListenSpec | null>({ key: 'metrics', flag: '--metrics', value: '<addr>', group: 'Monitoring', help: 'Prometheus text on http://ADDR/metrics: [host:]port (host 127.0.0.1 unless given) or unix:/path', parse: metricsAddress, initial: null, fixed: true, show: (spec) => spec?.text ?? null }),
 ] as const;

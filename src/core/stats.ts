@@ -39,6 +39,15 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
+/** The median as hyperfine (and statistics) has it: the middle value, or the mean of the two middle ones of an
+ * even count (summarize's is the nearest rank, a value that was measured). */
+export function median(samples: readonly number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 /** hyperfine's threshold on the modified Z-score: far enough out that only real interference crosses it. */
 const OUTLIER_Z = 14;
 

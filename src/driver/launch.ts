@@ -7,7 +7,8 @@ import type { Options } from '../core/types.js';
 import { deliverable, INSPECTOR_SIGNAL } from '../core/rewrite.js';
 import { ALLOWED_FOR_USER, allowedForUser, childEnvironment, childEnvironmentForRoot } from '../core/environment.js';
 import { SpawnError, UsageError } from '../core/errors.js';
-import type { ResolvedCap } from '../core/memory.js';
+import { MIN_CAP_BYTES, showCap, type ResolvedCap } from '../core/memory.js';
+import { checkChildAccess } from '../kernel/childaccess.js';
 import { accountOf, resolveIdentity, type ChildIdentity } from '../kernel/identity.js';
 import { openLockedProgram } from '../kernel/lock.js';
 import { closeProgram, openProgram, type ProgramFile } from '../kernel/program.js';
@@ -102,11 +103,16 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
   const cwd = options.cwd ?? undefined;
   // the limit is read again at every launch: a container resized in place gets a cap to match at its next reload
   const cap = resolveMemoryCap(options.maxMem);
+  // a size is held to the least a child uses as it is parsed; a share is known only now
+  if (cap !== null && cap.capBytes < MIN_CAP_BYTES) {
+    throw new UsageError(name('maxMem'), showCap(options.maxMem), `expected a share that comes to at least 1M, but it is ${cap.capBytes} bytes of ${cap.ofBytes ?? 0}`);
+  }
   // resolved in the PATH the child gets, which is where execvp(3) in the child would have looked
   let program = openLockedProgram(options.program, env.PATH, cwd);
   if (!program && forUser) program = openProgram(options.program, env.PATH, cwd);
   try {
     if (forUser && program) checkRootRule(program, forUser);
+    checkChildAccess(program?.path ?? options.program, env.PATH, options.cwd, identity && { rights: identity, name: accountOf(identity.uid).name });
   } catch (error) {
     closeProgram(program);
     throw error;

@@ -9,17 +9,21 @@ import { Probe, type ProbeCount } from '../kernel/probe.js';
 import { processState, treePids } from '../kernel/proctree.js';
 import { BenchFailure, Interrupted, now, Peaks, Watch, type Phase } from './bench-watch.js';
 
-/** One timed span: the whole of it, and the part that was angel's (null where it has none to speak of). */
+/** One timed span: the whole of it, and the part that was angel's (null where it has none to speak of); the
+ * exit code of the generation it ended (null: ended by a signal), where it ended one. */
 export interface Sample {
   totalMs: number;
   angelMs: number | null;
-  [detail: string]: number | boolean | null;
+  exitCode?: number | null;
+  [detail: string]: number | boolean | null | undefined;
 }
 
 export interface CycleResult {
   phases: Partial<Record<Phase, Sample>>;
   /** Each generation's peak tree RSS, in the order they started. */
   memory: Array<{ generation: number; peakRssBytes: number }>;
+  /** Generations that ended without a sample of their memory that counts (bench-watch.ts's Peaks). */
+  notMeasured: number;
   probe: ProbeCount | null;
 }
 
@@ -59,8 +63,8 @@ export async function runCycle(supervisor: Supervisor, context: CycleContext): P
     const after = warning === null ? '' : ` (angel: ${warning})`;
     return `${program} (generation ${exit.generation}, pid ${exit.pid}) ${how} during the ${phase} of cycle ${context.number}${after}`;
   });
-  const peaks = new Peaks(supervisor, options.sampleInterval);
-  const result: CycleResult = { phases: {}, memory: peaks.memory, probe: null };
+  const peaks = new Peaks(supervisor, options.sampleInterval, options.ready.kind === 'exec');
+  const result: CycleResult = { phases: {}, memory: peaks.memory, notMeasured: 0, probe: null };
   context.onWatch(watch);
   try {
     result.phases.start = await start(supervisor, watch);
@@ -72,6 +76,7 @@ export async function runCycle(supervisor: Supervisor, context: CycleContext): P
     }
     result.phases.stop = await stop(supervisor, watch, peaks, options);
     await supervisor.done;
+    result.notMeasured = peaks.notMeasured;
     return result;
   } catch (error) {
     // an interrupted cycle's supervisor was told by the signal handler; a failed one is stopped gracefully
@@ -99,7 +104,7 @@ async function crashRestart(supervisor: Supervisor, watch: Watch, peaks: Peaks):
   watch.phase = 'restart';
   const old = supervisor.generation;
   await watch.running(supervisor);
-  peaks.sampleNow(old);
+  await peaks.measure(old);
   watch.expectExit(old);
   const from = now();
   supervisor.forward('SIGKILL');
@@ -108,7 +113,7 @@ async function crashRestart(supervisor: Supervisor, watch: Watch, peaks: Peaks):
   const [exec, ready, restart] = await Promise.all([
     watch.until('start', old + 1), watch.until('ready', old + 1), watch.until<{ restartLatencyMs: number }>('restart', old + 1),
   ]);
-  return { ...spanOf(from, exec.at, ready.at), noticedMs: died.at - from, restartLatencyMs: restart.event.restartLatencyMs };
+  return { ...spanOf(from, exec.at, ready.at), noticedMs: died.at - from, restartLatencyMs: restart.event.restartLatencyMs, exitCode: died.event.code };
 }
 
 /** SIGHUP -> the next generation ready and the old one gone. angel's part is the request (or, without held
@@ -118,7 +123,7 @@ async function reload(supervisor: Supervisor, watch: Watch, peaks: Peaks, contex
   watch.phase = 'reload';
   const old = supervisor.generation;
   await watch.running(supervisor);
-  peaks.sampleNow(old);
+  await peaks.measure(old);
   const target = context.probe;
   const probe = target === null ? null : new Probe(target);
   try {
@@ -133,7 +138,7 @@ async function reload(supervisor: Supervisor, watch: Watch, peaks: Peaks, contex
     const angelFrom = overlapped ? from : gone.at;
     const sample: Sample = {
       totalMs: Math.max(ready.at, gone.at) - from, angelMs: exec.at - angelFrom, programMs: ready.at - exec.at, overlapped,
-      killed: killedAfterTimeout(gone.event as unknown as ExitEvent, context.options),
+      killed: killedAfterTimeout(gone.event as unknown as ExitEvent, context.options), exitCode: (gone.event as unknown as ExitEvent).code,
     };
     // the new generation answers, or the failures say it did not
     await probe?.answered(1, PROBE_ANSWER_MS).catch(() => undefined);
@@ -150,14 +155,14 @@ async function stop(supervisor: Supervisor, watch: Watch, peaks: Peaks, options:
   const current = supervisor.generation;
   await watch.running(supervisor);
   const pid = supervisor.pid;
-  peaks.sampleNow(current);
+  await peaks.measure(current);
   const tree = pid === undefined ? [] : treePids(pid);
   watch.expectExit(current);
   const from = now();
   supervisor.stop();
   const exit = await watch.until<ExitEvent>('exit', current);
   const goneAt = await treeGone(tree, options.killTimeout + 1000);
-  return { totalMs: Math.max(exit.at, goneAt) - from, angelMs: null, killed: killedAfterTimeout(exit.event, options) };
+  return { totalMs: Math.max(exit.at, goneAt) - from, angelMs: null, killed: killedAfterTimeout(exit.event, options), exitCode: exit.event.code };
 }
 
 /** The stop signal was not enough: SIGKILL came at --kill-timeout (or at the 1.5x ceiling of --max-mem). */

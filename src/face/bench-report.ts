@@ -1,12 +1,15 @@
 // What `angel bench` prints and exports: one hyperfine-like table (a row per phase, and the generations' peak
-// memory), the warnings that say when a row is spoiled, and the JSON of every sample. Pure: text in, text out.
-import { outliers, summarize, type Summary } from '../core/stats.js';
+// memory), the warnings that say when a row is spoiled, the JSON of every sample and the CSV of the phases,
+// both with hyperfine's names for what hyperfine also measures. Pure: text in, text out.
+import { median, outliers, summarize, type Summary } from '../core/stats.js';
 import type { Sample } from './bench-cycle.js';
 import type { Phase } from './bench-watch.js';
 
 export interface Collected {
   samples: Record<Phase, Array<Sample & { cycle: number }>>;
   memory: Array<{ cycle: number; generation: number; peakRssBytes: number }>;
+  /** Generations that ended without a sample of their memory that counts. */
+  notMeasured: number;
   probe: { target: string; requests: number; failed: number; errors: Record<string, number> } | null;
 }
 
@@ -87,6 +90,10 @@ function notesOf(collected: Collected, facts: RunFacts): string[] {
     notes.push(`probe ${probe.target}: ${probe.requests} requests during ${collected.samples.reload.length} reloads, ${probe.failed} failed${causes ? ` (${causes})` : ''}`);
   }
   if (facts.reloadSkipped) notes.push(`reload: not measured (${facts.reloadSkipped})`);
+  if (collected.notMeasured > 0) {
+    const generations = collected.memory.length + collected.notMeasured;
+    notes.push(`peak memory: ${collected.notMeasured} of ${generations} generations not measured (they ended before a sample of their memory counted)`);
+  }
   return notes;
 }
 
@@ -149,13 +156,38 @@ export function warningsOf(collected: Collected, facts: RunFacts): string[] {
   return warnings;
 }
 
-/** Every sample, the summaries and the warnings, as `--export-json` writes them. */
+/** A phase as hyperfine reports a command, under its names and in its unit (seconds): what hyperfine's own
+ * scripts and its users' read. exit_codes: the code of the generation the phase ended, null where a signal
+ * ended it (hyperfine's null) or the phase ended none (a start). */
+export interface HyperfineResult {
+  command: string;
+  mean: number;
+  stddev: number;
+  median: number;
+  min: number;
+  max: number;
+  times: number[];
+  exit_codes: Array<number | null>;
+}
+
+function hyperfineResult(phase: Phase, samples: readonly Sample[], facts: RunFacts): HyperfineResult {
+  const times = samples.map((sample) => sample.totalMs / 1000);
+  const { mean, sd, min, max } = summarize(times);
+  return { command: `${phase}: ${facts.command}`, mean, stddev: sd, median: median(times), min, max, times, exit_codes: samples.map((sample) => sample.exitCode ?? null) };
+}
+
+/** Every sample, the summaries and the warnings, as `--export-json` writes them: each phase in angel's fields
+ * (milliseconds) and hyperfine's (seconds), and the phases again as hyperfine's `results`. */
 export function jsonReport(collected: Collected, facts: RunFacts, extra: Record<string, unknown>, warnings: readonly string[]): unknown {
   const phases: Record<string, unknown> = {};
+  const results: HyperfineResult[] = [];
   for (const phase of PHASES) {
     const samples = collected.samples[phase];
     if (samples.length === 0) continue;
-    phases[phase] = { unit: 'ms', summary: summarize(samples.map((sample) => sample.totalMs)), angelShare: angelPart(samples)?.share ?? null, samples };
+    const hyperfine = hyperfineResult(phase, samples, facts);
+    results.push(hyperfine);
+    const { command: _command, ...fields } = hyperfine;
+    phases[phase] = { unit: 'ms', summary: summarize(samples.map((sample) => sample.totalMs)), angelShare: angelPart(samples)?.share ?? null, samples, ...fields };
   }
   return {
     command: facts.command,
@@ -163,8 +195,23 @@ export function jsonReport(collected: Collected, facts: RunFacts, extra: Record<
     warmup: facts.warmup,
     ...extra,
     phases,
-    memory: { unit: 'bytes', summary: summarize(collected.memory.map((entry) => entry.peakRssBytes)), samples: collected.memory },
+    results,
+    memory: { unit: 'bytes', summary: summarize(collected.memory.map((entry) => entry.peakRssBytes)), samples: collected.memory, notMeasured: collected.notMeasured },
     probe: collected.probe,
     warnings,
   };
+}
+
+/** `--export-csv`: hyperfine's columns, a line a phase, in seconds; user and system time are not measured here,
+ * and are left empty. */
+export function renderCsv(collected: Collected, facts: RunFacts): string {
+  const quote = (text: string): string => (/[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+  const lines = ['command,mean,stddev,median,user,system,min,max'];
+  for (const phase of PHASES) {
+    const samples = collected.samples[phase];
+    if (samples.length === 0) continue;
+    const { command, mean, stddev, median: middle, min, max } = hyperfineResult(phase, samples, facts);
+    lines.push([quote(command), mean, stddev, middle, '', '', min, max].join(','));
+  }
+  return `${lines.join('\n')}\n`;
 }

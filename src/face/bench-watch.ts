@@ -104,39 +104,61 @@ function statusOf(exit: ExitEvent): number {
 }
 
 /** Each generation's peak tree RSS, with the sampler --max-mem uses (kernel/sampler.ts) at --sample-interval,
- * plus a sample just before the cycle ends the generation, and angel's own peak when --max-mem made it sample. */
+ * plus a sample just before the cycle ends the generation, and angel's own peak when --max-mem made it sample.
+ * Only what a generation held once it had started counts: from its readiness, and with --ready exec (ready at
+ * exec, before the program ran an instruction of its own, where the kernel counts a few pages) from one
+ * --sample-interval after it; measure() waits for that, so a generation the cycle ends has its figure. One that
+ * ended without one is counted as not measured, never as 0. */
 export class Peaks {
   #pids = new Map<number, number>();
   #samplers = new Map<number, Sampler>();
   #exited = new Set<number>();
+  /** From when a generation's samples count. */
+  #countsFrom = new Map<number, number>();
+  #peaks = new Map<number, number>();
   readonly memory: Array<{ generation: number; peakRssBytes: number }> = [];
+  /** The generations that ended without a sample that counts. */
+  notMeasured = 0;
 
-  constructor(supervisor: Supervisor, readonly intervalMs: number) {
+  constructor(supervisor: Supervisor, readonly intervalMs: number, readyExec: boolean) {
     supervisor.on('start', ({ pid, generation }) => {
       this.#pids.set(generation, pid);
       // not inside the supervisor's loop: the restart it is in the middle of is being timed
       setImmediate(() => this.#samplerOf(generation));
     });
+    supervisor.on('ready', ({ generation }) => this.#countsFrom.set(generation, now() + (readyExec ? intervalMs : 0)));
     supervisor.on('exit', ({ generation, peakRssBytes }) => {
       this.#exited.add(generation);
-      const sampler = this.#samplers.get(generation);
-      sampler?.stop();
-      // a generation never sampled (it died at once) has no figure: 0 would read as a measurement
-      const peak = Math.max(sampler?.peakRssBytes ?? 0, peakRssBytes ?? 0);
-      if (peak > 0) this.memory.push({ generation, peakRssBytes: peak });
+      this.#samplers.get(generation)?.stop();
+      const peak = this.#peaks.get(generation);
+      if (peak === undefined) this.notMeasured++;
+      else this.memory.push({ generation, peakRssBytes: Math.max(peak, peakRssBytes ?? 0) });
     });
   }
 
   #samplerOf(generation: number): Sampler | undefined {
     const pid = this.#pids.get(generation);
     if (this.#samplers.has(generation) || this.#exited.has(generation) || pid === undefined) return this.#samplers.get(generation);
-    const sampler = new Sampler(pid, () => this.intervalMs, () => {});
+    const sampler = new Sampler(pid, () => this.intervalMs, ({ rssBytes }) => this.#note(generation, rssBytes));
     this.#samplers.set(generation, sampler);
     sampler.start();
     return sampler;
   }
 
-  sampleNow(generation: number): void {
+  #note(generation: number, rssBytes: number): void {
+    const from = this.#countsFrom.get(generation);
+    if (from === undefined || now() < from) return;
+    this.#peaks.set(generation, Math.max(this.#peaks.get(generation) ?? 0, rssBytes));
+  }
+
+  /** A sample that counts, taken before the cycle ends the generation: at once, or once its samples count. */
+  async measure(generation: number): Promise<void> {
+    const from = this.#countsFrom.get(generation);
+    if (from === undefined) return;
+    const wait = from - now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // a timer may fire a fraction of a millisecond before the clock reads its time: the wait is what counted
+    this.#countsFrom.set(generation, Math.min(from, now()));
     this.#samplerOf(generation)?.sampleNow();
   }
 

@@ -16,7 +16,7 @@ import { lastLines, makeScratch, writeExport } from '../kernel/benchfiles.js';
 import type { StartingUser } from '../kernel/rootrule.js';
 import { runCycle, type CycleResult } from './bench-cycle.js';
 import { BenchFailure, Interrupted, type Phase } from './bench-watch.js';
-import { jsonReport, renderMarkdown, renderText, warningsOf, type Collected, type RunFacts } from './bench-report.js';
+import { jsonReport, renderCsv, renderMarkdown, renderText, warningsOf, type Collected, type RunFacts } from './bench-report.js';
 import type { BenchSettings } from './bench-flags.js';
 
 const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -63,6 +63,7 @@ function collect(into: Collected, cycle: number, result: CycleResult): void {
     if (sample) into.samples[phase].push({ cycle, ...sample });
   }
   for (const entry of result.memory) into.memory.push({ cycle, ...entry });
+  into.notMeasured += result.notMeasured;
   if (result.probe && into.probe) {
     into.probe.requests += result.probe.requests;
     into.probe.failed += result.probe.failed;
@@ -90,6 +91,7 @@ export async function bench(given: ResolvedOptions, forUser: StartingUser | null
   const collected: Collected = {
     samples: { start: [], restart: [], reload: [], stop: [] },
     memory: [],
+    notMeasured: 0,
     probe: settings.probe && { target: formatProbe(settings.probe), requests: 0, failed: 0, errors: {} },
   };
   const total = settings.warmup + settings.runs;
@@ -144,6 +146,7 @@ export async function bench(given: ResolvedOptions, forUser: StartingUser | null
     };
     writeExport(settings.exportJson, `${JSON.stringify(jsonReport(collected, facts, extra, warnings), null, 2)}\n`, '--export-json', forUser);
   }
+  if (settings.exportCsv !== null) writeExport(settings.exportCsv, renderCsv(collected, facts), '--export-csv', forUser);
   if (settings.exportMarkdown !== null) writeExport(settings.exportMarkdown, renderMarkdown(collected, facts, warnings), '--export-markdown', forUser);
   return 0;
 }

@@ -1,11 +1,13 @@
 // What a running angel can say about itself, kept from the supervisor's events: the one source of `angel
 // status`, the metrics and the STATUS= angel tells its own manager.
+import { readFileSync } from 'node:fs';
 import type { StatusReport } from '../core/status.js';
 import type { ExitReason } from '../core/types.js';
 import type { Supervisor } from '../driver/supervisor.js';
 import { TreeReader } from '../kernel/proctree.js';
 
-export const VERSION = '0.1.0';
+/** package.json's: the one place a release sets it (dist/src/face/ is three levels below the package). */
+export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export class StatusBoard {
   readonly #supervisor: Supervisor;

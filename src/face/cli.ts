@@ -23,7 +23,7 @@ import { childEnvironment } from '../core/environment.js';
 import { startingUser, type StartingUser } from '../kernel/rootrule.js';
 import { addBenchOptions, BENCH_HELP, benchSettings } from './bench-flags.js';
 import { addRunOptions, flagOptions, type Flags } from './flags.js';
-import { HELP_AFTER } from './help.js';
+import { COMPLETION_HELP, HELP_AFTER } from './help.js';
 import { StatusBoard, VERSION } from './board.js';
 import { openControlSocket } from './control.js';
 import { serveMetrics } from './monitoring.js';
@@ -31,6 +31,7 @@ import { attachEventLog, createEventLog } from './log.js';
 import { speakToManager } from './manager.js';
 import { installSignalHandlers } from './signals.js';
 import { writeTerminationLog } from './termination.js';
+import { commandWords, grammarOf, setAside } from './words.js';
 
 /** Who angel acts for when it is root for someone else (rootrule.ts), or null. Such an angel must have been
  * started by its command, bin/angel, which keeps Node's inspector shut (inspector.ts): started as `node
@@ -148,35 +149,6 @@ function fail(error: unknown): never {
   throw error;
 }
 
-// What the root command answers itself; any other first word starts the default command, `run`.
-const ROOT_WORDS: ReadonlySet<string> = new Set(['run', 'check', 'bench', 'status', '-V', '--version']);
-// Help is run's: that is where the options are, and angel is mostly run
-const HELP_WORDS: ReadonlySet<string> = new Set(['help', '-h', '--help']);
-
-/** The arguments with `run` named where it is meant. commander picks a default command only after the root has
- * looked for -h/--help in every word (even an option's value, even past `--`: `angel --env -h -- prog` printed
- * help and started nothing); a named subcommand is dispatched at once. */
-function withCommand(args: readonly string[]): string[] {
-  if (args.length > 0 && HELP_WORDS.has(args[0] ?? '')) return ['run', '--help'];
-  return args.length > 0 && ROOT_WORDS.has(args[0] ?? '') ? [...args] : ['run', ...args];
-}
-
-/** Past this many words after the program, they are kept from commander, which spreads them into one call
- * (`unknown.push(...args)`) and overflows the stack at about 100,000: they are the program's, and join its
- * arguments after the parse. */
-const SET_ASIDE_PAST = 10_000;
-
-/** Where the program's own arguments start (after `--` and the program), or -1: a `--` that is an option's
- * value (`--env --`) does not count. */
-function programArgsStart(words: readonly string[], takesValue: ReadonlySet<string>): number {
-  for (let at = 1; at < words.length; at++) {
-    const word = words[at] as string;
-    if (word === '--') return at + 2 <= words.length ? at + 2 : -1;
-    if (takesValue.has(word)) at++;
-  }
-  return -1;
-}
-
 /** commander's message as one line: its own line breaks folded, an unknown option as typed escaped and cut. */
 function commanderLine(message: string): string {
   return truncate(oneLine(message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')));
@@ -188,35 +160,44 @@ function versionText(): string {
   return `angel ${VERSION} (${locked === null ? 'not locked' : `locked to ${locked}`})`;
 }
 
-/** The program's arguments kept from commander (SET_ASIDE_PAST), joined to those it parsed. */
+/** The program's arguments kept from commander (words.ts's setAside), joined to those it parsed. */
 let aside: string[] = [];
 
+/** How each command reads in the list `angel --help` and `angel help` show: its name and its usage. */
+const listedAs = (command: Command): string => `${command.name()} ${command.usage()}`;
+
 async function main(argv: string[]): Promise<void> {
-  const words = withCommand(argv.slice(2));
+  const first = argv[2];
   const cli = new Command('angel')
     .description('Supervise one program: limits before exec, a memory cap on its process tree, restarts')
-    .version(words[0] === '-V' || words[0] === '--version' ? versionText() : VERSION)
+    .version(first === '-V' || first === '--version' ? versionText() : VERSION)
     // the root's own options (--version) only before the command: after it every word is the command's
     .enablePositionalOptions()
+    .helpCommand('help [command]', 'a command\'s help and its options (angel help check)')
     .exitOverride()
     .configureOutput({ outputError: (message, write) => write(`angel: ${commanderLine(message)}\n`) });
 
   let status = 0;
   addRunOptions(cli.command('run', { isDefault: true }))
+    .summary('supervise the program (the default command: angel [options] -- <program> [args...])')
     .description('Supervise one program: limits before exec, a memory cap on its whole process tree, restarts.\n'
-      + '`run` is the default command: `angel [options] -- <program> [args...]`.')
+      + '`run` is the default command: `angel [options] -- <program> [args...]`; the other commands are listed below.')
     .usage('[options] -- <program> [args...]')
     .argument('[program]', 'the program to run')
     .argument('[args...]', 'its arguments')
+    // what `angel --help` shows: run's options, then angel's commands and -V, then the examples
+    .configureHelp({ showGlobalOptions: true, visibleCommands: () => cli.createHelp().visibleCommands(cli), subcommandTerm: listedAs })
     .addHelpText('after', HELP_AFTER)
     .exitOverride()
     .action(async (program: string | undefined, args: string[], flags: Flags) => {
       status = await run(program, [...args, ...aside], flags);
     });
   addRunOptions(cli.command('check'))
+    .summary('every check a run makes before it starts the program, nothing started; the resolved options')
     .description('Make every check a run makes before it starts the program (options, config, user and group, working '
-      + 'directory, log file, program on PATH, root rule, lock), starting and binding nothing, and print the resolved '
-      + 'options. Exit 0, or the status the run would have: 2, 126, 127.')
+      + 'directory, log file, program on PATH, root rule, lock, and, as the child\'s user, its working directory, program, '
+      + 'script and interpreter), starting and binding nothing, and print the resolved options. Exit 0, or the status '
+      + 'the run would have: 2, 126, 127.')
     .usage('[options] [-- <program> [args...]]')
     .argument('[program]', 'the program to check')
     .argument('[args...]', 'its arguments')
@@ -226,8 +207,9 @@ async function main(argv: string[]): Promise<void> {
     });
 
   addBenchOptions(addRunOptions(cli.command('bench')))
+    .summary('time its start, crash restart, reload, stop and peak memory, as hyperfine times commands')
     .description('Time the lifecycle of a program as it will be run: start, crash restart, reload, stop, peak memory.')
-    .usage('[run options] [--runs N] [--warmup N] [--export-json F] [--export-markdown F] [--probe P] -- <program> [args...]')
+    .usage('[options] -- <program> [args...]')
     .argument('[program]', 'the program to measure')
     .argument('[args...]', 'its arguments')
     .addHelpText('after', BENCH_HELP)
@@ -237,7 +219,9 @@ async function main(argv: string[]): Promise<void> {
     });
 
   cli.command('status')
+    .summary('a summary of a running angel, by its pid or its --metrics address')
     .description('a summary of a running angel: by its pid (its control socket), or by its --metrics address')
+    .usage('<pid> | --metrics <addr> [--json]')
     .argument('[pid]', 'the pid of an angel')
     .option('--metrics <addr>', 'read the angel serving /metrics here instead ([host:]port or unix:/path)')
     .option('--json', 'the report as JSON')
@@ -251,10 +235,23 @@ async function main(argv: string[]): Promise<void> {
       status = await statusCommand(pid, flags);
     });
 
-  const takesValue = new Set(cli.commands.flatMap((command) => command.options.filter((option) => option.required || option.optional).map((option) => option.long ?? '')));
-  const start = programArgsStart(words, takesValue);
-  if (start >= 0 && words.length - start > SET_ASIDE_PAST) aside = words.splice(start);
+  cli.command('completion')
+    .summary('the completion script for bash or zsh (see the README\'s Shell completion)')
+    .description('The completion script of angel\'s commands and options for a shell, on stdout.')
+    .usage('bash|zsh')
+    .argument('<shell>', 'bash or zsh')
+    .addHelpText('after', `\nInstall:${COMPLETION_HELP}`)
+    .exitOverride()
+    .action(async (shell: string) => {
+      // loaded only for `angel completion`
+      const { completionScript, shellOf } = await import('./completion.js');
+      process.stdout.write(completionScript(shellOf(shell), cli));
+    });
+
   try {
+    const grammar = grammarOf(cli);
+    const words = commandWords(argv.slice(2), grammar);
+    aside = setAside(words, grammar);
     await cli.parseAsync(words, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);

@@ -1,13 +1,15 @@
-// What `angel --help` says after the options: examples, the signals, the exit statuses. The options themselves
-// come from the option table (face/flags.ts).
+// What `angel --help` says after the options: examples, the signals, the exit statuses (and `angel help
+// completion`, where the scripts go). The options themselves come from the option table (face/flags.ts).
 export const HELP_AFTER = `
-Examples:
-  angel --max-mem 512M -- node server.js
-      restart the server whenever its process tree holds more than 512 MiB
-  angel --listen 8080 --ready fd --max-mem 1G --stop-signal SIGINT -- lighttpd -D -f lighttpd.conf
-      angel holds port 8080 (the server takes it from fd 3); a reload starts the next one before stopping the old
-  angel --log-file /var/log/app.log --log-timestamps --log-max-size 10M --log-keep 5 -- ./app
-      the app's lines stamped in ISO 8601, the file rotated to app.log.1 … app.log.5 before it passes 10 MiB
+Examples (server.mjs and lighttpd.conf are the README's, under Quick start and lighttpd):
+  angel --listen 8080 --ready fd --max-mem 512M -- node server.mjs
+      angel holds port 8080 (the server takes it from fd 3) and restarts the server past 512 MiB; SIGHUP starts
+      the next one, waits for its ready line, then stops the old one, which drains: nothing refused, nothing lost
+  angel --listen 8080 --stop-signal SIGINT --max-mem 1G -- lighttpd -D -f lighttpd.conf
+      lighttpd takes the socket (server.systemd-socket-activation); ready at exec, since it writes no ready
+      line; SIGINT, its graceful stop, ends the old one at a reload
+  angel --log-file app.log --log-timestamps --log-max-size 10M --log-keep 5 --listen 8080 --ready fd -- node server.mjs
+      the server's lines stamped in ISO 8601 into app.log, rotated to app.log.1 … app.log.5 before it passes 10 MiB
   angel check --config angel.json
       every check a run makes (user, program on PATH, log file, root rule, lock), nothing started
 
@@ -25,3 +27,12 @@ Exit status:
   the child's (its code, or 128 + the signal that ended it); 2 bad usage or config;
   126 the program cannot be run (or the root rule refused it); 127 the program was not found
 `;
+
+/** Where each shell finds the script: a file its completion system loads on demand (bash-completion's
+ * directory; a directory on zsh's fpath), or an eval at start-up. */
+export const COMPLETION_HELP = `
+  mkdir -p ~/.local/share/bash-completion/completions && angel completion bash > ~/.local/share/bash-completion/completions/angel
+  mkdir -p ~/.zfunc && angel completion zsh > ~/.zfunc/_angel
+bash-completion loads the first when angel is completed; zsh finds the second with fpath=(~/.zfunc $fpath) before
+compinit in ~/.zshrc. Or: eval "$(angel completion bash)" in ~/.bashrc, eval "$(angel completion zsh)" in
+~/.zshrc after compinit.`;

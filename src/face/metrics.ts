@@ -114,10 +114,12 @@ export function serveMetrics(spec: ListenSpec, register: Registry, rights: FsRig
         resolve({ server, address: `unix:${spec.path}`, bound: bound?.bound ?? null });
         return;
       }
-      const { address, port } = server.address() as AddressInfo;
-      resolve({ server, address: spec.family === 6 ? `[${address}]:${port}` : `${address}:${port}`, bound: null });
+      const { address, family, port } = server.address() as AddressInfo;
+      resolve({ server, address: family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`, bound: null });
     };
     if (bound) server.listen({ fd: bound.fd }, listening);
+    // without a host, Node binds [::] for both families, or 0.0.0.0 where there is no IPv6: --listen's rule
+    else if (spec.kind === 'inet' && spec.dualStack) server.listen({ port: spec.port }, listening);
     else if (spec.kind === 'inet') server.listen({ host: spec.address, port: spec.port, ipv6Only: spec.family === 6 }, listening);
   });
 }

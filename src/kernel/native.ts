@@ -69,8 +69,9 @@ export interface NativeAddon {
   endedChild(): number;
   /** sched_yield(2). */
   yieldProcessor(): void;
-  /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … */
-  listenInet(family: 4 | 6, address: string, port: number, backlog: number): [number, number];
+  /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … An IPv6 socket without `v6only` takes IPv4
+   * connections too. */
+  listenInet(family: 4 | 6, address: string, port: number, backlog: number, v6only: boolean): [number, number];
   /** Binds with the mode from the umask (never a chmod by name), with `rights` when given. */
   listenUnix(path: string, backlog: number, mode: number, rights: RightsTuple | null): number;
   /** flock(2): true once taken; without `wait`, false when another holds it. */
@@ -80,6 +81,9 @@ export interface NativeAddon {
   /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory; with `rights`,
    * opened with that user's filesystem rights. */
   openAt(dirFd: number, name: string, flags: number, mode: number, rights: RightsTuple | null): number;
+  /** faccessat2(AT_EACCESS) with `rights` when given: throws (EACCES, ENOENT, …) unless they may (mode R_OK,
+   * W_OK, X_OK). */
+  accessAt(dirFd: number, name: string, mode: number, rights: RightsTuple | null): void;
   /** fstatat(AT_SYMLINK_NOFOLLOW): [st_mode, st_dev, st_ino], or null when there is no such entry. */
   lstatAt(dirFd: number, name: string, rights: RightsTuple | null): [number, bigint, bigint] | null;
   /** unlinkat(2): true when it removed one, false when there was none. */

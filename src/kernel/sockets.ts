@@ -60,6 +60,22 @@ export function removeBound(bound: BoundPath | null): void {
   }
 }
 
+/** What the kernel answers where it has no IPv6: no such address family (booted with ipv6.disable=1, built
+ * without it, or a seccomp profile refusing it), or no IPv6 address to bind. IPv6 switched off by sysctl
+ * (disable_ipv6) still binds `[::]` and takes IPv4 through it, as a container without IPv6 does. */
+const NO_IPV6: ReadonlySet<string> = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL']);
+
+/** Every address of both families on `port`: `[::]` taking IPv4 as mapped addresses, or `0.0.0.0` where the
+ * kernel has no IPv6. */
+function listenAnyFamily(port: number, backlog: number): [number, number] {
+  try {
+    return listenInet(6, '::', port, backlog, false);
+  } catch (error) {
+    if (!NO_IPV6.has(String((error as NodeJS.ErrnoException).code))) throw error;
+    return listenInet(4, '0.0.0.0', port, backlog, true);
+  }
+}
+
 /** Binds every spec; on any failure closes those already bound and throws a UsageError naming the address and
  * errno. A unix socket is bound with `rights` when angel is root for another user. */
 export function bindAll(specs: readonly ListenSpec[], socketMode: number, rights: FsRights | null = null, backlog = DEFAULT_BACKLOG): HeldSocket[] {
@@ -68,7 +84,7 @@ export function bindAll(specs: readonly ListenSpec[], socketMode: number, rights
     for (const spec of specs) {
       try {
         if (spec.kind === 'inet') {
-          const [fd, port] = listenInet(spec.family, spec.address, spec.port, backlog);
+          const [fd, port] = spec.dualStack ? listenAnyFamily(spec.port, backlog) : listenInet(spec.family, spec.address, spec.port, backlog, true);
           held.push({ spec, fd, port, bound: null });
         } else {
           const { fd, bound } = bindUnix(spec.path, socketMode, '--listen', rights, backlog);

@@ -54,6 +54,8 @@ export const openAt = (dirFd: number, name: string, flags: number, mode: number,
   named(() => addon().openAt(dirFd, name, flags, mode, tupleOf(rights)));
 export const lstatAt = (dirFd: number, name: string, rights: FsRights | null): [number, bigint, bigint] | null =>
   named(() => addon().lstatAt(dirFd, name, tupleOf(rights)));
+export const accessAt = (dirFd: number, name: string, mode: number, rights: FsRights | null): void =>
+  named(() => addon().accessAt(dirFd, name, mode, tupleOf(rights)));
 export const unlinkAt = (dirFd: number, name: string, rights: FsRights | null): boolean => named(() => addon().unlinkAt(dirFd, name, tupleOf(rights)));
 export const renameAt = (dirFd: number, from: string, to: string, rights: FsRights | null): boolean =>
   named(() => addon().renameAt(dirFd, from, to, tupleOf(rights)));

@@ -45,10 +45,12 @@ test('the defaults are those of the contract', () => {
 
 test('every key, in every shape it takes', () => {
   const table: Array<[Key, unknown, unknown]> = [
-    // sizes: bytes as a number or a string, binary suffixes in every spelling
-    ['maxMem', 4096, 4096], ['maxMem', '4096', 4096], ['maxMem', '4096B', 4096], ['maxMem', '512M', 512 * 2 ** 20],
-    ['maxMem', '512m', 512 * 2 ** 20], ['maxMem', '1.5G', 1.5 * 2 ** 30], ['maxMem', '64KiB', 65_536], ['maxMem', '100MB', 100 * 2 ** 20],
-    ['maxMem', '2T', 2 * 2 ** 40], ['maxMem', ' 1K ', 1024], ['maxMem', '512 M', 512 * 2 ** 20], ['maxMem', '0.5K', 512],
+    // sizes: bytes as a number or a string, binary suffixes in every spelling (--max-mem's least is 1M, so the
+    // small ones are --max-vmem's, which parses them the same)
+    ['maxVmem', 4096, 4096], ['maxVmem', '4096', 4096], ['maxVmem', '4096B', 4096], ['maxMem', '512M', 512 * 2 ** 20],
+    ['maxMem', '512m', 512 * 2 ** 20], ['maxMem', '1.5G', 1.5 * 2 ** 30], ['maxVmem', '64KiB', 65_536], ['maxMem', '100MB', 100 * 2 ** 20],
+    ['maxMem', '2T', 2 * 2 ** 40], ['maxVmem', ' 1K ', 1024], ['maxMem', '512 M', 512 * 2 ** 20], ['maxVmem', '0.5K', 512],
+    ['maxMem', 2 ** 20, 2 ** 20], ['maxMem', '1048576', 2 ** 20], ['maxMem', '1024K', 2 ** 20],
     // counts and durations: numbers or whole-number strings
     ['sampleInterval', 50, 50], ['sampleInterval', '250', 250], ['overrunSamples', '3', 3], ['overrunSamples', 1, 1],
     ['maxRestarts', 0, 0], ['maxRestarts', '0', 0], ['maxRestarts', '25', 25], ['restartWindow', '1', 1], ['restartWindow', 3600, 3600],
@@ -82,16 +84,16 @@ test('every key, in every shape it takes', () => {
     ['ready', 'tcp:10.0.0.1:80', { kind: 'tcp', host: '10.0.0.1', port: 80 }], ['ready', 'delay:50', { kind: 'delay', ms: 50 }], ['ready', 'delay:2s', { kind: 'delay', ms: 2000 }],
     ['ready', 'notify', { kind: 'notify' }], ['watchdog', '500', 500], ['watchdog', 30_000, 30_000],
     // metrics: the machine's own loopback unless the address names a host
-    ['metrics', '9100', { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 9100, text: '127.0.0.1:9100' }],
-    ['metrics', '0.0.0.0:9100', { kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 9100, text: '0.0.0.0:9100' }],
-    ['metrics', '[::1]:9100', { kind: 'inet', name: 'listen0', family: 6, address: '::1', port: 9100, text: '[::1]:9100' }],
+    ['metrics', '9100', { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 9100, text: '127.0.0.1:9100', dualStack: false }],
+    ['metrics', '0.0.0.0:9100', { kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 9100, text: '0.0.0.0:9100', dualStack: false }],
+    ['metrics', '[::1]:9100', { kind: 'inet', name: 'listen0', family: 6, address: '::1', port: 9100, text: '[::1]:9100', dualStack: false }],
     ['metrics', 'unix:/run/m.sock', { kind: 'unix', name: 'listen0', path: '/run/m.sock', text: 'unix:/run/m.sock' }],
     // a relative path is kept as given: core reads no working directory; the bind resolves it
     ['metrics', 'unix:run/m.sock', { kind: 'unix', name: 'listen0', path: 'run/m.sock', text: 'unix:run/m.sock' }],
-    ['listen', '8080', [{ kind: 'inet', name: 'listen0', family: 4, address: '0.0.0.0', port: 8080, text: '8080' }]],
+    ['listen', '8080', [{ kind: 'inet', name: 'listen0', family: 6, address: '::', port: 8080, text: '8080', dualStack: true }]],
     ['listen', ['127.0.0.1:80', 'admin=[::1]:81', 'unix:/run/x.sock'], [
-      { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 80, text: '127.0.0.1:80' },
-      { kind: 'inet', name: 'admin', family: 6, address: '::1', port: 81, text: 'admin=[::1]:81' },
+      { kind: 'inet', name: 'listen0', family: 4, address: '127.0.0.1', port: 80, text: '127.0.0.1:80', dualStack: false },
+      { kind: 'inet', name: 'admin', family: 6, address: '::1', port: 81, text: 'admin=[::1]:81', dualStack: false },
       { kind: 'unix', name: 'listen2', path: '/run/x.sock', text: 'unix:/run/x.sock' },
     ]],
   ];
@@ -170,6 +172,7 @@ test('env from KEY=VALUE entries and from an object', () => {
 /** [key, value, what the message shows (defaults to the value as JSON)]. */
 const BAD: Array<[Key, unknown, string?]> = [
   ['maxMem', '12X'], ['maxMem', 0], ['maxMem', -5], ['maxMem', '0'], ['maxMem', '-1'], ['maxMem', '1.5'], ['maxMem', '1e3'],
+  ['maxMem', 4096], ['maxMem', '100'], ['maxMem', '1023K'],
   ['maxMem', ''], ['maxMem', 'lots'], ['maxMem', '9P'], ['maxMem', '8192T'], ['maxMem', '0.0001K'], ['maxMem', 1.5], ['maxMem', true],
   ['maxMem', null], ['maxMem', []], ['maxMem', {}], ['maxMem', NaN, 'NaN'], ['maxMem', Infinity, 'Infinity'], ['maxMem', 10n, '10n'],
   ['maxVmem', 'big'], ['maxVmem', 0], ['maxVmem', '0'], ['maxVmem', '1.5'],

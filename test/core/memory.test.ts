@@ -17,6 +17,21 @@ test('--max-mem takes a size or a percentage above 0 and at most 100', () => {
   assert.throws(() => memoryCap('lots', '--max-mem'), /or a percentage of the cgroup's limit/);
 });
 
+test('--max-mem below 1M is refused: a bare number is bytes, and is asked whether it meant MiB', () => {
+  for (const [value, hint] of [['100', 'did you mean 100M?'], [100, 'did you mean 100M?'], [' 1048575 ', 'did you mean 1048575M?'], ['512K', null], ['100B', null], ['0.5M', null]] as const) {
+    assert.throws(() => memoryCap(value, '--max-mem'), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, /^--max-mem: expected a cap of at least 1M/);
+      if (hint === null) assert.doesNotMatch(error.message, /did you mean/);
+      else assert.ok(error.message.includes(`(a number alone is bytes: ${hint})`), error.message);
+      return true;
+    }, String(value));
+  }
+  assert.equal(memoryCap('1M', '--max-mem'), MiB);
+  assert.equal(memoryCap(MiB, '--max-mem'), MiB);
+  assert.equal(memoryCap('1024K', '--max-mem'), MiB);
+});
+
 test('a percentage of a limit, in whole pages; the ceiling at 1.5x', () => {
   assert.equal(capBytes({ percent: 50 }, 256 * MiB), 128 * MiB);
   assert.equal(capBytes({ percent: 33 }, 100 * MiB) % 4096, 0);

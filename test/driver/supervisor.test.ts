@@ -78,13 +78,16 @@ interface Rig {
   timers: Array<{ fire: () => void; ms: number }>;
 }
 
+/** The caps below are in MiB: a cap under 1 MiB is refused as it is parsed. */
+const MiB = 2 ** 20;
+
 function rig(options: Partial<Options>, sockets = 0): Rig {
   const generations: FakeGeneration[] = [];
   const failures: SpawnError[] = [];
   const timers: Rig['timers'] = [];
   const resolved = resolveOptions({ program: 'server', ...options });
   const launch: Launch = { options: resolved, identity: null, env: {}, program: null, cap: typeof resolved.maxMem === 'number' ? { capBytes: resolved.maxMem, ofBytes: null, source: 'size' } : null, rootChildForUser: false };
-  const held: HeldSocket[] = Array.from({ length: sockets }, (_, index) => ({ spec: { kind: 'inet', name: `s${index}`, family: 4, address: '127.0.0.1', port: 1, text: '1' }, fd: -1, port: 1, bound: null }));
+  const held: HeldSocket[] = Array.from({ length: sockets }, (_, index) => ({ spec: { kind: 'inet', name: `s${index}`, family: 4, address: '127.0.0.1', port: 1, text: '1', dualStack: false }, fd: -1, port: 1, bound: null }));
   const supervisor = new Supervisor(launch, { sockets: held, deps: {
     startGeneration: (spec) => {
       const failure = failures.shift();
@@ -146,33 +149,33 @@ test('a failed overlapping spawn reports its real status (127 not found, 126 not
 });
 
 test('the hard ceiling: a tree past 1.5x the cap during its overrun\'s grace period is SIGKILLed at once', () => {
-  const r = rig({ maxMem: 100, killTimeout: 5000 });
+  const r = rig({ maxMem: '100M', killTimeout: 5000 });
   r.supervisor.start();
   const first = gen(r, 0);
-  first.sample(90);
+  first.sample(90 * MiB);
   assert.deepEqual(first.did, []);
-  first.sample(120);
+  first.sample(120 * MiB);
   assert.deepEqual(first.did, ['stop SIGTERM 5000']);
-  first.sample(149);
+  first.sample(149 * MiB);
   assert.deepEqual(first.did, ['stop SIGTERM 5000'], 'within the ceiling: the grace period goes on');
-  first.sample(151);
+  first.sample(151 * MiB);
   assert.deepEqual(first.did, ['stop SIGTERM 5000', 'kill']);
-  assert.deepEqual(named(r.events, 'overrun').map((event) => [event.rssBytes, event.hardKill]), [[120, undefined], [151, true]]);
+  assert.deepEqual(named(r.events, 'overrun').map((event) => [event.rssBytes, event.hardKill]), [[120 * MiB, undefined], [151 * MiB, true]]);
   first.exits(null, 'SIGKILL');
-  assert.deepEqual(named(r.events, 'exit').map((event) => [event.reason, event.peakRssBytes]), [['overrun', 151]]);
+  assert.deepEqual(named(r.events, 'exit').map((event) => [event.reason, event.peakRssBytes]), [['overrun', 151 * MiB]]);
   assert.equal(gen(r, 1).number, 1, 'restarted at once');
 });
 
 test('overlap: an overrunning generation past the ceiling is killed while its successor warms up; the successor takes over', () => {
-  const r = rig({ maxMem: 100, ready: 'fd' }, 1);
+  const r = rig({ maxMem: '100M', ready: 'fd' }, 1);
   r.supervisor.start();
   gen(r, 0).ready();
-  gen(r, 0).sample(101);
+  gen(r, 0).sample(101 * MiB);
   assert.equal(r.supervisor.state, 'reloading');
   assert.deepEqual(gen(r, 0).did, [], 'it serves until its successor is ready');
-  gen(r, 1).sample(500);
+  gen(r, 1).sample(500 * MiB);
   assert.deepEqual(gen(r, 1).did, [], 'a successor warming up is not judged');
-  gen(r, 0).sample(160);
+  gen(r, 0).sample(160 * MiB);
   assert.deepEqual(gen(r, 0).did, ['kill']);
   gen(r, 0).exits(null, 'SIGKILL');
   assert.equal(r.supervisor.state, 'starting');

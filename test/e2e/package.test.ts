@@ -4,14 +4,16 @@
 // it compiles from source with npm's own node-gyp; the musl prebuild loads in a musl process.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { AngelRun, ROOT } from '../helpers/events.js';
 import { needs } from '../helpers/skip.js';
+import { block } from '../helpers/readme.js';
 
 const NAME = 'angel-supervisor';
+const { version: VERSION } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const work = mkdtempSync(join(tmpdir(), 'angel-package-'));
 process.once('exit', () => rmSync(work, { recursive: true, force: true }));
 
@@ -68,12 +70,31 @@ describe('the package', { skip: needs(hasNpm ? false : 'needs npm on PATH') }, (
     const { app, output, packageDir } = install({ CC: '/bin/false', CXX: '/bin/false' });
     assert.match(output, /angel: using the prebuilt addon prebuilds\/linux-x64\/angel-supervisor\.glibc\.node/);
     assert.equal(existsSync(join(packageDir, 'build')), false, 'nothing was compiled');
-    assert.equal(version(app), 'angel 0.1.0 (not locked)');
+    assert.equal(version(app), `angel ${VERSION} (not locked)`);
     const leak = 'const kept = []; setInterval(() => kept.push(Buffer.alloc(4 << 20, 1)), 10)';
     const run = new AngelRun(['--max-mem', '40M', '--max-restarts', '0', '--', process.execPath, '-e', leak], { cli: realpathSync(angelBin(app)) });
     const overrun = await run.event('overrun');
     assert.equal(overrun.capBytes, 40 * 2 ** 20);
     assert.equal(await run.status(), 143);
+  });
+
+  test('the README\'s Install lines, as written: npm pack names the tarball npm install -g installs, angel runs', { timeout: 240_000 }, () => {
+    const lines = block('Install', 'sh').split('\n').map((line) => line.replace(/\s{2,}#.*$/, '').trim()).filter((line) => line !== '');
+    assert.deepEqual(lines.slice(0, 2), ['npm ci', 'npm pack'], 'the tarball above is what npm pack made in a checkout after npm ci');
+    const install = lines[2] ?? '';
+    assert.equal(install, `npm install -g ./${basename(tarball)}`, 'the line names the tarball npm pack made');
+    // -g as written, into a prefix of this test's rather than the machine's
+    const prefix = mkdtempSync(join(work, 'global-'));
+    const result = spawnSync('sh', ['-c', install], { cwd: dirname(tarball), env: userEnv({ npm_config_prefix: prefix }), encoding: 'utf8', timeout: 240_000 });
+    assert.equal(result.status, 0, `${install}:\n${result.stdout}\n${result.stderr}`);
+    assert.equal(execFileSync(join(prefix, 'bin', 'angel'), ['--version'], { encoding: 'utf8', env: userEnv() }).trim(), `angel ${VERSION} (not locked)`);
+  });
+
+  test('the tarball ships no source maps: they would point to TypeScript sources it does not ship', () => {
+    const entries = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter((entry) => entry !== '');
+    assert.ok(entries.includes('package/dist/src/index.js'), entries.slice(0, 20).join('\n'));
+    assert.deepEqual(entries.filter((entry) => entry.endsWith('.map')), []);
+    assert.deepEqual(entries.filter((entry) => entry.endsWith('.ts') && !entry.endsWith('.d.ts')), []);
   });
 
   test('the musl prebuild is in the tarball and loads in a process linked with musl', { skip: needs(hasMusl ? false : 'needs musl-gcc (apt-get install musl-tools)'), timeout: 120_000 }, () => {
@@ -100,7 +121,7 @@ describe('the package', { skip: needs(hasNpm ? false : 'needs npm on PATH') }, (
     const { app, packageDir } = install({ ANGEL_LOCK_PROGRAM: '/bin/sleep' });
     assert.ok(existsSync(join(packageDir, 'build', 'Release', 'angel.node')), 'compiled');
     assert.ok(existsSync(join(packageDir, 'prebuilds')), 'the prebuilds are there too');
-    assert.equal(version(app), 'angel 0.1.0 (locked to /bin/sleep)');
+    assert.equal(version(app), `angel ${VERSION} (locked to /bin/sleep)`);
     const refused = spawnSync(angelBin(app), ['--', '/bin/echo', 'x'], { encoding: 'utf8', env: userEnv() });
     assert.equal(refused.status, 126);
   });
@@ -109,6 +130,6 @@ describe('the package', { skip: needs(hasNpm ? false : 'needs npm on PATH') }, (
     const { app, output, packageDir } = install({ LIBC: 'musl' });
     assert.match(output, /angel: no prebuilt addon loads here \(.*\); compiling it from source/);
     assert.ok(existsSync(join(packageDir, 'build', 'Release', 'angel.node')));
-    assert.equal(version(app, { LIBC: 'musl' }), 'angel 0.1.0 (not locked)');
+    assert.equal(version(app, { LIBC: 'musl' }), `angel ${VERSION} (not locked)`);
   });
 });

@@ -1,34 +1,28 @@
 // What the README promises that code can hold it to: its config file section lists every key of the option
-// table, in shapes that parse; its options table names every flag; its "fd 3" servers serve under angel --listen;
-// its Performance table is the one benchmarks/results.md gives.
+// table, in shapes that parse; its options table names every flag; the tarball it names is the one npm pack
+// makes; its headline Node server loses no request through 20 reloads under load; its TypeScript compiles, and
+// its library host ends its worker gracefully on Ctrl-C; its Performance table is the one benchmarks/results.md
+// gives. (Its examples are run by examples.test.ts.)
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { OPTIONS, resolveOptions } from '../../src/core/options.js';
 import type { Options } from '../../src/core/types.js';
 import { AngelRun, ROOT } from '../helpers/events.js';
-import { needs } from '../helpers/skip.js';
+import { block, blocks, README } from '../helpers/readme.js';
+import { Load } from '../../support/load.js';
 import { freePort } from '../../support/net.js';
 
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const scratch = mkdtempSync(join(tmpdir(), 'angel-readme-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-/** The fenced blocks of one `### heading` section, with their languages. */
-function blocks(heading: string): Array<{ language: string; code: string }> {
-  const start = README.indexOf(`\n${heading}\n`);
-  assert.notEqual(start, -1, `the README has a section ${heading}`);
-  const end = README.slice(start + heading.length + 2).search(/\n#{1,3} /);
-  const section = README.slice(start, end === -1 ? undefined : start + heading.length + 2 + end);
-  return [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, language = '', code = '']) => ({ language, code }));
-}
-
 describe('the config file section', () => {
-  const json = blocks('### The config file').filter((block) => block.language === 'json').map((block) => JSON.parse(block.code) as Record<string, unknown>);
+  const json = blocks().filter((candidate) => candidate.heading === 'The config file' && candidate.language === 'json')
+    .map((candidate) => JSON.parse(candidate.code) as Record<string, unknown>);
 
   test('lists every key of the option table, and the program and its arguments', () => {
     const [every] = json;
@@ -46,48 +40,87 @@ describe('the config file section', () => {
   });
 });
 
-describe('your server takes its socket from fd 3', () => {
-  const servers = blocks('### Your server takes its socket from fd 3');
-  const code = (language: string): string => {
-    const block = servers.find((candidate) => candidate.language === language);
-    assert.ok(block, `a ${language} example`);
-    return block.code;
-  };
-  const has = (command: string, args: string[]): boolean => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+test('every tarball the README names is the one npm pack makes of this version', () => {
+  const { name, version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const named = [...README.matchAll(/angel-supervisor-[\w.-]+?\.tgz/g)].map(([file]) => file);
+  assert.ok(named.length >= 3, 'the install lines and the Dockerfile');
+  for (const file of named) assert.equal(file, `${name}-${version}.tgz`);
+  const dockerfile = readFileSync(join(ROOT, 'examples', 'kubernetes', 'Dockerfile'), 'utf8');
+  for (const [file] of dockerfile.matchAll(/angel-supervisor-[\w.-]+?\.tgz/g)) assert.equal(file, `${name}-${version}.tgz`);
+});
 
-  async function serves(command: string[], flags: string[] = []): Promise<void> {
-    const port = await freePort();
-    const run = new AngelRun(['--listen', `127.0.0.1:${port}`, ...flags, '--restart', 'never', '--', ...command]);
-    try {
-      await run.event('ready');
-      const response = await fetch(`http://127.0.0.1:${port}/`);
-      assert.equal(response.status, 200);
-      assert.equal(await response.text(), 'hello\n');
-      run.signal('SIGTERM');
-      assert.equal(await run.status(), 143);
-    } finally {
+describe('the Node server of the README', () => {
+  const server = join(scratch, 'server.mjs');
+  writeFileSync(server, block('Your server takes its socket from fd 3, and drains on SIGTERM', 'js'));
+
+  /** Three client loops, each a request at a time on a fresh connection, as `curl` in a loop makes them. */
+  function loads(t: TestContext, run: AngelRun, port: number): Load[] {
+    const clients = [new Load(port), new Load(port), new Load(port)];
+    t.after(async () => {
       run.kill();
-    }
+      await Promise.all(clients.map((client) => client.stop()));
+    });
+    return clients;
   }
 
-  test('Node, ready through --ready fd', async () => {
-    const file = join(scratch, 'server.mjs');
-    writeFileSync(file, code('js'));
-    await serves([process.execPath, file], ['--ready', 'fd']);
+  test('drains on SIGTERM: 20 reloads under three client loops, and no request fails', { timeout: 120_000 }, async (t) => {
+    const port = await freePort();
+    const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--', process.execPath, server]);
+    await run.event('ready');
+    const clients = loads(t, run, port);
+    const exits = await run.reloads(20, () => Promise.all(clients.map((client) => client.answered(2))), 30_000);
+    assert.deepEqual(exits.map((exit) => exit.code), Array(20).fill(0), 'each old generation drained and exited 0');
+    const results = await Promise.all(clients.map((client) => client.stop()));
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 0);
+    const answered = results.reduce((sum, result) => sum + result.ok, 0);
+    assert.ok(answered >= 120, `${answered} answered`);
+    assert.deepEqual(results.flatMap((result) => result.errors), [], 'no request failed');
+    assert.equal(results.reduce((sum, result) => sum + result.failed, 0), 0);
+  });
+});
+
+describe('the TypeScript of the README', () => {
+  const snippets = blocks().filter((candidate) => candidate.language === 'ts');
+  const project = join(scratch, 'library');
+  const compiled = (index: number): string => join(project, 'out', `snippet-${index}.js`);
+
+  test('every snippet compiles with tsc, strict, against the package\'s own types', { timeout: 120_000 }, () => {
+    assert.ok(snippets.length >= 1);
+    mkdirSync(join(project, 'node_modules'), { recursive: true });
+    // the package as an installed dependency resolves: its package.json's exports and types
+    symlinkSync(ROOT, join(project, 'node_modules', 'angel-supervisor'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true, outDir: 'out',
+        types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')], skipLibCheck: true,
+      },
+      include: ['snippet-*.ts'],
+    }));
+    snippets.forEach((snippet, index) => writeFileSync(join(project, `snippet-${index}.ts`), snippet.code));
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    try {
+      execFileSync(process.execPath, [tsc, '-p', join(project, 'tsconfig.json')], { encoding: 'utf8' });
+    } catch (error) {
+      assert.fail(`tsc: ${(error as { stdout?: string }).stdout ?? String(error)}`);
+    }
   });
 
-  test('Python', { skip: needs(has('python3', ['--version']) ? false : 'needs python3') }, async () => {
-    const file = join(scratch, 'server.py');
-    writeFileSync(file, code('python'));
-    await serves(['python3', file]);
-  });
-
-  test('Go', { skip: needs(has('go', ['version']) ? false : 'needs go (apt-get install golang-go)'), timeout: 180_000 }, async () => {
-    const file = join(scratch, 'server.go');
-    writeFileSync(file, code('go'));
-    const binary = join(scratch, 'server');
-    execFileSync('go', ['build', '-o', binary, file], { cwd: scratch, stdio: 'pipe' });
-    await serves([binary]);
+  test('the library host ends its worker gracefully on Ctrl-C (SIGINT), which left to Node would SIGKILL it', { timeout: 60_000 }, async () => {
+    const index = snippets.findIndex((snippet) => snippet.heading === 'Library');
+    assert.notEqual(index, -1, 'a snippet under Library');
+    writeFileSync(join(project, 'worker.js'), [
+      "process.on('SIGINT', () => { console.log('worker got SIGINT'); process.exit(0); });",
+      "console.log('worker ready');",
+      'setInterval(() => {}, 1000);',
+    ].join('\n'));
+    const env = { ...process.env, PATH: [dirname(process.execPath), process.env.PATH].join(delimiter) };
+    const host = new AngelRun([], { line: `exec "${process.execPath}" "${compiled(index)}"`, cwd: project, env });
+    await host.line(/^worker ready$/);
+    host.signal('SIGINT');
+    await host.line(/^worker got SIGINT$/);
+    assert.equal(await host.status(), 0, `the host exits with the worker's status: ${host.stderrText.join('\n')}`);
   });
 });
 

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../src/core/errors.js';
+import type { HyperfineResult } from '../../src/face/bench-report.js';
 import { parseProbe } from '../../src/core/probe.js';
-import { outliers, summarize } from '../../src/core/stats.js';
+import { median, outliers, summarize } from '../../src/core/stats.js';
 import { treePids } from '../../src/kernel/proctree.js';
 import { AngelRun, fixture, fixtureSource } from '../helpers/events.js';
 import { freePort } from '../../support/net.js';
@@ -18,17 +19,21 @@ const scratch = mkdtempSync(join(tmpdir(), 'angel-bench-test-'));
 const SERVER = fixtureSource('http-server.mjs');
 const bench = (args: readonly string[]): AngelRun => new AngelRun(['bench', ...args], { json: false });
 
+/** hyperfine's names for a command's figures, in seconds. */
+type Hyperfine = Omit<HyperfineResult, 'command'>;
+
 interface Exported {
-  phases: Record<string, { samples: Array<{ totalMs: number; angelMs: number | null; programMs?: number; overlapped?: boolean }> }>;
-  memory: { samples: Array<{ cycle: number; generation: number; peakRssBytes: number }> };
+  phases: Record<string, Hyperfine & { samples: Array<{ totalMs: number; angelMs: number | null; programMs?: number; overlapped?: boolean }> }>;
+  results: HyperfineResult[];
+  memory: { samples: Array<{ cycle: number; generation: number; peakRssBytes: number }>; notMeasured: number };
   probe: { requests: number; failed: number } | null;
 }
 
 describe('angel bench', () => {
   test('a program ready after a known delay: start and restart take at least the delay, angel\'s share a part of each; every phase has --runs samples', async () => {
-    const [json, markdown] = [join(scratch, 'delay.json'), join(scratch, 'delay.md')];
+    const [json, markdown, csv] = [join(scratch, 'delay.json'), join(scratch, 'delay.md'), join(scratch, 'delay.csv')];
     const delayMs = 300;
-    const run = bench(['--runs', '3', '--warmup', '1', '--ready', 'fd', '--export-json', json, '--export-markdown', markdown,
+    const run = bench(['-r', '3', '-w', '1', '--ready', 'fd', '--export-json', json, '--export-markdown', markdown, '--export-csv', csv,
       '--', fixture('ready-after'), String(delayMs), '16']);
     assert.equal(await run.status(30_000), 0, run.stderrText.join('\n'));
     const report = JSON.parse(readFileSync(json, 'utf8')) as Exported;
@@ -53,6 +58,39 @@ describe('angel bench', () => {
       /stop \(SIGTERM → tree gone\)\s+3\s/, /peak memory \(per generation\)\s+9\s/]) assert.match(table, row);
     assert.match(readFileSync(markdown, 'utf8'), /^\| start \(spawn → ready\) \| 3 \| [\d.]+ ms ± [\d.]+ ms \|/m);
     assert.doesNotMatch(run.stderrText.join('\n'), /--ready exec/, 'no warning about readiness at exec');
+
+    // hyperfine's names beside angel's own, in seconds; exit_codes those of the generations each phase ended
+    // (the fixture exits 0 on SIGTERM; SIGKILL leaves no code, null as hyperfine writes it; a start ends none)
+    const codes: Record<string, Array<number | null>> = { start: [null, null, null], restart: [null, null, null], reload: [0, 0, 0], stop: [0, 0, 0] };
+    for (const [phase, figures] of Object.entries(report.phases)) {
+      assert.deepEqual(figures.times, figures.samples.map((sample) => sample.totalMs / 1000), phase);
+      const sorted = [...figures.times].sort((a, b) => a - b);
+      assert.equal(figures.median, sorted[1], phase);
+      assert.deepEqual([figures.min, figures.max], [sorted[0], sorted[2]], phase);
+      assert.ok(Math.abs(figures.mean - figures.times.reduce((sum, time) => sum + time, 0) / 3) < 1e-12, phase);
+      assert.ok(figures.stddev >= 0, phase);
+      assert.deepEqual(figures.exit_codes, codes[phase], phase);
+    }
+    assert.deepEqual(report.results.map((result) => result.command.split(':')[0]), ['start', 'restart', 'reload', 'stop']);
+    assert.equal(report.results[0]?.mean, report.phases.start?.mean);
+    const [head, ...lines] = readFileSync(csv, 'utf8').trimEnd().split('\n');
+    assert.equal(head, 'command,mean,stddev,median,user,system,min,max');
+    assert.deepEqual(lines.map((line) => line.split(',')[0]?.split(':')[0]), ['start', 'restart', 'reload', 'stop']);
+    for (const [index, line] of lines.entries()) {
+      const result = report.results[index] as Hyperfine;
+      assert.deepEqual(line.split(',').slice(1).map((cell) => (cell === '' ? null : Number(cell))), [result.mean, result.stddev, result.median, null, null, result.min, result.max]);
+    }
+  });
+
+  test('--ready exec: each generation\'s memory is read once it has run a --sample-interval, never at its exec', async () => {
+    const json = join(scratch, 'exec.json');
+    // step touches 16 MiB as it starts; at its exec the kernel counts a few pages of it
+    const run = bench(['-r', '2', '--sample-interval', '500', '--export-json', json, '--', fixture('step'), '16']);
+    assert.equal(await run.status(30_000), 0, run.stderrText.join('\n'));
+    const report = JSON.parse(readFileSync(json, 'utf8')) as Exported;
+    assert.equal(report.memory.notMeasured, 0);
+    assert.equal(report.memory.samples.length, 6);
+    for (const { peakRssBytes } of report.memory.samples) assert.ok(peakRssBytes >= 16 * 2 ** 20, `peak ${peakRssBytes}`);
   });
 
   test('with --listen the reload overlaps, and --probe counts every request during it: none fails', async () => {
@@ -139,6 +177,9 @@ describe('bench statistics and probe targets', () => {
     assert.deepEqual([summary.min, summary.max, summary.mean, summary.median], [1, 4, 2.5, 2]);
     assert.ok(Math.abs(summary.sd - Math.sqrt(5 / 3)) < 1e-12, 'the sample standard deviation');
     assert.equal(summarize([7]).sd, 0);
+    assert.equal(median([4, 1, 3, 2]), 2.5, 'hyperfine\'s median: the mean of the two middle values of an even count');
+    assert.equal(median([3, 1, 2]), 2);
+    assert.ok(Number.isNaN(median([])));
     assert.deepEqual(outliers([10, 10.1, 9.9, 10.2, 9.8, 10, 40]), [6], 'one far sample');
     assert.deepEqual(outliers([10, 11, 12, 13, 14, 15, 16]), [], 'a spread without a far one');
     assert.deepEqual(outliers([5, 5, 5, 5, 9]), [], 'no spread to judge by');

@@ -2,7 +2,7 @@
 // status, and starts, binds and creates nothing. These tests run as root, as CI does.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -30,6 +30,26 @@ async function outcome(args: string[], env?: NodeJS.ProcessEnv): Promise<{ statu
   return { status, first: message(run.stderrText[0]), lines: run.stderrText };
 }
 
+// what the child's user (nobody) meets, in a directory it can reach: a directory it cannot enter, files it
+// cannot read or execute
+const closed = join(rootOnly, 'closed');
+mkdirSync(closed, { mode: 0o700 });
+const script = (name: string, interpreter: string, mode: number): string => {
+  const path = join(rootOnly, name);
+  writeFileSync(path, `#!${interpreter}\necho ran\n`, { mode });
+  chmodSync(path, mode);
+  return path;
+};
+const unreadable = script('unreadable.sh', '/bin/sh', 0o711);
+const readable = script('readable.sh', '/bin/sh', 0o755);
+const noInterpreter = script('no-interpreter.sh', join(rootOnly, 'no-such-interpreter'), 0o755);
+// a copy of the shell's file (copyFileSync reads through the /bin/sh symlink; a copied link would be chmod'ed
+// through to the system's shell), that only root may execute
+const privateShell = join(rootOnly, 'private-sh');
+copyFileSync('/bin/sh', privateShell);
+chmodSync(privateShell, 0o700);
+const privateInterpreter = script('private-interpreter.sh', privateShell, 0o755);
+
 describe('check and run agree', () => {
   const cases: Array<[string, string[], number, RegExp, NodeJS.ProcessEnv?]> = [
     ['no program at all', [], 2, /^missing <program> \(usage: angel \[options\] -- <program> \[args\.\.\.\]\)$/],
@@ -47,6 +67,11 @@ describe('check and run agree', () => {
     ['a program path that is not there', ['--', join(scratch, 'absent-program')], 127, /execve: ENOENT$/],
     ['a program that is not executable', ['--', notExecutable], 126, /execve: EACCES$/],
     ['a program that is a directory', ['--', scratch], 126, /execve: EACCES$/],
+    ['a working directory the child\'s user cannot enter', ['--user', 'nobody', '--cwd', closed, '--', 'true'], 126, /^spawn true: chdir: EACCES \(.*\/closed, as nobody\)$/],
+    ['a program the child\'s user cannot execute', ['--user', 'nobody', '--', privateShell], 126, /^spawn .*\/private-sh: execve: EACCES \(as nobody\)$/],
+    ['a script the child\'s user cannot read', ['--user', 'nobody', '--', unreadable], 126, /^spawn .*\/unreadable\.sh: open: EACCES \(its interpreter \/bin\/sh reads it, as nobody\)$/],
+    ['a script whose interpreter the child\'s user cannot execute', ['--user', 'nobody', '--', privateInterpreter], 126, /^spawn .*\/private-interpreter\.sh: execve: EACCES \(its interpreter .*\/private-sh, as nobody\)$/],
+    ['a script whose interpreter is not there', ['--', noInterpreter], 127, /^spawn .*\/no-interpreter\.sh: execve: ENOENT \(its interpreter .*\/no-such-interpreter\)$/],
     ['a program not on the --env PATH', ['--env', `PATH=${scratch}`, '--', 'true'], 127, /not found in PATH=/],
     ['a SUDO_UID that is not a uid', ['--', 'true'], 126, /^SUDO_UID: expected a decimal uid/, { ...process.env, SUDO_UID: 'abc' }],
     ['the root rule: nobody is not in the group of the program', ['--', 'true'], 126, /^user nobody \(uid 65534\) may not run \/usr\/bin\/true/, { ...process.env, SUDO_UID: '65534' }],
@@ -81,6 +106,16 @@ describe('check starts, binds and creates nothing', () => {
     assert.equal(existsSync(log), false, 'the log file is not created');
     assert.equal(existsSync(socket), false, 'the socket is not bound');
     assert.equal(existsSync(marker), false, 'the program did not run');
+  });
+
+  test('what the child\'s user can reach passes: a script nobody can read and run, in a directory nobody can enter', async () => {
+    const marker = join(rootOnly, 'marker');
+    const run = new AngelRun(['check', '--user', 'nobody', '--cwd', rootOnly, '--', readable, marker], { json: false });
+    assert.equal(await run.status(), 0, run.stderrText.join('\n'));
+    assert.equal((JSON.parse(run.stdout.items.join('\n')) as { program: string }).program, readable);
+    const ran = new AngelRun(['--user', 'nobody', '--cwd', rootOnly, '--restart', 'never', '--', readable]);
+    assert.equal(await ran.status(), 0, ran.stderrText.join('\n'));
+    await ran.line(/^ran$/);
   });
 
   test('a log file already there passes; one in a directory that is there passes without being created', async () => {

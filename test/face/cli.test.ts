@@ -293,6 +293,7 @@ describe('signals', () => {
 describe('usage errors', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['bad size', ['--max-mem', '12X', '--', 'true'], /--max-mem.*12X/],
+    ['a cap in bytes no child fits in', ['--max-mem', '100', '--', 'true'], /^angel: --max-mem: expected a cap of at least 1M \(a number alone is bytes: did you mean 100M\?\), got "100"$/],
     ['bad count', ['--max-fds', 'many', '--', 'true'], /--max-fds.*many/],
     ['bad signal', ['--stop-signal', 'SIGNOPE', '--', 'true'], /--stop-signal.*SIGNOPE/],
     ['bad policy', ['--restart', 'sometimes', '--', 'true'], /--restart.*sometimes/],

@@ -3,11 +3,12 @@
 // event a turn of its event loop after the fact, and on another pipe than the child's output, so a child's
 // line says nothing about which of angel's events are in yet: a test waits for the event itself, and counts
 // events only once angel has exited. Every run ends with the test that started it, with its children.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { treePids } from '../../src/kernel/proctree.js';
+import { statFields, treePids } from '../../src/kernel/proctree.js';
 import { inCgroup } from '../../support/cgroup.js';
 import { atTestEnd } from './cleanup.js';
 
@@ -75,20 +76,26 @@ export class AngelRun {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** angel has exited and its stderr is read to its end: the log is whole. */
   #logRead = false;
+  /** angel runs under sh (`line`): signals for angel go to the child's parent. */
+  readonly #shell: boolean;
 
   /** `prefix` runs angel under another command, e.g. `unshare --pid --fork --mount-proc` to make it PID 1.
    * `cgroup`: a cgroup v1 or v2 directory angel is started in (a shell writes itself into its cgroup.procs, then
-   * execs the command). `cli`: another angel, a script run by this node or a command (an installed bin). */
+   * execs the command). `cli`: another angel, a script run by this node or a command (an installed bin).
+   * `line`: a command line run by sh as written, in `cwd` (an example of the README's: `args` are not used, and
+   * the log is JSON only as angel's default off a terminal makes it). */
   constructor(
     args: readonly string[],
-    options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; prefix?: readonly string[]; cgroup?: string } = {},
+    options: { json?: boolean; env?: NodeJS.ProcessEnv; cli?: string; prefix?: readonly string[]; cgroup?: string; line?: string; cwd?: string } = {},
   ) {
     const jsonArgs = options.json === false ? [] : ['--log-format', 'json'];
     // a script's `--` as bin/angel's: Node 20 reads an --env-file anywhere before one, angel's arguments included
     const angel = options.cli === undefined ? [COMMAND] : options.cli.endsWith('.js') ? [process.execPath, '--', options.cli] : [options.cli];
     const command = [...(options.prefix ?? []), ...angel, ...jsonArgs, ...args];
-    const argv = options.cgroup === undefined ? command : inCgroup(options.cgroup, command);
-    this.process = spawn(argv[0] as string, argv.slice(1), { env: options.env ?? process.env });
+    const env = options.env ?? process.env;
+    this.#shell = options.line !== undefined;
+    const argv = options.line !== undefined ? ['/bin/sh', '-c', options.line] : options.cgroup === undefined ? command : inCgroup(options.cgroup, command);
+    this.process = spawn(argv[0] as string, argv.slice(1), { env, cwd: options.cwd });
     createInterface({ input: this.process.stdout }).on('line', (line) => this.stdout.push(line));
     createInterface({ input: this.process.stderr }).on('line', (line) => {
       this.stderrText.push(line);
@@ -167,6 +174,28 @@ export class AngelRun {
 
   signal(signal: NodeJS.Signals): void {
     this.process.kill(signal);
+  }
+
+  /** SIGHUP, `count` times: each once the previous reload's old generation has exited and `between` (the clients'
+   * answers, say) has resolved. Returns the old generations' exits, in order. */
+  async reloads(count: number, between: () => Promise<unknown>, timeoutMs = 15_000): Promise<AngelEventLine[]> {
+    const exits: AngelEventLine[] = [];
+    for (let generation = 1; generation <= count; generation++) {
+      this.signal('SIGHUP');
+      exits.push(await this.event('exit', (event) => event.generation === generation - 1, timeoutMs));
+      await between();
+    }
+    return exits;
+  }
+
+  /** A signal to angel itself: the process started, or for a command line run by sh, the parent of the child
+   * angel started (sh waits for angel, and exits with its status). */
+  async signalAngel(name: NodeJS.Signals): Promise<void> {
+    if (!this.#shell) return this.signal(name);
+    const start = await this.event('start');
+    const parent = Number(statFields(start.pid as number)?.[1]);
+    assert.ok(parent > 1, `angel, the parent of ${String(start.pid)}`);
+    signal(parent, name);
   }
 
   /** The exit status, with a deadline so a hung angel fails the test instead of the whole run. */

@@ -19,12 +19,8 @@ describe('held sockets', () => {
     const run = new AngelRun(['--listen', `127.0.0.1:${port}`, '--ready', 'fd', '--', process.execPath, server]);
     await run.event('ready');
     const load = loadDuring(t, run, port);
-    for (let generation = 1; generation <= 10; generation++) {
-        run.signal('SIGHUP');
-      await run.event('exit', (event) => event.generation === generation - 1, 15_000);
-      // let the new generation answer a few before the next reload
-      await load.answered(5);
-    }
+    // the new generation answers a few before the next reload
+    await run.reloads(10, () => load.answered(5));
     const result = await load.stop();
     run.signal('SIGTERM');
     assert.equal(await run.status(), 0);
@@ -121,6 +117,29 @@ describe('held sockets', () => {
     assert.ok(statSync(socketPath).isSocket());
     run.signal('SIGTERM');
     assert.equal(await run.status(), 143);
+  });
+
+  test('--listen PORT binds both families ([::] with IPV6_V6ONLY off, as systemd\'s ListenStream=PORT): IPv4 and IPv6 requests reach the child', async () => {
+    const port = await freePort();
+    const run = new AngelRun(['--listen', String(port), '--ready', 'fd', '--', process.execPath, server]);
+    await run.event('ready');
+    for (const host of ['127.0.0.1', '[::1]']) {
+      const response = await fetch(`http://${host}:${port}/`);
+      assert.match(await response.text(), /^generation 0 /, host);
+    }
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 0);
+  });
+
+  test('where the kernel has no IPv6 (socket(AF_INET6) answers EAFNOSUPPORT), --listen PORT binds 0.0.0.0', async () => {
+    const port = await freePort();
+    const run = new AngelRun(['--listen', String(port), '--ready', 'fd', '--', process.execPath, server], { prefix: [fixture('no-ipv6')] });
+    await run.event('ready');
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    assert.match(await response.text(), /^generation 0 /);
+    await assert.rejects(fetch(`http://[::1]:${port}/`), 'nothing listens on IPv6: the socket is IPv4\'s');
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 0);
   });
 
   test('a port in use is a one-line startup error naming the address and EADDRINUSE, exit 2', async () => {
