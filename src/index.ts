@@ -10,7 +10,7 @@ import { StatusBoard } from './face/board.js';
 import { serveMetrics } from './face/monitoring.js';
 import { installSignalHandlers } from './face/signals.js';
 import { writeTerminationLog } from './face/termination.js';
-import { startingUser } from './kernel/rootrule.js';
+import { startingUser } from './driver/launch.js';
 
 export interface SuperviseControl {
   /** Take over this process's signals with angel's semantics (HUP reload, INT/TERM shutdown, others

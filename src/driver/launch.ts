@@ -27,6 +27,13 @@ import { checkLogFile } from '../kernel/logfile.js';
 import { readEnvFiles } from '../kernel/envfile.js';
 import { checkProgram, type Environ } from '../kernel/spawn.js';
 
+// what the face asks before a launch: who angel acts for, the config file (read with that user's rights), whether
+// the addon loads, and the binary a locked build runs
+export { readConfigFile } from '../kernel/configfile.js';
+export { lockedProgram } from '../kernel/lock.js';
+export { startingUser, type StartingUser } from '../kernel/rootrule.js';
+export { addonLoadError } from '../kernel/syscalls.js';
+
 export interface Launch {
   readonly options: ResolvedOptions;
   readonly identity: ChildIdentity | null;
@@ -66,7 +73,7 @@ function refuseUserVariables(variables: Readonly<Record<string, string>>, admins
 /** What the options add to the child's environment: the --env-file files, read now, in order, then --env (and
  * a config's env) over them. When angel is root for another user, each variable must be one they may give,
  * unless the admin's config gave it. */
-export function requestedEnvironment(options: ResolvedOptions, forUser: StartingUser | null): Record<string, string> {
+function requestedEnvironment(options: ResolvedOptions, forUser: StartingUser | null): Record<string, string> {
   const name = (key: keyof Options): string => nameOf(options, key);
   const adminsFiles = fromConfigFile(options, 'envFile');
   const fromFiles = readEnvFiles(options.envFile, name('envFile'), forUser, adminsFiles);
@@ -77,16 +84,21 @@ export function requestedEnvironment(options: ResolvedOptions, forUser: Starting
   return { ...fromFiles, ...options.env };
 }
 
+/** The child's environment: the options' variables over angel's own, or, root for another user, over the
+ * reduced one with the child's account and a secure PATH. The one place a child's PATH is made. */
+function launchEnvironment(options: ResolvedOptions, forUser: StartingUser | null, uid: number, environment: NodeJS.ProcessEnv): Record<string, string> {
+  const requested = requestedEnvironment(options, forUser);
+  return forUser ? childEnvironmentForRoot(environment, requested, accountOf(uid)) : childEnvironment(environment, requested, options.clearEnv);
+}
+
 /** Checks `options` against the system and opens what the child will run. Throws UsageError (2),
  * PermissionError (126) or SpawnError (126/127). `forUser` is the starting user when angel is root for
  * someone else (rootrule.ts). */
 export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | null, environment = process.env): Launch {
   const name = (key: keyof Options): string => nameOf(options, key);
   const identity = resolveIdentity(options.user, options.group, { user: name('user'), group: name('group') });
-  const requested = requestedEnvironment(options, forUser);
-  let env: Record<string, string>;
+  const env = launchEnvironment(options, forUser, identity?.uid ?? 0, environment);
   if (forUser) {
-    env = childEnvironmentForRoot(environment, requested, accountOf(identity?.uid ?? 0));
     // the child would read and write relative paths there as root: a directory that user controls is theirs
     if (options.cwd !== null) {
       try {
@@ -95,8 +107,6 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
         asUsageError(error, name('cwd'), options.cwd, 'expected a directory only root can write to');
       }
     }
-  } else {
-    env = childEnvironment(environment, requested, options.clearEnv);
   }
   // a working directory that is not there is a mistake in the options, not a program that cannot run
   if (options.cwd !== null && !isDirectory(options.cwd)) throw new UsageError(name('cwd'), options.cwd, 'expected a directory that exists');
@@ -125,15 +135,24 @@ export function prepareLaunch(options: ResolvedOptions, forUser: StartingUser | 
 /** Every check a start makes before it spawns, without starting, binding or creating anything (`angel check`),
  * in the order a start makes them and with the same errors: the launch (identity, environment, working
  * directory, lock, root rule), the log file's rule, then the program as the first spawn looks it up. */
-export function checkLaunch(options: ResolvedOptions, forUser: StartingUser | null): void {
+export function checkLaunch(options: ResolvedOptions, forUser: StartingUser | null): ResolvedCap | null {
   const launch = prepareLaunch(options, forUser);
   try {
     if (options.logFile !== null) checkLogFile(options.logFile, nameOf(options, 'logFile'), forUser);
     // a launch that opened its program (root for someone else, a locked build) has checked that very file
     if (!launch.program) checkProgram(options.program, launch.env.PATH, options.cwd ?? undefined);
+    return launch.cap;
   } finally {
     releaseLaunch(launch);
   }
+}
+
+/** What `angel check` can check where the addon does not load (a machine it was not built for): the program,
+ * as the first spawn would look it up, and the cap. */
+export function checkWithoutAddon(options: ResolvedOptions): ResolvedCap | null {
+  const env = launchEnvironment(options, null, 0, process.env);
+  checkProgram(options.program, env.PATH, options.cwd ?? undefined);
+  return resolveMemoryCap(options.maxMem);
 }
 
 /** Releases what a launch holds open (the program's fd), once no spawn will use it. */

@@ -16,6 +16,7 @@ import type { ExitReason, ExitStatus, State } from '../core/types.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
 import type { LineWriter, LogPipe } from '../kernel/logpipe.js';
 import { NotifyDirectory } from '../kernel/notify.js';
+import { TreeReader } from '../kernel/proctree.js';
 import type { Instance } from '../kernel/runtime.js';
 import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.js';
 import { Environ } from '../kernel/spawn.js';
@@ -27,6 +28,8 @@ import { Orphans } from './orphans.js';
 import { REAL, type SupervisorDeps, type SupervisorParts } from './parts.js';
 import { exitReport, readyReports } from './reports.js';
 import { generationSink } from './sink.js';
+
+export type { LineWriter } from '../kernel/logpipe.js';
 
 export class Supervisor extends OrderedEmitter {
   readonly done: Promise<ExitStatus>;
@@ -103,6 +106,24 @@ export class Supervisor extends OrderedEmitter {
   get pid(): number | undefined {
     const current = this.#life.current === null ? undefined : this.#generations.get(this.#life.current);
     return current && !current.exit ? current.pid : undefined;
+  }
+
+  /** Where this angel's control socket belongs (in its runtime instance), or null when it has none. */
+  get controlPath(): string | null {
+    return this.#instance?.controlPath ?? null;
+  }
+
+  /** The serving child's tree's resident memory read now (nothing samples it without --max-mem), or null. */
+  residentNow(): number | null {
+    const pid = this.pid;
+    if (pid === undefined) return null;
+    const reader = new TreeReader();
+    try {
+      const sample = reader.sample(pid);
+      return sample.pids.length === 0 ? null : sample.rssBytes;
+    } finally {
+      reader.close();
+    }
   }
 
   /** The serving generation's number, or the last one started (-1 before the first). */

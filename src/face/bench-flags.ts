@@ -3,8 +3,7 @@
 import { Option, type Command } from 'commander';
 import { count, text } from '../core/parse.js';
 import { parseProbe, type ProbeTarget } from '../core/probe.js';
-import { checkWritable } from '../kernel/benchfiles.js';
-import type { FsRights } from '../kernel/syscalls.js';
+import { checkWritable, type FsRights } from '../driver/outside.js';
 import type { Flags } from './flags.js';
 
 export interface BenchSettings {

@@ -2,8 +2,8 @@
 // memory), the warnings that say when a row is spoiled, the JSON of every sample and the CSV of the phases,
 // both with hyperfine's names for what hyperfine also measures. Pure: text in, text out.
 import { median, outliers, summarize, type Summary } from '../core/stats.js';
-import type { Sample } from './bench-cycle.js';
-import type { Phase } from './bench-watch.js';
+import type { Sample } from '../driver/bench-cycle.js';
+import type { Phase } from '../driver/bench-watch.js';
 
 export interface Collected {
   samples: Record<Phase, Array<Sample & { cycle: number }>>;

@@ -1,7 +1,7 @@
 // `angel bench [run options] [--runs N] [--warmup N] [--export-json F] [--export-markdown F] [--probe P] --
 // <program> [args...]`: the lifecycle of the user's own program, timed as hyperfine times commands. Each cycle
 // drives a fresh supervisor, built as `angel run` builds it, through start, crash restart, reload and stop
-// (bench-cycle.ts); the samples make one table (bench-report.ts). The program's output goes to a scratch file
+// (driver/bench-cycle.ts); the samples make one table (bench-report.ts). The program's output goes to a scratch file
 // (hyperfine discards a command's output too), quoted when a cycle fails.
 import { cpus, release } from 'node:os';
 import { Presets, SingleBar } from 'cli-progress';
@@ -12,10 +12,10 @@ import { formatReady } from '../core/readiness.js';
 import { signalNumber } from '../core/signames.js';
 import { createSupervisor } from '../driver/assemble.js';
 import type { Supervisor } from '../driver/supervisor.js';
-import { lastLines, makeScratch, writeExport } from '../kernel/benchfiles.js';
-import type { StartingUser } from '../kernel/rootrule.js';
-import { runCycle, type CycleResult } from './bench-cycle.js';
-import { BenchFailure, Interrupted, type Phase } from './bench-watch.js';
+import { lastLines, makeScratch, writeExport } from '../driver/outside.js';
+import type { StartingUser } from '../driver/launch.js';
+import { runCycle, type CycleResult } from '../driver/bench-cycle.js';
+import { BenchFailure, Interrupted, type Phase } from '../driver/bench-watch.js';
 import { jsonReport, renderCsv, renderMarkdown, renderText, warningsOf, type Collected, type RunFacts } from './bench-report.js';
 import type { BenchSettings } from './bench-flags.js';
 

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import type { StatusReport } from '../core/status.js';
 import type { ExitReason } from '../core/types.js';
 import type { Supervisor } from '../driver/supervisor.js';
-import { TreeReader } from '../kernel/proctree.js';
 
 /** package.json's: the one place a release sets it (dist/src/face/ is three levels below the package). */
 export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -77,7 +76,7 @@ export class StatusBoard {
       childPid,
       childStartedAt: childPid === null ? null : this.#childStartedAt,
       ready: childPid !== null && this.#ready,
-      rssBytes: childPid === null ? null : (options.maxMem !== null ? this.#rssBytes : null) ?? treeRss(childPid),
+      rssBytes: childPid === null ? null : (options.maxMem !== null ? this.#rssBytes : null) ?? supervisor.residentNow(),
       capBytes: supervisor.capBytes,
       restarts: this.#restarts,
       restartsByReason: { ...this.#restartsByReason },
@@ -86,16 +85,5 @@ export class StatusBoard {
       lastExit: this.#lastExit,
       status: this.#statuses.get(supervisor.generation) ?? null,
     };
-  }
-}
-
-/** The tree's resident memory read now, as the sampler reads it (without --max-mem nothing samples). */
-function treeRss(pid: number): number | null {
-  const reader = new TreeReader();
-  try {
-    const sample = reader.sample(pid);
-    return sample.pids.length === 0 ? null : sample.rssBytes;
-  } finally {
-    reader.close();
   }
 }

@@ -11,16 +11,9 @@ import {
 import { isPercent, showCap } from '../core/memory.js';
 import { changedFixedOption, FLAGS, resolveOptions, showOptions, type ResolvedOptions } from '../core/options.js';
 import { createSupervisor } from '../driver/assemble.js';
-import { checkLaunch, prepareLaunch, requestedEnvironment } from '../driver/launch.js';
+import { addonLoadError, checkLaunch, checkWithoutAddon, lockedProgram, prepareLaunch, readConfigFile, startingUser, type StartingUser } from '../driver/launch.js';
+import { becomeUser } from '../driver/outside.js';
 import type { Supervisor } from '../driver/supervisor.js';
-import { resolveMemoryCap } from '../kernel/ownmemory.js';
-import { readConfigFile } from '../kernel/configfile.js';
-import { becomeUser } from '../kernel/identity.js';
-import { lockedProgram } from '../kernel/lock.js';
-import { checkProgram } from '../kernel/spawn.js';
-import { addonLoadError } from '../kernel/syscalls.js';
-import { childEnvironment } from '../core/environment.js';
-import { startingUser, type StartingUser } from '../kernel/rootrule.js';
 import { addBenchOptions, BENCH_HELP, benchSettings } from './bench-flags.js';
 import { addRunOptions, flagOptions, type Flags } from './flags.js';
 import { COMPLETION_HELP, HELP_AFTER } from './help.js';
@@ -110,15 +103,13 @@ function check(program: string | undefined, args: string[], flags: Flags): numbe
   const forUser = actingFor();
   const options = resolveFlags(flags, program, args, forUser);
   const unloadable = addonLoadError();
-  if (unloadable === null) {
-    checkLaunch(options, forUser);
-  } else {
+  if (unloadable !== null) {
     process.stderr.write(`angel: not checked without the native addon, which a run needs: the user, group, lock, root rule and log file (${oneLine(unloadable)})\n`);
-    checkProgram(options.program, childEnvironment(process.env, requestedEnvironment(options, forUser), options.clearEnv).PATH, options.cwd ?? undefined);
   }
-  // a percentage is resolved as a start would resolve it, against the limit of the cgroup angel runs in (or
-  // the machine's memory, where none is set)
-  const cap = isPercent(options.maxMem) ? resolveMemoryCap(options.maxMem) : null;
+  // a percentage is resolved as a start resolves it, against the limit of the cgroup angel runs in (or the
+  // machine's memory, where none is set)
+  const resolvedCap = unloadable === null ? checkLaunch(options, forUser) : checkWithoutAddon(options);
+  const cap = isPercent(options.maxMem) ? resolvedCap : null;
   if (cap?.source === 'machine') process.stderr.write(`angel: warning: --max-mem ${cap.capBytes} bytes is ${showCap(options.maxMem)} of the machine's memory: no memory limit is set on angel's cgroup or above it\n`);
   const resolved = cap === null ? {} : { capBytes: cap.capBytes, capOf: cap.source };
   process.stdout.write(`${JSON.stringify({ ...showOptions(options), ...resolved }, null, 2)}\n`);

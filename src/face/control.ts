@@ -4,39 +4,32 @@
 // status report as one line of JSON and is closed; the socket reads nothing, so there is nothing to send it
 // but a connect.
 import { createServer, type Server } from 'node:net';
+import { listenOn } from '../driver/outside.js';
 import type { Supervisor } from '../driver/supervisor.js';
-import { Instance } from '../kernel/runtime.js';
-import { bindUnix, removeBound, type BoundPath } from '../kernel/sockets.js';
 import type { StatusBoard } from './board.js';
 
 /** Opens the control socket; a failure is a warning (angel runs on, `angel status <pid>` cannot reach it). */
 export function openControlSocket(supervisor: Supervisor, board: StatusBoard): void {
-  let instance: Instance;
-  let socket: { fd: number; bound: BoundPath };
-  try {
-    instance = Instance.acquire();
-  } catch (error) {
-    supervisor.emit('warning', { message: `control socket: ${(error as Error).message}; angel status ${process.pid} will not reach this angel` });
-    return;
-  }
-  const path = instance.controlPath;
-  try {
-    // mode 0600 from the umask at bind
-    socket = bindUnix(path, 0o600, 'control socket', null);
-  } catch (error) {
-    instance.release();
-    supervisor.emit('warning', { message: `control socket ${path}: ${(error as Error).message}; angel status ${process.pid} will not reach this angel` });
+  const unreachable = `angel status ${process.pid} will not reach this angel`;
+  const path = supervisor.controlPath;
+  if (path === null) {
+    supervisor.emit('warning', { message: `control socket: this angel has no runtime directory; ${unreachable}` });
     return;
   }
   const server: Server = createServer((connection) => {
     connection.on('error', () => connection.destroy());
     connection.end(`${JSON.stringify(board.snapshot())}\n`);
   });
-  server.on('error', (error) => supervisor.emit('warning', { message: `control socket ${path}: ${error.message}` }));
-  server.listen({ fd: socket.fd }, () => server.unref());
-  supervisor.on('shutdown', () => {
-    server.close();
-    removeBound(socket.bound);
-    instance.release();
-  });
+  // mode 0600 from the umask at bind
+  let ended = false;
+  let close = (): void => void (ended = true);
+  supervisor.once('shutdown', () => close());
+  listenOn(server, { kind: 'unix', name: 'control', path, text: `unix:${path}` }, 0o600, 'control socket', null).then(
+    (endpoint) => {
+      server.on('error', (error) => supervisor.emit('warning', { message: `control socket ${path}: ${error.message}` }));
+      close = () => endpoint.close();
+      if (ended) close();
+    },
+    (error: Error) => supervisor.emit('warning', { message: `control socket ${path}: ${error.message}; ${unreachable}` }),
+  );
 }

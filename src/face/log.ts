@@ -18,7 +18,7 @@ import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../driver/supervisor.js';
-import type { LineWriter } from '../kernel/logpipe.js';
+import type { LineWriter } from '../driver/supervisor.js';
 import { counted, oneLine } from '../core/errors.js';
 import type { LogFormat, LogLevel } from '../core/types.js';
 

@@ -4,8 +4,8 @@
 // own watchdog at half of WATCHDOG_USEC. The child never sees this socket (core/environment.ts strips it).
 import { formatNotify, managerWatchdogMs } from '../core/notify.js';
 import { managerStatus } from '../core/status.js';
+import { notifyManager } from '../driver/outside.js';
 import type { Supervisor } from '../driver/supervisor.js';
-import { tellManager } from '../kernel/notify.js';
 import type { StatusBoard } from './board.js';
 
 /** STATUS= with the memory is refreshed on samples at most this often. */
@@ -17,7 +17,7 @@ export function speakToManager(supervisor: Supervisor, board: StatusBoard, env: 
   let failed: string | null = null;
   const send = (fields: Record<string, string | number>): void => {
     try {
-      tellManager(address, formatNotify(fields));
+      notifyManager(address, formatNotify(fields));
       failed = null;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EIO';

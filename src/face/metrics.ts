@@ -3,13 +3,11 @@
 // watchdog misses, the restart latency as a histogram, and readiness. Served by Node's http on an address of
 // its own, never one of the child's held sockets (assemble checks), 127.0.0.1 unless the address names a host.
 // Everything is read when scraped: between scrapes the metrics cost the counters' increments only.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ListenSpec } from '../core/addresses.js';
 import type { Supervisor } from '../driver/supervisor.js';
-import { bindUnix, removeBound, type BoundPath } from '../kernel/sockets.js';
-import type { FsRights } from '../kernel/syscalls.js';
+import { listenOn, type Endpoint, type FsRights } from '../driver/outside.js';
 import type { StatusBoard } from './board.js';
 
 /** Restart latency buckets, in seconds: a crash loop restarts in well under a millisecond, a --ready probe
@@ -85,10 +83,9 @@ export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Reg
   return register;
 }
 
-/** Serves the registry on `spec`; resolves with the address bound (host:port, or unix:path). A unix socket is
- * bound as --listen's are (mode 0660 from the umask at bind; with `rights`, as the user angel acts for) and
- * handed to Node's server as an fd. */
-export function serveMetrics(spec: ListenSpec, register: Registry, rights: FsRights | null): Promise<{ server: Server; address: string; bound: BoundPath | null }> {
+/** Serves the registry on `spec` (a unix socket mode 0660 from the umask at bind; with `rights`, as the user
+ * angel acts for). */
+export function serveMetrics(spec: ListenSpec, register: Registry, rights: FsRights | null): Promise<Endpoint> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
@@ -101,31 +98,5 @@ export function serveMetrics(spec: ListenSpec, register: Registry, rights: FsRig
   });
   // a scraper's keep-alive connection must not hold angel open at exit
   server.keepAliveTimeout = 5000;
-  const bound = spec.kind === 'unix' ? bindUnix(spec.path, 0o660, '--metrics', rights) : null;
-  return new Promise((resolve, reject) => {
-    server.once('error', (error) => {
-      removeBound(bound?.bound ?? null);
-      reject(error);
-    });
-    const listening = (): void => {
-      server.removeAllListeners('error');
-      server.unref();
-      if (spec.kind === 'unix') {
-        resolve({ server, address: `unix:${spec.path}`, bound: bound?.bound ?? null });
-        return;
-      }
-      const { address, family, port } = server.address() as AddressInfo;
-      resolve({ server, address: family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`, bound: null });
-    };
-    if (bound) server.listen({ fd: bound.fd }, listening);
-    // without a host, Node binds [::] for both families, or 0.0.0.0 where there is no IPv6: --listen's rule
-    else if (spec.kind === 'inet' && spec.dualStack) server.listen({ port: spec.port }, listening);
-    else if (spec.kind === 'inet') server.listen({ host: spec.address, port: spec.port, ipv6Only: spec.family === 6 }, listening);
-  });
-}
-
-export function closeMetrics(server: Server, bound: BoundPath | null): void {
-  server.close();
-  server.closeAllConnections();
-  removeBound(bound);
+  return listenOn(server, spec, 0o660, '--metrics', rights);
 }

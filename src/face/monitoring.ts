@@ -3,7 +3,7 @@
 import type { ListenSpec } from '../core/addresses.js';
 import { UsageError } from '../core/errors.js';
 import type { Supervisor } from '../driver/supervisor.js';
-import type { FsRights } from '../kernel/syscalls.js';
+import type { FsRights } from '../driver/outside.js';
 import type { StatusBoard } from './board.js';
 
 /** Serves /metrics on `spec` until the supervisor shuts down; emits `listening` once bound. A unix socket's
@@ -11,9 +11,9 @@ import type { StatusBoard } from './board.js';
 export async function serveMetrics(supervisor: Supervisor, board: StatusBoard, spec: ListenSpec, rights: FsRights | null = null): Promise<void> {
   const metrics = await import('./metrics.js');
   try {
-    const { server, address, bound } = await metrics.serveMetrics(spec, metrics.metricsRegistry(supervisor, board), rights);
-    supervisor.once('shutdown', () => metrics.closeMetrics(server, bound));
-    supervisor.emit('listening', { what: 'metrics', address });
+    const endpoint = await metrics.serveMetrics(spec, metrics.metricsRegistry(supervisor, board), rights);
+    supervisor.once('shutdown', () => endpoint.close());
+    supervisor.emit('listening', { what: 'metrics', address: endpoint.address });
   } catch (error) {
     if (error instanceof UsageError) {
       supervisor.stop();

@@ -8,7 +8,7 @@ import { parseMetrics } from '../core/addresses.js';
 import { oneLine, printableJson, StatusError, UsageError } from '../core/errors.js';
 import { parseExposition } from '../core/exposition.js';
 import { formatStatus, parseReport, statusFromMetrics, type StatusReport } from '../core/status.js';
-import { controlSocketOf, processOwner } from '../kernel/runtime.js';
+import { controlSocketOf, processOwner } from '../driver/outside.js';
 
 /** The whole answer, from the connect to its last byte: a server that drips a byte a second is cut off here. */
 const DEADLINE_MS = 5000;

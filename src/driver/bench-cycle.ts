@@ -4,7 +4,7 @@
 import type { ResolvedOptions } from '../core/options.js';
 import { formatProbe, type ProbeTarget } from '../core/probe.js';
 import type { ExitEvent } from '../core/types.js';
-import type { Supervisor } from '../driver/supervisor.js';
+import type { Supervisor } from './supervisor.js';
 import { Probe, type ProbeCount } from '../kernel/probe.js';
 import { processState, treePids } from '../kernel/proctree.js';
 import { BenchFailure, Interrupted, now, Peaks, Watch, type Phase } from './bench-watch.js';

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { signalNumber } from '../core/signames.js';
 import type { ExitEvent } from '../core/types.js';
-import type { Supervisor } from '../driver/supervisor.js';
+import type { Supervisor } from './supervisor.js';
 import { processState } from '../kernel/proctree.js';
 import { Sampler } from '../kernel/sampler.js';
 

@@ -1,0 +1,78 @@
+// What angel does with the world beside its child, for the face: the sockets it serves on itself (the control
+// socket, --metrics), the report it leaves at exit (the termination log), its own service manager (sd_notify),
+// another angel found by its pid (read as the user angel acts for), and angel bench's scratch directory and exports (with the user's rights). Each is one operation here, carried out by kernel/: the face reaches the
+// kernel through the driver alone, and a unix socket angel serves on is bound, and removed, in one place.
+import { closeSync, constants, writeSync } from 'node:fs';
+import type { Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import type { ListenSpec } from '../core/addresses.js';
+import { tellManager } from '../kernel/notify.js';
+import { AT_FDCWD, openRegularFile, refusePseudoFilesystem } from '../kernel/safeopen.js';
+import { bindUnix, removeBound } from '../kernel/sockets.js';
+import type { FsRights } from '../kernel/syscalls.js';
+
+export { checkWritable, lastLines, makeScratch, writeExport } from '../kernel/benchfiles.js';
+export { becomeUser } from '../kernel/identity.js';
+export { controlSocketOf, processOwner } from '../kernel/runtime.js';
+export type { FsRights } from '../kernel/syscalls.js';
+
+/** A server angel listens with, until closed. */
+export interface Endpoint {
+  /** host:port, [v6]:port or unix:path, as bound. */
+  readonly address: string;
+  /** Closes the server and its connections, and removes its socket file if the path still holds that one. */
+  close(): void;
+}
+
+/** Listens with `server` on `spec`. A unix socket is bound by angel (mode from the umask at bind; with `rights`,
+ * as the user angel acts for, so root's rights are never lent), replacing only a stale socket of a dead angel,
+ * and handed to Node as an fd; an address is Node's to bind (without a host: both families, or IPv4 alone where
+ * the kernel has no IPv6, as --listen's rule). `what` names it in errors. The server is unref'd: it never holds
+ * angel open. */
+export function listenOn(server: Server, spec: ListenSpec, mode: number, what: string, rights: FsRights | null): Promise<Endpoint> {
+  return new Promise((resolveEndpoint, reject) => {
+    // a bind that fails rejects, as Node's listen errors do
+    const bound = spec.kind === 'unix' ? bindUnix(spec.path, mode, what, rights) : null;
+    const close = (): void => {
+      server.close();
+      (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+      removeBound(bound?.bound ?? null);
+    };
+    server.once('error', (error) => {
+      removeBound(bound?.bound ?? null);
+      reject(error);
+    });
+    const listening = (): void => {
+      server.removeAllListeners('error');
+      server.unref();
+      if (spec.kind === 'unix') {
+        resolveEndpoint({ address: `unix:${spec.path}`, close });
+        return;
+      }
+      const { address, family, port } = server.address() as AddressInfo;
+      resolveEndpoint({ address: family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`, close });
+    };
+    if (bound) server.listen({ fd: bound.fd }, listening);
+    else if (spec.kind === 'inet' && spec.dualStack) server.listen({ port: spec.port }, listening);
+    else if (spec.kind === 'inet') server.listen({ host: spec.address, port: spec.port, ipv6Only: spec.family === 6 }, listening);
+  });
+}
+
+/** Writes `text` as the whole of the regular file at `path` (created when `create`), with `rights`, and never
+ * into a kernel file (/proc, /sys, a device): a report angel leaves. Throws the errno's error. */
+export function writeReport(path: string, text: string, create: boolean, rights: FsRights | null): void {
+  const flags = constants.O_WRONLY | constants.O_TRUNC | (create ? constants.O_CREAT : 0);
+  const fd = openRegularFile(AT_FDCWD, resolve(path), flags, 0o644, path, false, rights).fd;
+  try {
+    refusePseudoFilesystem(fd, path);
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One sd_notify datagram to angel's own service manager, at `address` (its NOTIFY_SOCKET). */
+export function notifyManager(address: string, text: string): void {
+  tellManager(address, text);
+}
