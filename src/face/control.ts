@@ -3,6 +3,7 @@
 // own user (and root) can ask. `angel status` finds it through /proc from the pid. A connection gets the
 // status report as one line of JSON and is closed; the socket reads nothing, so there is nothing to send it
 // but a connect.
+import { closeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { Supervisor } from '../driver/supervisor.js';
 import { Instance } from '../kernel/runtime.js';
@@ -28,14 +29,21 @@ export function openControlSocket(supervisor: Supervisor, board: StatusBoard): v
     supervisor.emit('warning', { message: `control socket ${path}: ${(error as Error).message}; angel status ${process.pid} will not reach this angel` });
     return;
   }
-  const server: Server = createServer((connection) => {
-    connection.on('error', () => connection.destroy());
-    connection.end(`${JSON.stringify(board.snapshot())}\n`);
+  // The socket listens from its bind, and a connection waits in its backlog until it is accepted: Node's server
+  // (and node:net, which a launch would load first) comes a turn later, after the first generation's spawn.
+  let server: Server | null = null;
+  const serving = setImmediate(() => {
+    server = createServer((connection) => {
+      connection.on('error', () => connection.destroy());
+      connection.end(`${JSON.stringify(board.snapshot())}\n`);
+    });
+    server.on('error', (error) => supervisor.emit('warning', { message: `control socket ${path}: ${error.message}` }));
+    server.listen({ fd: socket.fd }, () => server?.unref());
   });
-  server.on('error', (error) => supervisor.emit('warning', { message: `control socket ${path}: ${error.message}` }));
-  server.listen({ fd: socket.fd }, () => server.unref());
   supervisor.on('shutdown', () => {
-    server.close();
+    clearImmediate(serving);
+    if (server === null) closeSync(socket.fd);
+    else server.close();
     removeBound(socket.bound);
     instance.release();
   });
