@@ -3,8 +3,8 @@
 // 1. dist/src/face/angel.cjs: tsc's dist/src/face/cli.js and everything it imports, angel's modules and its
 //    dependencies, as one CommonJS file (esbuild). The packages only some runs load stay out, each `require`d
 //    from node_modules when first used: pino-pretty (pretty lines), prom-client (--metrics), cli-progress
-//    (angel bench). Whitespace and comments go (the source is kept in memory for the process's life); names
-//    stay, for the stack of a bug.
+//    (angel bench); pino's transports are left out (withoutPinoTransports). Whitespace and comments go (the
+//    source is kept in memory for the process's life); names stay, for the stack of a bug.
 // 2. dist/src/face/angel.cjs.cache: V8's code cache of that file after a run of `angel --restart never -- true`,
 //    so that it holds the functions a launch calls too. Made with this node: another one rejects it, and
 //    compiles the file as it would without. A run that fails (no addon yet) still leaves the cache of what it
@@ -19,6 +19,25 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const face = join(root, 'dist', 'src', 'face');
 const bundle = join(face, 'angel.cjs');
 const cache = join(face, 'angel.cjs.cache');
+
+/** What pino needs only for transports, which angel never uses (it writes its own destinations, face/log.ts):
+ * thread-stream, whose worker_threads (and node:stream behind them) would otherwise be loaded with pino and kept
+ * for the process's life, and worker_threads itself, asked by pino's tools only whether this is the main thread,
+ * which the command always is. */
+const withoutPinoTransports = {
+  name: 'without-pino-transports',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^thread-stream$/ }, () => ({ path: 'thread-stream', namespace: 'stub' }));
+    bundler.onResolve({ filter: /^worker_threads$/ }, ({ importer }) =>
+      /node_modules\/pino\/lib\/tools\.js$/.test(importer) ? { path: 'worker_threads', namespace: 'stub' } : undefined);
+    bundler.onLoad({ filter: /.*/, namespace: 'stub' }, ({ path }) => ({
+      contents: path === 'thread-stream'
+        ? 'module.exports = function ThreadStream() { throw new Error("pino\'s transports are not in angel\'s bundle"); };'
+        : 'module.exports = { isMainThread: true };',
+      loader: 'js',
+    }));
+  },
+};
 
 rmSync(cache, { force: true });
 const built = await build({
@@ -35,6 +54,7 @@ const built = await build({
   // import() as require(): the bundle is compiled as a script (no module loader behind it), and an import()
   // would start the ESM loader, whose reads run on libuv's threadpool
   supported: { 'dynamic-import': false },
+  plugins: [withoutPinoTransports],
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',

@@ -61,12 +61,16 @@ describe('built-in modules through the bundle\'s require', () => {
 });
 
 describe('the command as users run it, bin/angel', () => {
-  test('runs the bundle: no module of dist/src but command.cjs is required, and no more threads than a bare Node', async () => {
+  test('runs the bundle: no module of dist/src but command.cjs is required, no built-in it does not use, and no more threads than a bare Node', async () => {
     // stderr to a file: lines to a pipe go out asynchronously, through libuv's threadpool (face/log.ts)
     const log = join(scratch, 'events.log');
     const modules = join(scratch, 'modules.json');
     const recorder = join(scratch, 'record.cjs');
-    writeFileSync(recorder, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(modules)}, JSON.stringify(Object.keys(require.cache))));\n`);
+    const builtins = join(scratch, 'builtins.json');
+    writeFileSync(recorder, `process.on('exit', () => {
+      require('fs').writeFileSync(${JSON.stringify(modules)}, JSON.stringify(Object.keys(require.cache)));
+      require('fs').writeFileSync(${JSON.stringify(builtins)}, JSON.stringify(process.moduleLoadList));
+    });\n`);
     const out = openSync(log, 'w');
     const angel = spawn(COMMAND, ['--log-format', 'json', '--', 'sleep', '60'], { stdio: ['ignore', out, out], env: { ...process.env, NODE_OPTIONS: `--require ${recorder}` } });
     const bare = spawn(process.execPath, ['--inspect-port=192.0.2.1:9229', '-e', 'setInterval(() => {}, 1e3)'], { stdio: ['ignore', out, out] });
@@ -85,5 +89,8 @@ describe('the command as users run it, bin/angel', () => {
     const required = (JSON.parse(readFileSync(modules, 'utf8')) as string[]).filter((path) => path !== recorder);
     const ours = required.filter((path) => path.startsWith(join(ROOT, 'dist')) || path.includes('node_modules'));
     assert.deepEqual(ours, [COMMAND_MODULE], `required besides the command's module: ${required.join(', ')}`);
+    // what a run of the defaults never needs: pino's transports, a terminal's check on a file, perf_hooks, crypto
+    const loaded = JSON.parse(readFileSync(builtins, 'utf8')) as string[];
+    for (const name of ['worker_threads', 'tty', 'perf_hooks', 'crypto']) assert.equal(loaded.includes(`NativeModule ${name}`), false, name);
   });
 });
