@@ -73,13 +73,18 @@ describe('the command as users run it, bin/angel', () => {
     });\n`);
     const out = openSync(log, 'w');
     const angel = spawn(COMMAND, ['--log-format', 'json', '--', 'sleep', '60'], { stdio: ['ignore', out, out], env: { ...process.env, NODE_OPTIONS: `--require ${recorder}` } });
-    const bare = spawn(process.execPath, ['--inspect-port=192.0.2.1:9229', '-e', 'setInterval(() => {}, 1e3)'], { stdio: ['ignore', out, out] });
+    const bareLog = join(scratch, 'bare.log');
+    const bareOut = openSync(bareLog, 'w');
+    // its line once it runs JavaScript: Node has started every thread of its own by then
+    const bare = spawn(process.execPath, ['--inspect-port=192.0.2.1:9229', '-e', 'console.log("up"); setInterval(() => {}, 1e3)'], { stdio: ['ignore', bareOut, bareOut] });
     closeSync(out);
+    closeSync(bareOut);
     atTestEnd(() => {
       angel.kill('SIGKILL');
       bare.kill('SIGKILL');
     });
     await lineIn(log, /"event":"ready"/);
+    await lineIn(bareLog, /^up$/);
     const threads = threadsOf(angel.pid as number);
     const nodeThreads = threadsOf(bare.pid as number);
     angel.kill('SIGTERM');
