@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { summarize } from '../src/core/stats.js';
 import type { Benchmark } from './lib/benchmark.js';
-import { BIN_ANGEL, buildC, CLI, parseSamples, runC } from './lib/compile.js';
+import { BIN_ANGEL, buildC, parseSamples, runC } from './lib/compile.js';
 import { sampleInRounds, toRow, type Contender } from './lib/interleave.js';
 import { profileSummary } from './lib/profile.js';
 import { fmt, msText, verdict, type Row } from './lib/table.js';
@@ -16,11 +16,12 @@ import { TARGETS } from './lib/targets.js';
 
 const TARGET_MS = TARGETS.launchOverNodeMs;
 
-/** Where one launch's time goes in angel's Node process, as bin/angel runs it, by a V8 CPU profile. */
+/** Where one launch's time goes in angel's Node process, as bin/angel runs it (Node reading bin/angel, which
+ * compiles the bundle with its code cache), by a V8 CPU profile. */
 function launchProfile(child: string, log: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'angel-bench-profile-'));
   try {
-    const run = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--inspect-port=192.0.2.1:9229', CLI, '--restart', 'never', '--', child, log], { stdio: 'ignore' });
+    const run = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--inspect-port=192.0.2.1:9229', '--', BIN_ANGEL, '--restart', 'never', '--', child, log], { stdio: 'ignore' });
     if (run.error) throw run.error;
     return profileSummary(dir);
   } catch (error) {
@@ -45,14 +46,14 @@ export const launchBenchmark: Benchmark = {
       floor: 'C floor: the program itself (restart-child), posix_spawn -> its main()',
       node: 'bare Node: `node -e 0`, posix_spawn -> exited',
       angel: 'angel as users run it: `bin/angel --restart never -- restart-child`, posix_spawn -> the child\'s main()',
-      cli: 'the same without the sh launcher: `node dist/src/face/cli.js …`',
+      cli: 'the same without the sh launcher: `node -- bin/angel …` (Node reading the launcher itself)',
     };
     const sampled = await sampleInRounds(
       [
         launches(names.floor, 'log', () => [child(), log]),
         launches(names.node, 'exit', () => [process.execPath, '-e', '0']),
         launches(names.angel, 'log', () => [BIN_ANGEL, '--restart', 'never', '--', child(), log]),
-        launches(names.cli, 'log', () => [process.execPath, CLI, '--restart', 'never', '--', child(), log]),
+        launches(names.cli, 'log', () => [process.execPath, '--inspect-port=192.0.2.1:9229', '--', BIN_ANGEL, '--restart', 'never', '--', child(), log]),
       ],
       { samples: quick ? 10 : 60, rounds: quick ? 2 : 6, warmup: 2 },
     );

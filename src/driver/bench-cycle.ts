@@ -5,9 +5,10 @@ import type { ResolvedOptions } from '../core/options.js';
 import { formatProbe, type ProbeTarget } from '../core/probe.js';
 import type { ExitEvent } from '../core/types.js';
 import type { Supervisor } from './supervisor.js';
+import { now } from '../kernel/clock.js';
 import { Probe, type ProbeCount } from '../kernel/probe.js';
 import { processState, treePids } from '../kernel/proctree.js';
-import { BenchFailure, Interrupted, now, Peaks, Watch, type Phase } from './bench-watch.js';
+import { BenchFailure, Interrupted, Peaks, Watch, type Phase } from './bench-watch.js';
 
 /** One timed span: the whole of it, and the part that was angel's (null where it has none to speak of); the
  * exit code of the generation it ended (null: ended by a signal), where it ended one. */

@@ -1,10 +1,10 @@
 // What `angel bench` sees of a supervisor: its events by kind and generation with the moment each was emitted
 // (the supervisor emits them synchronously inside its loop, so a listener's clock reads the moment itself), the
 // exits no cycle caused, and each generation's peak memory.
-import { performance } from 'node:perf_hooks';
 import { signalNumber } from '../core/signames.js';
 import type { ExitEvent } from '../core/types.js';
 import type { Supervisor } from './supervisor.js';
+import { now } from '../kernel/clock.js';
 import { processState } from '../kernel/proctree.js';
 import { Sampler } from '../kernel/sampler.js';
 
@@ -26,7 +26,6 @@ export class Interrupted extends Error {
   }
 }
 
-export const now = (): number => performance.now();
 
 export interface Seen<T = Record<string, unknown>> {
   at: number;

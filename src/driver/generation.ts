@@ -5,13 +5,13 @@
 // the stop's (core/stopping.ts). A generation is over when its whole family is gone: the end of its first
 // process is reported at once (a restart does not wait), and what is left of it is stopped as it would have
 // been, SIGKILL coming at the deadline.
-import { performance } from 'node:perf_hooks';
 import { delayAfter, type Pace, type PaceState, type WatchMode } from '../core/memory.js';
 import { parseNotify, refusalOf, watchdogAfter } from '../core/notify.js';
 import type { NotifyMessage } from '../core/notify.js';
 import type { ReadyMode } from '../core/readiness.js';
 import { signalNumber, type SignalLike } from '../core/signames.js';
 import { stopSignals } from '../core/stopping.js';
+import { now } from '../kernel/clock.js';
 import { ProcessFamily } from '../kernel/family.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import type { NotifySocket } from '../kernel/notify.js';
@@ -81,7 +81,7 @@ export interface GenerationSpec {
 export interface GenerationHandle {
   readonly number: number;
   readonly pid: number;
-  /** When the spawn was asked for, and when it returned with the child exec'd (performance.now()). */
+  /** When the spawn was asked for, and when it returned with the child exec'd (kernel/clock.ts). */
   readonly spawnAt: number;
   readonly execAt: number;
   /** When it counted as ready, once it did. */
@@ -146,7 +146,7 @@ export class Generation implements GenerationHandle {
 
   /** Spawns the child; throws SpawnError (after closing the ready pipe) when it cannot be started. */
   static start(spec: GenerationSpec): Generation {
-    const spawnAt = performance.now();
+    const spawnAt = now();
     try {
       const generation = new Generation(spec, spawnChild(spec.cgroup ? { ...spec.spawn, cgroup: spec.cgroup.spawnWith } : spec.spawn), spawnAt);
       letChildRun();
@@ -164,7 +164,7 @@ export class Generation implements GenerationHandle {
   private constructor(spec: GenerationSpec, child: ChildProcess, spawnAt: number) {
     this.number = spec.number;
     this.spawnAt = spawnAt;
-    this.execAt = performance.now();
+    this.execAt = now();
     this.#spec = spec;
     this.#child = child;
     this.#cgroup = spec.cgroup;
@@ -203,7 +203,7 @@ export class Generation implements GenerationHandle {
     const startTick = Number(statFields(this.pid)?.[19]);
     this.startTick = Number.isFinite(startTick) ? startTick : null;
     if (!this.#cgroup && spec.own) this.#ownOomKills = spec.own.oomKills();
-    void this.#child.exited.then((exit) => this.#ended(exit, performance.now()));
+    void this.#child.exited.then((exit) => this.#ended(exit, now()));
     spec.notify?.watch((text, pid, _uid, truncated) => this.#onNotify(text, pid, truncated));
     // a start-up is judged by --ready-timeout; the watchdog from readiness (exec here) or the first ping on
     if (spec.ready.kind === 'exec') this.#armWatchdog();
@@ -278,7 +278,7 @@ export class Generation implements GenerationHandle {
 
   #becameReady(): void {
     if (this.readyAt !== undefined) return; // READY=1 again (after a RELOADING=1 of its own) is no second start
-    this.readyAt = performance.now();
+    this.readyAt = now();
     this.#clear('ready');
     if (!this.#timers.has('watchdog')) this.#armWatchdog();
     if (!this.exit) this.#sink?.ready(this, this.readyAt);

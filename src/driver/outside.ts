@@ -25,37 +25,41 @@ export interface Endpoint {
   close(): void;
 }
 
-/** Listens with `server` on `spec`. A unix socket is bound by angel (mode from the umask at bind; with `rights`,
- * as the user angel acts for, so root's rights are never lent), replacing only a stale socket of a dead angel,
- * and handed to Node as an fd; an address is Node's to bind (without a host: both families, or IPv4 alone where
- * the kernel has no IPv6, as --listen's rule). `what` names it in errors. The server is unref'd: it never holds
- * angel open. */
-export function listenOn(server: Server, spec: ListenSpec, mode: number, what: string, rights: FsRights | null): Promise<Endpoint> {
+/** Listens on `spec` with the server `makeServer` gives. A unix socket is bound by angel now (mode from the umask
+ * at bind; with `rights`, as the user angel acts for, so root's rights are never lent), replacing only a stale
+ * socket of a dead angel; it listens from its bind, and a connection waits in its backlog until Node's server,
+ * made a turn later (after the first generation's spawn: node:net and node:http load then, not on a launch's
+ * path), accepts it. An address is Node's to bind (without a host: both families, or IPv4 alone where the kernel
+ * has no IPv6, as --listen's rule). `what` names it in errors. The server is unref'd: it never holds angel open. */
+export function listenOn(makeServer: () => Server, spec: ListenSpec, mode: number, what: string, rights: FsRights | null): Promise<Endpoint> {
   return new Promise((resolveEndpoint, reject) => {
     // a bind that fails rejects, as Node's listen errors do
     const bound = spec.kind === 'unix' ? bindUnix(spec.path, mode, what, rights) : null;
-    const close = (): void => {
-      server.close();
-      (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-      removeBound(bound?.bound ?? null);
-    };
-    server.once('error', (error) => {
-      removeBound(bound?.bound ?? null);
-      reject(error);
+    setImmediate(() => {
+      const server = makeServer();
+      const close = (): void => {
+        server.close();
+        (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+        removeBound(bound?.bound ?? null);
+      };
+      server.once('error', (error) => {
+        removeBound(bound?.bound ?? null);
+        reject(error);
+      });
+      const listening = (): void => {
+        server.removeAllListeners('error');
+        server.unref();
+        if (spec.kind === 'unix') {
+          resolveEndpoint({ address: `unix:${spec.path}`, close });
+          return;
+        }
+        const { address, family, port } = server.address() as AddressInfo;
+        resolveEndpoint({ address: family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`, close });
+      };
+      if (bound) server.listen({ fd: bound.fd }, listening);
+      else if (spec.kind === 'inet' && spec.dualStack) server.listen({ port: spec.port }, listening);
+      else if (spec.kind === 'inet') server.listen({ host: spec.address, port: spec.port, ipv6Only: spec.family === 6 }, listening);
     });
-    const listening = (): void => {
-      server.removeAllListeners('error');
-      server.unref();
-      if (spec.kind === 'unix') {
-        resolveEndpoint({ address: `unix:${spec.path}`, close });
-        return;
-      }
-      const { address, family, port } = server.address() as AddressInfo;
-      resolveEndpoint({ address: family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`, close });
-    };
-    if (bound) server.listen({ fd: bound.fd }, listening);
-    else if (spec.kind === 'inet' && spec.dualStack) server.listen({ port: spec.port }, listening);
-    else if (spec.kind === 'inet') server.listen({ host: spec.address, port: spec.port, ipv6Only: spec.family === 6 }, listening);
   });
 }
 

@@ -1,11 +1,11 @@
 // What a generation reports, turned into the supervisor's lifecycle events and public events: the sink each
 // generation is begun with. It only translates: what each report means is the lifecycle's (through the events
 // it enqueues), the memory watch's and the orphans'.
-import { performance } from 'node:perf_hooks';
 import type { LifecycleEvent } from '../core/lifecycle.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { Watch } from '../core/overrun.js';
 import type { AngelEvents } from '../core/types.js';
+import { now } from '../kernel/clock.js';
 import { statusOf, type GenerationSink } from './generation.js';
 import type { MemoryWatch } from './memory.js';
 import type { Orphans } from './orphans.js';
@@ -30,7 +30,7 @@ export function generationSink(to: SinkTarget): GenerationSink {
     sample: (generation, sample) => {
       to.orphans().sampled(generation.number, sample.pids);
       to.emit('sample', { pid: generation.pid, rssBytes: sample.rssBytes, processes: sample.pids.length });
-      const cap = to.memory().refresh(performance.now());
+      const cap = to.memory().refresh(now());
       if (cap !== null) to.emit('cap', cap);
       const verdict = to.memory().judge(generation, to.watchOf(generation.number), sample);
       if (verdict === null) return;

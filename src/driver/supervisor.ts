@@ -4,7 +4,6 @@
 // emitted here, after the effects of the step that caused them. When to stop, restart or give up is the
 // lifecycle's and core/backoff.ts's; what a sample means is core/overrun.ts's (through memory.ts); whose an orphan
 // is, core/orphans.ts's (through orphans.ts); how a stop goes, core/stopping.ts's (through the generation).
-import { performance } from 'node:perf_hooks';
 import { NO_HISTORY, restartRulesOf, type RestartRules } from '../core/backoff.js';
 import { exitStatusForSpawnError, SpawnError } from '../core/errors.js';
 import { initialLifecycle, transition, watchOf, type Effect, type Lifecycle, type LifecycleEvent } from '../core/lifecycle.js';
@@ -14,6 +13,7 @@ import { withholding } from '../core/rewrite.js';
 import { signalName, signalNumber, type SignalLike } from '../core/signames.js';
 import type { ExitReason, ExitStatus, State } from '../core/types.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
+import { now } from '../kernel/clock.js';
 import type { LineWriter, LogPipe } from '../kernel/logpipe.js';
 import { NotifyDirectory } from '../kernel/notify.js';
 import { TreeReader } from '../kernel/proctree.js';
@@ -137,7 +137,7 @@ export class Supervisor extends OrderedEmitter {
   }
 
   start(): void {
-    this.#startWarnings.push(...[this.#memory.startWarning(performance.now())].filter((message) => message !== null));
+    this.#startWarnings.push(...[this.#memory.startWarning(now())].filter((message) => message !== null));
     for (const message of this.#startWarnings.splice(0)) this.emit('warning', { message });
     this.#orphans.start();
     this.#enqueue({ type: 'start' });
@@ -152,7 +152,7 @@ export class Supervisor extends OrderedEmitter {
   /** Graceful restart (or, with reload: 'signal', `forwarded` sent to the child: SIGHUP, or its --rewrite). An
    * N% cap's limit is read again first. */
   reload(forwarded: NodeJS.Signals = 'SIGHUP'): void {
-    const cap = this.#memory.refresh(performance.now(), true);
+    const cap = this.#memory.refresh(now(), true);
     if (cap !== null) this.emit('cap', cap);
     if (this.options.reload === 'signal') this.forward(forwarded);
     else this.#enqueue({ type: 'reload' });

@@ -16,17 +16,20 @@ export function openControlSocket(supervisor: Supervisor, board: StatusBoard): v
     supervisor.emit('warning', { message: `control socket: this angel has no runtime directory; ${unreachable}` });
     return;
   }
-  const server: Server = createServer((connection) => {
-    connection.on('error', () => connection.destroy());
-    connection.end(`${JSON.stringify(board.snapshot())}\n`);
-  });
-  // mode 0600 from the umask at bind
+  // bound now, mode 0600 from the umask at bind; Node's server (and node:net) a turn later, after the first spawn
+  const makeServer = (): Server => {
+    const server = createServer((connection) => {
+      connection.on('error', () => connection.destroy());
+      connection.end(`${JSON.stringify(board.snapshot())}\n`);
+    });
+    server.on('error', (error) => supervisor.emit('warning', { message: `control socket ${path}: ${error.message}` }));
+    return server;
+  };
   let ended = false;
   let close = (): void => void (ended = true);
   supervisor.once('shutdown', () => close());
-  listenOn(server, { kind: 'unix', name: 'control', path, text: `unix:${path}` }, 0o600, 'control socket', null).then(
+  listenOn(makeServer, { kind: 'unix', name: 'control', path, text: `unix:${path}` }, 0o600, 'control socket', null).then(
     (endpoint) => {
-      server.on('error', (error) => supervisor.emit('warning', { message: `control socket ${path}: ${error.message}` }));
       close = () => endpoint.close();
       if (ended) close();
     },

@@ -14,7 +14,7 @@
 // socket or a terminal can stall (a stuck journald, a full `docker logs` pipe, Ctrl-S): there a synchronous
 // write would freeze angel, overrun checks included, so the lines go out asynchronously and wait in memory
 // meanwhile. EventLog.close() waits until what is left is written before angel exits.
-import { fstatSync } from 'node:fs';
+import { fstatSync, type Stats } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { Logger } from 'pino';
 import type { Supervisor } from '../driver/supervisor.js';
@@ -43,12 +43,26 @@ export interface EventLogTargets {
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
+/** One of the kernel's memory devices (/dev/null, /dev/zero, …: character major 1, devices.txt), never a
+ * terminal: known without node:tty, which would load node:net with it. */
+const isMemoryDevice = (stat: Stats): boolean => stat.isCharacterDevice() && ((stat.rdev >> 8) & 0xfff) === 1;
+
+/** Whether `fd` is a terminal; a file, a pipe, a socket or /dev/null is told from its fstat. */
+function isTerminal(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isCharacterDevice() && !isMemoryDevice(stat) && isatty(fd);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether writes to `fd` always complete without waiting for a reader: a regular file, or a character
  * device that is not a terminal (/dev/null). */
 export function cannotStall(fd: number): boolean {
   try {
     const stat = fstatSync(fd);
-    return stat.isFile() || (stat.isCharacterDevice() && !isatty(fd));
+    return stat.isFile() || (stat.isCharacterDevice() && (isMemoryDevice(stat) || !isatty(fd)));
   } catch {
     return false;
   }
@@ -83,7 +97,8 @@ class LineBatch {
 async function stderrDestination(format: ((line: string) => string) | null): Promise<Destination> {
   const { pino } = await import('pino');
   const sync = cannotStall(2);
-  const stream = pino.destination({ fd: 2, sync, minLength: 0 });
+  // `dest`, not `fd`: pino reads process.stdout.fd when `dest` is missing, and process.stdout is node:stream and more
+  const stream = pino.destination({ dest: 2, sync, minLength: 0 });
   const close = (boundMs: number): Promise<void> =>
     sync ? Promise.resolve() : new Promise((resolve) => {
       const bound = setTimeout(resolve, boundMs).unref();
@@ -107,7 +122,7 @@ async function prettifier(colorize: boolean): Promise<(line: string) => string> 
 
 export async function createEventLog({ format, level, stderr, file }: EventLogTargets): Promise<EventLog> {
   const { pino, stdTimeFunctions } = await import('pino');
-  const terminal = isatty(2);
+  const terminal = isTerminal(2);
   const destinations: Destination[] = [];
   if (stderr) destinations.push(await stderrDestination((format ?? (terminal ? 'pretty' : 'json')) === 'pretty' ? await prettifier(terminal) : null));
   if (file) destinations.push({ format: format === 'pretty' ? await prettifier(false) : null, write: (text) => file.write(text), close: () => file.end() });

@@ -3,7 +3,7 @@
 // watchdog misses, the restart latency as a histogram, and readiness. Served by Node's http on an address of
 // its own, never one of the child's held sockets (assemble checks), 127.0.0.1 unless the address names a host.
 // Everything is read when scraped: between scrapes the metrics cost the counters' increments only.
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ListenSpec } from '../core/addresses.js';
 import type { Supervisor } from '../driver/supervisor.js';
@@ -86,6 +86,10 @@ export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Reg
 /** Serves the registry on `spec` (a unix socket mode 0660 from the umask at bind; with `rights`, as the user
  * angel acts for). */
 export function serveMetrics(spec: ListenSpec, register: Registry, rights: FsRights | null): Promise<Endpoint> {
+  return listenOn(() => metricsServer(register), spec, 0o660, '--metrics', rights);
+}
+
+function metricsServer(register: Registry): Server {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
@@ -98,5 +102,5 @@ export function serveMetrics(spec: ListenSpec, register: Registry, rights: FsRig
   });
   // a scraper's keep-alive connection must not hold angel open at exit
   server.keepAliveTimeout = 5000;
-  return listenOn(server, spec, 0o660, '--metrics', rights);
+  return server;
 }

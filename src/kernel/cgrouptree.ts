@@ -2,7 +2,6 @@
 // with SIGKILL left behind is killed and removed, and taken apart at the end, every generation's cgroup
 // first. Where cgroups cannot be made or configured, --cgroup is a usage error naming the path and the errno,
 // never a silent fallback to sampling.
-import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
@@ -11,6 +10,7 @@ import {
 } from './cgroup.js';
 import { GenerationCgroup } from './generationcgroup.js';
 import { lockDirectory } from './dirlock.js';
+import { randomHex } from './random.js';
 
 const PREFIX = 'angel.';
 const LEAF = 'supervisor';
@@ -62,7 +62,7 @@ export class CgroupTree {
     this.#warn = warn;
     this.version = home.version;
     this.#sweep();
-    this.dir = join(home.dir, `${PREFIX}${randomBytes(8).toString('hex')}`);
+    this.dir = join(home.dir, `${PREFIX}${randomHex(8)}`);
     makeDir(this.dir);
     try {
       // made, then locked: a sweep that finds it unlocked in between takes it for a dead angel's and removes

@@ -1,9 +1,9 @@
 // Writes to the log file that fail (a full disk) drop whole lines; the streak is reported when it starts, then
 // at most once a second with the running count (a chatty child on a full disk fails a write per batch), and
 // once more when writes recover, or at the close if they never did.
-import { performance } from 'node:perf_hooks';
 import { counted } from '../core/errors.js';
 import type { WarningEvent } from '../core/types.js';
+import { now } from './clock.js';
 
 const WARN_INTERVAL_MS = 1000;
 
@@ -22,12 +22,12 @@ export class FailureStreak {
 
   /** A write failed with `code`, and the lines of `data` were not written. */
   dropped(code: string, data: Buffer): void {
-    const now = performance.now();
+    const at = now();
     const failing = (this.#failing ??= { code, droppedLines: 0, warnedAt: -Infinity });
     failing.droppedLines += countLines(data);
-    if (code === failing.code && now - failing.warnedAt < WARN_INTERVAL_MS) return;
+    if (code === failing.code && at - failing.warnedAt < WARN_INTERVAL_MS) return;
     failing.code = code;
-    failing.warnedAt = now;
+    failing.warnedAt = at;
     this.#report(`write failed (${code}), dropping lines`, 'so far', failing);
   }
 

@@ -7,6 +7,9 @@ import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// imported, not required by name when the addon is first wanted: the command's bundle then holds it, and a
+// launch resolves no package in node_modules
+import nodeGypBuild from 'node-gyp-build';
 
 /** Strings converted for C once (prepareStrings), which spawn's envp takes in their place. */
 export interface PreparedStrings {
@@ -119,17 +122,12 @@ export type NotifyWatchHandle = { readonly __brand: 'NotifyWatchHandle' };
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-interface NodeGypBuild {
-  /** The path of the build or prebuild that fits this process; throws when there is none. */
-  path(dir: string): string;
-}
-
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
   const where = ['build/Release', 'build/Debug', `prebuilds/${platform()}-${arch()}`].map((dir) => join(packageRoot, dir)).join(', ');
   let path: string;
   try {
-    path = (require('node-gyp-build') as NodeGypBuild).path(packageRoot);
+    path = nodeGypBuild.path(packageRoot);
   } catch (error) {
     const why = (error as Error).message.split('\n')[0];
     throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${where}: ${why}`);

@@ -13,11 +13,11 @@
 // time): a `kill -9` of angel leaves a server grandchild of a wrapper (`sh -c 'server; …'`) holding the port, out
 // of reach of the parent-death signal, and the next angel's sweep stops what such a record proves was the dead
 // angel's before it binds.
-import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { lockDirectory } from './dirlock.js';
 import { generationOf, statFields } from './proctree.js';
+import { randomHex } from './random.js';
 
 const ROOT_BASE = '/run/angel';
 const INSTANCE_PREFIX = 'angel.';
@@ -112,7 +112,7 @@ export class Instance {
     if (Instance.#current === null) {
       const base = runtimeBase(uid);
       sweepInstances(base);
-      const id = randomBytes(8).toString('hex');
+      const id = randomHex(8);
       // made and locked under a name no sweep looks at, then renamed into place: a sweep never sees it unlocked
       const making = join(base, `.${INSTANCE_PREFIX}${id}`);
       const path = join(base, `${INSTANCE_PREFIX}${id}`);

@@ -4,7 +4,7 @@
 // (a fixed interval for the tree, a pace by the headroom for a cgroup's one read); the timer is unref'd so
 // sampling never keeps angel alive on its own, and re-armed with refresh() when the delay is the same. The
 // kernel's notices with --cgroup ask for a sample at once (sampleNow) between two periodic ones.
-import { performance } from 'node:perf_hooks';
+import { now } from './clock.js';
 import { TreeReader, type TreeSample } from './proctree.js';
 
 export class Sampler {
@@ -57,7 +57,7 @@ export class Sampler {
       return;
     }
     if (sample.rssBytes > this.#peak) this.#peak = sample.rssBytes;
-    const delayMs = this.delay(sample, performance.now());
+    const delayMs = this.delay(sample, now());
     if (this.#timer && delayMs === this.#delayMs) {
       this.#timer.refresh();
     } else {

@@ -33,14 +33,17 @@ function running(commandLine: string): boolean {
   return false;
 }
 
-async function goneFor(commandLine: string, timeoutMs: number): Promise<boolean> {
+/** Waits until a process with this command line is running (`wanted`) or gone; false at the deadline. */
+async function untilRunning(commandLine: string, wanted: boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (running(commandLine)) {
+  while (running(commandLine) !== wanted) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return true;
 }
+
+const goneFor = (commandLine: string, timeoutMs: number): Promise<boolean> => untilRunning(commandLine, false, timeoutMs);
 
 /** angel's own pid as the host sees it: the process itself, or (as PID 1) the node process under unshare. */
 async function angelPid(run: AngelRun, pid1: boolean): Promise<number> {
@@ -69,7 +72,8 @@ for (const [mode, prefix] of [['as a subreaper', []], ['as PID 1', PID1]] as con
       const run = new AngelRun(['--', ...args], { prefix });
       await run.line(/^daemon started$/);
       const angel = await angelPid(run, prefix.length > 0);
-      assert.equal(running(daemon), true);
+      // "daemon started" is echoed as the daemon's subshell is forked, before its sleep has exec'd
+      assert.equal(await untilRunning(daemon, true, 10_000), true, 'generation 0\'s daemon runs');
       process.kill(angel, 'SIGHUP');
       await run.event('start', (event) => event.generation === 1);
       assert.equal(await goneFor(daemon, 10_000), true, 'generation 0\'s daemon went with generation 0');

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// npm run build's second step, after tsc: the command as bin/angel runs it (src/face/command.cts says why).
+// 1. dist/src/face/angel.cjs: tsc's dist/src/face/cli.js and everything it imports, angel's modules and its
+//    dependencies, as one CommonJS file (esbuild). The packages only some runs load stay out, each `require`d
+//    from node_modules when first used: pino-pretty (pretty lines), prom-client (--metrics), cli-progress
+//    (angel bench); pino's transports are left out (withoutPinoTransports). Whitespace and comments go (the
+//    source is kept in memory for the process's life); names stay, for the stack of a bug.
+// 2. dist/src/face/angel.cjs.cache: V8's code cache of that file after a run of `angel --restart never -- true`,
+//    so that it holds the functions a launch calls too. Made with this node: another one rejects it, and
+//    compiles the file as it would without. A run that fails (no addon yet) still leaves the cache of what it
+//    compiled, and says so.
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const face = join(root, 'dist', 'src', 'face');
+const bundle = join(face, 'angel.cjs');
+const cache = join(face, 'angel.cjs.cache');
+
+/** What pino needs only for transports, which angel never uses (it writes its own destinations, face/log.ts):
+ * thread-stream, whose worker_threads (and node:stream behind them) would otherwise be loaded with pino and kept
+ * for the process's life, and worker_threads itself, asked by pino's tools only whether this is the main thread,
+ * which the command always is. */
+const withoutPinoTransports = {
+  name: 'without-pino-transports',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^thread-stream$/ }, () => ({ path: 'thread-stream', namespace: 'stub' }));
+    bundler.onResolve({ filter: /^worker_threads$/ }, ({ importer }) =>
+      /node_modules\/pino\/lib\/tools\.js$/.test(importer) ? { path: 'worker_threads', namespace: 'stub' } : undefined);
+    bundler.onLoad({ filter: /.*/, namespace: 'stub' }, ({ path }) => ({
+      contents: path === 'thread-stream'
+        ? 'module.exports = function ThreadStream() { throw new Error("pino\'s transports are not in angel\'s bundle"); };'
+        : 'module.exports = { isMainThread: true };',
+      loader: 'js',
+    }));
+  },
+};
+
+rmSync(cache, { force: true });
+const built = await build({
+  entryPoints: [join(face, 'cli.js')],
+  outfile: bundle,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['pino-pretty', 'prom-client', 'cli-progress'],
+  // native.ts finds the package from its own URL; the bundle sits where it did (dist/src/face), so its own will do
+  banner: { js: 'const importMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+  define: { 'import.meta.url': 'importMetaUrl' },
+  // import() as require(): the bundle is compiled as a script (no module loader behind it), and an import()
+  // would start the ESM loader, whose reads run on libuv's threadpool
+  supported: { 'dynamic-import': false },
+  plugins: [withoutPinoTransports],
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+  write: false,
+});
+// cli.ts's #! line, which only a file run as a script may have: the bundle is compiled inside a function
+writeFileSync(bundle, built.outputFiles[0].text.replace(/^#!.*\n/, ''));
+
+// the run that fills the cache: the CLI as bin/angel runs it, in a child, the cache written as it exits
+const fill = `
+const command = require(${JSON.stringify(join(face, 'command.cjs'))});
+const compiled = command.compileCommand(undefined);
+process.on('exit', () => require('node:fs').writeFileSync(command.CODE_CACHE, compiled.makeCache()));
+process.argv.splice(1, 0, command.BUNDLE); // as \`node <script> …\` gives it
+compiled.run();`;
+const run = spawnSync(process.execPath, ['-e', fill, '--', '--restart', 'never', '--log-format', 'json', '--', 'true'], {
+  cwd: root,
+  encoding: 'utf8',
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+if (run.status !== 0) {
+  const why = run.error?.message ?? run.stderr.split('\n').find((line) => /^\w*Error\b|^angel: /.test(line))?.slice(0, 300);
+  console.error(`angel: the code cache holds only what compiled before the run failed (${why || `status ${run.status ?? run.signal}`})`);
+}

@@ -1,0 +1,101 @@
+// What bin/angel runs (src/face/command.cts): the bundle with its code cache, its built-in modules loaded at
+// first use, and a process that runs it without the ESM loader or libuv's threadpool.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { COMMAND, ROOT } from '../helpers/events.js';
+import { atTestEnd } from '../helpers/cleanup.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'angel-command-'));
+const COMMAND_MODULE = join(ROOT, 'dist', 'src', 'face', 'command.cjs');
+const command = createRequire(import.meta.url)(COMMAND_MODULE) as typeof import('../../src/face/command.cjs');
+
+/** What a fresh node prints of `script` (JSON), with command.cjs as `command`. */
+function inFreshNode(script: string): unknown {
+  const run = spawnSync(process.execPath, ['-e', `const command = require(${JSON.stringify(COMMAND_MODULE)}); ${script}`], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout);
+}
+
+/** Waits until `file` holds a line matching `pattern` (a writer of its own, not a pipe of this test's). */
+async function lineIn(file: string, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!readFileSync(file, 'utf8').split('\n').some((line) => pattern.test(line))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} in ${file}:\n${readFileSync(file, 'utf8')}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const threadsOf = (pid: number): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+
+describe('the bundle and its code cache', () => {
+  test('the code cache built beside the bundle is taken by this node', () => {
+    assert.equal(command.compileCommand().cacheRejected, false, 'rebuild with npm run build: the cache is missing or was made for another bundle or node');
+  });
+
+  test('a cache that does not fit is refused, and the bundle compiles and runs without it', () => {
+    const compiled = command.compileCommand(Buffer.from('not a code cache'));
+    assert.equal(compiled.cacheRejected, true);
+    assert.equal(typeof compiled.makeCache, 'function');
+  });
+});
+
+describe('built-in modules through the bundle\'s require', () => {
+  test('one Node has not loaded is loaded at its first use, as an object or as a function', () => {
+    const seen = inFreshNode(`
+      const loaded = (name) => process.moduleLoadList.includes('NativeModule ' + name);
+      const lazy = command.lazyBuiltins(require);
+      const dgram = lazy('node:dgram');
+      const assert = lazy('assert');
+      const before = [loaded('dgram'), loaded('assert')];
+      const kinds = [typeof dgram.createSocket, 'createSocket' in dgram, Object.keys(dgram).includes('createSocket')];
+      assert(true);
+      assert.equal(1, 1);
+      console.log(JSON.stringify({ before, kinds, after: [loaded('dgram'), loaded('assert')], fs: lazy('node:fs') === require('node:fs') }));`);
+    assert.deepEqual(seen, { before: [false, false], kinds: ['function', true, true], after: [true, true], fs: true });
+  });
+});
+
+describe('the command as users run it, bin/angel', () => {
+  test('runs the bundle: no module of dist/src but command.cjs is required, no built-in it does not use, and no more threads than a bare Node', async () => {
+    // stderr to a file: lines to a pipe go out asynchronously, through libuv's threadpool (face/log.ts)
+    const log = join(scratch, 'events.log');
+    const modules = join(scratch, 'modules.json');
+    const recorder = join(scratch, 'record.cjs');
+    const builtins = join(scratch, 'builtins.json');
+    writeFileSync(recorder, `process.on('exit', () => {
+      require('fs').writeFileSync(${JSON.stringify(modules)}, JSON.stringify(Object.keys(require.cache)));
+      require('fs').writeFileSync(${JSON.stringify(builtins)}, JSON.stringify(process.moduleLoadList));
+    });\n`);
+    const out = openSync(log, 'w');
+    const angel = spawn(COMMAND, ['--log-format', 'json', '--', 'sleep', '60'], { stdio: ['ignore', out, out], env: { ...process.env, NODE_OPTIONS: `--require ${recorder}` } });
+    const bareLog = join(scratch, 'bare.log');
+    const bareOut = openSync(bareLog, 'w');
+    // its line once it runs JavaScript: Node has started every thread of its own by then
+    const bare = spawn(process.execPath, ['--inspect-port=192.0.2.1:9229', '-e', 'console.log("up"); setInterval(() => {}, 1e3)'], { stdio: ['ignore', bareOut, bareOut] });
+    closeSync(out);
+    closeSync(bareOut);
+    atTestEnd(() => {
+      angel.kill('SIGKILL');
+      bare.kill('SIGKILL');
+    });
+    await lineIn(log, /"event":"ready"/);
+    await lineIn(bareLog, /^up$/);
+    const threads = threadsOf(angel.pid as number);
+    const nodeThreads = threadsOf(bare.pid as number);
+    angel.kill('SIGTERM');
+    bare.kill('SIGTERM');
+    await new Promise((resolve) => angel.once('close', resolve));
+    assert.ok(threads <= nodeThreads, `angel has ${threads} threads, a bare Node ${nodeThreads}`);
+    const required = (JSON.parse(readFileSync(modules, 'utf8')) as string[]).filter((path) => path !== recorder);
+    const ours = required.filter((path) => path.startsWith(join(ROOT, 'dist')) || path.includes('node_modules'));
+    assert.deepEqual(ours, [COMMAND_MODULE], `required besides the command's module: ${required.join(', ')}`);
+    // what a run of the defaults never needs: pino's transports, a terminal's check on a file, perf_hooks, crypto
+    const loaded = JSON.parse(readFileSync(builtins, 'utf8')) as string[];
+    for (const name of ['worker_threads', 'tty', 'perf_hooks', 'crypto']) assert.equal(loaded.includes(`NativeModule ${name}`), false, name);
+  });
+});
