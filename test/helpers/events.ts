@@ -29,12 +29,15 @@ export interface AngelEventLine {
 interface Waiter<T> {
   predicate: (item: T) => boolean;
   resolve: (item: T) => void;
+  reject: (why: string) => void;
 }
 
 /** A stream of items that can be awaited by predicate; each wait starts from the first item seen. */
 class Stream<T> {
   readonly items: T[] = [];
   #waiters: Waiter<T>[] = [];
+  /** Why no item will come any more (the pipe closed): a wait then fails at once instead of at its deadline. */
+  #ended: string | null = null;
 
   push(item: T): void {
     this.items.push(item);
@@ -45,16 +48,29 @@ class Stream<T> {
     });
   }
 
+  /** No item comes any more: every wait still pending fails now, and every later one at once. */
+  end(why: string): void {
+    this.#ended = why;
+    for (const waiter of this.#waiters) waiter.reject(why);
+    this.#waiters = [];
+  }
+
   waitFor(predicate: (item: T) => boolean, what: string, timeoutMs: number, from = 0): Promise<T> {
     const seen = this.items.slice(from).find(predicate);
     if (seen !== undefined) return Promise.resolve(seen);
+    const failure = (why: string): Error => new Error(`${why} waiting for ${what}; saw:\n${this.items.map((item) => JSON.stringify(item)).join('\n')}`);
+    if (this.#ended !== null) return Promise.reject(failure(this.#ended));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; saw:\n${this.items.map((item) => JSON.stringify(item)).join('\n')}`)), timeoutMs);
+      const timer = setTimeout(() => reject(failure(`timed out after ${timeoutMs} ms`)), timeoutMs);
       this.#waiters.push({
         predicate,
         resolve: (item) => {
           clearTimeout(timer);
           resolve(item);
+        },
+        reject: (why) => {
+          clearTimeout(timer);
+          reject(failure(why));
         },
       });
     });
@@ -96,16 +112,20 @@ export class AngelRun {
     this.#shell = options.line !== undefined;
     const argv = options.line !== undefined ? ['/bin/sh', '-c', options.line] : options.cgroup === undefined ? command : inCgroup(options.cgroup, command);
     this.process = spawn(argv[0] as string, argv.slice(1), { env, cwd: options.cwd });
-    createInterface({ input: this.process.stdout }).on('line', (line) => this.stdout.push(line));
-    createInterface({ input: this.process.stderr }).on('line', (line) => {
-      this.stderrText.push(line);
-      try {
-        const parsed = JSON.parse(line) as AngelEventLine;
-        if (typeof parsed.event === 'string') this.events.push(parsed);
-      } catch {
-        // not an event line (a usage error, or the child's own stderr)
-      }
-    });
+    createInterface({ input: this.process.stdout })
+      .on('line', (line) => this.stdout.push(line))
+      .on('close', () => this.stdout.end('stdout closed (angel and its children are gone)'));
+    createInterface({ input: this.process.stderr })
+      .on('close', () => this.events.end('angel\'s log closed (angel has exited)'))
+      .on('line', (line) => {
+        this.stderrText.push(line);
+        try {
+          const parsed = JSON.parse(line) as AngelEventLine;
+          if (typeof parsed.event === 'string') this.events.push(parsed);
+        } catch {
+          // not an event line (a usage error, or the child's own stderr)
+        }
+      });
     this.exited = new Promise((resolve) =>
       this.process.on('close', (code, signal) => {
         this.#logRead = true;
