@@ -7,9 +7,13 @@ import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// imported, not required by name when the addon is first wanted: the command's bundle then holds it, and a
-// launch resolves no package in node_modules
-import nodeGypBuild from 'node-gyp-build';
+import type nodeGypBuildType from 'node-gyp-build';
+
+/** The environment variables node-gyp-build would let choose the file it loads (read when its module is first
+ * evaluated, and at each resolve). angel's addon is the one installed beside it, whatever its starter's
+ * environment says: under sudo a kept ANGEL_SUPERVISOR_PREBUILD would have root load the user's own .node (and
+ * PREBUILDS_ONLY, LIBC or npm_config_arch steer it to another file of the package). */
+const ADDON_STEERING = ['ANGEL_SUPERVISOR_PREBUILD', 'PREBUILDS_ONLY', 'LIBC', 'ARM_VERSION', 'npm_config_arch', 'npm_config_platform'];
 
 /** Strings converted for C once (prepareStrings), which spawn's envp takes in their place. */
 export interface PreparedStrings {
@@ -126,11 +130,18 @@ function load(): NativeAddon {
   const require = createRequire(import.meta.url);
   const where = ['build/Release', 'build/Debug', `prebuilds/${platform()}-${arch()}`].map((dir) => join(packageRoot, dir)).join(', ');
   let path: string;
+  // set aside while node-gyp-build is first evaluated and resolves (required here, not imported: an import would
+  // evaluate it, and read them, before any line of angel's), then put back as they were: the child's
+  // environment is decided elsewhere
+  const setAside = ADDON_STEERING.filter((name) => name in process.env).map((name) => [name, process.env[name]] as const);
+  for (const [name] of setAside) delete process.env[name];
   try {
-    path = nodeGypBuild.path(packageRoot);
+    path = (require('node-gyp-build') as typeof nodeGypBuildType).path(packageRoot);
   } catch (error) {
     const why = (error as Error).message.split('\n')[0];
     throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${where}: ${why}`);
+  } finally {
+    for (const [name, value] of setAside) process.env[name] = value;
   }
   try {
     return require(path) as NativeAddon;

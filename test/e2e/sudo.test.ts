@@ -340,6 +340,24 @@ describe('root for another user, through real sudo', { skip: needs(missing ?? fa
     });
   });
 
+  describe('the addon is the one installed beside angel', () => {
+    test('node-gyp-build\'s variables, kept by sudo, choose no file: a .node of the user\'s is never loaded as root', () => {
+      // what node-gyp-build would pick with them: the user's directory's build, or only prebuilds (none of
+      // which is this checkout's compiled addon), for musl: none is a loadable addon, so a load fails angel
+      const theirs = join(sudo.home, 'addon');
+      for (const dir of ['build/Release', 'prebuilds/linux-x64']) mkdirSync(join(theirs, dir), { recursive: true });
+      writeFileSync(join(theirs, 'build', 'Release', 'angel.node'), 'not an addon');
+      writeFileSync(join(theirs, 'prebuilds', 'linux-x64', 'angel-supervisor.musl.node'), 'not an addon');
+      for (const env of [{ ANGEL_SUPERVISOR_PREBUILD: theirs }, { PREBUILDS_ONLY: '1', LIBC: 'musl' }] as Array<Record<string, string>>) {
+        const run = sudo.run(['--restart', 'never', '--', printenv], { env });
+        assert.equal(run.status, 0, `${JSON.stringify(env)}: ${run.stderr}`);
+        assert.doesNotMatch(run.stderr, /addon/);
+        // and, off the allowlist, they reach no child either
+        for (const [name, value] of Object.entries(env)) assert.doesNotMatch(run.stdout, new RegExp(`^${name}=${value}$`, 'm'), 'off the child\'s allowlist');
+      }
+    });
+  });
+
   describe('a script\'s interpreter passes the root rule', () => {
     test('#! naming the user\'s own interpreter is refused, and it never runs', () => {
       const interpreter = join(sudo.home, 'interp');

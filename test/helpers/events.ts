@@ -116,7 +116,7 @@ export class AngelRun {
       .on('line', (line) => this.stdout.push(line))
       .on('close', () => this.stdout.end('stdout closed (angel and its children are gone)'));
     createInterface({ input: this.process.stderr })
-      .on('close', () => this.events.end('angel\'s log closed (angel has exited)'))
+      .on('close', () => this.events.end(`angel's log closed (angel has exited); its other lines:\n${this.stderrText.filter((line) => !line.startsWith('{')).join('\n')}\nand its events`))
       .on('line', (line) => {
         this.stderrText.push(line);
         try {

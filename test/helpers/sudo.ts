@@ -23,6 +23,10 @@ export function sudoMissing(): string | null {
   return null;
 }
 
+/** What sudoers keeps of the user's environment (env_keep): node-gyp-build's variables, which would choose the
+ * .node file root's angel loads. */
+export const KEPT = ['ANGEL_SUPERVISOR_PREBUILD', 'PREBUILDS_ONLY', 'LIBC'];
+
 export interface SudoSetup {
   readonly user: string;
   readonly uid: number;
@@ -40,7 +44,7 @@ export interface SudoSetup {
   grant(name: string, content: { copy: string } | { text: string }): string;
   /** Runs a command as the user, clean environment; `sudo` puts `sudo -n <angel>` in front. */
   spawn(args: readonly string[], options?: { sudo?: boolean; env?: Record<string, string> }): ChildProcessWithoutNullStreams;
-  run(args: readonly string[], options?: { sudo?: boolean; input?: string; timeoutMs?: number }): SpawnSyncReturns<string>;
+  run(args: readonly string[], options?: { sudo?: boolean; input?: string; timeoutMs?: number; env?: Record<string, string> }): SpawnSyncReturns<string>;
   remove(): void;
 }
 
@@ -76,7 +80,9 @@ export function makeSudoSetup(): SudoSetup {
     // sudo runs the checkout's command (the checkout may be in a 0700 directory: root reaches it)
     symlinkSync(join(ROOT, 'bin', 'angel'), angel);
     made.push(() => rmSync(angel, { force: true }));
-    writeFileSync(sudoers, `${user} ALL=(root) NOPASSWD: ${angel}\n`, { mode: 0o440 });
+    // and, as an admin might, variables the user's environment passes through sudo (env_keep): one that names a
+    // directory of the user's reaches root's angel
+    writeFileSync(sudoers, `Defaults:${user} env_keep += "${KEPT.join(' ')}"\n${user} ALL=(root) NOPASSWD: ${angel}\n`, { mode: 0o440 });
     made.push(() => rmSync(sudoers, { force: true }));
     execFileSync('visudo', ['-c', '-q', '-f', sudoers]);
     const setup: SudoSetup = {
@@ -96,7 +102,8 @@ export function makeSudoSetup(): SudoSetup {
       },
       run(args, options = {}) {
         const command = [...(options.sudo === false ? [] : ['sudo', '-n', angel]), ...args];
-        return spawnSync('setpriv', [`--reuid=${user}`, '--regid=nogroup', '--init-groups', 'env', '-i', 'PATH=/usr/local/bin:/usr/bin:/bin', `HOME=${home}`, ...command], {
+        const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, ...options.env };
+        return spawnSync('setpriv', [`--reuid=${user}`, '--regid=nogroup', '--init-groups', 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...command], {
           encoding: 'utf8', input: options.input ?? '', timeout: options.timeoutMs ?? 30_000,
         });
       },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import type { Orphan } from '../../src/core/orphans.js';
-import { processState } from '../../src/kernel/proctree.js';
+import { processState, statFields } from '../../src/kernel/proctree.js';
 import { Reaper } from '../../src/kernel/reaper.js';
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -20,14 +20,15 @@ test('an orphan is reported once with its session, start time and generation, an
   const orphans: Orphan[] = [];
   const reaper = new Reaper(() => false, (orphan) => orphans.push(orphan));
   reaper.start();
+  let daemonPid = 0;
   try {
     // the shell leaves a setsid daemon and exits: the daemon is reparented to this process, the subreaper
-    const shell = spawn('sh', ['-c', '(setsid sh -c "read never" < /dev/zero > /dev/null & echo $!); exit 0'], { env: { ...process.env, ANGEL_GENERATION: '5' } });
-    let daemonPid = 0;
+    const shell = spawn('sh', ['-c', '(setsid sleep 1000 < /dev/null > /dev/null & echo $!); exit 0'], { env: { ...process.env, ANGEL_GENERATION: '5' } });
     shell.stdout.on('data', (chunk: Buffer) => (daemonPid = Number(chunk.toString().trim())));
     const shellExit = await new Promise<number | null>((resolve) => shell.on('exit', resolve));
     assert.equal(shellExit, 0, 'child_process still sees its own child\'s exit');
-    await until(() => daemonPid > 0);
+    // the shell is gone once setsid's process has forked, not once it has made its session: wait for that
+    await until(() => daemonPid > 0 && statFields(daemonPid)?.[3] === String(daemonPid));
     reaper.scan();
     reaper.scan();
     const reported = orphans.filter((orphan) => orphan.pid === daemonPid);
@@ -38,7 +39,10 @@ test('an orphan is reported once with its session, start time and generation, an
     assert.ok((orphan?.startTick ?? 0) > 0);
     process.kill(daemonPid, 'SIGKILL');
     await until(() => processState(daemonPid) === null);
+    daemonPid = 0;
   } finally {
+    // a failed assertion leaves the daemon holding the shell's stderr pipe (and this file's event loop) open
+    if (daemonPid > 0) process.kill(daemonPid, 'SIGKILL');
     reaper.stop();
   }
 });
