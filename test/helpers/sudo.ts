@@ -25,7 +25,7 @@ export function sudoMissing(): string | null {
 
 /** What sudoers keeps of the user's environment (env_keep): node-gyp-build's variables, which would choose the
  * .node file root's angel loads. */
-export const KEPT = ['ANGEL_SUPERVISOR_PREBUILD', 'PREBUILDS_ONLY', 'LIBC'];
+const KEPT = ['ANGEL_SUPERVISOR_PREBUILD', 'PREBUILDS_ONLY', 'LIBC'];
 
 export interface SudoSetup {
   readonly user: string;
