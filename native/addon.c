@@ -50,7 +50,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"lookupGroup", NULL, angel_lookup_group, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setChildSubreaper", NULL, angel_set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
     {"reapPid", NULL, angel_reap_pid, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"endedChild", NULL, angel_ended_child, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"reapEnded", NULL, angel_reap_ended, NULL, NULL, NULL, napi_enumerable, NULL},
     {"yieldProcessor", NULL, angel_yield_processor, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listenInet", NULL, angel_listen_inet, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -131,6 +131,21 @@ bool js_get_array(napi_env env, napi_value value, const char *what, uint32_t max
   return true;
 }
 
+bool js_get_int32s(napi_env env, napi_value value, const char *what, int32_t **data, size_t *length) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *raw = NULL;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    char message[160];
+    snprintf(message, sizeof message, "%s: expected an Int32Array", what);
+    js_throw_usage(env, message);
+    return false;
+  }
+  *data = raw;
+  return true;
+}
+
 char **js_get_string_vector(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index, size_t slot_extra) {
   uint32_t length;
   if (!js_get_array(env, array, what, max, &length)) return NULL;

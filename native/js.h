@@ -23,6 +23,9 @@ bool js_check_function(napi_env env, napi_value value, const char *what);
 /* A malloc'd copy with `extra` spare bytes after it; NULL (and a thrown TypeError) for a non-string or NUL. */
 char *js_get_string(napi_env env, napi_value value, const char *what, size_t extra);
 bool js_get_array(napi_env env, napi_value value, const char *what, uint32_t max, uint32_t *length);
+/* The memory of an Int32Array (its elements, in place: no copy, no per-item call); false, with a TypeError
+ * thrown, for anything else. */
+bool js_get_int32s(napi_env env, napi_value value, const char *what, int32_t **data, size_t *length);
 /* A NULL-terminated vector of strings; string `slot_index` gets `slot_extra` spare bytes. */
 char **js_get_string_vector(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index, size_t slot_extra);
 void js_free_string_vector(char **vector);

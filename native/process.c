@@ -294,21 +294,61 @@ napi_value angel_reap_pid(napi_env env, napi_callback_info info) {
   }
 }
 
-/* endedChild() -> the pid of a child that has ended, left unreaped (waitid WNOWAIT), or 0 when none has. A peek,
- * so the caller can see whose it is before taking its status: one libuv or a pidfd waits for is left alone. */
-napi_value angel_ended_child(napi_env env, napi_callback_info info) {
-  (void)info;
-  siginfo_t info_out;
-  memset(&info_out, 0, sizeof info_out);
+/* reapEnded(keep) -> [kept, ...reaped]: reaps every child that has ended, as waitid names them (WNOWAIT: named
+ * first, then reaped by pid), until none is left or the next one named is in `keep` (an Int32Array of the pids
+ * someone else waits for: a pidfd's watch, libuv); `kept` is that one's pid, 0 when none stopped the loop. One
+ * call for a storm of orphans: two system calls an orphan, none of them a crossing into JavaScript. Never
+ * waitpid(-1): a status taken here would be one its owner never reports. */
+napi_value angel_reap_ended(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t *keep;
+  size_t nkeep;
+  if (argc < 1 || !js_get_int32s(env, argv[0], "reapEnded: keep", &keep, &nkeep)) return NULL;
+  size_t count = 0, room = 64;
+  pid_t *reaped = malloc(room * sizeof *reaped);
+  if (!reaped) return js_throw_errno(env, "malloc", ENOMEM);
+  pid_t kept = 0;
   for (;;) {
-    pid_t pid = 0;
-    if (waitid(P_ALL, 0, &info_out, WEXITED | WNOHANG | WNOWAIT) == 0) pid = info_out.si_pid;
-    else if (errno == EINTR) continue;
-    else if (errno != ECHILD) return js_throw_errno(env, "waitid", errno);
-    napi_value result;
-    NAPI_CALL(env, napi_create_int32(env, pid, &result));
-    return result;
+    siginfo_t ended;
+    memset(&ended, 0, sizeof ended);
+    if (waitid(P_ALL, 0, &ended, WEXITED | WNOHANG | WNOWAIT) < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) break;
+      free(reaped);
+      return js_throw_errno(env, "waitid", errno);
+    }
+    pid_t pid = ended.si_pid;
+    if (pid == 0) break;
+    for (size_t i = 0; i < nkeep && kept == 0; i++) {
+      if (keep[i] == pid) kept = pid;
+    }
+    if (kept) break;
+    siginfo_t status;
+    while (waitid(P_PID, (id_t)pid, &status, WEXITED | WNOHANG) < 0 && errno == EINTR) {}
+    if (count == room) {
+      pid_t *grown = realloc(reaped, (room *= 2) * sizeof *reaped);
+      if (!grown) {
+        free(reaped);
+        return js_throw_errno(env, "malloc", ENOMEM);
+      }
+      reaped = grown;
+    }
+    reaped[count++] = pid;
   }
+  napi_value result = NULL, item;
+  if (napi_create_array_with_length(env, count + 1, &result) != napi_ok ||
+      napi_create_int32(env, kept, &item) != napi_ok || napi_set_element(env, result, 0, item) != napi_ok) {
+    result = NULL;
+  }
+  for (size_t i = 0; result && i < count; i++) {
+    if (napi_create_int32(env, reaped[i], &item) != napi_ok || napi_set_element(env, result, (uint32_t)(i + 1), item) != napi_ok) {
+      result = NULL;
+    }
+  }
+  free(reaped);
+  return result ? result : js_throw_status(env, "building the reaped list");
 }
 
 /* yieldProcessor(): sched_yield(2), so a child that shares this CPU runs before the caller goes on. */

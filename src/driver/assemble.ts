@@ -78,7 +78,7 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
     // before the sockets: a dead angel's leftovers may hold them (kernel/runtime.ts)
     instance = openInstance((message) => warn(message));
     const sockets = bindAll(options.listen, options.socketMode, forUser);
-    const deps = subreaper ? { reaper: (isOwn: (pid: number) => boolean, onOrphan: (orphan: Orphan) => void) => new Reaper(isOwn, onOrphan) } : {};
+    const deps = subreaper ? { reaper: (ownPids: () => readonly number[], onOrphan: (orphan: Orphan) => void) => new Reaper(ownPids, onOrphan) } : {};
     const supervisor = new Supervisor(launch, { sockets, logPipe, deps, cgroups, own, instance });
     for (const message of early) supervisor.warnAtStart(message);
     warn = (message) => supervisor.emit('warning', { message });

@@ -16,7 +16,7 @@ export interface ReaperLike {
   stop(): void;
 }
 
-export type ReaperFactory = (isOwn: (pid: number) => boolean, onOrphan: (orphan: Orphan) => void) => ReaperLike;
+export type ReaperFactory = (ownPids: () => readonly number[], onOrphan: (orphan: Orphan) => void) => ReaperLike;
 
 export class Orphans {
   #reaper: ReaperLike | null = null;
@@ -34,14 +34,15 @@ export class Orphans {
   ) {}
 
   start(): void {
-    this.#reaper = this.factory?.((pid) => this.#isOwn(pid), (orphan) => this.#adopt(orphan)) ?? null;
+    this.#reaper = this.factory?.(() => this.#ownPids(), (orphan) => this.#adopt(orphan)) ?? null;
     this.#reaper?.start();
   }
 
   /** The generations' first processes are reaped through their pidfds, not by the reaper. */
-  #isOwn(pid: number): boolean {
-    for (const generation of this.generations.values()) if (generation.pid === pid && !generation.exit) return true;
-    return false;
+  #ownPids(): number[] {
+    const pids: number[] = [];
+    for (const generation of this.generations.values()) if (!generation.exit) pids.push(generation.pid);
+    return pids;
   }
 
   begun(generation: GenerationHandle): void {

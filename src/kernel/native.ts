@@ -72,8 +72,9 @@ export interface NativeAddon {
   setChildSubreaper(on: boolean): void;
   /** Reaps that one child if it has ended (waitid(P_PID, WNOHANG)); false if it runs on or is not ours. */
   reapPid(pid: number): boolean;
-  /** The pid of a child that ended, not reaped (waitid WNOWAIT), or 0 when none has. */
-  endedChild(): number;
+  /** Reaps every child that ended until none is left or the next is one of `keep` (reaped elsewhere): [that
+   * kept one's pid or 0, ...the pids reaped]. */
+  reapEnded(keep: Int32Array): number[];
   /** sched_yield(2). */
   yieldProcessor(): void;
   /** Returns [fd, boundPort]; throws with code EADDRINUSE, EACCES, … An IPv6 socket without `v6only` takes IPv4

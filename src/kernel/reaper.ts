@@ -6,12 +6,18 @@
 // It never takes a status that someone else waits for: the generations' first processes are reaped through
 // their pidfds (kernel/spawn.ts), and libuv waits by pid for the children Node's child_process started (a
 // waitpid(-1) here would take their statuses, and child_process would never report their exit). So children
-// are reaped by pid: on SIGCHLD each ended child is peeked at first (waitid WNOWAIT) and reaped only when it is
-// neither; live orphans are found by listing angel's children in /proc when a generation's tree changed.
+// are reaped by pid: on SIGCHLD the addon reaps every ended child that is neither, in one call (reapEnded); live
+// orphans are found by listing angel's children in /proc when a generation's tree changed.
+//
+// A storm of orphans (a shell script's every command, a pre-fork server's workers) is reaped in batches: each
+// SIGCHLD of Node's wakes angel's loop and runs JavaScript, which costs more than the reaping itself, so after a
+// reap the listener is put away (SIGCHLD back to SIG_DFL: the kernel discards it, angel sleeps) and angel looks
+// again REAP_PAUSE_MS later; when that finds nothing, it listens again. A zombie lives that much longer, and
+// costs nothing meanwhile: a generation's end is watched through its pidfd, never through SIGCHLD.
 import { ChildProcess } from 'node:child_process';
 import type { Orphan } from '../core/orphans.js';
 import { generationOf, OwnChildren, statFields, treePids } from './proctree.js';
-import { endedChild, reapPid, setChildSubreaper } from './syscalls.js';
+import { reapEnded, reapPid, setChildSubreaper } from './syscalls.js';
 
 /** What attribution needs of a live process (core/orphans.ts), or null when it is gone or a zombie. */
 function orphanFacts(pid: number): Orphan | null {
@@ -42,6 +48,11 @@ export function killTree(pid: number): void {
 /** How long a requested scan may wait, so that many requests make one scan. */
 const SCAN_DELAY_MS = 20;
 
+/** After a reap, how long SIGCHLD is not listened to: in a storm, one reap per pause instead of one per orphan.
+ * The pause doubles while every look finds more (a storm that goes on), up to the longest. */
+const REAP_PAUSE_MS = 10;
+const LONGEST_REAP_PAUSE_MS = 100;
+
 export class Reaper {
   /** Live orphans already reported. */
   #seen = new Set<number>();
@@ -49,44 +60,75 @@ export class Reaper {
    * `child_process` children are libuv's, never reaped here), so one list holds every child that matters. */
   readonly #children = new OwnChildren();
   #scanTimer: NodeJS.Timeout | null = null;
-  readonly #onSigchld = (): void => this.reap();
+  /** While SIGCHLD is not listened to (after a reap), the look that ends the pause. */
+  #pauseTimer: NodeJS.Timeout | null = null;
+  #listening = false;
+  #pauseMs = REAP_PAUSE_MS;
+  readonly #onSigchld = (): void => {
+    this.#pause();
+    this.reap();
+  };
 
   constructor(
-    /** The pids reaped elsewhere (the generations' first processes). */
-    readonly isOwn: (pid: number) => boolean,
+    /** The pids reaped elsewhere (the generations' first processes that have not ended). */
+    readonly ownPids: () => readonly number[],
     readonly onOrphan: (orphan: Orphan) => void,
   ) {}
 
   start(): void {
     setChildSubreaper(true);
-    process.on('SIGCHLD', this.#onSigchld);
+    this.#listen();
     this.scan();
   }
 
   stop(): void {
-    process.off('SIGCHLD', this.#onSigchld);
-    if (this.#scanTimer !== null) clearTimeout(this.#scanTimer);
-    this.#scanTimer = null;
+    this.#unlisten();
+    for (const timer of [this.#scanTimer, this.#pauseTimer]) if (timer !== null) clearTimeout(timer);
+    this.#scanTimer = this.#pauseTimer = null;
     this.#children.close();
   }
 
-  /** On SIGCHLD: reaps the children that ended, a peek and a reap each, so a storm of orphans costs two syscalls
-   * an orphan instead of a list of all angel's children per signal. */
-  reap(): void {
-    let libuv: Set<number> | undefined;
+  /** Reaps the children that ended (one call into the addon for all of them); returns how many. */
+  reap(): number {
+    const [kept = 0, ...reaped] = reapEnded(Int32Array.from([...this.ownPids(), ...libuvChildren()]));
+    // one that someone else reaps hides the ended children behind it from waitid: they are found by the list,
+    // once its owner has reaped it (a generation's restart is not kept waiting for the list)
+    if (kept !== 0) this.scanSoon();
     let orphanEnded = false;
-    for (let pid = endedChild(); pid !== 0; pid = endedChild()) {
-      if (this.isOwn(pid) || (libuv ??= libuvChildren()).has(pid)) {
-        // one that someone else reaps hides the ended children behind it from the peek: they are found by the
-        // list, once its owner has reaped it (a generation's restart is not kept waiting for the list)
-        this.scanSoon();
-        return;
-      }
-      reapPid(pid);
-      if (this.#seen.delete(pid)) orphanEnded = true;
-    }
+    for (const pid of reaped) if (this.#seen.delete(pid)) orphanEnded = true;
     // the children of an orphan that ended are angel's now: found, and reported, at once
     if (orphanEnded) this.scan();
+    return reaped.length;
+  }
+
+  #listen(): void {
+    if (this.#listening) return;
+    this.#listening = true;
+    process.on('SIGCHLD', this.#onSigchld);
+  }
+
+  #unlisten(): void {
+    if (!this.#listening) return;
+    this.#listening = false;
+    process.off('SIGCHLD', this.#onSigchld);
+  }
+
+  /** SIGCHLD is not listened to for a while, then angel reaps what ended meanwhile: while a look finds some,
+   * another follows a longer pause later; once one finds none, angel listens again and looks once more (in that
+   * order: a child that ends between the two is reaped then, or signals). */
+  #pause(): void {
+    this.#unlisten();
+    if (this.#pauseTimer !== null) return;
+    this.#pauseTimer = setTimeout(() => {
+      this.#pauseTimer = null;
+      if (this.reap() > 0) {
+        this.#pauseMs = Math.min(LONGEST_REAP_PAUSE_MS, this.#pauseMs * 2);
+        return this.#pause();
+      }
+      this.#pauseMs = REAP_PAUSE_MS;
+      this.#listen();
+      if (this.reap() > 0) this.#pause();
+    }, this.#pauseMs).unref();
   }
 
   /** Reaps every ended child that is not the generations' or libuv's, and reports each live orphan once. */
@@ -131,7 +173,8 @@ export class Reaper {
   }
 
   #others(): number[] {
-    const others = this.#children.read().filter((pid) => !this.isOwn(pid));
+    const own = this.ownPids();
+    const others = this.#children.read().filter((pid) => !own.includes(pid));
     // Node's list of handles is asked for only when a child is neither a generation's nor known yet: a scan after
     // a restart, which finds only the new generation, costs one pread
     if (others.length === 0) return others;

@@ -43,7 +43,7 @@ export const lookupUser: NativeAddon['lookupUser'] = (...args) => named(() => ad
 export const lookupGroup: NativeAddon['lookupGroup'] = (...args) => named(() => addon().lookupGroup(...args));
 export const setChildSubreaper: NativeAddon['setChildSubreaper'] = (...args) => named(() => addon().setChildSubreaper(...args));
 export const reapPid: NativeAddon['reapPid'] = (...args) => named(() => addon().reapPid(...args));
-export const endedChild: NativeAddon['endedChild'] = () => named(() => addon().endedChild());
+export const reapEnded: NativeAddon['reapEnded'] = (keep) => named(() => addon().reapEnded(keep));
 export const yieldProcessor: NativeAddon['yieldProcessor'] = () => addon().yieldProcessor();
 export const listenInet: NativeAddon['listenInet'] = (...args) => named(() => addon().listenInet(...args));
 export const listenUnix = (path: string, backlog: number, mode: number, rights: FsRights | null): number =>

@@ -1,12 +1,21 @@
 // The reaper in this test process, made a child subreaper: an orphan reparented to it is reported with what
 // attribution needs (its session, start time and ANGEL_GENERATION), reaped when it ends (no zombie), and a
-// child_process child beside it keeps its own exit.
+// child_process child beside it keeps its own exit. The addon's batch reap (reapEnded) takes exactly the ended
+// children it may, never one it was told to leave (a pidfd's, libuv's), and leaves a live one running.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import type { Orphan } from '../../src/core/orphans.js';
 import { processState, statFields } from '../../src/kernel/proctree.js';
 import { Reaper } from '../../src/kernel/reaper.js';
+import { reapEnded, setChildSubreaper, spawnNative, watchExit } from '../../src/kernel/syscalls.js';
+import type { NativeSpawnSpec } from '../../src/kernel/syscalls.js';
+import { childPids, zombieChildren } from '../helpers/spawn-output.js';
+
+const spec = (path: string, ...args: string[]): NativeSpawnSpec => ({
+  path, argv: [path, ...args], envp: [], listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
+  groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false, parentDeathSignal: 0, cgroupFd: -1, cgroupProcsFd: -1,
+});
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -18,7 +27,7 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 
 test('an orphan is reported once with its session, start time and generation, and reaped when it ends', async () => {
   const orphans: Orphan[] = [];
-  const reaper = new Reaper(() => false, (orphan) => orphans.push(orphan));
+  const reaper = new Reaper(() => [], (orphan) => orphans.push(orphan));
   reaper.start();
   let daemonPid = 0;
   try {
@@ -44,5 +53,50 @@ test('an orphan is reported once with its session, start time and generation, an
     // a failed assertion leaves the daemon holding the shell's stderr pipe (and this file's event loop) open
     if (daemonPid > 0) process.kill(daemonPid, 'SIGKILL');
     reaper.stop();
+  }
+});
+
+test('reapEnded reaps the ended children before one it must leave, and never that one nor a live one', async () => {
+  // in this order in the kernel's list of children: two that end, the one whose pidfd is watched, one that ends
+  // behind it, one that lives
+  const [first] = spawnNative(spec('/bin/true'));
+  const [second] = spawnNative(spec('/bin/true'));
+  const [kept, keptPidfd] = spawnNative(spec('/bin/true'));
+  const [behind] = spawnNative(spec('/bin/true'));
+  const [live] = spawnNative(spec('/bin/sleep', '30'));
+  try {
+    await until(() => [first, second, kept, behind].every((pid) => processState(pid) === 'Z'));
+    const [stoppedAt, ...reaped] = reapEnded(Int32Array.of(kept));
+    assert.equal(stoppedAt, kept, 'the loop stops at the child it must leave');
+    assert.deepEqual(reaped, [first, second]);
+    for (const pid of [first, second]) assert.equal(processState(pid), null, `${pid} reaped`);
+    assert.equal(processState(kept), 'Z', 'the kept one is left to its pidfd');
+    assert.equal(processState(live), 'S', 'a live child is not waited for');
+    // its owner takes its status, as it would have: exit code 0 through the pidfd
+    const code = await new Promise<number | null>((resolve) => watchExit(keptPidfd, (exitCode) => resolve(exitCode)));
+    assert.equal(code, 0);
+    // with nothing in the way, the rest is reaped, and the live one still runs
+    assert.deepEqual(reapEnded(new Int32Array(0)), [0, behind]);
+    assert.equal(processState(live), 'S');
+  } finally {
+    process.kill(live, 'SIGKILL');
+    await until(() => processState(live) === 'Z');
+    assert.deepEqual(reapEnded(new Int32Array(0)), [0, live]);
+  }
+});
+
+test('a storm of orphans is reaped in batches: no zombie is left, and child_process keeps its own child', async () => {
+  const reaper = new Reaper(() => [], () => {});
+  reaper.start();
+  try {
+    // each (true &) is an orphan of this subreaper as soon as its subshell exits; sh itself is child_process's
+    const shell = spawn('sh', ['-c', 'for i in $(seq 200); do (true &); done; exit 3']);
+    const shellExit = await new Promise<number | null>((resolve) => shell.on('exit', resolve));
+    assert.equal(shellExit, 3, "child_process still sees its own child's exit");
+    await until(() => zombieChildren().length === 0);
+    assert.deepEqual(childPids(), [], 'every orphan reaped');
+  } finally {
+    reaper.stop();
+    setChildSubreaper(false);
   }
 });
