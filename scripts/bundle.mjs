@@ -50,11 +50,17 @@ const built = await build({
   external: ['pino-pretty', 'prom-client', 'cli-progress'],
   // native.ts finds the package from its own URL; the bundle sits where it did (dist/src/face), so its own will do
   banner: { js: 'const importMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
-  define: { 'import.meta.url': 'importMetaUrl' },
   // import() as require(): the bundle is compiled as a script (no module loader behind it), and an import()
   // would start the ESM loader, whose reads run on libuv's threadpool
   supported: { 'dynamic-import': false },
   plugins: [withoutPinoTransports],
+  // node-gyp-build's environment variables read once, at its evaluation: under a sudo that keeps them they would
+  // choose which of the package's .node files root's angel loads. The bundle's copy reads none (the one it reads
+  // at each resolve, the package's PREBUILD directory, is set aside by kernel/native.ts)
+  define: {
+    'import.meta.url': 'importMetaUrl',
+    ...Object.fromEntries(['PREBUILDS_ONLY', 'LIBC', 'ARM_VERSION', 'npm_config_arch', 'npm_config_platform'].map((name) => [`process.env.${name}`, 'undefined'])),
+  },
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',

@@ -7,13 +7,16 @@ import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type nodeGypBuildType from 'node-gyp-build';
+// imported, not required by name when the addon is first wanted: the command's bundle then holds it, and a
+// launch resolves no package in node_modules
+import nodeGypBuild from 'node-gyp-build';
 
-/** The environment variables node-gyp-build would let choose the file it loads (read when its module is first
- * evaluated, and at each resolve). angel's addon is the one installed beside it, whatever its starter's
- * environment says: under sudo a kept ANGEL_SUPERVISOR_PREBUILD would have root load the user's own .node (and
- * PREBUILDS_ONLY, LIBC or npm_config_arch steer it to another file of the package). */
-const ADDON_STEERING = ['ANGEL_SUPERVISOR_PREBUILD', 'PREBUILDS_ONLY', 'LIBC', 'ARM_VERSION', 'npm_config_arch', 'npm_config_platform'];
+/** The environment variable node-gyp-build reads at each resolve to choose the directory it loads from.
+ * angel's addon is the one installed beside it, whatever its starter's environment says: under a sudo that keeps
+ * it, ANGEL_SUPERVISOR_PREBUILD would have root load the user's own .node. The ones it reads once, when its
+ * module is evaluated (PREBUILDS_ONLY, LIBC, npm_config_arch, …, which steer it to another file of the package),
+ * are not in the command's bundle: scripts/bundle.mjs defines them away. */
+const PREBUILD_DIRECTORY = 'ANGEL_SUPERVISOR_PREBUILD';
 
 /** Strings converted for C once (prepareStrings), which spawn's envp takes in their place. */
 export interface PreparedStrings {
@@ -131,18 +134,16 @@ function load(): NativeAddon {
   const require = createRequire(import.meta.url);
   const where = ['build/Release', 'build/Debug', `prebuilds/${platform()}-${arch()}`].map((dir) => join(packageRoot, dir)).join(', ');
   let path: string;
-  // set aside while node-gyp-build is first evaluated and resolves (required here, not imported: an import would
-  // evaluate it, and read them, before any line of angel's), then put back as they were: the child's
-  // environment is decided elsewhere
-  const setAside = ADDON_STEERING.filter((name) => name in process.env).map((name) => [name, process.env[name]] as const);
-  for (const [name] of setAside) delete process.env[name];
+  // set aside while node-gyp-build resolves, then put back as it was: the child's environment is decided elsewhere
+  const setAside = process.env[PREBUILD_DIRECTORY];
+  delete process.env[PREBUILD_DIRECTORY];
   try {
-    path = (require('node-gyp-build') as typeof nodeGypBuildType).path(packageRoot);
+    path = nodeGypBuild.path(packageRoot);
   } catch (error) {
     const why = (error as Error).message.split('\n')[0];
     throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${where}: ${why}`);
   } finally {
-    for (const [name, value] of setAside) process.env[name] = value;
+    if (setAside !== undefined) process.env[PREBUILD_DIRECTORY] = setAside;
   }
   try {
     return require(path) as NativeAddon;
