@@ -14,7 +14,9 @@ import { atTestEnd } from './cleanup.js';
 
 /** The checkout: the compiled helpers are in dist/test/helpers. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const CLI = join(ROOT, 'dist', 'src', 'face', 'cli.js');
+/** angel's CLI as Node runs a script: `node CLI …` (bin/angel, read by Node as CommonJS, runs the bundle with its
+ * code cache, half the CPU of a start from dist/src's modules; without the sh launcher's inspector guard). */
+export const CLI = join(ROOT, 'bin', 'angel');
 /** The command as users run it: bin/angel starts node with the inspector shut, then CLI. */
 export const COMMAND = join(ROOT, 'bin', 'angel');
 export const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', 'bin', name);
