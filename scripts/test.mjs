@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// npm test: every compiled test file under dist/test, in two runs. The package suite (it packs the project and
-// compiles the addon three times) runs last and alone, under the limit its own tests declare; the rest run two
-// at a time under 60 s a file. The package suite runs whatever the first run gave, and both results are reported.
-import { spawnSync } from 'node:child_process';
+// npm test: every compiled test file under dist/test, in two runs side by side. The package suite (it packs the
+// project and compiles the addon three times, on its own limit: its tests declare theirs) runs beside the rest,
+// which run two at a time under 60 s a file: the suite is mostly waiting on processes, and the machine's second
+// core is free for the compiler much of the time. The suite's output is shown as it comes, the package suite's
+// after it; both results are reported, and the package suite runs whatever the other gives.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,12 +34,19 @@ const runs = [
   { name: 'the package suite', args: ['--test-timeout=240000'], files: files.filter(isPackage) },
 ];
 
-const results = runs.map(({ name, args, files: chosen }) => {
-  if (chosen.length === 0) return { name, status: 0, files: 0 };
+/** A run: the first one's output passes through, a later one's is kept and printed once those before it ended. */
+function run({ name, args, files: chosen }, shown) {
+  if (chosen.length === 0) return Promise.resolve({ name, status: 0, files: 0, output: [] });
   const started = Date.now();
-  const { status, signal } = spawnSync(process.execPath, ['--test', ...args, ...chosen], { stdio: 'inherit', cwd: root });
-  return { name, status: status ?? 128, signal, files: chosen.length, seconds: (Date.now() - started) / 1000 };
-});
+  const child = spawn(process.execPath, ['--test', ...args, ...chosen], { stdio: shown ? 'inherit' : ['ignore', 'pipe', 'pipe'], cwd: root });
+  const output = [];
+  if (!shown) for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => output.push(chunk));
+  return new Promise((resolve) => child.on('close', (status, signal) =>
+    resolve({ name, status: status ?? 128, signal, files: chosen.length, seconds: (Date.now() - started) / 1000, output })));
+}
+
+const results = await Promise.all(runs.map((chosen, index) => run(chosen, index === 0)));
+for (const { output } of results) for (const chunk of output) process.stdout.write(chunk);
 
 for (const { name, status, signal, files: count, seconds } of results) {
   const outcome = status === 0 ? 'passed' : `FAILED (${signal ?? `exit ${status}`})`;
