@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarize } from '../src/core/stats.js';
 import type { Benchmark } from './lib/benchmark.js';
-import { buildC, CLI } from './lib/compile.js';
+import { angelCommand, buildC } from './lib/compile.js';
 import { ensureDebianCommands } from './lib/debian.js';
 import { profileSummary } from './lib/profile.js';
 import { ratioText } from './lib/stats.js';
@@ -17,13 +17,13 @@ import { TARGETS } from './lib/targets.js';
 const ORPHANS = 10_000;
 const TARGET = TARGETS.reapVsTini;
 
-/** angel's script and flags, after Node and its own flags. */
-const ANGEL = [CLI, '--log-level', 'silent', '--restart', 'never', '--'];
+/** angel's flags, after its command. */
+const ANGEL = ['--log-level', 'silent', '--restart', 'never', '--'];
 
 const REAPERS: Array<{ name: string; command: string[] }> = [
   { name: 'tini (floor)', command: ['tini', '--'] },
   { name: 'dumb-init', command: ['dumb-init', '--'] },
-  { name: 'angel', command: [process.execPath, ...ANGEL] },
+  { name: 'angel', command: [...angelCommand(), ...ANGEL] },
 ];
 
 function storm(command: readonly string[], program: string, orphans: number): { ms: number; cpuMs: number } {
@@ -37,7 +37,7 @@ function storm(command: readonly string[], program: string, orphans: number): { 
 function angelProfile(program: string, orphans: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'angel-bench-profile-'));
   try {
-    const { ms } = storm([process.execPath, '--cpu-prof', '--cpu-prof-dir', dir, ...ANGEL], program, orphans);
+    const { ms } = storm([...angelCommand(['--cpu-prof', '--cpu-prof-dir', dir]), ...ANGEL], program, orphans);
     return profileSummary(dir, 6, ms);
   } catch (error) {
     return `no profile (${(error as Error).message})`;

@@ -1,4 +1,4 @@
-// Runs the angel CLI directly (no npx: docs/ARCHITECTURE.md) with the JSON event log, for benchmarks. The log goes to
+// Runs angel as users run it (bin/angel, no npx: docs/ARCHITECTURE.md) with the JSON event log, for benchmarks. The log goes to
 // a pipe read line by line, or (quiet) to a file read every 50 ms, so that the benchmark process is not
 // woken for every line and does not compete for the CPU with angel and its child while they are timed.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inCgroup } from '../../support/cgroup.js';
-import { CLI } from './compile.js';
+import { angelCommand } from './compile.js';
 
 export interface AngelProcess {
   process: ChildProcess;
@@ -37,7 +37,7 @@ let quietRuns = 0;
 export function startAngel(args: readonly string[], options: AngelOptions = {}): AngelProcess {
   const logPath = join(tmpdir(), `angel-bench-events-${process.pid}-${quietRuns++}.ndjson`);
   const logFd = options.quiet ? openSync(logPath, 'w+') : -1;
-  const command = [process.execPath, ...(options.nodeFlags ?? []), CLI, '--log-format', 'json', ...args];
+  const command = [...angelCommand(options.nodeFlags), '--log-format', 'json', ...args];
   const argv = options.cgroup === undefined ? command : inCgroup(options.cgroup, command);
   const child = spawn(argv[0] as string, argv.slice(1), {
     stdio: ['ignore', 'pipe', options.quiet ? logFd : 'pipe'],

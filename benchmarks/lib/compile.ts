@@ -1,13 +1,12 @@
 // Builds a benchmark's C helper (benchmarks/<name>.c -> benchmarks/bin/<name>, git-ignored) with cc -O2,
 // once per run, and runs C helpers. A build that fails throws, and the row that needed it shows the error.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BENCHMARKS = join(ROOT, 'benchmarks');
-export const CLI = join(ROOT, 'dist', 'src', 'face', 'cli.js');
 
 export interface BuildOptions {
   /** More sources to link in, relative to the repository root (e.g. native/spawn.c); their folders are on -I. */
@@ -33,6 +32,19 @@ export function buildC(name: string, options: BuildOptions = {}): string {
 }
 
 export const BIN_ANGEL = join(ROOT, 'bin', 'angel');
+
+/** The Node flags bin/angel's launcher starts Node with (its `exec node … -- "$0"` line), read from the file. */
+function launcherFlags(): string[] {
+  const line = /^exec node (.*) -- "\$0" "\$@"$/m.exec(readFileSync(BIN_ANGEL, 'utf8'));
+  if (!line?.[1]) throw new Error(`${BIN_ANGEL}: no exec node line`);
+  return line[1].split(' ');
+}
+
+/** angel as users run it, the command bin/angel: itself, or, with Node flags of a benchmark's own (`--cpu-prof`,
+ * which NODE_OPTIONS refuses), Node with the launcher's flags and those, on the same file. */
+export function angelCommand(nodeFlags: readonly string[] = []): string[] {
+  return nodeFlags.length === 0 ? [BIN_ANGEL] : [process.execPath, ...launcherFlags(), ...nodeFlags, '--', BIN_ANGEL];
+}
 
 /** Runs a C helper to its end (with `env`, in that environment); its stdout, or an error with its stderr. */
 export function runC(binary: string, args: readonly string[], env?: NodeJS.ProcessEnv): string {
