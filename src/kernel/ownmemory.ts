@@ -14,14 +14,6 @@ const FILES = {
   2: { usage: 'memory.current', limit: 'memory.max', oom: 'memory.events' },
 } as const;
 
-function readLimit(dir: string, version: 1 | 2): number | null {
-  try {
-    return limitOf(readFileSync(join(dir, FILES[version].limit), 'latin1'));
-  } catch {
-    return null; // the root, or a cgroup without the controller: no limit of its own
-  }
-}
-
 /** The cgroups from `cgroup`'s own up to its mount's root, as far as they have memory files. */
 function upward(cgroup: Cgroup): string[] {
   const dirs: string[] = [];
@@ -40,6 +32,9 @@ export class OwnMemory {
   #usageFd = -1;
   #statFd = -1;
   #buffer = Buffer.alloc(16 * 1024);
+  /** Each cgroup's limit file on the way up, kept open (-1: it has none, the root's or one without the
+   * controller): the limit is read every second a generation is sampled, and a container may be resized. */
+  readonly #limitFds = new Map<string, number>();
 
   /** angel's own memory cgroup, or the one given (a test lays out v2's files in a directory); null when none is
    * mounted. */
@@ -67,10 +62,28 @@ export class OwnMemory {
   #binding(): { dir: string; limit: number | null } {
     let best: { dir: string; limit: number | null } = { dir: this.#cgroup.dir, limit: null };
     for (const dir of upward(this.#cgroup)) {
-      const limit = readLimit(dir, this.version);
+      const limit = this.#readLimit(dir);
       if (limit !== null && (best.limit === null || limit < best.limit)) best = { dir, limit };
     }
     return best;
+  }
+
+  #readLimit(dir: string): number | null {
+    let fd = this.#limitFds.get(dir);
+    if (fd === undefined) {
+      try {
+        fd = openSync(join(dir, FILES[this.version].limit), constants.O_RDONLY);
+      } catch {
+        fd = -1;
+      }
+      this.#limitFds.set(dir, fd);
+    }
+    if (fd < 0) return null;
+    try {
+      return limitOf(this.#text(fd));
+    } catch {
+      return null;
+    }
   }
 
   #bind(dir: string): void {
@@ -112,8 +125,9 @@ export class OwnMemory {
   }
 
   close(): void {
-    for (const fd of [this.#usageFd, this.#statFd]) if (fd >= 0) closeSync(fd);
+    for (const fd of [this.#usageFd, this.#statFd, ...this.#limitFds.values()]) if (fd >= 0) closeSync(fd);
     this.#usageFd = this.#statFd = -1;
+    this.#limitFds.clear();
   }
 
   #text(fd: number): string {
@@ -135,7 +149,9 @@ export function resolveMemoryCap(cap: MemoryCap | null, own?: OwnMemory | null):
   if (!isPercent(cap)) return resolveCap(cap, null, 0);
   const reader = own === undefined ? OwnMemory.find() : own;
   try {
-    return resolveCap(cap, reader?.limitBytes() ?? null, machineMemoryBytes());
+    const limit = reader?.limitBytes() ?? null;
+    // /proc/meminfo only where no limit binds: with one, this runs every second a generation is sampled
+    return resolveCap(cap, limit, limit === null ? machineMemoryBytes() : 0);
   } finally {
     if (own === undefined) reader?.close();
   }

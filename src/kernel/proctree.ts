@@ -108,6 +108,14 @@ function parsePids(length: number, into: number[]): void {
   if (digits) into.push(value);
 }
 
+/** The pids of a list file kept open (a cgroup's cgroup.procs), read from its start: no open, no string. Throws
+ * when the file is gone (the cgroup was removed). */
+export function readPidList(fd: number): number[] {
+  const pids: number[] = [];
+  parsePids(readList(fd), pids);
+  return pids;
+}
+
 export interface TreeSample {
   /** The root first, then its descendants (including those that left its process group). */
   pids: number[];
