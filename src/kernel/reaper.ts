@@ -65,8 +65,10 @@ export class Reaper {
   #listening = false;
   #pauseMs = REAP_PAUSE_MS;
   readonly #onSigchld = (): void => {
-    this.#pause();
-    this.reap();
+    // only a reap that took orphans starts a pause: a SIGCHLD for a generation's own first process (watched
+    // through its pidfd, left here) is no storm, and a crash loop should not put the listener away and back
+    // at every restart
+    if (this.reap() > 0) this.#pause();
   };
 
   constructor(

@@ -13,7 +13,7 @@
 // time): a `kill -9` of angel leaves a server grandchild of a wrapper (`sh -c 'server; …'`) holding the port, out
 // of reach of the parent-death signal, and the next angel's sweep stops what such a record proves was the dead
 // angel's before it binds.
-import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { lockDirectory } from './dirlock.js';
 import { generationOf, statFields } from './proctree.js';
@@ -141,7 +141,9 @@ export class Instance {
 
   /** The generation is over: nothing of it is left to sweep. */
   forget(generation: number): void {
-    rmSync(join(this.path, `gen.${generation}`), { force: true });
+    try {
+      unlinkSync(join(this.path, `gen.${generation}`));
+    } catch {} // ENOENT: never recorded (no start time was read)
   }
 
   /** Gives up one use; the last removes the directory and drops the lock. */
@@ -154,13 +156,18 @@ export class Instance {
   }
 }
 
-/** This process's PID namespace (the inode of /proc/self/ns/pid): a pid means something only within one. */
+let ownPidNamespace: string | null = null;
+
+/** This process's PID namespace (the inode of /proc/self/ns/pid): a pid means something only within one. Read
+ * once: a process never changes its own, only its children's. */
 function pidNamespace(): string {
+  if (ownPidNamespace !== null) return ownPidNamespace;
   try {
-    return readlinkSync('/proc/self/ns/pid');
+    ownPidNamespace = readlinkSync('/proc/self/ns/pid');
   } catch {
-    return 'pid:[?]';
+    ownPidNamespace = 'pid:[?]';
   }
+  return ownPidNamespace;
 }
 
 /** How long a sweep waits for the leftovers it killed to be gone (their sockets closed) before it goes on. */
