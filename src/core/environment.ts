@@ -2,12 +2,13 @@
 // ANGEL_GENERATION. LISTEN_*, NOTIFY_SOCKET, WATCHDOG_* and an outer angel's ANGEL_READY_FD addressed angel
 // (sd_listen_fds(3) and sd_notify(3) say to unset them; with --ready notify a child gets a NOTIFY_SOCKET of its
 // own), NODE_CHANNEL_FD would make a Node child adopt a channel fd it does not have, and an outer angel's
-// ANGEL_GENERATION counts angel's generations, not the child's (each start sets its own).
+// ANGEL_GENERATION counts angel's generations, not the child's (each start sets its own), and its ANGEL_INSTANCE
+// names that angel (each angel sets its own).
 import * as util from 'node:util';
 import { UsageError } from './errors.js';
 import { MAX_ENV } from './parse.js';
 
-const ANGEL_ONLY = /^(LISTEN_PID|LISTEN_FDS|LISTEN_FDNAMES|NOTIFY_SOCKET|WATCHDOG_USEC|WATCHDOG_PID|NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE|ANGEL_READY_FD|ANGEL_GENERATION)$/;
+const ANGEL_ONLY = /^(LISTEN_PID|LISTEN_FDS|LISTEN_FDNAMES|NOTIFY_SOCKET|WATCHDOG_USEC|WATCHDOG_PID|NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE|ANGEL_READY_FD|ANGEL_GENERATION|ANGEL_INSTANCE)$/;
 
 /** angel's environment (only its PATH with `clear`) less its own activation variables, plus `extra`;
  * ANGEL_GENERATION is added per start. */

@@ -327,7 +327,10 @@ export class Generation implements GenerationHandle {
     if (sampling.mode === 'cgroup' && cgroup) {
       return () => {
         const reading = cgroup.read();
-        return { pids: reading.pids, rssBytes: reading.figureBytes };
+        // its first process lives until its pidfd says it ended: a cgroup.procs read empty meanwhile (it failed)
+        // must not end the sampling, which an empty tree does
+        const pids = reading.pids.length === 0 && !this.exit ? [this.pid] : reading.pids;
+        return { pids, rssBytes: reading.figureBytes };
       };
     }
     const own = sampling.own;

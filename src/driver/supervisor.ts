@@ -80,7 +80,8 @@ export class Supervisor extends OrderedEmitter {
     this.#revision++;
     this.#rules = restartRulesOf(launch.options, signalNumber(launch.options.stopSignal), this.#sockets.length > 0);
     this.#memory.take(launch.cap, launch.options);
-    this.#baseEnv = Environ.of({ ...launch.env, ...listenEnvironment(this.#sockets) });
+    const instance = this.#instance === null ? {} : { ANGEL_INSTANCE: this.#instance.name };
+    this.#baseEnv = Environ.of({ ...launch.env, ...listenEnvironment(this.#sockets), ...instance });
   }
 
   /** The options in force (a SIGHUP's config may have replaced those of the start). */
@@ -292,8 +293,10 @@ export class Supervisor extends OrderedEmitter {
     if (reason !== null) this.#restartReasons.set(number, reason);
     const capBytes = this.capBytes;
     this.emit('start', { pid: generation.pid, generation: number, revision: this.#revision, ...(capBytes !== null && { capBytes }) });
-    generation.begin(this.#sink);
+    // its family first: begin() samples at once, and a sample may look for orphans, which on a loaded machine
+    // can already include the child's own daemon (adopted into its family, not taken for no one's)
     this.#orphans.begun(generation);
+    generation.begin(this.#sink);
     this.#instance?.record(number, generation.pid, generation.startTick);
   }
 

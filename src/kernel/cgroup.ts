@@ -103,7 +103,8 @@ export const makeDir = (path: string): void => attempt('mkdir', path, () => mkdi
 export const openFile = (path: string, flags: number): number => attempt('open', path, () => openSync(path, flags));
 export const openDir = (path: string): number => openFile(path, constants.O_RDONLY | constants.O_DIRECTORY);
 
-/** The pids in a cgroup (cgroup.procs); none once it is gone. */
+/** The pids in a cgroup (cgroup.procs); none once it is gone. Opened afresh each time: v1 keeps the pid list an
+ * open file read last (for a second after) and serves it again to a read from the start, stale. */
 export function pidsIn(dir: string): number[] {
   let text: string;
   try {

@@ -16,8 +16,7 @@ import { closeSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:fs';
 import { ceilingBytes, earlyThreshold, nextThreshold, statField, unreclaimable } from '../core/memory.js';
-import { CgroupError, killAndRemove, makeDir, openDir, openFile, removeTree, signalAll, writeText, type CgroupVersion } from './cgroup.js';
-import { readPidList } from './proctree.js';
+import { CgroupError, killAndRemove, makeDir, openDir, openFile, pidsIn, removeTree, signalAll, writeText, type CgroupVersion } from './cgroup.js';
 import type { FdWatch } from './syscalls.js';
 import * as syscalls from './syscalls.js';
 
@@ -41,8 +40,6 @@ export class GenerationCgroup {
   readonly #usageFd: number;
   readonly #statFd: number;
   readonly #oomFd: number;
-  /** Its cgroup.procs, kept open like the counters: a sample's pids without an open, a stat or a string. */
-  readonly #procsFd: number;
   /** v1: the eventfd of the threshold and OOM notices. */
   readonly #eventFd: number = -1;
   /** What the child is spawned with: the directory (v2) or cgroup.procs (v1); closed once it has started. */
@@ -79,7 +76,6 @@ export class GenerationCgroup {
       this.#usageFd = this.#open(files.usage);
       this.#statFd = this.#open('memory.stat');
       this.#oomFd = this.#open(files.oom);
-      this.#procsFd = this.#open('cgroup.procs');
       if (version === 2) {
         if (capBytes !== null) {
           writeText(join(dir, 'memory.high'), String(capBytes));
@@ -128,22 +124,13 @@ export class GenerationCgroup {
    * past the cap that is mostly cache sets the next threshold (nextThreshold), so the notices go on. */
   read(): CgroupReading {
     const usageBytes = Number(this.#text(this.#usageFd));
-    const reading = { usageBytes, figureBytes: unreclaimable(this.version, usageBytes, this.#text(this.#statFd)), pids: this.#pids() };
+    const reading = { usageBytes, figureBytes: unreclaimable(this.version, usageBytes, this.#text(this.#statFd)), pids: pidsIn(this.dir) };
     if (this.version === 1 && this.#capBytes !== null && this.#thresholds < MAX_THRESHOLDS && !this.#released) {
       const armed = this.#threshold(nextThreshold(this.#capBytes, reading));
       // a usage already past it when it was armed crosses nothing: the notice it will not give comes now
       if (armed !== null && Number(this.#text(this.#usageFd)) >= armed && this.#onNotice) setImmediate(this.#onNotice);
     }
     return reading;
-  }
-
-  /** Every process in it; none once it is removed (its files then fail with ENODEV). */
-  #pids(): number[] {
-    try {
-      return readPidList(this.#procsFd);
-    } catch {
-      return [];
-    }
   }
 
   /** Arms a v1 threshold above those armed before; returns it, or null when none was armed. */

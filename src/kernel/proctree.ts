@@ -108,14 +108,6 @@ function parsePids(length: number, into: number[]): void {
   if (digits) into.push(value);
 }
 
-/** The pids of a list file kept open (a cgroup's cgroup.procs), read from its start: no open, no string. Throws
- * when the file is gone (the cgroup was removed). */
-export function readPidList(fd: number): number[] {
-  const pids: number[] = [];
-  parsePids(readList(fd), pids);
-  return pids;
-}
-
 export interface TreeSample {
   /** The root first, then its descendants (including those that left its process group). */
   pids: number[];
@@ -307,11 +299,12 @@ export function inTree(root: number, pid: number): boolean {
 }
 
 const GENERATION_VARIABLE = Buffer.from('\0ANGEL_GENERATION=', 'latin1');
+const INSTANCE_VARIABLE = Buffer.from('\0ANGEL_INSTANCE=', 'latin1');
 const environBuffer = Buffer.alloc(64 * 1024);
 
-/** ANGEL_GENERATION in the environment a process was started with (/proc/<pid>/environ: NUL-separated, the first
- * 64 KiB), or null. */
-export function generationOf(pid: number): number | null {
+/** The value of an environment variable as the process `pid` started with it (/proc/<pid>/environ, its first
+ * 64 KiB), or null when it is not there or the process is gone. */
+function environValue(pid: number, variable: Buffer): string | null {
   let fd: number;
   try {
     fd = openSync(`/proc/${pid}/environ`, 'r');
@@ -321,15 +314,26 @@ export function generationOf(pid: number): number | null {
   try {
     environBuffer[0] = 0;
     const length = readSync(fd, environBuffer, 1, environBuffer.length - 1, 0) + 1;
-    const at = environBuffer.subarray(0, length).indexOf(GENERATION_VARIABLE);
+    const at = environBuffer.subarray(0, length).indexOf(variable);
     if (at < 0) return null;
-    const start = at + GENERATION_VARIABLE.length;
+    const start = at + variable.length;
     const end = environBuffer.indexOf(0, start);
-    const value = environBuffer.toString('latin1', start, end < 0 || end > length ? length : end);
-    return /^\d{1,9}$/.test(value) ? Number(value) : null;
+    return environBuffer.toString('latin1', start, end < 0 || end > length ? length : end);
   } catch {
     return null;
   } finally {
     closeSync(fd);
   }
+}
+
+/** The generation a process was started in (ANGEL_GENERATION in the environment it started with: a setsid
+ * daemon keeps it), or null. */
+export function generationOf(pid: number): number | null {
+  const value = environValue(pid, GENERATION_VARIABLE);
+  return value !== null && /^\d{1,9}$/.test(value) ? Number(value) : null;
+}
+
+/** The angel a process was started by (ANGEL_INSTANCE: its runtime instance's name), or null. */
+export function instanceOf(pid: number): string | null {
+  return environValue(pid, INSTANCE_VARIABLE);
 }

@@ -14,9 +14,9 @@
 // of reach of the parent-death signal, and the next angel's sweep stops what such a record proves was the dead
 // angel's before it binds.
 import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { lockDirectory } from './dirlock.js';
-import { generationOf, statFields } from './proctree.js';
+import { generationOf, instanceOf, statFields } from './proctree.js';
 import { randomHex } from './random.js';
 
 const ROOT_BASE = '/run/angel';
@@ -127,6 +127,12 @@ export class Instance {
     return Instance.#current;
   }
 
+  /** Its name (`angel.<random>`), which its children get as ANGEL_INSTANCE: what a next angel's sweep proves a
+   * leftover by, besides its generation. */
+  get name(): string {
+    return basename(this.path);
+  }
+
   get controlPath(): string {
     return join(this.path, CONTROL_SOCKET);
   }
@@ -173,17 +179,20 @@ function pidNamespace(): string {
 /** How long a sweep waits for the leftovers it killed to be gone (their sockets closed) before it goes on. */
 const LEFTOVER_WAIT_MS = 2000;
 
-/** Every process in session `session`, started no earlier than its leader, with the generation's number in the
- * environment it started with: what a dead angel's record proves its own. A session id stays taken by the
- * kernel while any process is in that session, so the members found are of the session the generation began
- * (unless all of it ended and the number was taken again since: the start time and the environment say no). */
-function sessionMembers(session: number, leaderStart: number, generation: number): number[] {
+/** Every process in session `session`, started no earlier than its leader, with the dead angel's instance name and
+ * the generation's number in the environment it started with: what a dead angel's record proves its own. A
+ * session id stays taken by the kernel while any process is in that session, so the members found are of the
+ * session the generation began, unless all of it ended and the number was taken again since (a busy machine
+ * reuses pids within seconds): then the new session's processes started later, but they were never given that
+ * instance's name. */
+function sessionMembers(session: number, leaderStart: number, instance: string, generation: number): number[] {
   const members: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const fields = statFields(Number(name));
     if (fields === null || fields[0] === 'Z') continue;
-    if (Number(fields[3]) === session && Number(fields[19]) >= leaderStart && generationOf(Number(name)) === generation) members.push(Number(name));
+    if (Number(fields[3]) !== session || Number(fields[19]) < leaderStart) continue;
+    if (instanceOf(Number(name)) === instance && generationOf(Number(name)) === generation) members.push(Number(name));
   }
   return members;
 }
@@ -202,7 +211,7 @@ function killLeftovers(instance: string): void {
     }
     const [namespace, leader, start] = record;
     if (namespace !== here || !/^\d+$/.test(leader ?? '') || !/^\d+$/.test(start ?? '')) continue;
-    doomed.push(...sessionMembers(Number(leader), Number(start), Number(name.slice('gen.'.length))));
+    doomed.push(...sessionMembers(Number(leader), Number(start), basename(instance), Number(name.slice('gen.'.length))));
   }
   for (const pid of doomed) {
     try {

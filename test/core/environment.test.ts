@@ -6,7 +6,7 @@ import { allowedForUser, childEnvironment, childEnvironmentForRoot, parseEnvText
 import { UsageError } from '../../src/core/errors.js';
 
 test('childEnvironment: angel\'s own activation variables are not passed on; --env is added; clear keeps PATH', () => {
-  const base = { PATH: '/bin', HOME: '/root', LISTEN_FDS: '2', LISTEN_PID: '9', NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '1', NODE_CHANNEL_FD: '3', ANGEL_GENERATION: '4', KEEP: 'yes' };
+  const base = { PATH: '/bin', HOME: '/root', LISTEN_FDS: '2', LISTEN_PID: '9', NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '1', NODE_CHANNEL_FD: '3', ANGEL_GENERATION: '4', ANGEL_INSTANCE: 'angel.0123', KEEP: 'yes' };
   assert.deepEqual(childEnvironment(base, { EXTRA: '1' }), { PATH: '/bin', HOME: '/root', KEEP: 'yes', EXTRA: '1' });
   assert.deepEqual(childEnvironment(base, { EXTRA: '1' }, true), { PATH: '/bin', EXTRA: '1' });
 });

@@ -8,6 +8,7 @@ import { resolveOptions } from '../../src/core/options.js';
 import type { Options } from '../../src/core/types.js';
 import type { GenerationHandle, GenerationSink, GenerationSpec } from '../../src/driver/generation.js';
 import type { Launch } from '../../src/driver/launch.js';
+import type { ReaperFactory } from '../../src/driver/orphans.js';
 import { Supervisor } from '../../src/driver/supervisor.js';
 import type { ChildExit } from '../../src/kernel/spawn.js';
 import type { HeldSocket } from '../../src/kernel/sockets.js';
@@ -31,6 +32,8 @@ class FakeGeneration implements GenerationHandle {
 
   begin(sink: GenerationSink): void {
     this.#sink = sink;
+    // as the real one: sampled at once where it is sampled
+    if (this.spec.sampling !== null) this.sample(0);
     // as the real one: with --ready exec, started is ready
     if (this.spec.ready.kind === 'exec') this.ready();
   }
@@ -81,7 +84,7 @@ interface Rig {
 /** The caps below are in MiB: a cap under 1 MiB is refused as it is parsed. */
 const MiB = 2 ** 20;
 
-function rig(options: Partial<Options>, sockets = 0): Rig {
+function rig(options: Partial<Options>, sockets = 0, reaper: ReaperFactory | null = null): Rig {
   const generations: FakeGeneration[] = [];
   const failures: SpawnError[] = [];
   const timers: Rig['timers'] = [];
@@ -98,6 +101,7 @@ function rig(options: Partial<Options>, sockets = 0): Rig {
     },
     setTimeout: (fire, ms) => timers.push({ fire, ms }),
     clearTimeout: () => {},
+    reaper,
   } });
   const events: Rig['events'] = [];
   for (const name of ['start', 'ready', 'exit', 'overrun', 'restart', 'giveup', 'shutdown', 'warning', 'spawn-error'] as const) {
@@ -112,6 +116,21 @@ const gen = (r: Rig, number: number): FakeGeneration => {
   assert.ok(found, `generation ${number} was started`);
   return found;
 };
+
+test('an orphan found by the first sample of a generation is its own: its family is known before it begins', () => {
+  // on a loaded machine the child has daemonized by the time angel begins the generation; the first sample sees a
+  // new tree and looks for orphans at once. A pid no process has (above pid_max): were it killed, nothing is hit.
+  const daemon = 2 ** 22 + 7;
+  let report: ((orphan: { pid: number; session: number; startTick: number | null; generation: number | null }) => void) | null = null;
+  const reaper: ReaperFactory = (_ownPids, onOrphan) => {
+    report = onOrphan;
+    return { start: () => {}, scan: () => report?.({ pid: daemon, session: daemon, startTick: null, generation: 0 }), scanSoon: () => {}, drain: async () => {}, stop: () => {} };
+  };
+  const r = rig({ maxMem: 100 * MiB }, 0, reaper);
+  r.supervisor.start();
+  assert.ok(report !== null, 'the reaper was made');
+  assert.deepEqual(gen(r, 0).did, [`adopt ${daemon}`], 'adopted into generation 0, not killed as no one\'s');
+});
 
 test('a restart spawns the successor before the exit is told: listeners of exit run once the next child exists, and the events keep their order', () => {
   const r = rig({ maxRestartDelay: 0, minUptime: 0 });

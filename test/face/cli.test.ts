@@ -25,7 +25,7 @@ describe('limits', () => {
 
 describe('environment', () => {
   test('the child gets angel\'s environment less its activation variables, plus --env and ANGEL_GENERATION', async () => {
-    const env = { ...process.env, KEEP_ME: 'yes', LISTEN_FDS: '9', NOTIFY_SOCKET: '/x', ANGEL_READY_FD: '7', ANGEL_GENERATION: '41' };
+    const env = { ...process.env, KEEP_ME: 'yes', LISTEN_FDS: '9', NOTIFY_SOCKET: '/x', ANGEL_READY_FD: '7', ANGEL_GENERATION: '41', ANGEL_INSTANCE: 'angel.outer' };
     const run = new AngelRun(['--env', 'EXTRA=1', '--restart', 'never', '--', '/usr/bin/env'], { env });
     assert.equal(await run.status(), 0);
     const lines = new Set(run.stdout.items);
@@ -34,12 +34,17 @@ describe('environment', () => {
       assert.equal(run.stdout.items.some((line) => line.startsWith(`${name}=`)), false, name);
     }
     assert.equal(run.stdout.items.filter((line) => line.startsWith('ANGEL_GENERATION=')).length, 1, 'an outer angel\'s generation is replaced');
+    // this angel's name (its runtime instance), which a next angel's sweep proves a leftover by: never the outer one's
+    const instances = run.stdout.items.filter((line) => line.startsWith('ANGEL_INSTANCE='));
+    assert.equal(instances.length, 1);
+    assert.match(instances[0] ?? '', /^ANGEL_INSTANCE=angel\.[0-9a-f]{16}$/);
   });
 
-  test('--clear-env: only PATH, --env and ANGEL_GENERATION', async () => {
+  test('--clear-env: only PATH, --env, ANGEL_GENERATION and ANGEL_INSTANCE', async () => {
     const run = new AngelRun(['--clear-env', '--env', 'EXTRA=1', '--restart', 'never', '--', '/usr/bin/env'], { env: { ...process.env, KEEP_ME: 'yes' } });
     assert.equal(await run.status(), 0);
-    assert.deepEqual([...run.stdout.items].sort(), [`PATH=${process.env.PATH}`, 'EXTRA=1', 'ANGEL_GENERATION=0'].sort());
+    const instance = run.stdout.items.find((line) => line.startsWith('ANGEL_INSTANCE=')) ?? 'ANGEL_INSTANCE missing';
+    assert.deepEqual([...run.stdout.items].sort(), [`PATH=${process.env.PATH}`, 'EXTRA=1', 'ANGEL_GENERATION=0', instance].sort());
   });
 });
 

@@ -116,7 +116,7 @@ export class AngelRun {
     this.process = spawn(argv[0] as string, argv.slice(1), { env, cwd: options.cwd });
     createInterface({ input: this.process.stdout })
       .on('line', (line) => this.stdout.push(line))
-      .on('close', () => this.stdout.end('stdout closed (angel and its children are gone)'));
+      .on('close', () => this.stdout.end(`stdout closed (angel and its children are gone); angel's log:\n${this.stderrText.join('\n')}\nand its stdout`));
     createInterface({ input: this.process.stderr })
       .on('close', () => this.events.end(`angel's log closed (angel has exited); its other lines:\n${this.stderrText.filter((line) => !line.startsWith('{')).join('\n')}\nand its events`))
       .on('line', (line) => {

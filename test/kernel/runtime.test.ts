@@ -3,10 +3,11 @@
 // another user took first is not used. Real directories, real locks held by real processes (flock(1)).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
+import { statFields } from '../../src/kernel/proctree.js';
 import { runtimeBase, sweepInstances } from '../../src/kernel/runtime.js';
 import { atTestEnd } from '../helpers/cleanup.js';
 import { reachable } from '../helpers/reachable.js';
@@ -40,6 +41,33 @@ test('a sweep removes the instances whose lock it can take, and none whose lock 
   assert.equal(sweepInstances(base), 2);
   assert.deepEqual(readdirSync(base).sort(), ['angel.alive', 'angel.file', 'not-an-angel']);
   assert.ok(existsSync(join(base, 'angel.alive', 'control.sock')), 'the living one keeps what it holds');
+});
+
+test('a dead angel\'s records stop what it started, and not a session whose id another process took since with the same ANGEL_GENERATION', async () => {
+  const base = join(scratch, 'records');
+  mkdirSync(base);
+  const name = 'angel.0123456789abcdef';
+  mkdirSync(join(base, name));
+  /** A session leader (detached: setsid) with this environment, running until killed. */
+  const leader = async (env: Record<string, string>): Promise<{ pid: number; ended: Promise<NodeJS.Signals | null> }> => {
+    const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
+    atTestEnd(() => {
+      child.kill('SIGKILL');
+    });
+    await new Promise((resolve) => child.once('spawn', resolve));
+    return { pid: child.pid as number, ended: new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal))) };
+  };
+  // generation 0's leader was that angel's; generation 1's session id is another's now (a pid reused on a busy
+  // machine), a process with ANGEL_GENERATION=1 too, started by another angel
+  const owned = await leader({ ANGEL_GENERATION: '0', ANGEL_INSTANCE: name });
+  const reused = await leader({ ANGEL_GENERATION: '1', ANGEL_INSTANCE: 'angel.another' });
+  const namespace = readlinkSync('/proc/self/ns/pid');
+  for (const [generation, { pid }] of [owned, reused].entries()) {
+    writeFileSync(join(base, name, `gen.${generation}`), `${namespace} ${pid} ${statFields(pid)?.[19]}\n`);
+  }
+  assert.equal(sweepInstances(base), 1);
+  assert.equal(await owned.ended, 'SIGKILL', 'what the record proves the dead angel\'s is stopped');
+  assert.equal(statFields(reused.pid)?.[0] !== undefined && statFields(reused.pid)?.[0] !== 'Z', true, 'the other angel\'s process lives on');
 });
 
 /** runtimeBase as `uid` would find it, from the copy of the package that user can reach. */
