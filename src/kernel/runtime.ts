@@ -82,7 +82,9 @@ export function sweepInstances(base: string): number {
     }
     if (fd === null) continue;
     try {
-      killLeftovers(path);
+      // records of another PID namespace are for an angel there to act on (its processes are not this one's to
+      // find): the directory stays for it, less what this sweep did act on
+      if (killLeftovers(path)) continue;
       rmSync(path, { recursive: true, force: true });
       removed++;
     } finally {
@@ -198,10 +200,12 @@ function sessionMembers(session: number, leaderStart: number, instance: string, 
 }
 
 /** SIGKILLs what a dead angel's generation records say is left of them, in this PID namespace only (a record
- * of another namespace names other processes here), and waits until they are gone. */
-function killLeftovers(instance: string): void {
+ * of another namespace names other processes here), and waits until they are gone; the records acted on are
+ * removed. Returns whether records of another namespace are left. */
+function killLeftovers(instance: string): boolean {
   const here = pidNamespace();
   const doomed: number[] = [];
+  let foreign = false;
   for (const name of readdirSync(instance).filter((entry) => entry.startsWith('gen.'))) {
     let record: string[];
     try {
@@ -210,8 +214,13 @@ function killLeftovers(instance: string): void {
       continue;
     }
     const [namespace, leader, start] = record;
-    if (namespace !== here || !/^\d+$/.test(leader ?? '') || !/^\d+$/.test(start ?? '')) continue;
+    if (!/^\d+$/.test(leader ?? '') || !/^\d+$/.test(start ?? '')) continue;
+    if (namespace !== here) {
+      foreign = true;
+      continue;
+    }
     doomed.push(...sessionMembers(Number(leader), Number(start), basename(instance), Number(name.slice('gen.'.length))));
+    rmSync(join(instance, name), { force: true });
   }
   for (const pid of doomed) {
     try {
@@ -224,6 +233,7 @@ function killLeftovers(instance: string): void {
     return state !== undefined && state !== 'Z';
   });
   while (left() && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  return foreign;
 }
 
 /** The real uid a process runs as (/proc/<pid>/status), or null when there is no such process. */

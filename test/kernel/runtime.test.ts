@@ -70,6 +70,27 @@ test('a dead angel\'s records stop what it started, and not a session whose id a
   assert.equal(statFields(reused.pid)?.[0] !== undefined && statFields(reused.pid)?.[0] !== 'Z', true, 'the other angel\'s process lives on');
 });
 
+test('a dead angel\'s records of another PID namespace are left for an angel there: its directory stays with them', async () => {
+  const base = join(scratch, 'foreign');
+  mkdirSync(base);
+  const name = 'angel.fedcba9876543210';
+  const instance = join(base, name);
+  mkdirSync(instance);
+  const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env: { ...process.env, ANGEL_GENERATION: '0', ANGEL_INSTANCE: name } });
+  atTestEnd(() => {
+    child.kill('SIGKILL');
+  });
+  await new Promise((resolve) => child.once('spawn', resolve));
+  const ended = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const pid = child.pid as number;
+  writeFileSync(join(instance, 'gen.0'), `${readlinkSync('/proc/self/ns/pid')} ${pid} ${statFields(pid)?.[19]}\n`);
+  // a namespace no process of this one's is in: a container's PID-1 angel sharing /run
+  writeFileSync(join(instance, 'gen.1'), 'pid:[1] 1 1\n');
+  assert.equal(sweepInstances(base), 0, 'not removed');
+  assert.equal(await ended, 'SIGKILL', 'what this namespace\'s record proves is stopped');
+  assert.deepEqual(readdirSync(instance).sort(), ['gen.1'], 'the other namespace\'s record is left for an angel there');
+});
+
 /** runtimeBase as `uid` would find it, from the copy of the package that user can reach. */
 function baseAs(uid: number, env: Record<string, string>): string {
   const module = pathToFileURL(reachable('dist/src/kernel/runtime.js')).href;
