@@ -3,14 +3,14 @@
 // directly) and bare Node's start (`node -e 0`, started -> exited), the base of the target. launch-timer.c starts
 // each, one at a time, in rotating rounds.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { summarize } from '../src/core/stats.js';
 import type { Benchmark } from './lib/benchmark.js';
-import { BIN_ANGEL, buildC, parseSamples, runC } from './lib/compile.js';
+import { angelCommand, BIN_ANGEL, buildC, launcherFlags, parseSamples, runC } from './lib/compile.js';
 import { sampleInRounds, toRow, type Contender } from './lib/interleave.js';
-import { profileSummary } from './lib/profile.js';
+import { profiledRun } from './lib/profile.js';
 import { fmt, msText, verdict, type Row } from './lib/table.js';
 import { TARGETS } from './lib/targets.js';
 
@@ -18,18 +18,12 @@ const TARGET_MS = TARGETS.launchOverNodeMs;
 
 /** Where one launch's time goes in angel's Node process, as bin/angel runs it (Node reading bin/angel, which
  * compiles the bundle with its code cache), by a V8 CPU profile. */
-function launchProfile(child: string, log: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'angel-bench-profile-'));
-  try {
-    const run = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--inspect-port=192.0.2.1:9229', '--', BIN_ANGEL, '--restart', 'never', '--', child, log], { stdio: 'ignore' });
+const launchProfile = (child: string, log: string): Promise<string> =>
+  profiledRun((cpuProf) => {
+    const [node, ...args] = angelCommand(cpuProf);
+    const run = spawnSync(node as string, [...args, '--restart', 'never', '--', child, log], { stdio: 'ignore' });
     if (run.error) throw run.error;
-    return profileSummary(dir);
-  } catch (error) {
-    return `no profile (${(error as Error).message})`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+  });
 
 export const launchBenchmark: Benchmark = {
   name: 'launch',
@@ -53,11 +47,11 @@ export const launchBenchmark: Benchmark = {
         launches(names.floor, 'log', () => [child(), log]),
         launches(names.node, 'exit', () => [process.execPath, '-e', '0']),
         launches(names.angel, 'log', () => [BIN_ANGEL, '--restart', 'never', '--', child(), log]),
-        launches(names.cli, 'log', () => [process.execPath, '--inspect-port=192.0.2.1:9229', '--', BIN_ANGEL, '--restart', 'never', '--', child(), log]),
+        launches(names.cli, 'log', () => [process.execPath, ...launcherFlags(), '--', BIN_ANGEL, '--restart', 'never', '--', child(), log]),
       ],
       { samples: quick ? 10 : 60, rounds: quick ? 2 : 6, warmup: 2 },
     );
-    const profile = launchProfile(child(), log);
+    const profile = await launchProfile(child(), log);
     rmSync(log, { force: true });
     const rows: Row[] = sampled.map((one) => toRow(one));
     const [, nodeRow, angelRow] = rows as [Row, Row, Row, Row];

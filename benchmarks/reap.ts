@@ -2,14 +2,11 @@
 // orphan's death to zero zombies, and the reaper's CPU over the storm (orphan-storm.c measures both from inside).
 // angel beside tini and dumb-init (Debian packages), in rotating rounds, one run.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { summarize } from '../src/core/stats.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { angelCommand, buildC } from './lib/compile.js';
 import { ensureDebianCommands } from './lib/debian.js';
-import { profileSummary } from './lib/profile.js';
+import { profiledRun } from './lib/profile.js';
 import { ratioText } from './lib/stats.js';
 import { fmt, msText, verdict, type Row } from './lib/table.js';
 import { TARGETS } from './lib/targets.js';
@@ -34,17 +31,8 @@ function storm(command: readonly string[], program: string, orphans: number): { 
 }
 
 /** Where angel's CPU goes in a storm: one more, angel under `node --cpu-prof`, the storm's part of its profile. */
-function angelProfile(program: string, orphans: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'angel-bench-profile-'));
-  try {
-    const { ms } = storm([...angelCommand(['--cpu-prof', '--cpu-prof-dir', dir]), ...ANGEL], program, orphans);
-    return profileSummary(dir, 6, ms);
-  } catch (error) {
-    return `no profile (${(error as Error).message})`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const angelProfile = (program: string, orphans: number): Promise<string> =>
+  profiledRun((cpuProf) => storm([...angelCommand(cpuProf), ...ANGEL], program, orphans).ms, 6);
 
 export const reapBenchmark: Benchmark = {
   name: 'reap',
@@ -85,7 +73,7 @@ export const reapBenchmark: Benchmark = {
       if (reaper.name === 'angel') row.target = `${judged('time', sampled.ms, floor.ms)}; ${judged('CPU', sampled.cpu, floor.cpu)}`;
       return row;
     });
-    const profile = /CPU <= [\d.]+x tini: NOT met/.test(rows[2]?.target ?? '') ? angelProfile(program, orphans) : null;
+    const profile = /CPU <= [\d.]+x tini: NOT met/.test(rows[2]?.target ?? '') ? await angelProfile(program, orphans) : null;
     const figures = (index: number): string => {
       const row = rows[index]!;
       return row.error !== undefined ? `error: ${row.error}` : `${msText(row.summary?.median)}, ${row.values?.['reaper CPU ms (median)']} ms of CPU`;

@@ -5,13 +5,10 @@
 // and a once-a-second check take the place of the sampling: --cgroup, and the container mode (--max-mem 90% in
 // a cgroup with a limit). One watcher at a time, nothing else running.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startAngel } from './lib/angel.js';
 import { buildC, sleep } from './lib/compile.js';
-import { profileSummary } from './lib/profile.js';
+import { profiledRun } from './lib/profile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
 import { rssMb, threadsCpuMs, wakeUps } from './lib/proc.js';
 import { treePids } from '../src/kernel/proctree.js';
@@ -111,8 +108,8 @@ interface AngelSetup {
   metrics?: { scrapeMs: number | null };
   /** Started in a cgroup of its own with this limit (a container's). */
   containerLimit?: number;
-  /** Under `node --cpu-prof`, its profile written here when it ends. */
-  profileDir?: string;
+  /** Node flags of the benchmark's own (`--cpu-prof`, its profile written when it ends). */
+  nodeFlags?: readonly string[];
 }
 
 async function angelWatcher(tree: string, setup: AngelSetup = {}): Promise<Watcher> {
@@ -120,8 +117,7 @@ async function angelWatcher(tree: string, setup: AngelSetup = {}): Promise<Watch
   const cap = setup.flags?.includes('--max-mem') ? [] : ['--max-mem', CAP];
   const extra = [...(setup.flags ?? []), ...cap, ...(metrics ? ['--metrics', '127.0.0.1:0'] : [])];
   const cgroup = setup.containerLimit === undefined ? undefined : childCgroup('angel-bench', setup.containerLimit);
-  const nodeFlags = setup.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', setup.profileDir];
-  const angel = startAngel([...extra, '--sample-interval', String(INTERVAL_MS), '--', tree, String(PROCESSES)], { quiet: true, nodeFlags, ...(cgroup && { cgroup }) });
+  const angel = startAngel([...extra, '--sample-interval', String(INTERVAL_MS), '--', tree, String(PROCESSES)], { quiet: true, nodeFlags: setup.nodeFlags ?? [], ...(cgroup && { cgroup }) });
   try {
     await angel.until(() => angel.count('ready') > 0 && (!metrics || angel.count('listening') > 0), 10_000);
   } catch (error) {
@@ -227,15 +223,8 @@ export const watchBenchmark: Benchmark = {
     const profiles: string[] = [];
     for (const [index, { name, setup }] of watchers.entries()) {
       if (!setup || !/CPU < \d+: NOT met/.test(rows[index]?.target ?? '')) continue;
-      const dir = mkdtempSync(join(tmpdir(), 'angel-bench-profile-'));
-      try {
-        await measure(() => angelWatcher(tree, { ...setup, profileDir: dir }), PROFILE_SECONDS);
-        profiles.push(`${name}: ${profileSummary(dir, 6, PROFILE_SECONDS * 1000)}`);
-      } catch (error) {
-        profiles.push(`${name}: no profile (${(error as Error).message})`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const profile = await profiledRun(async (nodeFlags) => void (await measure(() => angelWatcher(tree, { ...setup, nodeFlags }), PROFILE_SECONDS)), 6, PROFILE_SECONDS * 1000);
+      profiles.push(`${name}: ${profile}`);
     }
     return {
       title: `cost of watching a ${PROCESSES}-process tree, ${seconds} s window per row${quick ? ' (scaled to 30 s)' : ''}`,

@@ -34,7 +34,7 @@ export function buildC(name: string, options: BuildOptions = {}): string {
 export const BIN_ANGEL = join(ROOT, 'bin', 'angel');
 
 /** The Node flags bin/angel's launcher starts Node with (its `exec node … -- "$0"` line), read from the file. */
-function launcherFlags(): string[] {
+export function launcherFlags(): string[] {
   const line = /^exec node (.*) -- "\$0" "\$@"$/m.exec(readFileSync(BIN_ANGEL, 'utf8'));
   if (!line?.[1]) throw new Error(`${BIN_ANGEL}: no exec node line`);
   return line[1].split(' ');
