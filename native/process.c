@@ -208,7 +208,7 @@ done:
 }
 
 /* prepareStrings(strings) -> a handle spawn's envp takes in place of those strings: converted once, for an
- * environment that is spawned with again and again (76 variables under npm took 12 µs per spawn to convert). */
+ * environment that is spawned with again and again (a large one, npm's, costs its conversion at every spawn). */
 napi_value angel_prepare_strings(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];

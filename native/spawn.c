@@ -137,9 +137,9 @@ static unsigned long long non_default_signals(void) {
 }
 
 /* The ignored signals among 1-31, from field 33 of /proc/self/stat (proc(5)): what the child must still reset
- * once the kernel has cleared the handlers. /proc/self/stat is generated in half the time of status (3 against
- * 6.5 µs in a process of Node's 13 threads); it holds no real-time signals, and an ignored one of those stays
- * ignored in the program, as it would after posix_spawn. All ones when it cannot be read. */
+ * once the kernel has cleared the handlers. /proc/self/stat is generated in less time than status; it holds no
+ * real-time signals, and an ignored one of those stays ignored in the program, as it would after posix_spawn.
+ * All ones when it cannot be read. */
 static unsigned long long ignored_signals(void) {
   static _Atomic int stat_fd = -1;
   char text[1024];
@@ -408,7 +408,7 @@ int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_
    * this one, so no disposition changes between this read and the child's reset. With CLONE_CLEAR_SIGHAND
    * the kernel sets every handled signal to SIG_DFL in the child, and what is left to reset is the ignored
    * ones: a cheaper read in the parent, and two rt_sigaction calls instead of twenty in the child, both on
-   * a restart's path (measured: -13 µs of the native call in a crash loop). */
+   * a restart's path (`npm run bench spawn` shows the native call). */
   struct child_args args = {.spec = spec, .failed = 0};
   int pidfd = -1;
   pid_t pid = -1;

@@ -17,8 +17,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Registry {
   const register = new Registry();
   // angel's own process: CPU, memory, fds, heap, event loop lag. The lag is sampled by a timer at this
-  // precision, which wakes angel as often: prom-client's 10 ms default was 100 wakeups a second, a fifth of
-  // angel's CPU while it watches; a second still shows any stall of angel's loop, as its max.
+  // precision, which wakes angel as often: prom-client's 10 ms default would wake it a hundred times a second,
+  // more than the watching itself does; a second still shows any stall of angel's loop, as its max.
   collectDefaultMetrics({ register, eventLoopMonitoringPrecision: 1000 });
   const snapshot = () => board.snapshot();
   new Gauge({

@@ -149,8 +149,9 @@ export class Reaper {
     for (const pid of this.#seen) if (!live.has(pid)) this.#seen.delete(pid);
   }
 
-  /** One scan within SCAN_DELAY_MS, however many ask for it meanwhile: in a crash loop a scan per restart was
-   * 10 µs of each restart's 0.16 ms, and the orphans of an ended generation are as surely found a little later. */
+  /** One scan within SCAN_DELAY_MS, however many ask for it meanwhile: in a crash loop a scan per restart would
+   * be a read of the children list on every restart's path, and the orphans of an ended generation are as surely
+   * found a little later. */
   scanSoon(): void {
     if (this.#scanTimer !== null) return;
     this.#scanTimer = setTimeout(() => {

@@ -63,8 +63,8 @@ const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 const WATCHDOG_PID_SLOT = `WATCHDOG_PID=${'0'.repeat(20)}`;
 
 /** The strings an environment starts from, shared by those derived from it. From their second spawn on they go
- * to C prepared (converted once, kept by the addon): under npm's 76 variables the conversion was 12 µs of
- * every restart. A one-off spawn converts its strings as it goes, as before. */
+ * to C prepared (converted once, kept by the addon): a large environment (npm's) would otherwise be converted
+ * again on every restart's path. A one-off spawn converts its strings as it goes, as before. */
 class BaseStrings {
   /** Per set of names left out: the uses so far, then the prepared strings and how many they are. */
   readonly #forms = new Map<string, number | { prepared: PreparedStrings; count: number }>();
@@ -97,8 +97,8 @@ class BaseStrings {
 
 /**
  * An environment as execve takes it (KEY=VALUE strings), converted once. The supervisor spawns with the same
- * environment at every restart, less one variable: walking an object's entries and joining the strings took
- * 60 µs of a cold restart path (6 µs once optimized), ahead of the exec.
+ * environment at every restart, less one variable: walking an object's entries and joining the strings again
+ * would sit on every restart's path, ahead of the exec.
  */
 export class Environ {
   readonly #base: BaseStrings;
@@ -222,8 +222,7 @@ function toSpawnError(program: string, error: unknown): Error {
 
 /** Lets a child just started on this CPU run before angel goes on. The kernel releases a vfork parent at the
  * child's exec, and the waking parent preempts the child on their shared CPU: the rest of the exec and the
- * program's start would wait for angel's bookkeeping (0.4 ms of a 1.5 ms restart, measured after an idle CPU).
- * A restart's critical path is the child's. */
+ * program's start would wait for angel's bookkeeping. A restart's critical path is the child's. */
 export function letChildRun(): void {
   syscalls.yieldProcessor();
 }
