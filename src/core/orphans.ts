@@ -79,6 +79,10 @@ export function remember(families: readonly Family[], ended: Family): Family[] {
  * reaper looks for orphans (one that left the tree may be angel's now). */
 export function treeChanged(previous: readonly number[], next: readonly number[]): boolean {
   if (previous.length !== next.length) return true;
+  // a tree read again comes in the same order: no set made at every sample for what did not change
+  let index = 0;
+  while (index < next.length && next[index] === previous[index]) index++;
+  if (index === next.length) return false;
   const known = new Set(previous);
   return next.some((pid) => !known.has(pid));
 }

@@ -27,6 +27,8 @@ function upward(cgroup: Cgroup): string[] {
 export class OwnMemory {
   readonly version: 1 | 2;
   readonly #cgroup: Cgroup;
+  /** The cgroups from angel's own up (upward), found once: the limit is read every second. */
+  readonly #upward: readonly string[];
   /** The cgroup whose limit binds (angel's own when none is set). */
   #dir = '';
   #usageFd = -1;
@@ -49,6 +51,7 @@ export class OwnMemory {
 
   private constructor(cgroup: Cgroup) {
     this.#cgroup = cgroup;
+    this.#upward = upward(cgroup);
     this.version = cgroup.version;
     this.#bind(this.#binding().dir);
   }
@@ -61,7 +64,7 @@ export class OwnMemory {
   /** The lowest limit on the way up and the cgroup that sets it, read now. */
   #binding(): { dir: string; limit: number | null } {
     let best: { dir: string; limit: number | null } = { dir: this.#cgroup.dir, limit: null };
-    for (const dir of upward(this.#cgroup)) {
+    for (const dir of this.#upward) {
       const limit = this.#readLimit(dir);
       if (limit !== null && (best.limit === null || limit < best.limit)) best = { dir, limit };
     }
