@@ -6,14 +6,15 @@
 // a cgroup with a limit). One watcher at a time, nothing else running.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { startAngel } from './lib/angel.js';
-import { buildC, sleep } from './lib/compile.js';
+import { buildC, launcherFlags, sleep } from './lib/compile.js';
 import { profiledRun } from './lib/profile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
 import { rssMb, threadsCpuMs, wakeUps } from './lib/proc.js';
 import { treePids } from '../src/kernel/proctree.js';
 import { summarize } from '../src/core/stats.js';
-import { childCgroup, removeChildCgroup } from '../support/cgroup.js';
+import { childCgroup, inCgroup, removeChildCgroup } from '../support/cgroup.js';
 import { errorRow, verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './lib/benchmark.js';
 import { TARGETS } from './lib/targets.js';
@@ -97,6 +98,25 @@ function floorWatcher(tree: string): Watcher {
     stop: async () => {
       floor.kill('SIGTERM');
       await stopped(floor);
+    },
+  };
+}
+
+/** The floor of a Node watcher that wakes once a second (node-floor.ts), with bin/angel's Node flags: idle, or
+ * reading what the check with --cgroup reads, of a cgroup of the benchmark's own that the tree runs in. */
+function nodeFloorWatcher(tree: string, reads: boolean): Watcher {
+  const cgroup = reads ? childCgroup('angel-bench', CONTAINER_LIMIT) : undefined;
+  const script = fileURLToPath(new URL('node-floor.js', import.meta.url));
+  const command = [process.execPath, ...launcherFlags(), script, ...(cgroup ? ['cgroup', cgroup] : ['idle']), '--', tree, String(PROCESSES)];
+  const argv = cgroup ? inCgroup(cgroup, command) : command;
+  const floor = spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore' });
+  return {
+    pid: floor.pid as number,
+    treeParent: floor.pid as number,
+    stop: async () => {
+      floor.kill('SIGTERM');
+      await stopped(floor);
+      if (cgroup) await removeChildCgroup(cgroup);
     },
   };
 }
@@ -185,6 +205,8 @@ export const watchBenchmark: Benchmark = {
       angelRow('the same with --metrics, not scraped', { metrics: { scrapeMs: null } }, feature),
       angelRow('the same with --metrics, scraped every second', { metrics: { scrapeMs: 1000 } }, feature),
       angelRow(`angel --cgroup --max-mem 10G --sample-interval ${INTERVAL_MS}`, { flags: ['--cgroup'] }, idle),
+      { name: "Node with bin/angel's flags, a 1 s timer that does nothing (the floor of a Node process woken once a second)", start: () => nodeFloorWatcher(tree, false) },
+      { name: 'the same timer reading a cgroup\'s usage, memory.stat and cgroup.procs (the reads of the check a second)', start: () => nodeFloorWatcher(tree, true) },
       angelRow(`angel --max-mem 90% in a cgroup limited to ${CONTAINER_LIMIT / 2 ** 20} MiB (the container mode)`, { flags: ['--max-mem', '90%'], containerLimit: CONTAINER_LIMIT }, idle),
       { name: `PM2 ${pm2Version()} daemon, max_memory_restart 10G, PM2_WORKER_INTERVAL=${INTERVAL_MS}`, start: () => pm2Watcher(tree) },
     ];
@@ -246,7 +268,10 @@ export const watchBenchmark: Benchmark = {
           'at the same interval. angel --cgroup is told by the kernel when the cap is passed, and reads its cgroup\'s figure ' +
           'once a second (the fallback beside the notices, and the peak figure). In the container mode angel runs in a ' +
           `cgroup of the benchmark's own limited to ${CONTAINER_LIMIT / 2 ** 20} MiB, the tree with it, and reads that cgroup's ` +
-          'figure at a pace set by the headroom: once a second this far below the cap. The --metrics rows are the cost of ' +
+          'figure at a pace set by the headroom: once a second this far below the cap. The two Node rows are the floor of ' +
+          "those two: a Node process started with bin/angel's flags whose 1 s timer does nothing, and the same timer reading " +
+          "what the check reads (its usage and memory.stat kept open, its cgroup.procs opened afresh; of a cgroup of the " +
+          "benchmark's own, the tree in it), nothing around it. The --metrics rows are the cost of " +
           "prom-client's registry and of a scrape (GET /metrics from the benchmark process, every second).",
         ...(profiles.length === 0
           ? []
@@ -261,22 +286,22 @@ export const watchBenchmark: Benchmark = {
           measure: `watching a ${PROCESSES}-process tree for 30 s, sampled every ${INTERVAL_MS} ms (schedstat CPU, all threads)`,
           angel: figures(1),
           floor: `C sampler ${figures(0)}`,
-          peers: `PM2 ${figures(6)}`,
+          peers: `PM2 ${figures(8)}`,
           target: verdictOf(1),
         },
         {
           measure: `the same with --cgroup (the kernel's notices, a check a second)`,
           angel: figures(4),
-          floor: '',
+          floor: `Node woken once a second, its timer idle: ${figures(5)}; reading what the check reads: ${figures(6)}`,
           peers: '',
           target: verdictOf(4),
         },
         {
           measure: 'the same in the container mode (--max-mem 90% of the cgroup\'s limit, read at the headroom\'s pace)',
-          angel: figures(5),
-          floor: '',
+          angel: figures(7),
+          floor: `as above: ${figures(6)}`,
           peers: '',
-          target: verdictOf(5),
+          target: verdictOf(7),
         },
       ],
     };

@@ -1,0 +1,38 @@
+// The floor of a Node watcher that wakes once a second: a Node process (with bin/angel's flags) whose 1 s timer
+// does nothing (`idle`), or reads what angel's check reads where the kernel tells it of the cap (`cgroup DIR`:
+// the cgroup's usage and memory.stat, kept open and read again from their start, and its cgroup.procs, opened
+// afresh), with nothing around it. It starts the tree it is given as its child, as the other watchers do.
+//
+//   node-floor idle|cgroup DIR -- TREE [ARGS...]
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [mode, ...rest] = process.argv.slice(2);
+const separator = rest.indexOf('--');
+const dir = separator > 0 ? rest[0] : undefined;
+const [tree, ...args] = rest.slice(separator + 1);
+if ((mode !== 'idle' && mode !== 'cgroup') || tree === undefined || (mode === 'cgroup') !== (dir !== undefined)) {
+  process.stderr.write('usage: node-floor idle|cgroup DIR -- TREE [ARGS...]\n');
+  process.exit(2);
+}
+const child = spawn(tree, args, { stdio: 'ignore' });
+process.on('SIGTERM', () => {
+  child.kill('SIGKILL');
+  process.exit(0);
+});
+
+const buffer = Buffer.alloc(8192);
+const version = dir === undefined ? 1 : dir.includes('/memory/') ? 1 : 2;
+const usage = dir === undefined ? -1 : openSync(join(dir, version === 1 ? 'memory.usage_in_bytes' : 'memory.current'), 'r');
+const stat = dir === undefined ? -1 : openSync(join(dir, 'memory.stat'), 'r');
+const procs = dir === undefined ? '' : join(dir, 'cgroup.procs');
+let figure = 0;
+setInterval(() => {
+  if (dir === undefined) return;
+  figure = Number(buffer.toString('latin1', 0, readSync(usage, buffer, 0, buffer.length, 0)));
+  figure += readSync(stat, buffer, 0, buffer.length, 0);
+  const fd = openSync(procs, 'r');
+  figure += readSync(fd, buffer, 0, buffer.length, 0);
+  closeSync(fd);
+}, 1000);
