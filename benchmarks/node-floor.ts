@@ -1,24 +1,28 @@
-// The floor of a Node watcher that wakes once a second: a Node process (with bin/angel's flags) whose 1 s timer
-// does nothing (`idle`), or reads what angel's check reads where the kernel tells it of the cap (`cgroup DIR`:
-// the cgroup's usage and memory.stat, kept open and read again from their start, and its cgroup.procs, opened
-// afresh), with nothing around it. It starts the tree it is given as its child, as the other watchers do.
+// The floor of a Node watcher: a Node process (with bin/angel's flags) whose 1 s timer does nothing (`idle`), or
+// reads what angel's check reads where the kernel tells it of the cap (`cgroup DIR`: the cgroup's usage and
+// memory.stat, kept open and read again from their start, and its cgroup.procs, opened afresh), or whose timer
+// every INTERVAL ms samples the tree with angel's own reader (`tree INTERVAL`: kernel/proctree.ts's TreeReader),
+// with nothing around it. It starts the tree it is given as its child, as the other watchers do.
 //
-//   node-floor idle|cgroup DIR -- TREE [ARGS...]
+//   node-floor idle|cgroup DIR|tree INTERVAL -- TREE [ARGS...]
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { TreeReader } from '../src/kernel/proctree.js';
 
 const [mode, ...rest] = process.argv.slice(2);
 const separator = rest.indexOf('--');
-const dir = separator > 0 ? rest[0] : undefined;
+const operand = separator > 0 ? rest[0] : undefined;
 const [tree, ...args] = rest.slice(separator + 1);
-if ((mode !== 'idle' && mode !== 'cgroup') || tree === undefined || (mode === 'cgroup') !== (dir !== undefined)) {
-  process.stderr.write('usage: node-floor idle|cgroup DIR -- TREE [ARGS...]\n');
+if (!['idle', 'cgroup', 'tree'].includes(mode ?? '') || tree === undefined || (mode === 'idle') !== (operand === undefined)) {
+  process.stderr.write('usage: node-floor idle|cgroup DIR|tree INTERVAL -- TREE [ARGS...]\n');
   process.exit(2);
 }
-const child = spawn(tree, args, { stdio: 'ignore' });
+const dir = mode === 'cgroup' ? operand : undefined;
+// its own group, so that the whole tree goes with it
+const child = spawn(tree, args, { stdio: 'ignore', detached: true });
 process.on('SIGTERM', () => {
-  child.kill('SIGKILL');
+  process.kill(-(child.pid as number), 'SIGKILL');
   process.exit(0);
 });
 
@@ -28,7 +32,12 @@ const usage = dir === undefined ? -1 : openSync(join(dir, version === 1 ? 'memor
 const stat = dir === undefined ? -1 : openSync(join(dir, 'memory.stat'), 'r');
 const procs = dir === undefined ? '' : join(dir, 'cgroup.procs');
 let figure = 0;
-setInterval(() => {
+if (mode === 'tree') {
+  const reader = new TreeReader();
+  setInterval(() => {
+    figure = reader.sample(child.pid as number).rssBytes;
+  }, Number(operand));
+} else setInterval(() => {
   if (dir === undefined) return;
   figure = Number(buffer.toString('latin1', 0, readSync(usage, buffer, 0, buffer.length, 0)));
   figure += readSync(stat, buffer, 0, buffer.length, 0);

@@ -90,35 +90,31 @@ async function measure(start: () => Watcher | Promise<Watcher>, seconds: number)
 const stopped = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('close', () => resolve())));
 
-function floorWatcher(tree: string): Watcher {
-  const floor = spawn(buildC('overrun-floor'), ['watch', String(INTERVAL_MS), CAP, tree, String(PROCESSES)], { stdio: 'ignore' });
+/** A watcher that is the tree's parent, stopped with SIGTERM; `after` runs once it has ended. */
+function parentWatcher(argv: readonly string[], after?: () => Promise<void>): Watcher {
+  const watcher = spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore' });
   return {
-    pid: floor.pid as number,
-    treeParent: floor.pid as number,
+    pid: watcher.pid as number,
+    treeParent: watcher.pid as number,
     stop: async () => {
-      floor.kill('SIGTERM');
-      await stopped(floor);
+      watcher.kill('SIGTERM');
+      await stopped(watcher);
+      await after?.();
     },
   };
 }
 
-/** The floor of a Node watcher that wakes once a second (node-floor.ts), with bin/angel's Node flags: idle, or
- * reading what the check with --cgroup reads, of a cgroup of the benchmark's own that the tree runs in. */
-function nodeFloorWatcher(tree: string, reads: boolean): Watcher {
-  const cgroup = reads ? childCgroup('angel-bench', CONTAINER_LIMIT) : undefined;
+const floorWatcher = (tree: string): Watcher => parentWatcher([buildC('overrun-floor'), 'watch', String(INTERVAL_MS), CAP, tree, String(PROCESSES)]);
+
+/** The floor of a Node watcher (node-floor.ts), with bin/angel's Node flags: woken once a second, idle or reading
+ * what the check with --cgroup reads, of a cgroup of the benchmark's own that the tree runs in; or sampling the
+ * tree every INTERVAL_MS with angel's reader. */
+function nodeFloorWatcher(tree: string, does: 'idle' | 'cgroup' | 'tree'): Watcher {
+  const cgroup = does === 'cgroup' ? childCgroup('angel-bench', CONTAINER_LIMIT) : undefined;
   const script = fileURLToPath(new URL('node-floor.js', import.meta.url));
-  const command = [process.execPath, ...launcherFlags(), script, ...(cgroup ? ['cgroup', cgroup] : ['idle']), '--', tree, String(PROCESSES)];
-  const argv = cgroup ? inCgroup(cgroup, command) : command;
-  const floor = spawn(argv[0] as string, argv.slice(1), { stdio: 'ignore' });
-  return {
-    pid: floor.pid as number,
-    treeParent: floor.pid as number,
-    stop: async () => {
-      floor.kill('SIGTERM');
-      await stopped(floor);
-      if (cgroup) await removeChildCgroup(cgroup);
-    },
-  };
+  const operands = cgroup ? ['cgroup', cgroup] : does === 'tree' ? ['tree', String(INTERVAL_MS)] : ['idle'];
+  const command = [process.execPath, ...launcherFlags(), script, ...operands, '--', tree, String(PROCESSES)];
+  return cgroup ? parentWatcher(inCgroup(cgroup, command), () => removeChildCgroup(cgroup)) : parentWatcher(command);
 }
 
 interface AngelSetup {
@@ -201,12 +197,13 @@ export const watchBenchmark: Benchmark = {
     const angelRow = (name: string, setup: AngelSetup, target: Judged) => ({ name, setup, start: () => angelWatcher(tree, setup), target });
     const watchers: Array<{ name: string; start: () => Watcher | Promise<Watcher>; setup?: AngelSetup; target?: Judged }> = [
       { name: `C sampler (overrun-floor watch), every ${INTERVAL_MS} ms`, start: () => floorWatcher(tree) },
+      { name: `Node with bin/angel's flags, angel's tree reader (kernel/proctree.ts) every ${INTERVAL_MS} ms and nothing else`, start: () => nodeFloorWatcher(tree, 'tree') },
       angelRow(`angel --max-mem 10G --sample-interval ${INTERVAL_MS} (the tree sampled: the default)`, {}, tight),
       angelRow('the same with --metrics, not scraped', { metrics: { scrapeMs: null } }, feature),
       angelRow('the same with --metrics, scraped every second', { metrics: { scrapeMs: 1000 } }, feature),
       angelRow(`angel --cgroup --max-mem 10G --sample-interval ${INTERVAL_MS}`, { flags: ['--cgroup'] }, idle),
-      { name: "Node with bin/angel's flags, a 1 s timer that does nothing (the floor of a Node process woken once a second)", start: () => nodeFloorWatcher(tree, false) },
-      { name: 'the same timer reading a cgroup\'s usage, memory.stat and cgroup.procs (the reads of the check a second)', start: () => nodeFloorWatcher(tree, true) },
+      { name: "Node with bin/angel's flags, a 1 s timer that does nothing (the floor of a Node process woken once a second)", start: () => nodeFloorWatcher(tree, 'idle') },
+      { name: 'the same timer reading a cgroup\'s usage, memory.stat and cgroup.procs (the reads of the check a second)', start: () => nodeFloorWatcher(tree, 'cgroup') },
       angelRow(`angel --max-mem 90% in a cgroup limited to ${CONTAINER_LIMIT / 2 ** 20} MiB (the container mode)`, { flags: ['--max-mem', '90%'], containerLimit: CONTAINER_LIMIT }, idle),
       { name: `PM2 ${pm2Version()} daemon, max_memory_restart 10G, PM2_WORKER_INTERVAL=${INTERVAL_MS}`, start: () => pm2Watcher(tree) },
     ];
@@ -264,7 +261,9 @@ export const watchBenchmark: Benchmark = {
           'its threads over the window (each a sleep the thread was woken from). RSS is VmRSS at the end. ' +
           `The tree is tree.c: a process that forks ${PROCESSES - 1} children that sleep. Each watcher runs alone; its window ` +
           `starts ${SETTLE_MS} ms after the tree is complete. The C sampler walks the tree as angel does, with its /proc files ` +
-          "kept open; PM2's daemon reads only the app's own pid (pidusage), not its tree, and also collects host metrics " +
+          "kept open (statm for the RSS, where angel reads status, which also gives the thread count: a child forked by a " +
+          "thread other than the first is in that thread's children file); the Node row beside it runs angel's own reader " +
+          "(kernel/proctree.ts) on a bare timer. PM2's daemon reads only the app's own pid (pidusage), not its tree, and also collects host metrics " +
           'at the same interval. angel --cgroup is told by the kernel when the cap is passed, and reads its cgroup\'s figure ' +
           'once a second (the fallback beside the notices, and the peak figure). In the container mode angel runs in a ' +
           `cgroup of the benchmark's own limited to ${CONTAINER_LIMIT / 2 ** 20} MiB, the tree with it, and reads that cgroup's ` +
@@ -284,24 +283,24 @@ export const watchBenchmark: Benchmark = {
       headline: [
         {
           measure: `watching a ${PROCESSES}-process tree for 30 s, sampled every ${INTERVAL_MS} ms (schedstat CPU, all threads)`,
-          angel: figures(1),
-          floor: `C sampler ${figures(0)}`,
-          peers: `PM2 ${figures(8)}`,
-          target: verdictOf(1),
+          angel: figures(2),
+          floor: `C sampler ${figures(0)}; Node with angel's reader ${figures(1)}`,
+          peers: `PM2 ${figures(9)}`,
+          target: verdictOf(2),
         },
         {
           measure: `the same with --cgroup (the kernel's notices, a check a second)`,
-          angel: figures(4),
-          floor: `Node woken once a second, its timer idle: ${figures(5)}; reading what the check reads: ${figures(6)}`,
+          angel: figures(5),
+          floor: `Node woken once a second, its timer idle: ${figures(6)}; reading what the check reads: ${figures(7)}`,
           peers: '',
-          target: verdictOf(4),
+          target: verdictOf(5),
         },
         {
           measure: 'the same in the container mode (--max-mem 90% of the cgroup\'s limit, read at the headroom\'s pace)',
-          angel: figures(7),
-          floor: `as above: ${figures(6)}`,
+          angel: figures(8),
+          floor: `as above: ${figures(7)}`,
           peers: '',
-          target: verdictOf(7),
+          target: verdictOf(8),
         },
       ],
     };
