@@ -55,6 +55,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"listenInet", NULL, angel_listen_inet, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listenUnix", NULL, angel_listen_unix, NULL, NULL, NULL, napi_enumerable, NULL},
     {"pipe", NULL, angel_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"acceptSend", NULL, angel_accept_send, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lockFd", NULL, angel_lock_fd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openAt", NULL, angel_open_at, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lstatAt", NULL, angel_lstat_at, NULL, NULL, NULL, napi_enumerable, NULL},

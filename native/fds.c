@@ -310,6 +310,49 @@ napi_value angel_lock_fd(napi_env env, napi_callback_info info) {
   return js_bool(env, result == 0);
 }
 
+/* acceptSend(listenFd, text) -> count: every connection waiting on a listening stream socket is accepted, sent
+ * `text` (what its socket buffer takes at once: a line of a few KiB) and closed, and none is waited for. A
+ * socket that answers one line to whoever connects needs nothing more, and so no node:net (whose listen loads
+ * cluster, child_process and dgram, and keeps them in every angel). -errno when accept fails otherwise than for
+ * want of a connection (EMFILE: the caller pauses, or the pending connection would wake it again at once). */
+napi_value angel_accept_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  size_t length;
+  if (argc < 2 || !js_get_int32(env, argv[0], "acceptSend: fd", &fd)) return NULL;
+  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &length) != napi_ok) return js_throw_usage(env, "acceptSend: text must be a string");
+  char *text = malloc(length + 1);
+  if (!text) return js_throw_errno(env, "acceptSend", ENOMEM);
+  if (napi_get_value_string_utf8(env, argv[1], text, length + 1, &length) != napi_ok) {
+    free(text);
+    return js_throw_status(env, "acceptSend: reading the text");
+  }
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
+    int err = errno;
+    free(text);
+    return js_throw_errno(env, "fcntl", err);
+  }
+  int32_t result = 0;
+  for (;;) {
+    int connection = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (connection < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) result = -errno;
+      break;
+    }
+    (void)send(connection, text, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(connection);
+    result++;
+  }
+  free(text);
+  napi_value count;
+  NAPI_CALL(env, napi_create_int32(env, result, &count));
+  return count;
+}
+
 /* pipe() -> [readFd, writeFd], both close-on-exec (Node has no pipe(2)). */
 napi_value angel_pipe(napi_env env, napi_callback_info info) {
   (void)info;

@@ -7,6 +7,7 @@
 napi_value angel_listen_inet(napi_env env, napi_callback_info info);
 napi_value angel_listen_unix(napi_env env, napi_callback_info info);
 napi_value angel_pipe(napi_env env, napi_callback_info info);
+napi_value angel_accept_send(napi_env env, napi_callback_info info);
 napi_value angel_lock_fd(napi_env env, napi_callback_info info);
 napi_value angel_open_at(napi_env env, napi_callback_info info);
 napi_value angel_lstat_at(napi_env env, napi_callback_info info);

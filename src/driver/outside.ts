@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { ListenSpec } from '../core/addresses.js';
 import { tellManager } from '../kernel/notify.js';
 import { AT_FDCWD, openRegularFile, refusePseudoFilesystem } from '../kernel/safeopen.js';
+import { serveLine } from '../kernel/lineserver.js';
 import { bindUnix, removeBound } from '../kernel/sockets.js';
 import type { FsRights } from '../kernel/syscalls.js';
 
@@ -61,6 +62,22 @@ export function listenOn(makeServer: () => Server, spec: ListenSpec, mode: numbe
       else if (spec.kind === 'inet') server.listen({ host: spec.address, port: spec.port, ipv6Only: spec.family === 6 }, listening);
     });
   });
+}
+
+/** A unix socket that answers whoever connects with one line, `line()`, and closes the connection (the control
+ * socket): bound now as listenOn binds (mode from the umask at bind; with `rights`, as that user), and served by
+ * the addon, so that no node:net is loaded for it. A failed accept (EMFILE) is told to `onError` by its errno
+ * name. Throws the bind's error. */
+export function answerOnUnix(path: string, mode: number, what: string, rights: FsRights | null, line: () => string, onError: (code: string) => void): Endpoint {
+  const bound = bindUnix(path, mode, what, rights);
+  const server = serveLine(bound.fd, line, onError);
+  return {
+    address: `unix:${path}`,
+    close() {
+      server.close();
+      removeBound(bound.bound);
+    },
+  };
 }
 
 /** Writes `text` as the whole of the regular file at `path` (created when `create`), with `rights`, and never

@@ -89,6 +89,9 @@ export interface NativeAddon {
   lockFd(fd: number, exclusive: boolean, wait: boolean): boolean;
   /** Returns [readFd, writeFd], both close-on-exec. */
   pipe(): [number, number];
+  /** Accepts every connection waiting on a listening stream socket, sends each `text` and closes it, never
+   * waiting; the count, or -errno when accept failed otherwise than for want of a connection. */
+  acceptSend(fd: number, text: string): number;
   /** openat(2), close-on-exec; dirFd AT_FDCWD (-100) for a path from the working directory; with `rights`,
    * opened with that user's filesystem rights. */
   openAt(dirFd: number, name: string, flags: number, mode: number, rights: RightsTuple | null): number;

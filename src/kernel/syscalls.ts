@@ -49,6 +49,7 @@ export const listenInet: NativeAddon['listenInet'] = (...args) => named(() => ad
 export const listenUnix = (path: string, backlog: number, mode: number, rights: FsRights | null): number =>
   named(() => addon().listenUnix(path, backlog, mode, tupleOf(rights)));
 export const pipe: NativeAddon['pipe'] = () => named(() => addon().pipe());
+export const acceptSend: NativeAddon['acceptSend'] = (...args) => named(() => addon().acceptSend(...args));
 export const lockFd: NativeAddon['lockFd'] = (...args) => named(() => addon().lockFd(...args));
 export const openAt = (dirFd: number, name: string, flags: number, mode: number, rights: FsRights | null = null): number =>
   named(() => addon().openAt(dirFd, name, flags, mode, tupleOf(rights)));
