@@ -52,18 +52,28 @@ test('closed, the socket answers no one: its fd is closed, a connect is refused'
   assert.equal(await ask(path), 'error ECONNREFUSED');
 });
 
-test('a failed accept is told by its errno name once, and the watch pauses instead of waking again at once', async () => {
+test('a failed accept is told by its errno name once a streak, and the watch pauses instead of waking again at once', async () => {
   // a pipe with a byte in it: always readable to poll, as a connection angel cannot accept (EMFILE) would keep
   // the socket, and accept fails on it (ENOTSOCK)
   const [readEnd, writeEnd] = pipe();
   writeSync(writeEnd, 'x');
   atTestEnd(() => closeSync(writeEnd));
   const errors: string[] = [];
-  const server = serveLine(readEnd, () => 'never sent\n', (code) => errors.push(code));
+  let wakes = 0;
+  const server = serveLine(readEnd, () => {
+    wakes++;
+    return 'never sent\n';
+  }, (code) => errors.push(code));
   atTestEnd(() => server.close());
   const deadline = Date.now() + 10_000;
   while (errors.length === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
   // a few hundred turns of the loop later, still the one: the watch is paused, not spinning
   for (let turn = 0; turn < 300; turn++) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(errors, ['ENOTSOCK']);
+  // past the pause the watch is back and fails again (its wakes are counted through line()), and the streak is
+  // not told again
+  const woken = wakes;
+  while (wakes === woken && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(wakes > woken, 'the watch resumed after its pause');
   assert.deepEqual(errors, ['ENOTSOCK']);
 });
