@@ -8,7 +8,7 @@
 // hands controllers to its children (the no-internal-process rule, cgroup-v2.rst), so there angel first moves
 // itself into a leaf of its own, `angel.<id>/supervisor`, then enables +memory on the way down, as container
 // init systems do. angel writes limits only on the generations' cgroups, never on its home or above it.
-import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type CgroupVersion = 1 | 2;
@@ -103,16 +103,36 @@ export const makeDir = (path: string): void => attempt('mkdir', path, () => mkdi
 export const openFile = (path: string, flags: number): number => attempt('open', path, () => openSync(path, flags));
 export const openDir = (path: string): number => openFile(path, constants.O_RDONLY | constants.O_DIRECTORY);
 
-/** The pids in a cgroup (cgroup.procs); none once it is gone. Opened afresh each time: v1 keeps the pid list an
- * open file read last (for a second after) and serves it again to a read from the start, stale. */
-export function pidsIn(dir: string): number[] {
-  let text: string;
+/** One buffer for every cgroup.procs read: the generation's sampler reads it at every check. */
+const procsBuffer = Buffer.alloc(8192);
+
+/** The pids of a cgroup.procs file, by its path; none once the cgroup is gone. Opened afresh each time: v1 keeps
+ * the pid list an open file read last (for a second after) and serves it again to a read from the start, stale. */
+export function pidsAt(procsPath: string): number[] {
+  let fd: number;
   try {
-    text = readFileSync(join(dir, 'cgroup.procs'), 'latin1');
+    fd = openSync(procsPath, 'r');
   } catch {
     return [];
   }
-  return text.split('\n').filter(Boolean).map(Number);
+  let text = '';
+  try {
+    for (let offset = 0, length; (length = readSync(fd, procsBuffer, 0, procsBuffer.length, offset)) > 0; offset += length) {
+      text += procsBuffer.toString('latin1', 0, length);
+    }
+  } catch {
+    return [];
+  } finally {
+    closeSync(fd);
+  }
+  const pids: number[] = [];
+  for (const line of text.split('\n')) if (line !== '') pids.push(Number(line));
+  return pids;
+}
+
+/** The pids in a cgroup (pidsAt its cgroup.procs). */
+export function pidsIn(dir: string): number[] {
+  return pidsAt(join(dir, 'cgroup.procs'));
 }
 
 export function signalAll(dir: string, signal: NodeJS.Signals | number): void {

@@ -12,11 +12,11 @@
 //
 // A notice only says "look now": what counts (the working set, so a file read's cache is not an overrun) is
 // decided on the numbers read then, as on every periodic sample.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:fs';
 import { ceilingBytes, earlyThreshold, nextThreshold, statField, unreclaimable } from '../core/memory.js';
-import { CgroupError, killAndRemove, makeDir, openDir, openFile, removeTree, signalAll, writeText, type CgroupVersion } from './cgroup.js';
+import { CgroupError, killAndRemove, makeDir, openDir, openFile, pidsAt, removeTree, signalAll, writeText, type CgroupVersion } from './cgroup.js';
 import type { FdWatch } from './syscalls.js';
 import * as syscalls from './syscalls.js';
 
@@ -44,6 +44,7 @@ export class GenerationCgroup {
   readonly #eventFd: number = -1;
   /** What the child is spawned with: the directory (v2) or cgroup.procs (v1); closed once it has started. */
   #spawnFd: number;
+  /** Read at every sample (pidsAt): the path is made once. */
   readonly #procsPath: string;
   #watch: FdWatch | null = null;
   #buffer = Buffer.alloc(8192);
@@ -126,7 +127,7 @@ export class GenerationCgroup {
    * past the cap that is mostly cache sets the next threshold (nextThreshold), so the notices go on. */
   read(): CgroupReading {
     const usageBytes = Number(this.#text(this.#usageFd));
-    const reading = { usageBytes, figureBytes: unreclaimable(this.version, usageBytes, this.#text(this.#statFd)), pids: this.#pids() };
+    const reading = { usageBytes, figureBytes: unreclaimable(this.version, usageBytes, this.#text(this.#statFd)), pids: pidsAt(this.#procsPath) };
     if (this.version === 1 && this.#capBytes !== null && this.#thresholds < MAX_THRESHOLDS && !this.#released) {
       const armed = this.#threshold(nextThreshold(this.#capBytes, reading));
       // a usage already past it when it was armed crosses nothing: the notice it will not give comes now
@@ -196,31 +197,6 @@ export class GenerationCgroup {
     this.#released = true;
     this.unwatch();
     this.onRelease(killAndRemove(this.version, this.dir).finally(() => this.#closeFds()));
-  }
-
-  /** The pids of cgroup.procs; none once the cgroup is gone. This runs at every sample, so with what it needs at
-   * hand: a path made once, the buffer of the other reads. Opened afresh each time (kernel/cgroup.ts's pidsIn
-   * says why). */
-  #pids(): number[] {
-    let fd: number;
-    try {
-      fd = openSync(this.#procsPath, 'r');
-    } catch {
-      return [];
-    }
-    let text = '';
-    try {
-      for (let offset = 0, length; (length = readSync(fd, this.#buffer, 0, this.#buffer.length, offset)) > 0; offset += length) {
-        text += this.#buffer.toString('latin1', 0, length);
-      }
-    } catch {
-      return [];
-    } finally {
-      closeSync(fd);
-    }
-    const pids: number[] = [];
-    for (const line of text.split('\n')) if (line !== '') pids.push(Number(line));
-    return pids;
   }
 
   #text(fd: number): string {
