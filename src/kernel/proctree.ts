@@ -301,38 +301,45 @@ const GENERATION_VARIABLE = Buffer.from('\0ANGEL_GENERATION=', 'latin1');
 const INSTANCE_VARIABLE = Buffer.from('\0ANGEL_INSTANCE=', 'latin1');
 const environBuffer = Buffer.alloc(64 * 1024);
 
-/** The value of an environment variable as the process `pid` started with it (/proc/<pid>/environ, its first
- * 64 KiB), or null when it is not there or the process is gone. */
-function environValue(pid: number, variable: Buffer): string | null {
+/** The values of environment variables as the process `pid` started with them (/proc/<pid>/environ, its first
+ * 64 KiB, read once for all of them), each null when it is not there; all null when the process is gone. */
+function environValues(pid: number, variables: readonly Buffer[]): Array<string | null> {
+  const none = variables.map(() => null);
   let fd: number;
   try {
     fd = openSync(`/proc/${pid}/environ`, 'r');
   } catch {
-    return null;
+    return none;
   }
   try {
     environBuffer[0] = 0;
     const length = readSync(fd, environBuffer, 1, environBuffer.length - 1, 0) + 1;
-    const at = environBuffer.subarray(0, length).indexOf(variable);
-    if (at < 0) return null;
-    const start = at + variable.length;
-    const end = environBuffer.indexOf(0, start);
-    return environBuffer.toString('latin1', start, end < 0 || end > length ? length : end);
+    const environ = environBuffer.subarray(0, length);
+    return variables.map((variable) => {
+      const at = environ.indexOf(variable);
+      if (at < 0) return null;
+      const start = at + variable.length;
+      const end = environ.indexOf(0, start);
+      return environ.toString('latin1', start, end < 0 ? length : end);
+    });
   } catch {
-    return null;
+    return none;
   } finally {
     closeSync(fd);
   }
 }
 
+const generationIn = (value: string | null): number | null => (value !== null && /^\d{1,9}$/.test(value) ? Number(value) : null);
+
 /** The generation a process was started in (ANGEL_GENERATION in the environment it started with: a setsid
  * daemon keeps it), or null. */
 export function generationOf(pid: number): number | null {
-  const value = environValue(pid, GENERATION_VARIABLE);
-  return value !== null && /^\d{1,9}$/.test(value) ? Number(value) : null;
+  return generationIn(environValues(pid, [GENERATION_VARIABLE])[0] ?? null);
 }
 
-/** The angel a process was started by (ANGEL_INSTANCE: its runtime instance's name), or null. */
-export function instanceOf(pid: number): string | null {
-  return environValue(pid, INSTANCE_VARIABLE);
+/** The angel and the generation a process was started by (ANGEL_INSTANCE: its runtime instance's name, and
+ * ANGEL_GENERATION), each null when it has none; one read of its environment. */
+export function startedBy(pid: number): { instance: string | null; generation: number | null } {
+  const [instance = null, generation = null] = environValues(pid, [INSTANCE_VARIABLE, GENERATION_VARIABLE]);
+  return { instance, generation: generationIn(generation) };
 }

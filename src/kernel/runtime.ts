@@ -16,7 +16,7 @@
 import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { lockDirectory } from './dirlock.js';
-import { generationOf, instanceOf, statFields } from './proctree.js';
+import { startedBy, statFields } from './proctree.js';
 import { randomHex } from './random.js';
 
 const ROOT_BASE = '/run/angel';
@@ -194,7 +194,8 @@ function sessionMembers(session: number, leaderStart: number, instance: string, 
     const fields = statFields(Number(name));
     if (fields === null || fields[0] === 'Z') continue;
     if (Number(fields[3]) !== session || Number(fields[19]) < leaderStart) continue;
-    if (instanceOf(Number(name)) === instance && generationOf(Number(name)) === generation) members.push(Number(name));
+    const started = startedBy(Number(name));
+    if (started.instance === instance && started.generation === generation) members.push(Number(name));
   }
   return members;
 }
