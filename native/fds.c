@@ -320,15 +320,9 @@ napi_value angel_accept_send(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
-  size_t length;
-  if (argc < 2 || !js_get_int32(env, argv[0], "acceptSend: fd", &fd)) return NULL;
-  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &length) != napi_ok) return js_throw_usage(env, "acceptSend: text must be a string");
-  char *text = malloc(length + 1);
-  if (!text) return js_throw_errno(env, "acceptSend", ENOMEM);
-  if (napi_get_value_string_utf8(env, argv[1], text, length + 1, &length) != napi_ok) {
-    free(text);
-    return js_throw_status(env, "acceptSend: reading the text");
-  }
+  char *text;
+  if (argc < 2 || !js_get_int32(env, argv[0], "acceptSend: fd", &fd) || !(text = js_get_string(env, argv[1], "acceptSend: text", 0))) return NULL;
+  size_t length = strlen(text);
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
     int err = errno;
