@@ -102,6 +102,7 @@ test('kill -9 of angel: a wrapper\'s server grandchild holding the port is stopp
   const first = new AngelRun(args);
   await first.line(/^server \d+$/);
   await first.event('start');
+  await first.recorded(0);
   first.signal('SIGKILL');
   // its output pipes stay open while the grandchild lives: the process's own end, not the pipes' close
   await new Promise((resolve) => (first.process.exitCode !== null || first.process.signalCode !== null ? resolve(null) : first.process.once('exit', resolve)));

@@ -107,6 +107,8 @@ describe('angel beside tini and dumb-init', { skip: needs(missing) }, () => {
         } catch {}
       }
     });
+    // what the next angel's sweep acts on: the dead angel's record of its generation
+    await angel.recorded(0);
     angel.signal('SIGKILL');
     for (const peer of peers) peer.process.kill('SIGKILL');
     await Promise.all([new Promise((resolve) => (angel.process.exitCode !== null || angel.process.signalCode !== null ? resolve(null) : angel.process.once('exit', resolve))), ...peers.map((peer) => peer.exited)]);

@@ -5,10 +5,12 @@
 // events only once angel has exited. Every run ends with the test that started it, with its children.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { statFields, treePids } from '../../src/kernel/proctree.js';
+import { controlSocketOf } from '../../src/kernel/runtime.js';
 import { inCgroup } from '../../support/cgroup.js';
 import { atTestEnd } from './cleanup.js';
 
@@ -212,6 +214,22 @@ export class AngelRun {
 
   /** A signal to angel itself: the process started, or for a command line run by sh, the parent of the child
    * angel started (sh waits for angel, and exits with its status). */
+  /** Waits until angel has recorded `generation` in its runtime instance (gen.<n>, beside its control socket):
+   * what a next angel's sweep proves its leftovers by after a `kill -9`. The record is written just after the
+   * spawn, and the child (yielded the CPU) may start its own children before it: a test that kills angel for the
+   * sweep to clean up waits for the record, not only for the child. */
+  async recorded(generation = 0, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const pid = this.process.pid as number;
+    for (;;) {
+      try {
+        if (existsSync(join(dirname(controlSocketOf(pid)), `gen.${generation}`))) return;
+      } catch {} // no control socket yet
+      if (Date.now() > deadline) throw new Error(`angel did not record generation ${generation} within ${timeoutMs} ms; stderr:\n${this.stderrText.join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   async signalAngel(name: NodeJS.Signals): Promise<void> {
     if (!this.#shell) return this.signal(name);
     const start = await this.event('start');
