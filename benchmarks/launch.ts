@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { summarize } from '../src/core/stats.js';
 import type { Benchmark } from './lib/benchmark.js';
+import { buildCliFloor, type CliFloor } from './lib/cli-floor.js';
 import { angelCommand, BIN_ANGEL, buildC, launcherFlags, parseSamples, runC } from './lib/compile.js';
 import { sampleInRounds, toRow, type Contender } from './lib/interleave.js';
 import { profiledRun } from './lib/profile.js';
@@ -25,6 +26,14 @@ const launchProfile = (child: string, log: string): Promise<string> =>
     if (run.error) throw run.error;
   });
 
+/** "+11.8 ms" (commander's floor over `node -e 0`), or why there is none. */
+function commanderOver(row: Row | undefined, node: number): string {
+  const median = row?.summary?.median;
+  if (row?.error !== undefined || median === undefined) return `no figure (${row?.error ?? 'not measured'})`;
+  const over = median - node;
+  return `${over >= 0 ? '+' : ''}${fmt(over)} ms`;
+}
+
 export const launchBenchmark: Benchmark = {
   name: 'launch',
   async run({ quick }) {
@@ -41,6 +50,17 @@ export const launchBenchmark: Benchmark = {
       node: 'bare Node: `node -e 0`, posix_spawn -> exited',
       angel: 'angel as users run it: `bin/angel --restart never -- restart-child`, posix_spawn -> the child\'s main()',
       cli: 'the same without the sh launcher: `node -- bin/angel …` (Node reading the launcher itself)',
+      commander: "Node with commander alone, bundled and code-cached as angel's bundle is, defining `angel run`'s 43 options and parsing a line, posix_spawn -> exited",
+    };
+    let cliFloor: CliFloor | Error;
+    try {
+      cliFloor = await buildCliFloor();
+    } catch (error) {
+      cliFloor = error as Error;
+    }
+    const floorCommand = (): string[] => {
+      if (cliFloor instanceof Error) throw cliFloor;
+      return cliFloor.command(launcherFlags());
     };
     const sampled = await sampleInRounds(
       [
@@ -48,13 +68,15 @@ export const launchBenchmark: Benchmark = {
         launches(names.node, 'exit', () => [process.execPath, '-e', '0']),
         launches(names.angel, 'log', () => [BIN_ANGEL, '--restart', 'never', '--', child(), log]),
         launches(names.cli, 'log', () => [process.execPath, ...launcherFlags(), '--', BIN_ANGEL, '--restart', 'never', '--', child(), log]),
+        launches(names.commander, 'exit', floorCommand),
       ],
       { samples: quick ? 10 : 60, rounds: quick ? 2 : 6, warmup: 2 },
     );
     const profile = await launchProfile(child(), log);
     rmSync(log, { force: true });
+    if (!(cliFloor instanceof Error)) cliFloor.remove();
     const rows: Row[] = sampled.map((one) => toRow(one));
-    const [, nodeRow, angelRow] = rows as [Row, Row, Row, Row];
+    const [, nodeRow, angelRow, , commanderRow] = rows as [Row, Row, Row, Row, Row];
     const node = nodeRow.summary?.median ?? NaN;
     const angel = angelRow.summary?.median ?? NaN;
     if (angelRow.error === undefined && nodeRow.error === undefined) {
@@ -74,6 +96,10 @@ export const launchBenchmark: Benchmark = {
           'the least Node itself costs). stdout and stderr go to /dev/null. The ratios are against `node -e 0`.',
         'Where the launch goes in angel\'s process: one launch as bin/angel runs it, under `node --cpu-prof`, its samples\' self ' +
           `time by where the code lives (a package, a file of angel's, Node's internals; the profile starts once Node has booted): ${profile}.`,
+        'The parser\'s own floor (benchmarks/lib/cli-floor.ts): commander, the command line\'s chosen library, loaded as angel loads its ' +
+          "bundle (one CommonJS file compiled with its V8 code cache, bin/angel's Node flags), defining as many options as `angel run` " +
+          `and parsing one line, then exiting: ${commanderOver(commanderRow, node)} over \`node -e 0\`, of the ${TARGET_MS} ms the target leaves ` +
+          "for everything angel does before the exec (its checks, the addon's load, the instance directory and control socket, the spawn).",
       ],
       headline: [
         {

@@ -1,0 +1,67 @@
+// The floor of a Node command line built on commander, for the launch table: commander alone, bundled and
+// compiled with a V8 code cache the way bin/angel loads angel's own bundle (src/face/command.cts), defining as
+// many options as `angel run --help` lists and parsing one command line, then exiting. What it costs over
+// `node -e 0` is what any CLI on angel's parser pays before doing anything of its own.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { ROOT } from './compile.js';
+
+/** `angel run`'s options as its --help lists them (43), and its four other commands. */
+const OPTIONS = 43;
+const COMMANDS = ['status', 'check', 'bench', 'completion'];
+
+const entry = `
+const { Command } = require('commander');
+const program = new Command('angel');
+const run = program.command('run', { isDefault: true }).argument('<program>').argument('[args...]');
+for (let i = 0; i < ${OPTIONS}; i++) run.option('--option-' + i + ' <value>', 'option ' + i);
+run.option('--restart <when>', 'when to restart').action(() => {});
+for (const name of ${JSON.stringify(COMMANDS)}) program.command(name).option('--json').action(() => {});
+program.parse(['--restart', 'never', '--', 'true'], { from: 'user' });
+`;
+
+// as command.cts loads angel.cjs: Module.wrap, the cache beside it; the first run writes the cache
+const loader = `
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { Script } = require('node:vm');
+const bundle = require('node:path').join(__dirname, 'cli.cjs');
+const cache = bundle + '.cache';
+const cached = existsSync(cache) ? readFileSync(cache) : undefined;
+const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, ...(cached && { cachedData: cached }) });
+const wrapped = new Module(bundle);
+script.runInThisContext()(wrapped.exports, Module.createRequire(bundle), wrapped, bundle, __dirname);
+if (!cached) process.on('exit', () => writeFileSync(cache, script.createCachedData()));
+`;
+
+export interface CliFloor {
+  /** `node <flags> loader.cjs`: the command to time. */
+  command: (nodeFlags: readonly string[]) => string[];
+  remove: () => void;
+}
+
+/** Builds the floor in a directory of its own (esbuild, angel's dev dependency) and fills its code cache. */
+export async function buildCliFloor(): Promise<CliFloor> {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'angel-bench-cli-floor-'));
+  writeFileSync(join(dir, 'entry.js'), entry);
+  writeFileSync(join(dir, 'loader.cjs'), loader);
+  await build({
+    entryPoints: [join(dir, 'entry.js')],
+    outfile: join(dir, 'cli.cjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    nodePaths: [join(ROOT, 'node_modules')],
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: 'warning',
+  });
+  const command = (nodeFlags: readonly string[]): string[] => [process.execPath, ...nodeFlags, join(dir, 'loader.cjs')];
+  const fill = spawnSync(command([])[0] as string, command([]).slice(1), { encoding: 'utf8' });
+  if (fill.status !== 0) throw new Error(`the commander floor failed: ${fill.stderr}`);
+  return { command, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
