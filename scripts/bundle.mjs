@@ -6,11 +6,12 @@
 //    (angel bench); pino's transports are left out (withoutPinoTransports). Whitespace and comments go (the
 //    source is kept in memory for the process's life); names stay, for the stack of a bug.
 // 2. dist/src/face/angel.cjs.cache: V8's code cache of that file after a run of `angel --restart never -- true`,
-//    so that it holds the functions a launch calls too. Made with this node: another one rejects it, and
-//    compiles the file as it would without. A run that fails (no addon yet) still leaves the cache of what it
-//    compiled, and says so.
+//    so that it holds the functions a launch calls too. Made with this node and the Node flags bin/angel's exec
+//    line gives (some are in the cache's flag hash): another node, or other flags, reject it, and compile the
+//    file as it would without. A run that fails (no addon yet) still leaves the cache of what it compiled, and
+//    says so.
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -76,7 +77,10 @@ const compiled = command.compileCommand(undefined);
 process.on('exit', () => require('node:fs').writeFileSync(command.CODE_CACHE, compiled.makeCache()));
 process.argv.splice(1, 0, command.BUNDLE); // as \`node <script> …\` gives it
 compiled.run();`;
-const run = spawnSync(process.execPath, ['-e', fill, '--', '--restart', 'never', '--log-format', 'json', '--', 'true'], {
+// bin/angel's `exec node <flags> -- "$0" "$@"` line: the cache is V8's for these flags
+const launcher = /^exec node (.*) -- "\$0" "\$@"$/m.exec(readFileSync(join(root, 'bin', 'angel'), 'utf8'));
+if (!launcher) throw new Error('bin/angel: no `exec node … -- "$0" "$@"` line');
+const run = spawnSync(process.execPath, [...launcher[1].split(' '), '-e', fill, '--', '--restart', 'never', '--log-format', 'json', '--', 'true'], {
   cwd: root,
   encoding: 'utf8',
   stdio: ['ignore', 'ignore', 'pipe'],

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { COMMAND, ROOT } from '../helpers/events.js';
+import { COMMAND, LAUNCHER_FLAGS, ROOT } from '../helpers/events.js';
 import { atTestEnd } from '../helpers/cleanup.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-command-'));
@@ -33,8 +33,14 @@ async function lineIn(file: string, pattern: RegExp, timeoutMs = 10_000): Promis
 const threadsOf = (pid: number): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 
 describe('the bundle and its code cache', () => {
-  test('the code cache built beside the bundle is taken by this node', () => {
-    assert.equal(command.compileCommand().cacheRejected, false, 'rebuild with npm run build: the cache is missing or was made for another bundle or node');
+  test('the code cache built beside the bundle is taken by this node under bin/angel\'s flags', () => {
+    const rejected = (flags: readonly string[]): unknown => {
+      const run = spawnSync(process.execPath, [...flags, '-e', `console.log(require(${JSON.stringify(COMMAND_MODULE)}).compileCommand().cacheRejected)`], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      return JSON.parse(run.stdout);
+    };
+    // V8 hashes the flags that change what it compiles (--no-sparkplug) into the cache: made under others, refused
+    assert.equal(rejected(LAUNCHER_FLAGS), false, 'rebuild with npm run build: the cache is missing or was made for another bundle, node or flags');
   });
 
   test('a cache that does not fit is refused, and the bundle compiles and runs without it', () => {

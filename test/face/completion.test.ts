@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { OPTIONS } from '../../src/core/options.js';
-import { CLI, fixtureSource } from '../helpers/events.js';
+import { cliArgs, fixtureSource } from '../helpers/events.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-completion-'));
 
 function script(shell: string): string {
   const file = join(scratch, `angel.${shell}`);
-  writeFileSync(file, execFileSync(process.execPath, [CLI, 'completion', shell], { encoding: 'utf8' }));
+  writeFileSync(file, execFileSync(process.execPath, cliArgs('completion', shell), { encoding: 'utf8' }));
   return file;
 }
 
@@ -91,7 +91,7 @@ describe('zsh', { skip: hasZsh || process.env.CI ? false : 'needs zsh with its z
 });
 
 test('a shell angel has no script for: a usage error', () => {
-  const result = spawnSync(process.execPath, [CLI, 'completion', 'fish'], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, cliArgs('completion', 'fish'), { encoding: 'utf8' });
   assert.equal(result.status, 2);
   assert.equal(result.stderr, 'angel: <shell>: expected bash or zsh, got "fish"\n');
 });

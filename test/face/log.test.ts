@@ -10,7 +10,7 @@ import { cannotStall } from '../../src/face/log.js';
 import { openReadyPipe } from '../../src/kernel/ready.js';
 import { parseListen } from '../../src/core/addresses.js';
 import { bindAll, closeAll, type HeldSocket } from '../../src/kernel/sockets.js';
-import { AngelRun, CLI, COMMAND } from '../helpers/events.js';
+import { AngelRun, cliArgs, COMMAND } from '../helpers/events.js';
 import { until } from '../helpers/spawn-output.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-log-'));
@@ -48,7 +48,7 @@ test('with stderr on a regular file, the event log holds every event of a run, i
   const args = ['--max-restarts', '3', '--max-restart-delay', '0', '--', 'sh', '-c', 'exit 3'];
   const logPath = join(scratch, 'events.ndjson');
   const logFd = openSync(logPath, 'w');
-  const angel = spawn(process.execPath, [CLI, '--log-format', 'json', ...args], { stdio: ['ignore', 'ignore', logFd] });
+  const angel = spawn(process.execPath, cliArgs('--log-format', 'json', ...args), { stdio: ['ignore', 'ignore', logFd] });
   closeSync(logFd);
   const status = await new Promise((resolve) => angel.once('exit', resolve));
   assert.equal(status, 3);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { parseExposition, sampleValue, type Family } from '../../src/core/exposition.js';
-import { AngelRun, CLI, fixture } from '../helpers/events.js';
+import { AngelRun, cliArgs, fixture } from '../helpers/events.js';
 import { freePort } from '../../support/net.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-monitoring-'));
@@ -148,17 +148,17 @@ test('--metrics unix:/path, and `angel status` by pid and by metrics address, as
     // the control socket answers once the child's STATUS= has come
     let text = '';
     for (const deadline = Date.now() + 5000; !/all good/.test(text) && Date.now() < deadline;) {
-      text = spawnSync(process.execPath, [CLI, 'status', angel], { encoding: 'utf8' }).stdout;
+      text = spawnSync(process.execPath, cliArgs('status', angel), { encoding: 'utf8' }).stdout;
     }
     assert.match(text, new RegExp(`^angel ${angel} \\(0\\.1\\.0\\), up \\d+s, running\\n`));
     assert.match(text, new RegExp(`\\ngeneration  0, pid ${ready.pid}, ready, up \\d+s\\n`));
     assert.match(text, /\nmemory      [\d.]+ MiB, cap 512\.0 MiB \(\d+%\)\n/);
     assert.match(text, /\nstatus      all good\n$/);
-    const json = JSON.parse(spawnSync(process.execPath, [CLI, 'status', angel, '--json'], { encoding: 'utf8' }).stdout);
+    const json = JSON.parse(spawnSync(process.execPath, cliArgs('status', angel, '--json'), { encoding: 'utf8' }).stdout);
     assert.equal(json.childPid, ready.pid);
     assert.equal(json.capBytes, 512 * 2 ** 20);
     assert.equal(json.status, 'all good');
-    const viaMetrics = JSON.parse(spawnSync(process.execPath, [CLI, 'status', '--metrics', `unix:${socket}`, '--json'], { encoding: 'utf8' }).stdout);
+    const viaMetrics = JSON.parse(spawnSync(process.execPath, cliArgs('status', '--metrics', `unix:${socket}`, '--json'), { encoding: 'utf8' }).stdout);
     for (const key of ['angelPid', 'generation', 'childPid', 'capBytes', 'ready', 'status', 'restarts'] as const) assert.deepEqual(viaMetrics[key], json[key], key);
     run.signal('SIGTERM');
     await run.status();
@@ -168,14 +168,14 @@ test('--metrics unix:/path, and `angel status` by pid and by metrics address, as
 });
 
 test('angel status: a pid that is no angel is exit 1 in one line; no target, or a --metrics address that is a --listen socket, is exit 2', async () => {
-  const notAngel = spawnSync(process.execPath, [CLI, 'status', String(process.pid)], { encoding: 'utf8' });
+  const notAngel = spawnSync(process.execPath, cliArgs('status', String(process.pid)), { encoding: 'utf8' });
   assert.equal(notAngel.status, 1);
   assert.match(notAngel.stderr, new RegExp(`^angel: status: pid ${process.pid} is no angel this user can reach \\(.*ENOENT.*\\)\\n$`));
-  const none = spawnSync(process.execPath, [CLI, 'status'], { encoding: 'utf8' });
+  const none = spawnSync(process.execPath, cliArgs('status'), { encoding: 'utf8' });
   assert.equal(none.status, 2);
   assert.match(none.stderr, /^angel: status: expected a pid or --metrics <addr>, one of the two, got null\n$/);
   const port = await freePort();
-  const clash = spawnSync(process.execPath, [CLI, '--listen', `127.0.0.1:${port}`, '--metrics', String(port), '--', 'true'], { encoding: 'utf8' });
+  const clash = spawnSync(process.execPath, cliArgs('--listen', `127.0.0.1:${port}`, '--metrics', String(port), '--', 'true'), { encoding: 'utf8' });
   assert.equal(clash.status, 2);
   assert.match(clash.stderr, new RegExp(`^angel: --metrics: expected an address that is not one of the --listen sockets, got "127\\.0\\.0\\.1:${port}"\\n$`));
 });

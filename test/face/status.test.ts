@@ -10,13 +10,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { atTestEnd } from '../helpers/cleanup.js';
-import { AngelRun, CLI, fixture } from '../helpers/events.js';
+import { AngelRun, cliArgs, fixture } from '../helpers/events.js';
 
 const scratch = mkdtempSync('/tmp/angel-status-test-');
 
 /** `angel status ...args`: its status and both outputs, once it exits. */
 function status(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, 'status', ...args]);
+  const child = spawn(process.execPath, cliArgs('status', ...args));
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('latin1').on('data', (chunk: string) => (stdout += chunk));

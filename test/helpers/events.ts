@@ -5,7 +5,7 @@
 // events only once angel has exited. Every run ends with the test that started it, with its children.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +16,18 @@ import { atTestEnd } from './cleanup.js';
 
 /** The checkout: the compiled helpers are in dist/test/helpers. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** angel's CLI as Node runs a script: `node CLI …` (bin/angel, read by Node as CommonJS, runs the bundle with its
- * code cache, half the CPU of a start from dist/src's modules; without the sh launcher's inspector guard). */
-export const CLI = join(ROOT, 'bin', 'angel');
 /** The command as users run it: bin/angel starts node with the inspector shut, then CLI. */
 export const COMMAND = join(ROOT, 'bin', 'angel');
+/** The Node flags bin/angel starts Node with (its `exec node … -- "$0" "$@"` line). Some are in the code cache's
+ * flag hash: a test that runs `node … CLI` passes them, or V8 refuses the cache and the bundle compiles afresh. */
+export const LAUNCHER_FLAGS: readonly string[] = (() => {
+  const line = /^exec node (.*) -- "\$0" "\$@"$/m.exec(readFileSync(COMMAND, 'utf8'));
+  if (!line?.[1]) throw new Error(`${COMMAND}: no exec node line`);
+  return line[1].split(' ');
+})();
+/** The arguments of `node <LAUNCHER_FLAGS> -- bin/angel <args>` for process.execPath: the command without its sh
+ * guard lines (Node reads bin/angel as CommonJS and runs the bundle with its code cache). */
+export const cliArgs = (...args: readonly string[]): string[] => [...LAUNCHER_FLAGS, '--', COMMAND, ...args];
 export const fixture = (name: string): string => join(ROOT, 'test', 'fixtures', 'bin', name);
 /** A fixture that is not compiled (a script), by its file name. */
 export const fixtureSource = (name: string): string => join(ROOT, 'test', 'fixtures', name);

@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { AngelRun, CLI, ROOT } from './events.js';
+import { AngelRun, cliArgs, ROOT } from './events.js';
 import { block, readmeExamples } from './readme.js';
 import { freePort } from '../../support/net.js';
 
@@ -67,7 +67,7 @@ export const EXPECTED: Readonly<Record<string, Expected>> = {
  * follows one, further in, says what it does), that starts with `angel` or runs it after `&&`. */
 function helpExamples(): string[] {
   const commands = ['--help', ...['run', 'check', 'bench', 'status', 'completion'].map((command) => `help ${command}`)];
-  return commands.flatMap((words) => execFileSync(process.execPath, [CLI, ...words.split(' ')], { encoding: 'utf8' }).split('\n'))
+  return commands.flatMap((words) => execFileSync(process.execPath, cliArgs(...words.split(' ')), { encoding: 'utf8' }).split('\n'))
     .filter((line) => /^ {2}(angel |[^ (][^(]*&& angel )/.test(line))
     .map((line) => line.trim());
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLAGS, OPTIONS } from '../../src/core/options.js';
 import { MAX_ARGS, MAX_ENV, MAX_LISTEN } from '../../src/core/parse.js';
-import { CLI } from './events.js';
+import { cliArgs } from './events.js';
 
 export const SEED = Number(process.env.ANGEL_FUZZ_SEED ?? 20_250_611);
 const CASE_TIMEOUT_MS = 5000;
@@ -61,7 +61,7 @@ function runAngel(args: readonly string[]): Promise<Outcome> {
   return new Promise((resolve) => {
     // in the scratch directory: a relative --log-file or --cwd value (`-h`) lands there, not in the checkout;
     // Node's options end before the script, as bin/angel ends them: Node 20 would read an --env-file of angel's
-    const child = spawn(process.execPath, ['--', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratch });
+    const child = spawn(process.execPath, cliArgs(...args), { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratch });
     const output = { stdout: '', stderr: '' };
     for (const stream of ['stdout', 'stderr'] as const) {
       child[stream].setEncoding('utf8').on('data', (chunk: string) => {

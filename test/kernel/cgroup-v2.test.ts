@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { CLI, fixture } from '../helpers/events.js';
+import { cliArgs, fixture } from '../helpers/events.js';
 
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'cgroup-v2-probe.js');
 const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((line) => line.startsWith('0::'))?.slice(3);
@@ -53,7 +53,7 @@ echo "status $?"; find "$T" -mindepth 1 -type d; rmdir "$T"`;
   test('--cgroup on a hierarchy without the memory controller is a usage error naming the path and ENOENT, and leaves nothing', {
     skip: controllers.split(/\s+/).includes('memory') ? 'memory is in cgroup.controllers here: angel can run, the next test does' : false,
   }, () => {
-    const run = inNamespace(inTestCgroup, process.execPath, CLI, '--cgroup', '--', 'true');
+    const run = inNamespace(inTestCgroup, process.execPath, ...cliArgs('--cgroup', '--', 'true'));
     assert.match(run.stdout, /^angel: --cgroup: cannot find the memory controller in \(ENOENT\), got ".*\/angel-test\.\d+\/cgroup\.controllers"\nstatus 2\n$/);
   });
 
@@ -63,7 +63,7 @@ echo "status $?"; find "$T" -mindepth 1 -type d; rmdir "$T"`;
         + '(its cgroup.subtree_control is empty, and a test may configure only cgroups of its own); with memory in cgroup.controllers the next test runs it',
   }, () => {
     // angel in the test cgroup, with --cgroup: the generation runs under it, so the rule was kept (else EBUSY)
-    const run = inNamespace(`${inTestCgroup}`, process.execPath, CLI, '--log-format', 'json', '--cgroup', '--', 'sh', '-c', 'cat /proc/self/cgroup');
+    const run = inNamespace(`${inTestCgroup}`, process.execPath, ...cliArgs('--log-format', 'json', '--cgroup', '--', 'sh', '-c', 'cat /proc/self/cgroup'));
     assert.match(run.stdout, /^0::.*\/angel-test\.\d+\/angel\.[0-9a-f]{16}\/gen\.0$/m);
     assert.match(run.stdout, /status 0\n$/);
   });
@@ -72,7 +72,7 @@ echo "status $?"; find "$T" -mindepth 1 -type d; rmdir "$T"`;
     skip: controllers.split(/\s+/).includes('memory') ? false
       : `memory is not in the v2 root's cgroup.controllers here (${controllers.trim() || 'none'}): the memory controller is bound to the v1 hierarchy`,
   }, () => {
-    const run = inNamespace(inTestCgroup, process.execPath, CLI, '--log-format', 'json', '--cgroup', '--max-mem', '32M', '--restart', 'never', '--', fixture('leaker'), '4', '20');
+    const run = inNamespace(inTestCgroup, process.execPath, ...cliArgs('--log-format', 'json', '--cgroup', '--max-mem', '32M', '--restart', 'never', '--', fixture('leaker'), '4', '20'));
     assert.match(run.stdout, /"event":"overrun"/);
     assert.match(run.stdout, /"reason":"overrun"/);
     assert.match(run.stdout, /status 143\n$/, 'angel ended with the child, and the test cgroup had nothing left in it');
