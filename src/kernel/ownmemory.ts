@@ -37,6 +37,9 @@ export class OwnMemory {
   /** Each cgroup's limit file on the way up, kept open (-1: it has none, the root's or one without the
    * controller): the limit is read every second a generation is sampled, and a container may be resized. */
   readonly #limitFds = new Map<string, number>();
+  /** angel's own cgroup's OOM kill count file, kept open (-1: none; undefined: not opened yet): read at every
+   * generation's start, a crash loop's restart path included. */
+  #oomFd: number | undefined;
 
   /** angel's own memory cgroup, or the one given (a test lays out v2's files in a directory); null when none is
    * mounted. */
@@ -120,16 +123,25 @@ export class OwnMemory {
 
   /** The OOM kills the kernel made in angel's own cgroup so far (v1 memory.oom_control, v2 memory.events). */
   oomKills(): number {
+    if (this.#oomFd === undefined) {
+      try {
+        this.#oomFd = openSync(join(this.#cgroup.dir, FILES[this.version].oom), constants.O_RDONLY);
+      } catch {
+        this.#oomFd = -1;
+      }
+    }
+    if (this.#oomFd < 0) return 0;
     try {
-      return statField(readFileSync(join(this.#cgroup.dir, FILES[this.version].oom), 'latin1'), 'oom_kill') ?? 0;
+      return statField(this.#text(this.#oomFd), 'oom_kill') ?? 0;
     } catch {
       return 0;
     }
   }
 
   close(): void {
-    for (const fd of [this.#usageFd, this.#statFd, ...this.#limitFds.values()]) if (fd >= 0) closeSync(fd);
+    for (const fd of [this.#usageFd, this.#statFd, this.#oomFd ?? -1, ...this.#limitFds.values()]) if (fd >= 0) closeSync(fd);
     this.#usageFd = this.#statFd = -1;
+    this.#oomFd = undefined;
     this.#limitFds.clear();
   }
 
