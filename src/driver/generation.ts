@@ -354,10 +354,17 @@ export class Generation implements GenerationHandle {
     // a child being stopped is judged by the kill deadline, not its watchdog
     this.#stopping = true;
     this.#clear('watchdog');
-    // every orphan of it adopted first: all of the generation gets the signal, and the grace
-    this.#sink?.adoptNow();
-    this.#family.beginStop();
-    for (const each of stopSignals(signal)) this.#signal(each);
+    if (this.#cgroup) {
+      // its cgroup holds all of it, orphans included: one read of cgroup.procs, the signals, and only then the
+      // bookkeeping (an overrun's stop is on the clock of a program growing past its cap)
+      this.#cgroup.signalAll(stopSignals(signal).map(signalNumber));
+      this.#sink?.adoptNow();
+    } else {
+      // every orphan of it adopted first: all of the generation gets the signal, and the grace
+      this.#sink?.adoptNow();
+      this.#family.beginStop();
+      for (const each of stopSignals(signal)) this.#family.signal(signalNumber(each));
+    }
     this.#arm('deadline', killTimeoutMs, () => {
       // the deadline is the lifecycle's to act on while the first process lives; after, what is left is killed
       if (this.exit) this.kill();
@@ -367,7 +374,7 @@ export class Generation implements GenerationHandle {
 
   kill(): void {
     if (this.#cgroup) this.#cgroup.kill();
-    else this.#signal('SIGKILL');
+    else this.#family.signal(signalNumber('SIGKILL'));
   }
 
   signal(signal: SignalLike): boolean {
@@ -414,11 +421,6 @@ export class Generation implements GenerationHandle {
   }
 
   /** Every process of the generation: its cgroup's, or its family's (kernel/family.ts). */
-  #signal(signal: NodeJS.Signals): void {
-    const number = signalNumber(signal);
-    if (this.#cgroup) this.#cgroup.signalAll(number);
-    else this.#family.signal(number);
-  }
 }
 
 /** The shell's convention: the code, or 128 + the signal number. */

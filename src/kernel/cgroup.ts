@@ -135,10 +135,11 @@ export function pidsIn(dir: string): number[] {
   return pidsAt(join(dir, 'cgroup.procs'));
 }
 
-export function signalAll(dir: string, signal: NodeJS.Signals | number): void {
+/** Each signal in turn to every process of a cgroup (SIGTERM then SIGCONT to each: one read of cgroup.procs). */
+export function signalAll(dir: string, signals: ReadonlyArray<NodeJS.Signals | number>): void {
   for (const pid of pidsIn(dir)) {
     try {
-      process.kill(pid, signal);
+      for (const signal of signals) process.kill(pid, signal);
     } catch {
       // ESRCH: it ended meanwhile
     }
@@ -180,10 +181,10 @@ function killRound(version: CgroupVersion, dir: string): number {
     try {
       writeFileSync(join(dir, 'cgroup.kill'), '1');
     } catch {
-      signalAll(dir, 'SIGKILL'); // before 5.14
+      signalAll(dir, ['SIGKILL']); // before 5.14
     }
   } else if (pids.length > 0) {
-    signalAll(dir, 'SIGKILL');
+    signalAll(dir, ['SIGKILL']);
   }
   return found + pids.length;
 }

@@ -170,8 +170,9 @@ export class GenerationCgroup {
     });
   }
 
-  signalAll(signal: NodeJS.Signals | number): void {
-    signalAll(this.dir, signal);
+  /** Each signal in turn to every process of the cgroup, from one read of cgroup.procs. */
+  signalAll(signals: ReadonlyArray<NodeJS.Signals | number>): void {
+    signalAll(this.dir, signals);
   }
 
   /** SIGKILL for everything in the cgroup: cgroup.kill (v2), or each pid of cgroup.procs (v1; remove() goes on
@@ -183,7 +184,7 @@ export class GenerationCgroup {
         return;
       } catch {}
     }
-    this.signalAll('SIGKILL');
+    this.signalAll(['SIGKILL']);
   }
 
   unwatch(): void {
