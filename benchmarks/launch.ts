@@ -54,13 +54,13 @@ export const launchBenchmark: Benchmark = {
     };
     let cliFloor: CliFloor | Error;
     try {
-      cliFloor = await buildCliFloor();
+      cliFloor = await buildCliFloor(launcherFlags());
     } catch (error) {
       cliFloor = error as Error;
     }
     const floorCommand = (): string[] => {
       if (cliFloor instanceof Error) throw cliFloor;
-      return cliFloor.command(launcherFlags());
+      return cliFloor.command;
     };
     const sampled = await sampleInRounds(
       [

@@ -34,16 +34,18 @@ const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename:
 const wrapped = new Module(bundle);
 script.runInThisContext()(wrapped.exports, Module.createRequire(bundle), wrapped, bundle, __dirname);
 if (!cached) process.on('exit', () => writeFileSync(cache, script.createCachedData()));
+if (process.argv[2] === 'check' && (!cached || script.cachedDataRejected)) process.exitCode = 3;
 `;
 
 export interface CliFloor {
   /** `node <flags> loader.cjs`: the command to time. */
-  command: (nodeFlags: readonly string[]) => string[];
+  command: string[];
   remove: () => void;
 }
 
-/** Builds the floor in a directory of its own (esbuild, angel's dev dependency) and fills its code cache. */
-export async function buildCliFloor(): Promise<CliFloor> {
+/** Builds the floor in a directory of its own (esbuild, angel's dev dependency) and fills its code cache under
+ * `nodeFlags` (bin/angel's: V8 refuses a cache made under other flags that it hashes). */
+export async function buildCliFloor(nodeFlags: readonly string[]): Promise<CliFloor> {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'angel-bench-cli-floor-'));
   writeFileSync(join(dir, 'entry.js'), entry);
@@ -60,8 +62,11 @@ export async function buildCliFloor(): Promise<CliFloor> {
     minifySyntax: true,
     logLevel: 'warning',
   });
-  const command = (nodeFlags: readonly string[]): string[] => [process.execPath, ...nodeFlags, join(dir, 'loader.cjs')];
-  const fill = spawnSync(command([])[0] as string, command([]).slice(1), { encoding: 'utf8' });
+  const command = [process.execPath, ...nodeFlags, join(dir, 'loader.cjs')];
+  const fill = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8' });
   if (fill.status !== 0) throw new Error(`the commander floor failed: ${fill.stderr}`);
+  // the floor is only a floor with its cache taken, as bin/angel's is
+  const check = spawnSync(command[0] as string, [...command.slice(1), 'check'], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`the commander floor's code cache was refused (status ${check.status}): ${check.stderr}`);
   return { command, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
