@@ -27,19 +27,20 @@ function upward(cgroup: Cgroup): string[] {
 export class OwnMemory {
   readonly version: 1 | 2;
   readonly #cgroup: Cgroup;
-  /** The cgroups from angel's own up (upward), found once: the limit is read every second. */
-  readonly #upward: readonly string[];
+  /** The cgroups from angel's own up (upward) with their limit files, found once: the limit is read every second. */
+  readonly #upward: ReadonlyArray<{ dir: string; limitPath: string }>;
+  /** angel's own cgroup's OOM kill count file: read at every generation's start, a crash loop's restart path
+   * included. */
+  readonly #oomPath: string;
   /** The cgroup whose limit binds (angel's own when none is set). */
   #dir = '';
   #usageFd = -1;
   #statFd = -1;
   #buffer = Buffer.alloc(16 * 1024);
-  /** Each cgroup's limit file on the way up, kept open (-1: it has none, the root's or one without the
-   * controller): the limit is read every second a generation is sampled, and a container may be resized. */
-  readonly #limitFds = new Map<string, number>();
-  /** angel's own cgroup's OOM kill count file, kept open (-1: none; undefined: not opened yet): read at every
-   * generation's start, a crash loop's restart path included. */
-  #oomFd: number | undefined;
+  /** The files read again and again, kept open by path (-1: there is none, as a root's or a cgroup's without the
+   * controller has no limit file): each cgroup's limit on the way up (read every second a generation is sampled:
+   * a container may be resized) and the OOM kill count. */
+  readonly #kept = new Map<string, number>();
 
   /** angel's own memory cgroup, or the one given (a test lays out v2's files in a directory); null when none is
    * mounted. */
@@ -54,7 +55,8 @@ export class OwnMemory {
 
   private constructor(cgroup: Cgroup) {
     this.#cgroup = cgroup;
-    this.#upward = upward(cgroup);
+    this.#upward = upward(cgroup).map((dir) => ({ dir, limitPath: join(dir, FILES[cgroup.version].limit) }));
+    this.#oomPath = join(cgroup.dir, FILES[cgroup.version].oom);
     this.version = cgroup.version;
     this.#bind(this.#binding().dir);
   }
@@ -67,26 +69,28 @@ export class OwnMemory {
   /** The lowest limit on the way up and the cgroup that sets it, read now. */
   #binding(): { dir: string; limit: number | null } {
     let best: { dir: string; limit: number | null } = { dir: this.#cgroup.dir, limit: null };
-    for (const dir of this.#upward) {
-      const limit = this.#readLimit(dir);
+    for (const { dir, limitPath } of this.#upward) {
+      const text = this.#keptText(limitPath);
+      const limit = text === null ? null : limitOf(text);
       if (limit !== null && (best.limit === null || limit < best.limit)) best = { dir, limit };
     }
     return best;
   }
 
-  #readLimit(dir: string): number | null {
-    let fd = this.#limitFds.get(dir);
+  /** A kept file's text read now from its start, or null when there is no such file or it cannot be read. */
+  #keptText(path: string): string | null {
+    let fd = this.#kept.get(path);
     if (fd === undefined) {
       try {
-        fd = openSync(join(dir, FILES[this.version].limit), constants.O_RDONLY);
+        fd = openSync(path, constants.O_RDONLY);
       } catch {
         fd = -1;
       }
-      this.#limitFds.set(dir, fd);
+      this.#kept.set(path, fd);
     }
     if (fd < 0) return null;
     try {
-      return limitOf(this.#text(fd));
+      return this.#text(fd);
     } catch {
       return null;
     }
@@ -123,26 +127,14 @@ export class OwnMemory {
 
   /** The OOM kills the kernel made in angel's own cgroup so far (v1 memory.oom_control, v2 memory.events). */
   oomKills(): number {
-    if (this.#oomFd === undefined) {
-      try {
-        this.#oomFd = openSync(join(this.#cgroup.dir, FILES[this.version].oom), constants.O_RDONLY);
-      } catch {
-        this.#oomFd = -1;
-      }
-    }
-    if (this.#oomFd < 0) return 0;
-    try {
-      return statField(this.#text(this.#oomFd), 'oom_kill') ?? 0;
-    } catch {
-      return 0;
-    }
+    const text = this.#keptText(this.#oomPath);
+    return text === null ? 0 : (statField(text, 'oom_kill') ?? 0);
   }
 
   close(): void {
-    for (const fd of [this.#usageFd, this.#statFd, this.#oomFd ?? -1, ...this.#limitFds.values()]) if (fd >= 0) closeSync(fd);
+    for (const fd of [this.#usageFd, this.#statFd, ...this.#kept.values()]) if (fd >= 0) closeSync(fd);
     this.#usageFd = this.#statFd = -1;
-    this.#oomFd = undefined;
-    this.#limitFds.clear();
+    this.#kept.clear();
   }
 
   #text(fd: number): string {
