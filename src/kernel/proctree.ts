@@ -216,23 +216,31 @@ type Path = (pid: number, id: number) => string;
 const statusPath: Path = (pid) => `/proc/${pid}/status`;
 const childrenPath: Path = (pid, tid) => `/proc/${pid}/task/${tid}/children`;
 
-/** State, thread count and RSS of a process, or null when it is gone. */
-export function readStatus(pid: number): ProcStatus | null {
+/** A single-record file of a process (status, stat) read whole into the buffer once, not kept open: its length,
+ * or null when the process is gone (before the open, or between the open and the read). */
+function recordAt(path: string): number | null {
   let fd: number;
   try {
-    fd = openSync(statusPath(pid, pid), 'r');
+    fd = openSync(path, 'r');
   } catch {
     return null;
   }
   try {
-    const out = { threads: 1, rssBytes: 0 };
-    const state = parseStatus(readRecord(fd), out);
-    return { state: String.fromCharCode(state), ...out };
+    return readRecord(fd);
   } catch {
     return null;
   } finally {
     closeSync(fd);
   }
+}
+
+/** State, thread count and RSS of a process, or null when it is gone. */
+export function readStatus(pid: number): ProcStatus | null {
+  const length = recordAt(statusPath(pid, pid));
+  if (length === null) return null;
+  const out = { threads: 1, rssBytes: 0 };
+  const state = parseStatus(length, out);
+  return { state: String.fromCharCode(state), ...out };
 }
 
 /** The root and all its descendants (and the adopted ones' trees), read once. */
@@ -272,22 +280,11 @@ export function processState(pid: number): string | null {
  * is gone. The command name sits in parentheses and may hold spaces and parentheses, so the fields start after
  * the last ')'. */
 export function statFields(pid: number | 'self'): string[] | null {
-  // open, one read, close (a single record, like status): a generation's start reads its child's, a crash loop's
-  // restart path included, where readFileSync's fstat and buffer of its own were most of the read's cost
-  let fd: number;
-  try {
-    fd = openSync(`/proc/${pid}/stat`, 'r');
-  } catch {
-    return null;
-  }
-  let stat: string;
-  try {
-    stat = buffer.toString('latin1', 0, readRecord(fd));
-  } catch {
-    return null; // gone between the open and the read
-  } finally {
-    closeSync(fd);
-  }
+  // one read into the shared buffer (recordAt): a generation's start reads its child's, a crash loop's restart
+  // path included, where readFileSync's fstat and buffer of its own were most of the read's cost
+  const length = recordAt(`/proc/${pid}/stat`);
+  if (length === null) return null;
+  const stat = buffer.toString('latin1', 0, length);
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
