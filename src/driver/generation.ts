@@ -420,7 +420,6 @@ export class Generation implements GenerationHandle {
     }
   }
 
-  /** Every process of the generation: its cgroup's, or its family's (kernel/family.ts). */
 }
 
 /** The shell's convention: the code, or 128 + the signal number. */
