@@ -3,8 +3,9 @@
 // 1. dist/src/face/angel.cjs: tsc's dist/src/face/cli.js and everything it imports, angel's modules and its
 //    dependencies, as one CommonJS file (esbuild). The packages only some runs load stay out, each `require`d
 //    from node_modules when first used: pino-pretty (pretty lines), prom-client (--metrics), cli-progress
-//    (angel bench); pino's transports are left out (withoutPinoTransports). Whitespace and comments go (the
-//    source is kept in memory for the process's life); names stay, for the stack of a bug.
+//    (angel bench); what its dependencies load for what angel never asks of them is left out (STAND_INS).
+//    Whitespace and comments go (the source is kept in memory for the process's life); names stay, for the stack
+//    of a bug.
 // 2. dist/src/face/angel.cjs.cache: V8's code cache of that file after a run of `angel --restart never -- true`,
 //    so that it holds the functions a launch calls too. Made with this node and the Node flags bin/angel's exec
 //    line gives (some are in the cache's flag hash): another node, or other flags, reject it, and compile the
@@ -21,22 +22,34 @@ const face = join(root, 'dist', 'src', 'face');
 const bundle = join(face, 'angel.cjs');
 const cache = join(face, 'angel.cjs.cache');
 
-/** What pino needs only for transports, which angel never uses (it writes its own destinations, face/log.ts):
- * thread-stream, whose worker_threads (and node:stream behind them) would otherwise be loaded with pino and kept
- * for the process's life, and worker_threads itself, asked by pino's tools only whether this is the main thread,
- * which the command always is. */
-const withoutPinoTransports = {
-  name: 'without-pino-transports',
+/** Modules the bundle's dependencies load as they are evaluated, for what angel never asks of them, each given
+ * a stand-in that does what angel's use needs (a built-in the bundle loads costs every angel its module and its
+ * binding in resident memory, node:os 0.2-0.3 MB, node:diagnostics_channel 0.1 MB):
+ * - thread-stream, for pino's transports, which angel never uses (it writes its own destinations, face/log.ts):
+ *   its worker_threads (and node:stream behind them) would otherwise be loaded with pino and kept for life;
+ * - worker_threads, asked by pino's tools only whether this is the main thread, which the command always is;
+ * - node:diagnostics_channel, from which pino's tools make a tracing channel for each line it writes, traced
+ *   only when something subscribes: nothing does, in a process that runs no code but angel's;
+ * - node:os, whose hostname pino reads for its default base, which angel replaces (base: null, face/log.ts);
+ * - os, whose arch() and platform() node-gyp-build reads, which are process.arch and process.platform. */
+const STAND_INS = [
+  { module: 'thread-stream', importer: /node_modules\/pino\/lib\/transport\.js$/, contents: 'module.exports = function ThreadStream() { throw new Error("pino\'s transports are not in angel\'s bundle"); };' },
+  { module: 'worker_threads', importer: /node_modules\/pino\/lib\/tools\.js$/, contents: 'module.exports = { isMainThread: true };' },
+  { module: 'node:diagnostics_channel', importer: /node_modules\/pino\/lib\/tools\.js$/, contents: 'module.exports = { tracingChannel: () => ({ hasSubscribers: false }) };' },
+  { module: 'node:os', importer: /node_modules\/pino\/pino\.js$/, contents: 'module.exports = { hostname: () => undefined };' },
+  { module: 'os', importer: /node_modules\/node-gyp-build\/node-gyp-build\.js$/, contents: 'module.exports = { arch: () => process.arch, platform: () => process.platform };' },
+];
+const used = new Set();
+const standIns = {
+  name: 'stand-ins',
   setup(bundler) {
-    bundler.onResolve({ filter: /^thread-stream$/ }, () => ({ path: 'thread-stream', namespace: 'stub' }));
-    bundler.onResolve({ filter: /^worker_threads$/ }, ({ importer }) =>
-      /node_modules\/pino\/lib\/tools\.js$/.test(importer) ? { path: 'worker_threads', namespace: 'stub' } : undefined);
-    bundler.onLoad({ filter: /.*/, namespace: 'stub' }, ({ path }) => ({
-      contents: path === 'thread-stream'
-        ? 'module.exports = function ThreadStream() { throw new Error("pino\'s transports are not in angel\'s bundle"); };'
-        : 'module.exports = { isMainThread: true };',
-      loader: 'js',
-    }));
+    bundler.onResolve({ filter: /^(thread-stream|worker_threads|node:diagnostics_channel|node:os|os)$/ }, ({ path, importer }) => {
+      const index = STAND_INS.findIndex((standIn) => standIn.module === path && standIn.importer.test(importer));
+      if (index < 0) return undefined;
+      used.add(index);
+      return { path: String(index), namespace: 'stand-in' };
+    });
+    bundler.onLoad({ filter: /.*/, namespace: 'stand-in' }, ({ path }) => ({ contents: STAND_INS[Number(path)].contents, loader: 'js' }));
   },
 };
 
@@ -54,7 +67,7 @@ const built = await build({
   // import() as require(): the bundle is compiled as a script (no module loader behind it), and an import()
   // would start the ESM loader, whose reads run on libuv's threadpool
   supported: { 'dynamic-import': false },
-  plugins: [withoutPinoTransports],
+  plugins: [standIns],
   // node-gyp-build's environment variables read once, at its evaluation: under a sudo that keeps them they would
   // choose which of the package's .node files root's angel loads. The bundle's copy reads none (the one it reads
   // at each resolve, the package's PREBUILD directory, is set aside by kernel/native.ts)
@@ -67,6 +80,9 @@ const built = await build({
   logLevel: 'warning',
   write: false,
 });
+// a dependency that now loads the module another way (or no longer at all) would bring its cost back unnoticed
+const unused = STAND_INS.filter((_, index) => !used.has(index));
+if (unused.length > 0) throw new Error(`scripts/bundle.mjs: no stand-in taken for ${unused.map((standIn) => `${standIn.module} (${standIn.importer})`).join(', ')}`);
 // cli.ts's #! line, which only a file run as a script may have: the bundle is compiled inside a function
 writeFileSync(bundle, built.outputFiles[0].text.replace(/^#!.*\n/, ''));
 

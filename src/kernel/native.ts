@@ -4,7 +4,6 @@
 // found no prebuild) before the prebuild the package ships for this platform and C library
 // (prebuilds/linux-x64/*.glibc.node, *.musl.node).
 import { createRequire } from 'node:module';
-import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // imported, not required by name when the addon is first wanted: the command's bundle then holds it, and a
@@ -135,7 +134,7 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
-  const where = ['build/Release', 'build/Debug', `prebuilds/${platform()}-${arch()}`].map((dir) => join(packageRoot, dir)).join(', ');
+  const where = ['build/Release', 'build/Debug', `prebuilds/${process.platform}-${process.arch}`].map((dir) => join(packageRoot, dir)).join(', ');
   let path: string;
   // set aside while node-gyp-build resolves, then put back as it was: the child's environment is decided elsewhere
   const setAside = process.env[PREBUILD_DIRECTORY];
