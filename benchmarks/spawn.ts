@@ -1,15 +1,15 @@
 // Spawn -> exec confirmed, /bin/true, in one run: the C floor (vfork), angel's fork path called from C, the
 // addon called from Node, spawnChild, and child_process.spawn; then spawnChild and child_process.spawn again
 // with a large V8 heap, which fork copies page tables for and vfork (CLONE_VM) does not. All rows are
-// sampled in alternating rounds (lib/interleave.ts), the floor in both phases.
-import { spawn } from 'node:child_process';
+// sampled in alternating rounds (lib/interleave.ts), the floor in both phases. What forks (the C programs,
+// child_process.spawn) does so in a side process (lib/side.ts): this one, which times angel's spawn, forks
+// nothing, as the supervisor does not.
 import { closeSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { spawnNative, watchExit } from '../src/kernel/syscalls.js';
 import { Environ, spawnChild, type SpawnOptions } from '../src/kernel/spawn.js';
-import { sampleInRounds, toRow, type Contender, type Sampled } from './lib/interleave.js';
-import { buildC, parseSamples, runC } from './lib/compile.js';
+import { sampleInRounds, toRow, type Contender, type RoundsOptions, type Sampled } from './lib/interleave.js';
+import { buildC, parseSamples } from './lib/compile.js';
+import { growHeap, SideProcess } from './lib/side.js';
 import { ratioText } from './lib/stats.js';
 import { msText, verdict, type Row, type Table } from './lib/table.js';
 import type { Benchmark } from './lib/benchmark.js';
@@ -23,13 +23,13 @@ const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - st
 
 /** A C helper, built on first use and run once per round; each run discards its own first few iterations
  * (the page faults of a fresh process). A build that fails errors the row, not the benchmark. */
-function cProgram(name: string, build: () => string): Contender {
+function cProgram(side: SideProcess, name: string, build: () => string): Contender {
   let binary: string | undefined;
   return {
     name,
-    measure(count) {
+    async measure(count) {
       binary ??= build();
-      return parseSamples(runC(binary, [String(count), '5']));
+      return parseSamples(await side.run(binary, [String(count), '5']));
     },
   };
 }
@@ -75,40 +75,9 @@ function spawnChildCalls(name: string, options: () => SpawnOptions): Contender {
   };
 }
 
-/** Node emits 'spawn' once libuv's uv_spawn has seen the exec succeed (its own close-on-exec pipe). */
-function childProcessSpawns(name: string): Contender {
-  return {
-    name,
-    async measure(count) {
-      const samples: number[] = [];
-      for (let i = 0; i < count; i++) {
-        await new Promise<void>((resolve, reject) => {
-          const start = process.hrtime.bigint();
-          const child = spawn(PROGRAM, [], { stdio: 'ignore' });
-          child.once('spawn', () => samples.push(elapsedMs(start)));
-          child.once('error', reject);
-          child.once('exit', () => resolve());
-        });
-      }
-      return samples;
-    },
-  };
-}
-
-/** Fills the V8 heap with small objects until `bytes` are in use, then collects fully, so no concurrent
- * marking of the new heap runs beside the samples. Returns the heap and what it weighs. */
-function growHeap(bytes: number): { heap: unknown[]; heapMiB: number; rssMiB: number } {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as (() => void) | undefined;
-  const heap: unknown[] = [];
-  while (process.memoryUsage().heapUsed < bytes) {
-    const chunk = new Array<{ k: number }>(2 ** 17);
-    for (let k = 0; k < chunk.length; k++) chunk[k] = { k };
-    heap.push(chunk);
-  }
-  gc?.();
-  const usage = process.memoryUsage();
-  return { heap, heapMiB: Math.round(usage.heapUsed / 2 ** 20), rssMiB: Math.round(usage.rss / 2 ** 20) };
+/** child_process.spawn in the side process, to its 'spawn' event. */
+function childProcessSpawns(side: SideProcess, name: string): Contender {
+  return { name, measure: (count) => side.childProcessSpawns(PROGRAM, count) };
 }
 
 const median = (row: Row): number => row.summary?.median ?? NaN;
@@ -127,42 +96,62 @@ function heapGrowth(withHeap: Row, heapFloor: Row, without: Row, floor: Row): st
   return Number.isNaN(value) ? 'no figure' : `${value.toFixed(2)}x`;
 }
 
+interface Phases {
+  plain: Sampled[];
+  heavy: Sampled[];
+  heapMiB: number;
+}
+
+/** Both phases' rows, sampled in rounds; the C programs and child_process.spawn run in `side`. */
+async function samplePhases(side: SideProcess, rounds: RoundsOptions): Promise<Phases> {
+  const floor = cProgram(side, 'C floor: vfork + execve, a failure written to the shared memory', () => buildC('spawn-floor'));
+  const path = cProgram(side, "angel's fork path from C (angel_spawn, no Node)", () => buildC('spawn-path', { with: ['native/spawn.c'] }));
+  // The supervisor converts the environment once per launch, an Environ, and derives each generation's from it
+  // (driver/supervisor.ts, driver/launch.ts); spawnChild without `env` walks process.env, an exotic object that
+  // calls into C++ for every key, on each call.
+  const baseEnv = Environ.of(process.env);
+  let generation = 0;
+  const asTheSupervisor = (): SpawnOptions => ({ program: PROGRAM, env: baseEnv.with({ ANGEL_GENERATION: String(generation++) }) });
+  const plain = await sampleInRounds(
+    [
+      floor,
+      path,
+      nativeCall('angel addon call (native.spawn, arguments ready)'),
+      spawnChildCalls('angel spawnChild, env prepared once (as the supervisor calls it)', asTheSupervisor),
+      spawnChildCalls("angel spawnChild({ program: '/bin/true' }) (walks process.env)", () => ({ program: PROGRAM })),
+      childProcessSpawns(side, "child_process.spawn, to its 'spawn' event (in the side process)"),
+    ],
+    rounds,
+  );
+
+  // Second phase: the same floor again, sampled beside the heavy rows, so each is compared with the
+  // floor of its own moment.
+  const grown = growHeap(HEAP_BYTES);
+  const sideHeap = await side.growHeap(HEAP_BYTES);
+  const heavy = await sampleInRounds(
+    [
+      { ...floor, name: 'C floor, sampled beside the heap rows below' },
+      spawnChildCalls(`angel spawnChild as the supervisor calls it, ${grown.heapMiB} MiB heap (RSS ${grown.rssMiB} MiB)`, asTheSupervisor),
+      childProcessSpawns(side, `child_process.spawn, ${sideHeap.heapMiB} MiB heap (RSS ${sideHeap.rssMiB} MiB)`),
+    ],
+    rounds,
+  );
+  grown.release();
+  return { plain, heavy, heapMiB: grown.heapMiB };
+}
+
 export const spawnBenchmark: Benchmark = {
   name: 'spawn',
   async run({ quick }) {
     const rounds = { samples: quick ? 100 : 300, rounds: quick ? 4 : 10, warmup: 20 };
-    const floor = cProgram('C floor: vfork + execve, a failure written to the shared memory', () => buildC('spawn-floor'));
-    const path = cProgram("angel's fork path from C (angel_spawn, no Node)", () => buildC('spawn-path', { with: ['native/spawn.c'] }));
-    // The supervisor converts the environment once per launch, an Environ, and derives each generation's from it
-    // (driver/supervisor.ts, driver/launch.ts); spawnChild without `env` walks process.env, an exotic object that
-    // calls into C++ for every key, on each call.
-    const baseEnv = Environ.of(process.env);
-    let generation = 0;
-    const asTheSupervisor = (): SpawnOptions => ({ program: PROGRAM, env: baseEnv.with({ ANGEL_GENERATION: String(generation++) }) });
-    const plain = await sampleInRounds(
-      [
-        floor,
-        path,
-        nativeCall('angel addon call (native.spawn, arguments ready)'),
-        spawnChildCalls('angel spawnChild, env prepared once (as the supervisor calls it)', asTheSupervisor),
-        spawnChildCalls("angel spawnChild({ program: '/bin/true' }) (walks process.env)", () => ({ program: PROGRAM })),
-        childProcessSpawns("child_process.spawn, to its 'spawn' event"),
-      ],
-      rounds,
-    );
-
-    // Second phase: the same floor again, sampled beside the heavy rows, so each is compared with the
-    // floor of its own moment.
-    const { heap, heapMiB, rssMiB } = growHeap(HEAP_BYTES);
-    const heavy = await sampleInRounds(
-      [
-        { ...floor, name: 'C floor, sampled beside the heap rows below' },
-        spawnChildCalls(`angel spawnChild as the supervisor calls it, ${heapMiB} MiB heap (RSS ${rssMiB} MiB)`, asTheSupervisor),
-        childProcessSpawns(`child_process.spawn, ${heapMiB} MiB heap`),
-      ],
-      rounds,
-    );
-    heap.length = 0;
+    const side = SideProcess.start();
+    let phases: Phases;
+    try {
+      phases = await samplePhases(side, rounds);
+    } finally {
+      side.stop();
+    }
+    const { plain, heavy, heapMiB } = phases;
 
     const [floorRow, pathRow, nativeRow, preparedRow, walkingRow, nodeRow] = plain.map((sampled) => toRow(sampled)) as [Row, Row, Row, Row, Row, Row];
     const [heapFloorRow, preparedHeapRow, nodeHeapRow] = heavy.map((sampled) => toRow(sampled)) as [Row, Row, Row];
