@@ -57,6 +57,9 @@ export class Sampler {
       return;
     }
     if (sample.rssBytes > this.#peak) this.#peak = sample.rssBytes;
+    // judged before the next one is scheduled: an overrun's stop signal waits for no pace arithmetic or timer
+    this.onSample(sample);
+    if (this.#stopped) return;
     const delayMs = this.delay(sample, now());
     if (this.#timer && delayMs === this.#delayMs) {
       this.#timer.refresh();
@@ -65,6 +68,5 @@ export class Sampler {
       this.#timer = setTimeout(this.#sampleNow, delayMs).unref();
       this.#delayMs = delayMs;
     }
-    this.onSample(sample);
   };
 }
