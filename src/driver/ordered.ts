@@ -8,8 +8,10 @@ export class OrderedEmitter extends EventEmitter<AngelEvents> {
   /** Events emitted during a step, emitted once it has run. */
   #held: Array<{ name: keyof AngelEvents; payload: unknown[] }> | null = null;
 
-  /** Runs `step`, holding what it emits until it is done. */
+  /** Runs `step`, holding what it emits until it is done; a step run inside another is part of it (what it
+   * emits waits for the outer step's end). */
   protected held(step: () => void): void {
+    if (this.#held !== null) return step();
     this.#held = [];
     try {
       step();

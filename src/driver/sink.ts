@@ -14,6 +14,8 @@ import type { Orphans } from './orphans.js';
 export interface SinkTarget {
   enqueue(event: LifecycleEvent): void;
   emit<K extends keyof AngelEvents>(name: K, ...payload: AngelEvents[K]): boolean;
+  /** Runs `step` as one lifecycle step: what it emits comes after the effects of what it enqueues. */
+  held(step: () => void): void;
   options(): ResolvedOptions;
   watchOf(generation: number): Watch;
   /** A generation's first process died at `at`: a restart is measured from the current one's. */
@@ -34,8 +36,11 @@ export function generationSink(to: SinkTarget): GenerationSink {
       if (cap !== null) to.emit('cap', cap);
       const verdict = to.memory().judge(generation, to.watchOf(generation.number), sample);
       if (verdict === null) return;
-      to.emit('overrun', verdict.overrun);
-      to.enqueue({ type: verdict.event, generation: generation.number });
+      // the stop signal first, then the event's listeners (the event log's line among them)
+      to.held(() => {
+        to.emit('overrun', verdict.overrun);
+        to.enqueue({ type: verdict.event, generation: generation.number });
+      });
     },
     readyTimeout: (generation) => to.enqueue({ type: 'ready-timeout', generation: generation.number, afterMs: to.options().readyTimeout }),
     deadline: (generation) => to.enqueue({ type: 'deadline', generation: generation.number }),

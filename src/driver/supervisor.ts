@@ -230,6 +230,7 @@ export class Supervisor extends OrderedEmitter {
   readonly #sink: GenerationSink = generationSink({
     enqueue: (event) => this.#enqueue(event),
     emit: (name, ...payload) => this.emit(name, ...(payload as never)),
+    held: (step) => this.held(step),
     options: () => this.options,
     watchOf: (generation) => watchOf(this.#life, generation),
     died: (generation, at) => {

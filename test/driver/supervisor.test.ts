@@ -167,6 +167,16 @@ test('a failed overlapping spawn reports its real status (127 not found, 126 not
   assert.deepEqual(gen(r, 0).did, ['stop SIGTERM 5000']);
 });
 
+test('an overrun stops its generation before the overrun event is told: its listeners see the stop signal sent, and the events keep their order', () => {
+  const r = rig({ maxMem: '100M', killTimeout: 5000 });
+  const seen: string[] = [];
+  r.supervisor.on('overrun', (event) => seen.push(`overrun ${event.rssBytes / MiB} MiB, did ${gen(r, 0).did.join(', ')}`));
+  r.supervisor.on('state', (event) => seen.push(`state ${event.to}`));
+  r.supervisor.start();
+  gen(r, 0).sample(120 * MiB);
+  assert.deepEqual(seen, ['state starting', 'state running', 'overrun 120 MiB, did stop SIGTERM 5000', 'state stopping']);
+});
+
 test('the hard ceiling: a tree past 1.5x the cap during its overrun\'s grace period is SIGKILLed at once', () => {
   const r = rig({ maxMem: '100M', killTimeout: 5000 });
   r.supervisor.start();
