@@ -1,9 +1,10 @@
 // Pure: every errno by its name, one table for every message angel writes. Linux's own list, as the C library
-// names it (strerrorname_np(3): the numbers of asm-generic/errno.h, which every architecture Node is built for
-// uses; alpha, mips, parisc and sparc number their own), written out here: Node's os.constants.errno lacks the errnos libuv has no name for (ENOTBLK, EREMOTE, EKEYREJECTED, …),
-// libuv's uv_err_name, which Node's own errors use, lacks some it has (ENOEXEC: `Unknown system error -8`), and
-// node:os would be loaded for it alone (its module and binding, some 0.2-0.3 MB of every angel's resident memory).
-// test/core/errnos.test.ts holds the table to the C library for every number it knows, and to Node's names.
+// names it (strerrorname_np(3)), written out here: the numbers are the same on x86-64, arm64, arm and s390x
+// (ppc64le numbers one more, EDEADLOCK 58; alpha, mips, parisc and sparc their own). Node's os.constants.errno
+// lacks the errnos libuv has no name for (ENOTBLK, EREMOTE, EKEYREJECTED, …), libuv's uv_err_name, which Node's
+// own errors use, lacks some it has (ENOEXEC: `Unknown system error -8`), and node:os would be loaded for it alone
+// (its module and binding, some 0.2-0.3 MB of every angel's resident memory). test/core/errnos.test.ts holds the
+// table to the C library for every number it knows, and to Node's names.
 
 /** Each number's first name, the one the C library and the man pages use (not EWOULDBLOCK, EDEADLOCK, ENOTSUP). */
 const ERRNOS: Readonly<Record<string, number>> = {

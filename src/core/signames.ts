@@ -1,7 +1,8 @@
-// Signal names and numbers: Linux's (asm-generic/signal.h, which every architecture Node is built for uses),
-// written out as Node's os.constants.signals lists them (test/core/signames.test.ts holds the two to each other). Not
-// read from node:os, which would be loaded for it alone (its module and binding, some 0.2-0.3 MB of every angel's
-// resident memory). The real-time signals have no name in either.
+// Signal names and numbers: Linux's, the same on every architecture Node is built for (x86-64, arm64, arm,
+// ppc64le, s390x; alpha, mips, parisc and sparc number their own), written out as Node's os.constants.signals
+// lists them (test/core/signames.test.ts holds the two to each other). Not read from node:os, which would be
+// loaded for it alone (its module and binding, some 0.2-0.3 MB of every angel's resident memory). The real-time
+// signals have no name in either.
 import { UsageError } from './errors.js';
 
 const numbers: Readonly<Record<string, number>> = {
