@@ -306,7 +306,8 @@ export function inTree(root: number, pid: number): boolean {
 
 const GENERATION_VARIABLE = Buffer.from('\0ANGEL_GENERATION=', 'latin1');
 const INSTANCE_VARIABLE = Buffer.from('\0ANGEL_INSTANCE=', 'latin1');
-const environBuffer = Buffer.alloc(64 * 1024);
+/** Made at the first read: most angels never read another process's environment (no sweep, no orphan). */
+let environBuffer: Buffer | null = null;
 
 /** The values of environment variables as the process `pid` started with them (/proc/<pid>/environ, its first
  * 64 KiB, read once for all of them), each null when it is not there; all null when the process is gone. */
@@ -319,9 +320,10 @@ function environValues(pid: number, variables: readonly Buffer[]): Array<string 
     return none;
   }
   try {
-    environBuffer[0] = 0;
-    const length = readSync(fd, environBuffer, 1, environBuffer.length - 1, 0) + 1;
-    const environ = environBuffer.subarray(0, length);
+    const bytes = (environBuffer ??= Buffer.alloc(64 * 1024));
+    bytes[0] = 0;
+    const length = readSync(fd, bytes, 1, bytes.length - 1, 0) + 1;
+    const environ = bytes.subarray(0, length);
     return variables.map((variable) => {
       const at = environ.indexOf(variable);
       if (at < 0) return null;
