@@ -8,7 +8,7 @@ import { closeSync } from 'node:fs';
 import { spawnNative, watchExit } from '../src/kernel/syscalls.js';
 import { Environ, spawnChild, type SpawnOptions } from '../src/kernel/spawn.js';
 import { sampleInRounds, toRow, type Contender, type RoundsOptions, type Sampled } from './lib/interleave.js';
-import { buildC, parseSamples } from './lib/compile.js';
+import { buildC, parseSamples, type BuildOptions } from './lib/compile.js';
 import { growHeap, SideProcess } from './lib/side.js';
 import { ratioText } from './lib/stats.js';
 import { msText, verdict, type Row, type Table } from './lib/table.js';
@@ -21,17 +21,23 @@ const HEAP_BYTES = 512 * 2 ** 20;
 
 const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
 
-/** A C helper, built on first use and run once per round; each run discards its own first few iterations
- * (the page faults of a fresh process). A build that fails errors the row, not the benchmark. */
-function cProgram(side: SideProcess, name: string, build: () => string): Contender {
-  let binary: string | undefined;
-  return {
-    name,
-    async measure(count) {
-      binary ??= build();
-      return parseSamples(await side.run(binary, [String(count), '5']));
-    },
-  };
+/** A C helper built before any sample (cc is a fork of this process, which no row may follow): the binary, or
+ * the build's failure, which errors the helper's row, not the benchmark. */
+function builtBeforehand(name: string, options?: BuildOptions): () => string {
+  try {
+    const binary = buildC(name, options);
+    return () => binary;
+  } catch (error) {
+    return () => {
+      throw error;
+    };
+  }
+}
+
+/** A C helper run once per round in the side process; each run discards its own first few iterations (the page
+ * faults of a fresh process). */
+function cProgram(side: SideProcess, name: string, binary: () => string): Contender {
+  return { name, measure: async (count) => parseSamples(await side.run(binary(), [String(count), '5'])) };
 }
 
 /** The addon's call alone, its arguments prepared as spawnChild prepares them; the exit is awaited untimed. */
@@ -103,9 +109,9 @@ interface Phases {
 }
 
 /** Both phases' rows, sampled in rounds; the C programs and child_process.spawn run in `side`. */
-async function samplePhases(side: SideProcess, rounds: RoundsOptions): Promise<Phases> {
-  const floor = cProgram(side, 'C floor: vfork + execve, a failure written to the shared memory', () => buildC('spawn-floor'));
-  const path = cProgram(side, "angel's fork path from C (angel_spawn, no Node)", () => buildC('spawn-path', { with: ['native/spawn.c'] }));
+async function samplePhases(side: SideProcess, rounds: RoundsOptions, binaries: { floor: () => string; path: () => string }): Promise<Phases> {
+  const floor = cProgram(side, 'C floor: vfork + execve, a failure written to the shared memory', binaries.floor);
+  const path = cProgram(side, "angel's fork path from C (angel_spawn, no Node)", binaries.path);
   // The supervisor converts the environment once per launch, an Environ, and derives each generation's from it
   // (driver/supervisor.ts, driver/launch.ts); spawnChild without `env` walks process.env, an exotic object that
   // calls into C++ for every key, on each call.
@@ -144,10 +150,11 @@ export const spawnBenchmark: Benchmark = {
   name: 'spawn',
   async run({ quick }) {
     const rounds = { samples: quick ? 100 : 300, rounds: quick ? 4 : 10, warmup: 20 };
+    const binaries = { floor: builtBeforehand('spawn-floor'), path: builtBeforehand('spawn-path', { with: ['native/spawn.c'] }) };
     const side = SideProcess.start();
     let phases: Phases;
     try {
-      phases = await samplePhases(side, rounds);
+      phases = await samplePhases(side, rounds, binaries);
     } finally {
       side.stop();
     }
