@@ -3,9 +3,9 @@
  * varying amount on a small machine) and PHASE_US (or a random time under 200 ms), then grows its RSS by 2 MiB
  * every 2 ms. Each step is four mmap(MAP_POPULATE)s of 512 KiB back to back, its RSS (/proc/self/statm) read
  * after each: faulting pages in one by one takes milliseconds on a VM, and a crossing is known only to within
- * the mmap it happened in (2 MiB populated at once took 0.4-2.5 ms on the 2-core VM of the published run, a
- * quarter of that as many times 512 KiB; 128 pages is also how often cgroup v1 checks its thresholds). It notes
- * CLOCK_MONOTONIC when its RSS first passes the cap, and on SIGTERM (or SIGINT, PM2's stop signal) prints the ms from that crossing to
+ * the mmap it happened in (populating 2 MiB at once took 0.4-2.5 ms on the 2-core VM of the published run;
+ * 512 KiB, 128 pages, is also how often cgroup v1 checks its thresholds). It notes CLOCK_MONOTONIC when its RSS
+ * first passes the cap, and on SIGTERM (or SIGINT, PM2's stop signal) prints the ms from that crossing to
  * the signal and exits 0: the latency of whatever sampler watches it. Exits 3 if no signal comes within 5 s.
  * With OVERRUN_CGROUP=<the memory hierarchy's mount>, the crossing is its cgroup's figure passing the cap instead
  * (figure.h: the usage less the clean page cache, what angel's --cgroup and container mode watch), which counts
