@@ -14,7 +14,7 @@ test('every signal Node knows has its number, and every number its name, in the 
   }
 });
 
-test('the table has no signal Node does not know, and no number without a name', () => {
+test('every number from 1 to 31 has a name, one Node gives that number; the real-time signals and SIGUNUSED have none', () => {
   for (let number = 1; number <= 31; number++) {
     const name = signalName(number);
     assert.ok(name !== undefined, `${number} has a name`);
