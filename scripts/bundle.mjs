@@ -6,11 +6,13 @@
 //    (angel bench); what its dependencies load for what angel never asks of them is left out (STAND_INS).
 //    Whitespace and comments go (the source is kept in memory for the process's life); names stay, for the stack
 //    of a bug.
-// 2. dist/src/face/angel.cjs.cache: V8's code cache of that file after a run of `angel --restart never -- true`,
-//    so that it holds the functions a launch calls too. Made with this node and the Node flags bin/angel's exec
-//    line gives (some are in the cache's flag hash): another node, or other flags, reject it, and compile the
-//    file as it would without. A run that fails (no addon yet) still leaves the cache of what it compiled, and
-//    says so.
+// 2. dist/src/face/angel.cjs.cache: V8's code cache of that file as a run of `angel --restart never -- sleep 0.2`
+//    has compiled it at its first child's start, so that it holds the functions a launch calls up to its first
+//    spawn too, and no more: every function in the cache is deserialized as the bundle is compiled and stays in
+//    every angel's heap, idle or not, where one that runs only at a child's end or at angel's own compiles when it
+//    first runs. Made with this node and the Node flags bin/angel's exec line gives (some are in the cache's flag
+//    hash): another node, or other flags, reject it, and compile the file as it would without. A run that fails
+//    (no addon yet) still leaves the cache of what it compiled, and says so.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -86,17 +88,31 @@ if (unused.length > 0) throw new Error(`scripts/bundle.mjs: no stand-in taken fo
 // cli.ts's #! line, which only a file run as a script may have: the bundle is compiled inside a function
 writeFileSync(bundle, built.outputFiles[0].text.replace(/^#!.*\n/, ''));
 
-// the run that fills the cache: the CLI as bin/angel runs it, in a child, the cache written as it exits
+// the run that fills the cache: the CLI as bin/angel runs it, in a child, the cache written once its first child
+// is there (or as it exits, if it never gets that far)
 const fill = `
+const { readFileSync, writeFileSync } = require('node:fs');
 const command = require(${JSON.stringify(join(face, 'command.cjs'))});
 const compiled = command.compileCommand(undefined);
-process.on('exit', () => require('node:fs').writeFileSync(command.CODE_CACHE, compiled.makeCache()));
+let written = false;
+const write = () => {
+  if (!written) writeFileSync(command.CODE_CACHE, compiled.makeCache());
+  written = true;
+};
+// the first child's start: a child of this process's main thread appears
+const children = '/proc/self/task/' + process.pid + '/children';
+const started = setInterval(() => {
+  if (readFileSync(children, 'utf8').trim() === '') return;
+  clearInterval(started);
+  write();
+}, 2).unref();
+process.on('exit', write); // a run that failed before its first spawn: what it compiled
 process.argv.splice(1, 0, command.BUNDLE); // as \`node <script> …\` gives it
 compiled.run();`;
 // bin/angel's `exec node <flags> -- "$0" "$@"` line: the cache is V8's for these flags
 const launcher = /^exec node (.*) -- "\$0" "\$@"$/m.exec(readFileSync(join(root, 'bin', 'angel'), 'utf8'));
 if (!launcher) throw new Error('bin/angel: no `exec node … -- "$0" "$@"` line');
-const run = spawnSync(process.execPath, [...launcher[1].split(' '), '-e', fill, '--', '--restart', 'never', '--log-format', 'json', '--', 'true'], {
+const run = spawnSync(process.execPath, [...launcher[1].split(' '), '-e', fill, '--', '--restart', 'never', '--log-format', 'json', '--', 'sleep', '0.2'], {
   cwd: root,
   encoding: 'utf8',
   stdio: ['ignore', 'ignore', 'pipe'],
