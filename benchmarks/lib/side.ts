@@ -7,10 +7,11 @@
 //
 // The side process is this file run by Node (fork, once, before any sample), told what to do over its IPC
 // channel one request at a time.
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { runC } from './compile.js';
 
 type Request =
   | { kind: 'run'; binary: string; args: string[] }
@@ -57,19 +58,12 @@ async function childProcessSpawns(program: string, count: number): Promise<numbe
   return samples;
 }
 
-/** The program's standard output; its failure, with its standard error, thrown. */
-function run(binary: string, args: readonly string[]): string {
-  const result = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  if (result.status !== 0) throw new Error(`${binary} exited ${result.status ?? result.signal}: ${result.stderr || result.error?.message}`);
-  return result.stdout;
-}
-
 let kept: ReturnType<typeof growHeap> | undefined;
 
 async function serve(request: Request): Promise<unknown> {
   switch (request.kind) {
     case 'run':
-      return run(request.binary, request.args);
+      return runC(request.binary, request.args);
     case 'spawns':
       return childProcessSpawns(request.program, request.count);
     case 'grow': {
