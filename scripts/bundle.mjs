@@ -45,7 +45,7 @@ const used = new Set();
 const standIns = {
   name: 'stand-ins',
   setup(bundler) {
-    bundler.onResolve({ filter: /^(thread-stream|worker_threads|node:diagnostics_channel|node:os|os)$/ }, ({ path, importer }) => {
+    bundler.onResolve({ filter: new RegExp(`^(${[...new Set(STAND_INS.map((standIn) => standIn.module))].join('|')})$`) }, ({ path, importer }) => {
       const index = STAND_INS.findIndex((standIn) => standIn.module === path && standIn.importer.test(importer));
       if (index < 0) return undefined;
       used.add(index);
