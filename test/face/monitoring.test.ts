@@ -117,6 +117,13 @@ test('--metrics on 127.0.0.1 by default: the exposition parses strictly, with th
     assert.ok((value('angel_child_resident_memory_bytes') ?? 0) > 0, 'the tree\'s RSS');
     assert.ok((value('process_resident_memory_bytes') ?? 0) > 0, 'angel\'s own process');
     assert.ok(families.some((family) => family.name === 'nodejs_eventloop_lag_max_seconds'), 'angel\'s event loop lag, sampled once a second');
+    const served = new Set(families.map((family) => family.name));
+    for (const name of ['process_cpu_seconds_total', 'process_open_fds', 'process_max_fds', 'process_start_time_seconds', 'process_virtual_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_version_info']) {
+      assert.ok(served.has(name), `angel's own ${name}`);
+    }
+    for (const name of ['nodejs_gc_duration_seconds', 'nodejs_heap_space_size_used_bytes', 'nodejs_active_handles']) {
+      assert.ok(!served.has(name), `not prom-client's ${name}: Node's more than angel's, and a third of a scrape's CPU`);
+    }
     assert.equal(families.find((family) => family.name === 'angel_restart_latency_seconds')?.type, 'histogram');
     process.kill(first.pid as number, 'SIGKILL');
     await run.event('ready', (event) => event.generation === 1);
