@@ -25,12 +25,12 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Registry {
   const register = new Registry();
   // angel's own process, from prom-client's own collectors: the process metrics every Prometheus client
-  // library exports (CPU, resident and virtual memory, open fds and their limit, start time), and Node's heap, event
-  // loop lag and version. The rest of what collectDefaultMetrics registers (the heap's eight spaces, a GC
+  // library exports (CPU, resident and virtual memory, open fds and their limit, start time), and Node's heap,
+  // event loop lag and version. The rest of what collectDefaultMetrics registers (the heap's eight spaces, a GC
   // duration histogram fed by an observer of every collection, libuv's handles, requests and resources)
-  // describes Node more than angel, and cost a third of the CPU of a scrape. The lag is sampled by a timer at
-  // this precision, which wakes angel as often: prom-client's 10 ms default would wake it a hundred times a
-  // second, more than the watching itself does; a second still shows any stall of angel's loop, as its max.
+  // describes Node more than angel, and cost some two fifths of a scrape's CPU here. The lag is sampled by a
+  // timer at this precision, which wakes angel as often: prom-client's 10 ms default would wake it a hundred
+  // times a second, more than the watching itself does; a second still shows any stall of angel's loop, as its max.
   for (const collector of [processCpuTotal, processStartTime, osMemoryHeap, processOpenFileDescriptors, processMaxFileDescriptors, eventLoopLag, heapSizeAndUsed, version]) {
     collector(register, { eventLoopMonitoringPrecision: 1000 });
   }
