@@ -1,6 +1,6 @@
 // The package as a user gets it. A copy of this checkout is packed (npm pack runs prepack, which prebuilds the
 // addon for glibc and, with musl-gcc, for musl) and the tarball is installed into empty projects: without a
-// compiler (CC=/bin/false) it keeps its prebuild and runs a capped child; locked, or where no prebuild loads,
+// compiler (CC=/bin/false) it keeps its prebuild, runs a capped child and serves --metrics; locked, or where no prebuild loads,
 // it compiles from source with npm's own node-gyp; the musl prebuild loads in a musl process.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -66,7 +66,7 @@ describe('the package', { skip: needs(hasNpm ? false : 'needs npm on PATH') }, (
     assert.ok(existsSync(tarball), packed.stdout);
   }, { timeout: 240_000 });
 
-  test('installed without a compiler (CC=/bin/false): its prebuild, angel --version and a capped child', { timeout: 240_000 }, async () => {
+  test('installed without a compiler (CC=/bin/false): its prebuild, angel --version, a capped child and --metrics', { timeout: 240_000 }, async () => {
     const { app, output, packageDir } = install({ CC: '/bin/false', CXX: '/bin/false' });
     assert.match(output, /angel: using the prebuilt addon prebuilds\/linux-x64\/angel-supervisor\.glibc\.node/);
     assert.equal(existsSync(join(packageDir, 'build')), false, 'nothing was compiled');
@@ -76,6 +76,16 @@ describe('the package', { skip: needs(hasNpm ? false : 'needs npm on PATH') }, (
     const overrun = await run.event('overrun');
     assert.equal(overrun.capBytes, 40 * 2 ** 20);
     assert.equal(await run.status(), 143);
+    // --metrics requires prom-client's collector modules by their paths in its package: as installed, they load
+    const served = new AngelRun(['--metrics', '0', '--', 'sleep', '60'], { cli: realpathSync(angelBin(app)) });
+    try {
+      const { address } = await served.event('listening');
+      const text = await (await fetch(`http://${String(address)}/metrics`)).text();
+      assert.match(text, /^process_resident_memory_bytes \d+$/m);
+      assert.match(text, /^nodejs_eventloop_lag_max_seconds /m);
+    } finally {
+      served.kill();
+    }
   });
 
   test('the README\'s Install lines, as written: npm pack names the tarball npm install -g installs, angel runs', { timeout: 240_000 }, () => {
