@@ -30,7 +30,8 @@ export function metricsRegistry(supervisor: Supervisor, board: StatusBoard): Reg
   // duration histogram fed by an observer of every collection, libuv's handles, requests and resources)
   // describes Node more than angel, and cost some two fifths of a scrape's CPU here. The lag is sampled by a
   // timer at this precision, which wakes angel as often: prom-client's 10 ms default would wake it a hundred
-  // times a second, more than the watching itself does; a second still shows any stall of angel's loop, as its max.
+  // times a second, more than the watching itself does; a second still shows any stall of angel's loop, as its
+  // max.
   for (const collector of [processCpuTotal, processStartTime, osMemoryHeap, processOpenFileDescriptors, processMaxFileDescriptors, eventLoopLag, heapSizeAndUsed, version]) {
     collector(register, { eventLoopMonitoringPrecision: 1000 });
   }

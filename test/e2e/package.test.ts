@@ -1,7 +1,7 @@
 // The package as a user gets it. A copy of this checkout is packed (npm pack runs prepack, which prebuilds the
 // addon for glibc and, with musl-gcc, for musl) and the tarball is installed into empty projects: without a
-// compiler (CC=/bin/false) it keeps its prebuild, runs a capped child and serves --metrics; locked, or where no prebuild loads,
-// it compiles from source with npm's own node-gyp; the musl prebuild loads in a musl process.
+// compiler (CC=/bin/false) it keeps its prebuild, runs a capped child and serves --metrics; locked, or where no
+// prebuild loads, it compiles from source with npm's own node-gyp; the musl prebuild loads in a musl process.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
