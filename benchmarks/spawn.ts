@@ -9,7 +9,7 @@ import { spawnNative, watchExit } from '../src/kernel/syscalls.js';
 import { Environ, spawnChild, type SpawnOptions } from '../src/kernel/spawn.js';
 import { sampleInRounds, toRow, type Contender, type RoundsOptions, type Sampled } from './lib/interleave.js';
 import { buildC, parseSamples, type BuildOptions } from './lib/compile.js';
-import { growHeap, SideProcess } from './lib/side.js';
+import { elapsedMs, growHeap, SideProcess } from './lib/side.js';
 import { ratioText } from './lib/stats.js';
 import { msText, verdict, type Row, type Table } from './lib/table.js';
 import type { Benchmark } from './lib/benchmark.js';
@@ -18,8 +18,6 @@ import { TARGETS } from './lib/targets.js';
 const PROGRAM = '/bin/true';
 const TARGET = TARGETS.spawnVsVfork;
 const HEAP_BYTES = 512 * 2 ** 20;
-
-const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
 
 /** A C helper built before any sample (cc is a fork of this process, which no row may follow): the binary, or
  * the build's failure, which errors the helper's row, not the benchmark. */

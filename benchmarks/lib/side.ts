@@ -41,7 +41,8 @@ export function growHeap(bytes: number): GrownHeap & { release: () => void } {
   return { heapMiB: Math.round(usage.heapUsed / 2 ** 20), rssMiB: Math.round(usage.rss / 2 ** 20), release: () => (heap.length = 0) };
 }
 
-const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
+/** Milliseconds since `start` (process.hrtime.bigint()): the clock both processes of the spawn benchmark time with. */
+export const elapsedMs = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
 
 /** Node emits 'spawn' once libuv's uv_spawn has seen the exec succeed (its own close-on-exec pipe). */
 async function childProcessSpawns(program: string, count: number): Promise<number[]> {

@@ -419,7 +419,6 @@ export class Generation implements GenerationHandle {
       return 0;
     }
   }
-
 }
 
 /** The shell's convention: the code, or 128 + the signal number. */
