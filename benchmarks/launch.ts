@@ -97,7 +97,7 @@ export const launchBenchmark: Benchmark = {
         'Where the launch goes in angel\'s process: one launch as bin/angel runs it, under `node --cpu-prof`, its samples\' self ' +
           `time by where the code lives (a package, a file of angel's, Node's internals; the profile starts once Node has booted): ${profile}.`,
         'The parser\'s own floor (benchmarks/lib/cli-floor.ts): commander, the command line\'s chosen library, loaded as angel loads its ' +
-          "bundle (one CommonJS file compiled with its V8 code cache, bin/angel's Node flags), defining as many options as `angel run` " +
+          "bundle (through command.cjs: one CommonJS file compiled with its V8 code cache, built-ins loaded at first use, bin/angel's Node flags), defining as many options as `angel run` " +
           `and parsing one line, then exiting: ${commanderOver(commanderRow, node)} over \`node -e 0\`, of the ${TARGET_MS} ms the target leaves ` +
           "for everything angel does before the exec (its checks, the addon's load, the instance directory and control socket, the spawn).",
       ],

@@ -15,6 +15,7 @@
 //    (no addon yet) still leaves the cache of what it compiled, and says so.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -85,15 +86,21 @@ const built = await build({
 // a dependency that now loads the module another way (or no longer at all) would bring its cost back unnoticed
 const unused = STAND_INS.filter((_, index) => !used.has(index));
 if (unused.length > 0) throw new Error(`scripts/bundle.mjs: no stand-in taken for ${unused.map((standIn) => `${standIn.module} (${standIn.importer})`).join(', ')}`);
-// cli.ts's #! line, which only a file run as a script may have: the bundle is compiled inside a function
-writeFileSync(bundle, built.outputFiles[0].text.replace(/^#!.*\n/, ''));
+// cli.ts's #! line, which only a file run as a script may have: the bundle is compiled inside a function, the
+// one Module.wrap makes, stored wrapped (src/face/command.cts reads it as it is: a string it would wrap itself
+// V8 copies twice more). esbuild escapes what is not ASCII (its default charset), which command.cts's read
+// relies on: each byte one character
+const wrapped = Module.wrap(built.outputFiles[0].text.replace(/^#!.*\n/, ''));
+const foreign = /[^\x00-\x7f]/.exec(wrapped);
+if (foreign) throw new Error(`scripts/bundle.mjs: the bundle holds a character that is not ASCII at ${foreign.index} (esbuild's charset option)`);
+writeFileSync(bundle, wrapped);
 
 // the run that fills the cache: the CLI as bin/angel runs it, in a child, the cache written once its first child
 // is there (or as it exits, if it never gets that far)
 const fill = `
 const { readFileSync, writeFileSync } = require('node:fs');
 const command = require(${JSON.stringify(join(face, 'command.cjs'))});
-const compiled = command.compileCommand(undefined);
+const compiled = command.compileCommand(null);
 let written = false;
 const write = () => {
   if (!written) writeFileSync(command.CODE_CACHE, compiled.makeCache());

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import Module from 'node:module';
 import { ROOT } from './compile.js';
 
 /** `angel run`'s options as its --help lists them (43), and its four other commands. */
@@ -22,19 +23,16 @@ for (const name of ${JSON.stringify(COMMANDS)}) program.command(name).option('--
 program.parse(['--restart', 'never', '--', 'true'], { from: 'user' });
 `;
 
-// as command.cts loads angel.cjs: Module.wrap, the cache beside it; the first run writes the cache
-const loader = `
-const { existsSync, readFileSync, writeFileSync } = require('node:fs');
-const Module = require('node:module');
-const { Script } = require('node:vm');
-const bundle = require('node:path').join(__dirname, 'cli.cjs');
-const cache = bundle + '.cache';
-const cached = existsSync(cache) ? readFileSync(cache) : undefined;
-const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, ...(cached && { cachedData: cached }) });
-const wrapped = new Module(bundle);
-script.runInThisContext()(wrapped.exports, Module.createRequire(bundle), wrapped, bundle, __dirname);
-if (!cached) process.on('exit', () => writeFileSync(cache, script.createCachedData()));
-if (process.argv[2] === 'check' && (!cached || script.cachedDataRejected)) process.exitCode = 3;
+// as bin/angel loads angel.cjs: through command.cjs (its read, its code cache, its lazy built-ins); the run that
+// fills the cache writes it at its exit
+const loader = (command: string): string => `
+const { join } = require('node:path');
+const command = require(${JSON.stringify(command)});
+const bundle = join(__dirname, 'cli.cjs');
+const compiled = process.argv[2] === 'fill' ? command.compileBundle(bundle, null) : command.compileBundle(bundle, bundle + '.cache');
+compiled.run();
+if (process.argv[2] === 'fill') process.on('exit', () => require('node:fs').writeFileSync(bundle + '.cache', compiled.makeCache()));
+if (process.argv[2] === 'check' && compiled.cacheRejected) process.exitCode = 3;
 `;
 
 export interface CliFloor {
@@ -49,8 +47,8 @@ export async function buildCliFloor(nodeFlags: readonly string[]): Promise<CliFl
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'angel-bench-cli-floor-'));
   writeFileSync(join(dir, 'entry.js'), entry);
-  writeFileSync(join(dir, 'loader.cjs'), loader);
-  await build({
+  writeFileSync(join(dir, 'loader.cjs'), loader(join(ROOT, 'dist', 'src', 'face', 'command.cjs')));
+  const built = await build({
     entryPoints: [join(dir, 'entry.js')],
     outfile: join(dir, 'cli.cjs'),
     bundle: true,
@@ -61,9 +59,12 @@ export async function buildCliFloor(nodeFlags: readonly string[]): Promise<CliFl
     minifyWhitespace: true,
     minifySyntax: true,
     logLevel: 'warning',
+    write: false,
   });
+  // stored as scripts/bundle.mjs stores angel's: wrapped as Module.wrap wraps a module, and ASCII (esbuild's default)
+  writeFileSync(join(dir, 'cli.cjs'), Module.wrap(built.outputFiles[0]?.text ?? ''));
   const command = [process.execPath, ...nodeFlags, join(dir, 'loader.cjs')];
-  const fill = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8' });
+  const fill = spawnSync(command[0] as string, [...command.slice(1), 'fill'], { encoding: 'utf8' });
   if (fill.status !== 0) throw new Error(`the commander floor failed: ${fill.stderr}`);
   // the floor is only a floor with its cache taken, as bin/angel's is
   const check = spawnSync(command[0] as string, [...command.slice(1), 'check'], { encoding: 'utf8' });

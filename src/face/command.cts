@@ -7,12 +7,20 @@
 //
 // A cache V8 rejects (another Node, other V8 flags, a bundle rebuilt without it) costs only the compile it
 // would have saved: the source is compiled as without one.
-import { readFileSync } from 'node:fs';
+//
+// The two files are read the way that touches the least new memory, which is most of what a launch costs on a
+// virtual machine that pays 10 us for each page a process touches first (the benchmarks' VM; 0.1-0.3 us on bare
+// metal): the bundle is stored as Module.wrap makes it, so its string is compiled as it is read (a wrapper added
+// here would make a second string that V8 flattens into a third), in ASCII, so its bytes become the string by
+// one copy (Node's UTF-8 read grows a C++ string to the file's size, then decodes it into V8's), and the code
+// cache is then read into the pages that held those bytes.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import Module from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
-/** The bundle, beside this file in dist/src/face (so that its paths relative to the package are a module's). */
+/** The bundle, beside this file in dist/src/face (so that its paths relative to the package are a module's):
+ * one function expression, the bundle as Module.wrap wraps a CommonJS module, in ASCII. */
 export const BUNDLE = join(__dirname, 'angel.cjs');
 /** V8's code cache for BUNDLE, as compileCommand compiles it. */
 export const CODE_CACHE = join(__dirname, 'angel.cjs.cache');
@@ -28,11 +36,39 @@ export interface CompiledCommand {
   makeCache(): Buffer;
 }
 
-function readCache(): Buffer | undefined {
+/** Fills `buffer` from the start with the file open at `fd`, `size` bytes; returns how many it read. */
+function readAll(fd: number, buffer: Buffer, size: number): number {
+  let read = 0;
+  while (read < size) {
+    const got = readSync(fd, buffer, read, size - read, read);
+    if (got === 0) break; // shorter than it was at its fstat
+    read += got;
+  }
+  return read;
+}
+
+const openIfThere = (path: string): number | undefined => {
   try {
-    return readFileSync(CODE_CACHE);
+    return openSync(path, 'r');
   } catch {
     return undefined; // built without one: compiled from source
+  }
+};
+
+/** `bundle`'s source and, unless `cache` is null, the code cache there if there is one, read through one
+ * buffer: the bundle's bytes become its string, then the cache is read over them. */
+function readBundle(bundle: string, cache: string | null): { source: string; cachedData: Buffer | undefined } {
+  const sourceFd = openSync(bundle, 'r');
+  const cacheFd = cache === null ? undefined : openIfThere(cache);
+  try {
+    const sourceSize = fstatSync(sourceFd).size;
+    const cacheSize = cacheFd === undefined ? 0 : fstatSync(cacheFd).size;
+    const buffer = Buffer.allocUnsafeSlow(Math.max(sourceSize, cacheSize));
+    const source = buffer.toString('latin1', 0, readAll(sourceFd, buffer, sourceSize));
+    return { source, cachedData: cacheFd === undefined ? undefined : buffer.subarray(0, readAll(cacheFd, buffer, cacheSize)) };
+  } finally {
+    closeSync(sourceFd);
+    if (cacheFd !== undefined) closeSync(cacheFd);
   }
 }
 
@@ -65,16 +101,23 @@ export function lazyBuiltins(require: NodeJS.Require): NodeJS.Require {
   return Object.assign((id: string) => (Module.isBuiltin(id) && !loaded(id) ? lazy(id) : require(id)), require);
 }
 
-/** The bundle compiled as CommonJS compiles a module (Module.wrap: the same source, so the same cache). */
-export function compileCommand(cachedData: Buffer | undefined = readCache()): CompiledCommand {
-  const script = new Script(Module.wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, ...(cachedData && { cachedData }) });
+/** A bundle as bundle.mjs writes it (the wrapped function, ASCII), compiled with the code cache `cache` names
+ * (null: compiled without one), or with `cachedData` given (a test's). */
+export function compileBundle(bundle: string, cache: string | null, cachedData?: Buffer): CompiledCommand {
+  const read = readBundle(bundle, cachedData === undefined ? cache : null);
+  const data = cachedData ?? read.cachedData;
+  const script = new Script(read.source, { filename: bundle, ...(data && { cachedData: data }) });
   return {
     run() {
-      const module = new Module(BUNDLE);
-      module.filename = BUNDLE;
-      (script.runInThisContext() as Wrapper)(module.exports, lazyBuiltins(Module.createRequire(BUNDLE)), module, BUNDLE, __dirname);
+      const module = new Module(bundle);
+      module.filename = bundle;
+      (script.runInThisContext() as Wrapper)(module.exports, lazyBuiltins(Module.createRequire(bundle)), module, bundle, dirname(bundle));
     },
-    cacheRejected: cachedData === undefined || script.cachedDataRejected === true,
+    cacheRejected: data === undefined || script.cachedDataRejected === true,
     makeCache: () => script.createCachedData(),
   };
 }
+
+/** angel's CLI, the bundle beside this file, compiled with its code cache (null: without it; a Buffer: with that). */
+export const compileCommand = (cachedData?: Buffer | null): CompiledCommand =>
+  cachedData === null ? compileBundle(BUNDLE, null) : compileBundle(BUNDLE, CODE_CACHE, cachedData);

@@ -2,8 +2,8 @@
 // first use, and a process that runs it without the ESM loader or libuv's threadpool.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -41,6 +41,29 @@ describe('the bundle and its code cache', () => {
     };
     // V8 hashes flags that change what it compiles (--no-icu-timezone-data) into the cache: made under others, refused
     assert.equal(rejected(LAUNCHER_FLAGS), false, 'rebuild with npm run build: the cache is missing or was made for another bundle, node or flags');
+  });
+
+  test('a bundle read with its cache through one buffer: the source is whole whichever file is longer, and the cache is taken', () => {
+    // a source longer than its cache, then one shorter: a comment, which no cache holds; the function after it
+    // prints itself, which V8 reads from the source string at the function's place
+    for (const padding of [200_000, 0]) {
+      const bundle = join(scratch, `bundle-${padding}.cjs`);
+      const said = join(scratch, `said-${padding}.json`);
+      const body = `/*${'x'.repeat(padding)}*/ const sum = (a, b) => a + b; require('node:fs').writeFileSync(${JSON.stringify(said)}, JSON.stringify([sum(2, 3), String(sum), __filename]));`;
+      writeFileSync(bundle, Module.wrap(body));
+      const first = command.compileBundle(bundle, `${bundle}.cache`);
+      assert.equal(first.cacheRejected, true, 'no cache written yet');
+      first.run();
+      assert.deepEqual(JSON.parse(readFileSync(said, 'utf8')), [5, '(a, b) => a + b', bundle]);
+      const cache = first.makeCache();
+      writeFileSync(`${bundle}.cache`, cache);
+      assert.equal(cache.length > Buffer.byteLength(Module.wrap(body)), padding === 0, 'the case meant: which file is longer');
+      rmSync(said);
+      const second = command.compileBundle(bundle, `${bundle}.cache`);
+      assert.equal(second.cacheRejected, false);
+      second.run();
+      assert.deepEqual(JSON.parse(readFileSync(said, 'utf8')), [5, '(a, b) => a + b', bundle]);
+    }
   });
 
   test('a cache that does not fit is refused, and the bundle compiles and runs without it', () => {
