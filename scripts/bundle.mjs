@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run build's second step, after tsc: the command as bin/angel runs it (src/face/command.cts says why).
 // 1. dist/src/face/angel.cjs: tsc's dist/src/face/cli.js and everything it imports, angel's modules and its
-//    dependencies, as one CommonJS file (esbuild). The packages only some runs load stay out, each `require`d
+//    dependencies, as one CommonJS module (esbuild), stored inside Module.wrap's function. The packages only some runs load stay out, each `require`d
 //    from node_modules when first used: pino-pretty (pretty lines), prom-client (--metrics), cli-progress
 //    (angel bench); what its dependencies load for what angel never asks of them is left out (STAND_INS).
 //    Whitespace and comments go (the source is kept in memory for the process's life); names stay, for the stack
@@ -86,10 +86,10 @@ const built = await build({
 // a dependency that now loads the module another way (or no longer at all) would bring its cost back unnoticed
 const unused = STAND_INS.filter((_, index) => !used.has(index));
 if (unused.length > 0) throw new Error(`scripts/bundle.mjs: no stand-in taken for ${unused.map((standIn) => `${standIn.module} (${standIn.importer})`).join(', ')}`);
-// cli.ts's #! line, which only a file run as a script may have: the bundle is compiled inside a function, the
-// one Module.wrap makes, stored wrapped (src/face/command.cts reads it as it is: a string it would wrap itself
-// V8 copies twice more). esbuild escapes what is not ASCII (its default charset), which command.cts's read
-// relies on: each byte one character
+// cli.ts's #! line, which only a file run as a script may have: the bundle is compiled inside the function
+// Module.wrap makes, and stored so wrapped, as src/face/command.cts compiles it (wrapped at run time, it would be
+// a second string, which V8 flattens into a third). esbuild escapes what is not ASCII (its default charset),
+// which command.cts's read relies on: each byte one character
 const wrapped = Module.wrap(built.outputFiles[0].text.replace(/^#!.*\n/, ''));
 const foreign = /[^\x00-\x7f]/.exec(wrapped);
 if (foreign) throw new Error(`scripts/bundle.mjs: the bundle holds a character that is not ASCII at ${foreign.index} (esbuild's charset option)`);
