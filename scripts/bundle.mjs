@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // npm run build's second step, after tsc: the command as bin/angel runs it (src/face/command.cts says why).
 // 1. dist/src/face/angel.cjs: tsc's dist/src/face/cli.js and everything it imports, angel's modules and its
-//    dependencies, as one CommonJS module (esbuild), stored inside Module.wrap's function. The packages only some runs load stay out, each `require`d
-//    from node_modules when first used: pino-pretty (pretty lines), prom-client (--metrics), cli-progress
-//    (angel bench); what its dependencies load for what angel never asks of them is left out (STAND_INS).
-//    Whitespace and comments go (the source is kept in memory for the process's life); names stay, for the stack
-//    of a bug.
+//    dependencies, as one CommonJS module (esbuild), stored inside Module.wrap's function. The packages only some
+//    runs load stay out, each `require`d from node_modules when first used: pino-pretty (pretty lines),
+//    prom-client (--metrics), cli-progress (angel bench); what its dependencies load for what angel never asks of
+//    them is left out (STAND_INS). Whitespace and comments go (the source is kept in memory for the process's
+//    life); names stay, for the stack of a bug.
 // 2. dist/src/face/angel.cjs.cache: V8's code cache of that file as a run of `angel --restart never -- sleep 0.2`
 //    has compiled it at its first child's start, so that it holds the functions a launch calls up to its first
 //    spawn too, and no more: every function in the cache is deserialized as the bundle is compiled and stays in
