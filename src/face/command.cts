@@ -55,8 +55,8 @@ const openIfThere = (path: string): number | undefined => {
   }
 };
 
-/** `bundle`'s source and, unless `cache` is null, the code cache there if there is one, read through one
- * buffer: the bundle's bytes become its string, then the cache is read over them. */
+/** `bundle`'s source and the code cache at `cache` if there is one, read through one buffer: the bundle's bytes
+ * become its string, then the cache is read over them. */
 function readBundle(bundle: string, cache: string | null): { source: string; cachedData: Buffer | undefined } {
   const sourceFd = openSync(bundle, 'r');
   const cacheFd = cache === null ? undefined : openIfThere(cache);
@@ -101,23 +101,22 @@ export function lazyBuiltins(require: NodeJS.Require): NodeJS.Require {
   return Object.assign((id: string) => (Module.isBuiltin(id) && !loaded(id) ? lazy(id) : require(id)), require);
 }
 
-/** A bundle as bundle.mjs writes it (the wrapped function, ASCII), compiled with the code cache `cache` names
- * (null: compiled without one), or with `cachedData` given (a test's). */
-export function compileBundle(bundle: string, cache: string | null, cachedData?: Buffer): CompiledCommand {
-  const read = readBundle(bundle, cachedData === undefined ? cache : null);
-  const data = cachedData ?? read.cachedData;
-  const script = new Script(read.source, { filename: bundle, ...(data && { cachedData: data }) });
+/** A bundle as bundle.mjs writes it (the wrapped function, ASCII), compiled with a code cache: the one at that
+ * path if there is one, the one given (a test's), or none (null). */
+export function compileBundle(bundle: string, cache: string | Buffer | null): CompiledCommand {
+  const read = readBundle(bundle, typeof cache === 'string' ? cache : null);
+  const cachedData = Buffer.isBuffer(cache) ? cache : read.cachedData;
+  const script = new Script(read.source, { filename: bundle, ...(cachedData && { cachedData }) });
   return {
     run() {
       const module = new Module(bundle);
       module.filename = bundle;
       (script.runInThisContext() as Wrapper)(module.exports, lazyBuiltins(Module.createRequire(bundle)), module, bundle, dirname(bundle));
     },
-    cacheRejected: data === undefined || script.cachedDataRejected === true,
+    cacheRejected: cachedData === undefined || script.cachedDataRejected === true,
     makeCache: () => script.createCachedData(),
   };
 }
 
 /** angel's CLI, the bundle beside this file, compiled with its code cache (null: without it; a Buffer: with that). */
-export const compileCommand = (cachedData?: Buffer | null): CompiledCommand =>
-  cachedData === null ? compileBundle(BUNDLE, null) : compileBundle(BUNDLE, CODE_CACHE, cachedData);
+export const compileCommand = (cachedData?: Buffer | null): CompiledCommand => compileBundle(BUNDLE, cachedData === undefined ? CODE_CACHE : cachedData);
