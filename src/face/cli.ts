@@ -24,7 +24,7 @@ import { attachEventLog, createEventLog } from './log.js';
 import { speakToManager } from './manager.js';
 import { installSignalHandlers } from './signals.js';
 import { writeTerminationLog } from './termination.js';
-import { commandWords, grammarOf, setAside } from './words.js';
+import { commandNamed, commandWords, grammarOf, setAside } from './words.js';
 
 /** Who angel acts for when it is root for someone else (rootrule.ts), or null. Such an angel must have been
  * started by its command, bin/angel, which keeps Node's inspector shut (inspector.ts): started as `node
@@ -169,7 +169,7 @@ async function main(argv: string[]): Promise<void> {
     .configureOutput({ outputError: (message, write) => write(`angel: ${commanderLine(message)}\n`) });
 
   let status = 0;
-  addRunOptions(cli.command('run', { isDefault: true }))
+  const runCommand = cli.command('run', { isDefault: true })
     .summary('supervise the program (the default command: angel [options] -- <program> [args...])')
     .description('Supervise one program: limits before exec, a memory cap on its whole process tree, restarts.\n'
       + '`run` is the default command: `angel [options] -- <program> [args...]`; the other commands are listed below.')
@@ -183,7 +183,7 @@ async function main(argv: string[]): Promise<void> {
     .action(async (program: string | undefined, args: string[], flags: Flags) => {
       status = await run(program, [...args, ...aside], flags);
     });
-  addRunOptions(cli.command('check'))
+  const checkCommand = cli.command('check')
     .summary('every check a run makes before it starts the program, nothing started; the resolved options')
     .description('Make every check a run makes before it starts the program (options, config, user and group, working '
       + 'directory, log file, program on PATH, root rule, lock, and, as the child\'s user, its working directory, program, '
@@ -197,7 +197,7 @@ async function main(argv: string[]): Promise<void> {
       status = check(program, [...args, ...aside], flags);
     });
 
-  addBenchOptions(addRunOptions(cli.command('bench')))
+  const benchCommand = cli.command('bench')
     .summary('time its start, crash restart, reload, stop and peak memory, as hyperfine times commands')
     .description('Time the lifecycle of a program as it will be run: start, crash restart, reload, stop, peak memory.')
     .usage('[options] -- <program> [args...]')
@@ -238,6 +238,14 @@ async function main(argv: string[]): Promise<void> {
       const { completionScript, shellOf } = await import('./completion.js');
       process.stdout.write(completionScript(shellOf(shell), cli));
     });
+
+  // Options only where they are read: on the command the words name, or on every command where the completion
+  // script lists them. run, check and bench share run's 43; defined on all three at every launch, the two sets
+  // no launch reads cost it about a millisecond before its first spawn.
+  const named = commandNamed(argv.slice(2), new Set(cli.commands.map((command) => command.name())));
+  const defines = (command: Command): boolean => named === command.name() || named === 'completion';
+  for (const command of [runCommand, checkCommand, benchCommand]) if (defines(command)) addRunOptions(command);
+  if (defines(benchCommand)) addBenchOptions(benchCommand);
 
   try {
     const grammar = grammarOf(cli);

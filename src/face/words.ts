@@ -51,6 +51,16 @@ function programWithoutDashes(words: readonly string[], grammar: CommandWords): 
   return -1;
 }
 
+/** The command `args` are for, as commandWords names it (`run` when none is named, help's command for `help
+ * <command>`), from the commands' names alone: null for the version, or a word that names none. */
+export function commandNamed(args: readonly string[], names: ReadonlySet<string>): string | null {
+  const [first = '', second = ''] = args;
+  if (HELP_WORDS.has(first)) return first !== 'help' || second === '' ? 'run' : names.has(second) ? second : null;
+  if (args.length === 0) return 'run';
+  if (VERSION_WORDS.has(first)) return null;
+  return names.has(first) ? first : 'run';
+}
+
 /** The words with the command named (`run` by default), or a CommandLineError saying what was meant. */
 export function commandWords(args: readonly string[], grammar: ReadonlyMap<string, CommandWords>): string[] {
   const names = [...grammar.keys(), 'help'];

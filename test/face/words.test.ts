@@ -36,6 +36,10 @@ test('angel --help lists the commands and -V beside run\'s options; angel help <
     const shown = await one(['help', command]);
     assert.equal(shown.status, 0);
     assert.match(shown.stdout[0] ?? '', new RegExp(`^Usage: angel ${command} `));
+    // run's options are defined only on the command named (cli.ts): each of these has them, bench its own too
+    const has = (flag: string): boolean => shown.stdout.some((line) => line.trimStart().startsWith(flag));
+    assert.equal(has('--max-mem <size|N%>'), command === 'check' || command === 'bench', `${command}: --max-mem`);
+    assert.equal(has('-r, --runs <n>'), command === 'bench', `${command}: --runs`);
   }
 });
 
