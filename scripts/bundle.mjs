@@ -30,6 +30,8 @@ const cache = join(face, 'angel.cjs.cache');
  * binding in resident memory, node:os 0.2-0.3 MB, node:diagnostics_channel 0.1 MB):
  * - thread-stream, for pino's transports, which angel never uses (it writes its own destinations, face/log.ts):
  *   its worker_threads (and node:stream behind them) would otherwise be loaded with pino and kept for life;
+ * - module, from which pino's transports take createRequire as pino is loaded: node:module loads the ESM loader
+ *   and the source map support with it;
  * - worker_threads, asked by pino's tools only whether this is the main thread, which the command always is;
  * - node:diagnostics_channel, from which pino's tools make a tracing channel for each line it writes, traced
  *   only when something subscribes: nothing does, in a process that runs no code but angel's;
@@ -37,6 +39,7 @@ const cache = join(face, 'angel.cjs.cache');
  * - os, whose arch() and platform() node-gyp-build reads, which are process.arch and process.platform. */
 const STAND_INS = [
   { module: 'thread-stream', importer: /node_modules\/pino\/lib\/transport\.js$/, contents: 'module.exports = function ThreadStream() { throw new Error("pino\'s transports are not in angel\'s bundle"); };' },
+  { module: 'module', importer: /node_modules\/pino\/lib\/transport\.js$/, contents: 'module.exports = { createRequire() { throw new Error("pino\'s transports are not in angel\'s bundle"); } };' },
   { module: 'worker_threads', importer: /node_modules\/pino\/lib\/tools\.js$/, contents: 'module.exports = { isMainThread: true };' },
   { module: 'node:diagnostics_channel', importer: /node_modules\/pino\/lib\/tools\.js$/, contents: 'module.exports = { tracingChannel: () => ({ hasSubscribers: false }) };' },
   { module: 'node:os', importer: /node_modules\/pino\/pino\.js$/, contents: 'module.exports = { hostname: () => undefined };' },

@@ -15,9 +15,14 @@
 // a third), in ASCII, so its bytes become the string by one copy (Node's UTF-8 read grows a C++ string to the
 // file's size, then decodes it into V8's), and the code cache is then read into the pages that held those bytes.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import Module from 'node:module';
+import type NodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+
+// The CommonJS loader's Module, of which this file's own module is one: what this file uses of it (wrap's shape,
+// createRequire, isBuiltin) the loader has itself. node:module, its public face, loads the ESM loader and the
+// source map support with it, four built-in modules compiled at every launch, for nothing a launch uses.
+const Module = module.constructor as typeof NodeModule;
 
 /** The bundle, beside this file in dist/src/face (so that its paths relative to the package are a module's):
  * one function expression, the bundle as Module.wrap wraps a CommonJS module, in ASCII. */
@@ -25,7 +30,7 @@ export const BUNDLE = join(__dirname, 'angel.cjs');
 /** V8's code cache for BUNDLE, as compileCommand compiles it. */
 export const CODE_CACHE = join(__dirname, 'angel.cjs.cache');
 
-type Wrapper = (exports: object, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
+type Wrapper = (exports: object, require: NodeJS.Require, module: NodeModule, filename: string, dirname: string) => void;
 
 export interface CompiledCommand {
   /** Runs the CLI: it reads process.argv as `node <script> …` gives it. */

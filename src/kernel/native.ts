@@ -3,7 +3,6 @@
 // a build from source (build/Release, then build/Debug: a checkout's, a locked build's, or an install's that
 // found no prebuild) before the prebuild the package ships for this platform and C library
 // (prebuilds/linux-x64/*.glibc.node, *.musl.node).
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // imported, not required by name when the addon is first wanted: the command's bundle then holds it, and a
@@ -133,7 +132,6 @@ export type NotifyWatchHandle = { readonly __brand: 'NotifyWatchHandle' };
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 function load(): NativeAddon {
-  const require = createRequire(import.meta.url);
   const where = ['build/Release', 'build/Debug', `prebuilds/${process.platform}-${process.arch}`].map((dir) => join(packageRoot, dir)).join(', ');
   let path: string;
   // set aside while node-gyp-build resolves, then put back as it was: the child's environment is decided elsewhere
@@ -148,7 +146,11 @@ function load(): NativeAddon {
     if (setAside !== undefined) process.env[PREBUILD_DIRECTORY] = setAside;
   }
   try {
-    return require(path) as NativeAddon;
+    // what require does with a .node file, without node:module's createRequire (which loads the ESM loader
+    // with it, in a command that has no other use for it)
+    const addonModule = { exports: {} as NativeAddon };
+    process.dlopen(addonModule, path);
+    return addonModule.exports;
   } catch (error) {
     throw new Error(`angel: the native addon at ${path} does not load (run npm run build:native); looked in ${where}: ${(error as Error).message.split('\n')[0]}`);
   }

@@ -125,8 +125,11 @@ describe('the command as users run it, bin/angel', () => {
     assert.deepEqual(ours, [COMMAND_MODULE], `required besides the command's module: ${required.join(', ')}`);
     // what a run of the defaults never needs: pino's transports, a terminal's check on a file, perf_hooks, crypto;
     // node:os and node:diagnostics_channel, which pino and node-gyp-build load for what angel does not ask
-    // (scripts/bundle.mjs STAND_INS), and angel itself for its tables of signals and errnos no more
+    // (scripts/bundle.mjs STAND_INS), and angel itself for its tables of signals and errnos no more; node:module,
+    // the loader's public face, which brings the ESM loader (command.cts and native.ts use the loader's own)
     const loaded = JSON.parse(readFileSync(builtins, 'utf8')) as string[];
-    for (const name of ['worker_threads', 'tty', 'perf_hooks', 'crypto', 'os', 'diagnostics_channel']) assert.equal(loaded.includes(`NativeModule ${name}`), false, name);
+    for (const name of ['worker_threads', 'tty', 'perf_hooks', 'crypto', 'os', 'diagnostics_channel', 'module', 'internal/modules/esm/loader']) {
+      assert.equal(loaded.includes(`NativeModule ${name}`), false, name);
+    }
   });
 });
