@@ -62,6 +62,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"unlinkAt", NULL, angel_unlink_at, NULL, NULL, NULL, napi_enumerable, NULL},
     {"renameAt", NULL, angel_rename_at, NULL, NULL, NULL, napi_enumerable, NULL},
     {"accessAt", NULL, angel_access_at, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readAt", NULL, angel_read_at, NULL, NULL, NULL, napi_enumerable, NULL},
     {"eventfd", NULL, angel_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchFd", NULL, angel_watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unwatchFd", NULL, angel_unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},

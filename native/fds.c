@@ -393,3 +393,34 @@ napi_value angel_open_at(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_create_int32(env, fd, &result));
   return result;
 }
+
+/* readAt(fd, buffer, offset, length, position) -> the bytes read: pread(2) into buffer[offset, offset + length).
+ * fs.readSync does the same behind five argument checks, each in a wrapper that spreads its arguments into a
+ * new array (node:internal/errors' hideStackFrames): the tree sampler reads two /proc files of every process,
+ * every 100 ms, for days. */
+napi_value angel_read_at(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, offset, length;
+  double position;
+  bool is_buffer = false;
+  void *data = NULL;
+  size_t size = 0;
+  if (argc != 5 || !js_get_int32(env, argv[0], "readAt: fd", &fd) || !js_get_int32(env, argv[2], "readAt: offset", &offset) ||
+      !js_get_int32(env, argv[3], "readAt: length", &length) || !js_get_double(env, argv[4], "readAt: position", &position)) {
+    return NULL;
+  }
+  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_buffer_info(env, argv[1], &data, &size) != napi_ok || offset < 0 || length < 0 ||
+      (size_t)offset + (size_t)length > size || !(position >= 0 && position < 9007199254740992.0)) {
+    return js_throw_usage(env, "readAt: expected an fd, a Buffer, an offset and a length within it, and a position >= 0");
+  }
+  ssize_t got;
+  do got = pread(fd, (char *)data + offset, (size_t)length, (off_t)position);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return js_throw_errno(env, "pread", errno);
+  napi_value result;
+  NAPI_CALL(env, napi_create_int32(env, (int32_t)got, &result));
+  return result;
+}

@@ -102,6 +102,8 @@ export interface NativeAddon {
   unlinkAt(dirFd: number, name: string, rights: RightsTuple | null): boolean;
   /** renameat(2) within one directory, replacing `to`: true when it renamed, false when there was no `from`. */
   renameAt(dirFd: number, from: string, to: string, rights: RightsTuple | null): boolean;
+  /** pread(2) into buffer[offset, offset + length): the bytes read; throws (ESRCH, EBADF, …). */
+  readAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
   /** An eventfd, close-on-exec and non-blocking. */
   eventfd(): number;
   /** Calls back (on the loop, unref'd) while `fd` is readable, or has priority data with `priority`. */

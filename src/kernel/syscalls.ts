@@ -18,18 +18,23 @@ export interface FsRights {
 
 const tupleOf = (rights: FsRights | null): RightsTuple | null => rights && [rights.uid, rights.gid, rights.groups];
 
+/** A system error thrown by C, given its errno's name as `code` and in its message. */
+function withErrnoName(error: unknown): unknown {
+  const native = error as NodeJS.ErrnoException;
+  if (typeof native.errno === 'number' && typeof native.syscall === 'string' && native.code === undefined) {
+    native.code = errnoName(native.errno);
+    // C's message is `step: strerror text`
+    native.message = `${native.syscall}: ${native.code} (${native.message.slice(native.syscall.length + 2)})`;
+  }
+  return error;
+}
+
 /** Runs a call into C; a system error it throws gets its errno's name as `code` and in its message. */
 function named<T>(call: () => T): T {
   try {
     return call();
   } catch (error) {
-    const native = error as NodeJS.ErrnoException;
-    if (typeof native.errno === 'number' && typeof native.syscall === 'string' && native.code === undefined) {
-      native.code = errnoName(native.errno);
-      // C's message is `step: strerror text`
-      native.message = `${native.syscall}: ${native.code} (${native.message.slice(native.syscall.length + 2)})`;
-    }
-    throw error;
+    throw withErrnoName(error);
   }
 }
 
@@ -77,5 +82,15 @@ export function addonLoadError(): string | null {
     return null;
   } catch (error) {
     return (error as Error).message;
+  }
+}
+
+/** pread(2), called with its arguments as they are (no closure, no rest array): the tree sampler's read, dozens a
+ * sample (kernel/proctree.ts). */
+export function readAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
+  try {
+    return addon().readAt(fd, buffer, offset, length, position);
+  } catch (error) {
+    throw withErrnoName(error);
   }
 }
