@@ -1,21 +1,25 @@
 // The floor of a Node watcher: a Node process (with bin/angel's flags) whose 1 s timer does nothing (`idle`), or
 // reads what angel's check reads where the kernel tells it of the cap (`cgroup DIR`: the cgroup's usage and
 // memory.stat, kept open and read again from their start, and its cgroup.procs, opened afresh), or whose timer
-// every INTERVAL ms samples the tree with angel's own reader (`tree INTERVAL`: kernel/proctree.ts's TreeReader),
-// with nothing around it. It starts the tree it is given as its child, as the other watchers do.
+// every INTERVAL ms does nothing (`wake INTERVAL`), reads the tree's /proc files and nothing else (`reads
+// INTERVAL`: each process's status and children, kept open and read again from their start with the addon's
+// pread, as angel's reader reads them, nothing parsed), or samples the tree with angel's own reader (`tree INTERVAL`:
+// kernel/proctree.ts's TreeReader), with nothing around it. It starts the tree it is given as its child, as the
+// other watchers do.
 //
-//   node-floor idle|cgroup DIR|tree INTERVAL -- TREE [ARGS...]
+//   node-floor idle|cgroup DIR|wake INTERVAL|reads INTERVAL|tree INTERVAL -- TREE [ARGS...]
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { TreeReader } from '../src/kernel/proctree.js';
+import { TreeReader, treePids } from '../src/kernel/proctree.js';
+import { readAt } from '../src/kernel/syscalls.js';
 
 const [mode, ...rest] = process.argv.slice(2);
 const separator = rest.indexOf('--');
 const operand = separator > 0 ? rest[0] : undefined;
 const [tree, ...args] = rest.slice(separator + 1);
-if (!['idle', 'cgroup', 'tree'].includes(mode ?? '') || tree === undefined || (mode === 'idle') !== (operand === undefined)) {
-  process.stderr.write('usage: node-floor idle|cgroup DIR|tree INTERVAL -- TREE [ARGS...]\n');
+if (!['idle', 'cgroup', 'wake', 'reads', 'tree'].includes(mode ?? '') || tree === undefined || (mode === 'idle') !== (operand === undefined)) {
+  process.stderr.write('usage: node-floor idle|cgroup DIR|wake INTERVAL|reads INTERVAL|tree INTERVAL -- TREE [ARGS...]\n');
   process.exit(2);
 }
 const dir = mode === 'cgroup' ? operand : undefined;
@@ -36,6 +40,20 @@ if (mode === 'tree') {
   const reader = new TreeReader();
   setInterval(() => {
     figure = reader.sample(child.pid as number).rssBytes;
+  }, Number(operand));
+} else if (mode === 'wake') {
+  setInterval(() => {}, Number(operand));
+} else if (mode === 'reads') {
+  // the files of the tree as it is once complete (the tree's first argument: its processes); the watch is
+  // measured from then on
+  let files: number[] = [];
+  setInterval(() => {
+    if (files.length === 0) {
+      const pids = treePids(child.pid as number);
+      if (pids.length < Number(args[0] ?? 1)) return;
+      files = pids.flatMap((pid) => [openSync(`/proc/${pid}/status`, 'r'), openSync(`/proc/${pid}/task/${pid}/children`, 'r')]);
+    }
+    for (const fd of files) figure += readAt(fd, buffer, 0, buffer.length, 0);
   }, Number(operand));
 } else setInterval(() => {
   if (dir === undefined) return;

@@ -121,12 +121,12 @@ function parentWatcher(argv: readonly string[], after?: () => Promise<void>): Wa
 const floorWatcher = (tree: string): Watcher => parentWatcher([buildC('overrun-floor'), 'watch', String(INTERVAL_MS), CAP, tree, String(PROCESSES)]);
 
 /** The floor of a Node watcher (node-floor.ts), with bin/angel's Node flags: woken once a second, idle or reading
- * what the check with --cgroup reads, of a cgroup of the benchmark's own that the tree runs in; or sampling the
- * tree every INTERVAL_MS with angel's reader. */
-function nodeFloorWatcher(tree: string, does: 'idle' | 'cgroup' | 'tree'): Watcher {
+ * what the check with --cgroup reads, of a cgroup of the benchmark's own that the tree runs in; or every
+ * INTERVAL_MS woken and idle, reading the tree's /proc files, or sampling the tree with angel's reader. */
+function nodeFloorWatcher(tree: string, does: 'idle' | 'cgroup' | 'wake' | 'reads' | 'tree'): Watcher {
   const cgroup = does === 'cgroup' ? childCgroup('angel-bench', CONTAINER_LIMIT) : undefined;
   const script = fileURLToPath(new URL('node-floor.js', import.meta.url));
-  const operands = cgroup ? ['cgroup', cgroup] : does === 'tree' ? ['tree', String(INTERVAL_MS)] : ['idle'];
+  const operands = cgroup ? ['cgroup', cgroup] : does === 'idle' ? ['idle'] : [does, String(INTERVAL_MS)];
   const command = [process.execPath, ...launcherFlags(), script, ...operands, '--', tree, String(PROCESSES)];
   return cgroup ? parentWatcher(inCgroup(cgroup, command), () => removeChildCgroup(cgroup)) : parentWatcher(command);
 }
@@ -192,6 +192,9 @@ function pm2Watcher(tree: string): Watcher {
   return { pid: pm2.pid, treeParent: pm2.pid, stop: async () => pm2.kill() };
 }
 
+/** Each row's name in the headline. */
+type RowKey = 'c' | 'nodeWake' | 'nodeReads' | 'nodeReader' | 'angel' | 'metrics' | 'scraped' | 'cgroup' | 'nodeIdle' | 'nodeCheck' | 'container' | 'pm2';
+
 interface Judged {
   cpuMs: number;
   rssMb?: number;
@@ -208,18 +211,21 @@ export const watchBenchmark: Benchmark = {
     const tight = { cpuMs: TARGETS.treeWatchCpuMs, rssMb: RSS_TARGET_MB, what: 'the tree every 100 ms' };
     const feature = { cpuMs: TARGETS.featureWatchCpuMs, rssMb: RSS_TARGET_MB, what: 'a feature beside the tree' };
     const idle = { cpuMs: TARGETS.eventWatchCpuMs, what: "the kernel's notices and a check a second" };
-    const angelRow = (name: string, setup: AngelSetup, target: Judged) => ({ name, setup, start: () => angelWatcher(tree, setup), target });
-    const watchers: Array<{ name: string; start: () => Watcher | Promise<Watcher>; setup?: AngelSetup; target?: Judged }> = [
-      { name: `C sampler (overrun-floor watch), every ${INTERVAL_MS} ms`, start: () => floorWatcher(tree) },
-      { name: `Node with bin/angel's flags, angel's tree reader (kernel/proctree.ts) every ${INTERVAL_MS} ms and nothing else`, start: () => nodeFloorWatcher(tree, 'tree') },
-      angelRow(`angel --max-mem 10G --sample-interval ${INTERVAL_MS} (the tree sampled: the default)`, {}, tight),
-      angelRow('the same with --metrics, not scraped', { metrics: { scrapeMs: null } }, feature),
-      angelRow('the same with --metrics, scraped every second', { metrics: { scrapeMs: 1000 } }, feature),
-      angelRow(`angel --cgroup --max-mem 10G --sample-interval ${INTERVAL_MS}`, { flags: ['--cgroup'] }, idle),
-      { name: "Node with bin/angel's flags, a 1 s timer that does nothing (the floor of a Node process woken once a second)", start: () => nodeFloorWatcher(tree, 'idle') },
-      { name: 'the same timer reading a cgroup\'s usage, memory.stat and cgroup.procs (the reads of the check a second)', start: () => nodeFloorWatcher(tree, 'cgroup') },
-      angelRow(`angel --max-mem 90% in a cgroup limited to ${CONTAINER_LIMIT / 2 ** 20} MiB (the container mode)`, { flags: ['--max-mem', '90%'], containerLimit: CONTAINER_LIMIT }, idle),
-      { name: `PM2 ${pm2Version()} daemon, max_memory_restart 10G, PM2_WORKER_INTERVAL=${INTERVAL_MS}`, start: () => pm2Watcher(tree) },
+    type WatcherRow = { key: RowKey; name: string; start: () => Watcher | Promise<Watcher>; setup?: AngelSetup; target?: Judged };
+    const angelRow = (key: RowKey, name: string, setup: AngelSetup, target: Judged): WatcherRow => ({ key, name, setup, start: () => angelWatcher(tree, setup), target });
+    const watchers: WatcherRow[] = [
+      { key: 'c', name: `C sampler (overrun-floor watch), every ${INTERVAL_MS} ms`, start: () => floorWatcher(tree) },
+      { key: 'nodeWake', name: `Node with bin/angel's flags, a ${INTERVAL_MS} ms timer that does nothing (the floor of a Node process woken at the sampler's pace)`, start: () => nodeFloorWatcher(tree, 'wake') },
+      { key: 'nodeReads', name: `the same timer reading the tree's /proc files every ${INTERVAL_MS} ms (each process's status and children, kept open, read from their start with the addon's pread, as angel's reader reads them), nothing parsed`, start: () => nodeFloorWatcher(tree, 'reads') },
+      { key: 'nodeReader', name: `Node with bin/angel's flags, angel's tree reader (kernel/proctree.ts) every ${INTERVAL_MS} ms and nothing else`, start: () => nodeFloorWatcher(tree, 'tree') },
+      angelRow('angel', `angel --max-mem 10G --sample-interval ${INTERVAL_MS} (the tree sampled: the default)`, {}, tight),
+      angelRow('metrics', 'the same with --metrics, not scraped', { metrics: { scrapeMs: null } }, feature),
+      angelRow('scraped', 'the same with --metrics, scraped every second', { metrics: { scrapeMs: 1000 } }, feature),
+      angelRow('cgroup', `angel --cgroup --max-mem 10G --sample-interval ${INTERVAL_MS}`, { flags: ['--cgroup'] }, idle),
+      { key: 'nodeIdle', name: "Node with bin/angel's flags, a 1 s timer that does nothing (the floor of a Node process woken once a second)", start: () => nodeFloorWatcher(tree, 'idle') },
+      { key: 'nodeCheck', name: 'the same timer reading a cgroup\'s usage, memory.stat and cgroup.procs (the reads of the check a second)', start: () => nodeFloorWatcher(tree, 'cgroup') },
+      angelRow('container', `angel --max-mem 90% in a cgroup limited to ${CONTAINER_LIMIT / 2 ** 20} MiB (the container mode)`, { flags: ['--max-mem', '90%'], containerLimit: CONTAINER_LIMIT }, idle),
+      { key: 'pm2', name: `PM2 ${pm2Version()} daemon, max_memory_restart 10G, PM2_WORKER_INTERVAL=${INTERVAL_MS}`, start: () => pm2Watcher(tree) },
     ];
     const costs: Array<Cost | Error> = [];
     for (const { start } of watchers) costs.push(await measure(start, seconds).catch((error: Error) => error));
@@ -248,11 +254,12 @@ export const watchBenchmark: Benchmark = {
       }
       return row;
     });
-    const figures = (index: number): string => {
-      const row = rows[index]!;
+    const indexOf = (key: RowKey): number => watchers.findIndex((watcher) => watcher.key === key);
+    const figures = (key: RowKey): string => {
+      const row = rows[indexOf(key)]!;
       return row.error !== undefined ? `error: ${row.error}` : `${row.values?.['CPU ms per 30 s']} ms of CPU (the first 30 s: ${row.values?.['the first 30 s: CPU ms']}), ${row.values?.['wake-ups per 30 s']} wake-ups, ${row.values?.['RSS MB']} MB`;
     };
-    const verdictOf = (index: number): string => rows[index]?.target ?? `error: ${rows[index]?.error}`;
+    const verdictOf = (key: RowKey): string => rows[indexOf(key)]?.target ?? `error: ${rows[indexOf(key)]?.error}`;
     // where the CPU goes, for each angel row that missed its target: the same watcher again, under --cpu-prof
     const profiles: string[] = [];
     for (const [index, { name, setup }] of watchers.entries()) {
@@ -280,8 +287,11 @@ export const watchBenchmark: Benchmark = {
           'was optimized at 28 s); the second, right after it, is the steady state: its figures are the row\'s and the ones ' +
           "judged, and the first window's CPU is beside them. The C sampler walks the tree as angel does, with its /proc files " +
           "kept open (statm for the RSS, where angel reads status, which also gives the thread count: a child forked by a " +
-          "thread other than the first is in that thread's children file); the Node row beside it runs angel's own reader " +
-          "(kernel/proctree.ts) on a bare timer. PM2's daemon reads only the app's own pid (pidusage), not its tree, and also collects host metrics " +
+          "thread other than the first is in that thread's children file). Three Node rows take a Node sampler apart, each " +
+          `a Node process with bin/angel's flags and a ${INTERVAL_MS} ms timer, nothing around it: the timer idle (what Node's ` +
+          "wake-ups cost at that pace), the timer reading the files angel's reader reads (each process's status and children " +
+          "file, kept open and read from their start with the addon's pread, one read each, nothing parsed: the least a Node " +
+          "sampler of this tree does), and angel's own reader (kernel/proctree.ts). PM2's daemon reads only the app's own pid (pidusage), not its tree, and also collects host metrics " +
           'at the same interval. angel --cgroup is told by the kernel when the cap is passed, and reads its cgroup\'s figure ' +
           'once a second (the fallback beside the notices, and the peak figure). In the container mode angel runs in a ' +
           `cgroup of the benchmark's own limited to ${CONTAINER_LIMIT / 2 ** 20} MiB, the tree with it, and reads that cgroup's ` +
@@ -301,24 +311,25 @@ export const watchBenchmark: Benchmark = {
       headline: [
         {
           measure: `watching a ${PROCESSES}-process tree for 30 s once V8 has tiered up (its second half minute), sampled every ${INTERVAL_MS} ms (schedstat CPU, all threads)`,
-          angel: figures(2),
-          floor: `C sampler ${figures(0)}; Node with angel's reader ${figures(1)}`,
-          peers: `PM2 ${figures(9)}`,
-          target: verdictOf(2),
+          angel: figures('angel'),
+          floor: `C sampler ${figures('c')}; Node woken every ${INTERVAL_MS} ms, its timer idle: ${figures('nodeWake')}; ` +
+            `reading the tree's files: ${figures('nodeReads')}; with angel's reader: ${figures('nodeReader')}`,
+          peers: `PM2 ${figures('pm2')}`,
+          target: verdictOf('angel'),
         },
         {
           measure: `the same with --cgroup (the kernel's notices, a check a second)`,
-          angel: figures(5),
-          floor: `Node woken once a second, its timer idle: ${figures(6)}; reading what the check reads: ${figures(7)}`,
+          angel: figures('cgroup'),
+          floor: `Node woken once a second, its timer idle: ${figures('nodeIdle')}; reading what the check reads: ${figures('nodeCheck')}`,
           peers: '',
-          target: verdictOf(5),
+          target: verdictOf('cgroup'),
         },
         {
           measure: 'the same in the container mode (--max-mem 90% of the cgroup\'s limit, read at the headroom\'s pace)',
-          angel: figures(8),
-          floor: `as above: ${figures(7)}`,
+          angel: figures('container'),
+          floor: `as above: ${figures('nodeCheck')}`,
           peers: '',
-          target: verdictOf(8),
+          target: verdictOf('container'),
         },
       ],
     };
