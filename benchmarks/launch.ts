@@ -1,7 +1,8 @@
 // Launch: angel started as users run it (bin/angel, a sh launcher that execs Node with a guard flag, then angel's
 // CLI) -> the first instruction of the program it runs, beside the least a launch costs (the program started
 // directly) and bare Node's start (`node -e 0`, started -> exited), the base of the target. launch-timer.c starts
-// each, one at a time, in rotating rounds.
+// each, one at a time, in rotating rounds of two launches a row: a slow spell of the shared host falls on every
+// row alike (in rounds of ten, three full runs of one commit read +23 to +44 ms over node -e 0).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,7 +71,7 @@ export const launchBenchmark: Benchmark = {
         launches(names.cli, 'log', () => [process.execPath, ...launcherFlags(), '--', BIN_ANGEL, '--restart', 'never', '--', child(), log]),
         launches(names.commander, 'exit', floorCommand),
       ],
-      { samples: quick ? 10 : 60, rounds: quick ? 2 : 6, warmup: 2 },
+      { samples: quick ? 10 : 60, rounds: quick ? 5 : 30, warmup: 2 },
     );
     const profile = await launchProfile(child(), log);
     rmSync(log, { force: true });
