@@ -413,7 +413,7 @@ napi_value angel_read_at(napi_env env, napi_callback_info info) {
   }
   if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer ||
       napi_get_buffer_info(env, argv[1], &data, &size) != napi_ok || offset < 0 || length < 0 ||
-      (size_t)offset + (size_t)length > size || !(position >= 0 && position < 9007199254740992.0)) {
+      (size_t)offset + (size_t)length > size || !(position >= 0 && position < 9007199254740992.0 /* 2^53 */)) {
     return js_throw_usage(env, "readAt: expected an fd, a Buffer, an offset and a length within it, and a position >= 0");
   }
   ssize_t got;

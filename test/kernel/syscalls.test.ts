@@ -45,4 +45,5 @@ test('readAt refuses a range outside its buffer, and a negative position, withou
   assert.throws(() => readAt(fd, buffer, 8, 9, 0), /^TypeError: readAt: expected an fd, a Buffer, an offset and a length within it/);
   assert.throws(() => readAt(fd, buffer, -1, 4, 0), TypeError);
   assert.throws(() => readAt(fd, buffer, 0, 4, -1), TypeError);
+  assert.ok(buffer.every((byte) => byte === 0), 'nothing was read into the buffer');
 });
