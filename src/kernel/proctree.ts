@@ -2,10 +2,9 @@
 // children from /proc/<pid>/task/<tid>/children, state, thread count and RSS from /proc/<pid>/status (proc(5)).
 // A process may vanish between two reads; it then simply does not count.
 //
-// Why status and not stat or statm: all three give the same RSS (status's VmRSS and statm's resident sum the mm's
-// counters, and stat's get_mm_rss is that sum), but statm lacks the thread count, and stat counts pages, whose
-// size Node does not give. status has the state, the thread count and the RSS in kB in one read. stat would be
-// the cheaper read (2.5 us against 3.8 for status, in a C loop on the benchmarks' VM), given the page size.
+// Why status and not stat or statm: stat's RSS is the kernel's per-CPU approximation, whose error grows with the
+// number of CPUs; status and statm sum the counters. statm lacks the thread count, and stat + statm cost two reads
+// for what status gives in one, at about the same kernel time.
 //
 // The sampler runs this every 100 ms for days, so a sample makes no garbage to speak of: the files stay
 // open and are pread at offset 0 (a seq_file then generates afresh: one system call per file instead of
