@@ -51,11 +51,12 @@ function programWithoutDashes(words: readonly string[], grammar: CommandWords): 
   return -1;
 }
 
-/** The command `args` are for, as commandWords names it (`run` when none is named, help's command for `help
- * <command>`), from the commands' names alone: null for the version, or a word that names none. */
+/** The command `args` are for (`run` when none is named, help's command for `help <command>`), from the commands'
+ * names alone, so that it can be asked before the commands have their options: null for the version, or for
+ * `help` with a word that names none. */
 export function commandNamed(args: readonly string[], names: ReadonlySet<string>): string | null {
-  const [first = '', second = ''] = args;
-  if (HELP_WORDS.has(first)) return first !== 'help' || second === '' ? 'run' : names.has(second) ? second : null;
+  const [first = '', second] = args;
+  if (HELP_WORDS.has(first)) return first !== 'help' || second === undefined ? 'run' : names.has(second) ? second : null;
   if (args.length === 0) return 'run';
   if (VERSION_WORDS.has(first)) return null;
   return names.has(first) ? first : 'run';
@@ -64,21 +65,22 @@ export function commandNamed(args: readonly string[], names: ReadonlySet<string>
 /** The words with the command named (`run` by default), or a CommandLineError saying what was meant. */
 export function commandWords(args: readonly string[], grammar: ReadonlyMap<string, CommandWords>): string[] {
   const names = [...grammar.keys(), 'help'];
-  const [first = '', second] = args;
+  const [first = '', second = ''] = args;
+  const named = commandNamed(args, new Set(grammar.keys()));
   if (HELP_WORDS.has(first)) {
-    if (first !== 'help' || second === undefined) return ['run', '--help'];
-    if (grammar.has(second)) return [second, '--help'];
+    if (named !== null) return [named, '--help'];
     const meant = closest(second, names);
     throw new CommandLineError(second, `unknown command "${oneLine(second)}" for help${meant ? `: did you mean ${shown(['help', meant])}?` : ''} (commands: ${names.join(', ')})`);
   }
-  if (args.length === 0 || VERSION_WORDS.has(first)) return args.length === 0 ? ['run'] : [...args];
-  if (!grammar.has(first) && !first.startsWith('-')) {
+  if (named === null) return [...args]; // the version
+  if (args.length === 0) return ['run'];
+  if (named !== first && !first.startsWith('-')) {
     const meant = closest(first, names);
     if (meant !== null) {
       throw new CommandLineError(first, `unknown command "${oneLine(first)}": did you mean ${shown([meant, ...args.slice(1)])}? (a program to run goes after --: ${shown(['--', ...args])})`);
     }
   }
-  const words = grammar.has(first) ? [...args] : ['run', ...args];
+  const words = named === first ? [...args] : ['run', ...args];
   const command = grammar.get(words[0] as string);
   const at = command?.program ? programWithoutDashes(words, command) : -1;
   if (at >= 0) {
