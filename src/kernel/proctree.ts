@@ -313,8 +313,9 @@ const INSTANCE_VARIABLE = Buffer.from('\0ANGEL_INSTANCE=', 'latin1');
 let environBuffer: Buffer | null = null;
 
 /** The values of environment variables as the process `pid` started with them (/proc/<pid>/environ, its first
- * 64 KiB, read once for all of them), each null when it is not there; all null when the process is gone. */
-function environValues(pid: number, variables: readonly Buffer[]): Array<string | null> {
+ * 64 KiB, read once for all of them), each null when it is not there; all null when the process is gone; null
+ * when the environment reads as empty (see EMPTY_ENVIRONMENT). */
+function environValues(pid: number, variables: readonly Buffer[]): Array<string | null> | null {
   const none = variables.map(() => null);
   let fd: number;
   try {
@@ -325,7 +326,9 @@ function environValues(pid: number, variables: readonly Buffer[]): Array<string 
   try {
     const bytes = (environBuffer ??= Buffer.alloc(64 * 1024));
     bytes[0] = 0;
-    const length = readAt(fd, bytes, 1, bytes.length - 1, 0) + 1;
+    const read = readAt(fd, bytes, 1, bytes.length - 1, 0);
+    if (read === 0) return null;
+    const length = read + 1;
     const environ = bytes.subarray(0, length);
     return variables.map((variable) => {
       const at = environ.indexOf(variable);
@@ -341,17 +344,23 @@ function environValues(pid: number, variables: readonly Buffer[]): Array<string 
   }
 }
 
+/** What generationOf answers for a process whose environment reads as empty: one in the middle of execve (its
+ * new memory is in place, the environment not yet copied into it: /proc shows none), which will show its own in
+ * a moment, or one started with none, which reads so for good. */
+export const EMPTY_ENVIRONMENT = 'empty environment';
+
 const generationIn = (value: string | null): number | null => (value !== null && /^\d{1,9}$/.test(value) ? Number(value) : null);
 
 /** The generation a process was started in (ANGEL_GENERATION in the environment it started with: a setsid
  * daemon keeps it), or null. */
-export function generationOf(pid: number): number | null {
-  return generationIn(environValues(pid, [GENERATION_VARIABLE])[0] ?? null);
+export function generationOf(pid: number): number | null | typeof EMPTY_ENVIRONMENT {
+  const values = environValues(pid, [GENERATION_VARIABLE]);
+  return values === null ? EMPTY_ENVIRONMENT : generationIn(values[0] ?? null);
 }
 
 /** The angel and the generation a process was started by (ANGEL_INSTANCE: its runtime instance's name, and
  * ANGEL_GENERATION), each null when it has none; one read of its environment. */
 export function startedBy(pid: number): { instance: string | null; generation: number | null } {
-  const [instance = null, generation = null] = environValues(pid, [INSTANCE_VARIABLE, GENERATION_VARIABLE]);
+  const [instance = null, generation = null] = environValues(pid, [INSTANCE_VARIABLE, GENERATION_VARIABLE]) ?? [];
   return { instance, generation: generationIn(generation) };
 }

@@ -16,17 +16,31 @@
 // costs nothing meanwhile: a generation's end is watched through its pidfd, never through SIGCHLD.
 import { ChildProcess } from 'node:child_process';
 import type { Orphan } from '../core/orphans.js';
-import { generationOf, OwnChildren, statFields, treePids } from './proctree.js';
+import { EMPTY_ENVIRONMENT, generationOf, OwnChildren, statFields, treePids } from './proctree.js';
 import { reapEnded, reapPid, setChildSubreaper } from './syscalls.js';
 
-/** What attribution needs of a live process (core/orphans.ts), or null when it is gone or a zombie. */
-function orphanFacts(pid: number): Orphan | null {
+/** What attribution needs of a live process (core/orphans.ts), or null when it is gone or a zombie; LATER when
+ * its environment reads as empty and `lastLook` is false: a process caught in execve shows its own in a moment. */
+function orphanFacts(pid: number, lastLook: boolean): Orphan | null | typeof LATER {
   // stat fields 3, 6 and 22: its state, its session, its start time
   const fields = statFields(pid);
   if (fields === null || fields[0] === 'Z') return null;
   const startTick = Number(fields[19]);
-  return { pid, session: Number(fields[3]), startTick: Number.isFinite(startTick) ? startTick : null, generation: generationOf(pid) };
+  let generation = generationOf(pid);
+  if (generation === EMPTY_ENVIRONMENT) {
+    if (!lastLook) return LATER;
+    generation = null;
+  }
+  return { pid, session: Number(fields[3]), startTick: Number.isFinite(startTick) ? startTick : null, generation };
 }
+
+const LATER = 'later';
+
+/** How many scans look at an orphan whose environment reads as empty before it is reported without one: a
+ * setsid daemon is found as soon as its session exists, often while it execs its program, and reported then it
+ * would lose its generation (rule 2 of core/orphans.ts); one started with no environment is reported the
+ * SCAN_DELAY_MS apart looks later. */
+const EMPTY_ENVIRONMENT_LOOKS = 5;
 
 /** The pids of the children Node's child_process started and libuv still waits for. */
 function libuvChildren(): Set<number> {
@@ -56,6 +70,8 @@ const LONGEST_REAP_PAUSE_MS = 100;
 export class Reaper {
   /** Live orphans already reported. */
   #seen = new Set<number>();
+  /** Live orphans not reported yet, their environment read as empty: how many looks each has had. */
+  #emptyLooks = new Map<number, number>();
   /** angel's children: orphans are reparented to its main thread, and angel spawns from it (a worker thread's
    * `child_process` children are libuv's, never reaped here), so one list holds every child that matters. */
   readonly #children = new OwnChildren();
@@ -140,13 +156,20 @@ export class Reaper {
       // a non-blocking waitid is the cheapest look at a child: it reaps one that ended, and answers false for
       // one that runs; only a live orphan not seen before costs a read of its stat
       if (reapPid(pid) || this.#seen.has(pid)) continue;
-      const orphan = orphanFacts(pid);
+      const looks = (this.#emptyLooks.get(pid) ?? 0) + 1;
+      const orphan = orphanFacts(pid, looks >= EMPTY_ENVIRONMENT_LOOKS);
       if (orphan === null) continue;
+      if (orphan === LATER) {
+        this.#emptyLooks.set(pid, looks);
+        this.scanSoon();
+        continue;
+      }
+      this.#emptyLooks.delete(pid);
       this.#seen.add(pid);
       this.onOrphan(orphan);
     }
     const live = new Set(children);
-    for (const pid of this.#seen) if (!live.has(pid)) this.#seen.delete(pid);
+    for (const pids of [this.#seen, this.#emptyLooks]) for (const pid of pids.keys()) if (!live.has(pid)) pids.delete(pid);
   }
 
   /** One scan within SCAN_DELAY_MS, however many ask for it meanwhile: in a crash loop a scan per restart would

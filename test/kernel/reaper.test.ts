@@ -4,12 +4,15 @@
 // children it may, never one it was told to leave (a pidfd's, libuv's), and leaves a live one running.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Orphan } from '../../src/core/orphans.js';
 import { processState, statFields } from '../../src/kernel/proctree.js';
 import { Reaper } from '../../src/kernel/reaper.js';
 import { reapEnded, setChildSubreaper, spawnNative, watchExit } from '../../src/kernel/syscalls.js';
 import type { NativeSpawnSpec } from '../../src/kernel/syscalls.js';
+import { fixture } from '../helpers/events.js';
 import { childPids, zombieChildren } from '../helpers/spawn-output.js';
 
 const spec = (path: string, ...args: string[]): NativeSpawnSpec => ({
@@ -38,7 +41,9 @@ test('an orphan is reported once with its session, start time and generation, an
     assert.equal(shellExit, 0, 'child_process still sees its own child\'s exit');
     // the shell is gone once setsid's process has forked, not once it has made its session: wait for that
     await until(() => daemonPid > 0 && statFields(daemonPid)?.[3] === String(daemonPid));
+    // found then, it may still be in execve: reported once its environment is there (the next test)
     reaper.scan();
+    await until(() => orphans.some((orphan) => orphan.pid === daemonPid));
     reaper.scan();
     const reported = orphans.filter((orphan) => orphan.pid === daemonPid);
     assert.equal(reported.length, 1, 'reported once');
@@ -53,6 +58,73 @@ test('an orphan is reported once with its session, start time and generation, an
     // a failed assertion leaves the daemon holding the shell's stderr pipe (and this file's event loop) open
     if (daemonPid > 0) process.kill(daemonPid, 'SIGKILL');
     reaper.stop();
+  }
+});
+
+/** Kills an orphan (when one was found) and stops the reaper once it has reaped it: no zombie of this test is
+ * left for the next one's reapEnded. */
+async function killAndReap(pid: number, reaper: Reaper): Promise<void> {
+  if (pid > 0) {
+    process.kill(pid, 'SIGKILL');
+    await until(() => processState(pid) === null);
+  }
+  reaper.stop();
+}
+
+/** Lines of a child's output, each one as it comes. */
+function lines(child: ChildProcessWithoutNullStreams): () => Promise<string> {
+  const waiting: Array<(line: string) => void> = [];
+  const ready: string[] = [];
+  let partial = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) (waiting.shift() ?? ((unclaimed: string) => ready.push(unclaimed)))(line);
+  });
+  return () => new Promise((resolve) => (ready.length > 0 ? resolve(ready.shift()!) : waiting.push(resolve)));
+}
+
+test('an orphan whose environment reads as empty, as in execve, is reported with its generation once it is there', async () => {
+  const orphans: Orphan[] = [];
+  const reaper = new Reaper(() => [], (orphan) => orphans.push(orphan));
+  reaper.start();
+  let hiderPid = 0;
+  try {
+    const hider = spawn(fixture('environ-hider'), [], { env: { ...process.env, ANGEL_GENERATION: '7' } });
+    const nextLine = lines(hider);
+    const [pid, hidden] = (await nextLine()).split(' ');
+    assert.equal(hidden, 'hidden', 'the fixture hides its environment (prctl PR_SET_MM_MAP)');
+    hiderPid = Number(pid);
+    reaper.scan();
+    reaper.scan();
+    assert.equal(orphans.length, 0, 'not reported while its environment reads as empty');
+    process.kill(hiderPid, 'SIGUSR1');
+    assert.equal(await nextLine(), 'shown');
+    // the looks that follow (scanSoon) find it
+    await until(() => orphans.length > 0);
+    assert.deepEqual(orphans.map((orphan) => [orphan.pid, orphan.generation]), [[hiderPid, 7]]);
+  } finally {
+    await killAndReap(hiderPid, reaper);
+  }
+});
+
+test('an orphan started with no environment at all is reported, with no generation, after a few looks', async () => {
+  const orphans: Orphan[] = [];
+  const reaper = new Reaper(() => [], (orphan) => orphans.push(orphan));
+  reaper.start();
+  let daemonPid = 0;
+  try {
+    const shell = spawn('/bin/sh', ['-c', '(exec setsid /usr/bin/env -i /bin/sleep 1000 < /dev/null > /dev/null & echo $!)']);
+    shell.stdout.on('data', (chunk: Buffer) => (daemonPid = Number(chunk.toString().trim())));
+    await new Promise((resolve) => shell.on('exit', resolve));
+    // env -i has exec'd sleep once the command line is sleep's
+    await until(() => daemonPid > 0 && readFileSync(`/proc/${daemonPid}/cmdline`, 'latin1').startsWith('/bin/sleep'));
+    reaper.scan();
+    assert.equal(orphans.length, 0, 'not reported at the first look');
+    await until(() => orphans.length > 0);
+    assert.deepEqual(orphans.map((orphan) => [orphan.pid, orphan.generation]), [[daemonPid, null]]);
+  } finally {
+    await killAndReap(daemonPid, reaper);
   }
 });
 
