@@ -37,6 +37,14 @@ static char *slot_of(char **envp, char **copies, int index) {
   return NULL;
 }
 
+/* This process's pid, asked once: glibc's getpid is a system call each time, and this one is on every spawn's
+ * path; a Node process never forks into a copy of itself that would call this. */
+static pid_t own_pid(void) {
+  static pid_t pid = 0;
+  if (pid == 0) pid = getpid();
+  return pid;
+}
+
 static unsigned long long to_rlim(double value) {
   return value < 0 ? RLIM_INFINITY : (unsigned long long)value;
 }
@@ -168,7 +176,7 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   spec.exec_fd = exec_fd;
   spec.exec_fd_inherit = exec_fd_inherit;
   spec.parent_death_signal = parent_death_signal;
-  spec.parent_pid = getpid();
+  spec.parent_pid = own_pid();
   spec.cgroup_fd = cgroup_fd;
   spec.cgroup_procs_fd = cgroup_procs_fd;
 

@@ -102,7 +102,7 @@ struct child_args {
 /* A file of /proc/self, read whole into text (NUL-terminated); -1 when it cannot be. Opened once and pread
  * each time: a seq_file read at offset 0 is generated afresh, and the open and close were half the cost.
  * "self" is resolved at open, to this process, on any thread. */
-static ssize_t read_self(_Atomic int *cached, const char *path, char *text, size_t size) {
+static int open_self(_Atomic int *cached, const char *path) {
   int fd = *cached;
   if (fd < 0) {
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -113,6 +113,12 @@ static ssize_t read_self(_Atomic int *cached, const char *path, char *text, size
       fd = expected;
     }
   }
+  return fd;
+}
+
+static ssize_t read_self(_Atomic int *cached, const char *path, char *text, size_t size) {
+  int fd = open_self(cached, path);
+  if (fd < 0) return -1;
   ssize_t length = pread(fd, text, size - 1, 0);
   if (length <= 0) return -1;
   text[length] = '\0';
@@ -121,8 +127,8 @@ static ssize_t read_self(_Atomic int *cached, const char *path, char *text, size
 
 /* SigCgt | SigIgn of this process, from /proc/self/status (proc(5)): the child then resets only those,
  * instead of 64 rt_sigaction calls. All ones when it cannot be read, so nothing is ever missed. */
+static _Atomic int status_fd = -1;
 static unsigned long long non_default_signals(void) {
-  static _Atomic int status_fd = -1;
   char text[4096];
   if (read_self(&status_fd, "/proc/self/status", text, sizeof text) < 0) return ~0ULL;
   unsigned long long mask = 0;
@@ -140,8 +146,8 @@ static unsigned long long non_default_signals(void) {
  * once the kernel has cleared the handlers. /proc/self/stat is generated in less time than status; it holds no
  * real-time signals, and an ignored one of those stays ignored in the program, as it would after posix_spawn.
  * All ones when it cannot be read. */
+static _Atomic int stat_fd = -1;
 static unsigned long long ignored_signals(void) {
-  static _Atomic int stat_fd = -1;
   char text[1024];
   if (read_self(&stat_fd, "/proc/self/stat", text, sizeof text) < 0) return ~0ULL;
   /* the fields after the command name, which may itself hold spaces and parentheses */
@@ -377,14 +383,23 @@ static pid_t clone_child(const struct angel_spawn_spec *spec, void *stack, struc
 
 int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_out,
                 struct angel_spawn_failure *failure) {
-  /* Every fd the child is to receive must be open now, before this function opens an fd of its own: a closed
-   * number in the map would otherwise be taken by the status fd below, and the child would get that file
-   * instead of EBADF. */
-  for (int i = 0; i < spec->nfds; i++) {
-    if (spec->fds[i] >= 0 && fcntl(spec->fds[i], F_GETFD) < 0) {
-      *failure = (struct angel_spawn_failure){STEP_DUP, errno};
-      return -1;
+  /* Every fd the child is to receive must be open before this function opens an fd of its own: a closed number
+   * in the map would be taken by that file, and the child would get it instead of EBADF. Its own are the
+   * /proc/self files it reads before the clone, both opened at the first spawn, after this check, and kept;
+   * from then on a closed number fails in the child's dup (the pidfd the clone makes is not in the child's
+   * table, which is copied before the pidfd is made), and the check would be three system calls more on every
+   * restart's path. */
+  static _Atomic int own_files_open = 0;
+  if (!own_files_open) {
+    for (int i = 0; i < spec->nfds; i++) {
+      if (spec->fds[i] >= 0 && fcntl(spec->fds[i], F_GETFD) < 0) {
+        *failure = (struct angel_spawn_failure){STEP_DUP, errno};
+        return -1;
+      }
     }
+    open_self(&stat_fd, "/proc/self/stat");
+    open_self(&status_fd, "/proc/self/status");
+    own_files_open = 1;
   }
   if (spec->exec_fd >= 0 && fcntl(spec->exec_fd, F_GETFD) < 0) {
     *failure = (struct angel_spawn_failure){STEP_EXECVE, errno};

@@ -474,6 +474,37 @@ describe('Environ', () => {
     assert.deepEqual(output.trim().split('\n'), ['PATH=/usr/bin:/bin', 'KEEP=a', 'LISTEN_PID=stale', 'GEN=3', 'NEW=n']);
   });
 
+  test('many children watched at once: each exit reaches its own callback, in the order they end, and none is left', async () => {
+    // one epoll set holds every watched pidfd: twenty children, each ending when its stdin closes, ended in an
+    // order other than their spawns'
+    const children = Array.from({ length: 20 }, (_, index) => {
+      const [read, write] = pipe();
+      const child = spawnChild({ program: '/bin/sh', args: ['-c', `read line; exit ${index + 1}`], fds: [read, 1, 2] });
+      closeSync(read);
+      return { child, write, code: index + 1 };
+    });
+    const order = [...children.keys()].sort((a, b) => ((a * 7) % 20) - ((b * 7) % 20));
+    const ended: number[] = [];
+    for (const index of order) {
+      const { child, write } = children[index]!;
+      closeSync(write);
+      const exit = await child.exited;
+      ended.push(exit.code ?? -1);
+    }
+    assert.deepEqual(ended, order.map((index) => index + 1));
+    assert.deepEqual(zombieChildren(), []);
+  });
+
+  test('a watched child keeps the loop alive until its exit is delivered, and nothing after it', async () => {
+    // the script has nothing else to wait for: it ends once the exit came (at once, without printing, if the
+    // watch held nothing; never, if it held the loop after the exit)
+    const result = await runNodeScript(`
+      const child = spawnChild({ program: '/bin/true' });
+      child.exited.then((exit) => process.stdout.write(JSON.stringify(exit)));
+    `);
+    assert.deepEqual(result, { code: 0, signal: null, coreDumped: false });
+  });
+
   test('the addon takes one named spec: each field is checked by its name, and nothing else passes for a spec', async () => {
     const [pid, pidfd] = spawnNative(BARE_SPEC);
     assert.ok(pid > 0);
