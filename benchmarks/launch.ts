@@ -27,6 +27,28 @@ const launchProfile = (child: string, log: string): Promise<string> =>
     if (run.error) throw run.error;
   });
 
+/** Pages first touched, the launch's other profile: the minor faults angel's process has taken by its program's
+ * first instruction against `node -e 0`'s whole life (medians), priced by page-touch.c on this machine. On a
+ * virtual machine where a first touch costs over 10 us, a launch's extra pages are a large share of its time. */
+function pageFaults(log: string, child: string, env: NodeJS.ProcessEnv, quick: boolean): string {
+  try {
+    const count = quick ? 3 : 15;
+    const median = (text: string): number => summarize(parseSamples(text)).median;
+    const timer = buildC('launch-timer');
+    const node = median(runC(timer, [String(count), '1', 'exit-faults', log, process.execPath, '-e', '0'], env));
+    const angel = median(runC(timer, [String(count), '1', 'log-faults', log, BIN_ANGEL, '--restart', 'never', '--', child, log, '0', 'faults'], env));
+    const touch = median(Array.from({ length: 5 }, () => runC(buildC('page-touch'), ['16'])).join('\n'));
+    const extra = angel - node;
+    return (
+      `angel's process had taken ${angel} minor page faults by its program's first instruction, \`node -e 0\` ${node} in its whole life ` +
+      `(medians of ${count}); a first touch of a fresh page costs ${fmt(touch)} us here (benchmarks/page-touch.c, 16 MiB), so the ${extra} pages more ` +
+      `are about ${fmt((extra * touch) / 1000)} ms of the launch's time over \`node -e 0\``
+    );
+  } catch (error) {
+    return `no figure (${(error as Error).message})`;
+  }
+}
+
 /** "+11.8 ms" (commander's floor over `node -e 0`), or why there is none. */
 function commanderOver(row: Row | undefined, node: number): string {
   const median = row?.summary?.median;
@@ -74,6 +96,7 @@ export const launchBenchmark: Benchmark = {
       { samples: quick ? 10 : 60, rounds: quick ? 5 : 30, warmup: 2 },
     );
     const profile = await launchProfile(child(), log);
+    const faults = pageFaults(log, child(), env, quick);
     rmSync(log, { force: true });
     if (!(cliFloor instanceof Error)) cliFloor.remove();
     const rows: Row[] = sampled.map((one) => toRow(one));
@@ -97,6 +120,7 @@ export const launchBenchmark: Benchmark = {
           'the least Node itself costs). stdout and stderr go to /dev/null. The ratios are against `node -e 0`.',
         'Where the launch goes in angel\'s process: one launch as bin/angel runs it, under `node --cpu-prof`, its samples\' self ' +
           `time by where the code lives (a package, a file of angel's, Node's internals; the profile starts once Node has booted): ${profile}.`,
+        `Where the launch goes in memory: ${faults}.`,
         'The parser\'s own floor (benchmarks/lib/cli-floor.ts): commander, the command line\'s chosen library, loaded as angel loads its ' +
           "bundle (through command.cjs: one CommonJS file compiled with its V8 code cache, built-ins loaded at first use, bin/angel's Node flags), defining as many options as `angel run` " +
           `and parsing one line, then exiting: ${commanderOver(commanderRow, node)} over \`node -e 0\`, of the ${TARGET_MS} ms the target leaves ` +
