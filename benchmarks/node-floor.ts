@@ -2,8 +2,8 @@
 // reads what angel's check reads where the kernel tells it of the cap (`cgroup DIR`: the cgroup's usage and
 // memory.stat, kept open and read again from their start, and its cgroup.procs, opened afresh), or whose timer
 // every INTERVAL ms does nothing (`wake INTERVAL`), reads the tree's /proc files and nothing else (`reads
-// INTERVAL`: each process's status and children, kept open and read again from their start with the addon's
-// pread, as angel's reader reads them, nothing parsed), or samples the tree with angel's own reader (`tree
+// INTERVAL`: each process's statm and children, kept open and read again from their start with the addon's
+// pread, and its task directory's link count (its threads), as angel's reader reads them, nothing parsed), or samples the tree with angel's own reader (`tree
 // INTERVAL`: kernel/proctree.ts's TreeReader), with nothing around it. It starts the tree it is given as its
 // child, as the other watchers do.
 //
@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { TreeReader, treePids } from '../src/kernel/proctree.js';
-import { readAt } from '../src/kernel/syscalls.js';
+import { linkCount, readAt } from '../src/kernel/syscalls.js';
 
 const [mode, ...rest] = process.argv.slice(2);
 const separator = rest.indexOf('--');
@@ -47,13 +47,16 @@ if (mode === 'tree') {
   // the files of the tree as it is once complete (the tree's first argument: its processes); the watch is
   // measured from then on
   let files: number[] = [];
+  let tasks: number[] = [];
   setInterval(() => {
     if (files.length === 0) {
       const pids = treePids(child.pid as number);
       if (pids.length < Number(args[0] ?? 1)) return;
-      files = pids.flatMap((pid) => [openSync(`/proc/${pid}/status`, 'r'), openSync(`/proc/${pid}/task/${pid}/children`, 'r')]);
+      files = pids.flatMap((pid) => [openSync(`/proc/${pid}/statm`, 'r'), openSync(`/proc/${pid}/task/${pid}/children`, 'r')]);
+      tasks = pids.map((pid) => openSync(`/proc/${pid}/task`, 'r'));
     }
     for (const fd of files) figure += readAt(fd, buffer, 0, buffer.length, 0);
+    for (const fd of tasks) figure += linkCount(fd);
   }, Number(operand));
 } else setInterval(() => {
   if (dir === undefined) return;

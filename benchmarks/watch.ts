@@ -216,7 +216,7 @@ export const watchBenchmark: Benchmark = {
     const watchers: WatcherRow[] = [
       { key: 'c', name: `C sampler (overrun-floor watch), every ${INTERVAL_MS} ms`, start: () => floorWatcher(tree) },
       { key: 'nodeWake', name: `Node with bin/angel's flags, a ${INTERVAL_MS} ms timer that does nothing (the floor of a Node process woken at the sampler's pace)`, start: () => nodeFloorWatcher(tree, 'wake') },
-      { key: 'nodeReads', name: `the same timer reading the tree's /proc files every ${INTERVAL_MS} ms (each process's status and children, kept open, read from their start with the addon's pread, as angel's reader reads them), nothing parsed`, start: () => nodeFloorWatcher(tree, 'reads') },
+      { key: 'nodeReads', name: `the same timer reading the tree's /proc files every ${INTERVAL_MS} ms (each process's statm and children, kept open, read from their start with the addon's pread, and its task directory's link count, as angel's reader reads them), nothing parsed`, start: () => nodeFloorWatcher(tree, 'reads') },
       { key: 'nodeReader', name: `Node with bin/angel's flags, angel's tree reader (kernel/proctree.ts) every ${INTERVAL_MS} ms and nothing else`, start: () => nodeFloorWatcher(tree, 'tree') },
       angelRow('angel', `angel --max-mem 10G --sample-interval ${INTERVAL_MS} (the tree sampled: the default)`, {}, tight),
       angelRow('metrics', 'the same with --metrics, not scraped', { metrics: { scrapeMs: null } }, feature),
@@ -286,11 +286,11 @@ export const watchBenchmark: Benchmark = {
           "(V8 optimizing the watch's functions on its worker threads, once per start: in a trace of angel's default run the last " +
           'was optimized at 28 s); the second, right after it, is the steady state: its figures are the row\'s and the ones ' +
           "judged, and the first window's CPU is beside them. The C sampler walks the tree as angel does, with its /proc files " +
-          "kept open (statm for the RSS, where angel reads status, which also gives the thread count: a child forked by a " +
-          "thread other than the first is in that thread's children file). Three Node rows take a Node sampler apart, each " +
+          "kept open (statm for the RSS, and the main thread's children; angel also counts each process's threads, by " +
+          "the link count of its task directory: a child forked by a thread other than the first is in that thread's children file). Three Node rows take a Node sampler apart, each " +
           `a Node process with bin/angel's flags and a ${INTERVAL_MS} ms timer, nothing around it: the timer idle (what Node's ` +
-          "wake-ups cost at that pace), the timer reading the files angel's reader reads (each process's status and children " +
-          "file, kept open and read from their start with the addon's pread, one read each, nothing parsed: the least a Node " +
+          "wake-ups cost at that pace), the timer reading the files angel's reader reads (each process's statm and children " +
+          "file, kept open and read from their start with the addon's pread, one read each, and an fstat of its task directory, nothing parsed: the least a Node " +
           "sampler of this tree does), and angel's own reader (kernel/proctree.ts). PM2's daemon reads only the app's own pid (pidusage), not its tree, and also collects host metrics " +
           'at the same interval. angel --cgroup is told by the kernel when the cap is passed, and reads its cgroup\'s figure ' +
           'once a second (the fallback beside the notices, and the peak figure). In the container mode angel runs in a ' +

@@ -14,6 +14,7 @@
 #include "watch.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 static bool add_int_property(napi_env env, napi_value object, const char *name, int value) {
   napi_value number;
@@ -63,6 +64,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"renameAt", NULL, angel_rename_at, NULL, NULL, NULL, napi_enumerable, NULL},
     {"accessAt", NULL, angel_access_at, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readAt", NULL, angel_read_at, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"linkCount", NULL, angel_link_count, NULL, NULL, NULL, napi_enumerable, NULL},
     {"eventfd", NULL, angel_eventfd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchFd", NULL, angel_watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unwatchFd", NULL, angel_unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -80,6 +82,10 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value rlimits = make_rlimit_table(env);
   if (!rlimits) return js_throw_status(env, "building the rlimit table");
   NAPI_CALL(env, napi_set_named_property(env, exports, "rlimitResources", rlimits));
+  /* the unit of /proc/<pid>/statm's counts */
+  napi_value page_size;
+  NAPI_CALL(env, napi_create_int32(env, (int32_t)sysconf(_SC_PAGESIZE), &page_size));
+  NAPI_CALL(env, napi_set_named_property(env, exports, "pageSize", page_size));
   return exports;
 }
 

@@ -424,3 +424,19 @@ napi_value angel_read_at(napi_env env, napi_callback_info info) {
   NAPI_CALL(env, napi_create_int32(env, (int32_t)got, &result));
   return result;
 }
+
+/* linkCount(fd) -> fstat(2)'s st_nlink. On /proc/<pid>/task, open, it is 2 plus the process's threads, counted
+ * at each call (proc_task_getattr): the tree sampler's thread count, one system call where the status file is
+ * a text generated for every read. */
+napi_value angel_link_count(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc != 1 || !js_get_int32(env, argv[0], "linkCount: fd", &fd)) return NULL;
+  struct stat st;
+  if (fstat(fd, &st) < 0) return js_throw_errno(env, "fstat", errno);
+  napi_value result;
+  NAPI_CALL(env, napi_create_double(env, (double)st.st_nlink, &result));
+  return result;
+}

@@ -15,5 +15,6 @@ napi_value angel_unlink_at(napi_env env, napi_callback_info info);
 napi_value angel_rename_at(napi_env env, napi_callback_info info);
 napi_value angel_access_at(napi_env env, napi_callback_info info);
 napi_value angel_read_at(napi_env env, napi_callback_info info);
+napi_value angel_link_count(napi_env env, napi_callback_info info);
 
 #endif

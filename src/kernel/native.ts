@@ -104,6 +104,8 @@ export interface NativeAddon {
   renameAt(dirFd: number, from: string, to: string, rights: RightsTuple | null): boolean;
   /** pread(2) into buffer[offset, offset + length): the bytes read; throws (ESRCH, EBADF, …). */
   readAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+  /** fstat(2)'s st_nlink; throws (EBADF, …). */
+  linkCount(fd: number): number;
   /** An eventfd, close-on-exec and non-blocking. */
   eventfd(): number;
   /** Calls back (on the loop, unref'd) while `fd` is readable, or has priority data with `priority`. */
@@ -119,6 +121,8 @@ export interface NativeAddon {
   /** One datagram to a path or `@name`, never blocking; throws with code EAGAIN, ECONNREFUSED, ENOENT, … */
   notifySend(address: string, text: string): void;
   readonly rlimitResources: Readonly<Record<string, number>>;
+  /** sysconf(_SC_PAGESIZE). */
+  readonly pageSize: number;
   /** The one program of a locked build, or null. */
   readonly lockedProgram: string | null;
 }

@@ -85,6 +85,17 @@ export function addonLoadError(): string | null {
   }
 }
 
+/** fstat(2)'s link count, called as readAt is: on an open /proc/<pid>/task, 2 plus the process's threads now. */
+export function linkCount(fd: number): number {
+  try {
+    return addon().linkCount(fd);
+  } catch (error) {
+    throw withErrnoName(error);
+  }
+}
+
+export const pageSize = (): number => addon().pageSize;
+
 /** pread(2), called with its arguments as they are (no closure, no rest array): the tree sampler's read, dozens a
  * sample (kernel/proctree.ts). */
 export function readAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {

@@ -145,7 +145,7 @@ test('readStatus reads state, threads and RSS of a live process, and null for a 
   await tree.end();
 });
 
-test('a reader keeps one file open per process (status) and per thread (children), and closes the files of processes that left', async () => {
+test('a reader keeps two files open per process (statm, the task directory) and one per thread (children), and closes the files of processes that left', async () => {
   const baseline = openFdCount();
   const tree = await startSpreader(4);
   const reader = new TreeReader();
@@ -153,15 +153,15 @@ test('a reader keeps one file open per process (status) and per thread (children
   try {
     const first = reader.sample(tree.pid);
     // the spreader has two threads, every other process one
-    assert.equal(openFdCount() - before, first.pids.length * 2 + 1);
+    assert.equal(openFdCount() - before, first.pids.length * 3 + 1);
     reader.sample(tree.pid);
-    assert.equal(openFdCount() - before, first.pids.length * 2 + 1, 'a second sample reuses the files');
+    assert.equal(openFdCount() - before, first.pids.length * 3 + 1, 'a second sample reuses the files');
 
     const [leaving] = tree.children().filter((pid) => pid !== tree.threadChild);
     assert.equal(await tree.command(`kill ${leaving}`), `gone ${leaving}`);
     const second = reader.sample(tree.pid);
     assert.deepEqual(sorted(second.pids), sorted(first.pids.filter((pid) => pid !== leaving)));
-    assert.equal(openFdCount() - before, second.pids.length * 2 + 1);
+    assert.equal(openFdCount() - before, second.pids.length * 3 + 1);
 
     await tree.end();
     assert.deepEqual(reader.sample(tree.pid).pids, [], 'the whole tree is gone');
@@ -180,7 +180,7 @@ test('a reused pid is read as the new process: the old file fails with ESRCH and
     const before = reader.sample(tree.pid).pids;
     const [reused] = tree.children().filter((pid) => pid !== tree.threadChild) as [number];
     const oldStart = statFields(reused)?.[19];
-    const oldFile = openSync(`/proc/${reused}/status`, 'r');
+    const oldFile = openSync(`/proc/${reused}/statm`, 'r');
     try {
       assert.equal(await tree.command(`reuse ${reused}`), `reused ${reused}`);
       // the premise: a /proc file stays bound to the process it was opened for

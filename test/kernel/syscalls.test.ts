@@ -1,12 +1,15 @@
-// The door to the addon (src/kernel/syscalls.ts) where it adds a call of its own: readAt, the tree sampler's
-// pread, against real files and a real process that ends while its /proc file is open.
+// The door to the addon (src/kernel/syscalls.ts) where it adds calls of its own: readAt, the tree sampler's
+// pread, against real files and a real process that ends while its /proc file is open; linkCount and pageSize,
+// with which the sampler counts threads and reads statm.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readAt } from '../../src/kernel/syscalls.js';
+import { Worker } from 'node:worker_threads';
+import { linkCount, pageSize, readAt } from '../../src/kernel/syscalls.js';
 import { atTestEnd } from '../helpers/cleanup.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'angel-syscalls-'));
@@ -46,4 +49,30 @@ test('readAt refuses a range outside its buffer, and a negative position, withou
   assert.throws(() => readAt(fd, buffer, -1, 4, 0), TypeError);
   assert.throws(() => readAt(fd, buffer, 0, 4, -1), TypeError);
   assert.ok(buffer.every((byte) => byte === 0), 'nothing was read into the buffer');
+});
+
+test("linkCount of an open /proc/<pid>/task is 2 plus the process's threads, counted at each call", async () => {
+  const threads = (): number => Number(/\nThreads:\t(\d+)/.exec(readFileSync('/proc/self/status', 'latin1'))?.[1]);
+  const task = openSync('/proc/self/task', 'r');
+  try {
+    assert.equal(linkCount(task), 2 + threads());
+    // one thread more while a worker runs
+    const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    await once(worker, 'online');
+    const withWorker = threads();
+    assert.equal(linkCount(task), 2 + withWorker);
+    await worker.terminate();
+    assert.ok(linkCount(task) < 2 + withWorker, 'the worker\'s thread is no longer counted');
+  } finally {
+    closeSync(task);
+  }
+  assert.throws(() => linkCount(task), { code: 'EBADF', syscall: 'fstat' });
+});
+
+test('pageSize is the unit of statm: its resident pages make the RSS status gives in kB', () => {
+  const status = Number(/\nVmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'latin1'))?.[1]) * 1024;
+  const statm = Number(readFileSync('/proc/self/statm', 'latin1').split(' ')[1]) * pageSize();
+  // read one after the other: the two may differ by what this process touched between them
+  assert.ok(Math.abs(statm - status) < 1024 * 1024, `statm ${statm} against status ${status}`);
+  assert.ok([4096, 16384, 65536].includes(pageSize()));
 });
