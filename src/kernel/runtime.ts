@@ -139,11 +139,16 @@ export class Instance {
     return join(this.path, CONTROL_SOCKET);
   }
 
-  /** Records a generation's first process, for the sweep of a next angel should this one be killed. */
+  /** Records a generation's first process, for the sweep of a next angel should this one be killed. Written
+   * whole under another name, then renamed into place: a kill -9 between the write's open and its bytes would
+   * otherwise leave an empty record, which the sweep cannot act on, and the generation's leftovers would live
+   * on. */
   record(generation: number, leader: number, startTick: number | null): void {
     if (startTick === null || this.#fd < 0) return;
+    const partial = join(this.path, `.gen.${generation}`);
     try {
-      writeFileSync(join(this.path, `gen.${generation}`), `${pidNamespace()} ${leader} ${startTick}\n`);
+      writeFileSync(partial, `${pidNamespace()} ${leader} ${startTick}\n`);
+      renameSync(partial, join(this.path, `gen.${generation}`));
     } catch {}
   }
 

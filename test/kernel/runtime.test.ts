@@ -3,12 +3,12 @@
 // another user took first is not used. Real directories, real locks held by real processes (flock(1)).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { statFields } from '../../src/kernel/proctree.js';
-import { runtimeBase, sweepInstances } from '../../src/kernel/runtime.js';
+import { Instance, runtimeBase, sweepInstances } from '../../src/kernel/runtime.js';
 import { atTestEnd } from '../helpers/cleanup.js';
 import { reachable } from '../helpers/reachable.js';
 
@@ -100,6 +100,20 @@ function baseAs(uid: number, env: Record<string, string>): string {
   assert.equal(result.status, 0, result.stderr);
   return result.stdout.trim();
 }
+
+test('a generation is recorded whole under its own name, through a partial file that the rename leaves no trace of', () => {
+  const instance = Instance.acquire();
+  try {
+    const records = (): string[] => readdirSync(instance.path).filter((name) => name.includes('gen.')).sort();
+    instance.record(7, process.pid, Number(statFields(process.pid)?.[19]));
+    assert.deepEqual(records(), ['gen.7']);
+    assert.match(readFileSync(join(instance.path, 'gen.7'), 'latin1'), /^\S+ \d+ \d+\n$/);
+    instance.forget(7);
+    assert.deepEqual(records(), []);
+  } finally {
+    instance.release();
+  }
+});
 
 test('another user\'s runtime base: the first of XDG_RUNTIME_DIR, /tmp/angel-<uid> that is theirs alone, else a fresh one', () => {
   assert.equal(runtimeBase(0), '/run/angel', 'root\'s, always');
