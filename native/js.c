@@ -281,13 +281,18 @@ bool js_is_nullish(napi_env env, napi_value value) {
 }
 
 
-bool js_hold_callback(napi_env env, napi_value function, const char *name, struct js_callback *held) {
+bool js_async_context(napi_env env, const char *name, napi_async_context *context) {
   napi_value resource_name;
   if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
-      napi_async_init(env, NULL, resource_name, &held->context) != napi_ok) {
+      napi_async_init(env, NULL, resource_name, context) != napi_ok) {
     js_throw_status(env, "napi_async_init");
     return false;
   }
+  return true;
+}
+
+bool js_hold_callback(napi_env env, napi_value function, const char *name, struct js_callback *held) {
+  if (!js_async_context(env, name, &held->context)) return false;
   if (napi_create_reference(env, function, 1, &held->function) != napi_ok) {
     napi_async_destroy(env, held->context);
     js_throw_status(env, "napi_create_reference");

@@ -46,6 +46,9 @@ struct js_callback {
   napi_ref function;
   napi_async_context context;
 };
+/* The async context callbacks named `name` (their async resource's name) run in; false, with an exception
+ * pending, when N-API cannot make it. */
+bool js_async_context(napi_env env, const char *name, napi_async_context *context);
 /* Holds `function` for a watch named `name` (its async resource name); false, with an exception pending and
  * nothing held, when N-API cannot. */
 bool js_hold_callback(napi_env env, napi_value function, const char *name, struct js_callback *held);

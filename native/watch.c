@@ -77,7 +77,10 @@ static void check_exit(struct exit_watcher *watcher, struct exit_watch *watch) {
   struct js_callback callback = {watch->function, watcher->context};
   free(watch);
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) {
+    napi_delete_reference(env, callback.function);
+    return;
+  }
   int code = -1, sig = 0, core = 0;
   if (info.si_code == CLD_EXITED) {
     code = info.si_status;
@@ -139,12 +142,14 @@ static struct exit_watcher *watcher_of(napi_env env) {
     return NULL;
   }
   watcher->poll.data = watcher;
-  napi_value name;
   rc = uv_poll_start(&watcher->poll, UV_READABLE, on_exits);
-  if (rc != 0 || napi_create_string_utf8(env, "angel:exit", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_async_init(env, NULL, name, &watcher->context) != napi_ok) {
+  if (rc != 0) {
+    js_throw_errno(env, "watchExit", -rc);
     uv_close((uv_handle_t *)&watcher->poll, free_watcher);
-    if (rc != 0) js_throw_errno(env, "watchExit", -rc); else js_throw_status(env, "napi_async_init");
+    return NULL;
+  }
+  if (!js_async_context(env, "angel:exit", &watcher->context)) {
+    uv_close((uv_handle_t *)&watcher->poll, free_watcher);
     return NULL;
   }
   uv_unref((uv_handle_t *)&watcher->poll);
