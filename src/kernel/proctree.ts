@@ -130,18 +130,18 @@ interface ProcessFiles {
   mark: number;
 }
 
-function openProcess(pid: number, mark: number): ProcessFiles | null {
+function openProcess(pid: number, mark: number): ProcessFiles | undefined {
   let statm: number;
   try {
     statm = openSync(`/proc/${pid}/statm`, 'r');
   } catch {
-    return null;
+    return undefined;
   }
   try {
     return { statm, task: openSync(`/proc/${pid}/task`, 'r'), mark };
   } catch {
     closeSync(statm);
-    return null;
+    return undefined;
   }
 }
 
@@ -196,19 +196,15 @@ export class TreeReader {
       // a zombie has no thread left, and no children: theirs went to their reaper when the last thread ended
       if (this.#threads > 0) this.#pushChildren(pid, this.#threads, mark);
     }
-    this.#processes.forEach((files, pid) => {
-      if (files.mark === mark) return;
-      closeProcess(files);
-      this.#processes.delete(pid);
-    });
-    this.#closeUnread(this.#children, mark);
+    closeUnread(this.#processes, mark, closeProcess);
+    closeUnread(this.#children, mark, closeFile);
     return { pids, rssBytes };
   }
 
   close(): void {
-    for (const files of this.#processes.values()) closeProcess(files);
+    this.#processes.forEach(closeProcess);
     this.#processes.clear();
-    for (const file of this.#children.values()) closeSync(file.fd);
+    this.#children.forEach(closeFile);
     this.#children.clear();
   }
 
@@ -218,7 +214,7 @@ export class TreeReader {
     for (let attempt = 0; attempt < 2; attempt++) {
       let files = this.#processes.get(pid);
       if (files === undefined) {
-        files = openProcess(pid, mark) ?? undefined;
+        files = openProcess(pid, mark);
         if (files === undefined) return false;
         this.#processes.set(pid, files);
       }
@@ -277,15 +273,23 @@ export class TreeReader {
     return -1;
   }
 
-  #closeUnread(files: Map<number, OpenFile>, mark: number): void {
-    // forEach, not for-of: no [key, value] pair allocated per file and sample
-    files.forEach((file, id) => {
-      if (file.mark === mark) return;
-      closeSync(file.fd);
-      files.delete(id);
-    });
-  }
 }
+
+/** Closes the files a sample did not read (of processes gone from the tree) and forgets them. */
+function closeUnread<Files extends { mark: number }>(
+  files: Map<number, Files>,
+  mark: number,
+  close: (unread: Files) => void,
+): void {
+  // forEach, not for-of: no [key, value] pair allocated per file and sample
+  files.forEach((file, id) => {
+    if (file.mark === mark) return;
+    close(file);
+    files.delete(id);
+  });
+}
+
+const closeFile = (file: OpenFile): void => closeSync(file.fd);
 
 // Module-level and given the pid, so a sample allocates no closure per thread.
 type Path = (pid: number, id: number) => string;
