@@ -4,8 +4,8 @@
 // children it may, never one it was told to leave (a pidfd's, libuv's), and leaves a live one running.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { Orphan } from '../../src/core/orphans.js';
 import { processState, statFields } from '../../src/kernel/proctree.js';
@@ -28,10 +28,16 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-test('an orphan is reported once with its session, start time and generation, and reaped when it ends', async () => {
+/** A reaper started in this process, and the orphans it has reported. */
+function startReaper(): { reaper: Reaper; orphans: Orphan[] } {
   const orphans: Orphan[] = [];
   const reaper = new Reaper(() => [], (orphan) => orphans.push(orphan));
   reaper.start();
+  return { reaper, orphans };
+}
+
+test('an orphan is reported once with its session, start time and generation, and reaped when it ends', async () => {
+  const { reaper, orphans } = startReaper();
   let daemonPid = 0;
   try {
     // the shell leaves a setsid daemon and exits: the daemon is reparented to this process, the subreaper
@@ -71,27 +77,13 @@ async function killAndReap(pid: number, reaper: Reaper): Promise<void> {
   reaper.stop();
 }
 
-/** Lines of a child's output, each one as it comes. */
-function lines(child: ChildProcessWithoutNullStreams): () => Promise<string> {
-  const waiting: Array<(line: string) => void> = [];
-  const ready: string[] = [];
-  let partial = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) (waiting.shift() ?? ((unclaimed: string) => ready.push(unclaimed)))(line);
-  });
-  return () => new Promise((resolve) => (ready.length > 0 ? resolve(ready.shift()!) : waiting.push(resolve)));
-}
-
 test('an orphan whose environment reads as empty, as in execve, is reported with its generation once it is there', async () => {
-  const orphans: Orphan[] = [];
-  const reaper = new Reaper(() => [], (orphan) => orphans.push(orphan));
-  reaper.start();
+  const { reaper, orphans } = startReaper();
   let hiderPid = 0;
   try {
     const hider = spawn(fixture('environ-hider'), [], { env: { ...process.env, ANGEL_GENERATION: '7' } });
-    const nextLine = lines(hider);
+    const lines = createInterface({ input: hider.stdout })[Symbol.asyncIterator]();
+    const nextLine = async (): Promise<string> => String((await lines.next()).value);
     const [pid, hidden] = (await nextLine()).split(' ');
     assert.equal(hidden, 'hidden', 'the fixture hides its environment (prctl PR_SET_MM_MAP)');
     hiderPid = Number(pid);
@@ -109,9 +101,7 @@ test('an orphan whose environment reads as empty, as in execve, is reported with
 });
 
 test('an orphan started with no environment at all is reported, with no generation, after a few looks', async () => {
-  const orphans: Orphan[] = [];
-  const reaper = new Reaper(() => [], (orphan) => orphans.push(orphan));
-  reaper.start();
+  const { reaper, orphans } = startReaper();
   let daemonPid = 0;
   try {
     const shell = spawn('/bin/sh', ['-c', '(exec setsid /usr/bin/env -i /bin/sleep 1000 < /dev/null > /dev/null & echo $!)']);
