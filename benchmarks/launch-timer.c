@@ -56,19 +56,19 @@ int main(int argc, char **argv) {
     int status;
     struct rusage usage;
     if (wait4(pid, &status, 0, &usage) < 0) return 5;
-    double end = now_ms();
+    /* ms since `start`, or a count of faults */
+    double figure;
     if (by_log) {
       long long value = logged(log, faults ? 'f' : 's');
       if (value < 0) {
         fprintf(stderr, "%s never started its program (status %d)\n", command[0], status);
         return 6;
       }
-      end = value / 1e6;
-      if (faults) start = 0, end = value;
-    } else if (faults) {
-      start = 0, end = usage.ru_minflt;
+      figure = faults ? (double)value : value / 1e6 - start;
+    } else {
+      figure = faults ? (double)usage.ru_minflt : now_ms() - start;
     }
-    if (i >= warmup) printf(faults ? "%.0f\n" : "%.4f\n", end - start);
+    if (i >= warmup) printf(faults ? "%.0f\n" : "%.4f\n", figure);
   }
   return 0;
 }

@@ -3,9 +3,9 @@
 // memory.stat, kept open and read again from their start, and its cgroup.procs, opened afresh), or whose timer
 // every INTERVAL ms does nothing (`wake INTERVAL`), reads the tree's /proc files and nothing else (`reads
 // INTERVAL`: each process's statm and children, kept open and read again from their start with the addon's
-// pread, and its task directory's link count (its threads), as angel's reader reads them, nothing parsed), or samples the tree with angel's own reader (`tree
-// INTERVAL`: kernel/proctree.ts's TreeReader), with nothing around it. It starts the tree it is given as its
-// child, as the other watchers do.
+// pread, and its task directory's link count (its threads), as angel's reader reads them, nothing parsed), or
+// samples the tree with angel's own reader (`tree INTERVAL`: kernel/proctree.ts's TreeReader), with nothing
+// around it. It starts the tree it is given as its child, as the other watchers do.
 //
 //   node-floor idle|cgroup DIR|wake INTERVAL|reads INTERVAL|tree INTERVAL -- TREE [ARGS...]
 import { spawn } from 'node:child_process';
