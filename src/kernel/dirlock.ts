@@ -5,12 +5,13 @@ import { closeSync, constants } from 'node:fs';
 import { AT_FDCWD } from './safeopen.js';
 import { lockFd, openAt } from './syscalls.js';
 
-/** Opens `path` (a directory, not followed if a link) and takes its lock; with `wait`, until it is free;
- * without, null when another process holds it. The fd returned holds the lock until it is closed. */
-export function lockDirectory(path: string, wait: boolean): number | null {
+/** Opens `path` (a directory, not followed if a link) and takes its lock, exclusive unless `shared`; with `wait`,
+ * until it is free; without, null when another process holds it (exclusive, or any for an exclusive one). The
+ * fd returned holds the lock until it is closed. */
+export function lockDirectory(path: string, wait: boolean, shared = false): number | null {
   const fd = openAt(AT_FDCWD, path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW, 0);
   try {
-    if (lockFd(fd, true, wait)) return fd;
+    if (lockFd(fd, !shared, wait)) return fd;
   } catch (error) {
     closeSync(fd);
     throw error;

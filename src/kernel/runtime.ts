@@ -63,7 +63,11 @@ export function runtimeBase(uid: number, env: Readonly<Record<string, string | u
 }
 
 /** Removes the instances in `base` whose angel is gone: those whose lock can be taken. A living angel's lock
- * cannot, wherever it runs. Returns how many were removed. */
+ * cannot, wherever it runs. Returns how many were removed.
+ * A sweep takes the lock shared, where the angel holds it exclusive: two angels starting at once both act on
+ * a dead one's instance. With one lock for all, the second would take the first's for a living angel's and
+ * pass by, and when the first is in another PID namespace (a container's angel sharing /run), which leaves
+ * this namespace's records alone, nobody would stop what they prove the dead angel's. */
 export function sweepInstances(base: string): number {
   let removed = 0;
   let names: string[];
@@ -76,7 +80,7 @@ export function sweepInstances(base: string): number {
     const path = join(base, name);
     let fd: number | null;
     try {
-      fd = lockDirectory(path, false);
+      fd = lockDirectory(path, false, true);
     } catch {
       continue; // not a directory (a socket an older angel left?), or gone meanwhile
     }
@@ -87,6 +91,8 @@ export function sweepInstances(base: string): number {
       if (killLeftovers(path)) continue;
       rmSync(path, { recursive: true, force: true });
       removed++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error; // another sweep removed it first
     } finally {
       closeSync(fd);
     }

@@ -15,10 +15,11 @@ import { reachable } from '../helpers/reachable.js';
 const scratch = mkdtempSync('/tmp/angel-runtime-test-');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Holds the lock of `dir` in another process until the test ends; resolves once it is held. */
-async function holdLock(dir: string): Promise<void> {
+/** Holds the lock of `dir` in another process until the test ends, as its living angel does (exclusive) or as
+ * another sweep does (shared); resolves once it is held. */
+async function holdLock(dir: string, as: 'angel' | 'sweep' = 'angel'): Promise<void> {
   // in a group of its own: flock and the sleep it runs end together
-  const holder = spawn('flock', [dir, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const holder = spawn('flock', [...(as === 'sweep' ? ['--shared'] : []), dir, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   atTestEnd(() => {
     try {
       process.kill(-(holder.pid as number), 'SIGKILL');
@@ -70,25 +71,37 @@ test('a dead angel\'s records stop what it started, and not a session whose id a
   assert.equal(statFields(reused.pid)?.[0] !== undefined && statFields(reused.pid)?.[0] !== 'Z', true, 'the other angel\'s process lives on');
 });
 
-test('a dead angel\'s records of another PID namespace are left for an angel there: its directory stays with them', async () => {
-  const base = join(scratch, 'foreign');
-  mkdirSync(base);
-  const name = 'angel.fedcba9876543210';
+/** A dead angel's instance `name` in a new base, with its generation 0 recorded: a session leader with that
+ * angel's ANGEL_INSTANCE and ANGEL_GENERATION=0, running until killed; `ended` gives the signal it ended by. */
+async function deadInstance(baseName: string, name: string): Promise<{ base: string; instance: string; ended: Promise<NodeJS.Signals | null> }> {
+  const base = join(scratch, baseName);
   const instance = join(base, name);
-  mkdirSync(instance);
+  mkdirSync(instance, { recursive: true });
   const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env: { ...process.env, ANGEL_GENERATION: '0', ANGEL_INSTANCE: name } });
   atTestEnd(() => {
     child.kill('SIGKILL');
   });
   await new Promise((resolve) => child.once('spawn', resolve));
-  const ended = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const ended = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   const pid = child.pid as number;
   writeFileSync(join(instance, 'gen.0'), `${readlinkSync('/proc/self/ns/pid')} ${pid} ${statFields(pid)?.[19]}\n`);
+  return { base, instance, ended };
+}
+
+test('a dead angel\'s records of another PID namespace are left for an angel there: its directory stays with them', async () => {
+  const { base, instance, ended } = await deadInstance('foreign', 'angel.fedcba9876543210');
   // a namespace no process of this one's is in: a container's PID-1 angel sharing /run
   writeFileSync(join(instance, 'gen.1'), 'pid:[1] 1 1\n');
   assert.equal(sweepInstances(base), 0, 'not removed');
   assert.equal(await ended, 'SIGKILL', 'what this namespace\'s record proves is stopped');
   assert.deepEqual(readdirSync(instance).sort(), ['gen.1'], 'the other namespace\'s record is left for an angel there');
+});
+
+test('a sweep that meets another at a dead angel\'s instance (one of another PID namespace, which leaves this one\'s records) still acts on it', async () => {
+  const { base, instance, ended } = await deadInstance('two-sweeps', 'angel.00112233aabbccdd');
+  await holdLock(instance, 'sweep');
+  assert.equal(sweepInstances(base), 1, 'removed, though the other sweep was still there');
+  assert.equal(await ended, 'SIGKILL', 'what the record proves the dead angel\'s is stopped');
 });
 
 /** runtimeBase as `uid` would find it, from the copy of the package that user can reach. */
