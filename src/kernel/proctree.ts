@@ -436,8 +436,11 @@ export function generationOf(pid: number): number | null | typeof EMPTY_ENVIRONM
 }
 
 /** The angel and the generation a process was started by (ANGEL_INSTANCE: its runtime instance's name, and
- * ANGEL_GENERATION), each null when it has none; one read of its environment. */
-export function startedBy(pid: number): { instance: string | null; generation: number | null } {
-  const [instance = null, generation = null] = environValues(pid, [INSTANCE_VARIABLE, GENERATION_VARIABLE]) ?? [];
+ * ANGEL_GENERATION), each null when it has none; one read of its environment; EMPTY_ENVIRONMENT when that
+ * reads as empty. */
+export function startedBy(pid: number): { instance: string | null; generation: number | null } | typeof EMPTY_ENVIRONMENT {
+  const values = environValues(pid, [INSTANCE_VARIABLE, GENERATION_VARIABLE]);
+  if (values === null) return EMPTY_ENVIRONMENT;
+  const [instance = null, generation = null] = values;
   return { instance, generation: generationIn(generation) };
 }

@@ -16,7 +16,7 @@
 import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { lockDirectory } from './dirlock.js';
-import { startedBy, statFields } from './proctree.js';
+import { EMPTY_ENVIRONMENT, startedBy, statFields } from './proctree.js';
 import { randomHex } from './random.js';
 
 const ROOT_BASE = '/run/angel';
@@ -87,7 +87,8 @@ export function sweepInstances(base: string): number {
     if (fd === null) continue;
     try {
       // records of another PID namespace are for an angel there to act on (its processes are not this one's to
-      // find): the directory stays for it, less what this sweep did act on
+      // find), and a record this sweep could not judge whole is for the next: the directory stays for them, less
+      // what this sweep did act on
       if (killLeftovers(path)) continue;
       rmSync(path, { recursive: true, force: true });
       removed++;
@@ -197,27 +198,38 @@ const LEFTOVER_WAIT_MS = 2000;
  * session id stays taken by the kernel while any process is in that session, so the members found are of the
  * session the generation began, unless all of it ended and the number was taken again since (a busy machine
  * reuses pids within seconds): then the new session's processes started later, but they were never given that
- * instance's name. */
-function sessionMembers(session: number, leaderStart: number, instance: string, generation: number): number[] {
+ * instance's name. `unsure`: how many of that session, started since, have an environment that reads as empty
+ * (EMPTY_ENVIRONMENT: in the middle of an execve, or started with none), looked at twice: nothing proves them the
+ * dead angel's, or not, yet. */
+function sessionMembers(session: number, leaderStart: number, instance: string, generation: number): { members: number[]; unsure: number } {
   const members: number[] = [];
+  const unread: number[] = [];
+  const judge = (pid: number): void => {
+    const started = startedBy(pid);
+    if (started === EMPTY_ENVIRONMENT) unread.push(pid);
+    else if (started.instance === instance && started.generation === generation) members.push(pid);
+  };
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const fields = statFields(Number(name));
     if (fields === null || fields[0] === 'Z') continue;
     if (Number(fields[3]) !== session || Number(fields[19]) < leaderStart) continue;
-    const started = startedBy(Number(name));
-    if (started.instance === instance && started.generation === generation) members.push(Number(name));
+    judge(Number(name));
   }
-  return members;
+  // an execve shows its environment a moment after its memory: the whole scan is that moment
+  const again = unread.splice(0);
+  for (const pid of again) judge(pid);
+  return { members, unsure: unread.length };
 }
 
 /** SIGKILLs what a dead angel's generation records say is left of them, in this PID namespace only (a record
  * of another namespace names other processes here), and waits until they are gone; the records acted on are
- * removed. Returns whether records of another namespace are left. */
+ * removed. Returns whether records are left for a later sweep: another namespace's, and one whose session holds
+ * a process this sweep could not judge (sessionMembers' `unsure`), which the next angel's sweep looks at again. */
 function killLeftovers(instance: string): boolean {
   const here = pidNamespace();
   const doomed: number[] = [];
-  let foreign = false;
+  let left = false;
   for (const name of readdirSync(instance).filter((entry) => entry.startsWith('gen.'))) {
     let record: string[];
     try {
@@ -228,11 +240,13 @@ function killLeftovers(instance: string): boolean {
     const [namespace, leader, start] = record;
     if (!/^\d+$/.test(leader ?? '') || !/^\d+$/.test(start ?? '')) continue;
     if (namespace !== here) {
-      foreign = true;
+      left = true;
       continue;
     }
-    doomed.push(...sessionMembers(Number(leader), Number(start), basename(instance), Number(name.slice('gen.'.length))));
-    rmSync(join(instance, name), { force: true });
+    const { members, unsure } = sessionMembers(Number(leader), Number(start), basename(instance), Number(name.slice('gen.'.length)));
+    doomed.push(...members);
+    if (unsure > 0) left = true;
+    else rmSync(join(instance, name), { force: true });
   }
   for (const pid of doomed) {
     try {
@@ -240,12 +254,12 @@ function killLeftovers(instance: string): boolean {
     } catch {}
   }
   const deadline = Date.now() + LEFTOVER_WAIT_MS;
-  const left = (): boolean => doomed.some((pid) => {
+  const living = (): boolean => doomed.some((pid) => {
     const state = statFields(pid)?.[0];
     return state !== undefined && state !== 'Z';
   });
-  while (left() && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-  return foreign;
+  while (living() && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  return left;
 }
 
 /** The real uid a process runs as (/proc/<pid>/status), or null when there is no such process. */

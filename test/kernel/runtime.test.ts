@@ -5,11 +5,14 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { statFields } from '../../src/kernel/proctree.js';
 import { Instance, runtimeBase, sweepInstances } from '../../src/kernel/runtime.js';
 import { atTestEnd } from '../helpers/cleanup.js';
+import { fixture } from '../helpers/events.js';
+import { gone, isAlive } from '../helpers/proc.js';
 import { reachable } from '../helpers/reachable.js';
 
 const scratch = mkdtempSync('/tmp/angel-runtime-test-');
@@ -102,6 +105,34 @@ test('a sweep that meets another at a dead angel\'s instance (one of another PID
   await holdLock(instance, 'sweep');
   assert.equal(sweepInstances(base), 1, 'removed, though the other sweep was still there');
   assert.equal(await ended, 'SIGKILL', 'what the record proves the dead angel\'s is stopped');
+});
+
+test('a leftover whose environment reads as empty (mid-execve) is not judged: its record stays, and the next sweep stops it once it shows', async () => {
+  const base = join(scratch, 'unread');
+  const name = 'angel.0a1b2c3d4e5f6071';
+  const instance = join(base, name);
+  mkdirSync(instance, { recursive: true });
+  // an orphan in a session of its own, whose environment reads as empty until SIGUSR1: what a process in the
+  // middle of an execve shows
+  const hider = spawn(fixture('environ-hider'), [], { env: { ...process.env, ANGEL_GENERATION: '0', ANGEL_INSTANCE: name } });
+  const lines = createInterface({ input: hider.stdout })[Symbol.asyncIterator]();
+  const nextLine = async (): Promise<string> => String((await lines.next()).value);
+  const [pidText, hidden] = (await nextLine()).split(' ');
+  assert.equal(hidden, 'hidden', 'the fixture hides its environment (prctl PR_SET_MM_MAP)');
+  const pid = Number(pidText);
+  atTestEnd(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  });
+  writeFileSync(join(instance, 'gen.0'), `${readlinkSync('/proc/self/ns/pid')} ${pid} ${statFields(pid)?.[19]}\n`);
+  assert.equal(sweepInstances(base), 0, 'the dead instance stays');
+  assert.deepEqual(readdirSync(instance), ['gen.0'], 'its record stays for the next sweep');
+  assert.equal(isAlive(pid), true, 'nothing proves it the dead angel\'s yet: not stopped');
+  process.kill(pid, 'SIGUSR1');
+  assert.equal(await nextLine(), 'shown');
+  assert.equal(sweepInstances(base), 1, 'the next sweep removes the instance');
+  assert.equal(await gone(pid), true, 'and stops what its record now proves the dead angel\'s');
 });
 
 /** runtimeBase as `uid` would find it, from the copy of the package that user can reach. */
