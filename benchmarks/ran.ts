@@ -72,7 +72,7 @@ export const ranBenchmark: Benchmark = {
     }
     const angelRow = rows[1];
     return {
-      title: `a service that ran: the child lives ${LIFE_MS} ms, exits 1, is restarted; ${cycles * rounds} restarts per row, in ${rounds} rotating round${rounds === 1 ? '' : 's'} of ${cycles} after 10 warm-up each`,
+      title: `a service that ran: the child lives ${LIFE_MS} ms, exits 1, is restarted; ${cycles * rounds} restarts per row${rounds > 1 ? `, in ${rounds} rotating rounds of ${cycles},` : ''} after 10 warm-up${rounds > 1 ? ' each' : ''}`,
       unit: 'ms',
       floor: 'C fork/exec/wait loop, the child\'s clock (floor)',
       rows,
