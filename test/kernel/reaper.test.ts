@@ -5,14 +5,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { Orphan } from '../../src/core/orphans.js';
 import { processState, statFields } from '../../src/kernel/proctree.js';
 import { Reaper } from '../../src/kernel/reaper.js';
 import { reapEnded, setChildSubreaper, spawnNative, watchExit } from '../../src/kernel/syscalls.js';
 import type { NativeSpawnSpec } from '../../src/kernel/syscalls.js';
-import { fixture } from '../helpers/events.js';
+import { hiddenEnvironment } from '../helpers/proc.js';
 import { childPids, zombieChildren } from '../helpers/spawn-output.js';
 
 const spec = (path: string, ...args: string[]): NativeSpawnSpec => ({
@@ -81,17 +80,12 @@ test('an orphan whose environment reads as empty, as in execve, is reported with
   const { reaper, orphans } = startReaper();
   let hiderPid = 0;
   try {
-    const hider = spawn(fixture('environ-hider'), [], { env: { ...process.env, ANGEL_GENERATION: '7' } });
-    const lines = createInterface({ input: hider.stdout })[Symbol.asyncIterator]();
-    const nextLine = async (): Promise<string> => String((await lines.next()).value);
-    const [pid, hidden] = (await nextLine()).split(' ');
-    assert.equal(hidden, 'hidden', 'the fixture hides its environment (prctl PR_SET_MM_MAP)');
-    hiderPid = Number(pid);
+    const hider = await hiddenEnvironment({ ...process.env, ANGEL_GENERATION: '7' });
+    hiderPid = hider.pid;
     reaper.scan();
     reaper.scan();
     assert.equal(orphans.length, 0, 'not reported while its environment reads as empty');
-    process.kill(hiderPid, 'SIGUSR1');
-    assert.equal(await nextLine(), 'shown');
+    await hider.show();
     // the looks that follow (scanSoon) find it
     await until(() => orphans.length > 0);
     assert.deepEqual(orphans.map((orphan) => [orphan.pid, orphan.generation]), [[hiderPid, 7]]);

@@ -5,14 +5,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { statFields } from '../../src/kernel/proctree.js';
 import { Instance, runtimeBase, sweepInstances } from '../../src/kernel/runtime.js';
 import { atTestEnd } from '../helpers/cleanup.js';
-import { fixture } from '../helpers/events.js';
-import { gone, isAlive } from '../helpers/proc.js';
+import { gone, hiddenEnvironment, isAlive } from '../helpers/proc.js';
 import { reachable } from '../helpers/reachable.js';
 
 const scratch = mkdtempSync('/tmp/angel-runtime-test-');
@@ -30,6 +28,12 @@ async function holdLock(dir: string, as: 'angel' | 'sweep' = 'angel'): Promise<v
   });
   await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
   holder.stdout.destroy();
+}
+
+/** Records generation `generation` of the instance `dir` as an angel does: this PID namespace, its leader `pid`
+ * and that process's start tick. */
+function recordGeneration(dir: string, generation: number, pid: number): void {
+  writeFileSync(join(dir, `gen.${generation}`), `${readlinkSync('/proc/self/ns/pid')} ${pid} ${statFields(pid)?.[19]}\n`);
 }
 
 test('a sweep removes the instances whose lock it can take, and none whose lock a living process holds', async () => {
@@ -65,10 +69,7 @@ test('a dead angel\'s records stop what it started, and not a session whose id a
   // machine), a process with ANGEL_GENERATION=1 too, started by another angel
   const owned = await leader({ ANGEL_GENERATION: '0', ANGEL_INSTANCE: name });
   const reused = await leader({ ANGEL_GENERATION: '1', ANGEL_INSTANCE: 'angel.another' });
-  const namespace = readlinkSync('/proc/self/ns/pid');
-  for (const [generation, { pid }] of [owned, reused].entries()) {
-    writeFileSync(join(base, name, `gen.${generation}`), `${namespace} ${pid} ${statFields(pid)?.[19]}\n`);
-  }
+  for (const [generation, { pid }] of [owned, reused].entries()) recordGeneration(join(base, name), generation, pid);
   assert.equal(sweepInstances(base), 1);
   assert.equal(await owned.ended, 'SIGKILL', 'what the record proves the dead angel\'s is stopped');
   assert.equal(statFields(reused.pid)?.[0] !== undefined && statFields(reused.pid)?.[0] !== 'Z', true, 'the other angel\'s process lives on');
@@ -87,7 +88,7 @@ async function deadInstance(baseName: string, name: string): Promise<{ base: str
   await new Promise((resolve) => child.once('spawn', resolve));
   const ended = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   const pid = child.pid as number;
-  writeFileSync(join(instance, 'gen.0'), `${readlinkSync('/proc/self/ns/pid')} ${pid} ${statFields(pid)?.[19]}\n`);
+  recordGeneration(instance, 0, pid);
   return { base, instance, ended };
 }
 
@@ -112,25 +113,20 @@ test('a leftover whose environment reads as empty (mid-execve) is not judged: it
   const name = 'angel.0a1b2c3d4e5f6071';
   const instance = join(base, name);
   mkdirSync(instance, { recursive: true });
-  // an orphan in a session of its own, whose environment reads as empty until SIGUSR1: what a process in the
+  // an orphan in a session of its own, whose environment reads as empty until shown: what a process in the
   // middle of an execve shows
-  const hider = spawn(fixture('environ-hider'), [], { env: { ...process.env, ANGEL_GENERATION: '0', ANGEL_INSTANCE: name } });
-  const lines = createInterface({ input: hider.stdout })[Symbol.asyncIterator]();
-  const nextLine = async (): Promise<string> => String((await lines.next()).value);
-  const [pidText, hidden] = (await nextLine()).split(' ');
-  assert.equal(hidden, 'hidden', 'the fixture hides its environment (prctl PR_SET_MM_MAP)');
-  const pid = Number(pidText);
+  const hider = await hiddenEnvironment({ ...process.env, ANGEL_GENERATION: '0', ANGEL_INSTANCE: name });
+  const { pid } = hider;
   atTestEnd(() => {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {}
   });
-  writeFileSync(join(instance, 'gen.0'), `${readlinkSync('/proc/self/ns/pid')} ${pid} ${statFields(pid)?.[19]}\n`);
+  recordGeneration(instance, 0, pid);
   assert.equal(sweepInstances(base), 0, 'the dead instance stays');
   assert.deepEqual(readdirSync(instance), ['gen.0'], 'its record stays for the next sweep');
   assert.equal(isAlive(pid), true, 'nothing proves it the dead angel\'s yet: not stopped');
-  process.kill(pid, 'SIGUSR1');
-  assert.equal(await nextLine(), 'shown');
+  await hider.show();
   assert.equal(sweepInstances(base), 1, 'the next sweep removes the instance');
   assert.equal(await gone(pid), true, 'and stops what its record now proves the dead angel\'s');
 });
