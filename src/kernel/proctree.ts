@@ -35,7 +35,7 @@ function grow(keep: number): void {
   buffer = bigger;
 }
 
-/** A single-record seq_file (status): generated whole, so one read returns all of it when it fits. The length
+/** A single-record seq_file (status, statm): generated whole, so one read returns all of it when it fits. The length
  * read; throws when the process is gone. */
 function readRecord(fd: number): number {
   for (;;) {
@@ -57,11 +57,8 @@ function readList(fd: number): number {
   }
 }
 
-/** The unsigned decimal after `field` (and any blanks), or -1 when the field is not in the first `length` bytes. */
-function fieldNumber(field: Buffer, length: number): number {
-  const at = buffer.indexOf(field);
-  if (at < 0 || at + field.length >= length) return -1; // past `length` lie the bytes of an earlier, longer read
-  let i = at + field.length;
+/** The unsigned decimal at buffer[i] (after any blanks), read no further than `length`. */
+function decimalAt(i: number, length: number): number {
   while (i < length && (buffer[i] === 0x20 || buffer[i] === 0x09)) i++;
   let value = 0;
   for (; i < length; i++) {
@@ -70,6 +67,13 @@ function fieldNumber(field: Buffer, length: number): number {
     value = value * 10 + byte - DIGIT_0;
   }
   return value;
+}
+
+/** The unsigned decimal after `field` (and any blanks), or -1 when the field is not in the first `length` bytes. */
+function fieldNumber(field: Buffer, length: number): number {
+  const at = buffer.indexOf(field);
+  if (at < 0 || at + field.length >= length) return -1; // past `length` lie the bytes of an earlier, longer read
+  return decimalAt(at + field.length, length);
 }
 
 /** The fields angel needs from a status file in the buffer; returns the state letter's code (0 if none). */
@@ -154,13 +158,7 @@ function closeProcess(files: ProcessFiles): void {
 function residentPages(length: number): number {
   let i = 0;
   while (i < length && buffer[i] !== 0x20) i++;
-  let pages = 0;
-  for (i++; i < length; i++) {
-    const byte = buffer[i] as number;
-    if (byte < DIGIT_0 || byte > DIGIT_9) break;
-    pages = pages * 10 + byte - DIGIT_0;
-  }
-  return pages;
+  return decimalAt(i + 1, length);
 }
 
 /**
