@@ -23,7 +23,7 @@ export const ranBenchmark: Benchmark = {
     const angelGaps: number[] = [];
     let firstDelayMs: unknown;
     const failed: { floor?: unknown; angel?: unknown } = {};
-    const floorRound = (): void => {
+    const floorRound = async (): Promise<void> => {
       if (failed.floor !== undefined) return;
       try {
         floorGaps.push(...floorRun(child, cycles, true, LIFE_MS).child);
@@ -43,13 +43,7 @@ export const ranBenchmark: Benchmark = {
       }
     };
     for (let round = 0; round < rounds; round++) {
-      if (round % 2 === 0) {
-        floorRound();
-        await angelRound();
-      } else {
-        await angelRound();
-        floorRound();
-      }
+      for (const one of round % 2 === 0 ? [floorRound, angelRound] : [angelRound, floorRound]) await one();
     }
     const rows: Row[] = [];
     let floorMedian = NaN;
