@@ -49,35 +49,26 @@ static unsigned long long to_rlim(double value) {
   return value < 0 ? RLIM_INFINITY : (unsigned long long)value;
 }
 
-/* The fields of spawn's one argument, named as struct angel_spawn_spec names them (spawn.h). */
+/* spawn's arguments, in order, named as struct angel_spawn_spec names them (spawn.h). */
 enum spec_field {
   F_PATH, F_ARGV, F_ENVP, F_LISTEN_PID_INDEX, F_CWD, F_FDS, F_RLIMITS, F_UID, F_GID, F_GROUPS, F_NO_NEW_PRIVS,
   F_EXEC_FD, F_EXEC_FD_INHERIT, F_PARENT_DEATH_SIGNAL, F_WATCHDOG_PID_INDEX, F_CGROUP_FD, F_CGROUP_PROCS_FD, F_COUNT
 };
-static const char *const SPEC_FIELDS[F_COUNT] = {
-  "path", "argv", "envp", "listenPidIndex", "cwd", "fds", "rlimits", "uid", "gid", "groups", "noNewPrivs",
-  "execFd", "execFdInherit", "parentDeathSignal", "watchdogPidIndex", "cgroupFd", "cgroupProcsFd",
-};
 
-/* spawn({path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid,
- *        groups|null, noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd,
- *        cgroupProcsFd}) -> [pid, pidfd]. envp's items are strings and prepared lists (prepareStrings), whose
- *       strings take their place. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none.
- *       The envp string at watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20
- *       placeholder bytes. A cgroup fd of -1 is none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs
- *       open for writing). Every field is required: the TypeScript side fills what the caller left out. */
+/* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid, groups|null,
+ *       noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd, cgroupProcsFd) -> [pid,
+ *       pidfd]: the spec's fields as arguments, in enum spec_field's order (kernel/syscalls.ts passes them so). An object
+ *       would cost a named-property lookup per field on every spawn, 6-7 us of the restart's path here, where the
+ *       arguments come in one call. envp's items are strings and prepared lists (prepareStrings), whose strings take
+ *       their place. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none. The envp string at
+ *       watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20 placeholder bytes. A
+ *       cgroup fd of -1 is none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs open for writing).
+ *       Every field is required: the TypeScript side fills what the caller left out. */
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value object;
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &object, NULL, NULL));
-  napi_valuetype type;
-  if (argc != 1 || napi_typeof(env, object, &type) != napi_ok || type != napi_object) {
-    return js_throw_usage(env, "spawn: expected one object, the spawn spec");
-  }
+  size_t argc = F_COUNT;
   napi_value field[F_COUNT];
-  for (int i = 0; i < F_COUNT; i++) {
-    NAPI_CALL(env, napi_get_named_property(env, object, SPEC_FIELDS[i], &field[i]));
-  }
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, field, NULL, NULL));
+  if (argc != F_COUNT) return js_throw_usage(env, "spawn: expected the spec's 17 fields, in spawn.h's order");
 
   struct angel_spawn_spec spec;
   memset(&spec, 0, sizeof spec);

@@ -3,7 +3,7 @@
 // forwards, so a reader sees in one place all that angel asks of the kernel beyond Node. A failed system call
 // comes out of C as its errno number and step; it is named here, from the one table (core/errnos.ts).
 import { errnoName } from '../core/errnos.js';
-import { addon, type NativeAddon, type RightsTuple } from './native.js';
+import { addon, type NativeAddon, type NativeSpawnSpec, type RightsTuple } from './native.js';
 
 // the addon's own types, for the modules beside this one: they name the addon only through this door
 export type { FdWatch, NativeSpawnSpec, NotifyWatchHandle, PreparedStrings } from './native.js';
@@ -38,7 +38,15 @@ function named<T>(call: () => T): T {
   }
 }
 
-export const spawnNative: NativeAddon['spawn'] = (...args) => named(() => addon().spawn(...args));
+/** The spec's fields as the addon takes them, one argument each, in spawn.h's order. */
+export const spawnNative = (spec: NativeSpawnSpec): [number, number] =>
+  named(() =>
+    addon().spawn(
+      spec.path, spec.argv, spec.envp, spec.listenPidIndex, spec.cwd, spec.fds, spec.rlimits, spec.uid, spec.gid, spec.groups,
+      spec.noNewPrivs, spec.execFd, spec.execFdInherit, spec.parentDeathSignal, spec.watchdogPidIndex, spec.cgroupFd,
+      spec.cgroupProcsFd,
+    ),
+  );
 export const prepareStrings: NativeAddon['prepareStrings'] = (...args) => named(() => addon().prepareStrings(...args));
 export const watchExit: NativeAddon['watchExit'] = (...args) => named(() => addon().watchExit(...args));
 export const sendSignal: NativeAddon['sendSignal'] = (...args) => named(() => addon().sendSignal(...args));

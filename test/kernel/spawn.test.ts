@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { SpawnError } from '../../src/core/errors.js';
 import { eventfd, pipe, prepareStrings, spawnNative, unwatchFd, watchExit, watchFd } from '../../src/kernel/syscalls.js';
 import { Environ, spawnChild, type ChildExit } from '../../src/kernel/spawn.js';
+import { addon } from '../../src/kernel/native.js';
 import type { NativeSpawnSpec } from '../../src/kernel/syscalls.js';
 import { fixture } from '../helpers/events.js';
 import { isAlive } from '../helpers/proc.js';
@@ -505,12 +506,12 @@ describe('Environ', () => {
     assert.deepEqual(result, { code: 0, signal: null, coreDumped: false });
   });
 
-  test('the addon takes one named spec: each field is checked by its name, and nothing else passes for a spec', async () => {
+  test("the addon takes the spec's fields as arguments: each is checked by its name, and a short list does not pass", async () => {
     const [pid, pidfd] = spawnNative(BARE_SPEC);
     assert.ok(pid > 0);
     await new Promise<void>((resolve) => watchExit(pidfd, () => resolve()));
     closeSync(pidfd);
-    assert.throws(() => (spawnNative as (spec: unknown) => unknown)('/bin/true'), { name: 'TypeError', message: /spawn: expected one object/ });
+    assert.throws(() => (addon().spawn as (...fields: unknown[]) => unknown)('/bin/true'), { name: 'TypeError', message: /spawn: expected the spec's 17 fields/ });
     const { uid: _missing, ...withoutUid } = BARE_SPEC;
     assert.throws(() => spawnNative(withoutUid as NativeSpawnSpec), { name: 'TypeError', message: /spawn: uid/ });
     assert.throws(() => spawnNative({ ...BARE_SPEC, cwd: 7 as never }), { name: 'TypeError', message: /spawn: cwd/ });
