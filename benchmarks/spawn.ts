@@ -5,7 +5,7 @@
 // child_process.spawn) does so in a side process (lib/side.ts): this one, which times angel's spawn, forks
 // nothing, as the supervisor does not.
 import { closeSync } from 'node:fs';
-import { spawnNative, watchExit } from '../src/kernel/syscalls.js';
+import { prepareStrings, spawnNative, watchExit } from '../src/kernel/syscalls.js';
 import { Environ, spawnChild, type SpawnOptions } from '../src/kernel/spawn.js';
 import { sampleInRounds, toRow, type Contender, type RoundsOptions, type Sampled } from './lib/interleave.js';
 import { buildC, parseSamples, type BuildOptions } from './lib/compile.js';
@@ -32,26 +32,31 @@ function builtBeforehand(name: string, options?: BuildOptions): () => string {
   }
 }
 
-/** A C helper run once per round in the side process; each run discards its own first few iterations (the page
- * faults of a fresh process). */
+/** Spawns at the start of each row's turn in a round that are not kept, in every row: a C program's run discards
+ * its first (the page faults of a fresh process), and angel's rows theirs (the caches the rows before left cold:
+ * the first spawn after another row's turn took 2-3x a later one here, the C floor's first as much). */
+const BLOCK_WARMUP = 5;
+
+/** A C helper run once per round in the side process; each run discards its own first few iterations. */
 function cProgram(side: SideProcess, name: string, binary: () => string): Contender {
-  return { name, measure: async (count) => parseSamples(await side.run(binary(), [String(count), '5'])) };
+  return { name, measure: async (count) => parseSamples(await side.run(binary(), [String(count), String(BLOCK_WARMUP)])) };
 }
 
-/** The addon's call alone, its arguments prepared as spawnChild prepares them; the exit is awaited untimed. */
+/** The addon's call alone, its arguments prepared as spawnChild prepares them (the environment's strings a
+ * prepared list); the exit is awaited untimed. */
 function nativeCall(name: string): Contender {
-  const envp = Object.entries(process.env).map(([key, value]) => `${key}=${value}`);
+  const envp = [prepareStrings(Object.entries(process.env).map(([key, value]) => `${key}=${value}`))];
   return {
     name,
     async measure(count) {
       const samples: number[] = [];
-      for (let i = 0; i < count; i++) {
+      for (let i = -BLOCK_WARMUP; i < count; i++) {
         const start = process.hrtime.bigint();
         const [, pidfd] = spawnNative({
           path: PROGRAM, argv: [PROGRAM], envp, listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
           groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false, parentDeathSignal: 0, cgroupFd: -1, cgroupProcsFd: -1,
         });
-        samples.push(elapsedMs(start));
+        if (i >= 0) samples.push(elapsedMs(start));
         await new Promise<void>((resolve) => watchExit(pidfd, () => resolve()));
         closeSync(pidfd);
       }
@@ -66,11 +71,11 @@ function spawnChildCalls(name: string, options: () => SpawnOptions): Contender {
     name,
     async measure(count) {
       const samples: number[] = [];
-      for (let i = 0; i < count; i++) {
+      for (let i = -BLOCK_WARMUP; i < count; i++) {
         const spawnOptions = options();
         const start = process.hrtime.bigint();
         const child = spawnChild(spawnOptions);
-        samples.push(elapsedMs(start));
+        if (i >= 0) samples.push(elapsedMs(start));
         const exit = await child.exited;
         if (exit.code !== 0) throw new Error(`${PROGRAM} exited ${exit.code ?? exit.signal}`);
       }
@@ -81,10 +86,12 @@ function spawnChildCalls(name: string, options: () => SpawnOptions): Contender {
 
 /** child_process.spawn in the side process, to its 'spawn' event. */
 function childProcessSpawns(side: SideProcess, name: string): Contender {
-  return { name, measure: (count) => side.childProcessSpawns(PROGRAM, count) };
+  return { name, measure: async (count) => (await side.childProcessSpawns(PROGRAM, count + BLOCK_WARMUP)).slice(BLOCK_WARMUP) };
 }
 
 const median = (row: Row): number => row.summary?.median ?? NaN;
+const ratioOf = (row: Row, floor: Row): string => `${(median(row) / median(floor)).toFixed(2)}x`;
+const msDelta = (row: Row, from: Row): string => `${((median(row) - median(from)) * 1000).toFixed(0)} us`;
 
 /** The ratio of medians to the floor with its bootstrap interval, and the target's verdict on it. */
 function againstTarget(row: Sampled, floor: Sampled): string {
@@ -168,7 +175,7 @@ export const spawnBenchmark: Benchmark = {
     nodeHeapRow.floor = heapFloorRow.name;
 
     return {
-      title: `spawn -> exec confirmed (${PROGRAM}), ${rounds.samples} samples per row after ${rounds.warmup} warm-up, in ${rounds.rounds} alternating rounds`,
+      title: `spawn -> exec confirmed (${PROGRAM}), ${rounds.samples} samples per row after ${rounds.warmup} warm-up, in ${rounds.rounds} alternating rounds (each turn after ${BLOCK_WARMUP} unkept)`,
       unit: 'ms',
       floor: floorRow.name,
       rows: [floorRow, preparedRow, pathRow, nativeRow, walkingRow, nodeRow, heapFloorRow, preparedHeapRow, nodeHeapRow],
@@ -179,7 +186,15 @@ export const spawnBenchmark: Benchmark = {
           'target row is spawnChild as the supervisor calls it: the environment converted once per launch (an Environ) and ' +
           "each generation's derived from it. The rows below it take it apart: the fork path called from C, the bare addon " +
           "call from Node with its arguments ready, and spawnChild({ program: '/bin/true' }) without `env`, which walks " +
-          'process.env, an exotic object that calls into C++ for every key, on every call.',
+          'process.env, an exotic object that calls into C++ for every key, on every call. Each row\'s turn in a round ' +
+          `begins with ${BLOCK_WARMUP} spawns not kept, in every row (the C programs' are a fresh process's page faults; angel's and ` +
+          "child_process.spawn's the caches the row before left cold).",
+        `Where the target row's time goes, by the rows below it: angel's fork path called from C is ${ratioOf(pathRow, floorRow)} of ` +
+          'the floor by itself, its own steps beyond vfork + execve (the pidfd the clone makes, a session of its own, the ' +
+          "child's signal dispositions reset, read from /proc/self/stat, the fd map), where the target leaves the whole call " +
+          `${TARGET}x; called from Node with its arguments ready, ${msDelta(nativeRow, pathRow)} more (the call's arguments ` +
+          'converted, and a process that runs JavaScript between its spawns); spawnChild around it ' +
+          `${msDelta(preparedRow, nativeRow)} more (the generation's environment strings, the exit watch).`,
         `Heap (${heapMiB} MiB of small objects; the heap rows against the floor sampled beside them): spawnChild's ratio ` +
           `moves ${heapGrowth(preparedHeapRow, heapFloorRow, preparedRow, floorRow)} (CLONE_VM: no page tables copied), ` +
           `child_process.spawn's ${heapGrowth(nodeHeapRow, heapFloorRow, nodeRow, floorRow)} (libuv forks).`,
