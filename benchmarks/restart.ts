@@ -9,8 +9,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAngel } from './lib/angel.js';
+import { profiledRun } from './lib/profile.js';
 import { inRounds } from './lib/interleave.js';
-import { buildC, parseSamples, runC, sleep } from './lib/compile.js';
+import { buildC, parseSamples, runC, sleep, UNBUNDLED_ANGEL } from './lib/compile.js';
 import { Pm2Daemon, pm2Version } from './lib/pm2.js';
 import { summarize } from '../src/core/stats.js';
 import { ratioText } from './lib/stats.js';
@@ -20,6 +21,10 @@ import { TARGETS } from './lib/targets.js';
 
 const TARGET = TARGETS.restartVsVforkLoop;
 const WARMUP = 10;
+/** Restarts in the profile of a crash loop (cycleProfile): some 2 s of it, a few thousand samples. */
+const PROFILED_RESTARTS = 4000;
+/** A crash loop measured as such: no backoff, no give-up. */
+const CRASH_LOOP = ['--max-restart-delay', '0', '--max-restarts', '100000'];
 
 /** The child's own view: ms from each generation's exit to the next one's start, from restart-child's log. */
 function childGaps(log: string): number[] {
@@ -59,7 +64,7 @@ export function floorRun(child: string, cycles: number, forked: boolean, lifeMs 
 }
 
 /** angel restarting the child; `flags` default to no backoff and no give-up (a crash loop measured as such). */
-export async function angelRun(child: string, cycles: number, flags = ['--max-restart-delay', '0', '--max-restarts', '100000'], lifeMs = 0): Promise<Run> {
+export async function angelRun(child: string, cycles: number, flags = CRASH_LOOP, lifeMs = 0): Promise<Run> {
   const log = scratch('restart-angel');
   const angel = startAngel([...flags, '--', child, log, ...(lifeMs > 0 ? [String(lifeMs)] : [])], { quiet: true });
   const restarts = () => angel.events.filter((event) => event.event === 'restart');
@@ -75,6 +80,27 @@ export async function angelRun(child: string, cycles: number, flags = ['--max-re
   rmSync(log, { force: true });
   const cold = restarts().map((event) => event.restartLatencyMs as number).slice(0, WARMUP);
   return { own, cold, child: gaps, firstDelayMs: restarts()[0]?.delayMs };
+}
+
+/** Where a crash-loop cycle goes in angel's process, for a row that missed its target: one more crash loop, angel
+ * under `node --cpu-prof` and run from its unbundled modules (the code its bundle holds, each file a place of its
+ * own), the profile's window from its warm-up's end to its last restart counted, per restart. */
+function cycleProfile(child: string, cycles: number): Promise<string> {
+  return profiledRun(async (cpuProf) => {
+    const log = scratch('restart-profile');
+    const angel = startAngel([...CRASH_LOOP, '--', child, log], { quiet: true, nodeFlags: cpuProf, script: UNBUNDLED_ANGEL });
+    try {
+      await angel.until(() => angel.count('restart') >= WARMUP, 60_000);
+      const from = angel.count('restart');
+      const start = performance.now();
+      await angel.until(() => angel.count('restart') >= from + cycles, 60_000);
+      return { lastMs: performance.now() - start, per: { count: angel.count('restart') - from, unit: 'restart' } };
+    } finally {
+      angel.process.kill('SIGTERM');
+      await angel.exited;
+      rmSync(log, { force: true });
+    }
+  }, 10);
 }
 
 async function pm2Run(child: string, cycles: number): Promise<number[]> {
@@ -175,6 +201,7 @@ export const restartBenchmark: Benchmark = {
     const first = angel.firstDelayMs;
     const median = (samples: number[]): string => (samples.length > 0 ? msText(summarize(samples).median) : 'error');
     const angelChildRow = rows[6] as Row;
+    const profile = /NOT met/.test(angelChildRow.target ?? '') ? await cycleProfile(child, PROFILED_RESTARTS) : null;
     return {
       title: `restart latency: death -> next exec, crash loop of a static C program that exits 1, no backoff; ${cycles} restarts per row after ${WARMUP} warm-up`,
       unit: 'ms',
@@ -192,6 +219,16 @@ export const restartBenchmark: Benchmark = {
           "exec included: the same for every row, and what a peer can be held to). angel's own figure starts when its exit callback " +
           "runs, so the child's clock is the one that shows the whole of death -> exec. runsv, s6, daemontools and supervisord are " +
           'not measured here (they are not npm packages).',
+        ...(profile === null
+          ? []
+          : [
+              "Where a crash-loop cycle goes in angel's process (the target missed): one more crash loop of angel as above, under " +
+                "`node --cpu-prof`, run from its unbundled modules (dist/src/face/cli.js: the code bin/angel's bundle holds, each " +
+                "file its own place), its samples' self time by where the code lives, from its warm-up's end to its last restart " +
+                `counted: ${profile}. A native call's time is its caller's (kernel/syscalls.js: the spawn, with the child's exec up ` +
+                "to the kernel's release of the vfork parent, and the yield to the child after it); (native) is Node's own C++ " +
+                "(its fs calls); the rest of the profiled time is idle, the wait for the next death (a C loop's waitpid).",
+            ]),
       ],
       headline: [
         {

@@ -30,6 +30,8 @@ export interface AngelOptions {
   cgroup?: string;
   /** Flags for angel's Node before its script (`--cpu-prof`, which NODE_OPTIONS refuses). */
   nodeFlags?: readonly string[];
+  /** The script Node runs instead of bin/angel (compile.ts's UNBUNDLED_ANGEL, for a profile by file). */
+  script?: string;
 }
 
 let quietRuns = 0;
@@ -37,7 +39,7 @@ let quietRuns = 0;
 export function startAngel(args: readonly string[], options: AngelOptions = {}): AngelProcess {
   const logPath = join(tmpdir(), `angel-bench-events-${process.pid}-${quietRuns++}.ndjson`);
   const logFd = options.quiet ? openSync(logPath, 'w+') : -1;
-  const command = [...angelCommand(options.nodeFlags), '--log-format', 'json', ...args];
+  const command = [...angelCommand(options.nodeFlags, options.script), '--log-format', 'json', ...args];
   const argv = options.cgroup === undefined ? command : inCgroup(options.cgroup, command);
   const child = spawn(argv[0] as string, argv.slice(1), {
     stdio: ['ignore', 'pipe', options.quiet ? logFd : 'pipe'],

@@ -40,10 +40,14 @@ export function launcherFlags(): string[] {
   return line[1].split(' ');
 }
 
+/** angel's modules as tsc wrote them, each its own file: the code bin/angel's bundle holds, for a profile that
+ * tells angel's files apart (in the bundle they are one). */
+export const UNBUNDLED_ANGEL = join(ROOT, 'dist', 'src', 'face', 'cli.js');
+
 /** angel as users run it, the command bin/angel: itself, or, with Node flags of a benchmark's own (`--cpu-prof`,
- * which NODE_OPTIONS refuses), Node with the launcher's flags and those, on the same file. */
-export function angelCommand(nodeFlags: readonly string[] = []): string[] {
-  return nodeFlags.length === 0 ? [BIN_ANGEL] : [process.execPath, ...launcherFlags(), ...nodeFlags, '--', BIN_ANGEL];
+ * which NODE_OPTIONS refuses), Node with the launcher's flags and those, on the same file (or on `script`). */
+export function angelCommand(nodeFlags: readonly string[] = [], script = BIN_ANGEL): string[] {
+  return nodeFlags.length === 0 && script === BIN_ANGEL ? [BIN_ANGEL] : [process.execPath, ...launcherFlags(), ...nodeFlags, '--', script];
 }
 
 /** Runs a C helper to its end (with `env`, in that environment); its stdout, or an error with its stderr. */
