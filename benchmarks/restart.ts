@@ -227,7 +227,9 @@ export const restartBenchmark: Benchmark = {
                 "file its own place), its samples' self time by where the code lives, from its warm-up's end to its last restart " +
                 `counted: ${profile}. A native call's time is its caller's (kernel/syscalls.js: the spawn, with the child's exec up ` +
                 "to the kernel's release of the vfork parent, and the yield to the child after it); (native) is Node's own C++ " +
-                "(its fs calls); the rest of the profiled time is idle, the wait for the next death (a C loop's waitpid).",
+                "(its fs calls); the rest of the profiled time is idle, the wait for the next death (a C loop's waitpid). The " +
+                "profiler's own cost is in it (a cycle is busier under it than the rows above show, the spawn most, whose " +
+                'signals are blocked while the profiler samples): its shares, not its microseconds, are what it tells.',
             ]),
       ],
       headline: [
