@@ -4,7 +4,7 @@
 // each, one at a time, in rotating rounds of two launches a row: a slow spell of the shared host falls on every
 // row alike (in rounds of ten, three full runs of one commit read +23 to +44 ms over node -e 0).
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { summarize } from '../src/core/stats.js';
@@ -18,14 +18,23 @@ import { TARGETS } from './lib/targets.js';
 
 const TARGET_MS = TARGETS.launchOverNodeMs;
 
+/** The launch profile's sampling interval: a launch is some tens of ms, and V8's default (1 ms) gave each
+ * function a sample or none. */
+const PROFILE_INTERVAL_US = 100;
+
 /** Where one launch's time goes in angel's Node process, as bin/angel runs it (Node reading bin/angel, which
- * compiles the bundle with its code cache), by a V8 CPU profile. */
+ * compiles the bundle with its code cache), by a V8 CPU profile, up to its program's first instruction (the
+ * moment restart-child notes in its log). */
 const launchProfile = (child: string, log: string): Promise<string> =>
   profiledRun((cpuProf) => {
-    const [node, ...args] = angelCommand(cpuProf);
+    rmSync(log, { force: true });
+    const [node, ...args] = angelCommand([...cpuProf, '--cpu-prof-interval', String(PROFILE_INTERVAL_US)]);
     const run = spawnSync(node as string, [...args, '--restart', 'never', '--', child, log], { stdio: 'ignore' });
     if (run.error) throw run.error;
-  });
+    const started = /^s (\d+)$/m.exec(readFileSync(log, 'utf8'));
+    if (!started) throw new Error(`${child} noted no start in ${log}`);
+    return { untilUs: Number(BigInt(started[1] as string) / 1000n), functions: 8 };
+  }, 10);
 
 /** Pages first touched, the launch's other profile: the minor faults angel's process has taken by its program's
  * first instruction against `node -e 0`'s whole life (medians), priced by page-touch.c on this machine. On a
@@ -118,8 +127,10 @@ export const launchBenchmark: Benchmark = {
           "runs, by restart-child at the top of its main() (a static C program that notes its start in a log and exits 1; " +
           "angel's `--restart never` then ends with it, untimed); `node -e 0` ends at its waitpid (its start and its exit, " +
           'the least Node itself costs). stdout and stderr go to /dev/null. The ratios are against `node -e 0`.',
-        'Where the launch goes in angel\'s process: one launch as bin/angel runs it, under `node --cpu-prof`, its samples\' self ' +
-          `time by where the code lives (a package, a file of angel's, Node's internals; the profile starts once Node has booted): ${profile}.`,
+        'Where the launch goes in angel\'s process: one launch as bin/angel runs it, under `node --cpu-prof` (a sample every ' +
+          `${PROFILE_INTERVAL_US} us), from the profile's ` +
+          "start (once Node has booted) to its program's first instruction, its samples' self time by where the code lives (a " +
+          `package, a file of angel's, Node's internals; angel's bundle is one file, its functions named after): ${profile}.`,
         `Where the launch goes in memory: ${faults}.`,
         'The parser\'s own floor (benchmarks/lib/cli-floor.ts): commander, the command line\'s chosen library, loaded as angel loads its ' +
           "bundle (through command.cjs: one CommonJS file compiled with its V8 code cache, built-ins loaded at first use, bin/angel's Node flags), defining as many options as `angel run` " +

@@ -31,14 +31,20 @@ function placeOf(url: string, functionName: string): string {
 /** What a profiled run may say of its window: its last `lastMs`, and the `count` of `unit`s (restarts, say) it
  * holds, so that each place's time is also given per unit. */
 export interface ProfileWindow {
-  lastMs: number;
+  lastMs?: number;
+  /** The window's end instead, on CLOCK_MONOTONIC in us (V8's profile clock on Linux): a moment another process
+   * noted, such as a child's first instruction. */
+  untilUs?: number;
   per?: { count: number; unit: string };
+  /** Also the window's `functions` busiest functions of angel's, by self time. */
+  functions?: number;
 }
 
 /** "node:internal/modules 41 ms, commander 12 ms, …": the `top` places of the one profile in `dir`, by self time;
  * with `lastMs`, of the samples of the profile's last that many ms only (a window before the process ended); with
  * `per`, each also in µs per unit. */
-function profileSummary(dir: string, top = 8, lastMs = Infinity, per?: ProfileWindow['per']): string {
+function profileSummary(dir: string, top = 8, window: ProfileWindow = {}): string {
+  const { lastMs = Infinity, untilUs = Infinity, per, functions = 0 } = window;
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile in ${dir}`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
@@ -57,23 +63,34 @@ function profileSummary(dir: string, top = 8, lastMs = Infinity, per?: ProfileWi
     if (name !== '') places.set(node.id, `${places.get(node.id) ?? ''} ${name}`);
   }
   const self = new Map<string, number>();
+  const own = new Map<string, number>();
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const from = profile.endTime - lastMs * 1000;
   let total = 0;
   let at = profile.startTime;
   profile.samples.forEach((id, index) => {
     const ms = (profile.timeDeltas[index] ?? 0) / 1000;
     at += profile.timeDeltas[index] ?? 0;
-    if (at < from) return;
+    if (at < from || at > untilUs) return;
     total += ms;
     const place = places.get(id) ?? '?';
     self.set(place, (self.get(place) ?? 0) + ms);
+    const frame = nodes.get(id)?.callFrame;
+    if (functions > 0 && place.startsWith('angel ') && frame) {
+      const name = `${frame.functionName || '(anonymous)'} (${place.slice('angel '.length)})`;
+      own.set(name, (own.get(name) ?? 0) + ms);
+    }
   });
   const ranked = [...self].filter(([place]) => place !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top);
-  const span = Number.isFinite(lastMs) ? ` (its last ${lastMs < 10_000 ? `${lastMs.toFixed(0)} ms` : `${(lastMs / 1000).toFixed(0)} s`})` : '';
+  const span = Number.isFinite(untilUs)
+    ? ` (up to the moment given, ${((untilUs - profile.startTime) / 1000).toFixed(1)} ms after the profile's start)`
+    : Number.isFinite(lastMs) ? ` (its last ${lastMs < 10_000 ? `${lastMs.toFixed(0)} ms` : `${(lastMs / 1000).toFixed(0)} s`})` : '';
+  const busiest = [...own].sort((a, b) => b[1] - a[1]).slice(0, functions);
+  const named = busiest.length > 0 ? `. angel's busiest functions in it: ${busiest.map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ')}` : '';
   const busy = total - (self.get('(idle)') ?? 0);
   const each = (ms: number): string => (per && per.count > 0 ? `, ${((ms * 1000) / per.count).toFixed(1)} us per ${per.unit}` : '');
   const over = per ? ` over ${per.count} ${per.unit}s` : '';
-  return `${busy.toFixed(0)} ms busy of ${total.toFixed(0)} ms profiled${span}${over}${each(busy)}: ${ranked.map(([place, ms]) => `${place} ${ms.toFixed(1)} ms${each(ms)}`).join(per ? '; ' : ', ')}`;
+  return `${busy.toFixed(0)} ms busy of ${total.toFixed(0)} ms profiled${span}${over}${each(busy)}: ${ranked.map(([place, ms]) => `${place} ${ms.toFixed(1)} ms${each(ms)}`).join(per ? '; ' : ', ')}${named}`;
 }
 
 /** One more run under `node --cpu-prof`, summarized (profileSummary's `top` places): `run` is handed the flags for
@@ -81,15 +98,15 @@ function profileSummary(dir: string, top = 8, lastMs = Infinity, per?: ProfileWi
  * of `lastMs`. The profile's directory is made and removed here; a run that fails is said where the summary would
  * be. */
 export async function profiledRun(
-  run: (cpuProfFlags: string[]) => Promise<number | ProfileWindow | void> | number | void,
+  run: (cpuProfFlags: string[]) => Promise<number | ProfileWindow | void> | number | ProfileWindow | void,
   top?: number,
   lastMs?: number,
 ): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'angel-bench-profile-'));
   try {
     const window = await run(['--cpu-prof', '--cpu-prof-dir', dir]);
-    if (typeof window === 'object') return profileSummary(dir, top, window.lastMs, window.per);
-    return profileSummary(dir, top, typeof window === 'number' ? window : lastMs);
+    if (typeof window === 'object') return profileSummary(dir, top, window);
+    return profileSummary(dir, top, { lastMs: typeof window === 'number' ? window : lastMs });
   } catch (error) {
     return `no profile (${(error as Error).message})`;
   } finally {
