@@ -1,4 +1,4 @@
-/* The entries that start and shape processes: spawn (one named spec in, the fork path of spawn.c, [pid,
+/* The entries that start and shape processes: spawn (the spec's fields as arguments, the fork path of spawn.c, [pid,
  * pidfd] out), getgrouplist (for initgroups-like supplementary groups; the posix package lacks it) and the child
  * subreaper flag. */
 #ifndef _GNU_SOURCE
