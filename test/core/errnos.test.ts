@@ -2,16 +2,17 @@
 // the errno libuv had no name for (ENOEXEC) through the addon, spawnChild and the CLI.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { errnoName, errorCode } from '../../src/core/errnos.js';
 import { SpawnError } from '../../src/core/errors.js';
 import { spawnChild } from '../../src/kernel/spawn.js';
 import { AngelRun, fixture } from '../helpers/events.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-errnos-'));
+const scratch = scratchDir('angel-errnos-');
 
 test('the table names every errno the C library names, with the same name (strerrorname_np)', () => {
   const list = execFileSync(fixture('errnames'), { encoding: 'utf8' }).trim().split('\n');

@@ -1,13 +1,13 @@
 // --rewrite <from>:<to>: the pure table, then real signals to a real angel and the trapper fixture, which prints
 // every signal it gets.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { UsageError } from '../../src/core/errors.js';
 import { formatRewrites, rewrites, rewriteSignal } from '../../src/core/rewrite.js';
 import { AngelRun, fixture } from '../helpers/events.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 /** An angel that is killed when its test ends, should an assertion fail first. */
 function angel(t: TestContext, args: string[]): AngelRun {
@@ -107,7 +107,7 @@ describe('delivery', () => {
   });
 
   test('a config file\'s rewrite object; angel check shows the rewrites as they are written', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'angel-rewrite-')), 'angel.json');
+    const file = join(scratchDir('angel-rewrite-'), 'angel.json');
     writeFileSync(file, JSON.stringify({ program: 'true', rewrite: { TERM: 'INT' } }));
     const run = new AngelRun(['check', '--config', file], { json: false });
     assert.equal(await run.status(), 0, run.stderrText.join('\n'));

@@ -2,8 +2,7 @@
 // socket activation (server.systemd-socket-activation) and its graceful stop on SIGINT. Without lighttpd on
 // PATH the test is skipped, saying so; in CI (CI=true; .ci/run installs it) it fails instead, so CI always runs it.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { resolveProgram } from '../../src/kernel/spawn.js';
@@ -11,6 +10,7 @@ import { AngelRun } from '../helpers/events.js';
 import { needs } from '../helpers/skip.js';
 import { freePort } from '../../support/net.js';
 import { loadDuring } from '../../support/load.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 /** lighttpd's path, found on PATH as angel itself finds a program (execvp's rule), or null. */
 function onPath(name: string): string | null {
@@ -27,7 +27,7 @@ const MISSING = 'needs lighttpd on PATH (apt-get install lighttpd), not found';
 test('lighttpd serves a file and survives 10 reloads under load with zero failed requests', { skip: needs(LIGHTTPD ? false : MISSING) }, async (t) => {
   assert.ok(LIGHTTPD, `${MISSING}: CI installs it (.ci/run), and must run this test`);
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'angel-lighttpd-'));
+  const dir = scratchDir('angel-lighttpd-');
   mkdirSync(join(dir, 'www'));
   writeFileSync(join(dir, 'www', 'index.html'), 'generation lighttpd\n');
   const config = join(dir, 'lighttpd.conf');

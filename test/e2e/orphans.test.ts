@@ -1,14 +1,14 @@
 // No process outlives angel: the child gets a parent-death signal, so a SIGKILL of angel itself (which no
 // handler sees) leaves nothing running and nothing holding angel's sockets.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AngelRun, fixture } from '../helpers/events.js';
 import { freePort } from '../../support/net.js';
 import { gone } from '../helpers/proc.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 test('kill -9 of angel: the child is gone within a second, and a new angel binds the same --listen address', async () => {
   const port = await freePort();
@@ -37,7 +37,7 @@ test('--parent-death-signal chooses the signal: a child that handles SIGTERM rep
 });
 
 test('SIGUSR1 with --log-file reopens the log and is not forwarded: a Node child opens no inspector, a shell child lives on', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'angel-usr1-'));
+  const dir = scratchDir('angel-usr1-');
   chmodSync(dir, 0o755);
   const log = join(dir, 'out.log');
   const child = "process.on('SIGUSR2', () => console.log('usr2')); console.log('up'); setInterval(() => {}, 1000)";

@@ -3,14 +3,14 @@
 // the daemon gets the grace period too, a kill -9 of angel leaves no grandchild holding the port for the next
 // one, READY=1 from the generation's own daemon counts, and a SIGHUP during a reload lands.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { freePort } from '../../support/net.js';
 import { controlSocketOf } from '../../src/kernel/runtime.js';
 import { AngelRun, fixture } from '../helpers/events.js';
 import { isAlive } from '../helpers/proc.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 const PID1 = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'];
 let made = 0;
@@ -124,7 +124,7 @@ test('READY=1 from the generation\'s own setsid daemon counts (one rule of membe
 
 test('a SIGHUP during a reload is not lost: the config it read runs once the reload under way ends', async () => {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'angel-reload-'));
+  const dir = scratchDir('angel-reload-');
   const config = join(dir, 'angel.json');
   const write = (marker: string): void => writeFileSync(config, JSON.stringify({ listen: [`127.0.0.1:${port}`], ready: 'delay:300ms', program: 'sh', args: ['-c', `echo "config ${marker}"; exec sleep 1000`] }));
   write('a');

@@ -2,8 +2,7 @@
 // program fails or angel bench is interrupted. Figures are asserted only where the fixture fixes them (a start
 // that sleeps a known time); the statistics and the probe's parsing are table-tested.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../src/core/errors.js';
@@ -14,8 +13,9 @@ import { treePids } from '../../src/kernel/proctree.js';
 import { AngelRun, fixture, fixtureSource } from '../helpers/events.js';
 import { freePort } from '../../support/net.js';
 import { gone } from '../helpers/proc.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-bench-test-'));
+const scratch = scratchDir('angel-bench-test-');
 const SERVER = fixtureSource('http-server.mjs');
 const bench = (args: readonly string[]): AngelRun => new AngelRun(['bench', ...args], { json: false });
 

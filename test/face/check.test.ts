@@ -2,20 +2,20 @@
 // status, and starts, binds and creates nothing. These tests run as root, as CI does.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AngelRun } from '../helpers/events.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-check-'));
+const scratch = scratchDir('angel-check-');
 const notExecutable = join(scratch, 'not-executable');
 writeFileSync(notExecutable, '#!/bin/sh\n');
 chmodSync(notExecutable, 0o644);
 const fifo = join(scratch, 'fifo');
 execFileSync('mkfifo', [fifo]);
 // a directory only root can write to, for the log file's rule when angel is root
-const rootOnly = mkdtempSync(join(tmpdir(), 'angel-check-root-'));
+const rootOnly = scratchDir('angel-check-root-');
 chmodSync(rootOnly, 0o755);
 
 /** What a line says: a usage line without its `angel: `, an event line's msg. */

@@ -1,14 +1,14 @@
 // The CLI contract of DESIGN.md, case by case, with real processes and real signals.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AngelRun, fixture, ROOT } from '../helpers/events.js';
 import { gone, isAlive } from '../helpers/proc.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-cli-'));
+const scratch = scratchDir('angel-cli-');
 
 describe('limits', () => {
   test('the child sees the limits asked for', async () => {
@@ -384,7 +384,7 @@ describe('check', () => {
   });
 
   test('angel check needs no native addon: it works from a copy of the package without build/', async () => {
-    const copy = mkdtempSync(join(tmpdir(), 'angel-nobuild-'));
+    const copy = scratchDir('angel-nobuild-');
     for (const entry of ['package.json', 'dist']) cpSync(join(ROOT, entry), join(copy, entry), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
     const file = join(scratch, 'nobuild.json');

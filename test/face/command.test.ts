@@ -2,15 +2,14 @@
 // first use, and a process that runs it without the ESM loader or libuv's threadpool.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { COMMAND, LAUNCHER_FLAGS, ROOT } from '../helpers/events.js';
-import { atTestEnd } from '../helpers/cleanup.js';
+import { atTestEnd, scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-command-'));
+const scratch = scratchDir('angel-command-');
 const COMMAND_MODULE = join(ROOT, 'dist', 'src', 'face', 'command.cjs');
 const command = createRequire(import.meta.url)(COMMAND_MODULE) as typeof import('../../src/face/command.cjs');
 

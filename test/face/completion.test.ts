@@ -3,14 +3,14 @@
 // COMP_CWORD); zsh runs interactively on a pseudo-terminal (test/fixtures/zsh-complete.zsh), with compinit.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { OPTIONS } from '../../src/core/options.js';
 import { cliArgs, fixtureSource } from '../helpers/events.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-completion-'));
+const scratch = scratchDir('angel-completion-');
 
 function script(shell: string): string {
   const file = join(scratch, `angel.${shell}`);

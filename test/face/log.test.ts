@@ -2,8 +2,7 @@
 // where it can; either way every line is out, in order, when angel exits.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cannotStall } from '../../src/face/log.js';
@@ -12,8 +11,9 @@ import { parseListen } from '../../src/core/addresses.js';
 import { bindAll, closeAll, type HeldSocket } from '../../src/kernel/sockets.js';
 import { AngelRun, cliArgs, COMMAND } from '../helpers/events.js';
 import { until } from '../helpers/spawn-output.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-log-'));
+const scratch = scratchDir('angel-log-');
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 test('a regular file and /dev/null cannot stall; a pipe, a socket and a terminal can', () => {

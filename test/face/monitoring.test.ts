@@ -3,17 +3,16 @@
 // exposition parser, and `angel status` by pid and by metrics address.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { parseExposition, sampleValue, type Family } from '../../src/core/exposition.js';
 import { AngelRun, cliArgs, fixture } from '../helpers/events.js';
 import { freePort } from '../../support/net.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-monitoring-'));
+const scratch = scratchDir('angel-monitoring-');
 
 /** A fake service manager: notify-recv bound at `address`; its lines are `pid N TEXT` (newlines as \n). */
 async function fakeManager(address: string): Promise<{ lines: string[]; waitFor: (pattern: RegExp) => Promise<string>; stop: () => void }> {

@@ -4,7 +4,7 @@
 // status finds it through /proc from the pid, as it finds an angel's.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { atTestEnd } from '../helpers/cleanup.js';
 import { AngelRun, cliArgs, fixture } from '../helpers/events.js';
 
 const scratch = mkdtempSync('/tmp/angel-status-test-');
+atTestEnd(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** `angel status ...args`: its status and both outputs, once it exits. */
 function status(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -2,13 +2,13 @@
 // --help, help <command>, a mistyped command named rather than run as a program, a program without -- refused
 // with the line as meant, and the version from package.json.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AngelRun, ROOT } from '../helpers/events.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-words-'));
+const scratch = scratchDir('angel-words-');
 
 test('--version says the version package.json holds', async () => {
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };

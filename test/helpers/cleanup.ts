@@ -2,6 +2,9 @@
 // to end them here, and the hooks below run that when the test that registered them ends. Importing this
 // module installs the hooks for the whole file (node:test runs root-level hooks around every test, nested
 // ones included); registrations nest with the tests, so a subtest ends only what it started itself.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, beforeEach } from 'node:test';
 
 type Cleanup = () => void | Promise<void>;
@@ -32,4 +35,12 @@ after(async () => {
 /** Runs `cleanup` when the current test ends (or, outside a test, when the file's tests are done). */
 export function atTestEnd(cleanup: Cleanup): void {
   (scopes.at(-1) as Cleanup[]).push(cleanup);
+}
+
+/** A fresh directory under the system's temporary one, removed with all it holds when the current test ends (or,
+ * made outside a test, when the file's tests are done): a test run leaves nothing in /tmp. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  atTestEnd(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

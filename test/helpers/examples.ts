@@ -8,13 +8,14 @@
 // kind of example (test/e2e/examples*.test.ts).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AngelRun, cliArgs, ROOT } from './events.js';
 import { block, readmeExamples } from './readme.js';
 import { freePort } from '../../support/net.js';
+import { scratchDir } from './cleanup.js';
 
 const FD3 = 'Your server takes its socket from fd 3, and drains on SIGTERM';
 
@@ -75,7 +76,7 @@ function helpExamples(): string[] {
 /** A directory holding what the examples name, reachable by www-data (angel check --user www-data checks that
  * that user can read server.mjs). */
 function workplace(port: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'angel-example-'));
+  const dir = scratchDir('angel-example-');
   chmodSync(dir, 0o755);
   const files: Record<string, string> = {
     'server.mjs': block(FD3, 'js'),

@@ -4,17 +4,17 @@
 // ANGEL_FUZZ_SEED=<n> replays (or explores) a run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FLAGS, OPTIONS } from '../../src/core/options.js';
 import { MAX_ARGS, MAX_ENV, MAX_LISTEN } from '../../src/core/parse.js';
 import { cliArgs } from './events.js';
+import { scratchDir } from './cleanup.js';
 
 export const SEED = Number(process.env.ANGEL_FUZZ_SEED ?? 20_250_611);
 const CASE_TIMEOUT_MS = 5000;
 const CONCURRENCY = 4;
-const scratch = mkdtempSync(join(tmpdir(), 'angel-fuzz-'));
+const scratch = scratchDir('angel-fuzz-');
 
 /** mulberry32: small, fast and the same everywhere, which is all a reproducible case needs. */
 export function prng(seed: number): () => number {

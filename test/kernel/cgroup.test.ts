@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { reachable } from '../helpers/reachable.js';
 import { AngelRun, fixture } from '../helpers/events.js';
 import { eventually, home, leftIn, noV1, removeTestCgroup, testCgroup } from '../helpers/cgroup.js';
 import { isAlive } from '../helpers/proc.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 const MiB = 2 ** 20;
 const DAEMON = 'setsid sleep 1000 & echo daemon $!; exec sleep 1000';
@@ -29,7 +29,7 @@ const number = (line: string): number => Number(line.split(' ')[1]);
 describe('cgroup v1', { skip: noV1 }, () => {
   test('--max-mem 50% is half the limit of the cgroup angel runs in: in angel check, and in the start event with and without --cgroup', async () => {
     await inCgroup(256 * MiB, async (dir) => {
-      const config = join(mkdtempSync(join(tmpdir(), 'angel-cgroup-')), 'angel.json');
+      const config = join(scratchDir('angel-cgroup-'), 'angel.json');
       writeFileSync(config, '{"program": "true"}');
       const check = new AngelRun(['check', '--config', config, '--max-mem', '50%'], { json: false, cgroup: dir });
       assert.equal(await check.status(), 0, check.stderrText.join('\n'));

@@ -2,17 +2,16 @@
 // every client gets the line made for its wake and an end of file; many at once are all answered; closed, the
 // socket answers no one; a failed accept is told by its errno name and pauses the watch instead of spinning.
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { serveLine } from '../../src/kernel/lineserver.js';
 import { bindUnix } from '../../src/kernel/sockets.js';
 import { pipe } from '../../src/kernel/syscalls.js';
-import { atTestEnd } from '../helpers/cleanup.js';
+import { atTestEnd, scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-lineserver-'));
+const scratch = scratchDir('angel-lineserver-');
 let made = 0;
 
 /** What a client connected to `path` reads to the end, or its error's code. */

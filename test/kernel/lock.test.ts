@@ -2,13 +2,13 @@
 // starts its one program, refuses others, verifies the binary and runs the file it opened.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { AngelRun, ROOT as root } from '../helpers/events.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
-const copy = mkdtempSync(join(tmpdir(), 'angel-locked-'));
+const copy = scratchDir('angel-locked-');
 const program = join(copy, 'bin', 'program');
 const cli = join(copy, 'dist', 'src', 'face', 'cli.js');
 

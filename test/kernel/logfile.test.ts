@@ -3,18 +3,18 @@
 // are dropped whole, with warnings; unsafe paths refused.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync, statSync, symlinkSync, writeFileSync, chownSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, statSync, symlinkSync, writeFileSync, chownSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AngelRun, fixture } from '../helpers/events.js';
 import { until as untilWithin } from '../helpers/spawn-output.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 const until = (condition: () => boolean, what: string): Promise<void> => untilWithin(condition, what, 10_000);
 
 // a directory only root may write to, as the rule for a root angel asks
 function safeDir(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'angel-log-')), 'logs');
+  const dir = join(scratchDir('angel-log-'), 'logs');
   mkdirSync(dir, { mode: 0o755 });
   return dir;
 }
@@ -59,7 +59,7 @@ test('rename + SIGUSR1 under a child printing without pause: no line lost, cut o
 });
 
 test('a full disk: lines are dropped whole with a warning, and a warning says when writes recover', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'angel-full-'));
+  const dir = scratchDir('angel-full-');
   // mode 0755: a tmpfs root is 1777 by default, which a root angel refuses for its log
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', dir], { encoding: 'utf8' });
   if (mounted.status !== 0) {

@@ -3,16 +3,16 @@
 // generation's tree refused by their kernel-vouched pid.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { AngelRun, fixture, fixtureSource } from '../helpers/events.js';
 import { freePort } from '../../support/net.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 const nodeChild = fixtureSource('notify-node.mjs');
-const scratch = mkdtempSync(join(tmpdir(), 'angel-notify-'));
+const scratch = scratchDir('angel-notify-');
 
 /** The child's first line: `env pid=N NOTIFY_SOCKET=… WATCHDOG_USEC=… WATCHDOG_PID=…` (- when unset). */
 async function childEnv(run: AngelRun, from = 0): Promise<Record<string, string>> {

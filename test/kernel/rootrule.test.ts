@@ -3,16 +3,16 @@
 // chose, from directories the user cannot touch.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AngelRun } from '../helpers/events.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 const suffix = String(process.pid);
 const user = `angeltest${suffix}`;
 const group = `angelbin${suffix}`;
-const dir = mkdtempSync(join(tmpdir(), 'angel-rootrule-'));
+const dir = scratchDir('angel-rootrule-');
 const binary = join(dir, 'program');
 const echo = join(dir, 'echo');
 const printenv = join(dir, 'printenv');
@@ -104,7 +104,7 @@ describe('SUDO_UID', () => {
 
 describe('the file checked is the file run', () => {
   test('--env PATH is refused: the program is looked up in a PATH angel sets, not one the user names', async () => {
-    const evil = mkdtempSync(join(tmpdir(), 'angel-evil-'));
+    const evil = scratchDir('angel-evil-');
     writeFileSync(join(evil, 'probe'), '#!/bin/sh\necho EVIL ran as $(id -u)\n', { mode: 0o755 });
     chownSync(join(evil, 'probe'), uid, uid);
     await asMember(async () => {
@@ -198,7 +198,7 @@ describe('the child\'s environment', () => {
 
 describe('paths the user names', () => {
   const userDir = (): string => {
-    const path = mkdtempSync(join(tmpdir(), 'angel-user-'));
+    const path = scratchDir('angel-user-');
     chownSync(path, uid, uid);
     return path;
   };

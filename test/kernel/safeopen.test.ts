@@ -3,15 +3,15 @@
 // and a config is read with a bound. Runs as root, as CI does.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, lchownSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, existsSync, lchownSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pseudoFilesystemOf } from '../../src/kernel/safeopen.js';
 import { AngelRun } from '../helpers/events.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 const scratch = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'angel-safeopen-'));
+  const dir = scratchDir('angel-safeopen-');
   chmodSync(dir, 0o755);
   return dir;
 };

@@ -1,16 +1,16 @@
 // Held sockets, readiness and zero-downtime reload, with real sockets on loopback.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AngelRun, fixture, fixtureSource } from '../helpers/events.js';
 import { freePort } from '../../support/net.js';
 import { loadDuring } from '../../support/load.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 const server = fixtureSource('http-server.mjs');
-const scratch = mkdtempSync(join(tmpdir(), 'angel-sockets-'));
+const scratch = scratchDir('angel-sockets-');
 
 
 describe('held sockets', () => {

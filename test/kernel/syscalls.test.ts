@@ -4,15 +4,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { linkCount, pageSize, readAt } from '../../src/kernel/syscalls.js';
-import { atTestEnd } from '../helpers/cleanup.js';
+import { atTestEnd, scratchDir } from '../helpers/cleanup.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'angel-syscalls-'));
+const scratch = scratchDir('angel-syscalls-');
 
 test('readAt reads from a position into the buffer at an offset, and returns 0 at the end of the file', () => {
   const file = join(scratch, 'text');
