@@ -3,6 +3,7 @@
 // a build from source (build/Release, then build/Debug: a checkout's, a locked build's, or an install's that
 // found no prebuild) before the prebuild the package ships for this platform and C library
 // (prebuilds/linux-x64/*.glibc.node, *.musl.node).
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // imported, not required by name when the addon is first wanted: the command's bundle then holds it, and a
@@ -145,6 +146,8 @@ export type FdWatch = { readonly __brand: 'FdWatch' };
 export type NotifyWatchHandle = { readonly __brand: 'NotifyWatchHandle' };
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** A build from source, where node-gyp puts it (binding.gyp's target_name). */
+const BUILT = join(packageRoot, 'build', 'Release', 'angel.node');
 
 function load(): NativeAddon {
   const where = ['build/Release', 'build/Debug', `prebuilds/${process.platform}-${process.arch}`].map((dir) => join(packageRoot, dir)).join(', ');
@@ -153,7 +156,10 @@ function load(): NativeAddon {
   const setAside = process.env[PREBUILD_DIRECTORY];
   delete process.env[PREBUILD_DIRECTORY];
   try {
-    path = nodeGypBuild.path(packageRoot);
+    // node-gyp-build's first choice, taken without its resolve when it is there: that requires the package's
+    // package.json (for the name of the variable set aside above) and lists the directory, 0.5 ms or more of a
+    // launch's way to its first spawn; binding.gyp names the one file it builds
+    path = existsSync(BUILT) ? BUILT : nodeGypBuild.path(packageRoot);
   } catch (error) {
     const why = (error as Error).message.split('\n')[0];
     throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${where}: ${why}`);
