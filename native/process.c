@@ -57,13 +57,13 @@ enum spec_field {
 
 /* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid, groups|null,
  *       noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd, cgroupProcsFd) -> [pid,
- *       pidfd]: the spec's fields as arguments, in enum spec_field's order (kernel/syscalls.ts passes them so). An object
- *       would cost a named-property lookup per field on every spawn, 6-7 us of the restart's path here, where the
- *       arguments come in one call. envp's items are strings and prepared lists (prepareStrings), whose strings take
- *       their place. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none. The envp string at
- *       watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20 placeholder bytes. A
- *       cgroup fd of -1 is none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs open for writing).
- *       Every field is required: the TypeScript side fills what the caller left out. */
+ *       pidfd]: the spec's fields as arguments, in enum spec_field's order (kernel/syscalls.ts passes them so).
+ *       Read from one object, each field cost a named-property lookup on every spawn, 6-7 us of the restart's path
+ *       here; arguments come in one call. envp's items are strings and prepared lists (prepareStrings), whose
+ *       strings take their place. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none. The envp
+ *       string at watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20 placeholder
+ *       bytes. A cgroup fd of -1 is none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs open for
+ *       writing). Every field is required: the TypeScript side fills what the caller left out. */
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   size_t argc = F_COUNT;
   napi_value field[F_COUNT];

@@ -64,7 +64,6 @@ function profileSummary(dir: string, top = 8, window: ProfileWindow = {}): strin
   }
   const self = new Map<string, number>();
   const own = new Map<string, number>();
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const from = profile.endTime - lastMs * 1000;
   let total = 0;
   let at = profile.startTime;
@@ -75,7 +74,7 @@ function profileSummary(dir: string, top = 8, window: ProfileWindow = {}): strin
     total += ms;
     const place = places.get(id) ?? '?';
     self.set(place, (self.get(place) ?? 0) + ms);
-    const frame = nodes.get(id)?.callFrame;
+    const frame = byId.get(id)?.callFrame;
     if (functions > 0 && place.startsWith('angel ') && frame) {
       const name = `${frame.functionName || '(anonymous)'} (${place.slice('angel '.length)})`;
       own.set(name, (own.get(name) ?? 0) + ms);
@@ -86,11 +85,11 @@ function profileSummary(dir: string, top = 8, window: ProfileWindow = {}): strin
     ? ` (up to the moment given, ${((untilUs - profile.startTime) / 1000).toFixed(1)} ms after the profile's start)`
     : Number.isFinite(lastMs) ? ` (its last ${lastMs < 10_000 ? `${lastMs.toFixed(0)} ms` : `${(lastMs / 1000).toFixed(0)} s`})` : '';
   const busiest = [...own].sort((a, b) => b[1] - a[1]).slice(0, functions);
-  const named = busiest.length > 0 ? `. angel's busiest functions in it: ${busiest.map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ')}` : '';
+  const busiestText = busiest.length > 0 ? `. angel's busiest functions in it: ${busiest.map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ')}` : '';
   const busy = total - (self.get('(idle)') ?? 0);
   const each = (ms: number): string => (per && per.count > 0 ? `, ${((ms * 1000) / per.count).toFixed(1)} us per ${per.unit}` : '');
   const over = per ? ` over ${per.count} ${per.unit}s` : '';
-  return `${busy.toFixed(0)} ms busy of ${total.toFixed(0)} ms profiled${span}${over}${each(busy)}: ${ranked.map(([place, ms]) => `${place} ${ms.toFixed(1)} ms${each(ms)}`).join(per ? '; ' : ', ')}${named}`;
+  return `${busy.toFixed(0)} ms busy of ${total.toFixed(0)} ms profiled${span}${over}${each(busy)}: ${ranked.map(([place, ms]) => `${place} ${ms.toFixed(1)} ms${each(ms)}`).join(per ? '; ' : ', ')}${busiestText}`;
 }
 
 /** One more run under `node --cpu-prof`, summarized (profileSummary's `top` places): `run` is handed the flags for
