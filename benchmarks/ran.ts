@@ -2,6 +2,7 @@
 // policy (--min-uptime 1 s) restarts such a child at once, as runit and s6 do, where a crash loop backs off; the
 // figure is held to the fork/exec/wait loop restarting the same child, the floor the crash-loop target uses.
 import { buildC } from './lib/compile.js';
+import { inRounds } from './lib/interleave.js';
 import { summarize } from '../src/core/stats.js';
 import { errorRow, msText, verdict, type Row } from './lib/table.js';
 import type { Benchmark } from './lib/benchmark.js';
@@ -15,7 +16,7 @@ export const ranBenchmark: Benchmark = {
   name: 'ran',
   async run({ quick }) {
     const cycles = quick ? 3 : 10;
-    // rotating rounds, the two rows' order swapped each round: ten restarts of 1.1 s are a short sample, and the
+    // rotating rounds (lib/interleave.ts), the two rows' order swapped each round: ten restarts of 1.1 s are a short sample, and the
     // host's pace drifts across a run (the floor's median moved 0.75-0.87 ms between three runs of 10)
     const rounds = quick ? 1 : 3;
     const child = buildC('restart-child', { static: true });
@@ -23,28 +24,23 @@ export const ranBenchmark: Benchmark = {
     const angelGaps: number[] = [];
     let firstDelayMs: unknown;
     const failed: { floor?: unknown; angel?: unknown } = {};
-    const floorRound = async (): Promise<void> => {
-      if (failed.floor !== undefined) return;
+    const who = ['floor', 'angel'] as const;
+    await inRounds(who.length, rounds, cycles * rounds, async (index, share) => {
+      const name = who[index] as (typeof who)[number];
+      if (failed[name] !== undefined) return;
       try {
-        floorGaps.push(...floorRun(child, cycles, true, LIFE_MS).child);
+        if (name === 'floor') {
+          floorGaps.push(...floorRun(child, share, true, LIFE_MS).child);
+        } else {
+          // angel as a user runs it: no flags but the give-up turned off for the length of the run
+          const angel = await angelRun(child, share, ['--max-restarts', '100000'], LIFE_MS);
+          angelGaps.push(...angel.child);
+          firstDelayMs ??= angel.firstDelayMs;
+        }
       } catch (error) {
-        failed.floor = error;
+        failed[name] = error;
       }
-    };
-    const angelRound = async (): Promise<void> => {
-      if (failed.angel !== undefined) return;
-      try {
-        // angel as a user runs it: no flags but the give-up turned off for the length of the run
-        const angel = await angelRun(child, cycles, ['--max-restarts', '100000'], LIFE_MS);
-        angelGaps.push(...angel.child);
-        firstDelayMs ??= angel.firstDelayMs;
-      } catch (error) {
-        failed.angel = error;
-      }
-    };
-    for (let round = 0; round < rounds; round++) {
-      for (const one of round % 2 === 0 ? [floorRound, angelRound] : [angelRound, floorRound]) await one();
-    }
+    });
     const rows: Row[] = [];
     let floorMedian = NaN;
     if (failed.floor !== undefined) {
