@@ -37,6 +37,13 @@ function builtBeforehand(name: string, options?: BuildOptions): () => string {
  * the first spawn after another row's turn took 2-3x a later one here, the C floor's first as much). */
 const BLOCK_WARMUP = 5;
 
+/** A row sampled in this process or by the side process's Node, its turn begun with BLOCK_WARMUP spawns not kept,
+ * as a C program's run begins (the C helpers take the count themselves). */
+const unkeptFirst = (contender: Contender): Contender => ({
+  name: contender.name,
+  measure: async (count) => (await contender.measure(count + BLOCK_WARMUP)).slice(BLOCK_WARMUP),
+});
+
 /** A C helper run once per round in the side process; each run discards its own first few iterations. */
 function cProgram(side: SideProcess, name: string, binary: () => string): Contender {
   return { name, measure: async (count) => parseSamples(await side.run(binary(), [String(count), String(BLOCK_WARMUP)])) };
@@ -46,47 +53,47 @@ function cProgram(side: SideProcess, name: string, binary: () => string): Conten
  * prepared list); the exit is awaited untimed. */
 function nativeCall(name: string): Contender {
   const envp = [prepareStrings(Object.entries(process.env).map(([key, value]) => `${key}=${value}`))];
-  return {
+  return unkeptFirst({
     name,
     async measure(count) {
       const samples: number[] = [];
-      for (let i = -BLOCK_WARMUP; i < count; i++) {
+      for (let i = 0; i < count; i++) {
         const start = process.hrtime.bigint();
         const [, pidfd] = spawnNative({
           path: PROGRAM, argv: [PROGRAM], envp, listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
           groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false, parentDeathSignal: 0, cgroupFd: -1, cgroupProcsFd: -1,
         });
-        if (i >= 0) samples.push(elapsedMs(start));
+        samples.push(elapsedMs(start));
         await new Promise<void>((resolve) => watchExit(pidfd, () => resolve()));
         closeSync(pidfd);
       }
       return samples;
     },
-  };
+  });
 }
 
 /** spawnChild returns once exec is confirmed, so the call itself is timed; the exit is awaited untimed. */
 function spawnChildCalls(name: string, options: () => SpawnOptions): Contender {
-  return {
+  return unkeptFirst({
     name,
     async measure(count) {
       const samples: number[] = [];
-      for (let i = -BLOCK_WARMUP; i < count; i++) {
+      for (let i = 0; i < count; i++) {
         const spawnOptions = options();
         const start = process.hrtime.bigint();
         const child = spawnChild(spawnOptions);
-        if (i >= 0) samples.push(elapsedMs(start));
+        samples.push(elapsedMs(start));
         const exit = await child.exited;
         if (exit.code !== 0) throw new Error(`${PROGRAM} exited ${exit.code ?? exit.signal}`);
       }
       return samples;
     },
-  };
+  });
 }
 
 /** child_process.spawn in the side process, to its 'spawn' event. */
 function childProcessSpawns(side: SideProcess, name: string): Contender {
-  return { name, measure: async (count) => (await side.childProcessSpawns(PROGRAM, count + BLOCK_WARMUP)).slice(BLOCK_WARMUP) };
+  return unkeptFirst({ name, measure: (count) => side.childProcessSpawns(PROGRAM, count) });
 }
 
 const median = (row: Row): number => row.summary?.median ?? NaN;
