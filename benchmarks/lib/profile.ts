@@ -54,10 +54,10 @@ function profileSummary(dir: string, top = 8, window: ProfileWindow = {}): strin
   const callers = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) callers.set(child, node.id);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const plain = (node: CpuProfile['nodes'][number]): boolean => node.callFrame.url.endsWith(DOOR) && ['', 'named'].includes(node.callFrame.functionName);
   for (const node of profile.nodes) {
     if (!node.callFrame.url.endsWith(DOOR)) continue;
     let named: typeof node | undefined = node;
-    const plain = (frame: typeof node): boolean => frame.callFrame.url.endsWith(DOOR) && ['', 'named'].includes(frame.callFrame.functionName);
     while (named && plain(named)) named = byId.get(callers.get(named.id) ?? -1);
     const name = named?.callFrame.url.endsWith(DOOR) ? named.callFrame.functionName : '';
     if (name !== '') places.set(node.id, `${places.get(node.id) ?? ''} ${name}`);

@@ -270,7 +270,6 @@ export class TreeReader {
     }
     return -1;
   }
-
 }
 
 /** Closes the files a sample did not read (of processes gone from the tree) and forgets them. */
