@@ -143,7 +143,13 @@ export class AngelRun {
         resolve({ code, signal });
       }),
     );
-    atTestEnd(() => this.kill());
+    atTestEnd(() => {
+      this.kill();
+      // a process that still escaped (one exiting as the tree was read, whose children were adopted after it)
+      // must not hold this test file's process open through angel's output pipes, which it inherited
+      this.process.stdout.destroy();
+      this.process.stderr.destroy();
+    });
   }
 
   event(name: string, match: (event: AngelEventLine) => boolean = () => true, timeoutMs = 10_000): Promise<AngelEventLine> {
@@ -180,17 +186,26 @@ export class AngelRun {
   /**
    * Ends angel and its children, for a test that ended before angel did: no process outlives its test. A
    * SIGKILLed angel leaves its children running (they lead their own sessions), so they are killed with their
-   * process groups. Their pids come from /proc, angel frozen meanwhile so that it starts no other, rather
-   * than from the log, whose last 'start' may not be written yet; if angel had already died of a signal, its
-   * log is all there is.
+   * process groups. Their pids come from /proc rather than from the log, whose last 'start' may not be written
+   * yet, and the whole tree is frozen first, angel and every process under it, until a read of the tree finds
+   * no process not yet stopped: a child forking as the tree was read (a generation's sh starting its setsid
+   * daemon) would otherwise leave a process outside its group and the list, holding the test's pipes open after
+   * the test. (A process-directed SIGSTOP, once sent, aborts a fork not yet done, so a read after it sees every
+   * child there will be.) If angel had already died of a signal, its log is all there is.
    */
   kill(): void {
     const pid = this.process.pid;
     if (pid === undefined) return;
     let children: number[];
     if (this.#running()) {
-      signal(pid, 'SIGSTOP');
-      children = treePids(pid).slice(1);
+      const stopped = new Set<number>();
+      for (let fresh = [pid]; fresh.length > 0; fresh = treePids(pid).filter((member) => !stopped.has(member))) {
+        for (const member of fresh) {
+          signal(member, 'SIGSTOP');
+          stopped.add(member);
+        }
+      }
+      children = [...stopped].filter((member) => member !== pid);
       signal(pid, 'SIGKILL');
     } else if (this.process.signalCode !== null) {
       children = this.#unreaped();
