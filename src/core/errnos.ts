@@ -6,8 +6,11 @@
 // (its module and binding, some 0.2-0.3 MB of every angel's resident memory). test/core/errnos.test.ts holds the
 // table to the C library for every number it knows, and to Node's names.
 
-/** Each number's first name, the one the C library and the man pages use (not EWOULDBLOCK, EDEADLOCK, ENOTSUP). */
-const ERRNOS: Readonly<Record<string, number>> = {
+/** Each number's first name, the one the C library and the man pages use (not EWOULDBLOCK, EDEADLOCK, ENOTSUP).
+ * A function, so that the table is made at the first error named, not as the module is evaluated: every launch
+ * evaluates the module before its first spawn, where the table and its map took some 60 KB of the young
+ * generation (1 MB, which a launch fills before it spawns: the less it allocates, the less a scavenge copies). */
+const errnos = (): Readonly<Record<string, number>> => ({
   EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9, ECHILD: 10,
   EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, ENOTBLK: 15, EBUSY: 16, EEXIST: 17, EXDEV: 18, ENODEV: 19,
   ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENFILE: 23, EMFILE: 24, ENOTTY: 25, ETXTBSY: 26, EFBIG: 27, ENOSPC: 28,
@@ -25,14 +28,15 @@ const ERRNOS: Readonly<Record<string, number>> = {
   ENOTNAM: 118, ENAVAIL: 119, EISNAM: 120, EREMOTEIO: 121, EDQUOT: 122, ENOMEDIUM: 123, EMEDIUMTYPE: 124,
   ECANCELED: 125, ENOKEY: 126, EKEYEXPIRED: 127, EKEYREVOKED: 128, EKEYREJECTED: 129, EOWNERDEAD: 130,
   ENOTRECOVERABLE: 131, ERFKILL: 132, EHWPOISON: 133,
-};
+});
 
-const NAMES: ReadonlyMap<number, string> = new Map(Object.entries(ERRNOS).map(([name, number]) => [number, name]));
+let names: ReadonlyMap<number, string> | null = null;
 
 /** The name of an errno (positive, as errno(3) holds it, or negative, as libuv and Node's errors carry it);
  * `errno N` for a number no table knows, never `Unknown system error`. */
 export function errnoName(errno: number): string {
-  return NAMES.get(Math.abs(errno)) ?? `errno ${Math.abs(errno)}`;
+  names ??= new Map(Object.entries(errnos()).map(([name, number]) => [number, name]));
+  return names.get(Math.abs(errno)) ?? `errno ${Math.abs(errno)}`;
 }
 
 /** The errno name of a thrown system error: from its number where it has one, so a name libuv lacks is still a
