@@ -7,8 +7,8 @@
 //    them is left out (STAND_INS). Whitespace and comments go (the source is kept in memory for the process's
 //    life); names stay, for the stack of a bug.
 // 2. dist/src/face/angel.cjs.cache: V8's code cache of that file as a run of `angel --restart never -- sleep 0.2`
-//    has compiled it at its first child's start, so that it holds the functions a launch calls up to its first
-//    spawn too, and no more: every function in the cache is deserialized as the bundle is compiled and stays in
+//    has compiled it at its first spawn, so that it holds the functions a launch calls up to its first spawn
+//    too, and no more: every function in the cache is deserialized as the bundle is compiled and stays in
 //    every angel's heap, idle or not, where one that runs only at a child's end or at angel's own compiles when it
 //    first runs. Made with this node and the Node flags bin/angel's exec line gives (some are in the cache's flag
 //    hash): another node, or other flags, reject it, and compile the file as it would without. A run that fails
@@ -98,10 +98,13 @@ const foreign = /[^\x00-\x7f]/.exec(wrapped);
 if (foreign) throw new Error(`scripts/bundle.mjs: the bundle holds a character that is not ASCII at ${foreign.index} (esbuild's charset option)`);
 writeFileSync(bundle, wrapped);
 
-// the run that fills the cache: the CLI as bin/angel runs it, in a child, the cache written once its first child
-// is there (or as it exits, if it never gets that far)
+// the run that fills the cache: the CLI as bin/angel runs it, in a child, the cache written as it makes its
+// first spawn (the addon's spawn, wrapped as the addon is loaded), before the work that follows a spawn (the
+// event log, pino, the instance's record) has compiled anything: that compiles when first run, after the spawn,
+// where it was deserialized before it with the rest (a cache 346 KB instead of 419, 0.7 ms less before the first
+// spawn); or as it exits, if it never gets that far
 const fill = `
-const { readFileSync, writeFileSync } = require('node:fs');
+const { writeFileSync } = require('node:fs');
 const command = require(${JSON.stringify(join(face, 'command.cjs'))});
 const compiled = command.compileCommand(null);
 let written = false;
@@ -109,13 +112,13 @@ const write = () => {
   if (!written) writeFileSync(command.CODE_CACHE, compiled.makeCache());
   written = true;
 };
-// the first child's start: a child of this process's main thread appears
-const children = '/proc/self/task/' + process.pid + '/children';
-const started = setInterval(() => {
-  if (readFileSync(children, 'utf8').trim() === '') return;
-  clearInterval(started);
-  write();
-}, 2).unref();
+const dlopen = process.dlopen;
+process.dlopen = (module, path, ...rest) => {
+  dlopen.call(process, module, path, ...rest);
+  const { spawn } = module.exports;
+  // the addon's properties are read-only: its exports are replaced by a copy whose spawn writes the cache first
+  if (typeof spawn === 'function') module.exports = { ...module.exports, spawn: (...args) => (write(), spawn(...args)) };
+};
 process.on('exit', write); // a run that failed before its first spawn: what it compiled
 process.argv.splice(1, 0, command.BUNDLE); // as \`node <script> …\` gives it
 compiled.run();`;
