@@ -1,12 +1,14 @@
 // What a running angel can say about itself, kept from the supervisor's events: the one source of `angel
 // status`, the metrics and the STATUS= angel tells its own manager.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StatusReport } from '../core/status.js';
 import type { ExitReason } from '../core/types.js';
 import type { Supervisor } from '../driver/supervisor.js';
+import { packageRoot } from '../kernel/packageroot.js';
 
-/** package.json's: the one place a release sets it (dist/src/face/ is three levels below the package). */
-export const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** package.json's: the one place a release sets it. */
+export const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
 export class StatusBoard {
   readonly #supervisor: Supervisor;

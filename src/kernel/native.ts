@@ -4,11 +4,11 @@
 // found no prebuild) before the prebuild the package ships for this platform and C library
 // (prebuilds/linux-x64/*.glibc.node, *.musl.node).
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 // imported, not required by name when the addon is first wanted: the command's bundle then holds it, and a
 // launch resolves no package in node_modules
 import nodeGypBuild from 'node-gyp-build';
+import { packageRoot } from './packageroot.js';
 
 /** The environment variable node-gyp-build reads at each resolve to choose the directory it loads from.
  * angel's addon is the one installed beside it, whatever its starter's environment says: under a sudo that keeps
@@ -145,12 +145,10 @@ export type FdWatch = { readonly __brand: 'FdWatch' };
 /** What notifyWatch returns: only notifyClose reads it. */
 export type NotifyWatchHandle = { readonly __brand: 'NotifyWatchHandle' };
 
-const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** A build from source, where node-gyp puts it (binding.gyp's target_name). */
-const BUILT = join(packageRoot, 'build', 'Release', 'angel.node');
-
 function load(): NativeAddon {
-  const where = ['build/Release', 'build/Debug', `prebuilds/${process.platform}-${process.arch}`].map((dir) => join(packageRoot, dir)).join(', ');
+  const root = packageRoot();
+  const built = join(root, 'build', 'Release', 'angel.node');
+  const where = ['build/Release', 'build/Debug', `prebuilds/${process.platform}-${process.arch}`].map((dir) => join(root, dir)).join(', ');
   let path: string;
   // set aside while node-gyp-build resolves, then put back as it was: the child's environment is decided elsewhere
   const setAside = process.env[PREBUILD_DIRECTORY];
@@ -159,7 +157,7 @@ function load(): NativeAddon {
     // node-gyp-build's first choice, taken without its resolve when it is there: that requires the package's
     // package.json (for the name of the variable set aside above) and lists the directory, 0.5 ms or more of a
     // launch's way to its first spawn; binding.gyp names the one file it builds
-    path = existsSync(BUILT) ? BUILT : nodeGypBuild.path(packageRoot);
+    path = existsSync(built) ? built : nodeGypBuild.path(root);
   } catch (error) {
     const why = (error as Error).message.split('\n')[0];
     throw new Error(`angel: the native addon is not built (run npm run build:native); looked in ${where}: ${why}`);
