@@ -4,7 +4,7 @@ import { UsageError } from '../core/errors.js';
 import { isPercent, MIN_PROGRAM_BYTES, showCap, watchModeOf } from '../core/memory.js';
 import { nameOf, type ResolvedOptions } from '../core/options.js';
 import { CgroupRefused, CgroupTree } from '../kernel/cgrouptree.js';
-import { OwnMemory } from '../kernel/ownmemory.js';
+import { OwnMemoryLookup } from '../kernel/ownmemory.js';
 import { Instance } from '../kernel/runtime.js';
 import type { Orphan } from '../core/orphans.js';
 import { LogPipe, type LogFileSettings } from '../kernel/logpipe.js';
@@ -31,9 +31,11 @@ function openCgroups(options: ResolvedOptions, warn: (message: string) => void):
 
 /** Container mode needs room for the program: a cap at or below what angel and the rest of its cgroup already
  * use (plus MIN_PROGRAM_BYTES) would stop every child as it starts. */
-function checkHeadroom(options: ResolvedOptions, launch: Launch, own: OwnMemory | null, cgroups: CgroupTree | null): void {
+function checkHeadroom(options: ResolvedOptions, launch: Launch, lookup: OwnMemoryLookup, cgroups: CgroupTree | null): void {
   const cap = launch.cap;
-  if (cap === null || own === null || watchModeOf(cap, cgroups !== null) !== 'container') return;
+  if (cap === null || watchModeOf(cap, cgroups !== null) !== 'container') return;
+  const own = lookup.get();
+  if (own === null) return;
   const used = own.figureBytes();
   if (cap.capBytes >= used + MIN_PROGRAM_BYTES) return;
   const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -65,7 +67,7 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
   const launch = prepareLaunch(options, forUser);
   let logPipe: LogPipe | null = null;
   let cgroups: CgroupTree | null = null;
-  let own: OwnMemory | null = null;
+  const own = new OwnMemoryLookup();
   let instance: Instance | null = null;
   // what is found while it is put together is said once the supervisor is there, and its listeners
   const early: string[] = [];
@@ -73,7 +75,6 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
   try {
     logPipe = options.logFile === null ? null : new LogPipe(logFileSettings(options, options.logFile, forUser));
     cgroups = openCgroups(options, (message) => warn(message));
-    own = OwnMemory.find();
     checkHeadroom(options, launch, own, cgroups);
     // before the sockets: a dead angel's leftovers may hold them (kernel/runtime.ts)
     instance = openInstance((message) => warn(message));
@@ -85,7 +86,7 @@ export function createSupervisor(options: ResolvedOptions, forUser: StartingUser
     return supervisor;
   } catch (error) {
     releaseLaunch(launch);
-    own?.close();
+    own.close();
     instance?.release();
     void logPipe?.close();
     void cgroups?.close();

@@ -15,7 +15,7 @@ import { now } from '../kernel/clock.js';
 import { ProcessFamily } from '../kernel/family.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import type { NotifySocket } from '../kernel/notify.js';
-import type { OwnMemory } from '../kernel/ownmemory.js';
+import type { OwnMemory, OwnMemoryLookup } from '../kernel/ownmemory.js';
 import { statFields, type TreeSample } from '../kernel/proctree.js';
 import { closeReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
 import { Sampler } from '../kernel/sampler.js';
@@ -66,7 +66,7 @@ export interface GenerationSpec {
   cgroup: GenerationCgroup | null;
   /** angel's own memory cgroup: without a cgroup of its own, a generation's SIGKILL while its OOM kill count
    * moved was the kernel's OOM killer. */
-  own: OwnMemory | null;
+  own: OwnMemoryLookup | null;
   /** Its NOTIFY_SOCKET (--ready notify, --watchdog), named in spawn.env. */
   notify: NotifySocket | null;
   /** The watchdog period (--watchdog): WATCHDOG=1 must come within it; null: none. */
@@ -202,7 +202,8 @@ export class Generation implements GenerationHandle {
     // off the child's critical path (after its exec and the yield): what orphans are attributed by
     const startTick = Number(statFields(this.pid)?.[19]);
     this.startTick = Number.isFinite(startTick) ? startTick : null;
-    if (!this.#cgroup && spec.own) this.#ownOomKills = spec.own.oomKills();
+    const own = this.#cgroup ? null : (spec.own?.get() ?? null);
+    if (own) this.#ownOomKills = own.oomKills();
     void this.#child.exited.then((exit) => this.#ended(exit, now()));
     spec.notify?.watch((text, pid, _uid, truncated) => this.#onNotify(text, pid, truncated));
     // a start-up is judged by --ready-timeout; the watchdog from readiness (exec here) or the first ping on
@@ -242,7 +243,7 @@ export class Generation implements GenerationHandle {
     // the kernel's OOM killer: in the generation's cgroup, or (without one) a SIGKILL while angel's own cgroup
     // counted a kill
     this.oomKilled = this.#oomKills > 0 || this.#readOomKills() > 0
-      || (!this.#cgroup && exit.signal === 'SIGKILL' && this.#ownOomKills !== null && (this.#spec.own?.oomKills() ?? 0) > this.#ownOomKills);
+      || (!this.#cgroup && exit.signal === 'SIGKILL' && this.#ownOomKills !== null && (this.#spec.own?.get()?.oomKills() ?? 0) > this.#ownOomKills);
     this.#family.leaderEnded();
     this.#sampler?.stop();
     this.#cgroup?.unwatch();

@@ -20,7 +20,7 @@ import { CgroupError } from '../kernel/cgroup.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
 import type { GenerationCgroup } from '../kernel/generationcgroup.js';
 import type { NotifyDirectory, NotifySocket } from '../kernel/notify.js';
-import type { OwnMemory } from '../kernel/ownmemory.js';
+import type { OwnMemoryLookup } from '../kernel/ownmemory.js';
 import { closeReadyPipe, openReadyPipe } from '../kernel/ready.js';
 import type { HeldSocket } from '../kernel/sockets.js';
 import { checkLogFile } from '../kernel/logfile.js';
@@ -192,7 +192,7 @@ export function generationSpec(
     cgroups?: CgroupTree | null;
     capBytes?: number | null;
     /** angel's own memory cgroup, whose OOM kills a generation without a cgroup of its own counts. */
-    own?: OwnMemory | null;
+    own?: OwnMemoryLookup | null;
   },
 ): GenerationSpec {
   const { options, program, identity } = launch;

@@ -5,7 +5,7 @@ import { paceOf, showCap, watchModeOf, type ResolvedCap, type WatchMode } from '
 import { judgeSample, type OverrunRules, type Watch } from '../core/overrun.js';
 import type { ResolvedOptions } from '../core/options.js';
 import type { CapEvent, OverrunEvent } from '../core/types.js';
-import { resolveMemoryCap, type OwnMemory } from '../kernel/ownmemory.js';
+import { resolveMemoryCap, type OwnMemoryLookup } from '../kernel/ownmemory.js';
 import type { TreeSample } from '../kernel/proctree.js';
 import type { GenerationHandle, Sampling } from './generation.js';
 
@@ -25,7 +25,7 @@ export class MemoryWatch {
 
   constructor(
     /** angel's own memory cgroup, read only: container mode's figure, N%'s limit. */
-    readonly own: OwnMemory | null,
+    readonly own: OwnMemoryLookup | null,
     /** --cgroup is in force: each generation in a cgroup of angel's. */
     readonly cgroups: boolean,
   ) {}
@@ -62,7 +62,7 @@ export class MemoryWatch {
     if (before === null || before.source === 'size' || this.#rules === null) return null;
     if (!force && now - this.#readAt < CAP_READ_MS) return null;
     this.#readAt = now;
-    const cap = resolveMemoryCap(this.#options.maxMem, this.own);
+    const cap = resolveMemoryCap(this.#options.maxMem, this.own?.get() ?? null);
     if (cap === null || cap.capBytes === before.capBytes) return null;
     this.#cap = cap;
     this.#rules = { ...this.#rules, capBytes: cap.capBytes };
@@ -73,7 +73,8 @@ export class MemoryWatch {
   sampling(): Sampling | null {
     const mode = this.#mode;
     if (mode === null || this.#rules === null) return null;
-    return { mode, pace: paceOf(mode, this.#options.sampleInterval), capBytes: () => this.#rules?.capBytes ?? 0, own: this.own };
+    const own = mode === 'container' ? (this.own?.get() ?? null) : null;
+    return { mode, pace: paceOf(mode, this.#options.sampleInterval), capBytes: () => this.#rules?.capBytes ?? 0, own };
   }
 
   /** What one sample of a generation means (core/overrun.ts), as the lifecycle watches it. */

@@ -2,7 +2,7 @@
 // their own generations and timers).
 import type { LogPipe } from '../kernel/logpipe.js';
 import type { CgroupTree } from '../kernel/cgrouptree.js';
-import type { OwnMemory } from '../kernel/ownmemory.js';
+import type { OwnMemoryLookup } from '../kernel/ownmemory.js';
 import type { Instance } from '../kernel/runtime.js';
 import type { HeldSocket } from '../kernel/sockets.js';
 import { Generation, type StartGeneration } from './generation.js';
@@ -24,8 +24,8 @@ export interface SupervisorParts {
   deps?: Partial<SupervisorDeps>;
   /** --cgroup: this angel's cgroups, one per generation. */
   cgroups?: CgroupTree | null;
-  /** angel's own memory cgroup, read only. */
-  own?: OwnMemory | null;
+  /** angel's own memory cgroup, read only, found when first asked for. */
+  own?: OwnMemoryLookup | null;
   /** This angel's runtime instance, where its generations are recorded for a next angel's sweep. */
   instance?: Instance | null;
 }

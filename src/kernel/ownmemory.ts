@@ -143,6 +143,25 @@ export class OwnMemory {
   }
 }
 
+/** angel's own memory cgroup, found (OwnMemory.find) at the first ask and kept. What asks before the first spawn
+ * is only what needs it there (container mode's headroom and figure, an N% cap's limit); without those, the
+ * first ask is a generation's count of OOM kills, read after its spawn: the search (/proc/self/cgroup, the
+ * mounts, the limits up the tree) was 0.6 ms of every launch's way to its first spawn. */
+export class OwnMemoryLookup {
+  #found: OwnMemory | null | undefined;
+
+  get(): OwnMemory | null {
+    if (this.#found === undefined) this.#found = OwnMemory.find();
+    return this.#found;
+  }
+
+  /** Closes what was found; a later ask finds nothing. */
+  close(): void {
+    this.#found?.close();
+    this.#found = null;
+  }
+}
+
 /** The machine's memory (MemTotal of /proc/meminfo), what N% is of where no cgroup sets a limit. */
 function machineMemoryBytes(): number {
   const kib = /^MemTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'latin1'))?.[1];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { OwnMemory, resolveMemoryCap } from '../../src/kernel/ownmemory.js';
+import { OwnMemory, OwnMemoryLookup, resolveMemoryCap } from '../../src/kernel/ownmemory.js';
 import { home, noV1, removeTestCgroup, testCgroup } from '../helpers/cgroup.js';
 
 const MiB = 2 ** 20;
@@ -81,4 +81,15 @@ test('v1, against the kernel: a cgroup of the test\'s own with a limit, its usag
   } finally {
     await removeTestCgroup(dir);
   }
+});
+
+test('the lookup finds angel\'s own cgroup at the first ask, keeps it, and after close finds nothing', () => {
+  const lookup = new OwnMemoryLookup();
+  const found = lookup.get();
+  const direct = OwnMemory.find();
+  assert.equal(found?.dir, direct?.dir, 'what OwnMemory.find finds');
+  direct?.close();
+  assert.equal(lookup.get(), found, 'the same one, not a second search');
+  lookup.close();
+  assert.equal(lookup.get(), null);
 });
