@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StatusReport } from '../core/status.js';
 import type { ExitReason } from '../core/types.js';
+import { packageRoot } from '../driver/outside.js';
 import type { Supervisor } from '../driver/supervisor.js';
-import { packageRoot } from '../kernel/packageroot.js';
 
 /** package.json's: the one place a release sets it. */
 export const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
