@@ -8,7 +8,7 @@ import type { Supervisor } from './supervisor.js';
 import { now } from '../kernel/clock.js';
 import { Probe, type ProbeCount } from '../kernel/probe.js';
 import { processState, treePids } from '../kernel/proctree.js';
-import { BenchFailure, Interrupted, Peaks, Watch, type Phase } from './bench-watch.js';
+import { BenchFailure, Interrupted, Peaks, Watch, type Phase, type Seen } from './bench-watch.js';
 
 /** One timed span: the whole of it, and the part that was angel's (null where it has none to speak of); the
  * exit code of the generation it ended (null: ended by a signal), where it ended one. */
@@ -56,6 +56,14 @@ export interface CycleContext {
 
 const spanOf = (from: number, exec: number, ready: number): Sample => ({ totalMs: ready - from, angelMs: exec - from, programMs: ready - exec });
 
+/** Where a span splits between angel and the program: the new generation's exec, on angel's own clock (its ready
+ * event's startLatencyMs is spawn -> ready, its start event's spawnMs spawn -> exec), placed back from the moment
+ * the ready event arrived. Not the arrival of its start event: angel emits that once the child has had the CPU
+ * (the yield after the spawn), and on a loaded machine later still, so a split there read the program's part short
+ * of the program's own start-up. What angel's part holds beyond the exec is the ready event's way to the caller. */
+const execOf = (start: Seen, ready: Seen): number =>
+  ready.at - (ready.event as { startLatencyMs: number }).startLatencyMs + (start.event as { spawnMs: number }).spawnMs;
+
 export async function runCycle(supervisor: Supervisor, context: CycleContext): Promise<CycleResult> {
   const { options } = context;
   const program = options.program;
@@ -95,8 +103,8 @@ async function start(supervisor: Supervisor, watch: Watch): Promise<Sample> {
   watch.phase = 'start';
   const from = now();
   supervisor.start();
-  const [exec, ready] = await Promise.all([watch.until('start', 0), watch.until('ready', 0)]);
-  return spanOf(from, exec.at, ready.at);
+  const [start, ready] = await Promise.all([watch.until('start', 0), watch.until('ready', 0)]);
+  return spanOf(from, execOf(start, ready), ready.at);
 }
 
 /** SIGKILL to the child -> the next generation ready: SIGKILL -> exec is angel's (the kernel's teardown, angel
@@ -111,10 +119,10 @@ async function crashRestart(supervisor: Supervisor, watch: Watch, peaks: Peaks):
   supervisor.forward('SIGKILL');
   const died = await watch.until<ExitEvent>('exit', old);
   if (died.event.signal !== 'SIGKILL') throw watch.failureOf(died.event, ", before angel's SIGKILL reached it");
-  const [exec, ready, restart] = await Promise.all([
+  const [start, ready, restart] = await Promise.all([
     watch.until('start', old + 1), watch.until('ready', old + 1), watch.until<{ restartLatencyMs: number }>('restart', old + 1),
   ]);
-  return { ...spanOf(from, exec.at, ready.at), noticedMs: died.at - from, restartLatencyMs: restart.event.restartLatencyMs, exitCode: died.event.code };
+  return { ...spanOf(from, execOf(start, ready), ready.at), noticedMs: died.at - from, restartLatencyMs: restart.event.restartLatencyMs, exitCode: died.event.code };
 }
 
 /** SIGHUP -> the next generation ready and the old one gone. angel's part is the request (or, without held
@@ -134,11 +142,12 @@ async function reload(supervisor: Supervisor, watch: Watch, peaks: Peaks, contex
     watch.expectExit(old);
     const from = now();
     supervisor.reload();
-    const [gone, exec, ready] = await Promise.all([watch.until('exit', old), watch.until('start', old + 1), watch.until('ready', old + 1)]);
-    const overlapped = gone.at > exec.at;
+    const [gone, start, ready] = await Promise.all([watch.until('exit', old), watch.until('start', old + 1), watch.until('ready', old + 1)]);
+    const exec = execOf(start, ready);
+    const overlapped = gone.at > exec;
     const angelFrom = overlapped ? from : gone.at;
     const sample: Sample = {
-      totalMs: Math.max(ready.at, gone.at) - from, angelMs: exec.at - angelFrom, programMs: ready.at - exec.at, overlapped,
+      totalMs: Math.max(ready.at, gone.at) - from, angelMs: exec - angelFrom, programMs: ready.at - exec, overlapped,
       killed: killedAfterTimeout(gone.event as unknown as ExitEvent, context.options), exitCode: (gone.event as unknown as ExitEvent).code,
     };
     // the new generation answers, or the failures say it did not

@@ -293,7 +293,8 @@ export class Supervisor extends OrderedEmitter {
     this.#generations.set(number, generation);
     if (reason !== null) this.#restartReasons.set(number, reason);
     const capBytes = this.capBytes;
-    this.emit('start', { pid: generation.pid, generation: number, revision: this.#revision, ...(capBytes !== null && { capBytes }) });
+    const spawnMs = generation.execAt - generation.spawnAt;
+    this.emit('start', { pid: generation.pid, generation: number, revision: this.#revision, spawnMs, ...(capBytes !== null && { capBytes }) });
     // its family first: begin() samples at once, and a sample may look for orphans, which on a loaded machine
     // can already include the child's own daemon (adopted into its family, not taken for no one's)
     this.#orphans.begun(generation);

@@ -42,10 +42,9 @@ describe('angel bench', () => {
     for (const phase of ['start', 'restart', 'reload']) {
       const samples = report.phases[phase]?.samples ?? [];
       for (const sample of samples) assert.ok(sample.totalMs >= delayMs, `${phase} ${sample.totalMs} ms, shorter than the program's own start`);
-      // The split falls where angel saw the exec, and on a loaded machine angel may wait for a CPU after the
-      // child's exec for tens of ms (the child runs on meanwhile): judged on the least disturbed cycle.
-      const program = Math.max(...samples.map((sample) => sample.programMs as number));
-      assert.ok(program >= delayMs, `${phase}: the program's part, ${program} ms, does not hold its ${delayMs} ms`);
+      // the split falls at the exec on angel's own clock, so the program's part holds its whole start-up in every
+      // cycle, however late a loaded machine delivers the events
+      for (const sample of samples) assert.ok((sample.programMs as number) >= delayMs, `${phase}: the program's part, ${sample.programMs} ms, does not hold its ${delayMs} ms`);
       // angel's share is a part of each total, never more (how small it is, is the benchmarks' to say)
       for (const sample of samples) assert.ok((sample.angelMs as number) >= 0 && (sample.angelMs as number) <= sample.totalMs, `${phase}: angel's share ${sample.angelMs} of ${sample.totalMs} ms`);
     }

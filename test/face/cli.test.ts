@@ -162,6 +162,17 @@ describe('restarts and exit status', () => {
     assert.equal(typeof restart.restartLatencyMs, 'number');
   });
 
+  test('each start says what its spawn took (spawnMs, the call -> the exec confirmed), a part of its start-up as the ready event times it', async () => {
+    const run = new AngelRun(['--', 'sh', '-c', 'if [ "$ANGEL_GENERATION" = 0 ]; then exit 3; fi; exec sleep 30']);
+    const ready = await run.event('ready', (event) => event.generation === 1);
+    run.signal('SIGTERM');
+    assert.equal(await run.status(), 143);
+    const starts = run.events.items.filter((event) => event.event === 'start');
+    assert.equal(starts.length, 2);
+    for (const start of starts) assert.ok(typeof start.spawnMs === 'number' && start.spawnMs > 0, `spawnMs ${String(start.spawnMs)}`);
+    assert.ok((starts[1]?.spawnMs as number) <= (ready.startLatencyMs as number), `spawnMs ${String(starts[1]?.spawnMs)} of startLatencyMs ${String(ready.startLatencyMs)}`);
+  });
+
   test('--restart never passes the child\'s code through', async () => {
     const run = new AngelRun(['--restart', 'never', '--', 'sh', '-c', 'exit 7']);
     assert.equal(await run.status(), 7);
