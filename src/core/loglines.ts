@@ -41,10 +41,36 @@ export class LineAssembler {
   }
 }
 
+const MS_PER_DAY = 86_400_000;
+const two = (value: number): string => (value < 10 ? `0${value}` : String(value));
+
+/** A time (ms since the epoch, years 0 to 9999) in ISO 8601 with milliseconds, in UTC, as Date's toISOString
+ * writes it: every event line and every --log-timestamps prefix has one. Without a Date: V8 gives a Date its local
+ * fields as it is made, and the first one loads ICU's time zone data into every angel (0.8 MB resident), which
+ * V8's --no-icu-timezone-data kept out only by changing V8's flag hash, and with it making Node refuse the code
+ * cache of each built-in module it loads after its start (compiled from source, then serialized again). The date
+ * is the proleptic Gregorian calendar's, counted from 0000-03-01 so that a leap day ends each year (the days of
+ * a 400-year era, then of its year, then the month, from March). */
+export function isoTime(timeMs: number): string {
+  const ms = Math.trunc(timeMs);
+  const days = Math.floor(ms / MS_PER_DAY) + 719_468; // 1970-01-01 from 0000-03-01
+  const era = Math.floor(days / 146_097);
+  const dayOfEra = days - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const fromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * fromMarch + 2) / 5) + 1;
+  const month = fromMarch < 10 ? fromMarch + 3 : fromMarch - 9;
+  const year = era * 400 + yearOfEra + (month <= 2 ? 1 : 0);
+  const inDay = ms - Math.floor(ms / MS_PER_DAY) * MS_PER_DAY;
+  const [hours, minutes, seconds, millis] = [Math.floor(inDay / 3_600_000), Math.floor(inDay / 60_000) % 60, Math.floor(inDay / 1000) % 60, inDay % 1000];
+  return `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(hours)}:${two(minutes)}:${two(seconds)}.${String(millis).padStart(3, '0')}Z`;
+}
+
 /** What starts each line: the time in ISO 8601 with milliseconds, in UTC (as the event log's `time`, so the
  * two sort together), then the tag; each followed by a space. Empty without either. */
 export function linePrefix(timeMs: number | null, tag: string | null): string {
-  let prefix = timeMs === null ? '' : `${new Date(timeMs).toISOString()} `;
+  let prefix = timeMs === null ? '' : `${isoTime(timeMs)} `;
   if (tag !== null) prefix += `${tag} `;
   return prefix;
 }

@@ -6,6 +6,7 @@
 import { cpus, release } from 'node:os';
 import { Presets, SingleBar } from 'cli-progress';
 import { oneLine } from '../core/errors.js';
+import { isoTime } from '../core/loglines.js';
 import type { ResolvedOptions } from '../core/options.js';
 import { formatProbe } from '../core/probe.js';
 import { formatReady } from '../core/readiness.js';
@@ -142,7 +143,7 @@ export async function bench(given: ResolvedOptions, forUser: StartingUser | null
         killTimeout: options.killTimeout, sampleInterval: options.sampleInterval, maxMem: options.maxMem, reload: options.reload,
       },
       machine: { node: process.version, kernel: release(), cpus: cpus().length },
-      date: new Date().toISOString(),
+      date: isoTime(Date.now()),
     };
     writeExport(settings.exportJson, `${JSON.stringify(jsonReport(collected, facts, extra, warnings), null, 2)}\n`, '--export-json', forUser);
   }

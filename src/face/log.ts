@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { Supervisor } from '../driver/supervisor.js';
 import type { LineWriter } from '../driver/supervisor.js';
 import { counted, oneLine } from '../core/errors.js';
+import { isoTime } from '../core/loglines.js';
 import type { LogFormat, LogLevel } from '../core/types.js';
 
 export interface EventLog {
@@ -121,7 +122,7 @@ async function prettifier(colorize: boolean): Promise<(line: string) => string> 
 }
 
 export async function createEventLog({ format, level, stderr, file }: EventLogTargets): Promise<EventLog> {
-  const { pino, stdTimeFunctions } = await import('pino');
+  const { pino } = await import('pino');
   const terminal = isTerminal(2);
   const destinations: Destination[] = [];
   if (stderr) destinations.push(await stderrDestination((format ?? (terminal ? 'pretty' : 'json')) === 'pretty' ? await prettifier(terminal) : null));
@@ -131,7 +132,8 @@ export async function createEventLog({ format, level, stderr, file }: EventLogTa
     level,
     base: null, // the events carry the child's pid; angel's own would be ambiguous
     formatters: { level: (label: string) => ({ level: label }) },
-    timestamp: stdTimeFunctions.isoTime,
+    // pino's isoTime, without the Date (core/loglines.ts says why)
+    timestamp: () => `,"time":"${isoTime(Date.now())}"`,
   }, batch);
   const close = async (boundMs: number): Promise<void> => void (await Promise.all(destinations.map((destination) => destination.close(boundMs))));
   return { logger, flush: () => batch.flush(), close };

@@ -2,7 +2,7 @@
 // a rotation by size, row by row.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LineAssembler, linePrefix, MAX_LINE, planRotation, prefixLines, type WriteStep } from '../../src/core/loglines.js';
+import { isoTime, LineAssembler, linePrefix, MAX_LINE, planRotation, prefixLines, type WriteStep } from '../../src/core/loglines.js';
 
 const text = (buffer: Buffer | null): string | null => buffer && buffer.toString('latin1');
 
@@ -73,4 +73,18 @@ test('a batch is cut for rotation only between lines, and no file passes the siz
     assert.equal(steps.map((each) => each.end - each.start).reduce((sum, bytes) => sum + bytes, 0), row.data.length, row.what);
     for (const each of steps.slice(0, -1)) assert.equal(row.data[each.end - 1], 0x0a, `${row.what}: cut after a newline`);
   }
+});
+
+test('isoTime writes what toISOString writes: each leap-year rule, the ends of days, months and years, years 0 to 9999', () => {
+  const day = 86_400_000;
+  const at = (iso: string): number => Date.parse(iso);
+  const edges = ['1970-01-01T00:00:00.000Z', '1969-12-31T23:59:59.999Z', '2000-02-29T12:00:00.000Z', '2000-03-01T00:00:00.000Z',
+    '1900-02-28T23:59:59.999Z', '1900-03-01T00:00:00.000Z', '2100-02-28T00:00:00.001Z', '2024-02-29T23:59:59.999Z',
+    '2026-12-31T23:59:59.999Z', '0000-01-01T00:00:00.000Z', '0000-02-29T00:00:00.000Z', '9999-12-31T23:59:59.999Z'];
+  for (const iso of edges) assert.equal(isoTime(at(iso)), iso);
+  // every day of four centuries around now, at a time of day that moves through the hours
+  for (let time = at('1900-01-01T00:00:00.000Z'), step = day + 3_600_000 + 61_001; time < at('2300-01-01T00:00:00.000Z'); time += step) {
+    assert.equal(isoTime(time), new Date(time).toISOString());
+  }
+  assert.equal(isoTime(at('2026-12-01T09:30:00.007Z') + 0.9), '2026-12-01T09:30:00.007Z', 'a fraction of a millisecond is cut, as a Date cuts it');
 });

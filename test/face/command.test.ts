@@ -38,7 +38,7 @@ describe('the bundle and its code cache', () => {
       assert.equal(run.status, 0, run.stderr);
       return JSON.parse(run.stdout);
     };
-    // V8 hashes flags that change what it compiles (--no-icu-timezone-data) into the cache: made under others, refused
+    // V8 hashes flags that change what it compiles (--no-lazy, --max-lazy) into the cache: made under others, refused
     assert.equal(rejected(LAUNCHER_FLAGS), false, 'rebuild with npm run build: the cache is missing or was made for another bundle, node or flags');
   });
 
