@@ -1,7 +1,9 @@
 // What angel does with the world beside its child, for the face: the sockets it serves on itself (the control
 // socket, --metrics), the report it leaves at exit (the termination log), its own service manager (sd_notify),
-// another angel found by its pid (read as the user angel acts for), angel bench's scratch directory and exports (with the user's rights), and where the package is installed (its version). Each is one operation here, carried out by kernel/: the face reaches the
-// kernel through the driver alone, and a unix socket angel serves on is bound, and removed, in one place.
+// another angel found by its pid (read as the user angel acts for), angel bench's scratch directory and exports
+// (with the user's rights), and where the package is installed (its version). Each is one operation here, carried
+// out by kernel/: the face reaches the kernel through the driver alone, and a unix socket angel serves on is
+// bound, and removed, in one place.
 import { closeSync, constants, writeSync } from 'node:fs';
 import type { Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
