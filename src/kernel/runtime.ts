@@ -76,6 +76,12 @@ export function sweepInstances(base: string): number {
   } catch {
     return 0;
   }
+  // read only when a record of another namespace is met: a container's PID-1 angel sharing /run
+  let namespaces: ReadonlySet<string> | null | undefined;
+  const living = (): ReadonlySet<string> | null => {
+    if (namespaces === undefined) namespaces = livingPidNamespaces();
+    return namespaces;
+  };
   for (const name of names) {
     const path = join(base, name);
     let fd: number | null;
@@ -89,7 +95,7 @@ export function sweepInstances(base: string): number {
       // records of another PID namespace are for an angel there to act on (its processes are not this one's to
       // find), and a record this sweep could not judge whole is for the next: the directory stays for them, less
       // what this sweep did act on
-      if (killLeftovers(path)) continue;
+      if (killLeftovers(path, living)) continue;
       rmSync(path, { recursive: true, force: true });
       removed++;
     } catch (error) {
@@ -190,6 +196,30 @@ function pidNamespace(): string {
   return ownPidNamespace;
 }
 
+/** The initial PID namespace (PROC_PID_INIT_INO in the kernel, the same inode on every Linux since 3.8): a
+ * process in it sees every process of the machine in /proc. */
+const INITIAL_PID_NAMESPACE = 'pid:[4026531836]';
+
+/** The PID namespaces some process is in, or null when this process cannot tell: outside the initial namespace
+ * (a namespace with no process in view may have some out of it), or refused another's (EACCES). A namespace with
+ * no process is gone for good, and with it every process it had: nothing can join one whose init died. */
+function livingPidNamespaces(): ReadonlySet<string> | null {
+  if (pidNamespace() !== INITIAL_PID_NAMESPACE) return null;
+  // pid 1 is the initial namespace's own init, there by definition (a host's init may refuse its links even to
+  // root: more capabilities than the reader's)
+  const living = new Set<string>([INITIAL_PID_NAMESPACE]);
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || name === '1') continue;
+    try {
+      living.add(readlinkSync(`/proc/${name}/ns/pid`));
+    } catch (error) {
+      // ENOENT: it ended, or is a zombie; another user's process, unreadable: this sweep cannot tell
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return null;
+    }
+  }
+  return living;
+}
+
 /** How long a sweep waits for the leftovers it killed to be gone (their sockets closed) before it goes on. */
 const LEFTOVER_WAIT_MS = 2000;
 
@@ -224,9 +254,11 @@ function sessionMembers(session: number, leaderStart: number, instance: string, 
 
 /** SIGKILLs what a dead angel's generation records say is left of them, in this PID namespace only (a record
  * of another namespace names other processes here), and waits until they are gone; the records acted on are
- * removed. Returns whether records are left for a later sweep: another namespace's, and one whose session holds
- * a process this sweep could not judge (sessionMembers' `unsure`), which the next angel's sweep looks at again. */
-function killLeftovers(instance: string): boolean {
+ * removed, and so are those of a namespace that is gone, which left nothing running (`livingNamespaces`:
+ * livingPidNamespaces, read at most once a sweep). Returns whether records are left for a later sweep: those of
+ * another namespace that may live (for an angel there), and one whose session holds a process this sweep could
+ * not judge (sessionMembers' `unsure`), which the next angel's sweep looks at again. */
+function killLeftovers(instance: string, livingNamespaces: () => ReadonlySet<string> | null): boolean {
   const here = pidNamespace();
   const doomed: number[] = [];
   let left = false;
@@ -240,7 +272,9 @@ function killLeftovers(instance: string): boolean {
     const [namespace, leader, start] = record;
     if (!/^\d+$/.test(leader ?? '') || !/^\d+$/.test(start ?? '')) continue;
     if (namespace !== here) {
-      left = true;
+      const namespaces = livingNamespaces();
+      if (namespaces === null || namespaces.has(namespace ?? '')) left = true;
+      else rmSync(join(instance, name), { force: true });
       continue;
     }
     const { members, unsure } = sessionMembers(Number(leader), Number(start), basename(instance), Number(name.slice('gen.'.length)));

@@ -92,13 +92,38 @@ async function deadInstance(baseName: string, name: string): Promise<{ base: str
   return { base, instance, ended };
 }
 
-test('a dead angel\'s records of another PID namespace are left for an angel there: its directory stays with them', async () => {
+/** The PID namespace of a process started in a new one (unshare --pid --fork, its first process), living until
+ * the test ends or, with `ended`, already gone with its only process. */
+async function otherPidNamespace(ended: boolean): Promise<string> {
+  const inside = spawn('unshare', ['--pid', '--fork', 'sh', '-c', ended ? 'readlink /proc/self/ns/pid' : 'readlink /proc/self/ns/pid; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  atTestEnd(() => {
+    try {
+      process.kill(-(inside.pid as number), 'SIGKILL');
+    } catch {}
+  });
+  const namespace = await new Promise<string>((resolve) => inside.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())));
+  if (ended) await new Promise((resolve) => (inside.exitCode !== null ? resolve(null) : inside.once('exit', resolve)));
+  inside.stdout.destroy();
+  assert.match(namespace, /^pid:\[\d+\]$/);
+  assert.notEqual(namespace, readlinkSync('/proc/self/ns/pid'));
+  return namespace;
+}
+
+test('a dead angel\'s records of another PID namespace that lives are left for an angel there: its directory stays with them', async () => {
   const { base, instance, ended } = await deadInstance('foreign', 'angel.fedcba9876543210');
-  // a namespace no process of this one's is in: a container's PID-1 angel sharing /run
-  writeFileSync(join(instance, 'gen.1'), 'pid:[1] 1 1\n');
+  // a container's PID-1 angel sharing /run, its container still running
+  writeFileSync(join(instance, 'gen.1'), `${await otherPidNamespace(false)} 1 1\n`);
   assert.equal(sweepInstances(base), 0, 'not removed');
   assert.equal(await ended, 'SIGKILL', 'what this namespace\'s record proves is stopped');
   assert.deepEqual(readdirSync(instance).sort(), ['gen.1'], 'the other namespace\'s record is left for an angel there');
+});
+
+test('a dead angel\'s records of another PID namespace that is gone go with its directory: nothing of that namespace runs', { skip: readlinkSync('/proc/self/ns/pid') !== 'pid:[4026531836]' && 'this test runs outside the initial PID namespace, where a namespace with no process in view may have some elsewhere' }, async () => {
+  const { base, instance, ended } = await deadInstance('foreign-gone', 'angel.0123456789fedcba');
+  writeFileSync(join(instance, 'gen.1'), `${await otherPidNamespace(true)} 1 1\n`);
+  assert.equal(sweepInstances(base), 1, 'removed');
+  assert.equal(await ended, 'SIGKILL', 'what this namespace\'s record proves is stopped');
+  assert.equal(existsSync(instance), false);
 });
 
 test('a sweep that meets another at a dead angel\'s instance (one of another PID namespace, which leaves this one\'s records) still acts on it', async () => {
