@@ -92,9 +92,9 @@ export function sweepInstances(base: string): number {
     }
     if (fd === null) continue;
     try {
-      // records of another PID namespace are for an angel there to act on (its processes are not this one's to
-      // find), and a record this sweep could not judge whole is for the next: the directory stays for them, less
-      // what this sweep did act on
+      // records of another PID namespace that may still live are for an angel there to act on (its processes are
+      // not this one's to find), and a record this sweep could not judge whole is for the next: the directory
+      // stays for them, less what this sweep did act on
       if (killLeftovers(path, living)) continue;
       rmSync(path, { recursive: true, force: true });
       removed++;
