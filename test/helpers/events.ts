@@ -5,7 +5,7 @@
 // events only once angel has exited. Every run ends with the test that started it, with its children.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -89,16 +89,6 @@ class Stream<T> {
 }
 
 /** A signal to a process (or, negative, a group) that may be gone already. */
-/** The runtime instance directory of the angel that is `pid`, as this process names it (a PID-1 angel's /run is
- * the host's, under unshare --mount), or none when `pid` is no angel. */
-function instanceDirOf(pid: number): string[] {
-  try {
-    return [dirname(controlSocketOf(pid).replace(`/proc/${pid}/root`, ''))];
-  } catch {
-    return [];
-  }
-}
-
 function signal(target: number, name: NodeJS.Signals): void {
   try {
     process.kill(target, name);
@@ -207,7 +197,6 @@ export class AngelRun {
     const pid = this.process.pid;
     if (pid === undefined) return;
     let children: number[];
-    let instances: string[] = [];
     if (this.#running()) {
       const stopped = new Set<number>();
       for (let fresh = [pid]; fresh.length > 0; fresh = treePids(pid).filter((member) => !stopped.has(member))) {
@@ -217,7 +206,6 @@ export class AngelRun {
         }
       }
       children = [...stopped].filter((member) => member !== pid);
-      instances = [...stopped].flatMap(instanceDirOf);
       signal(pid, 'SIGKILL');
     } else if (this.process.signalCode !== null) {
       children = this.#unreaped();
@@ -228,9 +216,6 @@ export class AngelRun {
       signal(-child, 'SIGKILL');
       signal(child, 'SIGKILL'); // one that left its group
     }
-    // what the next angel's sweep would remove, but for a PID-1 angel's: records of a PID namespace that is gone
-    // now are left for an angel there, which never comes (a test's namespace), and every later launch reads them
-    for (const instance of instances) rmSync(instance, { recursive: true, force: true });
   }
 
   signal(signal: NodeJS.Signals): void {
