@@ -198,7 +198,7 @@ function pidNamespace(): string {
 
 /** The initial PID namespace (PROC_PID_INIT_INO in the kernel, the same inode on every Linux since 3.8): a
  * process in it sees every process of the machine in /proc. */
-const INITIAL_PID_NAMESPACE = 'pid:[4026531836]';
+export const INITIAL_PID_NAMESPACE = 'pid:[4026531836]';
 
 /** The PID namespaces some process is in, or null when this process cannot tell: outside the initial namespace
  * (a namespace with no process in view may have some out of it), or refused another's (EACCES). A namespace with

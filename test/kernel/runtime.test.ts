@@ -2,13 +2,14 @@
 // kernel at its death, in whatever PID namespace it runs); a sweep removes only the dead; a runtime base that
 // another user took first is not used. Real directories, real locks held by real processes (flock(1)).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import { statFields } from '../../src/kernel/proctree.js';
-import { Instance, runtimeBase, sweepInstances } from '../../src/kernel/runtime.js';
+import { INITIAL_PID_NAMESPACE, Instance, runtimeBase, sweepInstances } from '../../src/kernel/runtime.js';
 import { atTestEnd } from '../helpers/cleanup.js';
 import { gone, hiddenEnvironment, isAlive } from '../helpers/proc.js';
 import { reachable } from '../helpers/reachable.js';
@@ -16,16 +17,23 @@ import { reachable } from '../helpers/reachable.js';
 const scratch = mkdtempSync('/tmp/angel-runtime-test-');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
+/** Starts `command` in a process group of its own, its stdout read here, the whole group killed when the test
+ * ends. */
+function groupForTheTest(command: string, args: readonly string[]): ChildProcessByStdio<null, Readable, null> {
+  const group = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  atTestEnd(() => {
+    try {
+      process.kill(-(group.pid as number), 'SIGKILL');
+    } catch {}
+  });
+  return group;
+}
+
 /** Holds the lock of `dir` in another process until the test ends, as its living angel does (exclusive) or as
  * another sweep does (shared); resolves once it is held. */
 async function holdLock(dir: string, as: 'angel' | 'sweep' = 'angel'): Promise<void> {
   // in a group of its own: flock and the sleep it runs end together
-  const holder = spawn('flock', [...(as === 'sweep' ? ['--shared'] : []), dir, 'sh', '-c', 'echo held; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  atTestEnd(() => {
-    try {
-      process.kill(-(holder.pid as number), 'SIGKILL');
-    } catch {}
-  });
+  const holder = groupForTheTest('flock', [...(as === 'sweep' ? ['--shared'] : []), dir, 'sh', '-c', 'echo held; exec sleep 60']);
   await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
   holder.stdout.destroy();
 }
@@ -95,12 +103,7 @@ async function deadInstance(baseName: string, name: string): Promise<{ base: str
 /** The PID namespace of a process started in a new one (unshare --pid --fork, its first process), living until
  * the test ends or, with `ended`, already gone with its only process. */
 async function otherPidNamespace(ended: boolean): Promise<string> {
-  const inside = spawn('unshare', ['--pid', '--fork', 'sh', '-c', ended ? 'readlink /proc/self/ns/pid' : 'readlink /proc/self/ns/pid; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  atTestEnd(() => {
-    try {
-      process.kill(-(inside.pid as number), 'SIGKILL');
-    } catch {}
-  });
+  const inside = groupForTheTest('unshare', ['--pid', '--fork', 'sh', '-c', ended ? 'readlink /proc/self/ns/pid' : 'readlink /proc/self/ns/pid; exec sleep 60']);
   const namespace = await new Promise<string>((resolve) => inside.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())));
   if (ended) await new Promise((resolve) => (inside.exitCode !== null ? resolve(null) : inside.once('exit', resolve)));
   inside.stdout.destroy();
@@ -118,7 +121,7 @@ test('a dead angel\'s records of another PID namespace that lives are left for a
   assert.deepEqual(readdirSync(instance).sort(), ['gen.1'], 'the other namespace\'s record is left for an angel there');
 });
 
-test('a dead angel\'s records of another PID namespace that is gone go with its directory: nothing of that namespace runs', { skip: readlinkSync('/proc/self/ns/pid') !== 'pid:[4026531836]' && 'this test runs outside the initial PID namespace, where a namespace with no process in view may have some elsewhere' }, async () => {
+test('a dead angel\'s records of another PID namespace that is gone go with its directory: nothing of that namespace runs', { skip: readlinkSync('/proc/self/ns/pid') !== INITIAL_PID_NAMESPACE && 'this test runs outside the initial PID namespace, where a namespace with no process in view may have some elsewhere' }, async () => {
   const { base, instance, ended } = await deadInstance('foreign-gone', 'angel.0123456789fedcba');
   writeFileSync(join(instance, 'gen.1'), `${await otherPidNamespace(true)} 1 1\n`);
   assert.equal(sweepInstances(base), 1, 'removed');
