@@ -5,9 +5,8 @@
 // (v2's files are read from a laid-out directory in test/kernel/ownmemory.test.ts).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { capBytes } from '../../src/core/memory.js';
@@ -15,10 +14,10 @@ import { AngelRun, fixture, ROOT } from '../helpers/events.js';
 import { home, noV1, removeTestCgroup, testCgroup } from '../helpers/cgroup.js';
 import { oomKills } from '../../support/cgroup.js';
 import { freePort } from '../../support/net.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 const MiB = 2 ** 20;
-const scratch = mkdtempSync(join(tmpdir(), 'angel-pod-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('angel-pod-');
 
 /** angel's args in the example Deployment, before its `--`. */
 function exampleArgs(): string[] {

@@ -2,15 +2,15 @@
 // controller is bound to v1, so v2 is read from a directory laid out in the kernel's format, through the same
 // code), and v1 against the real kernel, in a cgroup of the test's own.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { OwnMemory, OwnMemoryLookup, resolveMemoryCap } from '../../src/kernel/ownmemory.js';
 import { home, noV1, removeTestCgroup, testCgroup } from '../helpers/cgroup.js';
+import { scratchDir } from '../helpers/cleanup.js';
 
 const MiB = 2 ** 20;
-const scratch = mkdtempSync('/tmp/angel-ownmemory-');
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('angel-ownmemory-');
 
 /** A v2 hierarchy: mount/pod (memory.max 512M)/container (memory.max as given), angel's cgroup the last. */
 function layOut(containerMax: string): { mount: string; container: string } {

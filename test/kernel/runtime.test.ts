@@ -3,19 +3,18 @@
 // another user took first is not used. Real directories, real locks held by real processes (flock(1)).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { statFields } from '../../src/kernel/proctree.js';
 import { INITIAL_PID_NAMESPACE, Instance, runtimeBase, sweepInstances } from '../../src/kernel/runtime.js';
-import { atTestEnd } from '../helpers/cleanup.js';
+import { atTestEnd, scratchDir } from '../helpers/cleanup.js';
 import { gone, hiddenEnvironment, isAlive } from '../helpers/proc.js';
 import { reachable } from '../helpers/reachable.js';
 
-const scratch = mkdtempSync('/tmp/angel-runtime-test-');
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('angel-runtime-test-');
 
 /** Starts `command` in a process group of its own, its stdout read here, the whole group killed when the test
  * ends. */
