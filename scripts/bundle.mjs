@@ -14,8 +14,8 @@
 //    hash): another node, or other flags, reject it, and compile the file as it would without. A run that fails
 //    (no addon yet) still leaves the cache of what it compiled, and says so.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
+import { rmSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -125,10 +125,9 @@ process.dlopen = (module, path, ...rest) => {
 process.on('exit', write); // a run that failed before its first spawn: what it compiled
 process.argv.splice(1, 0, command.BUNDLE); // as \`node <script> …\` gives it
 compiled.run();`;
-// bin/angel's `exec node <flags> -- "$0" "$@"` line: the cache is V8's for these flags
-const launcher = /^exec node (.*) -- "\$0" "\$@"$/m.exec(readFileSync(join(root, 'bin', 'angel'), 'utf8'));
-if (!launcher) throw new Error('bin/angel: no `exec node … -- "$0" "$@"` line');
-const run = spawnSync(process.execPath, [...launcher[1].split(' '), '-e', fill, '--', '--restart', 'never', '--log-format', 'json', '--', 'sleep', '0.2'], {
+// bin/angel's `exec node <flags> -- "$0" "$@"` line, as tsc's command.cjs reads it: the cache is V8's for these flags
+const { launcherFlags } = createRequire(import.meta.url)(join(face, 'command.cjs'));
+const run = spawnSync(process.execPath, [...launcherFlags(), '-e', fill, '--', '--restart', 'never', '--log-format', 'json', '--', 'sleep', '0.2'], {
   cwd: root,
   encoding: 'utf8',
   stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,9 +1,10 @@
 // Builds a benchmark's C helper (benchmarks/<name>.c -> benchmarks/bin/<name>, git-ignored) with cc -O2,
 // once per run, and runs C helpers. A build that fails throws, and the row that needed it shows the error.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launcherFlags } from '../../src/face/command.cjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BENCHMARKS = join(ROOT, 'benchmarks');
@@ -32,13 +33,9 @@ export function buildC(name: string, options: BuildOptions = {}): string {
 }
 
 export const BIN_ANGEL = join(ROOT, 'bin', 'angel');
+/** The Node flags bin/angel starts Node with (src/face/command.cts reads its exec line). */
+export { launcherFlags };
 
-/** The Node flags bin/angel's launcher starts Node with (its `exec node … -- "$0"` line), read from the file. */
-export function launcherFlags(): string[] {
-  const line = /^exec node (.*) -- "\$0" "\$@"$/m.exec(readFileSync(BIN_ANGEL, 'utf8'));
-  if (!line?.[1]) throw new Error(`${BIN_ANGEL}: no exec node line`);
-  return line[1].split(' ');
-}
 
 /** angel's modules as tsc wrote them, each its own file: the code bin/angel's bundle holds, for a profile that
  * tells angel's files apart (in the bundle they are one). */

@@ -14,7 +14,7 @@
 // so its string is compiled as it is read (a wrapper added here would make a second string that V8 flattens into
 // a third), in ASCII, so its bytes become the string by one copy (Node's UTF-8 read grows a C++ string to the
 // file's size, then decodes it into V8's), and the code cache is then read into the pages that held those bytes.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type NodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -29,6 +29,20 @@ const Module = module.constructor as typeof NodeModule;
 export const BUNDLE = join(__dirname, 'angel.cjs');
 /** V8's code cache for BUNDLE, as compileCommand compiles it. */
 export const CODE_CACHE = join(__dirname, 'angel.cjs.cache');
+
+/** The command users run (the package's bin/angel), whose sh lines exec Node on it and whose JavaScript
+ * compiles the bundle with compileCommand. */
+export const LAUNCHER = join(__dirname, '..', '..', '..', 'bin', 'angel');
+
+/** The Node flags the launcher starts Node with: its `exec node … -- "$0" "$@"` line, read from the file. The
+ * code cache is V8's for these flags (some are in its flag hash), so whatever runs the bundle without the sh
+ * lines (`node <flags> -- bin/angel`: a test, a benchmark's profile, the build's run that fills the cache)
+ * passes them, or V8 refuses the cache. */
+export function launcherFlags(launcher = LAUNCHER): string[] {
+  const line = /^exec node (.*) -- "\$0" "\$@"$/m.exec(readFileSync(launcher, 'utf8'));
+  if (!line?.[1]) throw new Error(`${launcher}: no \`exec node … -- "$0" "$@"\` line`);
+  return line[1].split(' ');
+}
 
 type Wrapper = (exports: object, require: NodeJS.Require, module: NodeModule, filename: string, dirname: string) => void;
 

@@ -5,13 +5,14 @@
 // events only once angel has exited. Every run ends with the test that started it, with its children.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { statFields, treePids } from '../../src/kernel/proctree.js';
 import { controlSocketOf } from '../../src/kernel/runtime.js';
 import { inCgroup } from '../../support/cgroup.js';
+import { launcherFlags } from '../../src/face/command.cjs';
 import { atTestEnd } from './cleanup.js';
 
 /** The checkout: the compiled helpers are in dist/test/helpers. */
@@ -20,11 +21,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 export const COMMAND = join(ROOT, 'bin', 'angel');
 /** The Node flags bin/angel starts Node with (its `exec node … -- "$0" "$@"` line). Some are in the code cache's
  * flag hash: a test that runs `node … CLI` passes them, or V8 refuses the cache and the bundle compiles afresh. */
-export const LAUNCHER_FLAGS: readonly string[] = (() => {
-  const line = /^exec node (.*) -- "\$0" "\$@"$/m.exec(readFileSync(COMMAND, 'utf8'));
-  if (!line?.[1]) throw new Error(`${COMMAND}: no exec node line`);
-  return line[1].split(' ');
-})();
+export const LAUNCHER_FLAGS: readonly string[] = launcherFlags(COMMAND);
 /** The arguments of `node <LAUNCHER_FLAGS> -- bin/angel <args>` for process.execPath: the command without its sh
  * guard lines (Node reads bin/angel as CommonJS and runs the bundle with its code cache). */
 export const cliArgs = (...args: readonly string[]): string[] => [...LAUNCHER_FLAGS, '--', COMMAND, ...args];
