@@ -3,7 +3,7 @@
 // directly) and bare Node's start (`node -e 0`, started -> exited), the base of the target. launch-timer.c starts
 // each, one at a time, in rotating rounds of two launches a row: a slow spell of the shared host falls on every
 // row alike (in rounds of ten, three full runs of one commit read +23 to +44 ms over node -e 0). 120 launches a
-// row, where 60 left the difference of the two medians the target is about a few ms to sampling alone (ten runs
+// row: at 60, sampling alone moved the target's figure (the difference of the two medians) by a few ms (ten runs
 // of one commit read +11.2 to +18.0 ms); its bootstrap interval is printed beside it.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';

@@ -36,7 +36,6 @@ export const BIN_ANGEL = join(ROOT, 'bin', 'angel');
 /** The Node flags bin/angel starts Node with (src/face/command.cts reads its exec line). */
 export { launcherFlags };
 
-
 /** angel's modules as tsc wrote them, each its own file: the code bin/angel's bundle holds, for a profile that
  * tells angel's files apart (in the bundle they are one). */
 export const UNBUNDLED_ANGEL = join(ROOT, 'dist', 'src', 'face', 'cli.js');

@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { launcherFlags } from '../../src/face/command.cjs';
 import { statFields, treePids } from '../../src/kernel/proctree.js';
 import { controlSocketOf } from '../../src/kernel/runtime.js';
 import { inCgroup } from '../../support/cgroup.js';
-import { launcherFlags } from '../../src/face/command.cjs';
 import { atTestEnd } from './cleanup.js';
 
 /** The checkout: the compiled helpers are in dist/test/helpers. */
