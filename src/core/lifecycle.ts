@@ -94,6 +94,25 @@ export function watchOf(life: Lifecycle, generation: number): Watch {
 
 type Action<T extends EventType> = (life: Lifecycle, event: EventOf<T>, rules: RestartRules) => Transition;
 
+/** `life` with `changes` made, written out field by field: V8 (Node 20) makes an object spread in its runtime,
+ * 0.5-0.8 us for a lifecycle's eleven fields, and a crash's restart made four before its spawn. No field of a
+ * lifecycle is ever undefined (an absent value is null), so undefined in `changes` is a field not changed. */
+function changed(life: Lifecycle, changes: Partial<Lifecycle>): Lifecycle {
+  return {
+    state: changes.state === undefined ? life.state : changes.state,
+    stopReason: changes.stopReason === undefined ? life.stopReason : changes.stopReason,
+    shutdownCause: changes.shutdownCause === undefined ? life.shutdownCause : changes.shutdownCause,
+    lastStatus: changes.lastStatus === undefined ? life.lastStatus : changes.lastStatus,
+    history: changes.history === undefined ? life.history : changes.history,
+    current: changes.current === undefined ? life.current : changes.current,
+    next: changes.next === undefined ? life.next : changes.next,
+    retiring: changes.retiring === undefined ? life.retiring : changes.retiring,
+    spawned: changes.spawned === undefined ? life.spawned : changes.spawned,
+    reloadPending: changes.reloadPending === undefined ? life.reloadPending : changes.reloadPending,
+    restartFor: changes.restartFor === undefined ? life.restartFor : changes.restartFor,
+  };
+}
+
 const unchanged = (life: Lifecycle): Transition => ({ next: life, effects: [] });
 const impossible = (life: Lifecycle, event: LifecycleEvent): Transition => ({
   next: life,
@@ -106,16 +125,16 @@ const without = (retiring: Lifecycle['retiring'], generation: number): Lifecycle
 function spawn(life: Lifecycle, role: Role, reason: ExitReason | null, effects: Effect[] = []): Transition {
   const generation = life.spawned;
   const next: Lifecycle = role === 'current'
-    ? { ...life, state: 'starting', current: generation, spawned: generation + 1, restartFor: null }
-    : { ...life, state: 'reloading', next: generation, spawned: generation + 1 };
+    ? changed(life, { state: 'starting', current: generation, spawned: generation + 1, restartFor: null })
+    : changed(life, { state: 'reloading', next: generation, spawned: generation + 1 });
   return { next, effects: [...effects, { type: 'spawn', generation, role, reason }] };
 }
 
 const startFirst: Action<'start'> = (life) => spawn(life, 'current', null);
-const finishIdle: Action<'shutdown'> = (life, event) => ({ next: { ...life, state: 'stopped' }, effects: [{ type: 'finish', status: 0, cause: event.cause }] });
-const becomeRunning: Action<'ready'> = (life, event) => (event.generation === life.current ? { next: { ...life, state: 'running' }, effects: [] } : unchanged(life));
+const finishIdle: Action<'shutdown'> = (life, event) => ({ next: changed(life, { state: 'stopped' }), effects: [{ type: 'finish', status: 0, cause: event.cause }] });
+const becomeRunning: Action<'ready'> = (life, event) => (event.generation === life.current ? { next: changed(life, { state: 'running' }), effects: [] } : unchanged(life));
 const endOnSpawnFailure: Action<'spawn-failed'> = (life, event) => ({
-  next: { ...life, state: 'stopped', current: null, lastStatus: event.status },
+  next: changed(life, { state: 'stopped', current: null, lastStatus: event.status }),
   effects: [{ type: 'finish', status: event.status, cause: 'spawn' }],
 });
 const killIt = (life: Lifecycle, event: { generation: number }): Transition => ({ next: life, effects: [{ type: 'kill', generation: event.generation }] });
@@ -132,24 +151,25 @@ const withOom = (reason: ExitReason, event: EventOf<'exited'>): ExitReason =>
 /** The current child ended on its own or was stopped: restart, back off, give up or finish. */
 const afterExit: Action<'exited'> = (life, event, rules) => {
   const reason = withOom(life.state === 'stopping' && life.stopReason ? life.stopReason : event.cleanExit ? 'exit' : 'crash', event);
-  const base: Lifecycle = { ...life, stopReason: null, lastStatus: event.status, current: null };
+  const base: Lifecycle = changed(life, { stopReason: null, lastStatus: event.status, current: null });
   const exit = { generation: event.generation, reason };
   const decision = decideRestart(reason, rules, life.history, event.now, event.servedMs ?? event.uptimeMs);
   switch (decision.action) {
     case 'end':
-      return { next: { ...base, state: 'stopped' }, effects: [{ type: 'finish', status: event.status, cause: life.shutdownCause ?? reason }], exit };
+      return { next: changed(base, { state: 'stopped' }), effects: [{ type: 'finish', status: event.status, cause: life.shutdownCause ?? reason }], exit };
     case 'giveup': {
       const status = giveupStatus(event.status, reason, rules);
       return {
-        next: { ...base, state: 'stopped', lastStatus: status },
+        next: changed(base, { state: 'stopped', lastStatus: status }),
         effects: [{ type: 'giveup', restarts: decision.restarts, status }, { type: 'finish', status, cause: 'giveup' }],
         exit,
       };
     }
     case 'restart': {
-      const counted = { ...base, history: decision.history };
-      if (decision.delayMs > 0) return { next: { ...counted, state: 'backoff', restartFor: reason }, effects: [{ type: 'schedule-restart', delayMs: decision.delayMs }], exit };
-      return { ...spawn(counted, 'current', reason), exit };
+      const counted = changed(base, { history: decision.history });
+      if (decision.delayMs > 0) return { next: changed(counted, { state: 'backoff', restartFor: reason }), effects: [{ type: 'schedule-restart', delayMs: decision.delayMs }], exit };
+      const restarted = spawn(counted, 'current', reason);
+      return { next: restarted.next, effects: restarted.effects, exit };
     }
   }
 };
@@ -157,7 +177,7 @@ const afterExit: Action<'exited'> = (life, event, rules) => {
 /** A reload or an overrun: with held sockets and a child that serves, the next generation starts beside it;
  * otherwise the current one is stopped and its exit restarts it. */
 function replace(life: Lifecycle, reason: 'reload' | 'overrun', rules: RestartRules): Transition {
-  if (rules.overlap && life.state === 'running') return spawn({ ...life, stopReason: reason }, 'next', reason);
+  if (rules.overlap && life.state === 'running') return spawn(changed(life, { stopReason: reason }), 'next', reason);
   return stop(life, reason, 'stop-signal');
 }
 const replaceForReload: Action<'reload'> = (life, _event, rules) => replace(life, 'reload', rules);
@@ -173,7 +193,7 @@ function stop(life: Lifecycle, reason: StopReason, signal: NodeJS.Signals | 'sto
   }
   if (life.current !== null) effects.push({ type: 'stop', generation: life.current, signal });
   return {
-    next: { ...life, state: 'stopping', stopReason: reason, shutdownCause: cause ?? life.shutdownCause, next: null, retiring },
+    next: changed(life, { state: 'stopping', stopReason: reason, shutdownCause: cause ?? life.shutdownCause, next: null, retiring }),
     effects,
   };
 }
@@ -186,7 +206,7 @@ const shutDownAgain: Action<'shutdown'> = (life, event, rules) =>
 function thenPending(transition: Transition, rules: RestartRules): Transition {
   const { next } = transition;
   if (!next.reloadPending || next.state !== 'running') return transition;
-  const again = replace({ ...next, reloadPending: false }, 'reload', rules);
+  const again = replace(changed(next, { reloadPending: false }), 'reload', rules);
   return { ...transition, next: again.next, effects: [...transition.effects, ...again.effects] };
 }
 
@@ -204,25 +224,25 @@ const promote: Action<'ready'> = (life, event, rules) => {
 
 /** Reloading: another reload is asked for. It is not lost: it runs once this one ends (with the launch in force
  * then, so the newest config is the one that serves), and the generation starting now runs the one it took. */
-const reloadAgain: Action<'reload'> = (life) => ({ next: { ...life, reloadPending: true }, effects: [] });
+const reloadAgain: Action<'reload'> = (life) => ({ next: changed(life, { reloadPending: true }), effects: [] });
 
 /** Reloading: the next generation failed to start. The current one keeps serving, unless it was being
  * replaced for an overrun: then it is stopped the plain way. */
 function nextFailed(life: Lifecycle, status: number, why = `failed to start (status ${status})`): Transition {
   const warn: Effect = { type: 'warn', message: `the next generation ${why}; the current one keeps serving` };
-  const failed: Lifecycle = { ...life, next: null };
+  const failed: Lifecycle = changed(life, { next: null });
   if (life.stopReason === 'overrun') {
-    const stopped = stop({ ...failed, stopReason: null }, 'overrun', 'stop-signal');
+    const stopped = stop(changed(failed, { stopReason: null }), 'overrun', 'stop-signal');
     return { ...stopped, effects: [warn, ...stopped.effects] };
   }
-  return { next: { ...failed, state: 'running', stopReason: null }, effects: [warn] };
+  return { next: changed(failed, { state: 'running', stopReason: null }), effects: [warn] };
 }
 const nextFailedThenPending = (life: Lifecycle, status: number, rules: RestartRules, why?: string): Transition => thenPending(nextFailed(life, status, why), rules);
 /** Its number is given back: a generation that never ran is not counted in ANGEL_GENERATION. */
 const nextSpawnFailed: Action<'spawn-failed'> = (life, event) => {
   if (event.generation !== life.next) return impossible(life, event);
   const failed = nextFailed(life, event.status);
-  return { ...failed, next: { ...failed.next, spawned: event.generation, reloadPending: false } };
+  return { ...failed, next: changed(failed.next, { spawned: event.generation, reloadPending: false }) };
 };
 
 /** Reloading: a generation exited. The next one: it failed. The current one (it crashed, or the 1.5x
@@ -231,7 +251,7 @@ const exitWhileReloading: Action<'exited'> = (life, event, rules) => {
   if (event.generation === life.next) return { ...nextFailedThenPending(life, event.status, rules), exit: { generation: event.generation, reason: withOom('crash', event) } };
   const reason = withOom(life.stopReason === 'overrun' ? 'overrun' : event.cleanExit ? 'exit' : 'crash', event);
   return {
-    next: { ...life, state: 'starting', stopReason: null, lastStatus: event.status, current: life.next, next: null },
+    next: changed(life, { state: 'starting', stopReason: null, lastStatus: event.status, current: life.next, next: null }),
     effects: [],
     exit: { generation: event.generation, reason },
   };
@@ -248,16 +268,16 @@ const hangWhileReloading: Action<'watchdog'> = (life, event) => {
   const retiring = { ...life.retiring, [hung]: 'watchdog' as const };
   const stopIt: Effect = { type: 'stop', generation: hung, signal: 'stop-signal' };
   if (hung === life.next) {
-    const failed = nextFailed({ ...life, retiring }, 0, 'missed its watchdog');
+    const failed = nextFailed(changed(life, { retiring }), 0, 'missed its watchdog');
     return { ...failed, effects: [stopIt, ...failed.effects] };
   }
-  return { next: { ...life, state: 'starting', stopReason: null, current: life.next, next: null, retiring }, effects: [stopIt] };
+  return { next: changed(life, { state: 'starting', stopReason: null, current: life.next, next: null, retiring }), effects: [stopIt] };
 };
 
 const restartNow: Action<'backoff-elapsed'> = (life) => spawn(life, 'current', life.restartFor);
 const restartOnReload: Action<'reload'> = (life) => spawn(life, 'current', 'reload', [{ type: 'cancel-restart' }]);
 const finishInBackoff: Action<'shutdown'> = (life, event) => ({
-  next: { ...life, state: 'stopped', shutdownCause: event.cause },
+  next: changed(life, { state: 'stopped', shutdownCause: event.cause }),
   effects: [{ type: 'cancel-restart' }, { type: 'finish', status: life.lastStatus, cause: event.cause }],
 });
 
@@ -291,7 +311,7 @@ const GRID: { [E in EventType]: Row<E> } = {
 function retiringEvent(life: Lifecycle, event: LifecycleEvent & { generation: number }): Transition {
   const reason = life.retiring[event.generation] as ExitReason;
   switch (event.type) {
-    case 'exited': return { next: { ...life, retiring: without(life.retiring, event.generation) }, effects: [], exit: { generation: event.generation, reason: withOom(reason, event) } };
+    case 'exited': return { next: changed(life, { retiring: without(life.retiring, event.generation) }), effects: [], exit: { generation: event.generation, reason: withOom(reason, event) } };
     case 'deadline':
     case 'hard-ceiling':
     case 'oom-kill':
@@ -315,6 +335,6 @@ export function transition(life: Lifecycle, event: LifecycleEvent, rules: Restar
   const action = GRID[event.type][COLUMNS.indexOf(life.state)] as Action<EventType>;
   const result = action(life, event, rules);
   // a readiness counts when it is the current or the next generation's, whatever it changes
-  if (event.type === 'ready') return { ...result, ready: { generation: event.generation, overlapped: event.generation === life.next } };
+  if (event.type === 'ready') return { next: result.next, effects: result.effects, ready: { generation: event.generation, overlapped: event.generation === life.next } };
   return result;
 }
