@@ -40,6 +40,26 @@ test('remember: a family updated in place; past ENDED_REMEMBERED ended ones the 
   assert.equal(families.some((each) => each.number === ENDED_REMEMBERED + 5 && !each.ended), true, 'the living one stays');
 });
 
+test('remember keeps what the rule says over a long run of ends and updates: the same list as the rule written as filters', () => {
+  // the rule as it reads: everything but the updated family, then it; of the ended ones, the oldest past the limit go
+  const byFilters = (families: readonly Family[], ended: Family): Family[] => {
+    const all = [...families.filter((each) => each.number !== ended.number), ended];
+    const endedOnes = all.filter((each) => each.ended);
+    const drop = new Set(endedOnes.slice(0, Math.max(0, endedOnes.length - ENDED_REMEMBERED)).map((each) => each.number));
+    return all.filter((each) => !drop.has(each.number));
+  };
+  let seed = 7;
+  const random = (below: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % below;
+  let families: Family[] = [];
+  for (let step = 0; step < 2000; step++) {
+    const next = family(random(150), { ended: random(4) !== 0 });
+    const expected = byFilters(families, next);
+    families = remember(families, next);
+    assert.deepEqual(families, expected, `step ${step}`);
+  }
+  assert.ok(families.filter((each) => each.ended).length <= ENDED_REMEMBERED);
+});
+
 test('treeChanged: another set of processes, not the same one in another order', () => {
   assert.equal(treeChanged([1, 2, 3], [3, 2, 1]), false);
   assert.equal(treeChanged([1, 2, 3], [1, 2]), true);
