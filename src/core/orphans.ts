@@ -67,19 +67,19 @@ export function fateOf(orphan: Orphan, families: readonly Family[], current: num
  * after its generation ended is stopped as a leftover of no one, which it is by then. */
 export const ENDED_REMEMBERED = 64;
 
-/** The families with `ended` added, the oldest ended ones dropped past ENDED_REMEMBERED. In one pass and one
+/** The families with `ended` added, the oldest ended ones dropped past ENDED_REMEMBERED. In two passes and one
  * new list: it runs at every child's end, before its restart's spawn, over up to 64 ended families, where three
  * filtered lists and a set took some 5 us. */
 export function remember(families: readonly Family[], ended: Family): Family[] {
   let endedOthers = 0;
   for (const family of families) if (family.ended && family.number !== ended.number) endedOthers++;
   // the oldest ended ones come first: they go, as many as are past the limit with `ended` counted if it is one
-  let dropped = Math.max(0, endedOthers + (ended.ended ? 1 : 0) - ENDED_REMEMBERED);
+  let toDrop = Math.max(0, endedOthers + (ended.ended ? 1 : 0) - ENDED_REMEMBERED);
   const kept: Family[] = [];
   for (const family of families) {
     if (family.number === ended.number) continue;
-    if (family.ended && dropped > 0) {
-      dropped--;
+    if (family.ended && toDrop > 0) {
+      toDrop--;
       continue;
     }
     kept.push(family);
