@@ -196,6 +196,9 @@ function pidNamespace(): string {
   return ownPidNamespace;
 }
 
+/** The pids /proc lists: every process of this PID namespace as it is read. */
+const procPids = (): number[] => readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+
 /** The initial PID namespace (PROC_PID_INIT_INO in the kernel, the same inode on every Linux since 3.8): a
  * process in it sees every process of the machine in /proc. */
 export const INITIAL_PID_NAMESPACE = 'pid:[4026531836]';
@@ -208,10 +211,10 @@ function livingPidNamespaces(): ReadonlySet<string> | null {
   // pid 1 is the initial namespace's own init, there by definition (a host's init may refuse its links even to
   // root: more capabilities than the reader's)
   const living = new Set<string>([INITIAL_PID_NAMESPACE]);
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || name === '1') continue;
+  for (const pid of procPids()) {
+    if (pid === 1) continue;
     try {
-      living.add(readlinkSync(`/proc/${name}/ns/pid`));
+      living.add(readlinkSync(`/proc/${pid}/ns/pid`));
     } catch (error) {
       // ENOENT: it ended, or is a zombie; another user's process, unreadable: this sweep cannot tell
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return null;
@@ -239,12 +242,11 @@ function sessionMembers(session: number, leaderStart: number, instance: string, 
     if (started === EMPTY_ENVIRONMENT) unread.push(pid);
     else if (started.instance === instance && started.generation === generation) members.push(pid);
   };
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const fields = statFields(Number(name));
+  for (const pid of procPids()) {
+    const fields = statFields(pid);
     if (fields === null || fields[0] === 'Z') continue;
     if (Number(fields[3]) !== session || Number(fields[19]) < leaderStart) continue;
-    judge(Number(name));
+    judge(pid);
   }
   // an execve shows its environment a moment after its memory: the whole scan is that moment
   const again = unread.splice(0);
