@@ -52,12 +52,15 @@ static unsigned long long to_rlim(double value) {
 /* spawn's arguments, in order, named as struct angel_spawn_spec names them (spawn.h). */
 enum spec_field {
   F_PATH, F_ARGV, F_ENVP, F_LISTEN_PID_INDEX, F_CWD, F_FDS, F_RLIMITS, F_UID, F_GID, F_GROUPS, F_NO_NEW_PRIVS,
-  F_EXEC_FD, F_EXEC_FD_INHERIT, F_PARENT_DEATH_SIGNAL, F_WATCHDOG_PID_INDEX, F_CGROUP_FD, F_CGROUP_PROCS_FD, F_COUNT
+  F_EXEC_FD, F_EXEC_FD_INHERIT, F_PARENT_DEATH_SIGNAL, F_WATCHDOG_PID_INDEX, F_CGROUP_FD, F_CGROUP_PROCS_FD, F_SPAWNED,
+  F_COUNT
 };
 
 /* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid, groups|null,
- *       noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd, cgroupProcsFd) -> [pid,
- *       pidfd]: the spec's fields as arguments, in enum spec_field's order (kernel/syscalls.ts passes them so).
+ *       noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd, cgroupProcsFd, spawned):
+ *       the spec's fields as arguments, in enum spec_field's order (kernel/syscalls.ts passes them so), and an
+ *       Int32Array `spawned` that gets [pid, pidfd]: the result is written where the caller keeps it, as an array
+ *       made here took four N-API calls right after the child's exec, on every restart's path.
  *       Read from one object, each field cost a named-property lookup on every spawn, 6-7 us of the restart's path
  *       here; arguments come in one call. envp's items are strings and prepared lists (prepareStrings), whose
  *       strings take their place. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none. The envp
@@ -68,7 +71,16 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   size_t argc = F_COUNT;
   napi_value field[F_COUNT];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, field, NULL, NULL));
-  if (argc != F_COUNT) return js_throw_usage(env, "spawn: expected the spec's 17 fields, in spawn.h's order");
+  if (argc != F_COUNT) return js_throw_usage(env, "spawn: expected the spec's 17 fields, in spawn.h's order, and an Int32Array");
+  napi_typedarray_type spawned_type;
+  size_t spawned_length = 0;
+  void *spawned_data = NULL;
+  bool is_typedarray = false;
+  if (napi_is_typedarray(env, field[F_SPAWNED], &is_typedarray) != napi_ok || !is_typedarray ||
+      napi_get_typedarray_info(env, field[F_SPAWNED], &spawned_type, &spawned_length, &spawned_data, NULL, NULL) != napi_ok ||
+      spawned_type != napi_int32_array || spawned_length < 2) {
+    return js_throw_usage(env, "spawn: spawned must be an Int32Array of 2");
+  }
 
   struct angel_spawn_spec spec;
   memset(&spec, 0, sizeof spec);
@@ -185,16 +197,9 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
     if (error) napi_throw(env, error);
     goto done;
   }
-  napi_value pair, pid_value, pidfd_value;
-  if (napi_create_array_with_length(env, 2, &pair) != napi_ok ||
-      napi_create_int32(env, pid, &pid_value) != napi_ok ||
-      napi_create_int32(env, pidfd, &pidfd_value) != napi_ok ||
-      napi_set_element(env, pair, 0, pid_value) != napi_ok ||
-      napi_set_element(env, pair, 1, pidfd_value) != napi_ok) {
-    js_throw_status(env, "building the spawn result");
-    goto done;
-  }
-  result = pair;
+  ((int32_t *)spawned_data)[0] = pid;
+  ((int32_t *)spawned_data)[1] = pidfd;
+  napi_get_undefined(env, &result);
 
 done:
   free(path);

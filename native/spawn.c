@@ -158,6 +158,23 @@ static unsigned long long ignored_signals(void) {
   return ~0ULL;
 }
 
+/* The ignored signals, read at the first spawn and kept: after CLONE_CLEAR_SIGHAND they are all the child must
+ * reset, and reading /proc/self/stat again on every spawn cost more than the read alone (with the exit watch
+ * armed later, the spawn benchmark's target row went 1.60-1.62x -> 1.46-1.48x of the floor in alternating runs).
+ * In a Node process they are SIGPIPE and SIGXFSZ, for good: Node sets every disposition at its start (those two
+ * ignored, the rest default, whatever it inherited), and JavaScript can install a handler (the kernel clears it
+ * in the child) and remove it (libuv restores SIG_DFL), never ignore a signal. Only native code could, and then
+ * a later child would keep that one ignored, as posix_spawn's children keep every ignored signal. */
+static _Atomic unsigned long long ignored_at_start;
+static _Atomic int ignored_known = 0;
+static unsigned long long ignored_signals_kept(void) {
+  if (!ignored_known) {
+    ignored_at_start = ignored_signals();
+    ignored_known = 1;
+  }
+  return ignored_at_start;
+}
+
 /* One child stack, kept: an mmap/munmap per spawn costs a TLB shootdown each time. A second thread
  * spawning at the same moment (a worker) gets a stack of its own. */
 static void *cached_stack;
@@ -419,18 +436,18 @@ int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
 
-  /* Read on every spawn, just before the clone: Node installs handlers only from its main thread, which is
-   * this one, so no disposition changes between this read and the child's reset. With CLONE_CLEAR_SIGHAND
-   * the kernel sets every handled signal to SIG_DFL in the child, and what is left to reset is the ignored
-   * ones: a cheaper read in the parent, and two rt_sigaction calls instead of twenty in the child, both on
-   * a restart's path (`npm run bench spawn` shows the native call). */
+  /* With CLONE_CLEAR_SIGHAND the kernel sets every handled signal to SIG_DFL in the child, and what is left to
+   * reset is the ignored ones, known since the first spawn: two rt_sigaction calls in the child instead of
+   * twenty. Without it, the handlers are read on every spawn, just before the clone (they do change while Node
+   * runs): Node installs them only from its main thread, which is this one, so none changes between this read
+   * and the child's reset. */
   struct child_args args = {.spec = spec, .failed = 0};
   int pidfd = -1;
   pid_t pid = -1;
   int clone_errno = 0;
 #if defined(__x86_64__)
   if (clear_sighand_works) {
-    args.reset = ignored_signals();
+    args.reset = ignored_signals_kept();
     pid = clone_child(spec, stack, &args, &pidfd, 1);
     clone_errno = errno;
   }

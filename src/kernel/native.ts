@@ -60,13 +60,14 @@ type SpawnFields = [
   path: string, argv: readonly string[], envp: NativeSpawnSpec['envp'], listenPidIndex: number, cwd: string | null,
   fds: readonly number[], rlimits: readonly number[], uid: number, gid: number, groups: readonly number[] | null,
   noNewPrivs: boolean, execFd: number, execFdInherit: boolean, parentDeathSignal: number, watchdogPidIndex: number,
-  cgroupFd: number, cgroupProcsFd: number,
+  cgroupFd: number, cgroupProcsFd: number, spawned: Int32Array,
 ];
 
 export interface NativeAddon {
-  /** Returns [pid, pidfd] once the child has exec'd; throws an Error with code/errno/syscall(/resource). The
-   * spec's fields come as arguments, in its order (native/process.c says why). */
-  spawn(...fields: SpawnFields): [number, number];
+  /** Writes [pid, pidfd] into its last argument once the child has exec'd; throws an Error with
+   * code/errno/syscall(/resource). The spec's fields come as arguments, in its order (native/process.c says
+   * why). */
+  spawn(...fields: SpawnFields): void;
   /** Throws a TypeError for a string with a NUL byte, as spawn does. */
   prepareStrings(strings: readonly string[]): PreparedStrings;
   watchExit(

@@ -268,7 +268,7 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
 }
 
 class Child implements ChildProcess {
-  readonly exited: Promise<ChildExit>;
+  #exited: Promise<ChildExit> | null = null;
   #pidfd: number;
   #exit: ChildExit | undefined;
 
@@ -278,9 +278,15 @@ class Child implements ChildProcess {
     readonly path: string,
   ) {
     this.#pidfd = pidfd;
-    this.exited = new Promise((resolveExit) => {
+  }
+
+  /** The exit is watched from the first read of this on, not from the spawn: the watch is bookkeeping, and the
+   * caller reads this once the child has had the processor (the supervisor, after letChildRun). A pidfd stays
+   * readable once its process has ended, so a watch armed late misses nothing. */
+  get exited(): Promise<ChildExit> {
+    this.#exited ??= new Promise((resolveExit) => {
       syscalls.watchExit(
-        pidfd,
+        this.#pidfd,
         (code, signal, coreDumped) => {
           // The child is reaped; its pidfd can go. Later signals report false instead of reaching a reused fd.
           closeSync(this.#pidfd);
@@ -290,6 +296,7 @@ class Child implements ChildProcess {
         },
       );
     });
+    return this.#exited;
   }
 
   get exit(): ChildExit | undefined {

@@ -38,15 +38,21 @@ function named<T>(call: () => T): T {
   }
 }
 
-/** The spec's fields as the addon takes them, one argument each, in spawn.h's order. */
-export const spawnNative = (spec: NativeSpawnSpec): [number, number] =>
+/** Where the addon writes a spawn's pid and pidfd: one array, kept (native/process.c says why). */
+const spawned = new Int32Array(2);
+
+/** The spec's fields as the addon takes them, one argument each, in spawn.h's order; [pid, pidfd] once the child
+ * has exec'd. */
+export function spawnNative(spec: NativeSpawnSpec): [number, number] {
   named(() =>
     addon().spawn(
       spec.path, spec.argv, spec.envp, spec.listenPidIndex, spec.cwd, spec.fds, spec.rlimits, spec.uid, spec.gid, spec.groups,
       spec.noNewPrivs, spec.execFd, spec.execFdInherit, spec.parentDeathSignal, spec.watchdogPidIndex, spec.cgroupFd,
-      spec.cgroupProcsFd,
+      spec.cgroupProcsFd, spawned,
     ),
   );
+  return [spawned[0] as number, spawned[1] as number];
+}
 export const prepareStrings: NativeAddon['prepareStrings'] = (...args) => named(() => addon().prepareStrings(...args));
 export const watchExit: NativeAddon['watchExit'] = (...args) => named(() => addon().watchExit(...args));
 export const sendSignal: NativeAddon['sendSignal'] = (...args) => named(() => addon().sendSignal(...args));

@@ -237,6 +237,19 @@ describe('exits', () => {
     assert.equal(child.signal('SIGTERM'), false, 'no signal reaches an exited child');
   });
 
+  test('an exit that came before the first read of exited (where the watch is armed) is reported, and the child reaped', async () => {
+    const [readEnd, writeEnd] = pipe();
+    const child = spawnChild({ program: fixture('crasher'), args: ['exit', '7'], fds: [0, writeEnd, 2] });
+    closeSync(writeEnd);
+    // the pipe's end of file: the child has ended (its only writer is gone)
+    assert.equal(readSync(readEnd, Buffer.alloc(16)), 0);
+    closeSync(readEnd);
+    assert.equal(statFields(child.pid)[0], 'Z', 'ended, and not reaped yet');
+    assert.equal(child.exit, undefined);
+    assert.deepEqual(await child.exited, { code: 7, signal: null, coreDumped: false });
+    assert.equal(existsSync(`/proc/${child.pid}`), false, 'reaped by the watch');
+  });
+
   test('coreDumped is what the kernel did: a core with RLIMIT_CORE unlimited, none with 0', async (t) => {
     const expected = coreExpectation();
     t.diagnostic(expected.why);
