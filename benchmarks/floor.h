@@ -16,13 +16,14 @@ static inline double now_ms(void) {
 }
 
 /* Starts argv[0] with this process's environment; returns the pid once the exec is confirmed (vfork returned
- * and the child, which shares this memory until then, wrote no failure), or -1 with errno set. */
-static inline pid_t vfork_exec(char **argv) {
+ * and the child, which shares this memory until then, wrote no failure), or -1 with errno set. With `session`,
+ * the child calls setsid() before its execve, as angel's does. */
+static inline pid_t vfork_exec_in(char **argv, int session) {
   volatile int failed = 0;
   pid_t pid = vfork();
   if (pid < 0) return -1;
   if (pid == 0) {
-    execve(argv[0], argv, environ);
+    if (!session || setsid() >= 0) execve(argv[0], argv, environ);
     failed = errno;
     _exit(127);
   }
@@ -31,6 +32,10 @@ static inline pid_t vfork_exec(char **argv) {
     return -1;
   }
   return pid;
+}
+
+static inline pid_t vfork_exec(char **argv) {
+  return vfork_exec_in(argv, 0);
 }
 
 #endif

@@ -5,7 +5,7 @@
 // child_process.spawn) does so in a side process (lib/side.ts): this one, which times angel's spawn, forks
 // nothing, as the supervisor does not.
 import { closeSync } from 'node:fs';
-import { prepareStrings, spawnNative, watchExit } from '../src/kernel/syscalls.js';
+import { prepareProgram, prepareStrings, spawnProgram, watchExit } from '../src/kernel/syscalls.js';
 import { Environ, spawnChild, type SpawnOptions } from '../src/kernel/spawn.js';
 import { sampleInRounds, toRow, type Contender, type RoundsOptions, type Sampled } from './lib/interleave.js';
 import { buildC, parseSamples, type BuildOptions } from './lib/compile.js';
@@ -45,24 +45,25 @@ const unkeptFirst = (contender: Contender): Contender => ({
 });
 
 /** A C helper run once per round in the side process; each run discards its own first few iterations. */
-function cProgram(side: SideProcess, name: string, binary: () => string): Contender {
-  return { name, measure: async (count) => parseSamples(await side.run(binary(), [String(count), String(BLOCK_WARMUP)])) };
+function cProgram(side: SideProcess, name: string, binary: () => string, extra: readonly string[] = []): Contender {
+  return { name, measure: async (count) => parseSamples(await side.run(binary(), [String(count), String(BLOCK_WARMUP), ...extra])) };
 }
 
-/** The addon's call alone, its arguments prepared as spawnChild prepares them (the environment's strings a
- * prepared list); the exit is awaited untimed. */
+/** The addon's call alone, its arguments prepared as spawnChild prepares them (the program converted once, the
+ * environment's strings a prepared list); the exit is awaited untimed. */
 function nativeCall(name: string): Contender {
   const envp = [prepareStrings(Object.entries(process.env).map(([key, value]) => `${key}=${value}`))];
+  const program = prepareProgram({
+    path: PROGRAM, argv: [PROGRAM], cwd: null, rlimits: [], uid: -1, gid: -1, groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false,
+    parentDeathSignal: 0,
+  });
   return unkeptFirst({
     name,
     async measure(count) {
       const samples: number[] = [];
       for (let i = 0; i < count; i++) {
         const start = process.hrtime.bigint();
-        const [, pidfd] = spawnNative({
-          path: PROGRAM, argv: [PROGRAM], envp, listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
-          groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false, parentDeathSignal: 0, cgroupFd: -1, cgroupProcsFd: -1,
-        });
+        const [, pidfd] = spawnProgram(program, { envp, listenPidIndex: -1, watchdogPidIndex: -1, fds: [0, 1, 2], cgroupFd: -1, cgroupProcsFd: -1 });
         samples.push(elapsedMs(start));
         await new Promise<void>((resolve) => watchExit(pidfd, () => resolve()));
         closeSync(pidfd);
@@ -123,6 +124,7 @@ interface Phases {
 /** Both phases' rows, sampled in rounds; the C programs and child_process.spawn run in `side`. */
 async function samplePhases(side: SideProcess, rounds: RoundsOptions, binaries: { floor: () => string; path: () => string }): Promise<Phases> {
   const floor = cProgram(side, 'C floor: vfork + execve, a failure written to the shared memory', binaries.floor);
+  const session = cProgram(side, 'C floor with a session: the same, the child calling setsid() before its execve', binaries.floor, ['session']);
   const path = cProgram(side, "angel's fork path from C (angel_spawn, no Node)", binaries.path);
   // The supervisor converts the environment once per launch, an Environ, and derives each generation's from it
   // (driver/supervisor.ts, driver/launch.ts); spawnChild without `env` walks process.env, an exotic object that
@@ -133,8 +135,9 @@ async function samplePhases(side: SideProcess, rounds: RoundsOptions, binaries: 
   const plain = await sampleInRounds(
     [
       floor,
+      session,
       path,
-      nativeCall('angel addon call (native.spawn, arguments ready)'),
+      nativeCall('angel addon call (spawn of a program prepared once, arguments ready)'),
       spawnChildCalls('angel spawnChild, env prepared once (as the supervisor calls it)', asTheSupervisor),
       spawnChildCalls("angel spawnChild({ program: '/bin/true' }) (walks process.env)", () => ({ program: PROGRAM })),
       childProcessSpawns(side, "child_process.spawn, to its 'spawn' event (in the side process)"),
@@ -172,9 +175,9 @@ export const spawnBenchmark: Benchmark = {
     }
     const { plain, heavy, heapMiB } = phases;
 
-    const [floorRow, pathRow, nativeRow, preparedRow, walkingRow, nodeRow] = plain.map((sampled) => toRow(sampled)) as [Row, Row, Row, Row, Row, Row];
+    const [floorRow, sessionRow, pathRow, nativeRow, preparedRow, walkingRow, nodeRow] = plain.map((sampled) => toRow(sampled)) as [Row, Row, Row, Row, Row, Row, Row];
     const [heapFloorRow, preparedHeapRow, nodeHeapRow] = heavy.map((sampled) => toRow(sampled)) as [Row, Row, Row];
-    const [floorSampled, , , preparedSampled] = plain as [Sampled, Sampled, Sampled, Sampled];
+    const [floorSampled, , , , preparedSampled] = plain as [Sampled, Sampled, Sampled, Sampled, Sampled];
     const [heapFloorSampled, preparedHeapSampled] = heavy as [Sampled, Sampled];
     preparedRow.target = againstTarget(preparedSampled, floorSampled);
     preparedHeapRow.floor = heapFloorRow.name;
@@ -185,7 +188,7 @@ export const spawnBenchmark: Benchmark = {
       title: `spawn -> exec confirmed (${PROGRAM}), ${rounds.samples} samples per row after ${rounds.warmup} warm-up, in ${rounds.rounds} alternating rounds (each turn after ${BLOCK_WARMUP} unkept)`,
       unit: 'ms',
       floor: floorRow.name,
-      rows: [floorRow, preparedRow, pathRow, nativeRow, walkingRow, nodeRow, heapFloorRow, preparedHeapRow, nodeHeapRow],
+      rows: [floorRow, preparedRow, sessionRow, pathRow, nativeRow, walkingRow, nodeRow, heapFloorRow, preparedHeapRow, nodeHeapRow],
       notes: [
         `Target (benchmarks/lib/targets.ts): spawn -> exec confirmed, as the supervisor calls it, within ${TARGET}x of the C vfork ` +
           "floor at the median, and the same with a large heap. Every row is the caller's clock (CLOCK_MONOTONIC) around " +
@@ -198,10 +201,12 @@ export const spawnBenchmark: Benchmark = {
           "child_process.spawn's the caches the row before left cold).",
         `Where the target row's time goes, by the rows below it: angel's fork path called from C is ${ratioOf(pathRow, floorRow)} of ` +
           'the floor by itself, its own steps beyond vfork + execve (the pidfd the clone makes, a session of its own, the ' +
-          "child's signal dispositions reset, read from /proc/self/stat, the fd map), where the target leaves the whole call " +
-          `${TARGET}x; called from Node with its arguments ready, ${msDelta(nativeRow, pathRow)} more (the call's arguments ` +
-          'converted, and a process that runs JavaScript between its spawns); spawnChild around it ' +
-          `${msDelta(preparedRow, nativeRow)} more (the generation's environment strings, the exit watch).`,
+          "child's ignored signals reset, the fd map), where the target leaves the whole call " +
+          `${TARGET}x; of those, the session alone makes the floor ${ratioOf(sessionRow, floorRow)} (setsid: the kernel makes each ` +
+          'session a scheduling autogroup, allocated per CPU, where CONFIG_SCHED_AUTOGROUP is set); called from Node with ' +
+          `its arguments ready, ${msDelta(nativeRow, pathRow)} more (the spawn's own arguments converted, the program ` +
+          'prepared once as the supervisor has it, and a process that runs JavaScript between its spawns); spawnChild ' +
+          `around it ${msDelta(preparedRow, nativeRow)} more (the generation's environment strings, the Child).`,
         `Heap (${heapMiB} MiB of small objects; the heap rows against the floor sampled beside them): spawnChild's ratio ` +
           `moves ${heapGrowth(preparedHeapRow, heapFloorRow, preparedRow, floorRow)} (CLONE_VM: no page tables copied), ` +
           `child_process.spawn's ${heapGrowth(nodeHeapRow, heapFloorRow, nodeRow, floorRow)} (libuv forks).`,

@@ -41,6 +41,7 @@ static napi_value make_rlimit_table(napi_env env) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
+    {"prepareProgram", NULL, angel_prepare_program, NULL, NULL, NULL, napi_enumerable, NULL},
     {"spawn", NULL, angel_spawn_entry, NULL, NULL, NULL, napi_enumerable, NULL},
     {"prepareStrings", NULL, angel_prepare_strings, NULL, NULL, NULL, napi_enumerable, NULL},
     {"watchExit", NULL, angel_watch_exit, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -172,6 +172,26 @@ void js_free_string_vector(char **vector) {
   free(vector);
 }
 
+napi_value js_tagged_external(napi_env env, void *data, napi_finalize finalize, const napi_type_tag *tag) {
+  napi_value handle;
+  if (napi_create_external(env, data, finalize, NULL, &handle) != napi_ok) {
+    finalize(env, data, NULL);
+    return js_throw_status(env, "napi_create_external");
+  }
+  if (napi_type_tag_object(env, handle, tag) != napi_ok) return js_throw_status(env, "napi_type_tag_object");
+  return handle;
+}
+
+void *js_tagged_data(napi_env env, napi_value value, const napi_type_tag *tag) {
+  napi_valuetype type;
+  bool tagged = false;
+  void *data = NULL;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
+      napi_check_object_type_tag(env, value, tag, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, value, &data) != napi_ok) return NULL;
+  return data;
+}
+
 /* Tags a prepared list, so that no other handle is ever read as one. */
 static const napi_type_tag PREPARED_TAG = {0x616e67656c2d7374ULL, 0x72696e67732d7631ULL};
 
@@ -196,24 +216,12 @@ napi_value js_prepare_strings(napi_env env, napi_value array, const char *what, 
     return NULL;
   }
   for (prepared->count = 0; prepared->strings[prepared->count]; prepared->count++) {}
-  napi_value handle;
-  if (napi_create_external(env, prepared, free_prepared, NULL, &handle) != napi_ok) {
-    free_prepared(env, prepared, NULL);
-    return js_throw_status(env, "napi_create_external");
-  }
-  if (napi_type_tag_object(env, handle, &PREPARED_TAG) != napi_ok) return js_throw_status(env, "napi_type_tag_object");
-  return handle;
+  return js_tagged_external(env, prepared, free_prepared, &PREPARED_TAG);
 }
 
 /* The prepared list `value` is, or NULL when it is none (no exception). */
 static struct js_prepared *as_prepared(napi_env env, napi_value value) {
-  napi_valuetype type;
-  bool tagged = false;
-  void *data = NULL;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
-      napi_check_object_type_tag(env, value, &PREPARED_TAG, &tagged) != napi_ok || !tagged ||
-      napi_get_value_external(env, value, &data) != napi_ok) return NULL;
-  return data;
+  return js_tagged_data(env, value, &PREPARED_TAG);
 }
 
 char **js_get_string_list(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index,

@@ -29,6 +29,11 @@ bool js_get_int32s(napi_env env, napi_value value, const char *what, int32_t **d
 /* A NULL-terminated vector of strings; string `slot_index` gets `slot_extra` spare bytes. */
 char **js_get_string_vector(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index, size_t slot_extra);
 void js_free_string_vector(char **vector);
+/* A handle for C data, tagged so that no other handle is ever read as one; `finalize` frees the data when the
+ * handle is collected (and at once when no handle could be made: then NULL, an exception thrown). */
+napi_value js_tagged_external(napi_env env, void *data, napi_finalize finalize, const napi_type_tag *tag);
+/* The data of a handle js_tagged_external made with `tag`, or NULL when `value` is no such handle (no exception). */
+void *js_tagged_data(napi_env env, napi_value value, const napi_type_tag *tag);
 /* A list of strings converted for C once, to be passed to js_get_string_list in place of its strings (a
  * napi_external, type-tagged); NULL with an exception pending when an item is not a string or holds a NUL. */
 napi_value js_prepare_strings(napi_env env, napi_value array, const char *what, uint32_t max);

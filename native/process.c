@@ -1,5 +1,5 @@
-/* The entries that start and shape processes: spawn (the spec's fields as arguments, the fork path of spawn.c, [pid,
- * pidfd] out), getgrouplist (for initgroups-like supplementary groups; the posix package lacks it) and the child
+/* The entries that start and shape processes: prepareProgram and spawn (a program converted once, started by the
+ * fork path of spawn.c with each spawn's environment, fds and cgroup, [pid, pidfd] out), getgrouplist (for initgroups-like supplementary groups; the posix package lacks it) and the child
  * subreaper flag. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -9,6 +9,8 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <grp.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -49,107 +51,214 @@ static unsigned long long to_rlim(double value) {
   return value < 0 ? RLIM_INFINITY : (unsigned long long)value;
 }
 
-/* spawn's arguments, in order, named as struct angel_spawn_spec names them (spawn.h). */
-enum spec_field {
-  F_PATH, F_ARGV, F_ENVP, F_LISTEN_PID_INDEX, F_CWD, F_FDS, F_RLIMITS, F_UID, F_GID, F_GROUPS, F_NO_NEW_PRIVS,
-  F_EXEC_FD, F_EXEC_FD_INHERIT, F_PARENT_DEATH_SIGNAL, F_WATCHDOG_PID_INDEX, F_CGROUP_FD, F_CGROUP_PROCS_FD, F_SPAWNED,
-  F_COUNT
+/* What stays the same from one spawn of a launch to the next, converted for C once (prepareProgram): the
+ * supervisor spawns each generation with the same program, arguments, directory, limits and identity, and
+ * converting them through N-API on every restart's path cost more than the clone's own extra steps. */
+struct program {
+  char *path;
+  char **argv;
+  char *cwd;
+  struct angel_rlimit rlimits[MAX_RLIMITS];
+  int nrlimits;
+  gid_t *groups;
+  int ngroups; /* -1: angel's kept */
+  int32_t uid, gid, exec_fd, parent_death_signal;
+  bool no_new_privs, exec_fd_inherit;
 };
 
-/* spawn(path, argv, envp, listenPidIndex, cwd|null, fds, rlimits[resource, soft, hard, ...], uid, gid, groups|null,
- *       noNewPrivs, execFd, execFdInherit, parentDeathSignal, watchdogPidIndex, cgroupFd, cgroupProcsFd, spawned):
- *       the spec's fields as arguments, in enum spec_field's order (kernel/syscalls.ts passes them so), and an
- *       Int32Array `spawned` that gets [pid, pidfd]: the result is written where the caller keeps it, as an array
- *       made here took four N-API calls right after the child's exec, on every restart's path.
- *       Read from one object, each field cost a named-property lookup on every spawn, 6-7 us of the restart's path
- *       here; arguments come in one call. envp's items are strings and prepared lists (prepareStrings), whose
- *       strings take their place. A limit of -1 is RLIM_INFINITY; a parentDeathSignal of 0 sets none. The envp
- *       string at watchdogPidIndex (-1: none) brings its own room for the pid: NAME= and at least 20 placeholder
- *       bytes. A cgroup fd of -1 is none (cgroupFd: a v2 directory, cgroupProcsFd: a v1 cgroup.procs open for
- *       writing). Every field is required: the TypeScript side fills what the caller left out. */
-napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
-  size_t argc = F_COUNT;
-  napi_value field[F_COUNT];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, field, NULL, NULL));
-  if (argc != F_COUNT) return js_throw_usage(env, "spawn: expected the spec's 17 fields, in spawn.h's order, and an Int32Array");
-  napi_typedarray_type spawned_type;
-  size_t spawned_length = 0;
-  void *spawned_data = NULL;
-  bool is_typedarray = false;
-  if (napi_is_typedarray(env, field[F_SPAWNED], &is_typedarray) != napi_ok || !is_typedarray ||
-      napi_get_typedarray_info(env, field[F_SPAWNED], &spawned_type, &spawned_length, &spawned_data, NULL, NULL) != napi_ok ||
-      spawned_type != napi_int32_array || spawned_length < 2) {
-    return js_throw_usage(env, "spawn: spawned must be an Int32Array of 2");
-  }
+/* Tags a prepared program, so that no other handle is ever read as one. */
+static const napi_type_tag PROGRAM_TAG = {0x616e67656c2d7072ULL, 0x6f6772616d2d7631ULL};
 
-  struct angel_spawn_spec spec;
-  memset(&spec, 0, sizeof spec);
-  int32_t listen_pid_index, uid, gid, exec_fd, parent_death_signal, watchdog_pid_index, cgroup_fd, cgroup_procs_fd;
-  bool no_new_privs, exec_fd_inherit;
-  uint32_t nfds, nrlimit_values, ngroups = 0;
-  int fds[MAX_FDS];
-  struct angel_rlimit rlimits[MAX_RLIMITS];
-  gid_t *groups = NULL;
-  char *path = NULL, *cwd = NULL, **child_argv = NULL, **envp = NULL, **env_copies = NULL;
-  napi_value result = NULL;
+static void free_program(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  struct program *program = data;
+  free(program->path);
+  js_free_string_vector(program->argv);
+  free(program->cwd);
+  free(program->groups);
+  free(program);
+}
 
-  if (!js_get_int32(env, field[F_LISTEN_PID_INDEX], "spawn: listenPidIndex", &listen_pid_index) ||
-      !js_get_int32(env, field[F_UID], "spawn: uid", &uid) ||
-      !js_get_int32(env, field[F_GID], "spawn: gid", &gid) ||
-      !js_get_int32(env, field[F_EXEC_FD], "spawn: execFd", &exec_fd) ||
-      !js_get_int32(env, field[F_PARENT_DEATH_SIGNAL], "spawn: parentDeathSignal", &parent_death_signal) ||
-      !js_get_int32(env, field[F_WATCHDOG_PID_INDEX], "spawn: watchdogPidIndex", &watchdog_pid_index) ||
-      !js_get_int32(env, field[F_CGROUP_FD], "spawn: cgroupFd", &cgroup_fd) ||
-      !js_get_int32(env, field[F_CGROUP_PROCS_FD], "spawn: cgroupProcsFd", &cgroup_procs_fd) ||
-      napi_get_value_bool(env, field[F_NO_NEW_PRIVS], &no_new_privs) != napi_ok ||
-      napi_get_value_bool(env, field[F_EXEC_FD_INHERIT], &exec_fd_inherit) != napi_ok ||
-      !js_get_array(env, field[F_FDS], "spawn: fds", MAX_FDS, &nfds) ||
-      !js_get_array(env, field[F_RLIMITS], "spawn: rlimits", MAX_RLIMITS * 3, &nrlimit_values) || nrlimit_values % 3) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (!pending) js_throw_usage(env, "spawn: noNewPrivs and execFdInherit must be booleans, rlimits a list of triples");
-    return NULL;
+/* The named property `name` of `object`, or false with an exception pending. */
+static bool field_of(napi_env env, napi_value object, const char *name, napi_value *value) {
+  if (napi_get_named_property(env, object, name, value) == napi_ok) return true;
+  js_throw_status(env, "reading the program's fields");
+  return false;
+}
+
+static bool program_numbers(napi_env env, napi_value object, struct program *program) {
+  static const struct { const char *name; size_t offset; } INTS[] = {
+      {"uid", offsetof(struct program, uid)},
+      {"gid", offsetof(struct program, gid)},
+      {"execFd", offsetof(struct program, exec_fd)},
+      {"parentDeathSignal", offsetof(struct program, parent_death_signal)},
+  };
+  char what[64];
+  napi_value value;
+  for (size_t i = 0; i < sizeof INTS / sizeof *INTS; i++) {
+    snprintf(what, sizeof what, "prepareProgram: %s", INTS[i].name);
+    if (!field_of(env, object, INTS[i].name, &value) ||
+        !js_get_int32(env, value, what, (int32_t *)((char *)program + INTS[i].offset))) return false;
   }
-  for (uint32_t i = 0; i < nfds; i++) {
-    napi_value item;
-    if (napi_get_element(env, field[F_FDS], i, &item) != napi_ok ||
-        !js_get_int32(env, item, "spawn: fds[i]", &fds[i])) return NULL;
+  static const struct { const char *name; size_t offset; } BOOLS[] = {
+      {"noNewPrivs", offsetof(struct program, no_new_privs)},
+      {"execFdInherit", offsetof(struct program, exec_fd_inherit)},
+  };
+  for (size_t i = 0; i < sizeof BOOLS / sizeof *BOOLS; i++) {
+    if (!field_of(env, object, BOOLS[i].name, &value)) return false;
+    if (napi_get_value_bool(env, value, (bool *)((char *)program + BOOLS[i].offset)) != napi_ok) {
+      snprintf(what, sizeof what, "prepareProgram: %s must be a boolean", BOOLS[i].name);
+      js_throw_usage(env, what);
+      return false;
+    }
   }
-  for (uint32_t i = 0; i < nrlimit_values / 3; i++) {
+  uint32_t nvalues;
+  if (!field_of(env, object, "rlimits", &value) ||
+      !js_get_array(env, value, "prepareProgram: rlimits", MAX_RLIMITS * 3, &nvalues)) return false;
+  if (nvalues % 3) {
+    js_throw_usage(env, "prepareProgram: rlimits must be a list of triples");
+    return false;
+  }
+  for (uint32_t i = 0; i < nvalues / 3; i++) {
     double values[3];
     for (int k = 0; k < 3; k++) {
       napi_value item;
-      if (napi_get_element(env, field[F_RLIMITS], i * 3 + k, &item) != napi_ok ||
-          !js_get_double(env, item, "spawn: rlimits[i]", &values[k])) return NULL;
+      if (napi_get_element(env, value, i * 3 + k, &item) != napi_ok ||
+          !js_get_double(env, item, "prepareProgram: rlimits[i]", &values[k])) return false;
     }
-    rlimits[i] = (struct angel_rlimit){(int)values[0], to_rlim(values[1]), to_rlim(values[2])};
+    program->rlimits[i] = (struct angel_rlimit){(int)values[0], to_rlim(values[1]), to_rlim(values[2])};
+  }
+  program->nrlimits = (int)(nvalues / 3);
+  return true;
+}
+
+static bool program_groups(napi_env env, napi_value object, struct program *program) {
+  napi_value value;
+  if (!field_of(env, object, "groups", &value)) return false;
+  program->ngroups = -1;
+  if (js_is_nullish(env, value)) return true;
+  uint32_t ngroups;
+  if (!js_get_array(env, value, "prepareProgram: groups", MAX_GROUPS, &ngroups)) return false;
+  program->groups = calloc(ngroups ? ngroups : 1, sizeof *program->groups);
+  if (!program->groups) {
+    js_throw_errno(env, "malloc", ENOMEM);
+    return false;
+  }
+  for (uint32_t i = 0; i < ngroups; i++) {
+    napi_value item;
+    int32_t group;
+    if (napi_get_element(env, value, i, &item) != napi_ok ||
+        !js_get_int32(env, item, "prepareProgram: groups[i]", &group)) return false;
+    program->groups[i] = (gid_t)group;
+  }
+  program->ngroups = (int)ngroups;
+  return true;
+}
+
+static bool program_strings(napi_env env, napi_value object, struct program *program) {
+  napi_value value;
+  if (!field_of(env, object, "path", &value) || !(program->path = js_get_string(env, value, "prepareProgram: path", 0))) return false;
+  if (!field_of(env, object, "argv", &value) ||
+      !(program->argv = js_get_string_vector(env, value, "prepareProgram: argv", MAX_STRINGS, -1, 0))) return false;
+  if (!program->argv[0]) {
+    js_throw_usage(env, "prepareProgram: argv must hold at least the program name");
+    return false;
+  }
+  if (!field_of(env, object, "cwd", &value)) return false;
+  return js_is_nullish(env, value) || (program->cwd = js_get_string(env, value, "prepareProgram: cwd", 0));
+}
+
+/* prepareProgram({path, argv, cwd|null, rlimits[resource, soft, hard, ...], uid, gid, groups|null, noNewPrivs,
+ * execFd, execFdInherit, parentDeathSignal}) -> a handle spawn takes: the program converted once. Read by name:
+ * it is made once per launch. A limit of -1 is RLIM_INFINITY, a uid, gid or execFd of -1 none, a
+ * parentDeathSignal of 0 none; every field is required (the TypeScript side fills what the caller left out). */
+napi_value angel_prepare_program(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value object;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, &object, NULL, NULL));
+  napi_valuetype type;
+  if (argc != 1 || napi_typeof(env, object, &type) != napi_ok || type != napi_object) {
+    return js_throw_usage(env, "prepareProgram: expected the program's fields, one object");
+  }
+  struct program *program = calloc(1, sizeof *program);
+  if (!program) return js_throw_errno(env, "malloc", ENOMEM);
+  program->ngroups = -1;
+  if (!program_numbers(env, object, program) || !program_groups(env, object, program) || !program_strings(env, object, program)) {
+    free_program(env, program, NULL);
+    return NULL;
+  }
+  return js_tagged_external(env, program, free_program, &PROGRAM_TAG);
+}
+
+/* The prepared program `value` is, or NULL with a TypeError thrown. */
+static struct program *as_program(napi_env env, napi_value value) {
+  struct program *program = js_tagged_data(env, value, &PROGRAM_TAG);
+  if (!program) js_throw_usage(env, "spawn: program must be a handle from prepareProgram");
+  return program;
+}
+
+/* spawn's arguments, in order: what may change from one spawn of a program to the next. */
+enum spawn_arg { A_PROGRAM, A_ENVP, A_LISTEN_PID_INDEX, A_WATCHDOG_PID_INDEX, A_FDS, A_CGROUP_FD, A_CGROUP_PROCS_FD, A_SPAWNED, A_COUNT };
+
+/* spawn(program, envp, listenPidIndex, watchdogPidIndex, fds, cgroupFd, cgroupProcsFd, spawned): the prepared
+ * program started with this spawn's environment, fds and cgroup; [pid, pidfd] written into `spawned`, an
+ * Int32Array(2) the caller keeps (an array made per spawn cost some 2 us of the restart's path). envp's items
+ * are strings and prepared lists (prepareStrings), whose strings take their place; the string at
+ * listenPidIndex (-1: none) gets room for the child's pid after its '=', the one at watchdogPidIndex brings its
+ * own (NAME= and at least 20 placeholder bytes). A cgroup fd of -1 is none (cgroupFd: a v2 directory,
+ * cgroupProcsFd: a v1 cgroup.procs open for writing). */
+napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
+  size_t argc = A_COUNT;
+  napi_value arg[A_COUNT];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, arg, NULL, NULL));
+  if (argc != A_COUNT) return js_throw_usage(env, "spawn: expected (program, envp, listenPidIndex, watchdogPidIndex, fds, cgroupFd, cgroupProcsFd, spawned)");
+  struct program *program = as_program(env, arg[A_PROGRAM]);
+  if (!program) return NULL;
+
+  int32_t listen_pid_index, watchdog_pid_index, cgroup_fd, cgroup_procs_fd;
+  uint32_t nfds;
+  int fds[MAX_FDS];
+  int32_t *spawned;
+  size_t nspawned;
+  if (!js_get_int32(env, arg[A_LISTEN_PID_INDEX], "spawn: listenPidIndex", &listen_pid_index) ||
+      !js_get_int32(env, arg[A_WATCHDOG_PID_INDEX], "spawn: watchdogPidIndex", &watchdog_pid_index) ||
+      !js_get_int32(env, arg[A_CGROUP_FD], "spawn: cgroupFd", &cgroup_fd) ||
+      !js_get_int32(env, arg[A_CGROUP_PROCS_FD], "spawn: cgroupProcsFd", &cgroup_procs_fd) ||
+      !js_get_int32s(env, arg[A_SPAWNED], "spawn: spawned", &spawned, &nspawned) ||
+      !js_get_array(env, arg[A_FDS], "spawn: fds", MAX_FDS, &nfds)) return NULL;
+  if (nspawned != 2) return js_throw_usage(env, "spawn: spawned must be an Int32Array(2)");
+  for (uint32_t i = 0; i < nfds; i++) {
+    napi_value item;
+    if (napi_get_element(env, arg[A_FDS], i, &item) != napi_ok ||
+        !js_get_int32(env, item, "spawn: fds[i]", &fds[i])) return NULL;
   }
 
-  if (!js_is_nullish(env, field[F_GROUPS])) {
-    if (!js_get_array(env, field[F_GROUPS], "spawn: groups", MAX_GROUPS, &ngroups)) return NULL;
-    groups = calloc(ngroups ? ngroups : 1, sizeof *groups);
-    if (!groups) return js_throw_errno(env, "malloc", ENOMEM);
-    for (uint32_t i = 0; i < ngroups; i++) {
-      napi_value item;
-      int32_t group;
-      if (napi_get_element(env, field[F_GROUPS], i, &item) != napi_ok ||
-          !js_get_int32(env, item, "spawn: groups[i]", &group)) goto done;
-      groups[i] = (gid_t)group;
-    }
-  }
+  char **env_copies = NULL;
+  char **envp = js_get_string_list(env, arg[A_ENVP], "spawn: envp", MAX_STRINGS, listen_pid_index, LISTEN_PID_DIGITS, &env_copies);
+  if (!envp) return NULL;
 
-  if (!(path = js_get_string(env, field[F_PATH], "spawn: path", 0))) goto done;
-  if (!(child_argv = js_get_string_vector(env, field[F_ARGV], "spawn: argv", MAX_STRINGS, -1, 0))) goto done;
-  if (!(envp = js_get_string_list(env, field[F_ENVP], "spawn: envp", MAX_STRINGS, listen_pid_index, LISTEN_PID_DIGITS, &env_copies))) goto done;
-  if (!js_is_nullish(env, field[F_CWD]) && !(cwd = js_get_string(env, field[F_CWD], "spawn: cwd", 0))) goto done;
-  if (!child_argv[0]) {
-    js_throw_usage(env, "spawn: argv must hold at least the program name");
-    goto done;
-  }
-
-  spec.path = path;
-  spec.argv = child_argv;
+  struct angel_spawn_spec spec;
+  memset(&spec, 0, sizeof spec);
+  spec.path = program->path;
+  spec.argv = program->argv;
   spec.envp = envp;
+  spec.cwd = program->cwd;
+  spec.fds = fds;
+  spec.nfds = (int)nfds;
+  spec.rlimits = program->rlimits;
+  spec.nrlimits = program->nrlimits;
+  spec.uid = program->uid;
+  spec.gid = program->gid;
+  spec.groups = program->groups;
+  spec.ngroups = program->ngroups;
+  spec.no_new_privs = program->no_new_privs;
+  spec.exec_fd = program->exec_fd;
+  spec.exec_fd_inherit = program->exec_fd_inherit;
+  spec.parent_death_signal = program->parent_death_signal;
+  spec.parent_pid = own_pid();
+  spec.cgroup_fd = cgroup_fd;
+  spec.cgroup_procs_fd = cgroup_procs_fd;
   if (listen_pid_index >= 0) {
     char *slot = slot_of(envp, env_copies, listen_pid_index);
     if (!slot) {
@@ -166,22 +275,6 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
     }
     spec.watchdog_pid_slot = slot + 1;
   }
-  spec.cwd = cwd;
-  spec.fds = fds;
-  spec.nfds = (int)nfds;
-  spec.rlimits = rlimits;
-  spec.nrlimits = (int)(nrlimit_values / 3);
-  spec.uid = uid;
-  spec.gid = gid;
-  spec.groups = groups;
-  spec.ngroups = groups ? (int)ngroups : -1;
-  spec.no_new_privs = no_new_privs;
-  spec.exec_fd = exec_fd;
-  spec.exec_fd_inherit = exec_fd_inherit;
-  spec.parent_death_signal = parent_death_signal;
-  spec.parent_pid = own_pid();
-  spec.cgroup_fd = cgroup_fd;
-  spec.cgroup_procs_fd = cgroup_procs_fd;
 
   pid_t pid;
   int pidfd;
@@ -197,18 +290,13 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
     if (error) napi_throw(env, error);
     goto done;
   }
-  ((int32_t *)spawned_data)[0] = pid;
-  ((int32_t *)spawned_data)[1] = pidfd;
-  napi_get_undefined(env, &result);
+  spawned[0] = pid;
+  spawned[1] = pidfd;
 
 done:
-  free(path);
-  free(cwd);
-  free(groups);
-  js_free_string_vector(child_argv);
   free(envp);
   js_free_string_vector(env_copies);
-  return result;
+  return NULL;
 }
 
 /* prepareStrings(strings) -> a handle spawn's envp takes in place of those strings: converted once, for an

@@ -4,6 +4,7 @@
 
 #include <node_api.h>
 
+napi_value angel_prepare_program(napi_env env, napi_callback_info info);
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info);
 napi_value angel_prepare_strings(napi_env env, napi_callback_info info);
 napi_value angel_getgrouplist(napi_env env, napi_callback_info info);

@@ -22,20 +22,18 @@ export interface PreparedStrings {
   readonly __prepared: unique symbol;
 }
 
-/** Everything the fork path needs, as struct angel_spawn_spec names it (native/spawn.h); every field given. */
-export interface NativeSpawnSpec {
+/** A program converted for C once (prepareProgram), which spawn starts. */
+export interface PreparedProgram {
+  readonly __program: unique symbol;
+}
+
+/** What stays the same from one spawn of a launch to the next (native/process.c struct program); every field
+ * given. */
+export interface NativeProgram {
   /** Absolute: resolved before the fork. */
   path: string;
   argv: readonly string[];
-  /** Strings, and prepared lists whose strings take their place. */
-  envp: ReadonlyArray<string | PreparedStrings>;
-  /** The envp string NAME= the child writes its pid after (-1: none). */
-  listenPidIndex: number;
-  /** The same for WATCHDOG_PID= (-1: none); its string brings 20 bytes of room. */
-  watchdogPidIndex: number;
   cwd: string | null;
-  /** fds[i] becomes the child's fd i; -1 leaves it closed. */
-  fds: readonly number[];
   /** [resource, soft, hard, …]; -1 is RLIM_INFINITY. */
   rlimits: readonly number[];
   /** -1 keeps angel's. */
@@ -49,25 +47,36 @@ export interface NativeSpawnSpec {
   execFdInherit: boolean;
   /** 0: none. */
   parentDeathSignal: number;
+}
+
+/** What may change from one spawn of a program to the next: the generation's environment, fds and cgroup. */
+export interface NativeSpawnFields {
+  /** Strings, and prepared lists whose strings take their place. */
+  envp: ReadonlyArray<string | PreparedStrings>;
+  /** The envp string NAME= the child writes its pid after (-1: none). */
+  listenPidIndex: number;
+  /** The same for WATCHDOG_PID= (-1: none); its string brings 20 bytes of room. */
+  watchdogPidIndex: number;
+  /** fds[i] becomes the child's fd i; -1 leaves it closed. */
+  fds: readonly number[];
   /** A cgroup v2 directory the child starts in (-1: none). */
   cgroupFd: number;
   /** A cgroup v1 cgroup.procs the child writes itself into (-1: none). */
   cgroupProcsFd: number;
 }
 
-/** NativeSpawnSpec's fields in the order spawn takes them. */
-type SpawnFields = [
-  path: string, argv: readonly string[], envp: NativeSpawnSpec['envp'], listenPidIndex: number, cwd: string | null,
-  fds: readonly number[], rlimits: readonly number[], uid: number, gid: number, groups: readonly number[] | null,
-  noNewPrivs: boolean, execFd: number, execFdInherit: boolean, parentDeathSignal: number, watchdogPidIndex: number,
-  cgroupFd: number, cgroupProcsFd: number, spawned: Int32Array,
-];
+/** Everything the fork path needs, as struct angel_spawn_spec names it (native/spawn.h): a one-off spawn's. */
+export type NativeSpawnSpec = NativeProgram & NativeSpawnFields;
 
 export interface NativeAddon {
-  /** Writes [pid, pidfd] into its last argument once the child has exec'd; throws an Error with
-   * code/errno/syscall(/resource). The spec's fields come as arguments, in its order (native/process.c says
-   * why). */
-  spawn(...fields: SpawnFields): void;
+  /** Throws a TypeError naming the field that is not what NativeProgram says. */
+  prepareProgram(program: NativeProgram): PreparedProgram;
+  /** Writes [pid, pidfd] into `spawned` once the child has exec'd; throws an Error with
+   * code/errno/syscall(/resource). The fields come as arguments (native/process.c says why). */
+  spawn(
+    program: PreparedProgram, envp: NativeSpawnFields['envp'], listenPidIndex: number, watchdogPidIndex: number,
+    fds: readonly number[], cgroupFd: number, cgroupProcsFd: number, spawned: Int32Array,
+  ): void;
   /** Throws a TypeError for a string with a NUL byte, as spawn does. */
   prepareStrings(strings: readonly string[]): PreparedStrings;
   watchExit(

@@ -227,6 +227,38 @@ export function letChildRun(): void {
   syscalls.yieldProcessor();
 }
 
+/** The program of the last spawn as C took it, and the options it was made from: the supervisor starts every
+ * generation of a launch with the same program, arguments, limits and identity (the same lists, not copies), and
+ * converting them (some thirty N-API calls) sat on every restart's path. Kept while the next spawn's are the
+ * same: the lists by identity (SpawnOptions' are readonly), the rest by value. An fd number in it (execFd) means
+ * whatever file has that number at the spawn, as it would if converted again. */
+let lastProgram: { path: string; options: SpawnOptions; prepared: syscalls.PreparedProgram } | null = null;
+
+function sameProgram(path: string, a: SpawnOptions, b: SpawnOptions): boolean {
+  return a.program === b.program && a.args === b.args && a.cwd === b.cwd && a.rlimits === b.rlimits && a.uid === b.uid
+    && a.gid === b.gid && a.groups === b.groups && a.noNewPrivs === b.noNewPrivs && a.execFd === b.execFd
+    && a.execFdInherit === b.execFdInherit && a.parentDeathSignal === b.parentDeathSignal && lastProgram?.path === path;
+}
+
+function preparedProgram(path: string, options: SpawnOptions): syscalls.PreparedProgram {
+  if (lastProgram !== null && sameProgram(path, lastProgram.options, options)) return lastProgram.prepared;
+  const prepared = syscalls.prepareProgram({
+    path,
+    argv: [options.program, ...(options.args ?? [])],
+    cwd: options.cwd ?? null,
+    rlimits: flattenRlimits(options.rlimits),
+    uid: options.uid ?? -1,
+    gid: options.gid ?? -1,
+    groups: options.groups ?? null,
+    noNewPrivs: options.noNewPrivs ?? false,
+    execFd: options.execFd ?? -1,
+    execFdInherit: options.execFdInherit ?? false,
+    parentDeathSignal: options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
+  });
+  lastProgram = { path, options, prepared };
+  return prepared;
+}
+
 /** Starts the program with its limits, identity and fds already in force; resolves nothing until exec succeeded. */
 export function spawnChild(options: SpawnOptions): ChildProcess {
   const env = options.env instanceof Environ ? options.env : Environ.of(options.env ?? process.env);
@@ -242,22 +274,11 @@ export function spawnChild(options: SpawnOptions): ChildProcess {
 
   let pid: number, pidfd: number;
   try {
-    [pid, pidfd] = syscalls.spawnNative({
-      path,
-      argv: [options.program, ...(options.args ?? [])],
+    [pid, pidfd] = syscalls.spawnProgram(preparedProgram(path, options), {
       envp,
       listenPidIndex,
       watchdogPidIndex,
-      cwd: options.cwd ?? null,
       fds: options.fds ?? [0, 1, 2],
-      rlimits: flattenRlimits(options.rlimits),
-      uid: options.uid ?? -1,
-      gid: options.gid ?? -1,
-      groups: options.groups ?? null,
-      noNewPrivs: options.noNewPrivs ?? false,
-      execFd: options.execFd ?? -1,
-      execFdInherit: options.execFdInherit ?? false,
-      parentDeathSignal: options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
       cgroupFd: options.cgroup && 'dirFd' in options.cgroup ? options.cgroup.dirFd : -1,
       cgroupProcsFd: options.cgroup && 'procsFd' in options.cgroup ? options.cgroup.procsFd : -1,
     });

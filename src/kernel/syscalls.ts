@@ -3,10 +3,10 @@
 // forwards, so a reader sees in one place all that angel asks of the kernel beyond Node. A failed system call
 // comes out of C as its errno number and step; it is named here, from the one table (core/errnos.ts).
 import { errnoName } from '../core/errnos.js';
-import { addon, type NativeAddon, type NativeSpawnSpec, type RightsTuple } from './native.js';
+import { addon, type NativeAddon, type NativeProgram, type NativeSpawnFields, type NativeSpawnSpec, type PreparedProgram, type RightsTuple } from './native.js';
 
 // the addon's own types, for the modules beside this one: they name the addon only through this door
-export type { FdWatch, NativeSpawnSpec, NotifyWatchHandle, PreparedStrings } from './native.js';
+export type { FdWatch, NativeProgram, NativeSpawnFields, NativeSpawnSpec, NotifyWatchHandle, PreparedProgram, PreparedStrings } from './native.js';
 
 /** A user's filesystem rights: when angel is root for that user, the paths they name are used with these
  * (native/rights.c), so angel can do with them only what that user could. */
@@ -38,21 +38,19 @@ function named<T>(call: () => T): T {
   }
 }
 
-/** Where the addon writes a spawn's pid and pidfd: one array, kept (native/process.c says why). */
+export const prepareProgram = (program: NativeProgram): PreparedProgram => named(() => addon().prepareProgram(program));
+
+/** Where spawn writes [pid, pidfd]: one array for every spawn, read at once. */
 const spawned = new Int32Array(2);
 
-/** The spec's fields as the addon takes them, one argument each, in spawn.h's order; [pid, pidfd] once the child
- * has exec'd. */
-export function spawnNative(spec: NativeSpawnSpec): [number, number] {
-  named(() =>
-    addon().spawn(
-      spec.path, spec.argv, spec.envp, spec.listenPidIndex, spec.cwd, spec.fds, spec.rlimits, spec.uid, spec.gid, spec.groups,
-      spec.noNewPrivs, spec.execFd, spec.execFdInherit, spec.parentDeathSignal, spec.watchdogPidIndex, spec.cgroupFd,
-      spec.cgroupProcsFd, spawned,
-    ),
-  );
+/** Starts a prepared program with this spawn's fields: [pid, pidfd] once the child has exec'd. */
+export function spawnProgram(program: PreparedProgram, fields: NativeSpawnFields): [number, number] {
+  named(() => addon().spawn(program, fields.envp, fields.listenPidIndex, fields.watchdogPidIndex, fields.fds, fields.cgroupFd, fields.cgroupProcsFd, spawned));
   return [spawned[0] as number, spawned[1] as number];
 }
+
+/** A one-off spawn: its program prepared for it alone. */
+export const spawnNative = (spec: NativeSpawnSpec): [number, number] => spawnProgram(prepareProgram(spec), spec);
 export const prepareStrings: NativeAddon['prepareStrings'] = (...args) => named(() => addon().prepareStrings(...args));
 export const watchExit: NativeAddon['watchExit'] = (...args) => named(() => addon().watchExit(...args));
 export const sendSignal: NativeAddon['sendSignal'] = (...args) => named(() => addon().sendSignal(...args));

@@ -10,8 +10,8 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { SpawnError } from '../../src/core/errors.js';
-import { eventfd, pipe, prepareStrings, spawnNative, unwatchFd, watchExit, watchFd } from '../../src/kernel/syscalls.js';
-import { Environ, spawnChild, type ChildExit } from '../../src/kernel/spawn.js';
+import { eventfd, pipe, prepareProgram, prepareStrings, spawnNative, spawnProgram, unwatchFd, watchExit, watchFd } from '../../src/kernel/syscalls.js';
+import { Environ, spawnChild, type ChildExit, type SpawnOptions } from '../../src/kernel/spawn.js';
 import { addon } from '../../src/kernel/native.js';
 import type { NativeSpawnSpec } from '../../src/kernel/syscalls.js';
 import { fixture } from '../helpers/events.js';
@@ -519,16 +519,54 @@ describe('Environ', () => {
     assert.deepEqual(result, { code: 0, signal: null, coreDumped: false });
   });
 
-  test("the addon takes the spec's fields as arguments: each is checked by its name, and a short list does not pass", async () => {
+  test('a program is prepared once and started by each spawn: its fields are checked by name, spawn\'s arguments by position, and no other handle passes for a program', async () => {
     const [pid, pidfd] = spawnNative(BARE_SPEC);
     assert.ok(pid > 0);
     await new Promise<void>((resolve) => watchExit(pidfd, () => resolve()));
     closeSync(pidfd);
-    assert.throws(() => (addon().spawn as (...fields: unknown[]) => unknown)('/bin/true'), { name: 'TypeError', message: /spawn: expected the spec's 17 fields/ });
+    // one prepared program, two children
+    const program = prepareProgram(BARE_SPEC);
+    const pids = [];
+    for (let i = 0; i < 2; i++) {
+      const [child, childPidfd] = spawnProgram(program, BARE_SPEC);
+      pids.push(child);
+      await new Promise<void>((resolve) => watchExit(childPidfd, (code) => (assert.equal(code, 0), resolve())));
+      closeSync(childPidfd);
+    }
+    assert.notEqual(pids[0], pids[1]);
+    assert.throws(() => (addon().spawn as (...fields: unknown[]) => unknown)(program), { name: 'TypeError', message: /spawn: expected \(program, envp/ });
+    const handle = prepareStrings(['A=1']);
+    assert.throws(() => spawnProgram(handle as never, BARE_SPEC), { name: 'TypeError', message: /spawn: program must be a handle from prepareProgram/ });
+    assert.throws(
+      () => addon().spawn(program, [], -1, -1, [0, 1, 2], -1, -1, new Int32Array(3)),
+      { name: 'TypeError', message: /spawn: spawned must be an Int32Array\(2\)/ },
+    );
     const { uid: _missing, ...withoutUid } = BARE_SPEC;
-    assert.throws(() => spawnNative(withoutUid as NativeSpawnSpec), { name: 'TypeError', message: /spawn: uid/ });
-    assert.throws(() => spawnNative({ ...BARE_SPEC, cwd: 7 as never }), { name: 'TypeError', message: /spawn: cwd/ });
+    assert.throws(() => spawnNative(withoutUid as NativeSpawnSpec), { name: 'TypeError', message: /prepareProgram: uid/ });
+    assert.throws(() => spawnNative({ ...BARE_SPEC, cwd: 7 as never }), { name: 'TypeError', message: /prepareProgram: cwd/ });
     assert.throws(() => spawnNative({ ...BARE_SPEC, argv: [] }), { name: 'TypeError', message: /at least the program name/ });
+    assert.throws(() => spawnNative({ ...BARE_SPEC, fds: [0, 1, 'two' as never] }), { name: 'TypeError', message: /spawn: fds\[i\]/ });
+  });
+
+  test('spawnChild keeps the program it converted only while the next spawn\'s is the same: each child runs its own arguments, limits and directory', async () => {
+    // what the child runs with, as it sees it: its arguments, its directory, its open-files limit
+    const seen = (args: string[], extra: Partial<SpawnOptions> = {}): Promise<string> =>
+      runCaptured({ program: '/bin/sh', args: ['-c', 'echo "$@" "$(pwd)" "$(ulimit -n)"', 'sh', ...args], ...extra }).then(({ output }) => output.trim());
+    const first = await seen(['one']);
+    assert.ok(first.startsWith(`one ${process.cwd()} `), first);
+    assert.match(first.slice(`one ${process.cwd()} `.length), /^\d+$/);
+    assert.equal(await seen(['two']), first.replace(/^one/, 'two'));
+    assert.match(await seen(['two'], { cwd: '/' }), /^two \/ /);
+    assert.equal(await seen(['two'], { cwd: '/', rlimits: { nofile: { soft: 77, hard: 77 } } }), 'two / 77');
+    assert.equal(await seen(['three']), first.replace(/^one/, 'three'));
+    // the supervisor's way: the same lists at every spawn (kept), a field of another value (converted again)
+    const options: SpawnOptions = { program: '/bin/sh', args: ['-c', 'echo "$(pwd)" "$(ulimit -n)"'], rlimits: { nofile: { soft: 55, hard: 55 } } };
+    const again = async (extra: Partial<SpawnOptions> = {}): Promise<string> => (await runCaptured({ ...options, ...extra })).output.trim();
+    assert.equal(await again(), `${process.cwd()} 55`);
+    assert.equal(await again(), `${process.cwd()} 55`);
+    assert.equal(await again({ cwd: '/' }), '/ 55');
+    assert.equal(await again({ cwd: '/', rlimits: { nofile: { soft: 66, hard: 66 } } }), '/ 66');
+    assert.equal(await again(), `${process.cwd()} 55`);
   });
 
   test('a prepared list is checked as spawn checks strings, and no other handle passes for one', () => {
