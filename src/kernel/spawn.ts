@@ -234,14 +234,14 @@ export function letChildRun(): void {
  * whatever file has that number at the spawn, as it would if converted again. */
 let lastProgram: { path: string; options: SpawnOptions; prepared: syscalls.PreparedProgram } | null = null;
 
-function sameProgram(path: string, a: SpawnOptions, b: SpawnOptions): boolean {
+function sameProgram(a: SpawnOptions, b: SpawnOptions): boolean {
   return a.program === b.program && a.args === b.args && a.cwd === b.cwd && a.rlimits === b.rlimits && a.uid === b.uid
     && a.gid === b.gid && a.groups === b.groups && a.noNewPrivs === b.noNewPrivs && a.execFd === b.execFd
-    && a.execFdInherit === b.execFdInherit && a.parentDeathSignal === b.parentDeathSignal && lastProgram?.path === path;
+    && a.execFdInherit === b.execFdInherit && a.parentDeathSignal === b.parentDeathSignal;
 }
 
 function preparedProgram(path: string, options: SpawnOptions): syscalls.PreparedProgram {
-  if (lastProgram !== null && sameProgram(path, lastProgram.options, options)) return lastProgram.prepared;
+  if (lastProgram !== null && lastProgram.path === path && sameProgram(lastProgram.options, options)) return lastProgram.prepared;
   const prepared = syscalls.prepareProgram({
     path,
     argv: [options.program, ...(options.args ?? [])],
