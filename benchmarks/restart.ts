@@ -102,7 +102,7 @@ function cycleProfile(child: string, cycles: number): Promise<string> {
     const log = scratch('restart-profile');
     const angel = startAngel([...CRASH_LOOP, '--', child, log], { quiet: true, nodeFlags: cpuProf, script: UNBUNDLED_ANGEL });
     try {
-      await angel.until(() => angel.count('restart') >= WARMUP, 60_000);
+      await angel.until(() => angel.count('restart') >= NODE_WARMUP, 60_000);
       const from = angel.count('restart');
       const start = performance.now();
       await angel.until(() => angel.count('restart') >= from + cycles, 60_000);

@@ -1,6 +1,6 @@
 /* The entries that start and shape processes: prepareProgram and spawn (a program converted once, started by the
- * fork path of spawn.c with each spawn's environment, fds and cgroup, [pid, pidfd] out), getgrouplist (for initgroups-like supplementary groups; the posix package lacks it) and the child
- * subreaper flag. */
+ * fork path of spawn.c with each spawn's environment, fds and cgroup, [pid, pidfd] out), getgrouplist (for
+ * initgroups-like supplementary groups; the posix package lacks it) and the child subreaper flag. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
