@@ -52,7 +52,7 @@ function cProgram(side: SideProcess, name: string, binary: () => string, extra: 
 /** The addon's call alone, its arguments prepared as spawnChild prepares them (the program converted once, the
  * environment's strings a prepared list); the exit is awaited untimed. */
 function nativeCall(name: string): Contender {
-  const envp = [prepareStrings(Object.entries(process.env).map(([key, value]) => `${key}=${value}`))];
+  const envBase = prepareStrings(Object.entries(process.env).map(([key, value]) => `${key}=${value}`));
   const program = prepareProgram({
     path: PROGRAM, argv: [PROGRAM], cwd: null, rlimits: [], uid: -1, gid: -1, groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false,
     parentDeathSignal: 0,
@@ -63,7 +63,7 @@ function nativeCall(name: string): Contender {
       const samples: number[] = [];
       for (let i = 0; i < count; i++) {
         const start = process.hrtime.bigint();
-        const [, pidfd] = spawnProgram(program, { envp, listenPidIndex: -1, watchdogPidIndex: -1, fds: [0, 1, 2], cgroupFd: -1, cgroupProcsFd: -1 });
+        const [, pidfd] = spawnProgram(program, { envBase, env: [], listenPidIndex: -1, watchdogPidIndex: -1, fds: [0, 1, 2], cgroupFd: -1, cgroupProcsFd: -1 });
         samples.push(elapsedMs(start));
         await new Promise<void>((resolve) => watchExit(pidfd, () => resolve()));
         closeSync(pidfd);

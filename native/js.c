@@ -219,68 +219,17 @@ napi_value js_prepare_strings(napi_env env, napi_value array, const char *what, 
   return js_tagged_external(env, prepared, free_prepared, &PREPARED_TAG);
 }
 
-/* The prepared list `value` is, or NULL when it is none (no exception). */
-static struct js_prepared *as_prepared(napi_env env, napi_value value) {
-  return js_tagged_data(env, value, &PREPARED_TAG);
-}
-
-char **js_get_string_list(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index,
-                          size_t slot_extra, char ***owned) {
-  uint32_t length;
-  *owned = NULL;
-  if (!js_get_array(env, array, what, max, &length)) return NULL;
-  /* the items, once: a prepared list's strings are counted in, a string's place is kept for the copy */
-  napi_value *items = calloc(length ? length : 1, sizeof *items);
-  struct js_prepared **lists = calloc(length ? length : 1, sizeof *lists);
-  char **vector = NULL, **copies = NULL;
-  size_t total = 0, ncopies = 0;
-  if (!items || !lists) {
-    js_throw_errno(env, "malloc", ENOMEM);
-    goto fail;
-  }
-  for (uint32_t i = 0; i < length; i++) {
-    if (napi_get_element(env, array, i, &items[i]) != napi_ok) {
-      js_throw_status(env, "napi_get_element");
-      goto fail;
-    }
-    lists[i] = as_prepared(env, items[i]);
-    total += lists[i] ? lists[i]->count : 1;
-    if (!lists[i]) ncopies++;
-  }
-  if (total > max) {
+bool js_get_prepared(napi_env env, napi_value value, const char *what, char *const **strings, uint32_t *count) {
+  struct js_prepared *prepared = js_tagged_data(env, value, &PREPARED_TAG);
+  if (!prepared) {
     char message[160];
-    snprintf(message, sizeof message, "%s: more than %u strings", what, max);
+    snprintf(message, sizeof message, "%s: expected a list from prepareStrings", what);
     js_throw_usage(env, message);
-    goto fail;
+    return false;
   }
-  vector = calloc(total + 1, sizeof *vector);
-  copies = calloc(ncopies + 1, sizeof *copies);
-  if (!vector || !copies) {
-    js_throw_errno(env, "malloc", ENOMEM);
-    goto fail;
-  }
-  size_t at = 0, copied = 0;
-  for (uint32_t i = 0; i < length; i++) {
-    if (lists[i]) {
-      memcpy(vector + at, lists[i]->strings, lists[i]->count * sizeof *vector);
-      at += lists[i]->count;
-      continue;
-    }
-    char *copy = js_get_string(env, items[i], what, (int)at == slot_index ? slot_extra : 0);
-    if (!copy) goto fail;
-    vector[at++] = copies[copied++] = copy;
-  }
-  free(items);
-  free(lists);
-  *owned = copies;
-  return vector;
-
-fail:
-  free(items);
-  free(lists);
-  free(vector);
-  js_free_string_vector(copies);
-  return NULL;
+  *strings = prepared->strings;
+  *count = prepared->count;
+  return true;
 }
 
 bool js_is_nullish(napi_env env, napi_value value) {

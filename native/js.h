@@ -34,14 +34,12 @@ void js_free_string_vector(char **vector);
 napi_value js_tagged_external(napi_env env, void *data, napi_finalize finalize, const napi_type_tag *tag);
 /* The data of a handle js_tagged_external made with `tag`, or NULL when `value` is no such handle (no exception). */
 void *js_tagged_data(napi_env env, napi_value value, const napi_type_tag *tag);
-/* A list of strings converted for C once, to be passed to js_get_string_list in place of its strings (a
- * napi_external, type-tagged); NULL with an exception pending when an item is not a string or holds a NUL. */
+/* A list of strings converted for C once (a napi_external, type-tagged), which spawn takes as its environment's
+ * base; NULL with an exception pending when an item is not a string or holds a NUL. */
 napi_value js_prepare_strings(napi_env env, napi_value array, const char *what, uint32_t max);
-/* A NULL-terminated vector of the strings of `array`, each item a string (copied; item `slot_index` of the
- * vector gets `slot_extra` spare bytes) or a prepared list (its strings, borrowed: valid while it is alive).
- * The copies are in *owned, NULL-terminated, for js_free_string_vector; the vector itself goes with free(). */
-char **js_get_string_list(napi_env env, napi_value array, const char *what, uint32_t max, int slot_index,
-                          size_t slot_extra, char ***owned);
+/* The strings of a prepared list (borrowed: valid while the list is alive) and how many; false, with a TypeError
+ * naming `what`, for any other value. */
+bool js_get_prepared(napi_env env, napi_value value, const char *what, char *const **strings, uint32_t *count);
 bool js_is_nullish(napi_env env, napi_value value);
 /* The data of the one argument, a handle (napi_external) an entry handed out; false, with a TypeError
  * `message` thrown, for anything else. */

@@ -24,20 +24,6 @@
 #define MAX_RLIMITS 32
 #define MAX_GROUPS 65536
 #define MAX_STRINGS (1u << 20)
-#define LISTEN_PID_DIGITS 24
-
-/* The '=' of string `index` of envp, when that string is one of the copies (the child writes its pid after
- * it; a prepared list's strings are shared by every spawn); NULL otherwise. */
-static char *slot_of(char **envp, char **copies, int index) {
-  for (int i = 0; envp[i]; i++) {
-    if (i != index) continue;
-    for (char **copy = copies; *copy; copy++) {
-      if (*copy == envp[i]) return strchr(envp[i], '=');
-    }
-    return NULL;
-  }
-  return NULL;
-}
 
 /* This process's pid, asked once: glibc's getpid is a system call each time, and this one is on every spawn's
  * path; a Node process never forks into a copy of itself that would call this. */
@@ -198,44 +184,101 @@ static struct program *as_program(napi_env env, napi_value value) {
   return program;
 }
 
-/* spawn's arguments, in order: what may change from one spawn of a program to the next. */
-enum spawn_arg { A_PROGRAM, A_ENVP, A_LISTEN_PID_INDEX, A_WATCHDOG_PID_INDEX, A_FDS, A_CGROUP_FD, A_CGROUP_PROCS_FD, A_SPAWNED, A_COUNT };
+/* Where spawn's numbers sit in its `layout` (an Int32Array the caller keeps and fills before each spawn, read in
+ * place: one N-API call for all of them, where each number and fd of its own cost some 0.4 us of the restart's
+ * path). kernel/syscalls.ts fills it by the same names. */
+enum spawn_layout {
+  L_ENV_COUNT,          /* the strings of `env` */
+  L_LISTEN_PID_INDEX,   /* one of them (-1: none), NAME= and 20 bytes of room: the child writes its pid there */
+  L_WATCHDOG_PID_INDEX, /* the same for WATCHDOG_PID= */
+  L_CGROUP_FD,          /* a cgroup v2 directory the child starts in (-1: none) */
+  L_CGROUP_PROCS_FD,    /* a cgroup v1 cgroup.procs the child writes itself into (-1: none) */
+  L_PID,                /* out: the child's pid */
+  L_PIDFD,              /* out: its pidfd */
+  L_NFDS,               /* the fds that follow: fds[i] becomes the child's fd i (-1: closed) */
+  L_FDS,
+};
 
-/* spawn(program, envp, listenPidIndex, watchdogPidIndex, fds, cgroupFd, cgroupProcsFd, spawned): the prepared
- * program started with this spawn's environment, fds and cgroup; [pid, pidfd] written into `spawned`, an
- * Int32Array(2) the caller keeps (an array made per spawn cost some 2 us of the restart's path). envp's items
- * are strings and prepared lists (prepareStrings), whose strings take their place; the string at
- * listenPidIndex (-1: none) gets room for the child's pid after its '=', the one at watchdogPidIndex brings its
- * own (NAME= and at least 20 placeholder bytes). A cgroup fd of -1 is none (cgroupFd: a v2 directory,
- * cgroupProcsFd: a v1 cgroup.procs open for writing). */
+/* The room a pid slot brings after its '=': a pid is at most 7 digits; 20 bytes are reserved. */
+#define PID_SLOT_ROOM 20
+
+/* The environment: the base's strings (borrowed), then the `count` strings of `joined`, each ended by a NUL
+ * byte (copied). The vector and the copy are one allocation, for free(); the strings of `joined` are also
+ * returned in *own (the first of them), for the pid slots. NULL with a TypeError when `joined` does not hold
+ * exactly `count` strings: a string with a NUL byte in it would have made two. */
+static char **spawn_envp(napi_env env, napi_value joined, char *const *base, uint32_t nbase, uint32_t count, char ***own) {
+  size_t length;
+  if (napi_get_value_string_utf8(env, joined, NULL, 0, &length) != napi_ok) {
+    js_throw_usage(env, "spawn: env: expected a string");
+    return NULL;
+  }
+  if ((uint64_t)nbase + count > MAX_STRINGS) {
+    js_throw_usage(env, "spawn: envp: too many strings");
+    return NULL;
+  }
+  size_t slots = (size_t)nbase + count + 1;
+  char **vector = malloc(slots * sizeof *vector + length + 1);
+  if (!vector) {
+    js_throw_errno(env, "malloc", ENOMEM);
+    return NULL;
+  }
+  char *text = (char *)(vector + slots);
+  napi_get_value_string_utf8(env, joined, text, length + 1, &length);
+  if (nbase) memcpy(vector, base, nbase * sizeof *vector);
+  uint32_t at = nbase;
+  char *cursor = text, *end = text + length;
+  while (cursor < end && at < nbase + count) {
+    vector[at++] = cursor;
+    cursor += strlen(cursor) + 1;
+  }
+  if (at != nbase + count || cursor != end) {
+    free(vector);
+    js_throw_usage(env, "spawn: env: expected its count of strings, each ended by a NUL byte (a string holds a NUL byte)");
+    return NULL;
+  }
+  vector[at] = NULL;
+  *own = vector + nbase;
+  return vector;
+}
+
+/* The room after the '=' of own string `index` (-1: none, NULL returned), or NULL with a TypeError `what` when it
+ * is no such string: the child writes its pid there. */
+static bool pid_slot(napi_env env, char **own, uint32_t count, int32_t index, const char *what, char **slot) {
+  *slot = NULL;
+  if (index < 0) return true;
+  char *equals = (uint32_t)index < count ? strchr(own[index], '=') : NULL;
+  if (!equals || strlen(equals + 1) < PID_SLOT_ROOM) {
+    js_throw_usage(env, what);
+    return false;
+  }
+  *slot = equals + 1;
+  return true;
+}
+
+/* spawn(program, envBase, env, layout): the prepared program started with this spawn's environment, fds and
+ * cgroup; its pid and pidfd written into layout. The environment is envBase's strings (a prepared list, or
+ * null) and then env's: L_ENV_COUNT strings in one, each ended by a NUL byte (one conversion, where a list cost
+ * two calls and a copy per string). */
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
-  size_t argc = A_COUNT;
-  napi_value arg[A_COUNT];
+  size_t argc = 4;
+  napi_value arg[4];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, arg, NULL, NULL));
-  if (argc != A_COUNT) return js_throw_usage(env, "spawn: expected (program, envp, listenPidIndex, watchdogPidIndex, fds, cgroupFd, cgroupProcsFd, spawned)");
-  struct program *program = as_program(env, arg[A_PROGRAM]);
+  if (argc != 4) return js_throw_usage(env, "spawn: expected (program, envBase, env, layout)");
+  struct program *program = as_program(env, arg[0]);
   if (!program) return NULL;
-
-  int32_t listen_pid_index, watchdog_pid_index, cgroup_fd, cgroup_procs_fd;
-  uint32_t nfds;
-  int fds[MAX_FDS];
-  int32_t *spawned;
-  size_t nspawned;
-  if (!js_get_int32(env, arg[A_LISTEN_PID_INDEX], "spawn: listenPidIndex", &listen_pid_index) ||
-      !js_get_int32(env, arg[A_WATCHDOG_PID_INDEX], "spawn: watchdogPidIndex", &watchdog_pid_index) ||
-      !js_get_int32(env, arg[A_CGROUP_FD], "spawn: cgroupFd", &cgroup_fd) ||
-      !js_get_int32(env, arg[A_CGROUP_PROCS_FD], "spawn: cgroupProcsFd", &cgroup_procs_fd) ||
-      !js_get_int32s(env, arg[A_SPAWNED], "spawn: spawned", &spawned, &nspawned) ||
-      !js_get_array(env, arg[A_FDS], "spawn: fds", MAX_FDS, &nfds)) return NULL;
-  if (nspawned != 2) return js_throw_usage(env, "spawn: spawned must be an Int32Array(2)");
-  for (uint32_t i = 0; i < nfds; i++) {
-    napi_value item;
-    if (napi_get_element(env, arg[A_FDS], i, &item) != napi_ok ||
-        !js_get_int32(env, item, "spawn: fds[i]", &fds[i])) return NULL;
+  char *const *base = NULL;
+  uint32_t nbase = 0;
+  if (!js_is_nullish(env, arg[1]) && !js_get_prepared(env, arg[1], "spawn: envBase", &base, &nbase)) return NULL;
+  int32_t *layout;
+  size_t nlayout;
+  if (!js_get_int32s(env, arg[3], "spawn: layout", &layout, &nlayout)) return NULL;
+  if (nlayout < L_FDS || layout[L_NFDS] < 0 || layout[L_NFDS] > MAX_FDS || nlayout < (size_t)L_FDS + (size_t)layout[L_NFDS] ||
+      layout[L_ENV_COUNT] < 0) {
+    return js_throw_usage(env, "spawn: layout must hold the spawn's numbers and then its fds");
   }
 
-  char **env_copies = NULL;
-  char **envp = js_get_string_list(env, arg[A_ENVP], "spawn: envp", MAX_STRINGS, listen_pid_index, LISTEN_PID_DIGITS, &env_copies);
+  char **own;
+  char **envp = spawn_envp(env, arg[2], base, nbase, (uint32_t)layout[L_ENV_COUNT], &own);
   if (!envp) return NULL;
 
   struct angel_spawn_spec spec;
@@ -244,8 +287,8 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   spec.argv = program->argv;
   spec.envp = envp;
   spec.cwd = program->cwd;
-  spec.fds = fds;
-  spec.nfds = (int)nfds;
+  spec.fds = layout + L_FDS;
+  spec.nfds = layout[L_NFDS];
   spec.rlimits = program->rlimits;
   spec.nrlimits = program->nrlimits;
   spec.uid = program->uid;
@@ -257,23 +300,16 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   spec.exec_fd_inherit = program->exec_fd_inherit;
   spec.parent_death_signal = program->parent_death_signal;
   spec.parent_pid = own_pid();
-  spec.cgroup_fd = cgroup_fd;
-  spec.cgroup_procs_fd = cgroup_procs_fd;
-  if (listen_pid_index >= 0) {
-    char *slot = slot_of(envp, env_copies, listen_pid_index);
-    if (!slot) {
-      js_throw_usage(env, "spawn: listenPidIndex must point at a NAME= string of envp, not of a prepared list");
-      goto done;
-    }
-    spec.listen_pid_slot = slot + 1;
+  spec.cgroup_fd = layout[L_CGROUP_FD];
+  spec.cgroup_procs_fd = layout[L_CGROUP_PROCS_FD];
+  uint32_t count = (uint32_t)layout[L_ENV_COUNT];
+  if (!pid_slot(env, own, count, layout[L_LISTEN_PID_INDEX], "spawn: listenPidIndex must point at a NAME= string of env with 20 bytes of room", &spec.listen_pid_slot) ||
+      !pid_slot(env, own, count, layout[L_WATCHDOG_PID_INDEX], "spawn: watchdogPidIndex must point at a NAME= string of env with 20 bytes of room", &spec.watchdog_pid_slot)) {
+    goto done;
   }
-  if (watchdog_pid_index >= 0) {
-    char *slot = watchdog_pid_index == listen_pid_index ? NULL : slot_of(envp, env_copies, watchdog_pid_index);
-    if (!slot || strlen(slot + 1) < 20) {
-      js_throw_usage(env, "spawn: watchdogPidIndex must point at a NAME= string of envp with 20 bytes of room");
-      goto done;
-    }
-    spec.watchdog_pid_slot = slot + 1;
+  if (spec.listen_pid_slot && spec.listen_pid_slot == spec.watchdog_pid_slot) {
+    js_throw_usage(env, "spawn: listenPidIndex and watchdogPidIndex must be two strings");
+    goto done;
   }
 
   pid_t pid;
@@ -290,16 +326,15 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
     if (error) napi_throw(env, error);
     goto done;
   }
-  spawned[0] = pid;
-  spawned[1] = pidfd;
+  layout[L_PID] = pid;
+  layout[L_PIDFD] = pidfd;
 
 done:
   free(envp);
-  js_free_string_vector(env_copies);
   return NULL;
 }
 
-/* prepareStrings(strings) -> a handle spawn's envp takes in place of those strings: converted once, for an
+/* prepareStrings(strings) -> a handle spawn takes as its environment's base: converted once, for an
  * environment that is spawned with again and again (a large one, npm's, costs its conversion at every spawn). */
 napi_value angel_prepare_strings(napi_env env, napi_callback_info info) {
   size_t argc = 1;

@@ -51,11 +51,13 @@ export interface NativeProgram {
 
 /** What may change from one spawn of a program to the next: the generation's environment, fds and cgroup. */
 export interface NativeSpawnFields {
-  /** Strings, and prepared lists whose strings take their place. */
-  envp: ReadonlyArray<string | PreparedStrings>;
-  /** The envp string NAME= the child writes its pid after (-1: none). */
+  /** The environment's first strings, converted once (null: none). */
+  envBase: PreparedStrings | null;
+  /** Its strings after envBase's. */
+  env: readonly string[];
+  /** The string of env (NAME= and 20 bytes of room) the child writes its pid into (-1: none). */
   listenPidIndex: number;
-  /** The same for WATCHDOG_PID= (-1: none); its string brings 20 bytes of room. */
+  /** The same for WATCHDOG_PID= (-1: none). */
   watchdogPidIndex: number;
   /** fds[i] becomes the child's fd i; -1 leaves it closed. */
   fds: readonly number[];
@@ -71,12 +73,10 @@ export type NativeSpawnSpec = NativeProgram & NativeSpawnFields;
 export interface NativeAddon {
   /** Throws a TypeError naming the field that is not what NativeProgram says. */
   prepareProgram(program: NativeProgram): PreparedProgram;
-  /** Writes [pid, pidfd] into `spawned` once the child has exec'd; throws an Error with
-   * code/errno/syscall(/resource). The fields come as arguments (native/process.c says why). */
-  spawn(
-    program: PreparedProgram, envp: NativeSpawnFields['envp'], listenPidIndex: number, watchdogPidIndex: number,
-    fds: readonly number[], cgroupFd: number, cgroupProcsFd: number, spawned: Int32Array,
-  ): void;
+  /** Starts the program once it has exec'd, its pid and pidfd written into `layout`; throws an Error with
+   * code/errno/syscall(/resource). env holds its strings each ended by a NUL byte; layout the numbers and fds,
+   * as syscalls.ts lays them out (native/process.c says why). */
+  spawn(program: PreparedProgram, envBase: PreparedStrings | null, env: string, layout: Int32Array): void;
   /** Throws a TypeError for a string with a NUL byte, as spawn does. */
   prepareStrings(strings: readonly string[]): PreparedStrings;
   watchExit(

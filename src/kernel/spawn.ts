@@ -60,14 +60,20 @@ export interface ChildProcess {
 }
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+// a pid is at most 7 digits; each slot brings 20 bytes of room for the child to write its own into
+const LISTEN_PID_SLOT = `LISTEN_PID=${'0'.repeat(20)}`;
 const WATCHDOG_PID_SLOT = `WATCHDOG_PID=${'0'.repeat(20)}`;
+const STDIO: readonly number[] = [0, 1, 2];
+
+/** The variables whose values the child's own pid replaces. */
+const pidVariables = (options: SpawnOptions): string[] => [...(options.listenPid ? ['LISTEN_PID'] : []), ...(options.watchdogPid ? ['WATCHDOG_PID'] : [])];
 
 /** The strings an environment starts from, shared by those derived from it. From their second spawn on they go
  * to C prepared (converted once, kept by the addon): a large environment (npm's) would otherwise be converted
  * again on every restart's path. A one-off spawn converts its strings as it goes, as before. */
 class BaseStrings {
-  /** Per set of names left out: the uses so far, then the prepared strings and how many they are. */
-  readonly #forms = new Map<string, number | { prepared: PreparedStrings; count: number }>();
+  /** Per set of names left out: the uses so far, then the prepared strings. */
+  readonly #forms = new Map<string, number | { prepared: PreparedStrings; strings: readonly string[] }>();
 
   constructor(
     readonly strings: readonly string[],
@@ -79,21 +85,24 @@ class BaseStrings {
     return left.length === 0 ? this.strings : this.strings.filter((entry) => !left.some((name) => isVariable(entry, name)));
   }
 
-  /** The strings less the variables `left` (names of this base), as spawn's envp takes them; and how many. */
-  forSpawn(left: readonly string[]): { items: ReadonlyArray<string | PreparedStrings>; count: number } {
+  /** The strings less the variables `left` (names of this base), as spawn takes them: prepared, from their
+   * second use on, or as strings. */
+  forSpawn(left: readonly string[]): { prepared: PreparedStrings | null; strings: readonly string[] } {
     const key = left.length === 0 ? '' : JSON.stringify([...left].sort());
     const form = this.#forms.get(key) ?? 0;
-    if (typeof form !== 'number') return { items: [form.prepared], count: form.count };
-    const kept = this.less(left);
+    if (typeof form !== 'number') return form;
+    const strings = this.less(left);
     if (form === 0) {
       this.#forms.set(key, 1);
-      return { items: kept, count: kept.length };
+      return { prepared: null, strings };
     }
-    const prepared = { prepared: syscalls.prepareStrings(kept), count: kept.length };
+    const prepared = { prepared: syscalls.prepareStrings(strings), strings: NO_STRINGS };
     this.#forms.set(key, prepared);
-    return { items: [prepared.prepared], count: prepared.count };
+    return prepared;
   }
 }
+
+const NO_STRINGS: readonly string[] = [];
 
 /**
  * An environment as execve takes it (KEY=VALUE strings), converted once. The supervisor spawns with the same
@@ -140,12 +149,12 @@ export class Environ {
     return [...this.#base.less([...this.#replaced, ...drop]), ...this.#addedLess(drop)];
   }
 
-  /** The strings less the variables `drop`, as spawn's envp takes them (the base's prepared), and how many. */
-  envp(drop: readonly string[]): { items: Array<string | PreparedStrings>; count: number } {
+  /** The strings less the variables `drop`, as spawn takes them: the base's (prepared, from the second spawn on),
+   * then the rest, in a new list the caller may add to. */
+  forSpawn(drop: readonly string[]): { base: PreparedStrings | null; strings: string[] } {
     const left = drop.length === 0 ? this.#replaced : [...this.#replaced, ...drop.filter((name) => this.#base.names.has(name))];
     const base = this.#base.forSpawn(left);
-    const added = this.#addedLess(drop);
-    return { items: [...base.items, ...added], count: base.count + added.length };
+    return { base: base.prepared, strings: base.strings.concat(this.#addedLess(drop)) };
   }
 
   #addedLess(drop: readonly string[]): readonly string[] {
@@ -263,24 +272,22 @@ function preparedProgram(path: string, options: SpawnOptions): syscalls.Prepared
 export function spawnChild(options: SpawnOptions): ChildProcess {
   const env = options.env instanceof Environ ? options.env : Environ.of(options.env ?? process.env);
   const path = resolveProgram(options.program, env.path, options.cwd);
-  // the addon writes the child's own pid into the LISTEN_PID= slot between fork and exec, and into
-  // WATCHDOG_PID=, whose string brings its own room (a pid is at most 7 digits; 20 are reserved)
-  const drop = [...(options.listenPid ? ['LISTEN_PID'] : []), ...(options.watchdogPid ? ['WATCHDOG_PID'] : [])];
-  const { items: envp, count } = env.envp(drop);
-  const listenPidIndex = options.listenPid ? count : -1;
-  const watchdogPidIndex = options.watchdogPid ? count + (options.listenPid ? 1 : 0) : -1;
-  if (options.listenPid) envp.push('LISTEN_PID=');
-  if (options.watchdogPid) envp.push(WATCHDOG_PID_SLOT);
+  // the addon writes the child's own pid into the LISTEN_PID= and WATCHDOG_PID= slots between fork and exec
+  const { base, strings } = env.forSpawn(options.listenPid || options.watchdogPid ? pidVariables(options) : NO_STRINGS);
+  const listenPidIndex = options.listenPid ? strings.push(LISTEN_PID_SLOT) - 1 : -1;
+  const watchdogPidIndex = options.watchdogPid ? strings.push(WATCHDOG_PID_SLOT) - 1 : -1;
+  const cgroup = options.cgroup;
 
   let pid: number, pidfd: number;
   try {
     [pid, pidfd] = syscalls.spawnProgram(preparedProgram(path, options), {
-      envp,
+      envBase: base,
+      env: strings,
       listenPidIndex,
       watchdogPidIndex,
-      fds: options.fds ?? [0, 1, 2],
-      cgroupFd: options.cgroup && 'dirFd' in options.cgroup ? options.cgroup.dirFd : -1,
-      cgroupProcsFd: options.cgroup && 'procsFd' in options.cgroup ? options.cgroup.procsFd : -1,
+      fds: options.fds ?? STDIO,
+      cgroupFd: cgroup !== undefined && 'dirFd' in cgroup ? cgroup.dirFd : -1,
+      cgroupProcsFd: cgroup !== undefined && 'procsFd' in cgroup ? cgroup.procsFd : -1,
     });
   } catch (error) {
     throw toSpawnError(path, error);

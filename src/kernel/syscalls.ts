@@ -40,13 +40,33 @@ function named<T>(call: () => T): T {
 
 export const prepareProgram = (program: NativeProgram): PreparedProgram => named(() => addon().prepareProgram(program));
 
-/** Where spawn writes [pid, pidfd]: one array for every spawn, read at once. */
-const spawned = new Int32Array(2);
+/** Where spawn's numbers sit in its layout (native/process.c enum spawn_layout). */
+const enum Layout { EnvCount, ListenPidIndex, WatchdogPidIndex, CgroupFd, CgroupProcsFd, Pid, Pidfd, Nfds, Fds }
+
+/** The numbers and fds of a spawn, in one array kept from one spawn to the next and read by C in place. */
+let layout = new Int32Array(Layout.Fds + 8);
+
+/** The layout's value for `value`, checked: an Int32Array would turn anything else into a number silently. */
+function int32(value: number, what: string): number {
+  if ((value | 0) !== value) throw new TypeError(`spawn: ${what}: expected an integer`);
+  return value;
+}
 
 /** Starts a prepared program with this spawn's fields: [pid, pidfd] once the child has exec'd. */
 export function spawnProgram(program: PreparedProgram, fields: NativeSpawnFields): [number, number] {
-  named(() => addon().spawn(program, fields.envp, fields.listenPidIndex, fields.watchdogPidIndex, fields.fds, fields.cgroupFd, fields.cgroupProcsFd, spawned));
-  return [spawned[0] as number, spawned[1] as number];
+  const { env, fds } = fields;
+  if (layout.length < Layout.Fds + fds.length) layout = new Int32Array(Layout.Fds + fds.length);
+  layout[Layout.EnvCount] = env.length;
+  layout[Layout.ListenPidIndex] = int32(fields.listenPidIndex, 'listenPidIndex');
+  layout[Layout.WatchdogPidIndex] = int32(fields.watchdogPidIndex, 'watchdogPidIndex');
+  layout[Layout.CgroupFd] = int32(fields.cgroupFd, 'cgroupFd');
+  layout[Layout.CgroupProcsFd] = int32(fields.cgroupProcsFd, 'cgroupProcsFd');
+  layout[Layout.Nfds] = fds.length;
+  for (let i = 0; i < fds.length; i++) layout[Layout.Fds + i] = int32(fds[i] as number, 'fds[i]');
+  // each string ended by a NUL byte: C counts them, so one that holds a NUL is refused, never split in two
+  const joined = env.length === 0 ? '' : env.length === 1 ? `${env[0] as string}\0` : `${env.join('\0')}\0`;
+  named(() => addon().spawn(program, fields.envBase, joined, layout));
+  return [layout[Layout.Pid] as number, layout[Layout.Pidfd] as number];
 }
 
 /** A one-off spawn: its program prepared for it alone. */

@@ -15,7 +15,7 @@ import { hiddenEnvironment } from '../helpers/proc.js';
 import { childPids } from '../helpers/spawn-output.js';
 
 const spec = (path: string, ...args: string[]): NativeSpawnSpec => ({
-  path, argv: [path, ...args], envp: [], listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
+  path, argv: [path, ...args], envBase: null, env: [], listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
   groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false, parentDeathSignal: 0, cgroupFd: -1, cgroupProcsFd: -1,
 });
 

@@ -24,7 +24,7 @@ const KiB = 2 ** 10;
 const MiB = 2 ** 20;
 /** The addon's spawn spec with every field at its "none": /bin/true, angel's fds 0-2. */
 const BARE_SPEC: NativeSpawnSpec = {
-  path: '/bin/true', argv: ['true'], envp: [], listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
+  path: '/bin/true', argv: ['true'], envBase: null, env: [], listenPidIndex: -1, watchdogPidIndex: -1, cwd: null, fds: [0, 1, 2], rlimits: [], uid: -1, gid: -1,
   groups: null, noNewPrivs: false, execFd: -1, execFdInherit: false, parentDeathSignal: 0, cgroupFd: -1, cgroupProcsFd: -1,
 };
 const SIGPIPE_BIT = 1n << 12n; // bit n-1 for signal n in /proc/<pid>/status masks (proc(5))
@@ -241,10 +241,11 @@ describe('exits', () => {
     const [readEnd, writeEnd] = pipe();
     const child = spawnChild({ program: fixture('crasher'), args: ['exit', '7'], fds: [0, writeEnd, 2] });
     closeSync(writeEnd);
-    // the pipe's end of file: the child has ended (its only writer is gone)
+    // the pipe's end of file: the child is ending (its only writer is gone); it is a zombie a little later, once
+    // its exit is done, and stays one: nothing watches it yet
     assert.equal(readSync(readEnd, Buffer.alloc(16)), 0);
     closeSync(readEnd);
-    assert.equal(statFields(child.pid)[0], 'Z', 'ended, and not reaped yet');
+    await until(() => statFields(child.pid)[0] === 'Z', 'the ended child to be a zombie, not reaped');
     assert.equal(child.exit, undefined);
     assert.deepEqual(await child.exited, { code: 7, signal: null, coreDumped: false });
     assert.equal(existsSync(`/proc/${child.pid}`), false, 'reaped by the watch');
@@ -534,13 +535,10 @@ describe('Environ', () => {
       closeSync(childPidfd);
     }
     assert.notEqual(pids[0], pids[1]);
-    assert.throws(() => (addon().spawn as (...fields: unknown[]) => unknown)(program), { name: 'TypeError', message: /spawn: expected \(program, envp/ });
+    assert.throws(() => (addon().spawn as (...fields: unknown[]) => unknown)(program), { name: 'TypeError', message: /spawn: expected \(program, envBase, env, layout\)/ });
     const handle = prepareStrings(['A=1']);
     assert.throws(() => spawnProgram(handle as never, BARE_SPEC), { name: 'TypeError', message: /spawn: program must be a handle from prepareProgram/ });
-    assert.throws(
-      () => addon().spawn(program, [], -1, -1, [0, 1, 2], -1, -1, new Int32Array(3)),
-      { name: 'TypeError', message: /spawn: spawned must be an Int32Array\(2\)/ },
-    );
+    assert.throws(() => addon().spawn(program, null, '', new Int32Array(3)), { name: 'TypeError', message: /spawn: layout must hold/ });
     const { uid: _missing, ...withoutUid } = BARE_SPEC;
     assert.throws(() => spawnNative(withoutUid as NativeSpawnSpec), { name: 'TypeError', message: /prepareProgram: uid/ });
     assert.throws(() => spawnNative({ ...BARE_SPEC, cwd: 7 as never }), { name: 'TypeError', message: /prepareProgram: cwd/ });
@@ -575,13 +573,29 @@ describe('Environ', () => {
     const watch = watchFd(fd, false, () => {});
     try {
       assert.throws(
-        () => spawnNative({ ...BARE_SPEC, envp: [watch as never] }),
-        { name: 'TypeError', message: /spawn: envp: expected a string/ },
+        () => spawnNative({ ...BARE_SPEC, envBase: watch as never }),
+        { name: 'TypeError', message: /spawn: envBase: expected a list from prepareStrings/ },
       );
     } finally {
       unwatchFd(watch);
       closeSync(fd);
     }
+  });
+
+  test('an environment string with a NUL byte is refused whole, never read as two variables', () => {
+    // env goes to C as one string, each variable ended by a NUL: C counts them against the layout's count
+    const smuggled = { ...BARE_SPEC, env: ['OK=1', 'BAD=a\0LD_PRELOAD=/tmp/x.so'] };
+    assert.throws(() => spawnNative(smuggled), { name: 'TypeError', message: /spawn: env: .*holds a NUL byte/ });
+    assert.throws(() => spawnChild({ program: '/bin/true', env: { BAD: 'a\0LD_PRELOAD=/tmp/x.so' } }), { name: 'TypeError', message: /holds a NUL byte/ });
+    const program = prepareProgram(BARE_SPEC);
+    const layout = Int32Array.from([1, -1, -1, -1, -1, 0, 0, 0]);
+    assert.throws(() => addon().spawn(program, null, 'A=1\0B=2\0', layout), { name: 'TypeError', message: /its count of strings/ });
+    assert.throws(() => addon().spawn(program, null, 'A=1', layout), { name: 'TypeError', message: /its count of strings/ });
+    // a pid slot must bring its room: the child writes its pid after the '='
+    assert.throws(() => spawnNative({ ...BARE_SPEC, env: ['LISTEN_PID='], listenPidIndex: 0 }), { name: 'TypeError', message: /listenPidIndex must point at a NAME= string of env with 20 bytes of room/ });
+    assert.throws(() => spawnNative({ ...BARE_SPEC, env: ['A=1'], watchdogPidIndex: 1 }), { name: 'TypeError', message: /watchdogPidIndex must point/ });
+    assert.equal(layout[5], 0, 'no child started');
+    assert.deepEqual(zombieChildren(), []);
   });
 
   test('the child gets exactly the strings of an Environ, and the program is looked up in its PATH', async () => {
