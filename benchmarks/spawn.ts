@@ -1,12 +1,13 @@
 // Spawn -> exec confirmed, /bin/true, in one run: the C floor (vfork), angel's fork path called from C, the
-// addon called from Node, spawnChild, and child_process.spawn; then spawnChild and child_process.spawn again
+// addon called from Node, a prepared program's start as the supervisor calls it, spawnChild, and
+// child_process.spawn; then the supervisor's start and child_process.spawn again
 // with a large V8 heap, which fork copies page tables for and vfork (CLONE_VM) does not. All rows are
 // sampled in alternating rounds (lib/interleave.ts), the floor in both phases. What forks (the C programs,
 // child_process.spawn) does so in a side process (lib/side.ts): this one, which times angel's spawn, forks
 // nothing, as the supervisor does not.
 import { closeSync } from 'node:fs';
 import { prepareProgram, prepareStrings, spawnProgram, watchExit } from '../src/kernel/syscalls.js';
-import { Environ, spawnChild, type SpawnOptions } from '../src/kernel/spawn.js';
+import { Environ, PreparedSpawn, spawnChild, type ChildProcess } from '../src/kernel/spawn.js';
 import { sampleInRounds, toRow, type Contender, type RoundsOptions, type Sampled } from './lib/interleave.js';
 import { buildC, parseSamples, type BuildOptions } from './lib/compile.js';
 import { elapsedMs, growHeap, SideProcess } from './lib/side.js';
@@ -49,8 +50,8 @@ function cProgram(side: SideProcess, name: string, binary: () => string, extra: 
   return { name, measure: async (count) => parseSamples(await side.run(binary(), [String(count), String(BLOCK_WARMUP), ...extra])) };
 }
 
-/** The addon's call alone, its arguments prepared as spawnChild prepares them (the program converted once, the
- * environment's strings a prepared list); the exit is awaited untimed. */
+/** The addon's call alone, its arguments prepared as the supervisor's start prepares them (the program converted
+ * once, the environment's strings a prepared list); the exit is awaited untimed. */
 function nativeCall(name: string): Contender {
   const envBase = prepareStrings(Object.entries(process.env).map(([key, value]) => `${key}=${value}`));
   const program = prepareProgram({
@@ -73,17 +74,18 @@ function nativeCall(name: string): Contender {
   });
 }
 
-/** spawnChild returns once exec is confirmed, so the call itself is timed; the exit is awaited untimed. */
-function spawnChildCalls(name: string, options: () => SpawnOptions): Contender {
+/** A start returns once exec is confirmed, so the call itself is timed; the exit is awaited untimed. `next`
+ * makes the call's argument, untimed. */
+function startCalls<T>(name: string, next: () => T, start: (argument: T) => ChildProcess): Contender {
   return unkeptFirst({
     name,
     async measure(count) {
       const samples: number[] = [];
       for (let i = 0; i < count; i++) {
-        const spawnOptions = options();
-        const start = process.hrtime.bigint();
-        const child = spawnChild(spawnOptions);
-        samples.push(elapsedMs(start));
+        const argument = next();
+        const begun = process.hrtime.bigint();
+        const child = start(argument);
+        samples.push(elapsedMs(begun));
         const exit = await child.exited;
         if (exit.code !== 0) throw new Error(`${PROGRAM} exited ${exit.code ?? exit.signal}`);
       }
@@ -126,20 +128,23 @@ async function samplePhases(side: SideProcess, rounds: RoundsOptions, binaries: 
   const floor = cProgram(side, 'C floor: vfork + execve, a failure written to the shared memory', binaries.floor);
   const session = cProgram(side, 'C floor with a session: the same, the child calling setsid() before its execve', binaries.floor, ['session']);
   const path = cProgram(side, "angel's fork path from C (angel_spawn, no Node)", binaries.path);
-  // The supervisor converts the environment once per launch, an Environ, and derives each generation's from it
-  // (driver/supervisor.ts, driver/launch.ts); spawnChild without `env` walks process.env, an exotic object that
-  // calls into C++ for every key, on each call.
+  // The supervisor prepares a launch's program once (a PreparedSpawn) and converts its environment once (an
+  // Environ), and starts each generation with that environment and the generation's variables
+  // (driver/supervisor.ts, driver/launch.ts); spawnChild prepares its program for one start, and without `env`
+  // walks process.env, an exotic object that calls into C++ for every key.
   const baseEnv = Environ.of(process.env);
+  const program = new PreparedSpawn({ program: PROGRAM });
   let generation = 0;
-  const asTheSupervisor = (): SpawnOptions => ({ program: PROGRAM, env: baseEnv.with({ ANGEL_GENERATION: String(generation++) }) });
+  const asTheSupervisor = (): { env: Environ } => ({ env: baseEnv.with({ ANGEL_GENERATION: String(generation++) }) });
+  const supervisorStarts = (name: string): Contender => startCalls(name, asTheSupervisor, (start) => program.start(start));
   const plain = await sampleInRounds(
     [
       floor,
       session,
       path,
       nativeCall('angel addon call (spawn of a program prepared once, arguments ready)'),
-      spawnChildCalls('angel spawnChild, env prepared once (as the supervisor calls it)', asTheSupervisor),
-      spawnChildCalls("angel spawnChild({ program: '/bin/true' }) (walks process.env)", () => ({ program: PROGRAM })),
+      supervisorStarts('angel as the supervisor calls it: a program prepared once per launch, started with the generation\'s environment'),
+      startCalls("angel spawnChild({ program: '/bin/true' }) (prepared for one start, walks process.env)", () => ({ program: PROGRAM }), spawnChild),
       childProcessSpawns(side, "child_process.spawn, to its 'spawn' event (in the side process)"),
     ],
     rounds,
@@ -152,7 +157,7 @@ async function samplePhases(side: SideProcess, rounds: RoundsOptions, binaries: 
   const heavy = await sampleInRounds(
     [
       { ...floor, name: 'C floor, sampled beside the heap rows below' },
-      spawnChildCalls(`angel spawnChild as the supervisor calls it, ${grown.heapMiB} MiB heap (RSS ${grown.rssMiB} MiB)`, asTheSupervisor),
+      supervisorStarts(`angel as the supervisor calls it, ${grown.heapMiB} MiB heap (RSS ${grown.rssMiB} MiB)`),
       childProcessSpawns(side, `child_process.spawn, ${sideHeap.heapMiB} MiB heap (RSS ${sideHeap.rssMiB} MiB)`),
     ],
     rounds,
@@ -192,11 +197,12 @@ export const spawnBenchmark: Benchmark = {
       notes: [
         `Target (benchmarks/lib/targets.ts): spawn -> exec confirmed, as the supervisor calls it, within ${TARGET}x of the C vfork ` +
           "floor at the median, and the same with a large heap. Every row is the caller's clock (CLOCK_MONOTONIC) around " +
-          'one spawn, from the call to the exec confirmed (spawnChild returns once it is; the exit is awaited untimed). The ' +
-          'target row is spawnChild as the supervisor calls it: the environment converted once per launch (an Environ) and ' +
-          "each generation's derived from it. The rows below it take it apart: the fork path called from C, the bare addon " +
-          "call from Node with its arguments ready, and spawnChild({ program: '/bin/true' }) without `env`, which walks " +
-          'process.env, an exotic object that calls into C++ for every key, on every call. Each row\'s turn in a round ' +
+          'one spawn, from the call to the exec confirmed (a start returns once it is; the exit is awaited untimed). The ' +
+          "target row is a start as the supervisor calls it: the launch's program prepared once (a PreparedSpawn), its " +
+          "environment converted once (an Environ), and each generation's derived from it. The rows below it take it " +
+          "apart: the fork path called from C, the bare addon call from Node with its arguments ready, and " +
+          "spawnChild({ program: '/bin/true' }), a one-off: its program prepared for the one start, and without `env` " +
+          'process.env walked, an exotic object that calls into C++ for every key. Each row\'s turn in a round ' +
           `begins with ${BLOCK_WARMUP} spawns not kept, in every row (the C programs' are a fresh process's page faults; angel's and ` +
           "child_process.spawn's the caches the row before left cold).",
         `Where the target row's time goes, by the rows below it: angel's fork path called from C is ${ratioOf(pathRow, floorRow)} of ` +
@@ -205,9 +211,9 @@ export const spawnBenchmark: Benchmark = {
           `${TARGET}x; of those, the session alone makes the floor ${ratioOf(sessionRow, floorRow)} (setsid: the kernel makes each ` +
           'session a scheduling autogroup, allocated per CPU, where CONFIG_SCHED_AUTOGROUP is set); called from Node with ' +
           `its arguments ready, ${msDelta(nativeRow, pathRow)} more (the spawn's own arguments converted, the program ` +
-          'prepared once as the supervisor has it, and a process that runs JavaScript between its spawns); spawnChild ' +
+          "prepared once as the supervisor has it, and a process that runs JavaScript between its spawns); the start " +
           `around it ${msDelta(preparedRow, nativeRow)} more (the generation's environment strings, the Child).`,
-        `Heap (${heapMiB} MiB of small objects; the heap rows against the floor sampled beside them): spawnChild's ratio ` +
+        `Heap (${heapMiB} MiB of small objects; the heap rows against the floor sampled beside them): the start's ratio ` +
           `moves ${heapGrowth(preparedHeapRow, heapFloorRow, preparedRow, floorRow)} (CLONE_VM: no page tables copied), ` +
           `child_process.spawn's ${heapGrowth(nodeHeapRow, heapFloorRow, nodeRow, floorRow)} (libuv forks).`,
       ],

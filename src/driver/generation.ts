@@ -19,7 +19,7 @@ import type { OwnMemory, OwnMemoryLookup } from '../kernel/ownmemory.js';
 import { statFields, type TreeSample } from '../kernel/proctree.js';
 import { closeReadyPipe, probeReady, type ReadyPipe, type ReadyProbe } from '../kernel/ready.js';
 import { Sampler } from '../kernel/sampler.js';
-import { letChildRun, spawnChild, type ChildExit, type ChildProcess, type SpawnOptions } from '../kernel/spawn.js';
+import { letChildRun, type ChildExit, type ChildProcess, type PreparedSpawn, type StartOptions } from '../kernel/spawn.js';
 
 /** What a generation reports, each with itself as the first argument. */
 export interface GenerationSink {
@@ -55,9 +55,12 @@ export interface Sampling {
 
 export interface GenerationSpec {
   number: number;
-  spawn: SpawnOptions;
+  /** The launch's program, prepared once for all its generations. */
+  program: PreparedSpawn;
+  /** What this generation starts it with: its environment, fds and cgroup. */
+  start: StartOptions;
   ready: ReadyMode;
-  /** The pipe of `--ready fd`, whose write end is in spawn.fds. */
+  /** The pipe of `--ready fd`, whose write end is in start.fds. */
   readyPipe: ReadyPipe | null;
   readyTimeoutMs: number;
   /** How its memory is sampled; null: no --max-mem, no sampling. */
@@ -67,7 +70,7 @@ export interface GenerationSpec {
   /** angel's own memory cgroup: without a cgroup of its own, a generation's SIGKILL while its OOM kill count
    * moved was the kernel's OOM killer. */
   own: OwnMemoryLookup | null;
-  /** Its NOTIFY_SOCKET (--ready notify, --watchdog), named in spawn.env. */
+  /** Its NOTIFY_SOCKET (--ready notify, --watchdog), named in start.env. */
   notify: NotifySocket | null;
   /** The watchdog period (--watchdog): WATCHDOG=1 must come within it; null: none. */
   watchdogMs: number | null;
@@ -148,7 +151,7 @@ export class Generation implements GenerationHandle {
   static start(spec: GenerationSpec): Generation {
     const spawnAt = now();
     try {
-      const generation = new Generation(spec, spawnChild(spec.cgroup ? { ...spec.spawn, cgroup: spec.cgroup.spawnWith } : spec.spawn), spawnAt);
+      const generation = new Generation(spec, spec.program.start(spec.start), spawnAt);
       letChildRun();
       return generation;
     } catch (error) {

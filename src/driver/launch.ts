@@ -25,7 +25,7 @@ import { closeReadyPipe, openReadyPipe } from '../kernel/ready.js';
 import type { HeldSocket } from '../kernel/sockets.js';
 import { checkLogFile } from '../kernel/logfile.js';
 import { readEnvFiles } from '../kernel/envfile.js';
-import { checkProgram, type Environ } from '../kernel/spawn.js';
+import { checkProgram, PreparedSpawn, type Environ } from '../kernel/spawn.js';
 
 // what the face asks before a launch: who angel acts for, the config file (read with that user's rights), whether
 // the addon loads, and the binary a locked build runs
@@ -173,6 +173,23 @@ function cgroupOf(cgroups: CgroupTree | null, number: number, capBytes: number |
 /** Whether generations get a NOTIFY_SOCKET of their own. */
 const wantsNotify = (options: ResolvedOptions): boolean => options.ready.kind === 'notify' || options.watchdog !== null;
 
+/** What every generation of a launch runs: its program, arguments, directory, limits and identity, prepared once
+ * (kernel/spawn.ts); `listening`: held sockets are passed from fd 3 (LISTEN_PID is the child's). */
+export function launchProgram(launch: Launch, listening: boolean): PreparedSpawn {
+  const { options, program, identity } = launch;
+  return new PreparedSpawn({
+    program: program?.path ?? options.program,
+    args: options.args,
+    ...(program && { execFd: program.fd, execFdInherit: program.script }),
+    ...(options.cwd !== null && { cwd: options.cwd }),
+    listenPid: listening,
+    rlimits: options.rlimits,
+    parentDeathSignal: options.parentDeathSignal,
+    watchdogPid: options.watchdog !== null,
+    ...(identity && { uid: identity.uid, gid: identity.gid, groups: identity.groups, noNewPrivs: true }),
+  });
+}
+
 /** What generation `number` is started with: the launch's program, identity and limits, its fds (0, the log
  * pipe or angel's stdout and stderr, the held sockets from 3, the --ready fd pipe last), its NOTIFY_SOCKET, its
  * cgroup (--cgroup) and its environment. */
@@ -180,6 +197,8 @@ export function generationSpec(
   launch: Launch,
   number: number,
   io: {
+    /** The launch's program (launchProgram), prepared once for all its generations. */
+    program: PreparedSpawn;
     baseEnv: Environ;
     sockets: readonly HeldSocket[];
     /** The log pipes (--log-file) the child writes its stdout and stderr into; angel's own stdout and stderr
@@ -215,19 +234,8 @@ export function generationSpec(
   if (options.watchdog !== null) perStart.WATCHDOG_USEC = String(options.watchdog * 1000);
   return {
     number,
-    spawn: {
-      program: program?.path ?? options.program,
-      args: options.args,
-      ...(program && { execFd: program.fd, execFdInherit: program.script }),
-      env: io.baseEnv.with(perStart),
-      ...(options.cwd !== null && { cwd: options.cwd }),
-      fds,
-      listenPid: io.sockets.length > 0,
-      rlimits: options.rlimits,
-      parentDeathSignal: options.parentDeathSignal,
-      watchdogPid: options.watchdog !== null,
-      ...(identity && { uid: identity.uid, gid: identity.gid, groups: identity.groups, noNewPrivs: true }),
-    },
+    program: io.program,
+    start: { env: io.baseEnv.with(perStart), fds, ...(cgroup && { cgroup: cgroup.spawnWith }) },
     ready: options.ready,
     readyPipe,
     readyTimeoutMs: options.readyTimeout,

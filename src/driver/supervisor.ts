@@ -19,9 +19,9 @@ import { NotifyDirectory } from '../kernel/notify.js';
 import { TreeReader } from '../kernel/proctree.js';
 import type { Instance } from '../kernel/runtime.js';
 import { closeAll, listenEnvironment, type HeldSocket } from '../kernel/sockets.js';
-import { Environ } from '../kernel/spawn.js';
+import { Environ, type PreparedSpawn } from '../kernel/spawn.js';
 import type { GenerationHandle, GenerationSink } from './generation.js';
-import { generationSpec, releaseLaunch, type Launch } from './launch.js';
+import { generationSpec, launchProgram, releaseLaunch, type Launch } from './launch.js';
 import { MemoryWatch } from './memory.js';
 import { OrderedEmitter } from './ordered.js';
 import { Orphans } from './orphans.js';
@@ -46,6 +46,8 @@ export class Supervisor extends OrderedEmitter {
   #rules!: RestartRules;
   /** angel's environment as every child gets it, converted once per launch: a restart should not walk it. */
   #baseEnv!: Environ;
+  /** The launch's program, prepared once for all its generations. */
+  #program!: PreparedSpawn;
   /** Which launch (config) the generations spawned from now run: 0 at start, one more per reload that took one. */
   #revision = -1;
 
@@ -82,6 +84,7 @@ export class Supervisor extends OrderedEmitter {
     this.#memory.take(launch.cap, launch.options);
     const instance = this.#instance === null ? {} : { ANGEL_INSTANCE: this.#instance.name };
     this.#baseEnv = Environ.of({ ...launch.env, ...listenEnvironment(this.#sockets), ...instance });
+    this.#program = launchProgram(launch, this.#sockets.length > 0);
   }
 
   /** The options in force (a SIGHUP's config may have replaced those of the start). */
@@ -280,7 +283,7 @@ export class Supervisor extends OrderedEmitter {
   #spawn(number: number, reason: ExitReason | null): void {
     let generation: GenerationHandle;
     try {
-      const io = { baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.outFd, errFd: this.#logPipe?.errFd, sampling: this.#memory.sampling(), notify: this.#notifyDir, cgroups: this.#cgroups, capBytes: this.capBytes, own: this.#memory.own };
+      const io = { program: this.#program, baseEnv: this.#baseEnv, sockets: this.#sockets, outFd: this.#logPipe?.outFd, errFd: this.#logPipe?.errFd, sampling: this.#memory.sampling(), notify: this.#notifyDir, cgroups: this.#cgroups, capBytes: this.capBytes, own: this.#memory.own };
       generation = this.#deps.startGeneration(generationSpec(this.#launch, number, io));
     } catch (error) {
       if (!(error instanceof SpawnError)) throw error;

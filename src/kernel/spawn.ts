@@ -196,24 +196,17 @@ export function checkProgram(program: string, pathList: string | undefined, cwd:
   }
 }
 
-/** The limits as the addon takes them, flattened once per limits object: a launch's, at every restart. */
-const flatRlimits = new WeakMap<Rlimits, readonly number[]>();
-const NO_RLIMITS: readonly number[] = [];
-
-function flattenRlimits(rlimits: Rlimits | undefined): readonly number[] {
-  if (!rlimits) return NO_RLIMITS;
-  let flat = flatRlimits.get(rlimits);
-  if (flat) return flat;
-  const resources = syscalls.rlimitResources();
+/** The limits as the addon takes them: [resource, soft, hard, …]. */
+function flattenRlimits(rlimits: Rlimits | undefined): number[] {
   const values: number[] = [];
+  if (!rlimits) return values;
+  const resources = syscalls.rlimitResources();
   for (const name of RLIMIT_NAMES) {
     const limit = rlimits[name];
     const resource = resources[name];
     if (limit && resource !== undefined) values.push(resource, limit.soft, limit.hard);
   }
-  flat = values;
-  flatRlimits.set(rlimits, flat);
-  return flat;
+  return values;
 }
 
 function resourceName(resource: unknown): string | undefined {
@@ -236,64 +229,81 @@ export function letChildRun(): void {
   syscalls.yieldProcessor();
 }
 
-/** The program of the last spawn as C took it, and the options it was made from: the supervisor starts every
- * generation of a launch with the same program, arguments, limits and identity (the same lists, not copies), and
- * converting them (some thirty N-API calls) sat on every restart's path. Kept while the next spawn's are the
- * same: the lists by identity (SpawnOptions' are readonly), the rest by value. An fd number in it (execFd) means
- * whatever file has that number at the spawn, as it would if converted again. */
-let lastProgram: { path: string; options: SpawnOptions; prepared: syscalls.PreparedProgram } | null = null;
+/** What stays the same from one start of a program to the next: all but the environment, the fds and the
+ * cgroup, which each start gives. */
+export type ProgramOptions = Omit<SpawnOptions, 'env' | 'fds' | 'cgroup'>;
 
-function sameProgram(a: SpawnOptions, b: SpawnOptions): boolean {
-  return a.program === b.program && a.args === b.args && a.cwd === b.cwd && a.rlimits === b.rlimits && a.uid === b.uid
-    && a.gid === b.gid && a.groups === b.groups && a.noNewPrivs === b.noNewPrivs && a.execFd === b.execFd
-    && a.execFdInherit === b.execFdInherit && a.parentDeathSignal === b.parentDeathSignal;
-}
+/** What each start of a prepared program gives. */
+export type StartOptions = Pick<SpawnOptions, 'env' | 'fds' | 'cgroup'>;
 
-function preparedProgram(path: string, options: SpawnOptions): syscalls.PreparedProgram {
-  if (lastProgram !== null && lastProgram.path === path && sameProgram(lastProgram.options, options)) return lastProgram.prepared;
-  const prepared = syscalls.prepareProgram({
-    path,
-    argv: [options.program, ...(options.args ?? [])],
-    cwd: options.cwd ?? null,
-    rlimits: flattenRlimits(options.rlimits),
-    uid: options.uid ?? -1,
-    gid: options.gid ?? -1,
-    groups: options.groups ?? null,
-    noNewPrivs: options.noNewPrivs ?? false,
-    execFd: options.execFd ?? -1,
-    execFdInherit: options.execFdInherit ?? false,
-    parentDeathSignal: options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
-  });
-  lastProgram = { path, options, prepared };
-  return prepared;
-}
+/**
+ * A program prepared once and started again and again: the supervisor makes one per launch and starts every
+ * generation from it. Its path, arguments, directory, limits and identity go to C once (converted on every call
+ * they took some thirty N-API calls of a restart's path); each start passes only its environment, fds and
+ * cgroup. The program is looked up at each start, as a spawn looks it up (what a PATH holds now), and converted
+ * again only when that found another path. An fd number in it (execFd) means whatever file has that number at
+ * the start, as it would if converted again.
+ */
+export class PreparedSpawn {
+  readonly #options: ProgramOptions;
+  #path: string | null = null;
+  #program: syscalls.PreparedProgram | null = null;
 
-/** Starts the program with its limits, identity and fds already in force; resolves nothing until exec succeeded. */
-export function spawnChild(options: SpawnOptions): ChildProcess {
-  const env = options.env instanceof Environ ? options.env : Environ.of(options.env ?? process.env);
-  const path = resolveProgram(options.program, env.path, options.cwd);
-  // the addon writes the child's own pid into the LISTEN_PID= and WATCHDOG_PID= slots between fork and exec
-  const { base, strings } = env.forSpawn(options.listenPid || options.watchdogPid ? pidVariables(options) : NO_STRINGS);
-  const listenPidIndex = options.listenPid ? strings.push(LISTEN_PID_SLOT) - 1 : -1;
-  const watchdogPidIndex = options.watchdogPid ? strings.push(WATCHDOG_PID_SLOT) - 1 : -1;
-  const cgroup = options.cgroup;
-
-  let pid: number, pidfd: number;
-  try {
-    [pid, pidfd] = syscalls.spawnProgram(preparedProgram(path, options), {
-      envBase: base,
-      env: strings,
-      listenPidIndex,
-      watchdogPidIndex,
-      fds: options.fds ?? STDIO,
-      cgroupFd: cgroup !== undefined && 'dirFd' in cgroup ? cgroup.dirFd : -1,
-      cgroupProcsFd: cgroup !== undefined && 'procsFd' in cgroup ? cgroup.procsFd : -1,
-    });
-  } catch (error) {
-    throw toSpawnError(path, error);
+  constructor(options: ProgramOptions) {
+    this.#options = options;
   }
-  return new Child(pid, pidfd, path);
+
+  /** Starts the program with its limits, identity and fds already in force; returns once exec succeeded. */
+  start(start: StartOptions): ChildProcess {
+    const options = this.#options;
+    const env = start.env instanceof Environ ? start.env : Environ.of(start.env ?? process.env);
+    const path = resolveProgram(options.program, env.path, options.cwd);
+    const program = this.#program !== null && this.#path === path ? this.#program : this.#prepare(path);
+    // the addon writes the child's own pid into the LISTEN_PID= and WATCHDOG_PID= slots between fork and exec
+    const { base, strings } = env.forSpawn(options.listenPid || options.watchdogPid ? pidVariables(options) : NO_STRINGS);
+    const listenPidIndex = options.listenPid ? strings.push(LISTEN_PID_SLOT) - 1 : -1;
+    const watchdogPidIndex = options.watchdogPid ? strings.push(WATCHDOG_PID_SLOT) - 1 : -1;
+    const cgroup = start.cgroup;
+
+    let pid: number, pidfd: number;
+    try {
+      [pid, pidfd] = syscalls.spawnProgram(program, {
+        envBase: base,
+        env: strings,
+        listenPidIndex,
+        watchdogPidIndex,
+        fds: start.fds ?? STDIO,
+        cgroupFd: cgroup !== undefined && 'dirFd' in cgroup ? cgroup.dirFd : -1,
+        cgroupProcsFd: cgroup !== undefined && 'procsFd' in cgroup ? cgroup.procsFd : -1,
+      });
+    } catch (error) {
+      throw toSpawnError(path, error);
+    }
+    return new Child(pid, pidfd, path);
+  }
+
+  #prepare(path: string): syscalls.PreparedProgram {
+    const options = this.#options;
+    this.#program = syscalls.prepareProgram({
+      path,
+      argv: [options.program, ...(options.args ?? [])],
+      cwd: options.cwd ?? null,
+      rlimits: flattenRlimits(options.rlimits),
+      uid: options.uid ?? -1,
+      gid: options.gid ?? -1,
+      groups: options.groups ?? null,
+      noNewPrivs: options.noNewPrivs ?? false,
+      execFd: options.execFd ?? -1,
+      execFdInherit: options.execFdInherit ?? false,
+      parentDeathSignal: options.parentDeathSignal === undefined ? 0 : signalNumber(options.parentDeathSignal),
+    });
+    this.#path = path;
+    return this.#program;
+  }
 }
+
+/** Starts a program once: prepared for this start alone. */
+export const spawnChild = (options: SpawnOptions): ChildProcess => new PreparedSpawn(options).start(options);
 
 class Child implements ChildProcess {
   #exited: Promise<ChildExit> | null = null;

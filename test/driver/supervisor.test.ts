@@ -161,7 +161,7 @@ test('a failed overlapping spawn reports its real status (127 not found, 126 not
   assert.deepEqual(gen(r, 0).did, [], 'the serving generation was left alone');
   // the next successful spawn is generation 1: a generation that never ran is not counted
   r.supervisor.reload();
-  assert.equal(gen(r, 1).spec.spawn.env?.constructor.name, 'Environ');
+  assert.equal(gen(r, 1).spec.start.env?.constructor.name, 'Environ');
   gen(r, 1).ready();
   assert.equal(r.supervisor.pid, 1001);
   assert.deepEqual(gen(r, 0).did, ['stop SIGTERM 5000']);

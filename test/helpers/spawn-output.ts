@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnChild, type ChildExit, type SpawnOptions } from '../../src/kernel/spawn.js';
+import { spawnChild, type ChildExit, type PreparedSpawn, type SpawnOptions } from '../../src/kernel/spawn.js';
 import { processState } from '../../src/kernel/proctree.js';
 import { reachable } from './reachable.js';
 
@@ -18,11 +18,12 @@ export function scratchPath(name: string): string {
 }
 
 /** Runs the program with fd 1 on a temp file (fds[3..] mapped as given) and returns what it wrote. */
-export async function runCaptured(options: SpawnOptions): Promise<{ exit: ChildExit; output: string; pid: number }> {
+export async function runCaptured(options: SpawnOptions, prepared?: PreparedSpawn): Promise<{ exit: ChildExit; output: string; pid: number }> {
   const file = scratchPath('out');
   const fd = openSync(file, 'w');
   try {
-    const child = spawnChild({ ...options, fds: [0, fd, 2, ...(options.fds?.slice(3) ?? [])] });
+    const captured = { ...options, fds: [0, fd, 2, ...(options.fds?.slice(3) ?? [])] };
+    const child = prepared ? prepared.start(captured) : spawnChild(captured);
     const exit = await child.exited;
     return { exit, output: readFileSync(file, 'utf8'), pid: child.pid };
   } finally {

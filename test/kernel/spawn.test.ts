@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { SpawnError } from '../../src/core/errors.js';
 import { eventfd, pipe, prepareProgram, prepareStrings, spawnNative, spawnProgram, unwatchFd, watchExit, watchFd } from '../../src/kernel/syscalls.js';
-import { Environ, spawnChild, type ChildExit, type SpawnOptions } from '../../src/kernel/spawn.js';
+import { Environ, PreparedSpawn, spawnChild, type ChildExit, type SpawnOptions } from '../../src/kernel/spawn.js';
 import { addon } from '../../src/kernel/native.js';
 import type { NativeSpawnSpec } from '../../src/kernel/syscalls.js';
 import { fixture } from '../helpers/events.js';
@@ -546,25 +546,26 @@ describe('Environ', () => {
     assert.throws(() => spawnNative({ ...BARE_SPEC, fds: [0, 1, 'two' as never] }), { name: 'TypeError', message: /spawn: fds\[i\]/ });
   });
 
-  test('spawnChild keeps the program it converted only while the next spawn\'s is the same: each child runs its own arguments, limits and directory', async () => {
-    // what the child runs with, as it sees it: its arguments, its directory, its open-files limit
-    const seen = (args: string[], extra: Partial<SpawnOptions> = {}): Promise<string> =>
-      runCaptured({ program: '/bin/sh', args: ['-c', 'echo "$@" "$(pwd)" "$(ulimit -n)"', 'sh', ...args], ...extra }).then(({ output }) => output.trim());
-    const first = await seen(['one']);
-    assert.ok(first.startsWith(`one ${process.cwd()} `), first);
-    assert.match(first.slice(`one ${process.cwd()} `.length), /^\d+$/);
-    assert.equal(await seen(['two']), first.replace(/^one/, 'two'));
-    assert.match(await seen(['two'], { cwd: '/' }), /^two \/ /);
+  test('a prepared program starts again and again with its arguments, directory and limits, each start with its own environment; looked up at each start, it is converted again when the lookup finds another file', async () => {
+    // two programs of one name, in two directories: which one a start runs is its PATH's answer
+    const dirs = ['a', 'b'].map((name) => {
+      const dir = mkdtempSync(join(scratch, `path-${name}-`));
+      writeFileSync(join(dir, 'which-one'), `#!/bin/sh\necho ${name} "$@" "$(pwd)" "$(ulimit -n)" "$GEN"\n`, { mode: 0o755 });
+      return dir;
+    });
+    const prepared = new PreparedSpawn({ program: 'which-one', args: ['x'], cwd: '/', rlimits: { nofile: { soft: 55, hard: 55 } } });
+    const base = Environ.of({ PATH: dirs[0] as string });
+    const run = async (env: Environ): Promise<string> => (await runCaptured({ program: 'unused', env }, prepared)).output.trim();
+    assert.equal(await run(base.with({ GEN: '1' })), 'a x / 55 1');
+    assert.equal(await run(base.with({ GEN: '2' })), 'a x / 55 2');
+    assert.equal(await run(base.with({ PATH: dirs[1] as string, GEN: '3' })), 'b x / 55 3');
+    assert.equal(await run(base.with({ GEN: '4' })), 'a x / 55 4');
+    // one-offs: each its own arguments, directory and limits
+    const seen = async (args: string[], extra: Partial<SpawnOptions> = {}): Promise<string> =>
+      (await runCaptured({ program: '/bin/sh', args: ['-c', 'echo "$@" "$(pwd)" "$(ulimit -n)"', 'sh', ...args], ...extra })).output.trim();
+    assert.match(await seen(['one']), new RegExp(`^one ${process.cwd()} \\d+$`));
     assert.equal(await seen(['two'], { cwd: '/', rlimits: { nofile: { soft: 77, hard: 77 } } }), 'two / 77');
-    assert.equal(await seen(['three']), first.replace(/^one/, 'three'));
-    // the supervisor's way: the same lists at every spawn (kept), a field of another value (converted again)
-    const options: SpawnOptions = { program: '/bin/sh', args: ['-c', 'echo "$(pwd)" "$(ulimit -n)"'], rlimits: { nofile: { soft: 55, hard: 55 } } };
-    const again = async (extra: Partial<SpawnOptions> = {}): Promise<string> => (await runCaptured({ ...options, ...extra })).output.trim();
-    assert.equal(await again(), `${process.cwd()} 55`);
-    assert.equal(await again(), `${process.cwd()} 55`);
-    assert.equal(await again({ cwd: '/' }), '/ 55');
-    assert.equal(await again({ cwd: '/', rlimits: { nofile: { soft: 66, hard: 66 } } }), '/ 66');
-    assert.equal(await again(), `${process.cwd()} 55`);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   test('a prepared list is checked as spawn checks strings, and no other handle passes for one', () => {
