@@ -250,7 +250,8 @@ export class PreparedSpawn {
   #program: syscalls.PreparedProgram | null = null;
 
   constructor(options: ProgramOptions) {
-    this.#options = options;
+    // read again whenever the program is converted again: a copy, so what a later start runs is what was given
+    this.#options = { ...options };
   }
 
   /** Starts the program with its limits, identity and fds already in force; returns once exec succeeded. */
