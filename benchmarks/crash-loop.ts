@@ -126,7 +126,7 @@ export const crashLoopBenchmark: Benchmark = {
       ],
       headline: [
         {
-          measure: `a crash loop of ${count(restarts)} restarts in one window: restartLatencyMs (angel's clock, its exit callback -> exec confirmed), last ${count(SLICE)} against the first ${count(SLICE)}`,
+          measure: `a crash loop of ${count(restarts)} restarts in one window: restartLatencyMs (angel's clock, its exit callback -> the child's execve), last ${count(SLICE)} against the first ${count(SLICE)}`,
           angel: `${msText(summarize(last).median)} against ${msText(summarize(first).median)}`,
           floor: '',
           peers: '',

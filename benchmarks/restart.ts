@@ -178,7 +178,7 @@ export const restartBenchmark: Benchmark = {
     const names = {
       floor: 'C floor: vfork loop, waitpid returns -> next exec confirmed',
       fork: 'C fork/exec/wait loop: the same, the exec confirmed by a close-on-exec pipe',
-      angel: "angel: restartLatencyMs of its event log (its exit callback -> exec confirmed)",
+      angel: "angel: restartLatencyMs of its event log (its exit callback -> the child's execve)",
       angelCold: `angel: the same, its first ${WARMUP} restarts (a fresh angel, its restart path not yet compiled)`,
       floorChild: "C floor, vfork loop, the child's clock: exit -> next main() (the floor the target is set against)",
       forkChild: "C fork/exec/wait loop, the child's clock",
@@ -230,7 +230,7 @@ export const restartBenchmark: Benchmark = {
           '`angel --max-restart-delay 0 --max-restarts 100000 -- restart-child LOG`, stopped with SIGTERM once it has restarted enough; the loops and angel ' +
           `run in ${rounds} rotating rounds. The first four rows are the supervisors' own clocks (the C loops: waitpid returns -> ` +
           "the next exec confirmed; angel: restartLatencyMs, from its exit callback, when it has read the pidfd's exit, to the next " +
-          "exec confirmed), the last four the child's (CLOCK_MONOTONIC from its exit() to the next generation's main(), exit and " +
+          "child's execve, as the child read the clock just before the call), the last four the child's (CLOCK_MONOTONIC from its exit() to the next generation's main(), exit and " +
           "exec included: the same for every row, and what a peer can be held to). angel's own figure starts when its exit callback " +
           "runs, so the child's clock is the one that shows the whole of death -> exec. runsv, s6, daemontools and supervisord are " +
           'not measured here (they are not npm packages). Each run of a Node supervisor (angel, PM2) counts its restarts from ' +
@@ -255,7 +255,7 @@ export const restartBenchmark: Benchmark = {
       headline: [
         {
           measure: "crash-loop restart: the child's exit -> the next child's main() (the child's clock)",
-          angel: `${median(angel.child)} (${median(angel.own)} by angel's clock, its exit callback -> exec confirmed)`,
+          angel: `${median(angel.child)} (${median(angel.own)} by angel's clock, its exit callback -> the child's execve)`,
           floor: `${median(floor.child)} vfork loop; ${median(forkLoop.child)} fork/exec/wait loop`,
           peers: pm2 instanceof Error ? `PM2: ${pm2.message}` : `PM2 ${pm2Version()} ${median(pm2)}`,
           target: `${angelChildRow.target ?? angelChildRow.error ?? ''}; the first restart immediate: ${verdict(first === 0)}`,

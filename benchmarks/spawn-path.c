@@ -26,18 +26,17 @@ int main(int argc, char **argv) {
       .uid = -1, .gid = -1, .ngroups = -1, .exec_fd = -1, .cgroup_fd = -1, .cgroup_procs_fd = -1,
   };
   for (int i = 0; i < warmup + n; i++) {
-    pid_t pid;
-    int pidfd;
+    struct angel_spawned spawned;
     struct angel_spawn_failure failure;
     double start = now_ms();
-    if (angel_spawn(&spec, &pid, &pidfd, &failure) < 0) {
+    if (angel_spawn(&spec, &spawned, &failure) < 0) {
       fprintf(stderr, "angel_spawn: %s: errno %d\n", angel_step_name(failure.step), failure.err);
       return 1;
     }
     double confirmed = now_ms();
     siginfo_t info;
-    if (waitid(P_PIDFD, pidfd, &info, WEXITED) < 0 || info.si_code != CLD_EXITED || info.si_status != 0) return 1;
-    close(pidfd);
+    if (waitid(P_PIDFD, spawned.pidfd, &info, WEXITED) < 0 || info.si_code != CLD_EXITED || info.si_status != 0) return 1;
+    close(spawned.pidfd);
     if (i >= warmup) printf("%.4f\n", confirmed - start);
   }
   return 0;

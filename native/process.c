@@ -195,6 +195,8 @@ enum spawn_layout {
   L_CGROUP_PROCS_FD,    /* a cgroup v1 cgroup.procs the child writes itself into (-1: none) */
   L_PID,                /* out: the child's pid */
   L_PIDFD,              /* out: its pidfd */
+  L_EXEC_SECONDS,       /* out: CLOCK_MONOTONIC as the child read it just before its execve: seconds */
+  L_EXEC_NANOSECONDS,   /*   and nanoseconds */
   L_NFDS,               /* the fds that follow: fds[i] becomes the child's fd i (-1: closed) */
   L_FDS,
 };
@@ -256,7 +258,7 @@ static bool pid_slot(napi_env env, char **own, uint32_t count, int32_t index, co
 }
 
 /* spawn(program, envBase, env, layout): the prepared program started with this spawn's environment, fds and
- * cgroup; its pid and pidfd written into layout. The environment is envBase's strings (a prepared list, or
+ * cgroup; its pid, pidfd and exec time written into layout. The environment is envBase's strings (a prepared list, or
  * null) and then env's: L_ENV_COUNT strings in one, each ended by a NUL byte (one conversion, where a list cost
  * two calls and a copy per string). */
 napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
@@ -312,10 +314,9 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
     goto done;
   }
 
-  pid_t pid;
-  int pidfd;
+  struct angel_spawned spawned;
   struct angel_spawn_failure failure;
-  if (angel_spawn(&spec, &pid, &pidfd, &failure) < 0) {
+  if (angel_spawn(&spec, &spawned, &failure) < 0) {
     napi_value error = js_errno_error(env, angel_step_name(failure.step), failure.err);
     if (error && (failure.step & 0xff) == STEP_SETRLIMIT) {
       napi_value resource;
@@ -326,8 +327,10 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
     if (error) napi_throw(env, error);
     goto done;
   }
-  layout[L_PID] = pid;
-  layout[L_PIDFD] = pidfd;
+  layout[L_PID] = spawned.pid;
+  layout[L_PIDFD] = spawned.pidfd;
+  layout[L_EXEC_SECONDS] = (int32_t)(spawned.exec_ns / 1000000000LL);
+  layout[L_EXEC_NANOSECONDS] = (int32_t)(spawned.exec_ns % 1000000000LL);
 
 done:
   free(envp);

@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* <sched.h> has CLONE_PIDFD under _GNU_SOURCE in glibc and musl alike; <linux/sched.h> is not in musl's
@@ -94,6 +95,7 @@ struct child_args {
   /* Written by the child, read by the parent once the clone returns. */
   struct angel_spawn_failure failure;
   volatile int failed;
+  long long exec_ns;
   /* The signals the child sets to SIG_DFL (bit n-1 for signal n): those not SIG_DFL in the parent, or, when
    * the kernel has already cleared the handlers (CLONE_CLEAR_SIGHAND), the ignored ones. */
   unsigned long long reset;
@@ -328,6 +330,14 @@ static int child_main(void *raw) {
   sigemptyset(&none);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
 
+  /* The moment the program's start begins, on the parent's clock, read here because the parent's own reading
+   * after the clone returns can come late: a vfork parent released at the exec waits for a CPU like any woken
+   * task, and on a loaded machine the program had been running for milliseconds by then. The vDSO's
+   * clock_gettime: no system call, no lock, errno untouched on success. */
+  struct timespec exec_at;
+  clock_gettime(CLOCK_MONOTONIC, &exec_at);
+  args->exec_ns = exec_at.tv_sec * 1000000000LL + exec_at.tv_nsec;
+
   if (exec_fd >= 0) {
     syscall(SYS_execveat, exec_fd, "", spec->argv, spec->envp, AT_EMPTY_PATH);
   } else {
@@ -398,8 +408,7 @@ static pid_t clone_child(const struct angel_spawn_spec *spec, void *stack, struc
 #endif
 }
 
-int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_out,
-                struct angel_spawn_failure *failure) {
+int angel_spawn(const struct angel_spawn_spec *spec, struct angel_spawned *spawned, struct angel_spawn_failure *failure) {
   /* Every fd the child is to receive must be open before this function opens an fd of its own: a closed number
    * in the map would be taken by that file, and the child would get it instead of EBADF. Its own are the
    * /proc/self files it reads before the clone, both opened at the first spawn, after this check, and kept;
@@ -475,7 +484,6 @@ int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid_out, int *pidfd_
     *failure = args.failure;
     return -1;
   }
-  *pid_out = pid;
-  *pidfd_out = pidfd;
+  *spawned = (struct angel_spawned){pid, pidfd, args.exec_ns};
   return 0;
 }

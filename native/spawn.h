@@ -58,9 +58,15 @@ enum angel_spawn_step {
 
 const char *angel_step_name(int step);
 
-/* Starts the child and returns once it has exec'd (0) or failed (-1, *failure set; the child is reaped).
- * On success *pid and *pidfd are set; the pidfd is close-on-exec and owned by the caller. */
-int angel_spawn(const struct angel_spawn_spec *spec, pid_t *pid, int *pidfd,
-                struct angel_spawn_failure *failure);
+/* What a spawn gives back once the exec is confirmed. */
+struct angel_spawned {
+  pid_t pid;
+  int pidfd;          /* close-on-exec, owned by the caller */
+  long long exec_ns;  /* CLOCK_MONOTONIC, read by the child just before its execve: the program starts no earlier */
+};
+
+/* Starts the child and returns once it has exec'd (0, *spawned set) or failed (-1, *failure set; the child is
+ * reaped). */
+int angel_spawn(const struct angel_spawn_spec *spec, struct angel_spawned *spawned, struct angel_spawn_failure *failure);
 
 #endif

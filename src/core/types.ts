@@ -110,7 +110,8 @@ export interface StartEvent {
   /** Which launch (config) it runs: 0 for angel's start, one more for each reload that took a new one, so a
    * SIGHUP during a reload is seen to land. */
   revision: number;
-  /** From the spawn call to the exec confirmed, on angel's clock: the spawn's own cost. */
+  /** From the spawn call to the child's execve, on angel's clock as the child read it just before the call: the
+   * spawn's own cost, never counting a wait of angel's for a CPU once the program runs. */
   spawnMs: number;
   /** The memory cap in bytes (a --max-mem percentage resolved against the cgroup's limit), when there is one. */
   capBytes?: number;

@@ -56,8 +56,9 @@ export interface CycleContext {
 
 const spanOf = (from: number, exec: number, ready: number): Sample => ({ totalMs: ready - from, angelMs: exec - from, programMs: ready - exec });
 
-/** Where a span splits between angel and the program: the new generation's exec, on angel's own clock (its ready
- * event's startLatencyMs is spawn -> ready, its start event's spawnMs spawn -> exec), placed back from the moment
+/** Where a span splits between angel and the program: the new generation's execve, on angel's clock as the child
+ * read it just before the call (its ready event's startLatencyMs is spawn -> ready, its start event's spawnMs
+ * spawn -> execve), never after the program's first instruction; placed back from the moment
  * the ready event arrived. Not the arrival of its start event: angel emits that once the child has had the CPU
  * (the yield after the spawn), and on a loaded machine later still, so a split there read the program's part short
  * of the program's own start-up. What angel's part holds beyond the exec is the ready event's way to the caller. */

@@ -84,7 +84,7 @@ export interface GenerationSpec {
 export interface GenerationHandle {
   readonly number: number;
   readonly pid: number;
-  /** When the spawn was asked for, and when it returned with the child exec'd (kernel/clock.ts). */
+  /** When the spawn was asked for, and when the child called execve, as it read the clock itself (kernel/clock.ts). */
   readonly spawnAt: number;
   readonly execAt: number;
   /** When it counted as ready, once it did. */
@@ -167,7 +167,9 @@ export class Generation implements GenerationHandle {
   private constructor(spec: GenerationSpec, child: ChildProcess, spawnAt: number) {
     this.number = spec.number;
     this.spawnAt = spawnAt;
-    this.execAt = now();
+    // the child's own reading, taken just before its execve: angel's, after the spawn returned, can come
+    // milliseconds late on a loaded machine, with the program already running
+    this.execAt = child.execAt;
     this.#spec = spec;
     this.#child = child;
     this.#cgroup = spec.cgroup;
@@ -229,7 +231,7 @@ export class Generation implements GenerationHandle {
       }
     });
     if (spec.ready.kind === 'exec') {
-      // exec'd is started, and spawnChild confirmed it at execAt; no need to wait for a tick
+      // exec'd is started (the spawn returned once the exec was confirmed), from execAt; no need to wait for a tick
       this.readyAt = this.execAt;
       sink.ready(this, this.execAt);
       return;

@@ -48,6 +48,9 @@ export interface ChildExit {
 
 export interface ChildProcess {
   readonly pid: number;
+  /** When the program's start began: the child's execve, on angel's clock (kernel/clock.ts), as the child read it
+   * just before the call; never later than the program's first instruction, however late angel ran again. */
+  readonly execAt: number;
   /** The absolute path that was executed. */
   readonly path: string;
   readonly exited: Promise<ChildExit>;
@@ -266,9 +269,9 @@ export class PreparedSpawn {
     const watchdogPidIndex = options.watchdogPid ? strings.push(WATCHDOG_PID_SLOT) - 1 : -1;
     const cgroup = start.cgroup;
 
-    let pid: number, pidfd: number;
+    let pid: number, pidfd: number, execAt: number;
     try {
-      [pid, pidfd] = syscalls.spawnProgram(program, {
+      [pid, pidfd, execAt] = syscalls.spawnProgram(program, {
         envBase: base,
         env: strings,
         listenPidIndex,
@@ -280,7 +283,7 @@ export class PreparedSpawn {
     } catch (error) {
       throw toSpawnError(path, error);
     }
-    return new Child(pid, pidfd, path);
+    return new Child(pid, pidfd, path, execAt);
   }
 
   #prepare(path: string): syscalls.PreparedProgram {
@@ -315,6 +318,7 @@ class Child implements ChildProcess {
     readonly pid: number,
     pidfd: number,
     readonly path: string,
+    readonly execAt: number,
   ) {
     this.#pidfd = pidfd;
   }

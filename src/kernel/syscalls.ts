@@ -41,7 +41,7 @@ function named<T>(call: () => T): T {
 export const prepareProgram = (program: NativeProgram): PreparedProgram => named(() => addon().prepareProgram(program));
 
 /** Where spawn's numbers sit in its layout (native/process.c enum spawn_layout). */
-const enum Layout { EnvCount, ListenPidIndex, WatchdogPidIndex, CgroupFd, CgroupProcsFd, Pid, Pidfd, Nfds, Fds }
+const enum Layout { EnvCount, ListenPidIndex, WatchdogPidIndex, CgroupFd, CgroupProcsFd, Pid, Pidfd, ExecSeconds, ExecNanoseconds, Nfds, Fds }
 
 /** The numbers and fds of a spawn, in one array kept from one spawn to the next and read by C in place. */
 let layout = new Int32Array(Layout.Fds + 8);
@@ -52,8 +52,9 @@ function int32(value: number, what: string): number {
   return value;
 }
 
-/** Starts a prepared program with this spawn's fields: [pid, pidfd] once the child has exec'd. */
-export function spawnProgram(program: PreparedProgram, fields: NativeSpawnFields): [number, number] {
+/** Starts a prepared program with this spawn's fields: [pid, pidfd, execAt] once the child has exec'd, execAt
+ * the moment the child called execve on angel's clock (kernel/clock.ts: CLOCK_MONOTONIC in ms), as it read it. */
+export function spawnProgram(program: PreparedProgram, fields: NativeSpawnFields): [number, number, number] {
   const { env, fds } = fields;
   if (layout.length < Layout.Fds + fds.length) layout = new Int32Array(Layout.Fds + fds.length);
   layout[Layout.EnvCount] = env.length;
@@ -66,11 +67,11 @@ export function spawnProgram(program: PreparedProgram, fields: NativeSpawnFields
   // each string ended by a NUL byte: C counts them, so one that holds a NUL is refused, never split in two
   const joined = env.length === 0 ? '' : env.length === 1 ? `${env[0] as string}\0` : `${env.join('\0')}\0`;
   named(() => addon().spawn(program, fields.envBase, joined, layout));
-  return [layout[Layout.Pid] as number, layout[Layout.Pidfd] as number];
+  return [layout[Layout.Pid] as number, layout[Layout.Pidfd] as number, (layout[Layout.ExecSeconds] as number) * 1e3 + (layout[Layout.ExecNanoseconds] as number) / 1e6];
 }
 
 /** A one-off spawn: its program prepared for it alone. */
-export const spawnNative = (spec: NativeSpawnSpec): [number, number] => spawnProgram(prepareProgram(spec), spec);
+export const spawnNative = (spec: NativeSpawnSpec): [number, number, number] => spawnProgram(prepareProgram(spec), spec);
 export const prepareStrings: NativeAddon['prepareStrings'] = (...args) => named(() => addon().prepareStrings(...args));
 export const watchExit: NativeAddon['watchExit'] = (...args) => named(() => addon().watchExit(...args));
 export const sendSignal: NativeAddon['sendSignal'] = (...args) => named(() => addon().sendSignal(...args));

@@ -13,6 +13,7 @@ import { SpawnError } from '../../src/core/errors.js';
 import { eventfd, pipe, prepareProgram, prepareStrings, spawnNative, spawnProgram, unwatchFd, watchExit, watchFd } from '../../src/kernel/syscalls.js';
 import { Environ, PreparedSpawn, spawnChild, type ChildExit, type SpawnOptions } from '../../src/kernel/spawn.js';
 import { addon } from '../../src/kernel/native.js';
+import { now } from '../../src/kernel/clock.js';
 import type { NativeSpawnSpec } from '../../src/kernel/syscalls.js';
 import { fixture } from '../helpers/events.js';
 import { isAlive } from '../helpers/proc.js';
@@ -235,6 +236,21 @@ describe('exits', () => {
     assert.deepEqual(exit, { code: null, signal: 'SIGKILL', coreDumped: false });
     assert.equal(child.exit, exit);
     assert.equal(child.signal('SIGTERM'), false, 'no signal reaches an exited child');
+  });
+
+  test('execAt is the child\'s own reading just before its execve: after the call began, never after the program\'s first instruction', async () => {
+    // a vfork parent released at the exec waits for a CPU like any woken task: its own reading after the spawn
+    // returned could fall after the program had started; the child's cannot
+    for (let i = 0; i < 20; i++) {
+      const file = scratchPath('clock');
+      const fd = openSync(file, 'w');
+      const before = now();
+      const child = spawnChild({ program: fixture('crasher'), args: ['clock'], fds: [0, fd, 2] });
+      closeSync(fd);
+      assert.deepEqual(await child.exited, { code: 0, signal: null, coreDumped: false });
+      const mainAt = Number(readFileSync(file, 'utf8').trim()) / 1e6;
+      assert.ok(before <= child.execAt && child.execAt <= mainAt, `call ${before}, execAt ${child.execAt}, main ${mainAt}`);
+    }
   });
 
   test('an exit that came before the first read of exited (where the watch is armed) is reported, and the child reaped', async () => {
@@ -589,7 +605,7 @@ describe('Environ', () => {
     assert.throws(() => spawnNative(smuggled), { name: 'TypeError', message: /spawn: env: .*holds a NUL byte/ });
     assert.throws(() => spawnChild({ program: '/bin/true', env: { BAD: 'a\0LD_PRELOAD=/tmp/x.so' } }), { name: 'TypeError', message: /holds a NUL byte/ });
     const program = prepareProgram(BARE_SPEC);
-    const layout = Int32Array.from([1, -1, -1, -1, -1, 0, 0, 0]);
+    const layout = Int32Array.from([1, -1, -1, -1, -1, 0, 0, 0, 0, 0]); // the numbers of native/process.c enum spawn_layout, no fds
     assert.throws(() => addon().spawn(program, null, 'A=1\0B=2\0', layout), { name: 'TypeError', message: /its count of strings/ });
     assert.throws(() => addon().spawn(program, null, 'A=1', layout), { name: 'TypeError', message: /its count of strings/ });
     // a pid slot must bring its room: the child writes its pid after the '='
