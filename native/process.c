@@ -1,6 +1,7 @@
 /* The entries that start and shape processes: prepareProgram and spawn (a program converted once, started by the
- * fork path of spawn.c with each spawn's environment, fds and cgroup, [pid, pidfd] out), getgrouplist (for
- * initgroups-like supplementary groups; the posix package lacks it) and the child subreaper flag. */
+ * fork path of spawn.c with each spawn's environment, fds and cgroup; its pid, pidfd and exec time out),
+ * getgrouplist (for initgroups-like supplementary groups; the posix package lacks it) and the child subreaper
+ * flag. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -305,8 +306,10 @@ napi_value angel_spawn_entry(napi_env env, napi_callback_info info) {
   spec.cgroup_fd = layout[L_CGROUP_FD];
   spec.cgroup_procs_fd = layout[L_CGROUP_PROCS_FD];
   uint32_t count = (uint32_t)layout[L_ENV_COUNT];
-  if (!pid_slot(env, own, count, layout[L_LISTEN_PID_INDEX], "spawn: listenPidIndex must point at a NAME= string of env with 20 bytes of room", &spec.listen_pid_slot) ||
-      !pid_slot(env, own, count, layout[L_WATCHDOG_PID_INDEX], "spawn: watchdogPidIndex must point at a NAME= string of env with 20 bytes of room", &spec.watchdog_pid_slot)) {
+  if (!pid_slot(env, own, count, layout[L_LISTEN_PID_INDEX],
+                "spawn: listenPidIndex must point at a NAME= string of env with 20 bytes of room", &spec.listen_pid_slot) ||
+      !pid_slot(env, own, count, layout[L_WATCHDOG_PID_INDEX],
+                "spawn: watchdogPidIndex must point at a NAME= string of env with 20 bytes of room", &spec.watchdog_pid_slot)) {
     goto done;
   }
   if (spec.listen_pid_slot && spec.listen_pid_slot == spec.watchdog_pid_slot) {
