@@ -4,5 +4,8 @@
 // spawn; and two clocks of different origins must never meet in one subtraction, so there is this one.
 export function now(): number {
   const [seconds, nanoseconds] = process.hrtime();
-  return seconds * 1e3 + nanoseconds / 1e6;
+  return clockMs(seconds, nanoseconds);
 }
+
+/** A CLOCK_MONOTONIC reading taken elsewhere (a child's, passed back by the addon), in now()'s milliseconds. */
+export const clockMs = (seconds: number, nanoseconds: number): number => seconds * 1e3 + nanoseconds / 1e6;

@@ -73,7 +73,7 @@ export type NativeSpawnSpec = NativeProgram & NativeSpawnFields;
 export interface NativeAddon {
   /** Throws a TypeError naming the field that is not what NativeProgram says. */
   prepareProgram(program: NativeProgram): PreparedProgram;
-  /** Starts the program once it has exec'd, its pid and pidfd written into `layout`; throws an Error with
+  /** Starts the program once it has exec'd, its pid, pidfd and exec time written into `layout`; throws an Error with
    * code/errno/syscall(/resource). env holds its strings each ended by a NUL byte; layout the numbers and fds,
    * as syscalls.ts lays them out (native/process.c says why). */
   spawn(program: PreparedProgram, envBase: PreparedStrings | null, env: string, layout: Int32Array): void;

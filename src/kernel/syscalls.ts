@@ -3,6 +3,7 @@
 // forwards, so a reader sees in one place all that angel asks of the kernel beyond Node. A failed system call
 // comes out of C as its errno number and step; it is named here, from the one table (core/errnos.ts).
 import { errnoName } from '../core/errnos.js';
+import { clockMs } from './clock.js';
 import { addon, type NativeAddon, type NativeProgram, type NativeSpawnFields, type NativeSpawnSpec, type PreparedProgram, type RightsTuple } from './native.js';
 
 // the addon's own types, for the modules beside this one: they name the addon only through this door
@@ -65,9 +66,9 @@ export function spawnProgram(program: PreparedProgram, fields: NativeSpawnFields
   layout[Layout.Nfds] = fds.length;
   for (let i = 0; i < fds.length; i++) layout[Layout.Fds + i] = int32(fds[i] as number, 'fds[i]');
   // each string ended by a NUL byte: C counts them, so one that holds a NUL is refused, never split in two
-  const joined = env.length === 0 ? '' : env.length === 1 ? `${env[0] as string}\0` : `${env.join('\0')}\0`;
+  const joined = env.length === 0 ? '' : `${env.join('\0')}\0`;
   named(() => addon().spawn(program, fields.envBase, joined, layout));
-  return [layout[Layout.Pid] as number, layout[Layout.Pidfd] as number, (layout[Layout.ExecSeconds] as number) * 1e3 + (layout[Layout.ExecNanoseconds] as number) / 1e6];
+  return [layout[Layout.Pid] as number, layout[Layout.Pidfd] as number, clockMs(layout[Layout.ExecSeconds] as number, layout[Layout.ExecNanoseconds] as number)];
 }
 
 /** A one-off spawn: its program prepared for it alone. */
